@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Configure and build Corral. Usage: scripts/build.sh [release|asan|fuzz]
+# release -> build/, asan -> build-asan/ (ASan + UBSan), fuzz -> build-fuzz/ (clang, libFuzzer)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind=${1:-release}
+jobs=$(nproc)
+case "$kind" in
+release) cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	 cmake --build build -j"$jobs" >/dev/null ;;
+asan)    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCORRAL_SANITIZE=ON >/dev/null
+	 cmake --build build-asan -j"$jobs" >/dev/null ;;
+fuzz)    CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCORRAL_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
+	 cmake --build build-fuzz -j"$jobs" >/dev/null ;;
+*) echo "build.sh: unknown build kind '$kind' (release, asan, fuzz)" >&2; exit 2 ;;
+esac

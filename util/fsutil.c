@@ -1,0 +1,166 @@
+#include "util/fsutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int cr_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 struct cr_error *err)
+{
+	cleanup_free char *tmp = NULL;
+	cleanup_free char *dir = strdup(path);
+	if (!dir || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory writing %s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+
+	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return cr_error_errno(err, "cannot create %s", tmp);
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		int r = cr_error_errno(err, "cannot write %s", tmp);
+		unlink(tmp);
+		return r;
+	}
+	if (fchmod(fd, mode) < 0 || rename(tmp, path) < 0) {
+		int r = cr_error_errno(err, "cannot replace %s", path);
+		unlink(tmp);
+		return r;
+	}
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		(void)fsync(dfd);
+	return 0;
+}
+
+int cr_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
+		 struct cr_error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cr_error_errno(err, "cannot open %s", path);
+	size_t cap = 4096, len = 0;
+	cleanup_free char *buf = malloc(cap + 1);
+	if (!buf)
+		return cr_error_set(err, ENOMEM, "out of memory reading %s", path);
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max)
+				return cr_error_set(err, EFBIG, "%s is larger than %zu bytes", path, max);
+			size_t ncap = cap * 2 > max ? max : cap * 2;
+			char *nb = realloc(buf, ncap + 1);
+			if (!nb)
+				return cr_error_set(err, ENOMEM, "out of memory reading %s", path);
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return cr_error_errno(err, "cannot read %s", path);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	*ret_data = steal_pointer(&buf);
+	return 0;
+}
+
+int cr_mkdir_p(const char *path, mode_t mode, struct cr_error *err)
+{
+	cleanup_free char *p = strdup(path);
+	if (!p)
+		return cr_error_set(err, ENOMEM, "out of memory creating %s", path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return cr_error_errno(err, "cannot create directory %s", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return cr_error_errno(err, "cannot create directory %s", p);
+	return 0;
+}
+
+static int remove_tree_at(int parent_fd, const char *name, dev_t dev, struct cr_error *err)
+{
+	struct stat st;
+	if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : cr_error_errno(err, "cannot stat %s", name);
+	if (S_ISDIR(st.st_mode)) {
+		if (st.st_dev != dev)
+			return cr_error_set(err, EBUSY, "%s is a mount point; unmount it first", name);
+		int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return cr_error_errno(err, "cannot open directory %s", name);
+		cleanup_dir DIR *d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			return cr_error_errno(err, "cannot read directory %s", name);
+		}
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			int r = remove_tree_at(dirfd(d), de->d_name, dev, err);
+			if (r < 0)
+				return r;
+		}
+		if (unlinkat(parent_fd, name, AT_REMOVEDIR) < 0)
+			return cr_error_errno(err, "cannot remove directory %s", name);
+		return 0;
+	}
+	if (unlinkat(parent_fd, name, 0) < 0 && errno != ENOENT)
+		return cr_error_errno(err, "cannot remove %s", name);
+	return 0;
+}
+
+int cr_rm_rf(const char *path, struct cr_error *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : cr_error_errno(err, "cannot stat %s", path);
+	int r = remove_tree_at(AT_FDCWD, path, st.st_dev, err);
+	if (r < 0)
+		return cr_error_wrap(err, "removing %s", path);
+	return 0;
+}
+
+int cr_path_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}

@@ -1,0 +1,29 @@
+/* File helpers: atomic writes, bounded reads, recursive mkdir and removal. */
+#ifndef CORRAL_UTIL_FSUTIL_H
+#define CORRAL_UTIL_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* Write DATA to PATH atomically: temp file in the same directory, fsync,
+ * rename, fsync of the directory. */
+int cr_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 struct cr_error *err);
+
+/* Read all of PATH (at most MAX bytes, else -EFBIG) into a NUL-terminated
+ * heap buffer. */
+int cr_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
+		 struct cr_error *err);
+
+/* mkdir -p with MODE for every directory created. */
+int cr_mkdir_p(const char *path, mode_t mode, struct cr_error *err);
+
+/* rm -rf, not crossing mount points; a missing PATH is success. */
+int cr_rm_rf(const char *path, struct cr_error *err);
+
+/* 1 if PATH exists, 0 if not. */
+int cr_path_exists(const char *path);
+
+#endif
