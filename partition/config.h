@@ -98,11 +98,37 @@ struct cr_netif *cr_config_add_netif(struct cr_wpar_config *cfg);
 /* The mount stanza for DIRECTORY, or NULL. */
 struct cr_mount *cr_config_find_mount(const struct cr_wpar_config *cfg, const char *directory);
 
+/* Reset RES to "nothing set" (every number CR_UNSET, active = yes). */
+void cr_resources_init(struct cr_resources *res);
+
+/* Free what one entry holds and zero it. */
+void cr_mount_free(struct cr_mount *m);
+void cr_netif_free(struct cr_netif *n);
+
+/* Remove the entry at INDEX (freeing it) and close the gap; out of range is a no-op. */
+void cr_config_remove_mount(struct cr_wpar_config *cfg, size_t index);
+void cr_config_remove_netif(struct cr_wpar_config *cfg, size_t index);
+
+/* True when A and B hold the same values in every field (NULL == NULL). */
+bool cr_config_equal(const struct cr_wpar_config *a, const struct cr_wpar_config *b);
+
+/* Check a "min%-softmax%,hardmax%" triple (CR_UNSET parts are skipped):
+ * each 0..100 and min <= softmax <= hardmax. WHAT names it in the error
+ * ("CPU", "memory"). */
+int cr_resources_check_percent(const char *what, int min, int softmax, int hardmax,
+			       struct cr_error *err);
+
+/* True when PATH is absolute and normalized: no empty, "." or ".."
+ * components and no trailing slash (except "/" itself). */
+bool cr_path_is_normalized(const char *path);
+
 /* AIX name rules: 1..25 bytes, no blanks or shell metacharacters, not
  * starting with '-' or '0'. Returns 0 or -EINVAL naming the problem. */
 int cr_name_validate(const char *name, struct cr_error *err);
 
-/* Fill in what the user did not give: hostname, directory, owner. */
+/* Fill in what the user did not give: hostname (the name), directory
+ * ($ROOT/wpars/NAME), owner (root), and vfs "directory" for mounts without one.
+ * Checks the name first. */
 int cr_config_complete(struct cr_wpar_config *cfg, struct cr_error *err);
 
 /* Check the whole configuration for consistency (mount directories absolute
