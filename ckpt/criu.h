@@ -1,0 +1,126 @@
+/* The CRIU engine: dump and restore process trees through libcriu (RPC to
+ * `criu swrk`). Only the ckpt/criu_*.c and restore/criu_*.c files include
+ * <criu/criu.h>; everything else calls this API.
+ *
+ * Every call runs libcriu in a forked worker process that is the leader of its
+ * own process group (so the `criu swrk` it starts is in that group). The
+ * caller waits with a deadline; when it passes, the whole group is killed and
+ * reaped and the call returns -ETIMEDOUT naming what timed out.
+ *
+ * CRIU_FAULT: on hosts where hardware breakpoints do not fire, criu needs
+ * CRIU_FAULT=130 in its environment. The worker sets it from
+ * $CORRAL_CRIU_FAULT when that is set (a number; 0 removes CRIU_FAULT), else
+ * from `corral check`'s host facts (cr_host_criu_env) when those are
+ * available, else it leaves the environment as it is.
+ *
+ * When CRIU fails, the error message carries the last "Error" lines of the
+ * CRIU log file so the user sees why. */
+#ifndef CORRAL_CKPT_CRIU_H
+#define CORRAL_CKPT_CRIU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* Defaults used when an options' timeout_ms is 0. */
+#define CR_CRIU_DUMP_TIMEOUT_MS (300 * 1000)
+#define CR_CRIU_RESTORE_TIMEOUT_MS (300 * 1000)
+#define CR_CRIU_QUERY_TIMEOUT_MS (30 * 1000)
+
+/* Log level when log_level is 0: CRIU's debug level (-v4). */
+#define CR_CRIU_LOG_LEVEL_DEFAULT 4
+
+enum cr_criu_netlock {
+	CR_CRIU_NETLOCK_DEFAULT = 0, /* CRIU's own default (iptables) */
+	CR_CRIU_NETLOCK_IPTABLES,
+	CR_CRIU_NETLOCK_NFTABLES,
+	CR_CRIU_NETLOCK_SKIP,
+};
+
+/* A KEY:VALUE pair (external mount map, veth pair, cgroup root). */
+struct cr_criu_kv {
+	const char *key;
+	const char *value;
+};
+
+/* Options that dump and restore share. Only images_dir is required. */
+struct cr_criu_common {
+	const char *images_dir; /* directory of the CRIU images (must exist) */
+	const char *work_dir;   /* where the log goes; NULL: images_dir */
+	const char *log_file;   /* a plain file name in work_dir; NULL: dump.log / restore.log */
+	int log_level;          /* 1..4; 0: CR_CRIU_LOG_LEVEL_DEFAULT */
+	const char *root;       /* --root: the partition's root directory; NULL: none */
+	int timeout_ms;         /* deadline of the whole call; 0: the default for the call */
+	bool tcp_established;
+	bool shell_job;
+	bool file_locks;
+	bool ext_unix_sk;
+	bool link_remap;
+	/* --ext-mount-map auto --enable-external-sharing --enable-external-masters */
+	bool ext_mount_map_auto;
+	bool manage_cgroups_ignore; /* --manage-cgroups=ignore */
+	enum cr_criu_netlock network_lock;
+	const struct cr_criu_kv *ext_mounts; /* --ext-mount-map KEY:VALUE */
+	size_t n_ext_mounts;
+	const char *const *externals; /* --external ARG ("mnt[KEY]:VAL", "dev[...]"...) */
+	size_t n_externals;
+	const char *const *skip_mounts; /* --skip-mnt PATH */
+	size_t n_skip_mounts;
+};
+
+struct cr_criu_dump_opts {
+	struct cr_criu_common common;
+	pid_t pid;                 /* root of the tree to dump */
+	bool leave_running;        /* keep the tree running after a successful dump */
+	const char *freeze_cgroup; /* --freeze-cgroup: a freezer cgroup holding the tree */
+};
+
+/* Dump the tree rooted at O->pid into O->common.images_dir. On failure CRIU
+ * resumes the tasks (they keep running) unless the call timed out in the
+ * middle of the dump. */
+int cr_criu_dump(const struct cr_criu_dump_opts *o, struct cr_error *err);
+
+/* A descriptor of the caller handed to the restored tree as
+ * --inherit-fd fd[FD]:KEY. FD need not be inheritable; it is made so in the
+ * worker only. */
+struct cr_criu_inherit_fd {
+	int fd;
+	const char *key;
+};
+
+struct cr_criu_restore_opts {
+	struct cr_criu_common common;
+	/* The restored root becomes a child of the worker (criu_restore_child)
+	 * rather than of criu; either way it is reparented when the worker
+	 * exits: to the caller when the caller set PR_SET_CHILD_SUBREAPER,
+	 * else to init. CRIU always restores detached through RPC. */
+	bool restore_sibling;
+	const struct cr_criu_inherit_fd *inherit_fds;
+	size_t n_inherit_fds;
+	const struct cr_criu_kv *veth_pairs; /* --veth-pair IN=OUT */
+	size_t n_veth_pairs;
+	const struct cr_criu_kv *cg_roots; /* --cgroup-root CTRL:PATH (CTRL may be NULL) */
+	size_t n_cg_roots;
+};
+
+/* Restore the tree in O->common.images_dir. *RET_PID is the restored root's
+ * pid as seen from the caller's pid namespace. */
+int cr_criu_restore(const struct cr_criu_restore_opts *o, pid_t *ret_pid, struct cr_error *err);
+
+/* The version of the criu binary: major * 10000 + minor * 100 + sublevel. */
+int cr_criu_get_version(int *ret_version, struct cr_error *err);
+
+/* `criu check` through RPC: 0 when CRIU can work on this host. */
+int cr_criu_check(struct cr_error *err);
+
+struct cr_criu_features {
+	bool mem_track;  /* soft-dirty tracking: iterative pre-dump */
+	bool lazy_pages; /* userfaultfd: post-copy restore */
+	bool pidfd_store;
+};
+
+int cr_criu_get_features(struct cr_criu_features *ret, struct cr_error *err);
+
+#endif

@@ -1,0 +1,61 @@
+/* Internals shared by the CRIU engine files (ckpt/criu_*.c, restore/criu_*.c):
+ * the timed worker, the libcriu session setup, how criu is started here, and
+ * the CRIU log reader. */
+#ifndef CORRAL_CKPT_CRIU_INTERNAL_H
+#define CORRAL_CKPT_CRIU_INTERNAL_H
+
+#include "ckpt/criu.h"
+
+/* How to start criu on this host (decided in the caller, before forking). */
+struct cr_criu_service {
+	char *binary; /* heap; NULL: libcriu's default ("criu" on $PATH) */
+	int fault;    /* CRIU_FAULT for criu: > 0 set it, 0 remove it, -1 leave it */
+};
+
+/* Binary: $CORRAL_CRIU, else the host facts' criu, else libcriu's default.
+ * Fault: $CORRAL_CRIU_FAULT (0..65535), else the host facts' verdict. */
+int cr_criu_service_get(struct cr_criu_service *ret, struct cr_error *err);
+void cr_criu_service_free(struct cr_criu_service *s);
+
+struct cr_criu_job;
+
+/* Runs in the worker: returns a value >= 0 or a negative code with ERR set. */
+typedef int (*cr_criu_job_fn)(const struct cr_criu_job *job, const struct cr_criu_service *svc,
+			      struct cr_error *err);
+
+struct cr_criu_job {
+	const char *what;                    /* "criu dump of pid 42", for messages */
+	const struct cr_criu_common *common; /* its log and timeout; NULL for queries */
+	const char *default_log;             /* log name when common->log_file is NULL */
+	int default_timeout_ms;              /* when common is NULL or has no timeout */
+	cr_criu_job_fn fn;
+	const void *arg;
+};
+
+/* Run JOB->fn in a worker process with a deadline (see ckpt/criu.h). A stale
+ * CRIU log of the same name is removed first, and CRIU's log tail goes into
+ * errors. On success *RET_VALUE is what fn returned. */
+int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_error *err);
+
+/* With ERRORS, the last "Error" lines of a CRIU log (or its last line when it
+ * has none), joined by " | "; without, its last line (where a hung criu
+ * stopped). A heap string; NULL when the log cannot be read or is empty. */
+char *cr_criu_log_tail(const char *path, bool errors);
+
+/* "DIR/NAME" of the CRIU log that options C give, NAME defaulting to
+ * DEFAULT_NAME; -EINVAL when the name has a '/' (CRIU refuses those). */
+int cr_criu_log_path(const struct cr_criu_common *c, const char *default_name, char **ret_path,
+		     struct cr_error *err);
+
+struct criu_opts;
+
+/* In the worker: libcriu options with the service binary, the images and
+ * work directories, the log and every common option of C set. */
+int cr_criu_session_open(const struct cr_criu_common *c, const struct cr_criu_service *svc,
+			 const char *default_log, struct criu_opts **ret_opts, struct cr_error *err);
+
+/* Turn a failed libcriu call's return value R (with errno as libcriu left it)
+ * into an error naming WHAT. */
+int cr_criu_call_error(int r, const char *what, struct cr_error *err);
+
+#endif

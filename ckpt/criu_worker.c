@@ -1,0 +1,333 @@
+/* The timed worker: every libcriu call runs in a forked process that leads
+ * its own process group. libcriu blocks until `criu swrk` answers, so the
+ * caller polls the worker's result pipe with a deadline and, when it passes,
+ * kills the whole group (worker, swrk and anything swrk started) and reaps. */
+#define LOG_PREFIX "criu: "
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt/criu_internal.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+#define RESULT_MAX (64 * 1024) /* the worker's message, at most */
+#define OUTPUT_TAIL 2048       /* the last bytes criu or libcriu printed */
+#define REAP_GRACE_MS 2000     /* how long killed processes get to disappear */
+
+/* The worker's answer on the result pipe, followed by msg_len bytes. */
+struct job_result {
+	int32_t value;
+	int32_t code;
+	uint32_t msg_len;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void worker_setup_env(const struct cr_criu_service *svc)
+{
+	if (svc->fault > 0) {
+		char value[16];
+		snprintf(value, sizeof(value), "%d", svc->fault);
+		setenv("CRIU_FAULT", value, 1);
+	} else if (svc->fault == 0) {
+		unsetenv("CRIU_FAULT");
+	}
+}
+
+/* Runs in the child: stdio to the output pipe, defaults for the signals
+ * libcriu relies on, CRIU_FAULT, then the job; the answer goes to RES_FD. */
+static __attribute__((noreturn)) void worker_main(const struct cr_criu_job *job,
+						  const struct cr_criu_service *svc, int res_fd,
+						  int out_fd)
+{
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_IGN); /* a dead swrk must give -ECOMM, not kill us */
+	signal(SIGCHLD, SIG_DFL); /* libcriu waits for swrk */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd >= 0)
+		dup2(null_fd, STDIN_FILENO);
+	dup2(out_fd, STDOUT_FILENO);
+	dup2(out_fd, STDERR_FILENO);
+	worker_setup_env(svc);
+
+	struct cr_error err = CR_ERROR_INIT;
+	int r = job->fn(job, svc, &err);
+	const char *msg = r < 0 ? cr_error_msg(&err) : "";
+	struct job_result res = {
+		.value = r,
+		.code = r < 0 ? (err.code ? err.code : -r) : 0,
+		.msg_len = (uint32_t)strnlen(msg, RESULT_MAX - sizeof(res)),
+	};
+	write_all(res_fd, &res, sizeof(res));
+	write_all(res_fd, msg, res.msg_len);
+	_exit(0);
+}
+
+/* Kill the worker's process group, reap the worker, and give the rest of the
+ * group (criu swrk, half-restored tasks) a moment to disappear, reaping the
+ * ones that were reparented to us (a subreaper caller). */
+static void kill_group(pid_t pgid)
+{
+	kill(-pgid, SIGKILL);
+	while (waitpid(pgid, NULL, 0) < 0 && errno == EINTR)
+		;
+	int64_t until = mono_ms() + REAP_GRACE_MS;
+	while (mono_ms() < until) {
+		pid_t r;
+		while ((r = waitpid(-pgid, NULL, WNOHANG)) > 0)
+			;
+		if (kill(-pgid, 0) < 0 && errno == ESRCH)
+			break;
+		kill(-pgid, SIGKILL);
+		struct timespec nap = {0, 10 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
+}
+
+struct job_io {
+	char *res;
+	size_t res_len;
+	char out[OUTPUT_TAIL + 1];
+	size_t out_len;
+};
+
+/* Read what is there on FD. Returns 1 at end of file, 0 otherwise. */
+static int read_result(int fd, struct job_io *io)
+{
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : 1;
+	if (n == 0)
+		return 1;
+	if (io->res_len + (size_t)n > RESULT_MAX)
+		return 0; /* a well-behaved worker never sends this much */
+	char *grown = realloc(io->res, io->res_len + (size_t)n);
+	if (!grown)
+		return 0;
+	memcpy(grown + io->res_len, buf, (size_t)n);
+	io->res = grown;
+	io->res_len += (size_t)n;
+	return 0;
+}
+
+/* Keep the last OUTPUT_TAIL bytes of FD. Returns 1 at end of file, 0 when
+ * it read something, -1 when nothing was there. */
+static int read_output(int fd, struct job_io *io)
+{
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? -1 : 1;
+	if (n == 0)
+		return 1;
+	size_t take = (size_t)n > OUTPUT_TAIL ? OUTPUT_TAIL : (size_t)n;
+	const char *src = buf + n - take;
+	if (io->out_len + take > OUTPUT_TAIL) {
+		size_t drop = io->out_len + take - OUTPUT_TAIL;
+		memmove(io->out, io->out + drop, io->out_len - drop);
+		io->out_len -= drop;
+	}
+	memcpy(io->out + io->out_len, src, take);
+	io->out_len += take;
+	io->out[io->out_len] = '\0';
+	return 0;
+}
+
+/* The last non-empty line of what the worker printed, or NULL. */
+static const char *output_last_line(struct job_io *io)
+{
+	while (io->out_len > 0 &&
+	       (io->out[io->out_len - 1] == '\n' || io->out[io->out_len - 1] == ' '))
+		io->out[--io->out_len] = '\0';
+	if (io->out_len == 0)
+		return NULL;
+	char *nl = strrchr(io->out, '\n');
+	return nl ? nl + 1 : io->out;
+}
+
+/* Poll both pipes until the result pipe closes (the worker exited) or the
+ * deadline passes: 0 or -ETIMEDOUT. */
+static int pump(int res_fd, int out_fd, int64_t deadline, struct job_io *io)
+{
+	bool out_open = true;
+	for (;;) {
+		int64_t left = deadline - mono_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd pfd[2] = {{.fd = res_fd, .events = POLLIN},
+					{.fd = out_open ? out_fd : -1, .events = POLLIN}};
+		int n = poll(pfd, 2, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n <= 0)
+			continue;
+		if (pfd[1].revents && read_output(out_fd, io) == 1)
+			out_open = false;
+		if (pfd[0].revents && read_result(res_fd, io))
+			break;
+	}
+	/* The worker is gone; take what criu printed without waiting for it. */
+	if (out_open && fcntl(out_fd, F_SETFL, O_NONBLOCK) == 0)
+		while (read_output(out_fd, io) == 0)
+			;
+	return 0;
+}
+
+/* Append the CRIU log tail (ERRORS: its error lines, else its last line) or
+ * else the worker's last output line to ERR. */
+static void add_criu_reasons(const char *log_path, bool errors, struct job_io *io,
+			     struct cr_error *err)
+{
+	cleanup_free char *tail = log_path ? cr_criu_log_tail(log_path, errors) : NULL;
+	const char *said = output_last_line(io);
+	int code = err->code;
+	char *msg = NULL;
+	int r;
+	if (tail)
+		r = asprintf(&msg, "%s; criu log %s: %s", cr_error_msg(err), log_path, tail);
+	else if (said)
+		r = asprintf(&msg, "%s; criu said: %s", cr_error_msg(err), said);
+	else
+		return;
+	if (r < 0)
+		return;
+	cr_error_set(err, code, "%s", msg);
+	free(msg);
+}
+
+static int finish(const struct cr_criu_job *job, const char *log_path, pid_t pid,
+		  struct job_io *io, int *ret_value, struct cr_error *err)
+{
+	int status = 0;
+	pid_t w;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	struct job_result res;
+	if (io->res_len < sizeof(res)) {
+		if (w == pid && WIFSIGNALED(status))
+			cr_error_set(err, EIO, "%s: worker killed by signal %d", job->what,
+				     WTERMSIG(status));
+		else
+			cr_error_set(err, EIO, "%s: worker exited without an answer", job->what);
+		add_criu_reasons(log_path, true, io, err);
+		return -err->code;
+	}
+	memcpy(&res, io->res, sizeof(res));
+	if (res.value >= 0) {
+		*ret_value = res.value;
+		return 0;
+	}
+	size_t len = io->res_len - sizeof(res);
+	if (res.msg_len < len)
+		len = res.msg_len;
+	cr_error_set(err, res.code > 0 ? res.code : EIO, "%.*s", (int)len, io->res + sizeof(res));
+	add_criu_reasons(log_path, true, io, err);
+	return -err->code;
+}
+
+/* The CRIU log JOB writes, with a stale one of that name removed. */
+static int prepare_log(const struct cr_criu_job *job, char **ret_path, struct cr_error *err)
+{
+	if (!job->common)
+		return 0;
+	cleanup_free char *path = NULL;
+	int r = cr_criu_log_path(job->common, job->default_log, &path, err);
+	if (r < 0)
+		return cr_error_wrap(err, "%s", job->what);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return cr_error_errno(err, "%s: cannot remove the old log %s", job->what, path);
+	*ret_path = steal_pointer(&path);
+	return 0;
+}
+
+int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_error *err)
+{
+	int timeout_ms = job->common && job->common->timeout_ms > 0 ? job->common->timeout_ms
+								    : job->default_timeout_ms;
+	cleanup_free char *log_path = NULL;
+	int r = prepare_log(job, &log_path, err);
+	if (r < 0)
+		return r;
+	struct cr_criu_service svc = {NULL, -1};
+	r = cr_criu_service_get(&svc, err);
+	if (r < 0)
+		return cr_error_wrap(err, "%s", job->what);
+
+	int res_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
+	if (pipe2(res_pipe, O_CLOEXEC) < 0 || pipe2(out_pipe, O_CLOEXEC) < 0) {
+		r = cr_error_errno(err, "%s: cannot create pipes", job->what);
+		goto out;
+	}
+	int64_t deadline = mono_ms() + timeout_ms;
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = cr_error_errno(err, "%s: cannot fork the worker", job->what);
+		goto out;
+	}
+	if (pid == 0) {
+		close(res_pipe[0]);
+		close(out_pipe[0]);
+		worker_main(job, &svc, res_pipe[1], out_pipe[1]);
+	}
+	setpgid(pid, pid); /* also done by the child: whoever is first wins the race */
+	close(res_pipe[1]);
+	close(out_pipe[1]);
+	res_pipe[1] = out_pipe[1] = -1;
+	cr_debug("%s: worker %d, timeout %d ms, CRIU_FAULT %d", job->what, (int)pid, timeout_ms,
+		 svc.fault);
+
+	struct job_io io = {0};
+	r = pump(res_pipe[0], out_pipe[0], deadline, &io);
+	if (r == -ETIMEDOUT) {
+		kill_group(pid);
+		cr_error_set(err, ETIMEDOUT, "%s timed out after %d ms (worker and criu killed)",
+			     job->what, timeout_ms);
+		add_criu_reasons(log_path, false, &io, err);
+	} else if (r < 0) {
+		kill_group(pid);
+		errno = -r;
+		cr_error_errno(err, "%s: cannot poll the worker", job->what);
+	} else {
+		r = finish(job, log_path, pid, &io, ret_value, err);
+	}
+	free(io.res);
+out:
+	for (int i = 0; i < 2; i++) {
+		cr_closep(&res_pipe[i]);
+		cr_closep(&out_pipe[i]);
+	}
+	cr_criu_service_free(&svc);
+	return r;
+}

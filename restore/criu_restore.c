@@ -1,0 +1,87 @@
+/* Restoring a process tree with libcriu, inside the timed worker. */
+#include <criu/criu.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ckpt/criu_internal.h"
+#include "util/cleanup.h"
+
+/* swrk inherits the descriptors it is to hand over, so they must survive
+ * its exec; only the worker's copies change. */
+static int add_inherit_fds(criu_opts *c, const struct cr_criu_restore_opts *o,
+			   struct cr_error *err)
+{
+	for (size_t i = 0; i < o->n_inherit_fds; i++) {
+		const struct cr_criu_inherit_fd *f = &o->inherit_fds[i];
+		int flags = fcntl(f->fd, F_GETFD);
+		if (flags < 0 || fcntl(f->fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+			return cr_error_errno(err, "cannot pass descriptor %d (%s) to criu", f->fd,
+					      f->key);
+		if (criu_local_add_inherit_fd(c, f->fd, f->key) < 0)
+			return cr_error_set(err, ENOMEM, "cannot add criu inherited fd %s", f->key);
+	}
+	return 0;
+}
+
+static int add_restore_lists(criu_opts *c, const struct cr_criu_restore_opts *o,
+			     struct cr_error *err)
+{
+	int r = add_inherit_fds(c, o, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < o->n_veth_pairs; i++)
+		if (criu_local_add_veth_pair(c, o->veth_pairs[i].key, o->veth_pairs[i].value) < 0)
+			return cr_error_set(err, ENOMEM, "cannot add criu veth pair %s",
+					    o->veth_pairs[i].key);
+	for (size_t i = 0; i < o->n_cg_roots; i++)
+		if (criu_local_add_cg_root(c, o->cg_roots[i].key, o->cg_roots[i].value) < 0)
+			return cr_error_set(err, ENOMEM, "cannot add criu cgroup root %s",
+					    o->cg_roots[i].value);
+	return 0;
+}
+
+static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu_service *svc,
+			     struct cr_error *err)
+{
+	const struct cr_criu_restore_opts *o = job->arg;
+	criu_opts *c = NULL;
+	int r = cr_criu_session_open(&o->common, svc, job->default_log, &c, err);
+	if (r < 0)
+		return r;
+	r = add_restore_lists(c, o, err);
+	if (r < 0) {
+		criu_local_free_opts(c);
+		return r;
+	}
+	r = o->restore_sibling ? criu_local_restore_child(c) : criu_local_restore(c);
+	criu_local_free_opts(c);
+	if (r < 0)
+		return cr_criu_call_error(r, job->what, err);
+	if (r == 0)
+		return cr_error_set(err, EIO, "%s: criu reported no restored pid", job->what);
+	return r;
+}
+
+int cr_criu_restore(const struct cr_criu_restore_opts *o, pid_t *ret_pid, struct cr_error *err)
+{
+	if (!o->common.images_dir)
+		return cr_error_set(err, EINVAL, "criu restore: no images directory given");
+	cleanup_free char *what = NULL;
+	if (asprintf(&what, "criu restore from %s", o->common.images_dir) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	struct cr_criu_job job = {
+		.what = what,
+		.common = &o->common,
+		.default_log = "restore.log",
+		.default_timeout_ms = CR_CRIU_RESTORE_TIMEOUT_MS,
+		.fn = restore_in_worker,
+		.arg = o,
+	};
+	int pid = 0;
+	int r = cr_criu_run_job(&job, &pid, err);
+	if (r < 0)
+		return r;
+	*ret_pid = (pid_t)pid;
+	return 0;
+}
