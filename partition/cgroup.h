@@ -83,4 +83,12 @@ struct cr_cgroup_stats {
 };
 int cr_cgroup_stats(struct cr_cgroup *cg, struct cr_cgroup_stats *ret, struct cr_error *err);
 
+/* Controllers usable in CG's groups (a mask of CR_CG_* values). */
+unsigned cr_cgroup_controllers(const struct cr_cgroup *cg);
+
+/* The group directory serving CONTROLLER (one CR_CG_* value), NULL if none.
+ * For 0: the cgroup2 group when there is one (for cgroup namespaces and
+ * CLONE_INTO_CGROUP), else the v1 group whose cgroup.procs lists the tasks. */
+const char *cr_cgroup_dir(const struct cr_cgroup *cg, unsigned controller);
+
 #endif

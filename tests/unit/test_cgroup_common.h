@@ -1,0 +1,144 @@
+/* Shared by the cgroup tests that use real cgroups: root check, a parent
+ * group unique to the run, children that wait to be attached, clean-up. */
+#ifndef CORRAL_TEST_CGROUP_COMMON_H
+#define CORRAL_TEST_CGROUP_COMMON_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "partition/cgroup.h"
+
+static char test_parent[64];
+
+/* Root and a cgroup layout, else the whole file is skipped (returns 0). */
+static int cgt_usable(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "skipped: real cgroup tests need root\n");
+		return 0;
+	}
+	struct cr_cgroup_layout l;
+	struct cr_error err = CR_ERROR_INIT;
+	int r = cr_cgroup_layout_detect(&l, &err);
+	if (r < 0)
+		fprintf(stderr, "skipped: %s\n", cr_error_msg(&err));
+	cr_error_clear(&err);
+	return r == 0;
+}
+
+/* Groups of this run go under corral-test-PID; we reap orphans ourselves. */
+static void cgt_setup_parent(void)
+{
+	snprintf(test_parent, sizeof(test_parent), "corral-test-%d", (int)getpid());
+	setenv("CORRAL_CGROUP_PARENT", test_parent, 1);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+/* rmdir ROOT/PARENT and ROOT/x/PARENT for every hierarchy x. */
+static void cgt_remove_parent(const char *root)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", root, test_parent);
+	rmdir(path);
+	DIR *d = opendir(root);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s", root, de->d_name, test_parent);
+		rmdir(path);
+	}
+	closedir(d);
+}
+
+static void cgt_reap_all(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static void cgt_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* A forked child that waits until it is attached, then runs FN. */
+static pid_t cgt_spawn_attached(struct cr_cgroup *cg, void (*fn)(void *), void *arg)
+{
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(99);
+		fn(arg);
+		_exit(0);
+	}
+	close(go[0]);
+	struct cr_error err = CR_ERROR_INIT;
+	if (pid > 0 && cr_cgroup_attach(cg, pid, &err) < 0) {
+		fprintf(stderr, "attach: %s\n", cr_error_msg(&err));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	cr_error_clear(&err);
+	if (pid > 0 && write(go[1], "g", 1) != 1)
+		pid = -1;
+	close(go[1]);
+	return pid;
+}
+
+static void cgt_busy_loop(void *arg)
+{
+	volatile unsigned long *counter = arg;
+	for (;;)
+		(*counter)++;
+}
+
+/* Destroy CG (asserting success) and check that no group directory is left.
+ * The killed tasks stay zombies (not in any group) until reaped. */
+static void cgt_destroy_and_check(struct cr_cgroup *cg)
+{
+	static const unsigned ctrls[] = {0,	     CR_CG_CPU,	 CR_CG_CPUACCT, CR_CG_CPUSET,
+					 CR_CG_MEMORY, CR_CG_PIDS, CR_CG_FREEZER, CR_CG_IO,
+					 CR_CG_DEVICES};
+	char *dirs[sizeof(ctrls) / sizeof(ctrls[0])];
+	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
+		const char *d = cr_cgroup_dir(cg, ctrls[i]);
+		dirs[i] = d ? strdup(d) : NULL;
+	}
+	struct cr_error err = CR_ERROR_INIT;
+	int r = cr_cgroup_destroy(cg, 5000, &err);
+	if (r < 0)
+		fprintf(stderr, "destroy: %s\n", cr_error_msg(&err));
+	cr_error_clear(&err);
+	cr_cgroup_free(cg);
+	assert_int_equal(r, 0);
+	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
+		if (dirs[i]) {
+			struct stat st;
+			if (stat(dirs[i], &st) == 0)
+				fail_msg("%s still exists after destroy", dirs[i]);
+		}
+		free(dirs[i]);
+	}
+}
+
+#endif
