@@ -1,6 +1,7 @@
 /* corral: one binary answering to the AIX command names (dispatch on argv[0])
  * and to "corral VERB ...". */
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,14 @@ static int (*handler_of(const char *name))(int, char **)
 	return NULL;
 }
 
+static bool is_verb(const char *name)
+{
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(verbs[i].name, name))
+			return true;
+	return false;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: corral VERB [ARGS...]   (or call a verb by its name, e.g. lswpar)\n\n");
@@ -79,7 +88,7 @@ static int run_verb(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	char *self = argc > 0 ? basename(argv[0]) : "corral";
-	if (strcmp(self, "corral") != 0 && handler_of(self) && strcmp(self, "monitor") != 0)
+	if (strcmp(self, "corral") != 0 && strcmp(self, "monitor") != 0 && is_verb(self))
 		return run_verb(self, argc, argv);
 	if (argc < 2) {
 		usage(stderr);

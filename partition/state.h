@@ -23,6 +23,7 @@ struct cr_wpar_state {
 	enum cr_state state;
 	pid_t init_pid;       /* host pid of the partition's init (0: none) */
 	pid_t monitor_pid;    /* host pid of the monitor, AIX's cor_NAME (0: none) */
+	pid_t owner_pid;      /* the command carrying out a Transitional operation */
 	int64_t start_time;   /* when it became Active, seconds since the epoch */
 	char *operation;      /* what is in progress or was last done ("none", "start", "checkpoint") */
 	char *broken_reason;  /* why it is Broken, NULL otherwise */

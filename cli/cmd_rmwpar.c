@@ -1,0 +1,33 @@
+/* rmwpar: remove a partition. */
+#include <stdio.h>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "partition/lifecycle.h"
+
+int cmd_rmwpar(int argc, char **argv)
+{
+	static const char usage[] = "rmwpar [-F] [-p] [-s] [-v] name ...";
+	struct cli_parsed p;
+	int rc = cli_parse_options("rmwpar", usage, "Fpsv", argc, argv, &p);
+	if (rc)
+		return rc;
+	struct cr_remove_options opts = {
+		.force = cli_option_count(&p, 'F') > 0,
+		.stop = cli_option_count(&p, 's') > 0,
+		.preserve = cli_option_count(&p, 'p') > 0,
+	};
+	if (p.first_operand >= argc)
+		rc = cli_usage_error("rmwpar", usage, "name a partition to remove");
+	for (int i = p.first_operand; i < argc && rc != 2; i++) {
+		struct cr_error err = CR_ERROR_INIT;
+		if (cr_partition_remove(argv[i], &opts, &err) < 0)
+			rc = cli_report("rmwpar", &err);
+		else
+			printf("rmwpar: Removed workload partition %s%s.\n", argv[i],
+			       opts.preserve ? " (file systems preserved)" : "");
+		cr_error_clear(&err);
+	}
+	cli_parsed_free(&p);
+	return rc;
+}

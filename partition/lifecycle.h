@@ -1,0 +1,55 @@
+/* The partition lifecycle: create, start, stop, remove (AIX mkwpar,
+ * startwpar, stopwpar, rmwpar), and the monitor that follows a running
+ * partition (AIX's cor_NAME subsystem). */
+#ifndef CORRAL_PARTITION_LIFECYCLE_H
+#define CORRAL_PARTITION_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "partition/config.h"
+#include "util/error.h"
+
+/* mkwpar: validate CFG, fill defaults, create and populate the root part and
+ * record the spec. On failure nothing is left behind. */
+int cr_partition_create(struct cr_wpar_config *cfg, struct cr_error *err);
+
+/* startwpar: D -> T -> A. Launches the monitor (`corral monitor NAME`, via
+ * SELF_EXE) and returns when the partition runs or with the reason it does
+ * not (then it is Broken, the reason in lswpar and its log). */
+int cr_partition_start(const char *name, const char *self_exe, struct cr_error *err);
+
+struct cr_stop_options {
+	bool force;       /* -F: kill at once; also clears Broken */
+	int timeout_s;    /* -t: grace before killing; -1 = wait forever (-N) */
+};
+
+/* stopwpar: A -> T -> D. */
+int cr_partition_stop(const char *name, const struct cr_stop_options *opts, struct cr_error *err);
+
+struct cr_remove_options {
+	bool force;    /* -F: stop first, ignore failures, remove Broken ones */
+	bool stop;     /* -s: stop first */
+	bool preserve; /* -p: keep the file systems for mkwpar -p */
+};
+
+/* rmwpar. */
+int cr_partition_remove(const char *name, const struct cr_remove_options *opts, struct cr_error *err);
+
+/* The monitor's body: start the partition's init and follow it until it ends.
+ * REPORT_FD (or -1) receives "ok\n" once the partition runs or
+ * "error: MESSAGE\n". Returns when the partition has ended. */
+int cr_monitor_run(const char *name, int report_fd, struct cr_error *err);
+
+/* wparexec: run ARGV in application partition CFG (already validated and
+ * registered), in the foreground; *RET_STATUS gets the command's exit code. */
+int cr_partition_exec(const struct cr_wpar_config *cfg, char *const *argv, int *ret_status,
+		      struct cr_error *err);
+
+/* The path of NAME's log ($ROOT/var/lib/corral/NAME/log). */
+int cr_partition_log_path(const char *name, char **ret_path, struct cr_error *err);
+
+/* Append one time-stamped line to NAME's log (best effort). */
+void cr_partition_log(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,20 @@
+/* The mount namespace of a partition, set up by its init-to-be before exec. */
+#ifndef CORRAL_PARTITION_MOUNTS_H
+#define CORRAL_PARTITION_MOUNTS_H
+
+#include "partition/config.h"
+#include "util/error.h"
+
+/* System partition: private / (the base directory), its mount stanzas, the
+ * global /usr and /opt read-only (unless private), fresh /dev, /run, /sys,
+ * /proc, then pivot_root into it. Runs in the new mount and pid namespaces. */
+int cr_mounts_setup_system(const struct cr_wpar_config *cfg, struct cr_error *err);
+
+/* Application partition: the global file systems, with a /proc of its own. */
+int cr_mounts_setup_application(struct cr_error *err);
+
+/* Returns 0 when every mount stanza can be served on this host; NFS needs the
+ * nfs/ module (not yet in this build). */
+int cr_mounts_check_supported(const struct cr_wpar_config *cfg, struct cr_error *err);
+
+#endif

@@ -1,0 +1,173 @@
+#define LOG_PREFIX "spawn: "
+#include "partition/spawn.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "partition/caps.h"
+#include "partition/mounts.h"
+#include "net/link.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* In the child: report ERR's message through FD and end. */
+static void __attribute__((noreturn)) child_fail(int fd, struct cr_error *err)
+{
+	const char *msg = cr_error_msg(err);
+	ssize_t ignored = write(fd, msg, strlen(msg));
+	(void)ignored;
+	_exit(127);
+}
+
+static int redirect_stdio_to_null(struct cr_error *err)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return cr_error_errno(err, "cannot open /dev/null inside the partition");
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			return cr_error_errno(err, "cannot redirect descriptor %d", i);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+static int apply_rlimits(const struct cr_resources *res, struct cr_error *err)
+{
+	if (res->proc_virt_mem > 0) {
+		struct rlimit rl = {(rlim_t)res->proc_virt_mem, (rlim_t)res->proc_virt_mem};
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			return cr_error_errno(err, "cannot set procVirtMem");
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn)) child_main(const struct cr_spawn_request *req, int go_fd, int err_fd)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	const struct cr_wpar_config *cfg = req->config;
+	char go;
+	/* Nothing from outside may leak in: every other descriptor closes at exec. */
+	(void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (read(go_fd, &go, 1) != 1)
+		_exit(127); /* the parent gave up */
+	close(go_fd);
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		cr_error_errno(&err, "cannot enter a new cgroup namespace");
+		child_fail(err_fd, &err);
+	}
+	if (!req->keep_stdio && setsid() < 0) {
+		cr_error_errno(&err, "cannot start a session");
+		child_fail(err_fd, &err);
+	}
+	const char *host = cfg->hostname ? cfg->hostname : cfg->name;
+	if (sethostname(host, strlen(host)) < 0) {
+		cr_error_errno(&err, "cannot set the hostname %s", host);
+		child_fail(err_fd, &err);
+	}
+	int r = cfg->type == CR_TYPE_SYSTEM ? cr_mounts_setup_system(cfg, &err)
+					    : cr_mounts_setup_application(&err);
+	if (r < 0)
+		child_fail(err_fd, &err);
+	if (req->new_network && cr_net_loopback_up(&err) < 0)
+		child_fail(err_fd, &err);
+	if (!req->keep_stdio && redirect_stdio_to_null(&err) < 0)
+		child_fail(err_fd, &err);
+	if (apply_rlimits(&cfg->resources, &err) < 0 ||
+	    cr_caps_drop_for_partition(cfg->security.privs, &err) < 0)
+		child_fail(err_fd, &err);
+	(void)prctl(PR_SET_PDEATHSIG, 0);
+	char *const envp[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=/root", "container=corral", "TERM=linux", "LANG=C.UTF-8", NULL,
+	};
+	execve(req->argv[0], req->argv, envp);
+	cr_error_errno(&err, "cannot run the partition init %s", req->argv[0]);
+	child_fail(err_fd, &err);
+}
+
+static int read_child_error(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == size - 1)
+			break;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int cr_spawn_init(const struct cr_spawn_request *req, pid_t *ret_pid, struct cr_error *err)
+{
+	int go[2], report[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return cr_error_errno(err, "cannot create a pipe");
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return cr_error_errno(err, "cannot create a pipe");
+	}
+	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+	if (req->new_network)
+		flags |= CLONE_NEWNET;
+	fflush(NULL);
+	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		int r = cr_error_errno(err, "cannot create the partition's namespaces");
+		close(go[0]), close(go[1]), close(report[0]), close(report[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(go[1]);
+		close(report[0]);
+		child_main(req, go[0], report[1]);
+	}
+	close(go[0]);
+	close(report[1]);
+	int r = 0;
+	if (req->cgroup && (r = cr_cgroup_attach(req->cgroup, pid, err)) < 0) {
+		close(go[1]);
+		goto fail;
+	}
+	if (write(go[1], "g", 1) != 1) {
+		r = cr_error_errno(err, "cannot release the partition init");
+		close(go[1]);
+		goto fail;
+	}
+	close(go[1]);
+	char msg[1024];
+	if (read_child_error(report[0], msg, sizeof(msg)) > 0) {
+		r = cr_error_set(err, EIO, "%s", msg);
+		goto fail;
+	}
+	close(report[0]);
+	cr_debug("init of %s is pid %d", req->config->name, (int)pid);
+	*ret_pid = pid;
+	return 0;
+fail:
+	close(report[0]);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return r;
+}

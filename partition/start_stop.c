@@ -1,0 +1,276 @@
+/* startwpar and stopwpar: launching the monitor and ending a partition. */
+#define LOG_PREFIX "lifecycle: "
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "partition/cgroup.h"
+#include "partition/lifecycle.h"
+#include "partition/liveness.h"
+#include "partition/mounts.h"
+#include "partition/registry.h"
+#include "partition/rootfs.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+#define LOCK_TIMEOUT_MS 10000
+#define START_TIMEOUT_MS 60000
+#define KILL_WAIT_MS 15000
+
+static int set_state(const char *name, struct cr_wpar_state *st, enum cr_state state,
+		     const char *operation, struct cr_error *err)
+{
+	char *op = strdup(operation);
+	if (!op)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	free(st->operation);
+	st->operation = op;
+	st->state = state;
+	st->owner_pid = state == CR_STATE_TRANSITIONAL ? getpid() : 0;
+	return cr_state_save(name, st, err);
+}
+
+/* Fork the monitor, detached in a session of its own, its output in the log. */
+static int launch_monitor(const char *name, const char *self_exe, int report_fd, pid_t *ret_pid,
+			  struct cr_error *err)
+{
+	cleanup_free char *log = NULL;
+	int r = cr_partition_log_path(name, &log, err);
+	if (r < 0)
+		return r;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return cr_error_errno(err, "cannot fork the monitor of %s", name);
+	if (pid > 0) {
+		*ret_pid = pid;
+		return 0;
+	}
+	setsid();
+	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int out = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+		_exit(127);
+	if (dup2(report_fd, 3) < 0)
+		_exit(127);
+	(void)syscall(SYS_close_range, 4, ~0U, 0);
+	/* The monitor must not keep its parent's session: fork once more so
+	 * startwpar's process is not its parent (no zombie, no SIGCHLD). */
+	pid_t grandchild = fork();
+	if (grandchild != 0)
+		_exit(grandchild < 0 ? 127 : 0);
+	execl(self_exe, "corral", "monitor", name, "3", (char *)NULL);
+	_exit(127);
+}
+
+/* Read the monitor's one-line verdict within the start timeout. */
+static int read_verdict(int fd, char *buf, size_t size, struct cr_error *err)
+{
+	size_t len = 0;
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (len < size - 1) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left = START_TIMEOUT_MS - ((now.tv_sec - start.tv_sec) * 1000 +
+						(now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0)
+			return cr_error_set(err, ETIMEDOUT, "the partition did not start within %d seconds",
+					    START_TIMEOUT_MS / 1000);
+		struct pollfd p = {fd, POLLIN, 0};
+		int n = poll(&p, 1, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			continue;
+		ssize_t got = read(fd, buf + len, size - 1 - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int cr_partition_start(const char *name, const char *self_exe, struct cr_error *err)
+{
+	cleanup_close int lock = -1;
+	int r = cr_registry_lock(name, LOCK_TIMEOUT_MS, &lock, err);
+	if (r < 0)
+		return r;
+	struct cr_wpar w;
+	if ((r = cr_registry_load(name, &w, err)) < 0)
+		return r;
+	if (w.config.type != CR_TYPE_SYSTEM) {
+		r = cr_error_set(err, EINVAL, "%s is an application partition: run it with wparexec", name);
+		goto out;
+	}
+	if (w.state.state == CR_STATE_BROKEN) {
+		r = cr_error_set(err, EINVAL, "%s is Broken (%s): clear it with stopwpar -F first", name,
+				 w.state.broken_reason ? w.state.broken_reason : "no reason recorded");
+		goto out;
+	}
+	if (w.state.state != CR_STATE_DEFINED) {
+		r = cr_error_set(err, EBUSY, "%s is already %s", name, cr_state_name(w.state.state));
+		goto out;
+	}
+	if ((r = cr_mounts_check_supported(&w.config, err)) < 0 ||
+	    (r = cr_rootfs_write_hostname(w.config.directory, w.config.hostname, err)) < 0 ||
+	    (r = cr_rootfs_install_init(w.config.directory, err)) < 0) {
+		cr_error_wrap(err, "starting %s", name);
+		goto out;
+	}
+	if ((r = set_state(name, &w.state, CR_STATE_TRANSITIONAL, "start", err)) < 0)
+		goto out;
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		r = cr_error_errno(err, "cannot create a pipe");
+		goto undo;
+	}
+	pid_t child = 0;
+	r = launch_monitor(name, self_exe, pipefd[1], &child, err);
+	close(pipefd[1]);
+	if (r < 0) {
+		close(pipefd[0]);
+		goto undo;
+	}
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
+	/* The monitor records A itself, under this lock: let it. */
+	close(cr_steal_fd(&lock));
+	char verdict[1024];
+	r = read_verdict(pipefd[0], verdict, sizeof(verdict), err);
+	close(pipefd[0]);
+	if (r < 0)
+		goto out;
+	if (strcmp(verdict, "ok") != 0) {
+		const char *msg = !strncmp(verdict, "error: ", 7) ? verdict + 7 : verdict;
+		r = cr_error_set(err, EIO, "%s", *msg ? msg : "the monitor ended without a word; see the partition log");
+	}
+	goto out;
+undo:
+	set_state(name, &w.state, CR_STATE_DEFINED, "none", NULL);
+out:
+	cr_wpar_free(&w);
+	return r;
+}
+
+/* Wait until PID ends (it is not our child), at most TIMEOUT_MS (-1: forever). */
+static bool wait_gone(const char *name, pid_t pid, int timeout_ms)
+{
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0 || !cr_monitor_alive(name, pid))
+		return true;
+	for (;;) {
+		struct pollfd p = {pidfd, POLLIN, 0};
+		int n = poll(&p, 1, timeout_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n > 0;
+	}
+}
+
+/* Clean up after a partition whose monitor is gone. */
+static int clean_leftovers(const char *name, struct cr_wpar_state *st, struct cr_error *err)
+{
+	struct cr_cgroup *cg = NULL;
+	int r = cr_cgroup_open(name, &cg, err);
+	if (r == -ENOENT)
+		cr_error_clear(err);
+	else if (r < 0)
+		return r;
+	if (cg) {
+		r = cr_cgroup_destroy(cg, KILL_WAIT_MS, err);
+		cr_cgroup_free(cg);
+		if (r < 0)
+			return r;
+	}
+	st->init_pid = st->monitor_pid = 0;
+	st->start_time = 0;
+	free(st->broken_reason);
+	st->broken_reason = NULL;
+	return set_state(name, st, CR_STATE_DEFINED, "none", err);
+}
+
+static int kill_partition(const char *name, struct cr_error *err)
+{
+	struct cr_cgroup *cg = NULL;
+	int r = cr_cgroup_open(name, &cg, err);
+	if (r < 0)
+		return r;
+	r = cr_cgroup_kill_all(cg, SIGKILL, err);
+	cr_cgroup_free(cg);
+	return r;
+}
+
+int cr_partition_stop(const char *name, const struct cr_stop_options *opts, struct cr_error *err)
+{
+	cleanup_close int lock = -1;
+	int r = cr_registry_lock(name, LOCK_TIMEOUT_MS, &lock, err);
+	if (r < 0)
+		return r;
+	struct cr_wpar w;
+	if ((r = cr_registry_load(name, &w, err)) < 0)
+		return r;
+	enum cr_state s = w.state.state;
+	if (s == CR_STATE_DEFINED && !opts->force) {
+		r = cr_error_set(err, EINVAL, "%s is not active", name);
+		goto out;
+	}
+	if (s == CR_STATE_DEFINED || s == CR_STATE_BROKEN) {
+		if (!opts->force) {
+			r = cr_error_set(err, EINVAL, "%s is Broken (%s): use stopwpar -F", name,
+					 w.state.broken_reason ? w.state.broken_reason : "no reason recorded");
+			goto out;
+		}
+		r = clean_leftovers(name, &w.state, err);
+		if (r == 0)
+			cr_partition_log(name, "stopwpar -F cleared the partition");
+		goto out;
+	}
+	pid_t monitor = w.state.monitor_pid, init = w.state.init_pid;
+	if ((r = set_state(name, &w.state, CR_STATE_TRANSITIONAL, "stop", err)) < 0)
+		goto out;
+	close(cr_steal_fd(&lock)); /* the monitor records the end under this lock */
+	cr_partition_log(name, "stopping%s", opts->force ? " (forced)" : "");
+	struct cr_error ignored = CR_ERROR_INIT;
+	if (opts->force || s == CR_STATE_FROZEN || s == CR_STATE_PAUSED || init <= 0)
+		kill_partition(name, &ignored);
+	else
+		kill(init, SIGTERM);
+	bool gone = wait_gone(name, monitor, opts->force ? KILL_WAIT_MS : (opts->timeout_s < 0 ? -1 : opts->timeout_s * 1000));
+	if (!gone) {
+		cr_partition_log(name, "did not stop within %d seconds: killing it", opts->timeout_s);
+		kill_partition(name, &ignored);
+		gone = wait_gone(name, monitor, KILL_WAIT_MS);
+	}
+	cr_error_clear(&ignored);
+	if ((r = cr_registry_lock(name, LOCK_TIMEOUT_MS, &lock, err)) < 0)
+		goto out;
+	cr_state_free(&w.state);
+	if ((r = cr_state_load(name, &w.state, err)) < 0)
+		goto out;
+	if (!gone) {
+		free(w.state.broken_reason);
+		w.state.broken_reason = strdup("its processes could not be stopped");
+		set_state(name, &w.state, CR_STATE_BROKEN, "stop", NULL);
+		r = cr_error_set(err, EBUSY, "%s could not be stopped: it is now Broken", name);
+	} else if (w.state.state != CR_STATE_DEFINED) {
+		/* The monitor did not record the end (it was killed): do it here. */
+		r = clean_leftovers(name, &w.state, err);
+	}
+out:
+	cr_wpar_free(&w);
+	return r;
+}
