@@ -27,6 +27,8 @@ CR_VERB(image);
 CR_VERB(keygen);
 CR_VERB(trust);
 CR_VERB(monitor);
+CR_VERB(autostart);
+CR_VERB(resumewpar);
 #undef CR_VERB
 
 /* Print "PROG: message" for ERR to stderr and return exit status 1. */

@@ -34,6 +34,8 @@ static struct verb verbs[] = {
 	VERB(image, "inspect, verify or extract a checkpoint image"),
 	VERB(keygen, "make this host's key pair"),
 	VERB(trust, "trust a peer host's key"),
+	VERB(resumewpar, "resume a Paused partition"),
+	VERB(autostart, "start every partition made with -A (run at boot)"),
 	VERB(monitor, NULL), /* internal: the process that follows a partition */
 };
 #undef VERB
@@ -44,6 +46,7 @@ static int (*handler_of(const char *name))(int, char **)
 	H(mkwpar); H(lswpar); H(startwpar); H(stopwpar); H(rebootwpar); H(rmwpar);
 	H(chwpar); H(wparexec); H(clogin); H(syncwpar); H(chkptwpar); H(restartwpar);
 	H(movewpar); H(check); H(image); H(keygen); H(trust); H(monitor);
+	H(autostart); H(resumewpar);
 #undef H
 	return NULL;
 }

@@ -250,25 +250,45 @@ size_t lst_selected_fields(const struct cr_listing_opts *opts, int *ret)
 	return n;
 }
 
-int lst_collect_rows(struct lst_table *t, const struct lst_section_def *def, const int *fields,
-		     size_t nf, const struct cr_wpar *w, struct cr_error *err)
+static int add_row(struct lst_table *t, const struct lst_section_def *def, const int *fields,
+		   size_t nf, const struct cr_wpar *w, char *const *item, struct cr_error *err)
 {
 	char bufs[CR_LIST_MAX_FIELDS][LST_BUF];
 	const char *row[CR_LIST_MAX_FIELDS];
-	struct lst_items it = {NULL, 1, 0};
-	if (def->items) {
-		int r = def->items(w, &it, err);
-		if (r < 0)
-			return r;
-	}
+	for (size_t c = 0; c < nf; c++)
+		row[c] = lst_value(&def->fields[fields[c]], w, item, bufs[c], LST_BUF);
+	return lst_table_add(t, row, err);
+}
+
+int lst_collect_rows(struct lst_table *t, const struct lst_section_def *def, const int *fields,
+		     size_t nf, const struct cr_wpar *w, struct cr_error *err)
+{
+	if (!def->items)
+		return add_row(t, def, fields, nf, w, NULL, err);
+	struct lst_table items;
+	int r = def->items(w, &items, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; r >= 0 && i < items.n_rows; i++)
+		r = add_row(t, def, fields, nf, w, items.cells + i * items.n_cols, err);
+	lst_table_free(&items);
+	return r;
+}
+
+int lst_build_rows(const struct cr_wpar *list, size_t n, const struct cr_listing_opts *opts,
+		   bool names, const char **heads, struct lst_table *ret, struct cr_error *err)
+{
+	const struct lst_section_def *def = lst_section(opts->section);
+	int fields[CR_LIST_MAX_FIELDS];
+	size_t nf = lst_selected_fields(opts, fields);
+	for (size_t i = 0; i < nf; i++)
+		heads[i] = names ? def->fields[fields[i]].name : def->fields[fields[i]].title;
+	lst_table_init(ret, nf, heads);
 	int r = 0;
-	for (size_t i = 0; i < it.n_rows && r >= 0; i++) {
-		char *const *cells = it.cells ? it.cells + i * it.n_cols : NULL;
-		for (size_t c = 0; c < nf; c++)
-			row[c] = lst_value(&def->fields[fields[c]], w, cells, bufs[c], LST_BUF);
-		r = lst_table_add(t, row, err);
-	}
-	if (def->items)
-		lst_items_free(&it);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		if (cr_listing_match(&list[i], opts))
+			r = lst_collect_rows(ret, def, fields, nf, &list[i], err);
+	if (r < 0)
+		lst_table_free(ret);
 	return r;
 }

@@ -12,28 +12,36 @@
 
 #include "partition/listing.h"
 
-/* Rows a partition contributes to a per-item section: N_ROWS x N_COLS owned
- * strings, never NULL ("" for nothing). */
-struct lst_items {
-	char **cells;
-	size_t n_rows;
+/* A table printed with columns padded to the widest cell, two blanks apart,
+ * under a heading and a dashed line as wide as the table. */
+struct lst_table {
 	size_t n_cols;
+	const char *const *titles; /* borrowed; NULL for a table of items */
+	char **cells;              /* owned copies, n_rows x n_cols */
+	size_t n_rows;
+	size_t cap;
 };
 
-void lst_items_free(struct lst_items *it);
+void lst_table_init(struct lst_table *t, size_t n_cols, const char *const *titles);
+int lst_table_add(struct lst_table *t, const char *const *row, struct cr_error *err);
+void lst_table_print(FILE *out, const struct lst_table *t, bool header);
+void lst_table_free(struct lst_table *t);
+
+/* The rows a partition contributes to a per-item section (-M, -N, -D) come
+ * as a table without titles (free it with lst_table_free). */
 
 /* The file systems a partition sees, sorted by mount point: the implicit
  * ones of a system partition (/, /home, /tmp, /var private; /usr, /opt from
  * the host unless private /usr; /proc) overridden or extended by its mount
  * stanzas. Columns: mount point on the host, device, vfs, node, options. */
-int lst_mount_items(const struct cr_wpar *w, struct lst_items *ret, struct cr_error *err);
+int lst_mount_items(const struct cr_wpar *w, struct lst_table *ret, struct cr_error *err);
 
 /* One row per address (IPv4 and IPv6 of one stanza give two rows).
  * Columns: interface, address, mask or prefix, broadcast. */
-int lst_network_items(const struct cr_wpar *w, struct lst_items *ret, struct cr_error *err);
+int lst_network_items(const struct cr_wpar *w, struct lst_table *ret, struct cr_error *err);
 
 /* The devices every partition is given. Columns: device, type. */
-int lst_device_items(const struct cr_wpar *w, struct lst_items *ret, struct cr_error *err);
+int lst_device_items(const struct cr_wpar *w, struct lst_table *ret, struct cr_error *err);
 
 /* Size of the scratch buffer a field getter may format into. */
 #define LST_BUF 96
@@ -55,7 +63,7 @@ struct lst_section_def {
 	 * delimited order; N_FIELDS - 2 entries (no name, no state). */
 	const int *para_order;
 	/* Rows of a per-item section (-M, -N, -D); NULL: one row per partition. */
-	int (*items)(const struct cr_wpar *w, struct lst_items *ret, struct cr_error *err);
+	int (*items)(const struct cr_wpar *w, struct lst_table *ret, struct cr_error *err);
 };
 
 const struct lst_section_def *lst_section(enum cr_listing_section s);
@@ -75,25 +83,16 @@ void lst_format_time(int64_t t, char *buf, size_t len);
 /* AIX's "min%-softmax%,hardmax%", unset parts at their defaults 0, 100, 100. */
 const char *lst_format_limits(int min, int soft, int hard, char *buf, size_t len);
 
-/* A table printed with columns padded to the widest cell, two blanks apart,
- * under a heading and a dashed line as wide as the table. */
-struct lst_table {
-	size_t n_cols;
-	const char *const *titles; /* borrowed */
-	char **cells;              /* owned copies, n_rows x n_cols */
-	size_t n_rows;
-	size_t cap;
-};
-
-void lst_table_init(struct lst_table *t, size_t n_cols, const char *const *titles);
-int lst_table_add(struct lst_table *t, const char *const *row, struct cr_error *err);
-void lst_table_print(FILE *out, const struct lst_table *t, bool header);
-void lst_table_free(struct lst_table *t);
-
 /* Append W's rows (one, or one per item of a per-item section) holding the
  * values of FIELDS (indices into DEF->fields) to T. */
 int lst_collect_rows(struct lst_table *t, const struct lst_section_def *def, const int *fields,
 		     size_t nf, const struct cr_wpar *w, struct cr_error *err);
+
+/* The rows of every partition of LIST matching OPTS, in the selected fields,
+ * into RET, headed by their titles (or -a names when NAMES): HEADS (room for
+ * CR_LIST_MAX_FIELDS) receives the headings and must outlive RET. */
+int lst_build_rows(const struct cr_wpar *list, size_t n, const struct cr_listing_opts *opts,
+		   bool names, const char **heads, struct lst_table *ret, struct cr_error *err);
 
 /* Text output: control characters become '?' so a value keeps its line. */
 void lst_put_text(FILE *out, const char *s);

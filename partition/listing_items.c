@@ -6,35 +6,6 @@
 #include "partition/listing_int.h"
 #include "util/cleanup.h"
 
-void lst_items_free(struct lst_items *it)
-{
-	for (size_t i = 0; i < it->n_rows * it->n_cols; i++)
-		free(it->cells[i]);
-	free(it->cells);
-	it->cells = NULL;
-	it->n_rows = 0;
-}
-
-/* Append a row of copies of VALS (NULL becomes ""). */
-static int items_add(struct lst_items *it, const char *const *vals, struct cr_error *err)
-{
-	char **cells = realloc(it->cells, (it->n_rows + 1) * it->n_cols * sizeof(*cells));
-	if (!cells)
-		return cr_error_set(err, ENOMEM, "out of memory listing partitions");
-	it->cells = cells;
-	char **row = cells + it->n_rows * it->n_cols;
-	for (size_t c = 0; c < it->n_cols; c++) {
-		row[c] = strdup(vals[c] ? vals[c] : "");
-		if (!row[c]) {
-			for (size_t k = 0; k < c; k++)
-				free(row[k]);
-			return cr_error_set(err, ENOMEM, "out of memory listing partitions");
-		}
-	}
-	it->n_rows++;
-	return 0;
-}
-
 /* Where DIR of the partition appears on the host: BASE joined with DIR. */
 static char *host_path(const char *base, const char *dir)
 {
@@ -67,7 +38,7 @@ static const struct implicit_mount system_mounts[] = {
 	{"/var", NULL, NULL, NULL, false},
 };
 
-static int add_mount(struct lst_items *it, const char *base, const char *dir, const char *vfs,
+static int add_mount(struct lst_table *it, const char *base, const char *dir, const char *vfs,
 		     const char *dev, const char *host, const char *options, struct cr_error *err)
 {
 	cleanup_free char *where = host_path(base, dir);
@@ -78,7 +49,7 @@ static int add_mount(struct lst_items *it, const char *base, const char *dir, co
 	if (!dev)
 		dev = !strcmp(vfs, "directory") ? where : vfs;
 	const char *row[] = {where, dev, vfs, host, options};
-	return items_add(it, row, err);
+	return lst_table_add(it, row, err);
 }
 
 static int compare_rows(const void *a, const void *b)
@@ -86,10 +57,11 @@ static int compare_rows(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int lst_mount_items(const struct cr_wpar *w, struct lst_items *ret, struct cr_error *err)
+int lst_mount_items(const struct cr_wpar *w, struct lst_table *ret, struct cr_error *err)
 {
 	const struct cr_wpar_config *c = &w->config;
-	struct lst_items it = {NULL, 0, 5};
+	struct lst_table it;
+	lst_table_init(&it, 5, NULL);
 	bool app = c->type == CR_TYPE_APPLICATION;
 	const char *base = app ? "/" : c->directory ? c->directory : "/";
 	int r = 0;
@@ -107,7 +79,7 @@ int lst_mount_items(const struct cr_wpar *w, struct lst_items *ret, struct cr_er
 			      m->mountopts, err);
 	}
 	if (r < 0) {
-		lst_items_free(&it);
+		lst_table_free(&it);
 		return r;
 	}
 	if (it.n_rows > 1)
@@ -116,23 +88,24 @@ int lst_mount_items(const struct cr_wpar *w, struct lst_items *ret, struct cr_er
 	return 0;
 }
 
-int lst_network_items(const struct cr_wpar *w, struct lst_items *ret, struct cr_error *err)
+int lst_network_items(const struct cr_wpar *w, struct lst_table *ret, struct cr_error *err)
 {
-	struct lst_items it = {NULL, 0, 4};
+	struct lst_table it;
+	lst_table_init(&it, 4, NULL);
 	int r = 0;
 	for (size_t i = 0; i < w->config.n_netifs && r >= 0; i++) {
 		const struct cr_netif *n = &w->config.netifs[i];
 		if (n->address || !n->address6) {
 			const char *row[] = {n->interface, n->address, n->netmask, n->broadcast};
-			r = items_add(&it, row, err);
+			r = lst_table_add(&it, row, err);
 		}
 		if (n->address6 && r >= 0) {
 			const char *row[] = {n->interface, n->address6, n->prefixlen, NULL};
-			r = items_add(&it, row, err);
+			r = lst_table_add(&it, row, err);
 		}
 	}
 	if (r < 0) {
-		lst_items_free(&it);
+		lst_table_free(&it);
 		return r;
 	}
 	*ret = it;
@@ -147,14 +120,15 @@ static const char *const devices[][2] = {
 	{"/dev/console", "pseudo"}, {"/dev/ptmx", "clone"},     {"/dev/pts", "clone"},
 };
 
-int lst_device_items(const struct cr_wpar *w, struct lst_items *ret, struct cr_error *err)
+int lst_device_items(const struct cr_wpar *w, struct lst_table *ret, struct cr_error *err)
 {
 	(void)w;
-	struct lst_items it = {NULL, 0, 2};
+	struct lst_table it;
+	lst_table_init(&it, 2, NULL);
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
-		int r = items_add(&it, devices[i], err);
+		int r = lst_table_add(&it, devices[i], err);
 		if (r < 0) {
-			lst_items_free(&it);
+			lst_table_free(&it);
 			return r;
 		}
 	}

@@ -98,7 +98,7 @@ static int kv_items(FILE *out, const char *k, enum cr_listing_section s, const s
 		    struct cr_error *err)
 {
 	const struct lst_section_def *def = lst_section(s);
-	struct lst_items it = {NULL, 0, 0};
+	struct lst_table it;
 	int r = def->items(w, &it, err);
 	if (r < 0)
 		return r;
@@ -120,7 +120,7 @@ static int kv_items(FILE *out, const char *k, enum cr_listing_section s, const s
 		fputc('}', out);
 	}
 	fputc(']', out);
-	lst_items_free(&it);
+	lst_table_free(&it);
 	return 0;
 }
 

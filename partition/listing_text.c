@@ -101,22 +101,15 @@ int lst_print_long(FILE *out, const struct cr_wpar *w, struct cr_error *err)
 static int print_table(FILE *out, const struct cr_wpar *list, size_t n,
 		       const struct cr_listing_opts *opts, struct cr_error *err)
 {
-	const struct lst_section_def *def = lst_section(opts->section);
-	int fields[CR_LIST_MAX_FIELDS];
 	const char *titles[CR_LIST_MAX_FIELDS];
-	size_t nf = lst_selected_fields(opts, fields);
-	for (size_t i = 0; i < nf; i++)
-		titles[i] = def->fields[fields[i]].title;
 	struct lst_table t;
-	lst_table_init(&t, nf, titles);
-	int r = 0;
-	for (size_t i = 0; i < n && r >= 0; i++)
-		if (cr_listing_match(&list[i], opts))
-			r = lst_collect_rows(&t, def, fields, nf, &list[i], err);
-	if (r >= 0 && t.n_rows > 0)
+	int r = lst_build_rows(list, n, opts, false, titles, &t, err);
+	if (r < 0)
+		return r;
+	if (t.n_rows > 0)
 		lst_table_print(out, &t, !opts->no_header);
 	lst_table_free(&t);
-	return r;
+	return 0;
 }
 
 int lst_print_text(FILE *out, const struct cr_wpar *list, size_t n,
