@@ -1,0 +1,78 @@
+/* Full reads and writes over fds or callbacks, with EINTR handled. */
+#include "formats/image_io.h"
+
+#include <unistd.h>
+
+struct cr_image_io cr_image_io_fd(int fd)
+{
+	struct cr_image_io io = {.read = NULL, .write = NULL, .ctx = NULL, .fd = fd};
+	return io;
+}
+
+static ssize_t io_read(const struct cr_image_io *io, void *buf, size_t len, struct cr_error *err)
+{
+	if (io->read)
+		return io->read(io->ctx, buf, len, err);
+	for (;;) {
+		ssize_t n = read(io->fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return cr_error_errno(err, "cannot read image");
+	}
+}
+
+static ssize_t io_write(const struct cr_image_io *io, const void *buf, size_t len,
+			struct cr_error *err)
+{
+	if (io->write)
+		return io->write(io->ctx, buf, len, err);
+	for (;;) {
+		ssize_t n = write(io->fd, buf, len);
+		if (n > 0)
+			return n;
+		if (n == 0)
+			return cr_error_set(err, EIO, "cannot write image: no progress");
+		if (errno != EINTR)
+			return cr_error_errno(err, "cannot write image");
+	}
+}
+
+int cr_io_write_all(const struct cr_image_io *io, const void *buf, size_t len,
+		    struct cr_error *err)
+{
+	const uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t n = io_write(io, p, len, err);
+		if (n < 0)
+			return (int)n;
+		if (n == 0 || (size_t)n > len)
+			return cr_error_set(err, EIO, "cannot write image: bad write result");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int cr_io_read_full(const struct cr_image_io *io, void *buf, size_t len, const char *what,
+		    struct cr_error *err)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = io_read(io, p + got, len - got, err);
+		if (n < 0)
+			return (int)n;
+		if ((size_t)n > len - got)
+			return cr_error_set(err, EIO, "cannot read image: bad read result");
+		if (n == 0) {
+			if (got == 0)
+				return 1;
+			return cr_error_set(err, EPIPE,
+					    "image is truncated: %s ends after %zu of %zu bytes",
+					    what, got, len);
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* Where an image goes to and comes from: an fd (file, pipe, socket) or a pair
+ * of callbacks (e.g. a transport that adds timeouts). Never seeks. */
+#ifndef CORRAL_FORMATS_IMAGE_IO_H
+#define CORRAL_FORMATS_IMAGE_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* A callback returns bytes moved (> 0; 0 = end of stream for reads) or a
+ * negative errno code after filling ERR. */
+struct cr_image_io {
+	ssize_t (*read)(void *ctx, void *buf, size_t len, struct cr_error *err);
+	ssize_t (*write)(void *ctx, const void *buf, size_t len, struct cr_error *err);
+	void *ctx;
+	int fd; /* used by the fd helpers below when read/write are NULL */
+};
+
+/* An io over FD (the fd stays the caller's). */
+struct cr_image_io cr_image_io_fd(int fd);
+
+/* Write all LEN bytes. */
+int cr_io_write_all(const struct cr_image_io *io, const void *buf, size_t len,
+		    struct cr_error *err);
+
+/* Read exactly LEN bytes. Returns 0, or 1 when the stream ended before the
+ * first byte (clean end), or -EPIPE-style error "truncated" when it ended
+ * part-way; WHAT names the thing being read in that message. */
+int cr_io_read_full(const struct cr_image_io *io, void *buf, size_t len, const char *what,
+		    struct cr_error *err);
+
+#endif

@@ -1,0 +1,257 @@
+/* cr_image_writer_finish: header, manifest, DATA blocks compressed by a pool
+ * of workers and sealed in order by this thread, trailer. */
+#define LOG_PREFIX "image: "
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/image_compress.h"
+#include "formats/image_crc32c.h"
+#include "formats/image_frame.h"
+#include "formats/image_pool.h"
+#include "formats/image_writer_internal.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+struct pack_job {
+	enum cr_image_protection prot;
+	uint8_t *raw;
+	size_t raw_len;
+	uint8_t *buf; /* 4 bytes headroom, plaintext, 4 bytes tail room */
+	size_t plain_len;
+	size_t bound;
+	uint32_t body_crc;
+};
+
+struct packer {
+	struct cr_image_writer *w;
+	struct cr_frame_state fs;
+	struct cr_pool *pool;
+	struct pack_job jobs[2 * 16 + 2];
+	unsigned n_jobs;
+	uint64_t submitted, blocks, data_bytes;
+	struct cr_buf enc;
+};
+
+static void pack_job_run(void *arg)
+{
+	struct pack_job *j = arg;
+	uint8_t *p = j->buf + 4;
+	p[0] = CR_REC_DATA;
+	size_t n = cr_compress_block(j->raw, j->raw_len, p + CR_DATA_HDR_LEN, j->bound);
+	if (n == 0) {
+		p[1] = CR_CODEC_STORED;
+		memcpy(p + CR_DATA_HDR_LEN, j->raw, j->raw_len);
+		n = j->raw_len;
+	} else {
+		p[1] = CR_CODEC_LZ4;
+	}
+	cr_put_le32(p + 2, (uint32_t)j->raw_len);
+	j->plain_len = CR_DATA_HDR_LEN + n;
+	if (j->prot == CR_IMAGE_PLAIN)
+		j->body_crc = cr_crc32c(0, p, j->plain_len);
+}
+
+static int emit(struct packer *pk, uint8_t *plain, size_t len, uint32_t crc, bool final,
+		struct cr_error *err)
+{
+	int r = cr_buf_reserve(&pk->enc, len + 4 + CR_STREAM_ABYTES, err);
+	if (r < 0)
+		return r;
+	const uint8_t *frame = NULL;
+	size_t flen = 0;
+	r = cr_frame_seal(&pk->fs, plain, len, crc, final, pk->enc.p, &frame, &flen, err);
+	if (r < 0)
+		return r;
+	r = cr_io_write_all(&pk->w->out, frame, flen, err);
+	if (r < 0)
+		return r;
+	pk->w->written += flen;
+	return 0;
+}
+
+static int emit_oldest(struct packer *pk, struct cr_error *err)
+{
+	struct pack_job *j = cr_pool_wait_oldest(pk->pool);
+	if (!j)
+		return 0;
+	pk->blocks++;
+	return emit(pk, j->buf + 4, j->plain_len, j->body_crc, false, err);
+}
+
+/* A free job: the oldest is written out first when all are in flight. */
+static int next_job(struct packer *pk, struct pack_job **ret, struct cr_error *err)
+{
+	if (cr_pool_outstanding(pk->pool) >= pk->n_jobs) {
+		int r = emit_oldest(pk, err);
+		if (r < 0)
+			return r;
+	}
+	*ret = &pk->jobs[pk->submitted % pk->n_jobs];
+	return 0;
+}
+
+static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off, const char *what,
+		   struct cr_error *err)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cr_error_errno(err, "cannot read %s", what);
+		if (n == 0)
+			return cr_error_set(err, EAGAIN, "%s shrank while it was being packed", what);
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static int pack_file(struct packer *pk, size_t idx, struct cr_error *err)
+{
+	struct cr_image_writer *w = pk->w;
+	const struct cr_image_entry *e = &w->m.entries[idx];
+	const struct cr_wsource *s = &w->src[idx];
+	const char *what = s->path ? s->path : e->path;
+	cleanup_close int own = -1;
+	int fd = s->fd;
+	if (s->path) {
+		own = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (own < 0)
+			return cr_error_errno(err, "cannot open %s", s->path);
+		fd = own;
+	}
+	for (uint64_t off = 0; off < e->size;) {
+		struct pack_job *j = NULL;
+		int r = next_job(pk, &j, err);
+		if (r < 0)
+			return r;
+		j->raw_len = e->size - off < w->m.block_size ? (size_t)(e->size - off)
+							       : w->m.block_size;
+		if (s->data)
+			memcpy(j->raw, s->data + off, j->raw_len);
+		else if ((r = read_at(fd, j->raw, j->raw_len, off, what, err)) < 0)
+			return r;
+		cr_pool_submit(pk->pool, j);
+		pk->submitted++;
+		off += j->raw_len;
+		pk->data_bytes += j->raw_len;
+	}
+	uint8_t extra;
+	if (!s->data && pread(fd, &extra, 1, (off_t)e->size) > 0)
+		return cr_error_set(err, EAGAIN, "%s grew while it was being packed", what);
+	return 0;
+}
+
+static int packer_init(struct packer *pk, struct cr_image_writer *w, struct cr_error *err)
+{
+	pk->w = w;
+	pk->fs.prot = w->h.prot;
+	unsigned workers = w->opts.workers ? w->opts.workers : cr_pool_default_workers();
+	if (workers > 16)
+		workers = 16;
+	pk->n_jobs = 2 * workers + 2;
+	size_t bound = cr_compress_bound(w->m.block_size);
+	for (unsigned i = 0; i < pk->n_jobs; i++) {
+		struct pack_job *j = &pk->jobs[i];
+		j->prot = w->h.prot;
+		j->bound = bound;
+		j->raw = malloc(w->m.block_size);
+		j->buf = malloc(4 + CR_DATA_HDR_LEN + bound + 4);
+		if (!j->raw || !j->buf)
+			return cr_error_set(err, ENOMEM, "out of memory for image blocks");
+	}
+	return cr_pool_new(workers, pack_job_run, &pk->pool, err);
+}
+
+static void packer_done(struct packer *pk)
+{
+	cr_pool_free(pk->pool); /* waits for jobs still using the buffers */
+	for (unsigned i = 0; i < pk->n_jobs; i++) {
+		free(pk->jobs[i].raw);
+		free(pk->jobs[i].buf);
+	}
+	cr_buf_free(&pk->enc);
+	cr_stream_push_free(pk->fs.push);
+}
+
+static int write_head(struct packer *pk, struct cr_error *err)
+{
+	struct cr_image_writer *w = pk->w;
+	cleanup_free uint8_t *pb = NULL;
+	size_t pb_len = 0;
+	int r = cr_image_manifest_check(&w->m, err);
+	if (r == 0)
+		r = cr_image_manifest_pack(&w->m, &pb, &pb_len, err);
+	if (r < 0)
+		return r;
+	if (w->h.prot != CR_IMAGE_PLAIN &&
+	    (r = cr_stream_push_new(w->key, w->h.stream_header, &pk->fs.push, err)) < 0)
+		return r;
+	cr_image_header_encode(&w->h);
+	pk->fs.chain = w->h.crc;
+	pk->fs.ad = w->h.raw;
+	pk->fs.ad_len = w->h.raw_len;
+	r = cr_io_write_all(&w->out, w->h.raw, w->h.raw_len, err);
+	if (r < 0)
+		return r;
+	w->written += w->h.raw_len;
+	cleanup_free uint8_t *rec = malloc(4 + 1 + pb_len + 4);
+	if (!rec)
+		return cr_error_set(err, ENOMEM, "out of memory writing the manifest");
+	rec[4] = CR_REC_MANIFEST;
+	memcpy(rec + 5, pb, pb_len);
+	return emit(pk, rec + 4, 1 + pb_len, cr_crc32c(0, rec + 4, 1 + pb_len), false, err);
+}
+
+static int write_tail(struct packer *pk, struct cr_error *err)
+{
+	uint8_t rec[4 + 1 + 64 + 4];
+	size_t len = 0;
+	struct cr_image_trailer t = {.entry_count = pk->w->m.n_entries,
+				     .data_bytes = pk->data_bytes,
+				     .block_count = pk->blocks};
+	int r = cr_image_trailer_pack(&t, rec + 5, 64, &len, err);
+	if (r < 0)
+		return r;
+	rec[4] = CR_REC_TRAILER;
+	return emit(pk, rec + 4, 1 + len, cr_crc32c(0, rec + 4, 1 + len), true, err);
+}
+
+static int pack_all(struct packer *pk, struct cr_error *err)
+{
+	int r = write_head(pk, err);
+	if (r < 0)
+		return cr_error_wrap(err, "writing the image header");
+	for (size_t i = 0; i < pk->w->m.n_entries; i++) {
+		if (pk->w->m.entries[i].type != CR_ENTRY_FILE)
+			continue;
+		r = pack_file(pk, i, err);
+		if (r < 0)
+			return cr_error_wrap(err, "packing %s", pk->w->m.entries[i].path);
+	}
+	while (cr_pool_outstanding(pk->pool) > 0)
+		if ((r = emit_oldest(pk, err)) < 0)
+			return cr_error_wrap(err, "writing the image");
+	r = write_tail(pk, err);
+	return r < 0 ? cr_error_wrap(err, "writing the image trailer") : 0;
+}
+
+int cr_image_writer_finish(struct cr_image_writer *w, struct cr_error *err)
+{
+	if (w->finished)
+		return cr_error_set(err, EINVAL, "image already written");
+	w->finished = true;
+	struct packer pk;
+	memset(&pk, 0, sizeof(pk));
+	int r = packer_init(&pk, w, err);
+	if (r == 0)
+		r = pack_all(&pk, err);
+	cr_debug("wrote %llu bytes, %llu blocks", (unsigned long long)w->written,
+		 (unsigned long long)pk.blocks);
+	packer_done(&pk);
+	return r;
+}
