@@ -1,6 +1,8 @@
 /* Full reads and writes over fds or callbacks, with EINTR handled. */
 #include "formats/image_io.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct cr_image_io cr_image_io_fd(int fd)
@@ -75,4 +77,47 @@ int cr_io_read_full(const struct cr_image_io *io, void *buf, size_t len, const c
 		got += (size_t)n;
 	}
 	return 0;
+}
+
+static ssize_t mem_read(void *ctx, void *buf, size_t len, struct cr_error *err)
+{
+	struct cr_image_membuf *mb = ctx;
+	(void)err;
+	size_t n = mb->len - mb->pos < len ? mb->len - mb->pos : len;
+	if (n)
+		memcpy(buf, mb->data + mb->pos, n);
+	mb->pos += n;
+	return (ssize_t)n;
+}
+
+static ssize_t mem_write(void *ctx, const void *buf, size_t len, struct cr_error *err)
+{
+	struct cr_image_membuf *mb = ctx;
+	if (mb->max && len > mb->max - mb->len)
+		return cr_error_set(err, EFBIG, "in-memory image is full (%zu bytes)", mb->max);
+	if (len > mb->cap - mb->len) {
+		size_t ncap = mb->cap ? mb->cap : 4096;
+		while (ncap - mb->len < len)
+			ncap *= 2;
+		uint8_t *p = realloc(mb->data, ncap);
+		if (!p)
+			return cr_error_set(err, ENOMEM, "out of memory for an in-memory image");
+		mb->data = p;
+		mb->cap = ncap;
+	}
+	memcpy(mb->data + mb->len, buf, len);
+	mb->len += len;
+	return (ssize_t)len;
+}
+
+struct cr_image_io cr_image_io_mem(struct cr_image_membuf *mb)
+{
+	struct cr_image_io io = {.read = mem_read, .write = mem_write, .ctx = mb, .fd = -1};
+	return io;
+}
+
+void cr_image_membuf_free(struct cr_image_membuf *mb)
+{
+	free(mb->data);
+	memset(mb, 0, sizeof(*mb));
 }

@@ -22,6 +22,17 @@ struct cr_image_io {
 /* An io over FD (the fd stays the caller's). */
 struct cr_image_io cr_image_io_fd(int fd);
 
+/* An in-memory image: writes append (growing the buffer), reads consume from
+ * POS. Used by tests, the fuzz target and anything that keeps images in RAM. */
+struct cr_image_membuf {
+	uint8_t *data;
+	size_t len, cap, pos;
+	size_t max; /* writes beyond this many bytes fail with -EFBIG; 0: no limit */
+};
+
+struct cr_image_io cr_image_io_mem(struct cr_image_membuf *mb);
+void cr_image_membuf_free(struct cr_image_membuf *mb);
+
 /* Write all LEN bytes. */
 int cr_io_write_all(const struct cr_image_io *io, const void *buf, size_t len,
 		    struct cr_error *err);
