@@ -18,11 +18,13 @@
  * cgroup.subtree_control. */
 #define V2_WANTED (CR_CG_CPU | CR_CG_CPUSET | CR_CG_MEMORY | CR_CG_PIDS | CR_CG_IO)
 
-static int check_component(const char *what, const char *s, size_t len, struct cr_error *err)
+/* One path component S (LEN bytes) of FULL: not empty, ".", ".." or too long. */
+static int check_component(const char *what, const char *full, const char *s, size_t len,
+			   struct cr_error *err)
 {
 	if (len == 0 || len > 255 || (len == 1 && s[0] == '.') ||
 	    (len == 2 && s[0] == '.' && s[1] == '.'))
-		return cr_error_set(err, EINVAL, "invalid cgroup %s '%s'", what, s);
+		return cr_error_set(err, EINVAL, "invalid cgroup %s '%s'", what, full);
 	return 0;
 }
 
@@ -31,11 +33,11 @@ static int check_names(const char *parent, const char *name, struct cr_error *er
 	if (!name || strchr(name, '/'))
 		return cr_error_set(err, EINVAL, "invalid partition name for a cgroup: '%s'",
 				    name ? name : "(null)");
-	int r = check_component("name", name, strlen(name), err);
+	int r = check_component("name", name, name, strlen(name), err);
 	for (const char *p = parent; r == 0;) {
 		const char *e = strchr(p, '/');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
-		r = check_component("parent", parent, len, err);
+		r = check_component("parent", parent, p, len, err);
 		if (!e)
 			break;
 		p = e + 1;
@@ -72,10 +74,11 @@ static int add_hier(struct cr_cgroup *cg, const char *mount, unsigned ctrls, boo
 	bool have_st = stat(mount, &st) == 0;
 	for (size_t i = 0; i < cg->n_hier; i++) {
 		struct cg_hier *h = &cg->hier[i];
-		/* co-mounted controllers (cpu,cpuacct) share one hierarchy */
+		/* co-mounted controllers (cpu,cpuacct) share one hierarchy, maybe
+		 * under two names (the cpu -> cpu,cpuacct symlink) */
 		if (strcmp(h->mount, mount) == 0 ||
 		    (have_st && !v2 && !h->v2 && stat(h->mount, &other) == 0 &&
-		     other.st_dev == st.st_dev)) {
+		     other.st_dev == st.st_dev && other.st_ino == st.st_ino)) {
 			h->ctrls |= ctrls;
 			return 0;
 		}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -21,7 +22,7 @@
 static char test_parent[64];
 
 /* Root and a cgroup layout, else the whole file is skipped (returns 0). */
-static int cgt_usable(void)
+static inline int cgt_usable(void)
 {
 	if (geteuid() != 0) {
 		fprintf(stderr, "skipped: real cgroup tests need root\n");
@@ -37,46 +38,50 @@ static int cgt_usable(void)
 }
 
 /* Groups of this run go under corral-test-PID; we reap orphans ourselves. */
-static void cgt_setup_parent(void)
+static inline void cgt_setup_parent(void)
 {
 	snprintf(test_parent, sizeof(test_parent), "corral-test-%d", (int)getpid());
 	setenv("CORRAL_CGROUP_PARENT", test_parent, 1);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
-/* rmdir ROOT/PARENT and ROOT/x/PARENT for every hierarchy x. */
-static void cgt_remove_parent(const char *root)
+static inline void rmdir_joined(const char *a, const char *b, const char *c)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s", root, test_parent);
+	char *path = NULL;
+	if (asprintf(&path, "%s%s%s/%s", a, b[0] ? "/" : "", b, c) < 0)
+		return;
 	rmdir(path);
+	free(path);
+}
+
+/* rmdir ROOT/PARENT and ROOT/x/PARENT for every hierarchy x. */
+static inline void cgt_remove_parent(const char *root)
+{
+	rmdir_joined(root, "", test_parent);
 	DIR *d = opendir(root);
 	if (!d)
 		return;
 	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/%s", root, de->d_name, test_parent);
-		rmdir(path);
-	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			rmdir_joined(root, de->d_name, test_parent);
 	closedir(d);
 }
 
-static void cgt_reap_all(void)
+static inline void cgt_reap_all(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 }
 
-static void cgt_sleep_ms(int ms)
+static inline void cgt_sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
 /* A forked child that waits until it is attached, then runs FN. */
-static pid_t cgt_spawn_attached(struct cr_cgroup *cg, void (*fn)(void *), void *arg)
+static inline pid_t cgt_spawn_attached(struct cr_cgroup *cg, void (*fn)(void *), void *arg)
 {
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
@@ -105,7 +110,7 @@ static pid_t cgt_spawn_attached(struct cr_cgroup *cg, void (*fn)(void *), void *
 	return pid;
 }
 
-static void cgt_busy_loop(void *arg)
+static inline void cgt_busy_loop(void *arg)
 {
 	volatile unsigned long *counter = arg;
 	for (;;)
@@ -114,7 +119,7 @@ static void cgt_busy_loop(void *arg)
 
 /* Destroy CG (asserting success) and check that no group directory is left.
  * The killed tasks stay zombies (not in any group) until reaped. */
-static void cgt_destroy_and_check(struct cr_cgroup *cg)
+static inline void cgt_destroy_and_check(struct cr_cgroup *cg)
 {
 	static const unsigned ctrls[] = {0,	     CR_CG_CPU,	 CR_CG_CPUACCT, CR_CG_CPUSET,
 					 CR_CG_MEMORY, CR_CG_PIDS, CR_CG_FREEZER, CR_CG_IO,
@@ -139,6 +144,46 @@ static void cgt_destroy_and_check(struct cr_cgroup *cg)
 		}
 		free(dirs[i]);
 	}
+}
+
+/* Wait for CHILD and check that SIG ended it. */
+static inline void cgt_expect_signalled(pid_t child, int sig)
+{
+	int status;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), sig);
+}
+
+/* A busy child of CG makes no progress for 300 ms while frozen, resumes
+ * when thawed, and a frozen group still dies on destroy. */
+static inline void cgt_prove_freeze(struct cr_cgroup *cg)
+{
+	volatile unsigned long *counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(counter != MAP_FAILED);
+	pid_t child = cgt_spawn_attached(cg, cgt_busy_loop, (void *)counter);
+	assert_true(child > 0);
+	cgt_sleep_ms(50);
+	assert_true(*counter > 0);
+
+	struct cr_error err = CR_ERROR_INIT;
+	if (cr_cgroup_freeze(cg, 5000, &err) < 0)
+		fail_msg("freeze: %s", cr_error_msg(&err));
+	assert_int_equal(cr_cgroup_is_frozen(cg, NULL), 1);
+	unsigned long before = *counter;
+	cgt_sleep_ms(300);
+	assert_int_equal(*counter, before);
+
+	assert_int_equal(cr_cgroup_thaw(cg, NULL), 0);
+	cgt_sleep_ms(100);
+	assert_true(*counter > before);
+	assert_int_equal(cr_cgroup_is_frozen(cg, NULL), 0);
+
+	assert_int_equal(cr_cgroup_freeze(cg, 5000, NULL), 0);
+	cgt_destroy_and_check(cg);
+	cgt_expect_signalled(child, SIGKILL);
+	munmap((void *)counter, 4096);
 }
 
 #endif
