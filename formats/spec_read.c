@@ -66,7 +66,7 @@ static int read_value(struct cursor *c, char **ret, struct cr_error *err)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	size_t n = 0;
 	size_t q = curly_quote_at(c);
-	if (q || *c->p == '"') {
+	if (q || (c->p < c->end && *c->p == '"')) {
 		bool straight = q == 0;
 		c->p += straight ? 1 : q;
 		for (;;) {

@@ -1,0 +1,33 @@
+/* Fuzz the spec file parser with any bytes. Whatever parses must write back
+ * and parse again to an equal configuration (the round-trip promise). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/spec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_wpar_config a, b;
+	if (cr_spec_parse((const char *)data, size, "fuzz", &a, &err) < 0) {
+		cr_error_clear(&err);
+		return 0;
+	}
+	char *text = NULL;
+	if (cr_spec_write(&a, &text, &err) < 0)
+		__builtin_trap(); /* a parsed configuration must be writable */
+	if (cr_spec_parse(text, strlen(text), "fuzz-again", &b, &err) < 0)
+		__builtin_trap();
+	if (!cr_config_equal(&a, &b))
+		__builtin_trap();
+	(void)cr_config_validate(&a, &err);
+	cr_error_clear(&err);
+	free(text);
+	cr_config_free(&a);
+	cr_config_free(&b);
+	return 0;
+}
