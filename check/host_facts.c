@@ -1,0 +1,118 @@
+/* Probing the host, through the cache, and what CRIU needs to run here. */
+#define LOG_PREFIX "check: "
+#include "check/host_facts.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check/host_cache.h"
+#include "check/probes.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+void cr_host_facts_free(struct cr_host_facts *f)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < CR_PROBE_COUNT; i++)
+		free(f->probes[i].detail);
+	free(f->criu_path);
+	free(f->criu_version);
+	free(f->cgroup_mode);
+	free(f->cgroup_v1);
+	free(f->cgroup_v2);
+	memset(f, 0, sizeof(*f));
+}
+
+int cr_host_facts_probe(struct cr_host_facts *ret, struct cr_error *err)
+{
+	/* Breakpoints first: the criu probe runs criu with CRIU_FAULT when needed. */
+	static int (*const probes[])(struct cr_host_facts *, struct cr_error *) = {
+		cr_probe_breakpoints, cr_probe_criu,       cr_probe_namespaces, cr_probe_cgroups,
+		cr_probe_memory,      cr_probe_filesystems, cr_probe_network,
+	};
+	struct cr_host_facts f;
+	memset(&f, 0, sizeof(f));
+	f.probed_at = (int64_t)time(NULL);
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		int r = probes[i](&f, err);
+		if (r < 0) {
+			cr_host_facts_free(&f);
+			return cr_error_wrap(err, "probing the host");
+		}
+	}
+	*ret = f;
+	return 0;
+}
+
+int cr_host_facts_get(bool refresh, struct cr_host_facts *ret, struct cr_error *err)
+{
+	struct cr_host_key key;
+	int r = cr_host_key_current(&key, err);
+	if (r < 0)
+		return r;
+	if (!refresh) {
+		r = cr_host_cache_load(&key, ret, err);
+		if (r != 0) {
+			cr_host_key_free(&key);
+			return r < 0 ? r : 0;
+		}
+	}
+	struct cr_host_facts f;
+	r = cr_host_facts_probe(&f, err);
+	if (r < 0) {
+		cr_host_key_free(&key);
+		return r;
+	}
+	struct cr_error serr = CR_ERROR_INIT;
+	if (cr_host_cache_save(&key, &f, &serr) < 0)
+		cr_debug("%s", cr_error_msg(&serr)); /* e.g. not root: probe again next time */
+	cr_error_clear(&serr);
+	cr_host_key_free(&key);
+	*ret = f;
+	return 0;
+}
+
+void cr_criu_env_free(struct cr_criu_env *env)
+{
+	if (!env)
+		return;
+	free(env->criu_path);
+	env->criu_path = NULL;
+}
+
+int cr_host_criu_env(struct cr_criu_env *ret, struct cr_error *err)
+{
+	struct cr_host_facts f;
+	int r = cr_host_facts_get(false, &f, err);
+	if (r < 0)
+		return r;
+	if (!f.criu_path) {
+		r = cr_error_set(err, ENOENT, "no criu binary: %s",
+				 f.probes[CR_PROBE_CRIU].detail ? f.probes[CR_PROBE_CRIU].detail
+								: "not found");
+	} else if (f.probes[CR_PROBE_CRIU].status != CR_PROBE_OK) {
+		r = cr_error_set(err, ENOTSUP, "criu %s at %s cannot be used: Corral needs %d.%d or newer",
+				 f.criu_version ? f.criu_version : "(unknown version)", f.criu_path,
+				 CR_CRIU_MIN_MAJOR, CR_CRIU_MIN_MINOR);
+	} else {
+		ret->criu_path = steal_pointer(&f.criu_path);
+		ret->needs_fault = f.criu_needs_fault;
+	}
+	cr_host_facts_free(&f);
+	return r;
+}
+
+int cr_host_criu_apply_env(struct cr_error *err)
+{
+	struct cr_criu_env env = {NULL, false};
+	int r = cr_host_criu_env(&env, err);
+	if (r < 0)
+		return r;
+	bool fault = env.needs_fault;
+	cr_criu_env_free(&env);
+	if (fault && setenv(CR_CRIU_FAULT_VAR, CR_CRIU_FAULT_NO_BREAKPOINTS, 1) < 0)
+		return cr_error_errno(err, "cannot set %s for criu", CR_CRIU_FAULT_VAR);
+	return fault ? 1 : 0;
+}

@@ -1,0 +1,30 @@
+/* The individual probes behind cr_host_facts_probe(). Each fills its entries
+ * of F: a feature that is absent is a result (CR_PROBE_MISSING), not an error.
+ * They fail only when memory runs out. Each is bounded in time. */
+#ifndef CORRAL_CHECK_PROBES_H
+#define CORRAL_CHECK_PROBES_H
+
+#include "check/host_facts.h"
+
+/* Sets CR_PROBE_HW_BREAKPOINTS and F->criu_needs_fault. */
+int cr_probe_breakpoints(struct cr_host_facts *f, struct cr_error *err);
+/* Sets CR_PROBE_CRIU, CR_PROBE_CRIU_CHECK, F->criu_path and F->criu_version;
+ * runs criu with CRIU_FAULT=130 when F->criu_needs_fault. */
+int cr_probe_criu(struct cr_host_facts *f, struct cr_error *err);
+int cr_probe_namespaces(struct cr_host_facts *f, struct cr_error *err);
+/* Sets CR_PROBE_CGROUPS, CR_PROBE_FREEZER and F->cgroup_*. */
+int cr_probe_cgroups(struct cr_host_facts *f, struct cr_error *err);
+/* userfaultfd, soft-dirty, PAGEMAP_SCAN. */
+int cr_probe_memory(struct cr_host_facts *f, struct cr_error *err);
+/* Kernel NFS client and FUSE. */
+int cr_probe_filesystems(struct cr_host_facts *f, struct cr_error *err);
+/* nftables and TCP repair. */
+int cr_probe_network(struct cr_host_facts *f, struct cr_error *err);
+
+/* Record a probe result; -ENOMEM (with ERR) when out of memory. */
+#define CR_PROBE_SET(f, id, status, ...)                                                   \
+	(cr_probe_set(&(f)->probes[id], status, __VA_ARGS__) < 0                           \
+		 ? cr_error_set(err, ENOMEM, "out of memory recording probe %s", cr_probe_name(id)) \
+		 : 0)
+
+#endif
