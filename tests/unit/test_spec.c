@@ -141,7 +141,7 @@ static void syntax_variants(void **state)
 	assert_string_equal(c.name, "x");
 	cr_config_free(&c);
 	/* An empty value at the very end of the text (found by fuzz_spec). */
-	assert_int_equal(cr_spec_parse("general:\nscript =", 18, "b", &c, &err), 0);
+	assert_int_equal(cr_spec_parse("general:\nscript =", 17, "b", &c, &err), 0);
 	assert_null(c.script);
 	cr_config_free(&c);
 }
