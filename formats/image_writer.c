@@ -194,6 +194,17 @@ int cr_image_writer_add_dir(struct cr_image_writer *w, const char *image_path, m
 	return cr_writer_push_entry(w, &e, none, err);
 }
 
+int cr_image_writer_add_symlink(struct cr_image_writer *w, const char *image_path,
+				const char *target, struct cr_error *err)
+{
+	struct cr_image_entry e = {.path = (char *)image_path,
+				   .type = CR_ENTRY_SYMLINK,
+				   .mode = 0777,
+				   .link_target = (char *)target};
+	struct cr_wsource none = {.path = NULL, .fd = -1, .data = NULL};
+	return cr_writer_push_entry(w, &e, none, err);
+}
+
 uint64_t cr_image_writer_bytes_written(const struct cr_image_writer *w)
 {
 	return w->written;

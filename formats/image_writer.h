@@ -58,6 +58,11 @@ int cr_image_writer_add_buffer(struct cr_image_writer *w, const char *image_path
 int cr_image_writer_add_dir(struct cr_image_writer *w, const char *image_path, mode_t mode,
 			    struct cr_error *err);
 
+/* Add a symlink entry; TARGET must stay inside the image (relative, and no
+ * ".." climbing above the root). */
+int cr_image_writer_add_symlink(struct cr_image_writer *w, const char *image_path,
+				const char *target, struct cr_error *err);
+
 /* Add DIRPATH recursively (files, directories, symlinks that stay inside)
  * under PREFIX ("" or NULL: at the image root), in sorted order. */
 int cr_image_writer_add_dir_tree(struct cr_image_writer *w, const char *prefix,
