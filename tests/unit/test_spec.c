@@ -96,6 +96,23 @@ static void article_round_trip(void **state)
 	cr_config_free(&b);
 }
 
+/* The example of wpar-spec(5) is a complete, valid partition. */
+static void man_page_example(void **state)
+{
+	(void)state;
+	cleanup_free char *path = data_path("man-example.spec");
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_wpar_config c;
+	assert_int_equal(cr_spec_read_file(path, &c, &err), 0);
+	assert_int_equal(cr_config_complete(&c, &err), 0);
+	if (cr_config_validate(&c, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.n_mounts, 2);
+	assert_int_equal(c.resources.memory_limit, 512LL << 20);
+	assert_int_equal(c.resources.cpu_hardmax, 80);
+	cr_config_free(&c);
+}
+
 static void parse_ok(const char *text, struct cr_wpar_config *ret)
 {
 	struct cr_error err = CR_ERROR_INIT;
@@ -231,6 +248,7 @@ int main(void)
 		cmocka_unit_test(article_with_curly_quotes),
 		cmocka_unit_test(article_with_straight_quotes),
 		cmocka_unit_test(article_round_trip),
+		cmocka_unit_test(man_page_example),
 		cmocka_unit_test(syntax_variants),
 		cmocka_unit_test(writer_format),
 		cmocka_unit_test(writer_refuses_what_it_cannot_write),
