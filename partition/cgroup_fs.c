@@ -37,10 +37,12 @@ int cg_write(const char *dir, const char *file, const char *value, struct cr_err
 	cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return cr_error_errno(err, "cannot open %s", path);
-	size_t len = strlen(value);
+	/* an empty value goes as "\n": some kernels ignore a zero-length write */
+	const char *data = value[0] ? value : "\n";
+	size_t len = strlen(data);
 	ssize_t n;
 	do
-		n = write(fd, value, len);
+		n = write(fd, data, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return cr_error_errno(err, "cannot write '%s' to %s", value, path);

@@ -1,7 +1,8 @@
 /* The tasks of a partition: listing, signalling and the final destroy.
  *
  * SIGKILL uses cgroup.kill when a cgroup2 group has it (kernel 5.14+: the
- * kernel kills every task, forks in flight included). Otherwise the group is
+ * kernel kills every task, forks in flight included); that is all on a v2
+ * host. Otherwise, and after it in the hybrid layout, the group is
  * frozen (best effort) so nothing forks between listing and signalling, every
  * task gets the signal, and the group is thawed so the tasks can act on it; a
  * frozen v1 task does not die before it is thawed. Rounds repeat until the
@@ -87,11 +88,10 @@ int cr_cgroup_kill_all(struct cr_cgroup *cg, int sig, struct cr_error *err)
 		int r = cg_write(k->dir, "cgroup.kill", "1", err);
 		if (r < 0)
 			return cr_error_wrap(err, "killing %s", cg->name);
-		/* v1 tasks of a frozen hybrid group still need a thaw to die */
-		const struct cg_hier *f = cg_find(cg, CR_CG_FREEZER);
-		if (f && !f->v2)
-			return cr_cgroup_thaw(cg, err);
-		return 0;
+		/* hybrid: the v1 groups may hold tasks that never joined the
+		 * cgroup2 group, and a v1-frozen task needs a thaw to die */
+		if (k == cg_task_hier(cg))
+			return 0;
 	}
 	int64_t deadline = cg_now_ms() + KILL_ROUNDS_MS;
 	do {

@@ -274,6 +274,33 @@ static void busy_child_is_accounted(void **state)
 	cgt_destroy_and_check(cg);
 }
 
+static void kill_reaches_tasks_outside_the_cgroup2_group(void **state)
+{
+	(void)state;
+	struct cr_cgroup_layout l;
+	assert_int_equal(cr_cgroup_layout_detect(&l, NULL), 0);
+	if (l.mode != CR_CGROUP_HYBRID)
+		skip(); /* only the hybrid layout has a v1 and a cgroup2 group */
+	struct cr_cgroup *cg = make_group("hyb", CR_CG_FREEZER);
+	if (!cg)
+		skip();
+	volatile unsigned long counter = 0;
+	pid_t child = cgt_spawn_attached(cg, cgt_busy_loop, (void *)&counter);
+	assert_true(child > 0);
+	/* the child leaves the cgroup2 group: cgroup.kill cannot reach it */
+	char *procs = NULL;
+	assert_true(asprintf(&procs, "%s/cgroup.procs", l.unified_path) > 0);
+	FILE *f = fopen(procs, "we");
+	assert_non_null(f);
+	fprintf(f, "%d\n", (int)child);
+	assert_int_equal(fclose(f), 0);
+	free(procs);
+	assert_int_equal(cr_cgroup_freeze(cg, 5000, NULL), 0);
+	assert_int_equal(cr_cgroup_kill_all(cg, SIGKILL, NULL), 0);
+	cgt_expect_signalled(child, SIGKILL);
+	cgt_destroy_and_check(cg);
+}
+
 static int teardown_all(void **state)
 {
 	(void)state;
@@ -301,6 +328,7 @@ int main(void)
 		cmocka_unit_test(open_finds_existing_and_reports_missing),
 		cmocka_unit_test(kill_all_empties_group_with_forks),
 		cmocka_unit_test(busy_child_is_accounted),
+		cmocka_unit_test(kill_reaches_tasks_outside_the_cgroup2_group),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown_all);
 }
