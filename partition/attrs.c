@@ -285,8 +285,9 @@ static const char *format_value(const char *base, const struct attr *a, char *bu
 	return NULL;
 }
 
-int cr_attr_set(struct cr_wpar_config *cfg, enum cr_stanza stanza, const char *key,
-		const char *value, struct cr_error *err)
+/* Set KEY = VALUE in entry INDEX of STANZA (ignored for the single stanzas). */
+static int attr_set_at(struct cr_wpar_config *cfg, enum cr_stanza stanza, size_t index,
+		       const char *key, const char *value, struct cr_error *err)
 {
 	if ((size_t)stanza >= N_STANZAS)
 		return cr_error_set(err, EINVAL, "unknown stanza %d", (int)stanza);
@@ -294,7 +295,7 @@ int cr_attr_set(struct cr_wpar_config *cfg, enum cr_stanza stanza, const char *k
 	if (!a)
 		return cr_error_set(err, ENOENT, "unknown attribute '%s' in %s stanza", key,
 				    stanzas[stanza].name);
-	char *base = stanza_base(cfg, stanza, last_index(cfg, stanza));
+	char *base = stanza_base(cfg, stanza, index);
 	if (!base)
 		return cr_error_set(err, EINVAL, "no %s entry to set %s on", stanzas[stanza].name,
 				    a->key);
@@ -302,6 +303,12 @@ int cr_attr_set(struct cr_wpar_config *cfg, enum cr_stanza stanza, const char *k
 	if (r < 0)
 		return cr_error_wrap(err, "invalid value '%s' for %s", value, a->key);
 	return 0;
+}
+
+int cr_attr_set(struct cr_wpar_config *cfg, enum cr_stanza stanza, const char *key,
+		const char *value, struct cr_error *err)
+{
+	return attr_set_at(cfg, stanza, last_index(cfg, stanza), key, value, err);
 }
 
 int cr_attrs_foreach(const struct cr_wpar_config *cfg, enum cr_stanza stanza, size_t index,
@@ -332,6 +339,17 @@ static int stanza_arg(const char *stanza, struct cr_error *err)
 	return s;
 }
 
+/* The mount whose directory the words name ("directory=/home"), if any. */
+static struct cr_mount *find_mount_for(const struct cr_wpar_config *cfg, char *const *words,
+				       size_t n)
+{
+	const char *dir = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncasecmp(words[i], "directory=", 10) == 0)
+			dir = words[i] + 10;
+	return cr_config_find_mount(cfg, dir);
+}
+
 int cr_attrs_apply(struct cr_wpar_config *cfg, const char *stanza, char *const *words,
 		   size_t n, struct cr_error *err)
 {
@@ -345,10 +363,16 @@ int cr_attrs_apply(struct cr_wpar_config *cfg, const char *stanza, char *const *
 	int r = cr_config_copy(&tmp, cfg, err);
 	if (r < 0)
 		return r;
-	if ((s == CR_STANZA_MOUNT && !cr_config_add_mount(&tmp)) ||
-	    (s == CR_STANZA_NETWORK && !cr_config_add_netif(&tmp))) {
+	size_t index = 0;
+	struct cr_mount *same = s == CR_STANZA_MOUNT ? find_mount_for(&tmp, words, n) : NULL;
+	if (same) {
+		index = (size_t)(same - tmp.mounts);
+	} else if ((s == CR_STANZA_MOUNT && !cr_config_add_mount(&tmp)) ||
+		   (s == CR_STANZA_NETWORK && !cr_config_add_netif(&tmp))) {
 		cr_config_free(&tmp);
 		return cr_error_set(err, ENOMEM, "out of memory adding a %s entry", stanzas[s].name);
+	} else {
+		index = last_index(&tmp, (enum cr_stanza)s);
 	}
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		const char *eq = strchr(words[i], '=');
@@ -360,7 +384,7 @@ int cr_attrs_apply(struct cr_wpar_config *cfg, const char *stanza, char *const *
 		if (!key)
 			r = cr_error_set(err, ENOMEM, "out of memory");
 		else
-			r = cr_attr_set(&tmp, (enum cr_stanza)s, key, eq + 1, err);
+			r = attr_set_at(&tmp, (enum cr_stanza)s, index, key, eq + 1, err);
 	}
 	if (r < 0) {
 		cr_config_free(&tmp);

@@ -53,8 +53,11 @@ int cr_attrs_foreach(const struct cr_wpar_config *cfg, enum cr_stanza stanza, si
 
 /* Apply the command-line words ("directory=/home", "vfs=nfs", ...) to
  * STANZA ("general", "network", "mount", "resources", "security").
- * "mount" and "network" add one new entry holding all the words; the others
- * set fields of CFG. All or nothing: on failure CFG is unchanged. */
+ * "network" adds one new entry holding all the words. "mount" changes the
+ * mount whose directory the words name when there is one (so "-M
+ * directory=/home mountopts=ro" overrides just that attribute of /home, and
+ * "host=" resets one), and adds a new entry otherwise. The other stanzas set
+ * fields of CFG. All or nothing: on failure CFG is unchanged. */
 int cr_attrs_apply(struct cr_wpar_config *cfg, const char *stanza, char *const *words,
 		   size_t n, struct cr_error *err);
 

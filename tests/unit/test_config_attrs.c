@@ -87,6 +87,38 @@ static void apply_each_stanza(void **state)
 	cr_config_free(&c);
 }
 
+static void mount_of_same_directory_is_changed(void **state)
+{
+	(void)state;
+	struct cr_wpar_config c;
+	cr_config_init(&c);
+	apply_ok(&c, "general", WORDS("name=web"));
+	apply_ok(&c, "mount", WORDS("directory=/", "vfs=tmpfs"));
+	apply_ok(&c, "mount", WORDS("directory=/home", "vfs=nfs", "host=h", "dev=/e"));
+	apply_ok(&c, "mount", WORDS("directory=/var", "vfs=tmpfs"));
+	/* chwpar -M directory=/home mountopts=ro: only that attribute changes */
+	apply_ok(&c, "mount", WORDS("mountopts=ro", "directory=/home"));
+	assert_int_equal(c.n_mounts, 3);
+	assert_string_equal(c.mounts[1].directory, "/home");
+	assert_string_equal(c.mounts[1].host, "h");
+	assert_string_equal(c.mounts[1].mountopts, "ro");
+	/* switching to tmpfs needs host= reset, and validation says so */
+	apply_ok(&c, "mount", WORDS("directory=/home", "vfs=tmpfs"));
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_config_validate(&c, &err), -EINVAL);
+	assert_string_equal(err.msg, "web: mount /home: host= is only allowed with vfs=nfs");
+	apply_ok(&c, "mount", WORDS("directory=/home", "host=", "dev="));
+	assert_int_equal(cr_config_validate(&c, &err), 0);
+	assert_int_equal(c.n_mounts, 3);
+	assert_string_equal(c.mounts[2].directory, "/var"); /* order kept */
+	/* a failure leaves the mount as it was */
+	apply_fails(&c, "mount", WORDS("directory=/var", "vfs=nfs", "bogus=1"), ENOENT,
+		    "unknown attribute 'bogus' in mount stanza");
+	assert_string_equal(c.mounts[2].vfs, "tmpfs");
+	cr_error_clear(&err);
+	cr_config_free(&c);
+}
+
 static void apply_rejections(void **state)
 {
 	(void)state;
@@ -206,6 +238,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(apply_each_stanza),
+		cmocka_unit_test(mount_of_same_directory_is_changed),
 		cmocka_unit_test(apply_rejections),
 		cmocka_unit_test(remove_attributes),
 		cmocka_unit_test(count_words),
