@@ -1,70 +1,18 @@
 /* lswpar --json: one object per partition with every field, keyed by the
  * -a field names; yes/no as booleans, counts as numbers, unset or
  * unlimited as null; mounts, addresses and devices as arrays of objects.
- * Strings are escaped and invalid UTF-8 becomes U+FFFD, so the output
- * always parses. */
+ * Strings are escaped and invalid UTF-8 becomes U+FFFD (check/json_writer),
+ * so the output always parses. */
 #include <inttypes.h>
 #include <string.h>
 
+#include "check/json_writer.h"
 #include "partition/listing_int.h"
-
-/* Length of the valid UTF-8 sequence at S, 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-	unsigned min;
-	unsigned cp;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xE0) == 0xC0)
-		n = 2, min = 0x80, cp = s[0] & 0x1F;
-	else if ((s[0] & 0xF0) == 0xE0)
-		n = 3, min = 0x800, cp = s[0] & 0x0F;
-	else if ((s[0] & 0xF8) == 0xF0)
-		n = 4, min = 0x10000, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		if (*p == '"' || *p == '\\') {
-			fprintf(out, "\\%c", *p++);
-		} else if (*p == '\n') {
-			fputs("\\n", out), p++;
-		} else if (*p == '\t') {
-			fputs("\\t", out), p++;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(out, "\\u%04x", *p++);
-		} else {
-			size_t n = utf8_len(p);
-			if (n == 0) {
-				fputs("\\ufffd", out);
-				p++;
-			} else {
-				fwrite(p, 1, n, out);
-				p += n;
-			}
-		}
-	}
-	fputc('"', out);
-}
 
 static void key(FILE *out, const char *k)
 {
 	fputc(',', out);
-	json_string(out, k);
+	cr_json_write_escaped(out, k);
 	fputc(':', out);
 }
 
@@ -72,7 +20,7 @@ static void kv_str(FILE *out, const char *k, const char *v)
 {
 	key(out, k);
 	if (v)
-		json_string(out, v);
+		cr_json_write_escaped(out, v);
 	else
 		fputs("null", out);
 }
@@ -113,9 +61,9 @@ static int kv_items(FILE *out, const char *k, enum cr_listing_section s, const s
 			if (!first)
 				fputc(',', out);
 			first = false;
-			json_string(out, def->fields[f].name);
+			cr_json_write_escaped(out, def->fields[f].name);
 			fputc(':', out);
-			json_string(out, it.cells[i * it.n_cols + def->fields[f].col]);
+			cr_json_write_escaped(out, it.cells[i * it.n_cols + def->fields[f].col]);
 		}
 		fputc('}', out);
 	}
@@ -131,7 +79,7 @@ static int one(FILE *out, const struct cr_wpar *w, struct cr_error *err)
 	char buf[LST_BUF];
 	char state[2] = {(char)w->state.state, '\0'};
 	fputs("{\"name\":", out);
-	json_string(out, c->name ? c->name : "");
+	cr_json_write_escaped(out, c->name ? c->name : "");
 	kv_str(out, "state", state);
 	kv_str(out, "stateName", cr_state_name(w->state.state));
 	kv_str(out, "type", lst_type_letter(w));
