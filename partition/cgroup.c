@@ -122,10 +122,8 @@ static int init_cpuset(const char *parent, const char *dir, struct cr_error *err
 /* Enable in DIR's subtree_control the controllers we use that DIR has. */
 static void enable_subtree(const char *dir)
 {
-	cleanup_free char *avail = NULL, *on = NULL;
-	if (cg_read(dir, "cgroup.controllers", &avail, NULL) < 0)
-		return;
-	unsigned want = cg_parse_v2_list(avail) & V2_WANTED;
+	cleanup_free char *on = NULL;
+	unsigned want = cg_v2_listed(dir) & V2_WANTED;
 	if (cg_read(dir, "cgroup.subtree_control", &on, NULL) == 0)
 		want &= ~cg_parse_v2_list(on);
 	for (int i = 0; i < CG_NCTRL; i++) {
@@ -176,10 +174,7 @@ static int create_levels(const struct cr_cgroup *cg, const struct cg_hier *h,
  * freezer when cgroup.freeze exists. */
 static unsigned v2_group_ctrls(const char *dir)
 {
-	cleanup_free char *list = NULL;
-	unsigned mask = CR_CG_CPUACCT;
-	if (cg_read(dir, "cgroup.controllers", &list, NULL) == 0)
-		mask |= cg_parse_v2_list(list);
+	unsigned mask = CR_CG_CPUACCT | cg_v2_listed(dir);
 	if (cg_has(dir, "cgroup.freeze"))
 		mask |= CR_CG_FREEZER;
 	return mask;

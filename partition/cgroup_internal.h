@@ -52,6 +52,8 @@ void cg_mounts_clear(struct cg_mounts *m);
 const char *cg_ctrl_name(unsigned bit, bool v2);
 /* Parse a space-separated v2 controller list ("cpu io memory pids"). */
 unsigned cg_parse_v2_list(const char *list);
+/* The controllers in DIR/cgroup.controllers, 0 if unreadable. */
+unsigned cg_v2_listed(const char *dir);
 
 /* cgroup.c */
 /* Build the groups of NAME under PARENT in the hierarchies of M, creating

@@ -238,12 +238,17 @@ static bool v2_freezer_seen(const char *root)
 	return false;
 }
 
-static unsigned v2_controllers(const char *dir)
+unsigned cg_v2_listed(const char *dir)
 {
 	cleanup_free char *list = NULL;
-	unsigned mask = CR_CG_CPUACCT; /* cpu.stat is in every cgroup2 group */
-	if (cg_read(dir, "cgroup.controllers", &list, NULL) == 0)
-		mask |= cg_parse_v2_list(list);
+	if (cg_read(dir, "cgroup.controllers", &list, NULL) < 0)
+		return 0;
+	return cg_parse_v2_list(list);
+}
+
+static unsigned v2_controllers(const char *dir)
+{
+	unsigned mask = cg_v2_listed(dir);
 	if (v2_freezer_seen(dir))
 		mask |= CR_CG_FREEZER;
 	return mask;
