@@ -17,6 +17,12 @@
 
 struct pack_job {
 	enum cr_image_protection prot;
+	/* Input: read by the worker, from an fd at OFF or from a buffer. */
+	int fd;
+	const uint8_t *data;
+	uint64_t off;
+	const char *what;
+	int read_errno; /* set by the worker: -1 = the file shrank */
 	uint8_t *raw;
 	size_t raw_len;
 	uint8_t *buf; /* 4 bytes headroom, plaintext, 4 bytes tail room */
@@ -35,9 +41,29 @@ struct packer {
 	struct cr_buf enc;
 };
 
+static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
 static void pack_job_run(void *arg)
 {
 	struct pack_job *j = arg;
+	if (j->data)
+		memcpy(j->raw, j->data + j->off, j->raw_len);
+	else if ((j->read_errno = read_at(j->fd, j->raw, j->raw_len, j->off)) != 0)
+		return;
 	uint8_t *p = j->buf + 4;
 	p[0] = CR_REC_DATA;
 	size_t n = cr_compress_block(j->raw, j->raw_len, p + CR_DATA_HDR_LEN, j->bound);
@@ -77,6 +103,12 @@ static int emit_oldest(struct packer *pk, struct cr_error *err)
 	struct pack_job *j = cr_pool_wait_oldest(pk->pool);
 	if (!j)
 		return 0;
+	if (j->read_errno < 0)
+		return cr_error_set(err, EAGAIN, "%s shrank while it was being packed", j->what);
+	if (j->read_errno > 0) {
+		errno = j->read_errno;
+		return cr_error_errno(err, "cannot read %s", j->what);
+	}
 	pk->blocks++;
 	return emit(pk, j->buf + 4, j->plain_len, j->body_crc, false, err);
 }
@@ -90,23 +122,6 @@ static int next_job(struct packer *pk, struct pack_job **ret, struct cr_error *e
 			return r;
 	}
 	*ret = &pk->jobs[pk->submitted % pk->n_jobs];
-	return 0;
-}
-
-static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off, const char *what,
-		   struct cr_error *err)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return cr_error_errno(err, "cannot read %s", what);
-		if (n == 0)
-			return cr_error_set(err, EAGAIN, "%s shrank while it was being packed", what);
-		got += (size_t)n;
-	}
 	return 0;
 }
 
@@ -124,22 +139,33 @@ static int pack_file(struct packer *pk, size_t idx, struct cr_error *err)
 			return cr_error_errno(err, "cannot open %s", s->path);
 		fd = own;
 	}
-	for (uint64_t off = 0; off < e->size;) {
+	int r = 0;
+	for (uint64_t off = 0; r == 0 && off < e->size;) {
 		struct pack_job *j = NULL;
-		int r = next_job(pk, &j, err);
-		if (r < 0)
-			return r;
+		if ((r = next_job(pk, &j, err)) < 0)
+			break;
 		j->raw_len = e->size - off < w->m.block_size ? (size_t)(e->size - off)
 							       : w->m.block_size;
-		if (s->data)
-			memcpy(j->raw, s->data + off, j->raw_len);
-		else if ((r = read_at(fd, j->raw, j->raw_len, off, what, err)) < 0)
-			return r;
+		j->fd = fd;
+		j->data = s->data;
+		j->off = off;
+		j->what = what;
+		j->read_errno = 0;
 		cr_pool_submit(pk->pool, j);
 		pk->submitted++;
 		off += j->raw_len;
 		pk->data_bytes += j->raw_len;
 	}
+	/* The workers use FD and WHAT: finish this file's blocks before closing,
+	 * also after an error. */
+	while (cr_pool_outstanding(pk->pool) > 0) {
+		if (r < 0)
+			cr_pool_wait_oldest(pk->pool);
+		else
+			r = emit_oldest(pk, err);
+	}
+	if (r < 0)
+		return r;
 	uint8_t extra;
 	if (!s->data && pread(fd, &extra, 1, (off_t)e->size) > 0)
 		return cr_error_set(err, EAGAIN, "%s grew while it was being packed", what);
