@@ -103,6 +103,27 @@ static void selected_columns_in_table(void **state)
 	fx_free(l, 3);
 }
 
+static void utf8_values_align_by_characters(void **state)
+{
+	(void)state;
+	struct cr_wpar l[2];
+	fx_wpar(&l[0], "a", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
+	l[0].config.script = fx_dup("/srv/caf\xc3\xa9.sh");
+	fx_wpar(&l[1], "b", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
+	l[1].config.script = fx_dup("/srv/cafe.sh");
+	struct cr_listing_opts o;
+	cr_listing_opts_init(&o);
+	assert_int_equal(cr_listing_parse_fields(&o, "script,name", NULL), 0);
+	char *out = fx_print(l, 2, &o);
+	assert_string_equal(out,
+			    "Start/Stop Script  Name\n"
+			    "-----------------------\n"
+			    "/srv/caf\xc3\xa9.sh       a\n"
+			    "/srv/cafe.sh       b\n");
+	free(out);
+	fx_free(l, 2);
+}
+
 static void mounts_of_a_system_partition(void **state)
 {
 	(void)state;
@@ -406,6 +427,7 @@ int main(void)
 		cmocka_unit_test(filters_by_state_and_type),
 		cmocka_unit_test(nothing_matching_prints_nothing),
 		cmocka_unit_test(selected_columns_in_table),
+		cmocka_unit_test(utf8_values_align_by_characters),
 		cmocka_unit_test(mounts_of_a_system_partition),
 		cmocka_unit_test(private_usr_and_application_mounts),
 		cmocka_unit_test(network_rows_per_address),

@@ -71,6 +71,30 @@ static void delimited_mounts_and_resources(void **state)
 	fx_free(&w, 1);
 }
 
+static void byte_sizes_take_a_suffix_only_when_exact(void **state)
+{
+	(void)state;
+	struct cr_wpar l[3];
+	fx_wpar(&l[0], "a", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
+	l[0].config.resources.memory_limit = 1000;
+	l[0].config.resources.proc_virt_mem = 1536LL << 20;
+	fx_wpar(&l[1], "b", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
+	l[1].config.resources.memory_limit = 3LL << 50;
+	l[1].config.resources.proc_virt_mem = 0;
+	fx_wpar(&l[2], "c", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
+	l[2].config.resources.memory_limit = 4LL << 60; /* beyond P: stays in P */
+	struct cr_listing_opts o;
+	cr_listing_opts_init(&o);
+	o.format = CR_FORMAT_DELIMITED;
+	o.section = CR_LIST_RESOURCES;
+	o.no_header = true;
+	assert_int_equal(cr_listing_parse_fields(&o, "name,memoryLimit,procVirtMem", NULL), 0);
+	char *out = fx_print(l, 3, &o);
+	assert_string_equal(out, "a:1000:1536M\nb:3P:0\nc:4096P:unlimited\n");
+	free(out);
+	fx_free(l, 3);
+}
+
 static void long_form_is_not_delimited(void **state)
 {
 	(void)state;
@@ -191,6 +215,7 @@ int main(void)
 		cmocka_unit_test(delimited_general_has_hash_header),
 		cmocka_unit_test(delimited_escapes_delimiter_backslash_newline),
 		cmocka_unit_test(delimited_mounts_and_resources),
+		cmocka_unit_test(byte_sizes_take_a_suffix_only_when_exact),
 		cmocka_unit_test(long_form_is_not_delimited),
 		cmocka_unit_test(field_names_are_checked),
 		cmocka_unit_test(state_and_type_letters_are_checked),
