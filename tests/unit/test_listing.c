@@ -17,8 +17,7 @@ static void default_table_pads_to_widest(void **state)
 	(void)state;
 	struct cr_wpar l[3];
 	three(l);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_TEXT);
 	char *out = fx_print(l, 3, &o);
 	assert_string_equal(out,
 			    "Name        State  Type  Hostname    Directory\n"
@@ -35,8 +34,7 @@ static void quiet_table_has_no_header(void **state)
 	(void)state;
 	struct cr_wpar l[3];
 	three(l);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_TEXT);
 	o.no_header = true;
 	o.states = "D";
 	char *out = fx_print(l, 3, &o);
@@ -50,8 +48,7 @@ static void filters_by_state_and_type(void **state)
 	(void)state;
 	struct cr_wpar l[3];
 	three(l);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_TEXT);
 	o.no_header = true;
 	o.states = "AB";
 	assert_int_equal(cr_listing_parse_types("S", &o.types, NULL), 0);
@@ -72,8 +69,7 @@ static void nothing_matching_prints_nothing(void **state)
 	(void)state;
 	struct cr_wpar l[3];
 	three(l);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_TEXT);
 	o.states = "F";
 	char *out = fx_print(l, 3, &o);
 	assert_string_equal(out, "");
@@ -89,8 +85,7 @@ static void selected_columns_in_table(void **state)
 	(void)state;
 	struct cr_wpar l[3];
 	three(l);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_TEXT);
 	assert_int_equal(cr_listing_parse_fields(&o, "NAME,checkpointable", NULL), 0);
 	char *out = fx_print(l, 3, &o);
 	assert_string_equal(out,
@@ -111,8 +106,7 @@ static void utf8_values_align_by_characters(void **state)
 	l[0].config.script = fx_dup("/srv/caf\xc3\xa9.sh");
 	fx_wpar(&l[1], "b", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
 	l[1].config.script = fx_dup("/srv/cafe.sh");
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_TEXT);
 	assert_int_equal(cr_listing_parse_fields(&o, "script,name", NULL), 0);
 	char *out = fx_print(l, 2, &o);
 	assert_string_equal(out,
@@ -131,9 +125,7 @@ static void mounts_of_a_system_partition(void **state)
 	fx_wpar(&w, "web", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
 	fx_mount(&w, "/home", "nfs", "/export/home", "nfs1", "bg,intr");
 	fx_mount(&w, "/data", "tmpfs", NULL, NULL, NULL);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.section = CR_LIST_MOUNTS;
+	struct cr_listing_opts o = fx_opts(CR_LIST_MOUNTS, CR_FORMAT_TEXT);
 	char *out = fx_print(&w, 1, &o);
 	assert_string_equal(out,
 		"Name  MountPoint       Device          Vfs        Nodename  Options\n"
@@ -158,9 +150,7 @@ static void private_usr_and_application_mounts(void **state)
 	fx_mount(&l[0], "/scratch", "bind", "/srv/scratch", NULL, "rw");
 	fx_wpar(&l[1], "priv", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
 	l[1].config.private_usr = true;
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.section = CR_LIST_MOUNTS;
+	struct cr_listing_opts o = fx_opts(CR_LIST_MOUNTS, CR_FORMAT_TEXT);
 	o.no_header = true;
 	char *out = fx_squeeze(fx_print(l, 2, &o));
 	/* An application partition shares the host's file systems: only its
@@ -197,9 +187,7 @@ static void network_rows_per_address(void **state)
 	fx_wpar(&l[0], "a", CR_STATE_ACTIVE, CR_TYPE_SYSTEM);
 	add_netif(&l[0], "eth0", "10.0.0.5", "255.255.255.0", "10.0.0.255", "fd00::5", "64");
 	fx_wpar(&l[1], "b", CR_STATE_ACTIVE, CR_TYPE_SYSTEM); /* no network: no rows */
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.section = CR_LIST_NETWORK;
+	struct cr_listing_opts o = fx_opts(CR_LIST_NETWORK, CR_FORMAT_TEXT);
 	char *out = fx_print(l, 2, &o);
 	assert_string_equal(out,
 			    "Name  Interface  Address(6)  Mask/Prefix    Broadcast\n"
@@ -219,9 +207,7 @@ static void devices_table(void **state)
 	(void)state;
 	struct cr_wpar w;
 	fx_wpar(&w, "w", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.section = CR_LIST_DEVICES;
+	struct cr_listing_opts o = fx_opts(CR_LIST_DEVICES, CR_FORMAT_TEXT);
 	char *out = fx_print(&w, 1, &o);
 	fx_assert_line(out, "Name  Device Name   Type");
 	fx_assert_line(out, "w     /dev/null     pseudo");
@@ -248,9 +234,7 @@ static void resources_paragraph(void **state)
 	r->proc_virt_mem = 1LL << 30;
 	r->total_processes = 128;
 	r->total_threads = 1000;
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.section = CR_LIST_RESOURCES;
+	struct cr_listing_opts o = fx_opts(CR_LIST_RESOURCES, CR_FORMAT_TEXT);
 	char *out = fx_print(l, 2, &o);
 	const char *expect =
 		"=================================================================\n"
@@ -296,9 +280,7 @@ static void operation_paragraph_with_broken_reason(void **state)
 	l[0].state.operation = fx_dup("start");
 	fx_wpar(&l[1], "down", CR_STATE_BROKEN, CR_TYPE_SYSTEM);
 	l[1].state.broken_reason = fx_dup("its monitor (pid 77) is gone\nreally");
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.section = CR_LIST_OPERATION;
+	struct cr_listing_opts o = fx_opts(CR_LIST_OPERATION, CR_FORMAT_TEXT);
 	char *out = fx_squeeze(fx_print(l, 2, &o));
 	assert_non_null(strstr(out, "up - Active\n"
 				    "=================================================================\n"
@@ -324,9 +306,7 @@ static void general_and_security_paragraphs(void **state)
 	w.config.script = fx_dup("/etc/wpar-g.sh");
 	w.config.autostart = true;
 	w.config.security.privs = fx_dup("cap_net_admin,cap_sys_nice");
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.section = CR_LIST_GENERAL;
+	struct cr_listing_opts o = fx_opts(CR_LIST_GENERAL, CR_FORMAT_TEXT);
 	char *out = fx_print(&w, 1, &o);
 	assert_string_equal(out,
 			    "=================================================================\n"
@@ -357,9 +337,7 @@ static void long_form_has_every_section(void **state)
 	add_netif(&l[0], "eth0", "10.0.0.5", "255.255.255.0", "10.0.0.255", NULL, NULL);
 	l[0].state.init_pid = 99;
 	fx_wpar(&l[1], "second", CR_STATE_DEFINED, CR_TYPE_APPLICATION);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.section = CR_LIST_LONG;
+	struct cr_listing_opts o = fx_opts(CR_LIST_LONG, CR_FORMAT_TEXT);
 	char *out = fx_print(l, 2, &o);
 	const char *head = "=================================================================\n"
 			   "MyTestWPAR1 - Active\n"
@@ -401,9 +379,7 @@ static void write_failure_is_reported(void **state)
 	(void)state;
 	struct cr_wpar w;
 	fx_wpar(&w, "w", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.section = CR_LIST_LONG;
+	struct cr_listing_opts o = fx_opts(CR_LIST_LONG, CR_FORMAT_TEXT);
 	FILE *f = fopen("/dev/full", "we");
 	if (!f) {
 		fx_free(&w, 1);

@@ -59,6 +59,17 @@ static inline struct cr_mount *fx_mount(struct cr_wpar *w, const char *dir, cons
 	return m;
 }
 
+/* Options for SECTION in FORMAT, everything else at its default. */
+static inline struct cr_listing_opts fx_opts(enum cr_listing_section section,
+					     enum cr_listing_format format)
+{
+	struct cr_listing_opts o;
+	cr_listing_opts_init(&o);
+	o.section = section;
+	o.format = format;
+	return o;
+}
+
 /* Run cr_listing_print and return what it wrote (caller frees); the
  * return code goes to *RET_R and a message, if any, is dropped. */
 static inline char *fx_print_r(const struct cr_wpar *list, size_t n,

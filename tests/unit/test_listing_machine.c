@@ -9,9 +9,7 @@ static void delimited_general_has_hash_header(void **state)
 	fx_wpar(&l[0], "a", CR_STATE_ACTIVE, CR_TYPE_SYSTEM);
 	fx_wpar(&l[1], "b", CR_STATE_DEFINED, CR_TYPE_APPLICATION);
 	l[1].config.checkpointable = true;
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.format = CR_FORMAT_DELIMITED;
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_DELIMITED);
 	char *out = fx_print(l, 2, &o);
 	assert_string_equal(out,
 		"#name:state:type:hostname:directory:owner:script:auto:privateusr:checkpointable\n"
@@ -27,9 +25,7 @@ static void delimited_escapes_delimiter_backslash_newline(void **state)
 	struct cr_wpar w;
 	fx_wpar(&w, "a", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
 	w.config.script = fx_dup("C:\\run\nme,now");
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.format = CR_FORMAT_DELIMITED;
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_DELIMITED);
 	assert_int_equal(cr_listing_parse_fields(&o, "name,Script", NULL), 0);
 	char *out = fx_print(&w, 1, &o);
 	assert_string_equal(out, "#name:script\na:C\\:\\\\run\\nme,now\n");
@@ -49,10 +45,7 @@ static void delimited_mounts_and_resources(void **state)
 	fx_wpar(&w, "a", CR_STATE_ACTIVE, CR_TYPE_SYSTEM);
 	fx_mount(&w, "/home", "nfs", "/export/home", "nfs1", "bg,intr");
 	w.config.resources.cpu_shares = 30;
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.format = CR_FORMAT_DELIMITED;
-	o.section = CR_LIST_MOUNTS;
+	struct cr_listing_opts o = fx_opts(CR_LIST_MOUNTS, CR_FORMAT_DELIMITED);
 	assert_int_equal(cr_listing_parse_fields(&o, "name,mountpoint,dev,vfs,nodename,mountopts", NULL), 0);
 	char *out = fx_print(&w, 1, &o);
 	fx_assert_line(out, "#name:mountpoint:device:vfs:nodename:options");
@@ -83,10 +76,7 @@ static void byte_sizes_take_a_suffix_only_when_exact(void **state)
 	l[1].config.resources.proc_virt_mem = 0;
 	fx_wpar(&l[2], "c", CR_STATE_DEFINED, CR_TYPE_SYSTEM);
 	l[2].config.resources.memory_limit = 4LL << 60; /* beyond P: stays in P */
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.format = CR_FORMAT_DELIMITED;
-	o.section = CR_LIST_RESOURCES;
+	struct cr_listing_opts o = fx_opts(CR_LIST_RESOURCES, CR_FORMAT_DELIMITED);
 	o.no_header = true;
 	assert_int_equal(cr_listing_parse_fields(&o, "name,memoryLimit,procVirtMem", NULL), 0);
 	char *out = fx_print(l, 3, &o);
@@ -100,10 +90,7 @@ static void long_form_is_not_delimited(void **state)
 	(void)state;
 	struct cr_wpar w;
 	fx_wpar(&w, "a", CR_STATE_ACTIVE, CR_TYPE_SYSTEM);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.format = CR_FORMAT_DELIMITED;
-	o.section = CR_LIST_LONG;
+	struct cr_listing_opts o = fx_opts(CR_LIST_LONG, CR_FORMAT_DELIMITED);
 	int r;
 	char *out = fx_print_r(&w, 1, &o, &r);
 	assert_int_equal(r, -EINVAL);
@@ -115,8 +102,7 @@ static void long_form_is_not_delimited(void **state)
 static void field_names_are_checked(void **state)
 {
 	(void)state;
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_TEXT);
 	struct cr_error err = CR_ERROR_INIT;
 	assert_int_equal(cr_listing_parse_fields(&o, "name,colour", &err), -EINVAL);
 	assert_string_equal(err.msg, "unknown field 'colour' in -a");
@@ -165,9 +151,7 @@ static void json_has_types_and_nulls(void **state)
 	l[0].state.init_pid = 321;
 	l[0].state.start_time = 1700000000;
 	fx_wpar(&l[1], "b", CR_STATE_DEFINED, CR_TYPE_APPLICATION);
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.format = CR_FORMAT_JSON;
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_JSON);
 	char *out = fx_print(l, 2, &o);
 	const char *head = "[\n{\"name\":\"a\",\"state\":\"A\",\"stateName\":\"Active\",\"type\":\"S\",";
 	assert_memory_equal(out, head, strlen(head));
@@ -198,9 +182,7 @@ static void json_escapes_strings(void **state)
 	struct cr_wpar w;
 	fx_wpar(&w, "a", CR_STATE_BROKEN, CR_TYPE_SYSTEM);
 	w.state.broken_reason = fx_dup("say \"no\"\\\n\t\x01 caf\xc3\xa9 bad\xff\xc3");
-	struct cr_listing_opts o;
-	cr_listing_opts_init(&o);
-	o.format = CR_FORMAT_JSON;
+	struct cr_listing_opts o = fx_opts(CR_LIST_TABLE, CR_FORMAT_JSON);
 	char *out = fx_print(&w, 1, &o);
 	const char *want = "\"brokenReason\":\"say \\\"no\\\"\\\\\\n\\t\\u0001 caf\xc3\xa9 bad\\ufffd\\ufffd\"";
 	if (!strstr(out, want))
