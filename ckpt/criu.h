@@ -10,8 +10,10 @@
  * CRIU_FAULT: on hosts where hardware breakpoints do not fire, criu needs
  * CRIU_FAULT=130 in its environment. The worker sets it from
  * $CORRAL_CRIU_FAULT when that is set (a number; 0 removes CRIU_FAULT), else
- * from `corral check`'s host facts (cr_host_criu_env) when those are
- * available, else it leaves the environment as it is.
+ * from `corral check`'s cached host facts (check/host_facts.h:
+ * cr_host_criu_env, which probes when the cache is stale); when those say
+ * breakpoints work it leaves the environment as it is. The criu binary is
+ * $CORRAL_CRIU, else the one the host facts (or cr_criu_locate) found.
  *
  * When CRIU fails, the error message carries the last "Error" lines of the
  * CRIU log file so the user sees why. */

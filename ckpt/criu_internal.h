@@ -8,12 +8,12 @@
 
 /* How to start criu on this host (decided in the caller, before forking). */
 struct cr_criu_service {
-	char *binary; /* heap; NULL: libcriu's default ("criu" on $PATH) */
+	char *binary; /* heap: the criu binary */
 	int fault;    /* CRIU_FAULT for criu: > 0 set it, 0 remove it, -1 leave it */
 };
 
-/* Binary: $CORRAL_CRIU, else the host facts' criu, else libcriu's default.
- * Fault: $CORRAL_CRIU_FAULT (0..65535), else the host facts' verdict. */
+/* With $CORRAL_CRIU_FAULT set (0..65535): that, and the criu that
+ * cr_criu_locate finds. Else both from the host facts (cr_host_criu_env). */
 int cr_criu_service_get(struct cr_criu_service *ret, struct cr_error *err);
 void cr_criu_service_free(struct cr_criu_service *s);
 

@@ -37,7 +37,8 @@ static char *read_tail(const char *path)
 	return steal_pointer(&buf);
 }
 
-/* LINE without CRIU's "(00.123456) " time stamp and trailing blanks. */
+/* LINE without CRIU's "(00.123456) " time stamp, the "     1: " task
+ * prefix of restore logs, and trailing blanks. */
 static char *strip_line(char *line)
 {
 	if (line[0] == '(') {
@@ -45,6 +46,10 @@ static char *strip_line(char *line)
 		if (close && close[1] == ' ')
 			line = close + 2;
 	}
+	char *p = line + strspn(line, " ");
+	size_t digits = strspn(p, "0123456789");
+	if (digits > 0 && p[digits] == ':' && p[digits + 1] == ' ')
+		line = p + digits + 2;
 	size_t n = strlen(line);
 	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\r'))
 		line[--n] = '\0';

@@ -21,6 +21,7 @@
 
 #define RESULT_MAX (64 * 1024) /* the worker's message, at most */
 #define OUTPUT_TAIL 2048       /* the last bytes criu or libcriu printed */
+#define OUTPUT_LINES 3         /* lines of that quoted in errors */
 #define REAP_GRACE_MS 2000     /* how long killed processes get to disappear */
 
 /* The worker's answer on the result pipe, followed by msg_len bytes. */
@@ -165,16 +166,31 @@ static int read_output(int fd, struct job_io *io)
 	return 0;
 }
 
-/* The last non-empty line of what the worker printed, or NULL. */
-static const char *output_last_line(struct job_io *io)
+/* The last OUTPUT_LINES non-empty lines the worker (libcriu, criu before its
+ * log is open) printed, joined by " | ", in IO's buffer; NULL when none. */
+static const char *output_tail(struct job_io *io)
 {
-	while (io->out_len > 0 &&
-	       (io->out[io->out_len - 1] == '\n' || io->out[io->out_len - 1] == ' '))
-		io->out[--io->out_len] = '\0';
-	if (io->out_len == 0)
+	char lines[OUTPUT_TAIL + 1];
+	size_t n = 0;
+	int taken = 0;
+	char *save = NULL;
+	const char *starts[OUTPUT_LINES] = {0};
+	for (char *l = strtok_r(io->out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (!*l)
+			continue;
+		if (taken == OUTPUT_LINES) {
+			memmove(starts, starts + 1, sizeof(starts[0]) * (OUTPUT_LINES - 1));
+			taken--;
+		}
+		starts[taken++] = l;
+	}
+	for (int i = 0; i < taken; i++)
+		n += (size_t)snprintf(lines + n, sizeof(lines) - n, "%s%s", i ? " | " : "",
+				      starts[i]);
+	if (taken == 0)
 		return NULL;
-	char *nl = strrchr(io->out, '\n');
-	return nl ? nl + 1 : io->out;
+	memcpy(io->out, lines, n + 1);
+	return io->out;
 }
 
 /* Poll both pipes until the result pipe closes (the worker exited) or the
@@ -211,7 +227,7 @@ static void add_criu_reasons(const char *log_path, bool errors, struct job_io *i
 			     struct cr_error *err)
 {
 	cleanup_free char *tail = log_path ? cr_criu_log_tail(log_path, errors) : NULL;
-	const char *said = output_last_line(io);
+	const char *said = output_tail(io);
 	int code = err->code;
 	char *msg = NULL;
 	int r;
