@@ -1,0 +1,299 @@
+/* The CRIU engine against the real criu (root only): zdtm-style programs in
+ * new pid+mount+uts+ipc namespaces are dumped with cr_criu_dump, restored with
+ * cr_criu_restore and must then find their state intact. Also: a dump that
+ * times out leaves no worker or criu behind and the task running, and a
+ * failed restore explains itself with CRIU's log. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt/criu.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+#define WAIT_MS 20000
+
+struct zdtm {
+	char *dir;    /* the program's DIR: ready, result, img/ */
+	char *img;    /* DIR/img */
+	pid_t outer;  /* the unshare process, our child */
+	pid_t pid;    /* the program: pid 1 of its namespace, as we see it */
+};
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+	char *p = NULL;
+	assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+	return p;
+}
+
+/* Wait until DIR/NAME exists; then its contents (heap). */
+static char *wait_file(const char *dir, const char *name)
+{
+	cleanup_free char *p = path_in(dir, name);
+	for (int waited = 0; waited < WAIT_MS; waited += 10) {
+		char *data = NULL;
+		size_t len = 0;
+		if (cr_read_file(p, 4096, &data, &len, NULL) == 0)
+			return data;
+		nap_ms(10);
+	}
+	fail_msg("%s did not appear within %d ms", p, WAIT_MS);
+	return NULL;
+}
+
+/* The only child of PID, from /proc (the program unshare started). */
+static pid_t only_child(pid_t pid)
+{
+	cleanup_free char *p = NULL;
+	assert_true(asprintf(&p, "/proc/%d/task/%d/children", (int)pid, (int)pid) > 0);
+	for (int waited = 0; waited < WAIT_MS; waited += 10) {
+		char *data = NULL;
+		size_t len = 0;
+		if (cr_read_file(p, 4096, &data, &len, NULL) == 0 && len > 0) {
+			long child = strtol(data, NULL, 10);
+			free(data);
+			if (child > 0)
+				return (pid_t)child;
+		}
+		free(data);
+		nap_ms(10);
+	}
+	fail_msg("unshare %d started no program", (int)pid);
+	return -1;
+}
+
+/* Reap PID within WAIT_MS; returns its wait status. */
+static int reap(pid_t pid)
+{
+	for (int waited = 0; waited < WAIT_MS; waited += 5) {
+		int status = 0;
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		assert_int_not_equal(r, -1);
+		nap_ms(5);
+	}
+	fail_msg("pid %d did not exit", (int)pid);
+	return -1;
+}
+
+static struct zdtm start_zdtm(const char *program)
+{
+	struct zdtm z = {0};
+	char tmpl[] = "/tmp/corral-criu-test-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	z.dir = strdup(tmpl);
+	z.img = path_in(z.dir, "img");
+	assert_int_equal(mkdir(z.img, 0700), 0);
+	const char *build = getenv("CORRAL_BUILD_DIR");
+	assert_non_null(build);
+	cleanup_free char *helper = NULL;
+	assert_true(asprintf(&helper, "%s/tests/helpers/%s", build, program) > 0);
+	assert_int_equal(access(helper, X_OK), 0);
+
+	z.outer = fork();
+	assert_true(z.outer >= 0);
+	if (z.outer == 0) {
+		setsid();
+		int null_fd = open("/dev/null", O_RDWR);
+		for (int fd = 0; fd < 3; fd++)
+			dup2(null_fd, fd);
+		execlp("unshare", "unshare", "--fork", "--pid", "--mount-proc", "--uts", "--ipc",
+		       helper, z.dir, (char *)NULL);
+		_exit(127);
+	}
+	free(wait_file(z.dir, "ready"));
+	z.pid = only_child(z.outer);
+	return z;
+}
+
+static void stop_zdtm(struct zdtm *z)
+{
+	if (z->outer > 0) {
+		kill(z->outer, SIGKILL);
+		waitpid(z->outer, NULL, 0);
+	}
+	if (z->pid > 0)
+		kill(z->pid, SIGKILL);
+	cr_rm_rf(z->dir, NULL);
+	free(z->dir);
+	free(z->img);
+}
+
+/* Tell the program to verify its state; assert it says PASS. */
+static void expect_pass(struct zdtm *z, pid_t pid)
+{
+	assert_int_equal(kill(pid, SIGUSR1), 0);
+	cleanup_free char *result = wait_file(z->dir, "result");
+	if (strcmp(result, "PASS\n") != 0)
+		fail_msg("%s", result);
+}
+
+/* Dump the zdtm program named by *STATE, restore it, and expect PASS. */
+static void dump_restore(void **state)
+{
+	struct zdtm z = start_zdtm(*state);
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_criu_dump_opts d = {.common = {.images_dir = z.img, .timeout_ms = 60000},
+				      .pid = z.pid};
+	if (cr_criu_dump(&d, &err) < 0)
+		fail_msg("%s", err.msg);
+	/* Dumped without leave_running: the program is gone, unshare reports it. */
+	int status = reap(z.outer);
+	z.outer = -1;
+	assert_true(WIFSIGNALED(status) || WIFEXITED(status));
+	assert_int_equal(kill(z.pid, 0), -1);
+
+	/* A mount namespace can only be restored with --root (here: the host's /,
+	 * which the program's namespace is a copy of). */
+	struct cr_criu_restore_opts r = {
+		.common = {.images_dir = z.img, .root = "/", .timeout_ms = 60000}};
+	pid_t pid = -1;
+	if (cr_criu_restore(&r, &pid, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(pid > 0);
+	/* The restored root leads its own session and group again, not the worker's. */
+	assert_int_equal(getsid(pid), pid);
+	assert_int_equal(getpgid(pid), pid);
+	z.pid = pid;
+	expect_pass(&z, pid);
+	/* We are a subreaper, so the restored root is our child now. */
+	status = reap(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	z.pid = -1;
+	stop_zdtm(&z);
+}
+
+/* Our children, from /proc/self/task/<tid>/children. */
+static int count_children(void)
+{
+	cleanup_free char *p = NULL;
+	assert_true(asprintf(&p, "/proc/self/task/%d/children", (int)getpid()) > 0);
+	char *data = NULL;
+	size_t len = 0;
+	assert_int_equal(cr_read_file(p, 65536, &data, &len, NULL), 0);
+	int n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(data, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+		n++;
+	free(data);
+	return n;
+}
+
+/* "T" (stopped) or "t" (traced) in /proc/PID/stat means CRIU left it frozen. */
+static char task_state(pid_t pid)
+{
+	cleanup_free char *p = NULL;
+	assert_true(asprintf(&p, "/proc/%d/stat", (int)pid) > 0);
+	char *data = NULL;
+	size_t len = 0;
+	assert_int_equal(cr_read_file(p, 4096, &data, &len, NULL), 0);
+	char *close_paren = strrchr(data, ')');
+	assert_non_null(close_paren);
+	char s = close_paren[2];
+	free(data);
+	return s;
+}
+
+static void dump_timeout_leaves_task_running(void **state)
+{
+	(void)state;
+	struct zdtm z = start_zdtm("zdtm_counter");
+	int before = count_children();
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_criu_dump_opts d = {.common = {.images_dir = z.img, .timeout_ms = 1},
+				      .pid = z.pid};
+	assert_int_equal(cr_criu_dump(&d, &err), -ETIMEDOUT);
+	assert_non_null(strstr(err.msg, "timed out"));
+	assert_non_null(strstr(err.msg, "criu dump of pid"));
+	cr_error_clear(&err);
+	/* No worker and no criu: every orphan of the worker would be ours. */
+	assert_int_equal(count_children(), before);
+	assert_int_equal(kill(z.pid, 0), 0);
+	char s = task_state(z.pid);
+	assert_true(s != 'T' && s != 't' && s != 'Z');
+	expect_pass(&z, z.pid);
+	stop_zdtm(&z);
+}
+
+static void failed_restore_quotes_criu_log(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/corral-criu-empty-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_criu_restore_opts r = {.common = {.images_dir = tmpl, .timeout_ms = 60000}};
+	pid_t pid = -1;
+	assert_true(cr_criu_restore(&r, &pid, &err) < 0);
+	assert_int_equal(pid, -1);
+	assert_non_null(strstr(err.msg, "criu restore from"));
+	assert_non_null(strstr(err.msg, "restore.log: "));
+	assert_non_null(strstr(err.msg, "Error ("));
+	assert_null(strstr(err.msg, "RLIMIT_NOFILE"));
+	cr_error_clear(&err);
+	cr_rm_rf(tmpl, NULL);
+}
+
+static void version_is_at_least_4_1(void **state)
+{
+	(void)state;
+	struct cr_error err = CR_ERROR_INIT;
+	int v = 0;
+	assert_int_equal(cr_criu_get_version(&v, &err), 0);
+	assert_true(v >= 40100);
+	assert_int_equal(cr_criu_check(&err), 0);
+	struct cr_criu_features f;
+	assert_int_equal(cr_criu_get_features(&f, &err), 0);
+}
+
+/* One dump_restore test per zdtm program. */
+#define ZDTM(name, program) {#name, dump_restore, NULL, NULL, (void *)(program)}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "skipped: the CRIU tests need root\n");
+		return 77;
+	}
+	struct cr_error err = CR_ERROR_INIT;
+	int version = 0;
+	if (cr_criu_get_version(&version, &err) < 0) {
+		fprintf(stderr, "skipped: no usable criu: %s\n", cr_error_msg(&err));
+		cr_error_clear(&err);
+		return 77;
+	}
+	/* Restored roots and the worker's orphans become our children. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(version_is_at_least_4_1),
+		ZDTM(counter_survives, "zdtm_counter"),
+		ZDTM(file_offset_survives, "zdtm_file_offset"),
+		ZDTM(pipe_data_survives, "zdtm_pipe"),
+		ZDTM(socketpair_data_survives, "zdtm_socketpair"),
+		ZDTM(timerfd_survives, "zdtm_timerfd"),
+		cmocka_unit_test(dump_timeout_leaves_task_running),
+		cmocka_unit_test(failed_restore_quotes_criu_log),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,29 @@
+/* zdtm: a pipe holding unread data. Every byte must come back, in order. */
+#include "zdtm_lib.h"
+
+#define LEN 20000
+
+int main(int argc, char **argv)
+{
+	zdtm_init(argc, argv);
+	static unsigned char buf[LEN];
+	int p[2];
+	if (pipe2(p, O_NONBLOCK) < 0)
+		zdtm_fail("pipe: %s", strerror(errno));
+	zdtm_fill(buf, LEN, 0, 3);
+	if (write(p[1], buf, LEN) != LEN)
+		zdtm_fail("write to the pipe: %s", strerror(errno));
+	zdtm_ready();
+	zdtm_wait();
+
+	memset(buf, 0, LEN);
+	if (zdtm_read_all(p[0], buf, LEN) < 0)
+		zdtm_fail("the pipe holds fewer than %d bytes", LEN);
+	long bad = zdtm_check(buf, LEN, 0, 3);
+	if (bad >= 0)
+		zdtm_fail("pipe data differs at byte %ld", bad);
+	unsigned char extra;
+	if (read(p[0], &extra, 1) != -1 || errno != EAGAIN)
+		zdtm_fail("the pipe holds more than %d bytes", LEN);
+	zdtm_pass();
+}
