@@ -99,7 +99,7 @@ static int build_opts(const struct flags *f, struct cr_listing_opts *opts)
 			return usage_error("--json lists every field: it takes only -s, -t and names");
 		opts->format = CR_FORMAT_JSON;
 	}
-	bool paragraph = strchr("LGRST", f->section) && f->section;
+	bool paragraph = f->section && strchr("LGRST", f->section);
 	if (opts->format == CR_FORMAT_TEXT && paragraph && (f->fields || f->quiet))
 		return usage_error("-a and -q apply to tables and delimited output, not to -%c",
 				   f->section);
