@@ -1,0 +1,35 @@
+#!/bin/bash
+# labels: root
+# timeout: 120
+# corral autostart starts only the partitions made with -A (or given -A by
+# chwpar), skips those already active, and -s stops them again.
+set -u
+. "$CORRAL_SOURCE_DIR/tests/integration/lib_partition.sh" autostart
+state() { sed -n 's/^state=//p' "$CORRAL_ROOT/var/lib/corral/$1/state"; }
+
+"$BIN"/mkwpar -A -n boot1 >/dev/null || fail "mkwpar -A boot1"
+"$BIN"/mkwpar -n manual >/dev/null || fail "mkwpar manual"
+out=$("$BIN"/corral autostart) || fail "corral autostart: $out"
+echo "$out" | grep -q "Workload partition boot1 is active." || fail "boot1 not reported: $out"
+echo "$out" | grep -q manual && fail "manual was started: $out"
+[ "$(state boot1)" = A ] || fail "boot1 is not Active"
+[ "$(state manual)" = D ] || fail "manual is not Defined"
+
+# Already active: skipped, not an error. chwpar -A adds a partition.
+"$BIN"/chwpar -A manual || fail "chwpar -A manual"
+out=$("$BIN"/corral autostart) || fail "second autostart: $out"
+echo "$out" | grep -q "boot1 is already Active" || fail "boot1 not skipped: $out"
+[ "$(state manual)" = A ] || fail "chwpar -A did not make manual start"
+
+# A partition that cannot start makes autostart fail, the others still start.
+"$BIN"/stopwpar -F manual >/dev/null
+"$BIN"/mkwpar -A -n broken >/dev/null || fail "mkwpar broken"
+rm -rf "$CORRAL_ROOT/wpars/broken/etc/corral" # its init cannot be installed
+"$BIN"/corral autostart >/dev/null 2>&1 && fail "autostart succeeded with a partition that cannot start"
+[ "$(state manual)" = A ] || fail "one failure stopped the others"
+"$BIN"/stopwpar -F broken >/dev/null 2>&1
+
+out=$("$BIN"/corral autostart -s) || fail "corral autostart -s: $out"
+[ "$(state boot1)" = D ] || fail "-s did not stop boot1"
+[ "$(state manual)" = D ] || fail "-s did not stop manual"
+echo "PASS"
