@@ -76,7 +76,8 @@ static int kill_round(struct cr_cgroup *cg, size_t *ret_n, struct cr_error *err)
 	return r;
 }
 
-int cr_cgroup_kill_all(struct cr_cgroup *cg, int sig, struct cr_error *err)
+/* Send SIG; for SIGKILL repeat the rounds until the group is empty or DEADLINE. */
+static int kill_all_until(struct cr_cgroup *cg, int sig, int64_t deadline, struct cr_error *err)
 {
 	size_t n = 0;
 	if (sig != SIGKILL) {
@@ -93,7 +94,6 @@ int cr_cgroup_kill_all(struct cr_cgroup *cg, int sig, struct cr_error *err)
 		if (k == cg_task_hier(cg))
 			return 0;
 	}
-	int64_t deadline = cg_now_ms() + KILL_ROUNDS_MS;
 	do {
 		int r = kill_round(cg, &n, err);
 		if (r < 0)
@@ -103,6 +103,11 @@ int cr_cgroup_kill_all(struct cr_cgroup *cg, int sig, struct cr_error *err)
 		cg_sleep_ms(10);
 	} while (cg_now_ms() < deadline);
 	return 0;
+}
+
+int cr_cgroup_kill_all(struct cr_cgroup *cg, int sig, struct cr_error *err)
+{
+	return kill_all_until(cg, sig, cg_now_ms() + KILL_ROUNDS_MS, err);
 }
 
 /* Wait until no task is left, up to DEADLINE. */
@@ -125,8 +130,10 @@ static int wait_empty(struct cr_cgroup *cg, int64_t deadline, struct cr_error *e
 
 int cr_cgroup_destroy(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err)
 {
-	int64_t deadline = cg_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	int r = cr_cgroup_kill_all(cg, SIGKILL, err);
+	int64_t now = cg_now_ms();
+	int64_t deadline = now + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t rounds_end = now + KILL_ROUNDS_MS;
+	int r = kill_all_until(cg, SIGKILL, deadline < rounds_end ? deadline : rounds_end, err);
 	if (r == 0)
 		r = wait_empty(cg, deadline, err);
 	for (size_t i = 0; r == 0 && i < cg->n_hier; i++) {
