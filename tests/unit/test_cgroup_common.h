@@ -68,6 +68,21 @@ static inline void cgt_remove_parent(const char *root)
 	closedir(d);
 }
 
+/* Group teardown: remove this run's parent groups in every hierarchy. */
+static inline int cgt_teardown_parents(void **state)
+{
+	(void)state;
+	struct cr_cgroup_layout l;
+	if (cr_cgroup_layout_detect(&l, NULL) == 0) {
+		cgt_remove_parent(l.mount_root);
+		if (l.unified_path[0])
+			cgt_remove_parent(l.unified_path);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return 0;
+}
+
 static inline void cgt_reap_all(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)

@@ -143,18 +143,6 @@ static int unmount_fuse(void **state)
 	return 0;
 }
 
-static int teardown_all(void **state)
-{
-	(void)state;
-	struct cr_cgroup_layout l;
-	if (cr_cgroup_layout_detect(&l, NULL) == 0) {
-		cgt_remove_parent(l.mount_root);
-		if (l.unified_path[0])
-			cgt_remove_parent(l.unified_path);
-	}
-	return 0;
-}
-
 int main(void)
 {
 	if (!cgt_usable())
@@ -170,5 +158,5 @@ int main(void)
 						unmount_fuse),
 		cmocka_unit_test_setup_teardown(cgroup2_timeouts, mount_dead_fuse, unmount_fuse),
 	};
-	return cmocka_run_group_tests(tests, NULL, teardown_all);
+	return cmocka_run_group_tests(tests, NULL, cgt_teardown_parents);
 }

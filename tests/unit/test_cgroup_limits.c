@@ -301,19 +301,6 @@ static void kill_reaches_tasks_outside_the_cgroup2_group(void **state)
 	cgt_destroy_and_check(cg);
 }
 
-static int teardown_all(void **state)
-{
-	(void)state;
-	struct cr_cgroup_layout l;
-	if (cr_cgroup_layout_detect(&l, NULL) == 0) {
-		cgt_remove_parent(l.mount_root);
-		if (l.unified_path[0])
-			cgt_remove_parent(l.unified_path);
-	}
-	cgt_reap_all();
-	return 0;
-}
-
 int main(void)
 {
 	if (!cgt_usable())
@@ -330,5 +317,5 @@ int main(void)
 		cmocka_unit_test(busy_child_is_accounted),
 		cmocka_unit_test(kill_reaches_tasks_outside_the_cgroup2_group),
 	};
-	return cmocka_run_group_tests(tests, NULL, teardown_all);
+	return cmocka_run_group_tests(tests, NULL, cgt_teardown_parents);
 }
