@@ -1,6 +1,8 @@
 /* Manifest and trailer <-> protobuf-c; the only includer of image.pb-c.h. */
 #include "formats/image_manifest.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,15 +249,57 @@ static int convert(const Crimg__Manifest *pm, struct cr_image_manifest *m, struc
 	return convert_entries(pm, m, err);
 }
 
+/* protobuf-c allocates several structures per message; a hostile manifest of
+ * many tiny entries could turn 16 MiB into gigabytes. Unpacking draws from a
+ * fixed budget instead and fails cleanly when it runs out. */
+#define UNPACK_BUDGET (256u * 1024u * 1024u)
+
+struct budget {
+	size_t used;
+	bool exhausted;
+};
+
+static void *budget_alloc(void *ctx, size_t size)
+{
+	struct budget *b = ctx;
+	if (size > UNPACK_BUDGET - b->used || size > SIZE_MAX - sizeof(max_align_t)) {
+		b->exhausted = true;
+		return NULL;
+	}
+	max_align_t *p = malloc(sizeof(max_align_t) + size);
+	if (!p)
+		return NULL;
+	memcpy(p, &size, sizeof(size));
+	b->used += size;
+	return p + 1;
+}
+
+static void budget_free(void *ctx, void *ptr)
+{
+	struct budget *b = ctx;
+	if (!ptr)
+		return;
+	max_align_t *p = (max_align_t *)ptr - 1;
+	size_t size;
+	memcpy(&size, p, sizeof(size));
+	b->used -= size;
+	free(p);
+}
+
 int cr_image_manifest_unpack(const uint8_t *buf, size_t len, struct cr_image_manifest *ret,
 			     struct cr_error *err)
 {
-	Crimg__Manifest *pm = crimg__manifest__unpack(NULL, len, buf);
+	struct budget b = {0, false};
+	ProtobufCAllocator alloc = {budget_alloc, budget_free, &b};
+	Crimg__Manifest *pm = crimg__manifest__unpack(&alloc, len, buf);
+	if (!pm && b.exhausted)
+		return cr_error_set(err, EFBIG, "manifest needs more than %u MiB of memory to read",
+				    UNPACK_BUDGET >> 20);
 	if (!pm)
 		return cr_error_set(err, EBADMSG, "manifest is not a valid protobuf message");
 	struct cr_image_manifest m = {0};
 	int r = convert(pm, &m, err);
-	crimg__manifest__free_unpacked(pm, NULL);
+	crimg__manifest__free_unpacked(pm, &alloc);
 	if (r < 0) {
 		cr_image_manifest_free(&m);
 		return r;
