@@ -122,7 +122,8 @@ static int supervise(const struct cr_wpar_config *cfg, char *const *argv, bool k
 		return r < 0 ? r : -EBUSY;
 	}
 	cr_cgroup_free(cg);
-	return 0;
+	cr_partition_log(cfg->name, "stopped");
+	return record_state(cfg->name, CR_STATE_DEFINED, 0, NULL, err);
 fail:
 	cr_cgroup_destroy(cg, CLEANUP_TIMEOUT_MS, NULL);
 	cr_cgroup_free(cg);
@@ -162,9 +163,6 @@ int cr_monitor_run(const char *name, int report_fd, struct cr_error *err)
 		record_state(name, CR_STATE_BROKEN, 0, cr_error_msg(err), &ignored);
 		cr_error_clear(&ignored);
 		report(report_fd, "error", cr_error_msg(err));
-	} else if (r == 0) {
-		r = record_state(name, CR_STATE_DEFINED, 0, NULL, err);
-		cr_partition_log(name, "stopped");
 	}
 	cr_wpar_free(&w);
 	return r;

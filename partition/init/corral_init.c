@@ -14,6 +14,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -164,6 +165,11 @@ static int exit_code_of(int status)
 	return 1;
 }
 
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
 int main(int argc, char **argv)
 {
 	bool exec_mode = argc >= 3 && !strcmp(argv[1], "--exec");
@@ -171,6 +177,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: corral-init --system | --exec CMD [ARGS...]\n");
 		return 2;
 	}
+	/* pid 1 of a namespace gets no signal whose disposition is the default:
+	 * give them a handler, then take them through the signalfd. */
+	struct sigaction sa = {.sa_handler = ignore_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -178,7 +191,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
 		perror("corral-init: signalfd");
 		return 1;
@@ -194,12 +207,11 @@ int main(int argc, char **argv)
 	int status = 0;
 	for (;;) {
 		struct signalfd_siginfo si;
-		ssize_t n = read(sfd, &si, sizeof(si));
-		if (n != sizeof(si)) {
-			if (n < 0 && errno == EINTR)
-				continue;
+		struct pollfd pfd = {sfd, POLLIN, 0};
+		if (poll(&pfd, 1, -1) < 0)
 			continue;
-		}
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP) {
 			shutdown_all(sfd);
 			return exec_mode ? 128 + (int)si.ssi_signo : 0;

@@ -1,0 +1,72 @@
+/* wparexec: run one command in an application partition, which lives as long
+ * as the command's processes and returns the command's exit status. */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/config_flags.h"
+#include "cli/options.h"
+#include "partition/attrs.h"
+#include "partition/lifecycle.h"
+#include "partition/registry.h"
+#include "util/log.h"
+
+static const char usage[] =
+	"wparexec [-n name] [-c] [-h hostname] [-N attr=value ...] [-R attr=value ...] [-v] [--] command [args...]";
+
+int cmd_wparexec(int argc, char **argv)
+{
+	const char *prog = "wparexec";
+	struct cli_parsed p;
+	int rc = cli_parse_options(prog, usage, "n:ch:N*R*S*v", argc, argv, &p);
+	if (rc)
+		return rc;
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_wpar_config cfg;
+	cr_config_init(&cfg);
+	bool registered = false;
+	if (p.first_operand >= argc) {
+		rc = cli_usage_error(prog, usage, "name the command to run");
+		goto out;
+	}
+	char **cmd = argv + p.first_operand;
+	if (cli_option_count(&p, 'v'))
+		cr_log_set_debug(1);
+	/* AIX names the partition after the command unless -n says otherwise. */
+	const char *name = cli_option_arg(&p, 'n');
+	char *cmd_copy = strdup(cmd[0]);
+	if (!cmd_copy) {
+		rc = cli_usage_error(prog, NULL, "out of memory");
+		goto out;
+	}
+	int r = cr_attr_set(&cfg, CR_STANZA_GENERAL, "name", name ? name : basename(cmd_copy), &err);
+	free(cmd_copy);
+	if (r < 0 || cr_attr_set(&cfg, CR_STANZA_GENERAL, "directory", "/", &err) < 0)
+		goto fail;
+	cfg.type = CR_TYPE_APPLICATION;
+	if (cli_apply_config_flags(&p, &cfg, &err) < 0 || cr_partition_create(&cfg, &err) < 0)
+		goto fail;
+	registered = true;
+	int status = 0;
+	if (cr_partition_exec(&cfg, cmd, &status, &err) < 0)
+		goto fail;
+	rc = status;
+	goto out;
+fail:
+	rc = cli_report(prog, &err);
+	if (rc == 1)
+		rc = 125; /* as env(1): wparexec itself failed, not the command */
+out:
+	if (registered) {
+		/* An application partition is gone when its command has exited. */
+		struct cr_remove_options rm = {.force = true};
+		cr_error_clear(&err);
+		cr_partition_remove(cfg.name, &rm, &err);
+	}
+	cr_error_clear(&err);
+	cr_config_free(&cfg);
+	cli_parsed_free(&p);
+	return rc;
+}
