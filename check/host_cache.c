@@ -72,7 +72,7 @@ bool cr_host_key_equal(const struct cr_host_key *a, const struct cr_host_key *b)
 
 static bool one_line(const char *s)
 {
-	return !s || !strpbrk(s, "\n\r");
+	return !s || !strchr(s, '\n');
 }
 
 int cr_host_cache_format(const struct cr_host_key *k, const struct cr_host_facts *f,

@@ -22,8 +22,18 @@
 
 static volatile int target_calls;
 
+/* GCC could otherwise call a specialised copy at another address. */
+#if defined(__has_attribute)
+#if __has_attribute(noclone)
+#define NOCLONE __attribute__((noclone))
+#endif
+#endif
+#ifndef NOCLONE
+#define NOCLONE
+#endif
+
 /* The child calls this after the parent armed DR0 with its address. */
-__attribute__((noinline, noclone, used)) static void breakpoint_target(void)
+__attribute__((noinline, used)) NOCLONE static void breakpoint_target(void)
 {
 	target_calls++;
 	__asm__ volatile("" ::: "memory");
