@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "partition/cgroup.h"
+#include "partition/cgroup_internal.h"
 
 static char test_parent[64];
 
@@ -50,11 +51,12 @@ static inline void rmdir_joined(const char *a, const char *b, const char *c)
 	char *path = NULL;
 	if (asprintf(&path, "%s%s%s/%s", a, b[0] ? "/" : "", b, c) < 0)
 		return;
-	rmdir(path);
+	cg_rmdir_tree(path, NULL);
 	free(path);
 }
 
-/* rmdir ROOT/PARENT and ROOT/x/PARENT for every hierarchy x. */
+/* Remove the (empty) groups ROOT/PARENT and ROOT/x/PARENT, with what is
+ * below them, for every hierarchy x. */
 static inline void cgt_remove_parent(const char *root)
 {
 	rmdir_joined(root, "", test_parent);

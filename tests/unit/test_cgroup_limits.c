@@ -232,6 +232,24 @@ static void open_finds_existing_and_reports_missing(void **state)
 	cgt_destroy_and_check(cg);
 }
 
+static void nested_parent_groups_work(void **state)
+{
+	(void)state;
+	char *nested = NULL;
+	assert_true(asprintf(&nested, "%s/inner/most", test_parent) > 0);
+	setenv("CORRAL_CGROUP_PARENT", nested, 1);
+	struct cr_cgroup *cg = make_group("nest", 0);
+	setenv("CORRAL_CGROUP_PARENT", test_parent, 1);
+	assert_non_null(strstr(cr_cgroup_dir(cg, 0), "/inner/most/nest"));
+	/* attach needs cpuset.cpus and .mems at every level on v1 */
+	volatile unsigned long counter = 0;
+	pid_t child = cgt_spawn_attached(cg, cgt_busy_loop, (void *)&counter);
+	assert_true(child > 0);
+	cgt_destroy_and_check(cg);
+	cgt_expect_signalled(child, SIGKILL);
+	free(nested);
+}
+
 static void kill_all_empties_group_with_forks(void **state)
 {
 	(void)state;
@@ -313,6 +331,7 @@ int main(void)
 		cmocka_unit_test(freeze_stops_progress_thaw_resumes),
 		cmocka_unit_test(apply_writes_and_resets_controls),
 		cmocka_unit_test(open_finds_existing_and_reports_missing),
+		cmocka_unit_test(nested_parent_groups_work),
 		cmocka_unit_test(kill_all_empties_group_with_forks),
 		cmocka_unit_test(busy_child_is_accounted),
 		cmocka_unit_test(kill_reaches_tasks_outside_the_cgroup2_group),
