@@ -22,8 +22,10 @@
 #include "partition/config.h"
 #include "util/error.h"
 
-/* The largest spec file read or parsed. */
+/* The largest spec file read, parsed or written, and the most network or
+ * mount stanzas one file may hold (bounded memory for any input). */
 #define CR_SPEC_MAX (1024 * 1024)
+#define CR_SPEC_MAX_ENTRIES 1024
 
 /* Parse LEN bytes of TEXT (any bytes; need not be NUL-terminated) into RET,
  * which is overwritten (not freed) on success and untouched on failure.
@@ -38,7 +40,8 @@ int cr_spec_read_file(const char *path, struct cr_wpar_config *ret, struct cr_er
 
 /* Print CFG as a spec file (only values that differ from the defaults) into
  * a heap string *RET_TEXT. Fails with -EINVAL when a value cannot be written
- * (a control character, a name that breaks the rules). */
+ * (a control character, a name that breaks the rules) and -EFBIG when the
+ * text would exceed the limits above. */
 int cr_spec_write(const struct cr_wpar_config *cfg, char **ret_text, struct cr_error *err);
 
 /* Write CFG to PATH atomically (mode 0644). */

@@ -111,6 +111,9 @@ static int start_stanza(struct cr_wpar_config *cfg, const char *name, int *stanz
 	int s = cr_stanza_lookup(name);
 	if (s < 0)
 		return cr_error_set(err, EINVAL, "unknown stanza '%s'", name);
+	size_t n = s == CR_STANZA_MOUNT ? cfg->n_mounts : cfg->n_netifs;
+	if ((s == CR_STANZA_MOUNT || s == CR_STANZA_NETWORK) && n >= CR_SPEC_MAX_ENTRIES)
+		return cr_error_set(err, EFBIG, "more than %d %s stanzas", CR_SPEC_MAX_ENTRIES, name);
 	if ((s == CR_STANZA_MOUNT && !cr_config_add_mount(cfg)) ||
 	    (s == CR_STANZA_NETWORK && !cr_config_add_netif(cfg)))
 		return cr_error_set(err, ENOMEM, "out of memory");

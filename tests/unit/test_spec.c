@@ -212,6 +212,16 @@ static void writer_refuses_what_it_cannot_write(void **state)
 	assert_string_equal(err.msg, "cannot write the spec of web: generated spec:6: invalid "
 				     "value '60%,50%' for CPU: CPU minimum 60% is above the hard "
 				     "maximum 50%");
+	c.resources.cpu_min = CR_UNSET;
+	/* Text past the size limit is refused rather than written unreadable. */
+	c.script = malloc(CR_SPEC_MAX);
+	assert_non_null(c.script);
+	memset(c.script, '"', CR_SPEC_MAX - 1); /* each becomes \" */
+	c.script[CR_SPEC_MAX - 1] = '\0';
+	assert_int_equal(cr_spec_write(&c, &text, &err), -EFBIG);
+	assert_string_equal(err.msg, "cannot write the spec of web: generated spec: larger than "
+				     "1048576 bytes");
+	assert_null(text);
 	cr_config_free(&c);
 	cr_error_clear(&err);
 }

@@ -138,6 +138,25 @@ static void too_large(void **state)
 	free(big);
 }
 
+static void too_many_entries(void **state)
+{
+	(void)state;
+	const size_t max = CR_SPEC_MAX_ENTRIES;
+	char *text = malloc(9 * (max + 1) + 1);
+	assert_non_null(text);
+	text[0] = '\0';
+	for (size_t i = 0; i < max; i++)
+		strcat(text + 9 * i, "network:\n");
+	struct cr_wpar_config c;
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_spec_parse(text, strlen(text), "t.spec", &c, &err), 0);
+	assert_int_equal(c.n_netifs, max);
+	cr_config_free(&c);
+	strcat(text, "network:\n");
+	rejects_len(text, strlen(text), EFBIG, "t.spec:1025: more than 1024 network stanzas");
+	free(text);
+}
+
 static void failure_after_entries_frees_them(void **state)
 {
 	(void)state;
@@ -173,6 +192,7 @@ int main(void)
 		cmocka_unit_test(unknown_attributes),
 		cmocka_unit_test(value_errors),
 		cmocka_unit_test(too_large),
+		cmocka_unit_test(too_many_entries),
 		cmocka_unit_test(failure_after_entries_frees_them),
 		cmocka_unit_test(ignored_aix_keys_and_stanzas),
 	};
