@@ -37,6 +37,10 @@ struct cr_criu_job {
  * errors. On success *RET_VALUE is what fn returned. */
 int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_error *err);
 
+/* In the worker: tell the caller the pid of the tree being restored, so a
+ * restore that times out is killed with it. */
+void cr_criu_worker_report_root(pid_t pid);
+
 /* With ERRORS, the last "Error" lines of a CRIU log (or its last line when it
  * has none), joined by " | "; without, its last line (where a hung criu
  * stopped). A heap string; NULL when the log cannot be read or is empty. */

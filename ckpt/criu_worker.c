@@ -24,12 +24,19 @@
 #define OUTPUT_LINES 3         /* lines of that quoted in errors */
 #define REAP_GRACE_MS 2000     /* how long killed processes get to disappear */
 
-/* The worker's answer on the result pipe, followed by msg_len bytes. */
-struct job_result {
+/* What the worker sends on the result pipe: records, each followed by
+ * msg_len bytes. A restore reports the root pid as soon as criu knows it, so
+ * that a restore that times out can be killed with its restored tree. */
+enum { REC_RESULT = 1, REC_ROOT_PID = 2 };
+
+struct job_record {
+	int32_t type;
 	int32_t value;
 	int32_t code;
 	uint32_t msg_len;
 };
+
+static int worker_res_fd = -1; /* in the worker: where records go */
 
 static int64_t mono_ms(void)
 {
@@ -82,17 +89,26 @@ static __attribute__((noreturn)) void worker_main(const struct cr_criu_job *job,
 	dup2(out_fd, STDERR_FILENO);
 	worker_setup_env(svc);
 
+	worker_res_fd = res_fd;
 	struct cr_error err = CR_ERROR_INIT;
 	int r = job->fn(job, svc, &err);
 	const char *msg = r < 0 ? cr_error_msg(&err) : "";
-	struct job_result res = {
+	struct job_record rec = {
+		.type = REC_RESULT,
 		.value = r,
 		.code = r < 0 ? (err.code ? err.code : -r) : 0,
-		.msg_len = (uint32_t)strnlen(msg, RESULT_MAX - sizeof(res)),
+		.msg_len = (uint32_t)strnlen(msg, RESULT_MAX / 2),
 	};
-	write_all(res_fd, &res, sizeof(res));
-	write_all(res_fd, msg, res.msg_len);
+	write_all(res_fd, &rec, sizeof(rec));
+	write_all(res_fd, msg, rec.msg_len);
 	_exit(0);
+}
+
+void cr_criu_worker_report_root(pid_t pid)
+{
+	struct job_record rec = {.type = REC_ROOT_PID, .value = pid};
+	if (worker_res_fd >= 0 && pid > 0)
+		write_all(worker_res_fd, &rec, sizeof(rec));
 }
 
 /* Kill the worker's process group, reap the worker, and give the rest of the
@@ -243,6 +259,28 @@ static void add_criu_reasons(const char *log_path, bool errors, struct job_io *i
 	free(msg);
 }
 
+/* The last complete record of TYPE the worker sent, and its message. */
+static bool find_record(const struct job_io *io, int32_t type, struct job_record *ret,
+			const char **ret_msg)
+{
+	bool found = false;
+	size_t off = 0;
+	while (io->res_len - off >= sizeof(struct job_record)) {
+		struct job_record rec;
+		memcpy(&rec, io->res + off, sizeof(rec));
+		size_t len = io->res_len - off - sizeof(rec);
+		if (rec.msg_len > len)
+			break;
+		if (rec.type == type) {
+			*ret = rec;
+			*ret_msg = io->res + off + sizeof(rec);
+			found = true;
+		}
+		off += sizeof(rec) + rec.msg_len;
+	}
+	return found;
+}
+
 static int finish(const struct cr_criu_job *job, const char *log_path, pid_t pid,
 		  struct job_io *io, int *ret_value, struct cr_error *err)
 {
@@ -250,8 +288,9 @@ static int finish(const struct cr_criu_job *job, const char *log_path, pid_t pid
 	pid_t w;
 	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	struct job_result res;
-	if (io->res_len < sizeof(res)) {
+	struct job_record res;
+	const char *msg = NULL;
+	if (!find_record(io, REC_RESULT, &res, &msg)) {
 		if (w == pid && WIFSIGNALED(status))
 			cr_error_set(err, EIO, "%s: worker killed by signal %d", job->what,
 				     WTERMSIG(status));
@@ -260,17 +299,35 @@ static int finish(const struct cr_criu_job *job, const char *log_path, pid_t pid
 		add_criu_reasons(log_path, true, io, err);
 		return -err->code;
 	}
-	memcpy(&res, io->res, sizeof(res));
 	if (res.value >= 0) {
 		*ret_value = res.value;
 		return 0;
 	}
-	size_t len = io->res_len - sizeof(res);
-	if (res.msg_len < len)
-		len = res.msg_len;
-	cr_error_set(err, res.code > 0 ? res.code : EIO, "%.*s", (int)len, io->res + sizeof(res));
+	cr_error_set(err, res.code > 0 ? res.code : EIO, "%.*s", (int)res.msg_len, msg);
 	add_criu_reasons(log_path, true, io, err);
 	return -err->code;
+}
+
+/* On a timeout: kill the tree a restore had started (its root is the init of
+ * the restored pid namespace, or the whole tree lives in the worker's group),
+ * then the worker's group. */
+static void kill_all(pid_t worker, const struct job_io *io)
+{
+	struct job_record root;
+	const char *unused = NULL;
+	pid_t tree = 0;
+	if (find_record(io, REC_ROOT_PID, &root, &unused) && root.value > 0) {
+		tree = (pid_t)root.value;
+		cr_debug("killing the half-restored tree at pid %d", (int)tree);
+		kill(tree, SIGKILL);
+	}
+	kill_group(worker);
+	/* A subreaper caller inherited the root: do not leave it a zombie. */
+	int64_t until = mono_ms() + REAP_GRACE_MS;
+	while (tree > 0 && waitpid(tree, NULL, WNOHANG) == 0 && mono_ms() < until) {
+		struct timespec nap = {0, 10 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
 }
 
 /* The CRIU log JOB writes, with a stale one of that name removed. */
@@ -327,7 +384,7 @@ int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_err
 	struct job_io io = {0};
 	r = pump(res_pipe[0], out_pipe[0], deadline, &io);
 	if (r == -ETIMEDOUT) {
-		kill_group(pid);
+		kill_all(pid, &io);
 		cr_error_set(err, ETIMEDOUT, "%s timed out after %d ms (worker and criu killed)",
 			     job->what, timeout_ms);
 		add_criu_reasons(log_path, false, &io, err);

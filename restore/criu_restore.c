@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ckpt/criu_internal.h"
 #include "util/cleanup.h"
@@ -41,6 +42,15 @@ static int add_restore_lists(criu_opts *c, const struct cr_criu_restore_opts *o,
 	return 0;
 }
 
+/* criu names the restored root in its "setup-namespaces" notification,
+ * before any task runs restored code. */
+static int on_notify(char *action, criu_notify_arg_t na)
+{
+	if (strcmp(action, "setup-namespaces") == 0 || strcmp(action, "post-restore") == 0)
+		cr_criu_worker_report_root((pid_t)criu_notify_pid(na));
+	return 0;
+}
+
 static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu_service *svc,
 			     struct cr_error *err)
 {
@@ -54,6 +64,7 @@ static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu
 		criu_local_free_opts(c);
 		return r;
 	}
+	criu_local_set_notify_cb(c, on_notify);
 	r = o->restore_sibling ? criu_local_restore_child(c) : criu_local_restore(c);
 	criu_local_free_opts(c);
 	if (r < 0)

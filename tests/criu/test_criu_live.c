@@ -10,7 +10,9 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check/host_facts.h"
 #include "ckpt/criu.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -97,7 +100,10 @@ static int reap(pid_t pid)
 	return -1;
 }
 
-static struct zdtm start_zdtm(const char *program)
+/* Start PROGRAM as pid 1 of new pid, mount, uts and ipc namespaces (and a
+ * network namespace with NET), in its own session, with no descriptor from
+ * outside; wait until it is ready. */
+static struct zdtm start_zdtm_ns(const char *program, bool net)
 {
 	struct zdtm z = {0};
 	char tmpl[] = "/tmp/corral-criu-test-XXXXXX";
@@ -119,12 +125,17 @@ static struct zdtm start_zdtm(const char *program)
 		for (int fd = 0; fd < 3; fd++)
 			dup2(null_fd, fd);
 		execlp("unshare", "unshare", "--fork", "--pid", "--mount-proc", "--uts", "--ipc",
-		       helper, z.dir, (char *)NULL);
+		       net ? "--net" : "--ipc", helper, z.dir, (char *)NULL);
 		_exit(127);
 	}
 	free(wait_file(z.dir, "ready"));
 	z.pid = only_child(z.outer);
 	return z;
+}
+
+static struct zdtm start_zdtm(const char *program)
+{
+	return start_zdtm_ns(program, false);
 }
 
 static void stop_zdtm(struct zdtm *z)
@@ -147,27 +158,39 @@ static void expect_pass(struct zdtm *z, pid_t pid)
 	cleanup_free char *result = wait_file(z->dir, "result");
 	if (strcmp(result, "PASS\n") != 0)
 		fail_msg("%s", result);
+	cleanup_free char *p = path_in(z->dir, "result");
+	assert_int_equal(unlink(p), 0);
 }
 
-/* Dump the zdtm program named by *STATE, restore it, and expect PASS. */
-static void dump_restore(void **state)
+/* Dump Z with options D (images dir and pid filled in here). Without
+ * leave_running the program is gone afterwards and unshare reports it. */
+static void dump_zdtm(struct zdtm *z, struct cr_criu_dump_opts d)
 {
-	struct zdtm z = start_zdtm(*state);
 	struct cr_error err = CR_ERROR_INIT;
-	struct cr_criu_dump_opts d = {.common = {.images_dir = z.img, .timeout_ms = 60000},
-				      .pid = z.pid};
+	d.common.images_dir = z->img;
+	d.common.timeout_ms = 60000;
+	d.pid = z->pid;
 	if (cr_criu_dump(&d, &err) < 0)
 		fail_msg("%s", err.msg);
-	/* Dumped without leave_running: the program is gone, unshare reports it. */
-	int status = reap(z.outer);
-	z.outer = -1;
+	if (d.leave_running)
+		return;
+	int status = reap(z->outer);
+	z->outer = -1;
 	assert_true(WIFSIGNALED(status) || WIFEXITED(status));
-	assert_int_equal(kill(z.pid, 0), -1);
+	assert_int_equal(kill(z->pid, 0), -1);
+	z->pid = -1;
+}
 
-	/* A mount namespace can only be restored with --root (here: the host's /,
-	 * which the program's namespace is a copy of). */
-	struct cr_criu_restore_opts r = {
-		.common = {.images_dir = z.img, .root = "/", .timeout_ms = 60000}};
+/* Restore Z's images with options R; returns the restored root. A mount
+ * namespace is only restored with --root: here the host's /, of which the
+ * program's namespace is a copy. */
+static pid_t restore_zdtm(struct zdtm *z, struct cr_criu_restore_opts r)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	r.common.images_dir = z->img;
+	r.common.root = "/";
+	if (!r.common.timeout_ms)
+		r.common.timeout_ms = 60000;
 	pid_t pid = -1;
 	if (cr_criu_restore(&r, &pid, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -175,13 +198,106 @@ static void dump_restore(void **state)
 	/* The restored root leads its own session and group again, not the worker's. */
 	assert_int_equal(getsid(pid), pid);
 	assert_int_equal(getpgid(pid), pid);
-	z.pid = pid;
-	expect_pass(&z, pid);
-	/* We are a subreaper, so the restored root is our child now. */
-	status = reap(pid);
+	return pid;
+}
+
+/* PID verifies its state and exits; we are a subreaper, so it is our child. */
+static void pass_and_reap(struct zdtm *z, pid_t pid)
+{
+	expect_pass(z, pid);
+	int status = reap(pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	z.pid = -1;
+}
+
+/* Dump the zdtm program named by *STATE, restore it, and expect PASS. */
+static void dump_restore(void **state)
+{
+	struct zdtm z = start_zdtm(*state);
+	dump_zdtm(&z, (struct cr_criu_dump_opts){0});
+	pid_t pid = restore_zdtm(&z, (struct cr_criu_restore_opts){0});
+	pass_and_reap(&z, pid);
+	stop_zdtm(&z);
+}
+
+/* From /proc/PID/stat: the state letter and the parent. */
+static void read_stat(pid_t pid, char *ret_state, pid_t *ret_ppid)
+{
+	cleanup_free char *p = NULL;
+	assert_true(asprintf(&p, "/proc/%d/stat", (int)pid) > 0);
+	char *data = NULL;
+	size_t len = 0;
+	assert_int_equal(cr_read_file(p, 4096, &data, &len, NULL), 0);
+	char *close_paren = strrchr(data, ')');
+	assert_non_null(close_paren);
+	*ret_state = close_paren[2];
+	*ret_ppid = (pid_t)strtol(close_paren + 4, NULL, 10);
+	free(data);
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char state;
+	pid_t ppid;
+	read_stat(pid, &state, &ppid);
+	return ppid;
+}
+
+/* "T" (stopped) or "t" (traced) means CRIU left it frozen. */
+static char task_state(pid_t pid)
+{
+	char state;
+	pid_t ppid;
+	read_stat(pid, &state, &ppid);
+	return state;
+}
+
+/* leave_running: the original keeps going and the copy restores beside it
+ * (its own pid namespace); both find their state intact. */
+static void leave_running_keeps_the_original(void **state)
+{
+	(void)state;
+	struct zdtm z = start_zdtm("zdtm_socketpair");
+	dump_zdtm(&z, (struct cr_criu_dump_opts){.leave_running = true});
+	assert_int_equal(kill(z.pid, 0), 0);
+	pid_t copy = restore_zdtm(&z, (struct cr_criu_restore_opts){0});
+	assert_int_not_equal(copy, z.pid);
+	pass_and_reap(&z, copy);
+	expect_pass(&z, z.pid);
+	assert_true(WIFEXITED(reap(z.outer)));
+	z.outer = z.pid = -1;
+	stop_zdtm(&z);
+}
+
+/* restore_sibling: the root is made the worker's child, then ours when the
+ * worker exits (we are a subreaper). */
+static void restore_sibling_becomes_our_child(void **state)
+{
+	(void)state;
+	struct zdtm z = start_zdtm("zdtm_pipe");
+	dump_zdtm(&z, (struct cr_criu_dump_opts){0});
+	pid_t pid = restore_zdtm(&z, (struct cr_criu_restore_opts){.restore_sibling = true});
+	assert_int_equal(parent_of(pid), getpid());
+	pass_and_reap(&z, pid);
+	stop_zdtm(&z);
+}
+
+/* The options a partition uses: its own network namespace locked with
+ * nftables, external mounts resolved automatically, cgroups left alone. */
+static void partition_options_round_trip(void **state)
+{
+	(void)state;
+	struct zdtm z = start_zdtm_ns("zdtm_counter", true);
+	struct cr_criu_common c = {
+		.tcp_established = true,
+		.file_locks = true,
+		.ext_mount_map_auto = true,
+		.manage_cgroups_ignore = true,
+		.network_lock = CR_CRIU_NETLOCK_NFTABLES,
+	};
+	dump_zdtm(&z, (struct cr_criu_dump_opts){.common = c});
+	pid_t pid = restore_zdtm(&z, (struct cr_criu_restore_opts){.common = c});
+	pass_and_reap(&z, pid);
 	stop_zdtm(&z);
 }
 
@@ -201,21 +317,6 @@ static int count_children(void)
 	return n;
 }
 
-/* "T" (stopped) or "t" (traced) in /proc/PID/stat means CRIU left it frozen. */
-static char task_state(pid_t pid)
-{
-	cleanup_free char *p = NULL;
-	assert_true(asprintf(&p, "/proc/%d/stat", (int)pid) > 0);
-	char *data = NULL;
-	size_t len = 0;
-	assert_int_equal(cr_read_file(p, 4096, &data, &len, NULL), 0);
-	char *close_paren = strrchr(data, ')');
-	assert_non_null(close_paren);
-	char s = close_paren[2];
-	free(data);
-	return s;
-}
-
 static void dump_timeout_leaves_task_running(void **state)
 {
 	(void)state;
@@ -231,6 +332,92 @@ static void dump_timeout_leaves_task_running(void **state)
 	/* No worker and no criu: every orphan of the worker would be ours. */
 	assert_int_equal(count_children(), before);
 	assert_int_equal(kill(z.pid, 0), 0);
+	char s = task_state(z.pid);
+	assert_true(s != 'T' && s != 't' && s != 'Z');
+	expect_pass(&z, z.pid);
+	stop_zdtm(&z);
+}
+
+/* How many live (not zombie) processes run the program EXE. */
+static int count_running(const char *exe)
+{
+	cleanup_dir DIR *d = opendir("/proc");
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		cleanup_free char *link = NULL;
+		assert_true(asprintf(&link, "/proc/%s/exe", e->d_name) > 0);
+		char target[PATH_MAX];
+		ssize_t len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (strcmp(target, exe) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* Restores cut short at growing deadlines leave no restored task, worker or
+ * criu behind, and the images still restore afterwards. */
+static void restore_cut_short_leaves_nothing(void **state)
+{
+	(void)state;
+	struct zdtm z = start_zdtm("zdtm_counter");
+	cleanup_free char *exe = NULL;
+	assert_true(asprintf(&exe, "%s/tests/helpers/zdtm_counter", getenv("CORRAL_BUILD_DIR")) > 0);
+	dump_zdtm(&z, (struct cr_criu_dump_opts){0});
+	int before = count_children();
+	static const int deadlines[] = {1, 50, 100, 150, 200, 250, 300, 400, 500, 700, 1000};
+	int cut = 0;
+	for (size_t i = 0; i < sizeof(deadlines) / sizeof(deadlines[0]); i++) {
+		struct cr_error err = CR_ERROR_INIT;
+		struct cr_criu_restore_opts r = {
+			.common = {.images_dir = z.img, .root = "/", .timeout_ms = deadlines[i]}};
+		pid_t pid = -1;
+		int ret = cr_criu_restore(&r, &pid, &err);
+		if (ret == 0) {
+			pass_and_reap(&z, pid);
+			break;
+		}
+		if (ret != -ETIMEDOUT)
+			fail_msg("restore with %d ms: %s", deadlines[i], err.msg);
+		cr_error_clear(&err);
+		cut++;
+		assert_int_equal(count_running(exe), 0);
+		assert_int_equal(count_children(), before);
+	}
+	assert_true(cut > 0);
+	pid_t pid = restore_zdtm(&z, (struct cr_criu_restore_opts){0});
+	pass_and_reap(&z, pid);
+	stop_zdtm(&z);
+}
+
+/* On a host whose hardware breakpoints never fire, a dump without
+ * CRIU_FAULT hangs in parasite injection: the deadline kills criu and the
+ * task, detached by the kernel, runs on with its state intact. */
+static void hung_dump_is_cut_and_the_task_runs_on(void **state)
+{
+	(void)state;
+	struct cr_criu_env env = {NULL, false};
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_host_criu_env(&env, &err), 0);
+	bool needs_fault = env.needs_fault;
+	cr_criu_env_free(&env);
+	if (!needs_fault)
+		skip(); /* breakpoints work here: the dump would not hang */
+	struct zdtm z = start_zdtm("zdtm_counter");
+	setenv("CORRAL_CRIU_FAULT", "0", 1);
+	struct cr_criu_dump_opts d = {.common = {.images_dir = z.img, .timeout_ms = 3000},
+				      .pid = z.pid};
+	int r = cr_criu_dump(&d, &err);
+	unsetenv("CORRAL_CRIU_FAULT");
+	assert_int_equal(r, -ETIMEDOUT);
+	assert_non_null(strstr(err.msg, "timed out after 3000 ms"));
+	cr_error_clear(&err);
 	char s = task_state(z.pid);
 	assert_true(s != 'T' && s != 't' && s != 'Z');
 	expect_pass(&z, z.pid);
@@ -292,7 +479,12 @@ int main(void)
 		ZDTM(pipe_data_survives, "zdtm_pipe"),
 		ZDTM(socketpair_data_survives, "zdtm_socketpair"),
 		ZDTM(timerfd_survives, "zdtm_timerfd"),
+		cmocka_unit_test(leave_running_keeps_the_original),
+		cmocka_unit_test(restore_sibling_becomes_our_child),
+		cmocka_unit_test(partition_options_round_trip),
 		cmocka_unit_test(dump_timeout_leaves_task_running),
+		cmocka_unit_test(restore_cut_short_leaves_nothing),
+		cmocka_unit_test(hung_dump_is_cut_and_the_task_runs_on),
 		cmocka_unit_test(failed_restore_quotes_criu_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
