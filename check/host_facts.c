@@ -93,7 +93,8 @@ int cr_host_criu_env(struct cr_criu_env *ret, struct cr_error *err)
 				 f.probes[CR_PROBE_CRIU].detail ? f.probes[CR_PROBE_CRIU].detail
 								: "not found");
 	} else if (f.probes[CR_PROBE_CRIU].status != CR_PROBE_OK) {
-		r = cr_error_set(err, ENOTSUP, "criu %s at %s cannot be used: Corral needs %d.%d or newer",
+		r = cr_error_set(err, ENOTSUP,
+				 "criu %s at %s cannot be used: Corral needs %d.%d or newer",
 				 f.criu_version ? f.criu_version : "(unknown version)", f.criu_path,
 				 CR_CRIU_MIN_MAJOR, CR_CRIU_MIN_MINOR);
 	} else {

@@ -178,7 +178,8 @@ int cr_json_finish(struct cr_json *j, char **ret_text, struct cr_error *err)
 	j->out = NULL;
 	if (bad || !j->buf) {
 		cr_json_free(j);
-		return cr_error_set(err, EINVAL, "the JSON document is unbalanced, too deep or out of memory");
+		return cr_error_set(err, EINVAL,
+				    "the JSON document is unbalanced, too deep or out of memory");
 	}
 	*ret_text = j->buf;
 	j->buf = NULL;

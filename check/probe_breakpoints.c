@@ -48,16 +48,19 @@ static __attribute__((noreturn)) void child_body(void)
 	_exit(0);
 }
 
-/* Returns 1 (trapped), 0 (ran past it), or -errno with WHY set. */
-static int try_breakpoint(pid_t pid, const char **why)
+/* Returns 1 (trapped), 0 (ran past it) or -1 (could not try). *WHY says
+ * what happened; *ERRNO_OUT the system error behind it, or 0. */
+static int try_breakpoint(pid_t pid, const char **why, int *errno_out)
 {
 	int status = 0;
 	struct cr_error werr = CR_ERROR_INIT;
+	*errno_out = 0;
 	int r = cr_child_wait(pid, __WALL, BREAKPOINT_TIMEOUT_MS, "breakpoint child", &status, &werr);
 	cr_error_clear(&werr);
 	if (r < 0 || !WIFSTOPPED(status)) {
-		*why = "the child did not stop for tracing";
-		return r < 0 ? r : -ECHILD;
+		*why = "the child did not stop for tracing (is ptrace allowed?)";
+		*errno_out = r < 0 ? -r : 0;
+		return -1;
 	}
 	(void)ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)PTRACE_O_EXITKILL);
 	/* DR0 = the target's address; DR7: L0 enable, RW0=00 (execute), LEN0=00. */
@@ -66,11 +69,13 @@ static int try_breakpoint(pid_t pid, const char **why)
 	    ptrace(PTRACE_POKEUSER, pid, (void *)offsetof(struct user, u_debugreg[7]),
 		   (void *)1UL) < 0) {
 		*why = "the debug registers cannot be set";
-		return -errno;
+		*errno_out = errno;
+		return -1;
 	}
 	if (ptrace(PTRACE_CONT, pid, NULL, NULL) < 0) {
 		*why = "the child cannot be continued";
-		return -errno;
+		*errno_out = errno;
+		return -1;
 	}
 	r = cr_child_wait(pid, __WALL, BREAKPOINT_TIMEOUT_MS, "breakpoint child", &status, &werr);
 	cr_error_clear(&werr);
@@ -80,7 +85,8 @@ static int try_breakpoint(pid_t pid, const char **why)
 	}
 	if (r < 0) {
 		*why = "waiting for the child failed";
-		return r;
+		*errno_out = -r;
+		return -1;
 	}
 	if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP) {
 		errno = 0;
@@ -109,7 +115,8 @@ int cr_probe_breakpoints(struct cr_host_facts *f, struct cr_error *err)
 	if (pid == 0)
 		child_body();
 	const char *why = "";
-	int r = try_breakpoint(pid, &why);
+	int e = 0;
+	int r = try_breakpoint(pid, &why, &e);
 	cr_child_kill(pid, 0);
 	cr_debug("breakpoint probe: %d (%s)", r, why);
 	if (r == 1) {
@@ -117,12 +124,10 @@ int cr_probe_breakpoints(struct cr_host_facts *f, struct cr_error *err)
 		return CR_PROBE_SET(f, CR_PROBE_HW_BREAKPOINTS, CR_PROBE_OK,
 				    "a DR0 execution breakpoint trapped");
 	}
+	/* Not firing, or no way to tell: the fault never hangs, so it is the safe side. */
 	f->criu_needs_fault = true;
-	if (r == 0)
-		return CR_PROBE_SET(f, CR_PROBE_HW_BREAKPOINTS, CR_PROBE_MISSING,
-				    "%s; CRIU_FAULT=130 applied", why);
 	return CR_PROBE_SET(f, CR_PROBE_HW_BREAKPOINTS, CR_PROBE_MISSING,
-			    "%s (%s); CRIU_FAULT=130 applied", why, strerror(-r));
+			    "%s%s%s%s; CRIU_FAULT=130 applied", why, e ? " (" : "", e ? strerror(e) : "", e ? ")" : "");
 }
 
 #else

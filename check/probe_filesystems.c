@@ -13,7 +13,8 @@ int cr_probe_filesystems(struct cr_host_facts *f, struct cr_error *err)
 	cleanup_free char *fs = NULL;
 	struct cr_error rerr = CR_ERROR_INIT;
 	if (cr_read_file("/proc/filesystems", 1 << 20, &fs, NULL, &rerr) < 0) {
-		int r = CR_PROBE_SET(f, CR_PROBE_NFS_CLIENT, CR_PROBE_SKIPPED, "%s", cr_error_msg(&rerr));
+		int r = CR_PROBE_SET(f, CR_PROBE_NFS_CLIENT, CR_PROBE_SKIPPED, "%s",
+				     cr_error_msg(&rerr));
 		if (r == 0)
 			r = CR_PROBE_SET(f, CR_PROBE_FUSE, CR_PROBE_SKIPPED, "%s", cr_error_msg(&rerr));
 		cr_error_clear(&rerr);

@@ -148,7 +148,8 @@ int cr_probe_memory(struct cr_host_facts *f, struct cr_error *err)
 			  -1, 0);
 	cleanup_close int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (page == MAP_FAILED || pagemap < 0) {
-		const char *why = page == MAP_FAILED ? "cannot map a page" : "cannot open /proc/self/pagemap";
+		const char *why = page == MAP_FAILED ? "cannot map a page"
+						     : "cannot open /proc/self/pagemap";
 		int e = errno;
 		if (page != MAP_FAILED)
 			munmap(page, (size_t)psize);

@@ -80,8 +80,8 @@ static int probe_nftables(struct cr_host_facts *f, struct cr_error *err)
 	snprintf(bin, sizeof(bin), "%s%s", nft ? "; nft at " : "; no nft binary", nft ? nft : "");
 	int e = ask_nf_tables();
 	if (e == 0)
-		return CR_PROBE_SET(f, CR_PROBE_NFTABLES, CR_PROBE_OK, "nf_tables answers over netlink%s",
-				    bin);
+		return CR_PROBE_SET(f, CR_PROBE_NFTABLES, CR_PROBE_OK,
+				    "nf_tables answers over netlink%s", bin);
 	if (e == EPERM && geteuid() != 0)
 		return CR_PROBE_SET(f, CR_PROBE_NFTABLES, CR_PROBE_SKIPPED,
 				    "asking nf_tables needs root%s", bin);

@@ -39,7 +39,8 @@ static void print_text(const struct cr_host_facts *f)
 	printf("checkpoint and restart: NOT possible on this host:\n");
 	for (int i = 0; i < CR_PROBE_COUNT; i++)
 		if (cr_probe_required(i) && f->probes[i].status != CR_PROBE_OK)
-			printf("  %s: %s\n", cr_probe_name(i), cr_probe_meaning(i, f->probes[i].status));
+			printf("  %s: %s\n", cr_probe_name(i),
+			       cr_probe_meaning(i, f->probes[i].status));
 }
 
 int cmd_check(int argc, char **argv)

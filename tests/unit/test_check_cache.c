@@ -168,7 +168,8 @@ static void probe_detail_loses_line_breaks(void **state)
 {
 	(void)state;
 	struct cr_probe p = {CR_PROBE_MISSING, NULL};
-	assert_int_equal(cr_probe_set(&p, CR_PROBE_OK, "Error (criu/cr-check.c:1):\n%s", "bad\tvdso"), 0);
+	assert_int_equal(cr_probe_set(&p, CR_PROBE_OK, "Error (criu/cr-check.c:1):\n%s",
+				      "bad\tvdso"), 0);
 	assert_string_equal(p.detail, "Error (criu/cr-check.c:1): bad vdso");
 	assert_int_equal(p.status, CR_PROBE_OK);
 	free(p.detail);
