@@ -1,8 +1,7 @@
-/* A partition's groups across hierarchies: naming, creation (with the cpuset
- * and subtree_control set-up each layout needs), lookup, attach and stats.
+/* A partition's groups across hierarchies: naming, opening or creating them
+ * (the set-up is in cgroup_create.c), lookup by controller, and attach.
  * The groups are PARENT/NAME in every hierarchy, PARENT being "corral" or
  * $CORRAL_CGROUP_PARENT. */
-#define LOG_PREFIX "cgroup: "
 #include "partition/cgroup_internal.h"
 
 #include <stdio.h>
@@ -11,12 +10,8 @@
 #include <sys/stat.h>
 
 #include "util/cleanup.h"
-#include "util/log.h"
 
 #define DEFAULT_PARENT "corral"
-/* Controllers a partition uses on cgroup2, enabled in each parent's
- * cgroup.subtree_control. */
-#define V2_WANTED (CR_CG_CPU | CR_CG_CPUSET | CR_CG_MEMORY | CR_CG_PIDS | CR_CG_IO)
 
 /* One path component S (LEN bytes) of FULL: not empty, ".", ".." or too long. */
 static int check_component(const char *what, const char *full, const char *s, size_t len,
@@ -100,76 +95,6 @@ static int add_hier(struct cr_cgroup *cg, const char *mount, unsigned ctrls, boo
 	return 0;
 }
 
-/* Copy cpuset.cpus and cpuset.mems from PARENT when empty in DIR: a v1
- * cpuset group takes no task before both are set. */
-static int init_cpuset(const char *parent, const char *dir, struct cr_error *err)
-{
-	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-	for (size_t i = 0; i < 2; i++) {
-		cleanup_free char *cur = NULL, *from = NULL;
-		int r = cg_read(dir, files[i], &cur, err);
-		if (r == 0 && cur[0] == '\0') {
-			r = cg_read(parent, files[i], &from, err);
-			if (r == 0)
-				r = cg_write(dir, files[i], from, err);
-		}
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Enable in DIR's subtree_control the controllers we use that DIR has. */
-static void enable_subtree(const char *dir)
-{
-	cleanup_free char *on = NULL;
-	unsigned want = cg_v2_listed(dir) & V2_WANTED;
-	if (cg_read(dir, "cgroup.subtree_control", &on, NULL) == 0)
-		want &= ~cg_parse_v2_list(on);
-	for (int i = 0; i < CG_NCTRL; i++) {
-		if (!(want & (1u << i)))
-			continue;
-		char value[32];
-		snprintf(value, sizeof(value), "+%s", cg_ctrl_name(1u << i, true));
-		struct cr_error e = CR_ERROR_INIT;
-		if (cg_write(dir, "cgroup.subtree_control", value, &e) < 0)
-			cr_debug("not enabling %s: %s", value, cr_error_msg(&e));
-		cr_error_clear(&e);
-	}
-}
-
-/* mkdir MOUNT/PARENT/NAME level by level with each level's set-up. */
-static int create_levels(const struct cr_cgroup *cg, const struct cg_hier *h,
-			 struct cr_error *err)
-{
-	cleanup_free char *rel = NULL;
-	if (asprintf(&rel, "%s/%s", cg->parent, cg->name) < 0)
-		return cr_error_set(err, ENOMEM, "out of memory creating %s", h->dir);
-	cleanup_free char *cur = strdup(h->mount);
-	if (!cur)
-		return cr_error_set(err, ENOMEM, "out of memory creating %s", h->dir);
-	if (h->v2)
-		enable_subtree(cur);
-	char *save = NULL;
-	for (char *c = strtok_r(rel, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		char *next = NULL;
-		if (asprintf(&next, "%s/%s", cur, c) < 0)
-			return cr_error_set(err, ENOMEM, "out of memory creating %s", h->dir);
-		cleanup_free char *prev = cur;
-		cur = next;
-		if (mkdir(cur, 0755) < 0 && errno != EEXIST)
-			return cr_error_errno(err, "cannot create group %s", cur);
-		if (!h->v2 && (h->ctrls & CR_CG_CPUSET)) {
-			int r = init_cpuset(prev, cur, err);
-			if (r < 0)
-				return r;
-		}
-		if (h->v2 && strcmp(cur, h->dir) != 0)
-			enable_subtree(cur);
-	}
-	return 0;
-}
-
 /* What a cgroup2 group offers: its cgroup.controllers, cpu.stat, and the
  * freezer when cgroup.freeze exists. */
 static unsigned v2_group_ctrls(const char *dir)
@@ -206,7 +131,7 @@ int cg_open_with(const struct cg_mounts *m, const char *parent, const char *name
 	for (size_t i = 0; i < cg->n_hier; i++) {
 		struct cg_hier *h = &cg->hier[i];
 		if (create) {
-			r = create_levels(cg, h, err);
+			r = cg_create_levels(cg, h, err);
 			if (r < 0)
 				return cr_error_wrap(err, "creating the groups of %s", name);
 		} else if (!cg_has(h->dir, ".")) {
@@ -306,30 +231,5 @@ int cr_cgroup_attach(struct cr_cgroup *cg, pid_t pid, struct cr_error *err)
 			return cr_error_wrap(err, "moving pid %d into the groups of %s", (int)pid,
 					     cg->name);
 	}
-	return 0;
-}
-
-int cr_cgroup_stats(struct cr_cgroup *cg, struct cr_cgroup_stats *ret, struct cr_error *err)
-{
-	struct cr_cgroup_stats s = {-1, -1, -1};
-	struct cg_hier *h = cg_find(cg, CR_CG_MEMORY);
-	if (h)
-		(void)cg_read_i64(h->dir, h->v2 ? "memory.current" : "memory.usage_in_bytes",
-				  &s.memory_bytes, NULL);
-	h = cg_find(cg, CR_CG_CPUACCT);
-	if (h && !h->v2)
-		(void)cg_read_i64(h->dir, "cpuacct.usage", &s.cpu_usage_ns, NULL);
-	else if (h && cg_read_key(h->dir, "cpu.stat", "usage_usec", &s.cpu_usage_ns, NULL) == 0)
-		s.cpu_usage_ns *= 1000;
-	h = cg_find(cg, CR_CG_PIDS);
-	if (!h || cg_read_i64(h->dir, "pids.current", &s.nprocs, NULL) < 0) {
-		cleanup_free pid_t *pids = NULL;
-		size_t n = 0;
-		int r = cg_list_pids(cg_task_hier(cg)->dir, &pids, &n, err);
-		if (r < 0)
-			return cr_error_wrap(err, "statistics of %s", cg->name);
-		s.nprocs = (int64_t)n;
-	}
-	*ret = s;
 	return 0;
 }

@@ -60,6 +60,8 @@ unsigned cg_v2_listed(const char *dir);
  * them when CREATE (else -ENOENT when none exists). */
 int cg_open_with(const struct cg_mounts *m, const char *parent, const char *name, bool create,
 		 struct cr_cgroup **ret, struct cr_error *err);
+/* cgroup_create.c: mkdir H's group of CG with each level's set-up. */
+int cg_create_levels(const struct cr_cgroup *cg, const struct cg_hier *h, struct cr_error *err);
 /* The group serving controller BIT, or NULL. */
 struct cg_hier *cg_find(const struct cr_cgroup *cg, unsigned bit);
 /* The group whose cgroup.procs lists the partition's tasks. */
