@@ -116,7 +116,8 @@ static int list_host_dir(const char *rel, char ***ret, size_t *ret_n, struct cr_
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), compare_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), compare_names);
 	*ret = names;
 	*ret_n = n;
 	return 0;
