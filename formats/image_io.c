@@ -3,11 +3,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct cr_image_io cr_image_io_fd(int fd)
 {
+	struct stat st;
 	struct cr_image_io io = {.read = NULL, .write = NULL, .ctx = NULL, .fd = fd};
+	io.fd_is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 	return io;
 }
 
@@ -30,7 +34,8 @@ static ssize_t io_write(const struct cr_image_io *io, const void *buf, size_t le
 	if (io->write)
 		return io->write(io->ctx, buf, len, err);
 	for (;;) {
-		ssize_t n = write(io->fd, buf, len);
+		ssize_t n = io->fd_is_socket ? send(io->fd, buf, len, MSG_NOSIGNAL)
+					     : write(io->fd, buf, len);
 		if (n > 0)
 			return n;
 		if (n == 0)

@@ -17,6 +17,7 @@ struct cr_image_io {
 	ssize_t (*write)(void *ctx, const void *buf, size_t len, struct cr_error *err);
 	void *ctx;
 	int fd; /* used by the fd helpers below when read/write are NULL */
+	bool fd_is_socket; /* then writes use MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE */
 };
 
 /* An io over FD (the fd stays the caller's). */
