@@ -1,0 +1,51 @@
+# Shared setup for integration tests: a temporary CORRAL_ROOT, the binaries,
+# assertions, and a trap that stops and removes every partition made here.
+set -euo pipefail
+
+: "${CORRAL_BUILD_DIR:?run through ctest, or set CORRAL_BUILD_DIR}"
+BIN=$CORRAL_BUILD_DIR/cli
+export PATH="$BIN:$PATH"
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, cgroups, mounts)"; }
+
+# assert_eq EXPECTED ACTUAL WHAT
+assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"; }
+# assert_contains HAYSTACK NEEDLE WHAT
+assert_contains() { case "$1" in *"$2"*) ;; *) fail "$3: '$2' not in: $1" ;; esac; }
+# assert_fails WHAT CMD... : the command must exit non-zero
+assert_fails() { local what=$1; shift; if "$@" >/dev/null 2>&1; then fail "$what: succeeded but must fail"; fi; }
+
+# state_of NAME: the state letter lswpar would show
+state_of() { sed -n 's/^state=//p' "$CORRAL_ROOT/var/lib/corral/$1/state" 2>/dev/null || echo "?"; }
+# monitor_running NAME: a live (not zombie) cor_NAME process exists
+monitor_running() { ps -C "cor_$1" -o stat= 2>/dev/null | grep -qv '^Z'; }
+init_pid_of() { sed -n 's/^init_pid=//p' "$CORRAL_ROOT/var/lib/corral/$1/state"; }
+
+corral_setup() {
+	CORRAL_ROOT=$(mktemp -d /tmp/corral-test.XXXXXX)
+	export CORRAL_ROOT
+	# Each test run gets its own cgroup parent so runs never collide.
+	export CORRAL_CGROUP_PARENT="corral-test-$$"
+	trap corral_teardown EXIT
+}
+
+corral_teardown() {
+	local rc=$?
+	set +e
+	for spec in "$CORRAL_ROOT"/etc/wpars/*.spec; do
+		[ -e "$spec" ] || continue
+		local name
+		name=$(basename "$spec" .spec)
+		stopwpar -F "$name" >/dev/null 2>&1
+		rmwpar -F "$name" >/dev/null 2>&1
+	done
+	for d in /sys/fs/cgroup/*/"$CORRAL_CGROUP_PARENT" /sys/fs/cgroup/"$CORRAL_CGROUP_PARENT"; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null
+	done
+	rm -rf "$CORRAL_ROOT"
+	exit $rc
+}
