@@ -133,9 +133,13 @@ int cr_cgroup_destroy(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err
 	int64_t now = cg_now_ms();
 	int64_t deadline = now + (timeout_ms > 0 ? timeout_ms : 0);
 	int64_t rounds_end = now + KILL_ROUNDS_MS;
-	int r = kill_all_until(cg, SIGKILL, deadline < rounds_end ? deadline : rounds_end, err);
-	if (r == 0)
-		r = wait_empty(cg, deadline, err);
+	int r = 0;
+	/* a second destroy finds the groups gone: nothing to kill */
+	if (cg_has(cg_task_hier(cg)->dir, ".")) {
+		r = kill_all_until(cg, SIGKILL, deadline < rounds_end ? deadline : rounds_end, err);
+		if (r == 0)
+			r = wait_empty(cg, deadline, err);
+	}
 	for (size_t i = 0; r == 0 && i < cg->n_hier; i++) {
 		/* a group can stay busy a moment after its last task is gone */
 		while ((r = cg_rmdir_tree(cg->hier[i].dir, err)) == -EBUSY &&

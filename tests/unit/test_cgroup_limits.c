@@ -232,6 +232,9 @@ static void open_finds_existing_and_reports_missing(void **state)
 	struct cr_error err = CR_ERROR_INIT;
 	assert_int_equal(cr_cgroup_open("opn", &again, &err), 0);
 	assert_string_equal(cr_cgroup_dir(again, 0), cr_cgroup_dir(cg, 0));
+	/* destroy through one handle; a second destroy through the other is fine */
+	assert_int_equal(cr_cgroup_destroy(again, 1000, &err), 0);
+	assert_int_equal(cr_cgroup_open("opn", &again, &err), -ENOENT);
 	cr_cgroup_free(again);
 	again = NULL;
 	assert_int_equal(cr_cgroup_open("nosuch", &again, &err), -ENOENT);
