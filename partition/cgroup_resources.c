@@ -72,26 +72,27 @@ static bool is_set(int64_t v)
 	return v != CR_UNSET;
 }
 
-static int check_pct(const char *what, int v, struct cr_error *err)
+/* A percentage from LOW to 100 (a hard maximum of 0% would stop everything). */
+static int check_pct(const char *what, int v, int low, struct cr_error *err)
 {
-	if (v != CR_UNSET && (v < 0 || v > 100))
-		return cr_error_set(err, EINVAL, "%s must be 0..100%%, not %d", what, v);
+	if (v != CR_UNSET && (v < low || v > 100))
+		return cr_error_set(err, EINVAL, "%s must be %d..100%%, not %d", what, low, v);
 	return 0;
 }
 
 static int check(const struct cr_resources *res, struct cr_error *err)
 {
-	int r = check_pct("CPU hardmax", res->cpu_hardmax, err);
+	int r = check_pct("CPU hardmax", res->cpu_hardmax, 1, err);
 	if (r == 0)
-		r = check_pct("memory hardmax", res->memory_hardmax, err);
+		r = check_pct("memory hardmax", res->memory_hardmax, 1, err);
 	if (r == 0)
-		r = check_pct("memory softmax", res->memory_softmax, err);
+		r = check_pct("memory softmax", res->memory_softmax, 0, err);
 	if (r == 0)
-		r = check_pct("memory min", res->memory_min, err);
+		r = check_pct("memory min", res->memory_min, 0, err);
 	if (r == 0 && res->cpu_shares != CR_UNSET && res->cpu_shares < 1)
 		r = cr_error_set(err, EINVAL, "shares_CPU must be positive, not %d",
 				 res->cpu_shares);
-	if (r == 0 && ((is_set(res->memory_limit) && res->memory_limit < 0) ||
+	if (r == 0 && ((is_set(res->memory_limit) && res->memory_limit < 1) ||
 		       (is_set(res->total_processes) && res->total_processes < 1) ||
 		       (is_set(res->total_threads) && res->total_threads < 1)))
 		r = cr_error_set(err, EINVAL, "negative or zero resource limit");

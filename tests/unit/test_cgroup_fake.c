@@ -160,6 +160,13 @@ static void plan_rejects_bad_values(void **state)
 	cr_resources_init(&res);
 	res.total_threads = 0;
 	assert_int_equal(cg_plan(&res, true, &host, s, &n, &err), -EINVAL);
+	cr_resources_init(&res);
+	res.memory_hardmax = 0; /* a 0% hard maximum would kill everything */
+	assert_int_equal(cg_plan(&res, false, &host, s, &n, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "memory hardmax must be 1..100%"));
+	cr_resources_init(&res);
+	res.memory_softmax = 0;
+	assert_int_equal(cg_plan(&res, false, &host, s, &n, &err), 0);
 	cr_error_clear(&err);
 }
 
