@@ -70,10 +70,12 @@ int cr_cgroup_is_frozen(struct cr_cgroup *cg, struct cr_error *err);
 /* The pids in CG (heap array). */
 int cr_cgroup_pids(struct cr_cgroup *cg, pid_t **ret_pids, size_t *ret_n, struct cr_error *err);
 
-/* Send SIG to every task (thaws first for SIGKILL). */
+/* Send SIG to every task (thaws first for SIGKILL). SIGKILL uses cgroup.kill
+ * where there is one, else freeze / kill / thaw rounds for up to 2 s. */
 int cr_cgroup_kill_all(struct cr_cgroup *cg, int sig, struct cr_error *err);
 
-/* Kill what is left, wait up to TIMEOUT_MS for it to go, remove the groups. */
+/* Kill what is left, wait up to TIMEOUT_MS for it to go, remove the groups.
+ * Groups already removed are fine; on -ETIMEDOUT the groups are kept. */
 int cr_cgroup_destroy(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err);
 
 struct cr_cgroup_stats {
