@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "partition/attrs.h"
 #include "util/cleanup.h"
@@ -104,7 +105,7 @@ static int read_value(struct cursor *c, char **ret, struct cr_error *err)
 static int start_stanza(struct cr_wpar_config *cfg, const char *name, int *stanza,
 			struct cr_error *err)
 {
-	if (strcmp(name, "route") == 0 || strcmp(name, "device") == 0) {
+	if (strcasecmp(name, "route") == 0 || strcasecmp(name, "device") == 0) {
 		*stanza = STANZA_IGNORED;
 		return 0;
 	}

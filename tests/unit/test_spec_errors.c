@@ -170,7 +170,7 @@ static void ignored_aix_keys_and_stanzas(void **state)
 	(void)state;
 	const char *text = "general:\nname = w\nrouting = yes\nostype = 0\nxwparipc = no\n"
 			   "architecture = none\nUUID = 1-2\n"
-			   "route:\nrtdest = default\nanything = goes\n"
+			   "ROUTE:\nrtdest = default\nanything = goes\n"
 			   "device:\ndevname = /dev/x\n"
 			   "mount:\ndirectory = /x\nlogname = INLINE\nsize = 1G\n"
 			   "resources:\ntotalVirtMem = 2GB\npct_msgIDs = 10\n"
