@@ -49,7 +49,8 @@ kill %1 2>/dev/null
 # Refusals on a running partition name the attribute and change nothing.
 cp "$(spec web)" "$CORRAL_ROOT/before"
 for args in "-M directory=/data vfs=tmpfs:mounts" "-N interface=lo address=127.0.0.9 netmask=255.0.0.0:network" \
-	"-d /tmp/elsewhere:base directory" "-n web2:name"; do
+	"-d /tmp/elsewhere:base directory" "-n web2:name" "-S privs=CAP_NET_ADMIN:security privileges" \
+	"-c:checkpointable attribute"; do
 	flags=${args%%:*} what=${args#*:}
 	# shellcheck disable=SC2086
 	"$BIN"/chwpar $flags web 2>"$CORRAL_ROOT/err" && fail "chwpar $flags accepted while Active"
@@ -73,12 +74,35 @@ cmp -s "$CORRAL_ROOT/before" "$(spec web)" || fail "a refused change altered the
 grep -q "directory = \"$CORRAL_ROOT/wpars/shop\"" "$(spec shop)" || fail "directory not updated"
 grep -q 'hostname = "webhost"' "$(spec shop)" || fail "an explicit hostname did not survive the rename"
 
+# A hostname that was the name follows a rename; network entries come and go.
+"$BIN"/chwpar -n other2 other || fail "chwpar -n other2 other"
+grep -q 'hostname = "other2"' "$(spec other2)" || fail "the default hostname did not follow the rename"
+"$BIN"/chwpar -N interface=veth9 address=10.9.0.5 netmask=255.255.255.0 other2 || fail "chwpar -N"
+grep -q 'address = "10.9.0.5"' "$(spec other2)" || fail "-N not recorded"
+"$BIN"/chwpar -K -N address=10.9.0.6 other2 2>/dev/null && fail "-K -N of an absent address succeeded"
+"$BIN"/chwpar -K -N address=10.9.0.5 other2 || fail "chwpar -K -N"
+grep -q 'network:' "$(spec other2)" && fail "-K -N left the interface"
+
 # -d moves the root part of a stopped partition.
 mkdir "$CORRAL_ROOT/elsewhere"
 "$BIN"/chwpar -d "$CORRAL_ROOT/elsewhere/shop" shop || fail "chwpar -d"
 [ -d "$CORRAL_ROOT/elsewhere/shop/etc/corral" ] || fail "-d did not move the root part"
-"$BIN"/chwpar -d "$CORRAL_ROOT/wpars/other" shop 2>/dev/null && fail "-d onto another partition's directory"
+"$BIN"/chwpar -d "$CORRAL_ROOT/wpars/other2" shop 2>/dev/null && fail "-d onto another partition's directory"
 "$BIN"/startwpar shop >/dev/null || fail "the renamed, moved partition does not start"
 [ "$(inside shop hostname)" = webhost ] || fail "hostname after rename"
 "$BIN"/stopwpar -F shop >/dev/null || fail "stopwpar shop"
+# An application partition shares the host's files: a live hostname change
+# reaches its UTS namespace only, never the host's /etc/hostname.
+cp /etc/hostname "$CORRAL_ROOT/hostname.before"
+"$BIN"/wparexec -n app1 -- sleep 20 >/dev/null 2>&1 &
+for _ in $(seq 50); do
+	[ "$(sed -n 's/^state=//p' "$CORRAL_ROOT/var/lib/corral/app1/state" 2>/dev/null)" = A ] && break
+	sleep 0.1
+done
+"$BIN"/chwpar -h apphost app1 || fail "chwpar -h on a running application partition"
+[ "$(nsenter -t "$(init_pid app1)" -u hostname)" = apphost ] || fail "application partition hostname"
+cmp -s /etc/hostname "$CORRAL_ROOT/hostname.before" || fail "the host's /etc/hostname changed"
+[ "$(hostname)" = "$host_before" ] || fail "the host's hostname changed"
+"$BIN"/stopwpar -F app1 >/dev/null 2>&1
+wait
 echo "PASS"
