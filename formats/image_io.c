@@ -1,6 +1,7 @@
 /* Full reads and writes over fds or callbacks, with EINTR handled. */
 #include "formats/image_io.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,11 +16,39 @@ struct cr_image_io cr_image_io_fd(int fd)
 	return io;
 }
 
+struct cr_image_io cr_image_io_fd_timeout(int fd, int timeout_ms)
+{
+	struct cr_image_io io = cr_image_io_fd(fd);
+	io.timeout_ms = timeout_ms;
+	return io;
+}
+
+/* Wait until FD is ready for EVENTS, at most the io's timeout. */
+static int wait_fd(const struct cr_image_io *io, short events, struct cr_error *err)
+{
+	if (io->timeout_ms <= 0)
+		return 0;
+	struct pollfd pfd = {.fd = io->fd, .events = events};
+	for (;;) {
+		int n = poll(&pfd, 1, io->timeout_ms);
+		if (n > 0)
+			return 0;
+		if (n == 0)
+			return cr_error_set(err, ETIMEDOUT, "image stream: no progress for %d ms",
+					    io->timeout_ms);
+		if (errno != EINTR)
+			return cr_error_errno(err, "cannot wait for the image stream");
+	}
+}
+
 static ssize_t io_read(const struct cr_image_io *io, void *buf, size_t len, struct cr_error *err)
 {
 	if (io->read)
 		return io->read(io->ctx, buf, len, err);
 	for (;;) {
+		int r = wait_fd(io, POLLIN, err);
+		if (r < 0)
+			return r;
 		ssize_t n = read(io->fd, buf, len);
 		if (n >= 0)
 			return n;
@@ -34,6 +63,9 @@ static ssize_t io_write(const struct cr_image_io *io, const void *buf, size_t le
 	if (io->write)
 		return io->write(io->ctx, buf, len, err);
 	for (;;) {
+		int r = wait_fd(io, POLLOUT, err);
+		if (r < 0)
+			return r;
 		ssize_t n = io->fd_is_socket ? send(io->fd, buf, len, MSG_NOSIGNAL)
 					     : write(io->fd, buf, len);
 		if (n > 0)

@@ -18,10 +18,14 @@ struct cr_image_io {
 	void *ctx;
 	int fd; /* used by the fd helpers below when read/write are NULL */
 	bool fd_is_socket; /* then writes use MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE */
+	int timeout_ms;    /* > 0: a read or write that makes no progress this long is -ETIMEDOUT */
 };
 
-/* An io over FD (the fd stays the caller's). */
+/* An io over FD (the fd stays the caller's), blocking as long as it takes. */
 struct cr_image_io cr_image_io_fd(int fd);
+
+/* The same with a no-progress timeout (pipes and sockets to other hosts). */
+struct cr_image_io cr_image_io_fd_timeout(int fd, int timeout_ms);
 
 /* An in-memory image: writes append (growing the buffer), reads consume from
  * POS. Used by tests, the fuzz target and anything that keeps images in RAM. */

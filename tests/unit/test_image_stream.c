@@ -1,6 +1,7 @@
 /* An image is a stream: written into one end of a socket pair by a thread
  * while the other end is read and verified, with no seeking; a peer that
- * goes away is an error (EPIPE), not a SIGPIPE that kills the process. */
+ * goes away is an error (EPIPE), not a SIGPIPE that kills the process; a
+ * peer that stalls is a timeout, not a hang. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,11 +93,28 @@ static void closed_peer_is_an_error(void **state)
 	close(sv[0]);
 }
 
+static void stalled_peer_times_out(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(write(sv[0], "\x89" "CRL", 4), 4); /* then nothing more */
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_image_io io = cr_image_io_fd_timeout(sv[1], 200);
+	struct cr_image_reader *r = NULL;
+	t_expect_error(cr_image_reader_open(&io, NULL, &r, &err), &err, "no progress for 200 ms");
+	assert_int_equal(err.code, ETIMEDOUT);
+	cr_error_clear(&err);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(image_through_a_socket),
 		cmocka_unit_test(closed_peer_is_an_error),
+		cmocka_unit_test(stalled_peer_times_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
