@@ -140,6 +140,7 @@ static int remove_root_part(const struct cr_wpar_config *cfg, struct cr_error *e
 
 int cr_partition_remove(const char *name, const struct cr_remove_options *opts, struct cr_error *err)
 {
+	cleanup_close int lock = -1;
 	struct cr_wpar w;
 	int r = cr_registry_load(name, &w, err);
 	if (r < 0)
@@ -156,7 +157,6 @@ int cr_partition_remove(const char *name, const struct cr_remove_options *opts, 
 			goto out;
 		cr_error_clear(err);
 	}
-	cleanup_close int lock = -1;
 	if ((r = cr_registry_lock(name, LOCK_TIMEOUT_MS, &lock, err)) < 0)
 		goto out;
 	if (!opts->preserve && (r = remove_root_part(&w.config, err)) < 0 && !opts->force)
