@@ -52,6 +52,9 @@ void cg_mounts_clear(struct cg_mounts *m);
 const char *cg_ctrl_name(unsigned bit, bool v2);
 /* Parse a space-separated v2 controller list ("cpu io memory pids"). */
 unsigned cg_parse_v2_list(const char *list);
+/* Record in M the v1 mounts below ROOT of the ENABLED controllers that the
+ * /proc/self/mountinfo TEXT shows (TEXT is cut into lines in place). */
+int cg_scan_mountinfo(struct cg_mounts *m, char *text, const char *root, unsigned enabled);
 /* The controllers in DIR/cgroup.controllers, 0 if unreadable. */
 unsigned cg_v2_listed(const char *dir);
 

@@ -165,13 +165,10 @@ static void scan_mountinfo_line(struct cg_mounts *m, char *line, const char *roo
 			*oom = true;
 }
 
-static int scan_mountinfo(struct cg_mounts *m, const char *root, unsigned enabled)
+int cg_scan_mountinfo(struct cg_mounts *m, char *text, const char *root, unsigned enabled)
 {
-	cleanup_free char *data = NULL;
-	if (cr_read_file("/proc/self/mountinfo", 1u << 22, &data, NULL, NULL) < 0)
-		return 0;
 	bool oom = false;
-	for (char *line = data; line && *line;) {
+	for (char *line = text; line && *line;) {
 		char *nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
@@ -181,14 +178,22 @@ static int scan_mountinfo(struct cg_mounts *m, const char *root, unsigned enable
 	return oom ? -ENOMEM : 0;
 }
 
+static int scan_mountinfo(struct cg_mounts *m, const char *root, unsigned enabled)
+{
+	cleanup_free char *data = NULL;
+	if (cr_read_file("/proc/self/mountinfo", 1u << 22, &data, NULL, NULL) < 0)
+		return 0;
+	return cg_scan_mountinfo(m, data, root, enabled);
+}
+
 static bool is_fs(const char *path, long magic)
 {
 	struct statfs sf;
 	return statfs(path, &sf) == 0 && (long)sf.f_type == magic;
 }
 
-/* Controllers found as ROOT/<name> directories (fake trees, odd mounts). */
-static int scan_dirs(struct cg_mounts *m, const char *root, unsigned enabled, bool need_magic)
+/* Controllers mounted as ROOT/<name> that mountinfo did not show. */
+static int scan_dirs(struct cg_mounts *m, const char *root, unsigned enabled)
 {
 	for (int i = 0; i < CG_NCTRL; i++) {
 		if (!(enabled & (1u << i)) || m->v1_mount[i])
@@ -199,7 +204,7 @@ static int scan_dirs(struct cg_mounts *m, const char *root, unsigned enabled, bo
 		struct stat st;
 		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		if (need_magic && !is_fs(p, CGROUP_SUPER_MAGIC))
+		if (!is_fs(p, CGROUP_SUPER_MAGIC))
 			continue;
 		if (set_mount(m, i, p) < 0)
 			return -ENOMEM;
@@ -273,7 +278,7 @@ static int copy_path(char *dst, size_t size, const char *src, struct cr_error *e
 static int detect_v1(struct cg_mounts *m, const char *root, struct cr_error *err)
 {
 	unsigned enabled = v1_enabled();
-	if (scan_mountinfo(m, root, enabled) < 0 || scan_dirs(m, root, enabled, true) < 0)
+	if (scan_mountinfo(m, root, enabled) < 0 || scan_dirs(m, root, enabled) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory scanning %s", root);
 	for (int i = 0; i < CG_NCTRL; i++)
 		if (m->v1_mount[i])

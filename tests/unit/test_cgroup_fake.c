@@ -186,6 +186,34 @@ static void names_and_mode_strings(void **state)
 			 CR_CG_CPU | CR_CG_CPUSET | CR_CG_IO | CR_CG_MEMORY | CR_CG_PIDS);
 }
 
+static void mountinfo_finds_v1_mounts(void **state)
+{
+	(void)state;
+	char text[] =
+		"25 30 0:22 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
+		"26 25 0:23 / /sys/fs/cgroup/unified rw shared:5 - cgroup2 cgroup2 rw\n"
+		"27 25 0:24 / /sys/fs/cgroup/systemd rw shared:6 - cgroup cgroup rw,xattr,name=systemd\n"
+		"31 25 0:28 / /sys/fs/cgroup/cpu,cpuacct rw shared:10 - cgroup cgroup rw,cpu,cpuacct\n"
+		"32 25 0:29 / /sys/fs/cgroup/memory rw shared:11 master:3 - cgroup cgroup rw,memory\n"
+		"33 25 0:30 / /sys/fs/cgroup/net_cls,net_prio rw - cgroup cgroup rw,net_cls,net_prio\n"
+		"34 25 0:31 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
+		"35 25 0:32 / /other/cgroup/freezer rw - cgroup cgroup rw,freezer\n"
+		"36 25 0:33 / /sys/fs/cgroupx/blkio rw - cgroup cgroup rw,blkio\n"
+		"bad line\n";
+	struct cg_mounts m;
+	memset(&m, 0, sizeof(m));
+	/* pids is not enabled in /proc/cgroups: ignored */
+	unsigned enabled = CG_ALL_CTRLS & ~CR_CG_PIDS;
+	assert_int_equal(cg_scan_mountinfo(&m, text, "/sys/fs/cgroup", enabled), 0);
+	assert_string_equal(m.v1_mount[0], "/sys/fs/cgroup/cpu,cpuacct"); /* cpu */
+	assert_string_equal(m.v1_mount[1], "/sys/fs/cgroup/cpu,cpuacct"); /* cpuacct */
+	assert_string_equal(m.v1_mount[3], "/sys/fs/cgroup/memory");
+	assert_null(m.v1_mount[4]); /* pids: not enabled */
+	assert_null(m.v1_mount[5]); /* freezer: outside the root */
+	assert_null(m.v1_mount[6]); /* blkio: a root that only starts the same */
+	cg_mounts_clear(&m);
+}
+
 static struct cr_cgroup *open_fake(struct cg_mounts *m)
 {
 	struct cr_cgroup *cg = NULL;
@@ -354,6 +382,7 @@ int main(void)
 		cmocka_unit_test(plan_resets_unset_and_inactive),
 		cmocka_unit_test(plan_rejects_bad_values),
 		cmocka_unit_test(names_and_mode_strings),
+		cmocka_unit_test(mountinfo_finds_v1_mounts),
 		cmocka_unit_test_setup_teardown(apply_on_fake_v1_tree, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(apply_on_fake_v2_tree, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(freeze_timeout_thaws_again, make_tmp, remove_tmp),
