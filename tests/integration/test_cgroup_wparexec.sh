@@ -49,6 +49,7 @@ cpu=$(group_dir ctl cpu)
 pids=$(group_dir ctl pids)
 for _ in $(seq 50); do
 	[ -e "$pids/pids.max" ] && [ "$(cat "$pids/pids.max")" = 7 ] && break
+	kill -0 $ctl 2>/dev/null || fail "wparexec ended early: $(cat "$CORRAL_ROOT/ctl.out")"
 	sleep 0.1
 done
 [ "$(cat "$pids/pids.max" 2>/dev/null)" = 7 ] || fail "pids.max of the running partition is not 7"
