@@ -122,3 +122,34 @@ void cr_stream_pull_free(struct cr_stream_pull *s)
 	sodium_memzero(s, sizeof(*s));
 	free(s);
 }
+
+int cr_stream_seal_one(const uint8_t key[CR_STREAM_KEYBYTES], const void *msg, size_t len,
+		       const void *ad, size_t ad_len, bool final,
+		       uint8_t ret_header[CR_STREAM_HEADERBYTES], uint8_t *out,
+		       struct cr_error *err)
+{
+	struct cr_stream_push s;
+	int r = cr_crypto_init(err);
+	if (r < 0)
+		return r;
+	crypto_secretstream_xchacha20poly1305_init_push(&s.st, ret_header, key);
+	r = cr_stream_push(&s, msg, len, ad, ad_len, final, out, err);
+	sodium_memzero(&s, sizeof(s));
+	return r;
+}
+
+int cr_stream_open_one(const uint8_t key[CR_STREAM_KEYBYTES],
+		       const uint8_t header[CR_STREAM_HEADERBYTES], const uint8_t *c, size_t c_len,
+		       const void *ad, size_t ad_len, uint8_t *out, bool *ret_final,
+		       struct cr_error *err)
+{
+	struct cr_stream_pull s;
+	int r = cr_crypto_init(err);
+	if (r < 0)
+		return r;
+	if (crypto_secretstream_xchacha20poly1305_init_pull(&s.st, header, key) != 0)
+		return cr_error_set(err, EBADMSG, "invalid encrypted stream header");
+	r = cr_stream_pull(&s, c, c_len, ad, ad_len, out, ret_final, err);
+	sodium_memzero(&s, sizeof(s));
+	return r;
+}

@@ -53,6 +53,22 @@ int cr_stream_pull(struct cr_stream_pull *s, const uint8_t *c, size_t c_len, con
 
 void cr_stream_pull_free(struct cr_stream_pull *s);
 
+/* One-message streams: seal MSG (LEN bytes) as a stream of its own, with a
+ * fresh random header written to RET_HEADER and the ciphertext (LEN +
+ * CR_STREAM_ABYTES) to OUT. Messages sealed this way are independent, so
+ * many threads can seal and open them at once; bind each to its place with
+ * AD (e.g. a position and a per-stream nonce). Thread-safe. */
+int cr_stream_seal_one(const uint8_t key[CR_STREAM_KEYBYTES], const void *msg, size_t len,
+		       const void *ad, size_t ad_len, bool final,
+		       uint8_t ret_header[CR_STREAM_HEADERBYTES], uint8_t *out,
+		       struct cr_error *err);
+
+/* Open what cr_stream_seal_one made; -EBADMSG when anything differs. */
+int cr_stream_open_one(const uint8_t key[CR_STREAM_KEYBYTES],
+		       const uint8_t header[CR_STREAM_HEADERBYTES], const uint8_t *c, size_t c_len,
+		       const void *ad, size_t ad_len, uint8_t *out, bool *ret_final,
+		       struct cr_error *err);
+
 #define cleanup_stream_push __attribute__((cleanup(cr_stream_push_freep)))
 #define cleanup_stream_pull __attribute__((cleanup(cr_stream_pull_freep)))
 static inline void cr_stream_push_freep(struct cr_stream_push **s)

@@ -31,12 +31,12 @@ void cr_image_header_encode(struct cr_image_header *h)
 	size_t ext = 0;
 	if (h->prot == CR_IMAGE_KEYFILE) {
 		memcpy(e, h->key_id, CR_KEY_ID_BYTES);
-		memcpy(e + CR_KEY_ID_BYTES, h->stream_header, CR_STREAM_HEADERBYTES);
+		memcpy(e + CR_KEY_ID_BYTES, h->nonce, CR_STREAM_HEADERBYTES);
 		ext = KEYFILE_EXT_LEN;
 	} else if (h->prot == CR_IMAGE_SEALED) {
 		memcpy(e, h->recipient_pk, CR_HOSTKEY_BYTES);
 		memcpy(e + CR_HOSTKEY_BYTES, h->sealed_key, CR_SEALED_KEY_BYTES);
-		memcpy(e + CR_HOSTKEY_BYTES + CR_SEALED_KEY_BYTES, h->stream_header,
+		memcpy(e + CR_HOSTKEY_BYTES + CR_SEALED_KEY_BYTES, h->nonce,
 		       CR_STREAM_HEADERBYTES);
 		ext = SEALED_EXT_LEN;
 	}
@@ -58,11 +58,11 @@ static int parse_ext(struct cr_image_header *h, const uint8_t *e, size_t ext,
 				    ext, need);
 	if (h->prot == CR_IMAGE_KEYFILE) {
 		memcpy(h->key_id, e, CR_KEY_ID_BYTES);
-		memcpy(h->stream_header, e + CR_KEY_ID_BYTES, CR_STREAM_HEADERBYTES);
+		memcpy(h->nonce, e + CR_KEY_ID_BYTES, CR_STREAM_HEADERBYTES);
 	} else if (h->prot == CR_IMAGE_SEALED) {
 		memcpy(h->recipient_pk, e, CR_HOSTKEY_BYTES);
 		memcpy(h->sealed_key, e + CR_HOSTKEY_BYTES, CR_SEALED_KEY_BYTES);
-		memcpy(h->stream_header, e + CR_HOSTKEY_BYTES + CR_SEALED_KEY_BYTES,
+		memcpy(h->nonce, e + CR_HOSTKEY_BYTES + CR_SEALED_KEY_BYTES,
 		       CR_STREAM_HEADERBYTES);
 	}
 	return 0;

@@ -22,7 +22,7 @@ struct cr_image_header {
 	uint8_t key_id[CR_KEY_ID_BYTES];            /* KEYFILE */
 	uint8_t recipient_pk[CR_HOSTKEY_BYTES];     /* SEALED */
 	uint8_t sealed_key[CR_SEALED_KEY_BYTES];    /* SEALED */
-	uint8_t stream_header[CR_STREAM_HEADERBYTES]; /* KEYFILE, SEALED */
+	uint8_t nonce[CR_STREAM_HEADERBYTES]; /* KEYFILE, SEALED: random, per image */
 	uint8_t raw[CR_IMAGE_PREFIX_LEN + CR_IMAGE_EXT_MAX + 4];
 	size_t raw_len;
 	uint32_t crc; /* the last 4 bytes: seeds the plain frame chain */

@@ -29,6 +29,13 @@ struct pack_job {
 	size_t plain_len;
 	size_t bound;
 	uint32_t body_crc;
+	/* Encrypted images: the worker seals frame INDEX into ENC. */
+	const struct cr_frame_state *fs;
+	uint64_t index;
+	uint8_t *enc;
+	size_t frame_len;
+	struct cr_error err;
+	bool failed;
 };
 
 struct packer {
@@ -78,24 +85,38 @@ static void pack_job_run(void *arg)
 	j->plain_len = CR_DATA_HDR_LEN + n;
 	if (j->prot == CR_IMAGE_PLAIN)
 		j->body_crc = cr_crc32c(0, p, j->plain_len);
+	else
+		j->failed = cr_frame_seal_encrypted(j->fs, j->index, p, j->plain_len, false, j->enc,
+						    &j->frame_len, &j->err) < 0;
 }
 
-static int emit(struct packer *pk, uint8_t *plain, size_t len, uint32_t crc, bool final,
-		struct cr_error *err)
+static int write_frame(struct packer *pk, const uint8_t *frame, size_t len, struct cr_error *err)
 {
-	int r = cr_buf_reserve(&pk->enc, len + 4 + CR_STREAM_ABYTES, err);
+	int r = cr_io_write_all(&pk->w->out, frame, len, err);
 	if (r < 0)
 		return r;
+	pk->w->written += len;
+	return 0;
+}
+
+/* Seal and write a frame made by this thread (manifest, trailer). */
+static int emit(struct packer *pk, uint8_t *plain, size_t len, bool final, struct cr_error *err)
+{
 	const uint8_t *frame = NULL;
 	size_t flen = 0;
-	r = cr_frame_seal(&pk->fs, plain, len, crc, final, pk->enc.p, &frame, &flen, err);
-	if (r < 0)
-		return r;
-	r = cr_io_write_all(&pk->w->out, frame, flen, err);
-	if (r < 0)
-		return r;
-	pk->w->written += flen;
-	return 0;
+	uint64_t index = pk->fs.index++;
+	if (pk->fs.prot == CR_IMAGE_PLAIN) {
+		cr_frame_seal_plain(&pk->fs, plain, len, cr_crc32c(0, plain, len), &frame, &flen);
+	} else {
+		int r = cr_buf_reserve(&pk->enc, len + 4 + cr_frame_overhead(pk->fs.prot), err);
+		if (r == 0)
+			r = cr_frame_seal_encrypted(&pk->fs, index, plain, len, final, pk->enc.p, &flen,
+						    err);
+		if (r < 0)
+			return r;
+		frame = pk->enc.p;
+	}
+	return write_frame(pk, frame, flen, err);
 }
 
 static int emit_oldest(struct packer *pk, struct cr_error *err)
@@ -109,8 +130,15 @@ static int emit_oldest(struct packer *pk, struct cr_error *err)
 		errno = j->read_errno;
 		return cr_error_errno(err, "cannot read %s", j->what);
 	}
+	if (j->failed)
+		return cr_error_set(err, j->err.code, "%s", cr_error_msg(&j->err));
 	pk->blocks++;
-	return emit(pk, j->buf + 4, j->plain_len, j->body_crc, false, err);
+	if (pk->fs.prot != CR_IMAGE_PLAIN)
+		return write_frame(pk, j->enc, j->frame_len, err);
+	const uint8_t *frame = NULL;
+	size_t flen = 0;
+	cr_frame_seal_plain(&pk->fs, j->buf + 4, j->plain_len, j->body_crc, &frame, &flen);
+	return write_frame(pk, frame, flen, err);
 }
 
 /* A free job: the oldest is written out first when all are in flight. */
@@ -151,6 +179,8 @@ static int pack_file(struct packer *pk, size_t idx, struct cr_error *err)
 		j->off = off;
 		j->what = what;
 		j->read_errno = 0;
+		j->failed = false;
+		j->index = pk->fs.index++;
 		cr_pool_submit(pk->pool, j);
 		pk->submitted++;
 		off += j->raw_len;
@@ -185,9 +215,11 @@ static int packer_init(struct packer *pk, struct cr_image_writer *w, struct cr_e
 		struct pack_job *j = &pk->jobs[i];
 		j->prot = w->h.prot;
 		j->bound = bound;
+		j->fs = &pk->fs;
 		j->raw = malloc(w->m.block_size);
 		j->buf = malloc(4 + CR_DATA_HDR_LEN + bound + 4);
-		if (!j->raw || !j->buf)
+		j->enc = malloc(4 + CR_DATA_HDR_LEN + bound + cr_frame_overhead(w->h.prot));
+		if (!j->raw || !j->buf || !j->enc)
 			return cr_error_set(err, ENOMEM, "out of memory for image blocks");
 	}
 	return cr_pool_new(workers, pack_job_run, &pk->pool, err);
@@ -199,9 +231,10 @@ static void packer_done(struct packer *pk)
 	for (unsigned i = 0; i < pk->n_jobs; i++) {
 		free(pk->jobs[i].raw);
 		free(pk->jobs[i].buf);
+		free(pk->jobs[i].enc);
+		cr_error_clear(&pk->jobs[i].err);
 	}
 	cr_buf_free(&pk->enc);
-	cr_stream_push_free(pk->fs.push);
 }
 
 static int write_head(struct packer *pk, struct cr_error *err)
@@ -214,13 +247,13 @@ static int write_head(struct packer *pk, struct cr_error *err)
 		r = cr_image_manifest_pack(&w->m, &pb, &pb_len, err);
 	if (r < 0)
 		return r;
-	if (w->h.prot != CR_IMAGE_PLAIN &&
-	    (r = cr_stream_push_new(w->key, w->h.stream_header, &pk->fs.push, err)) < 0)
-		return r;
+	if (w->h.prot != CR_IMAGE_PLAIN)
+		cr_random_bytes(w->h.nonce, sizeof(w->h.nonce));
 	cr_image_header_encode(&w->h);
 	pk->fs.chain = w->h.crc;
-	pk->fs.ad = w->h.raw;
-	pk->fs.ad_len = w->h.raw_len;
+	pk->fs.key = w->key;
+	pk->fs.hdr = w->h.raw;
+	pk->fs.hdr_len = w->h.raw_len;
 	r = cr_io_write_all(&w->out, w->h.raw, w->h.raw_len, err);
 	if (r < 0)
 		return r;
@@ -230,7 +263,7 @@ static int write_head(struct packer *pk, struct cr_error *err)
 		return cr_error_set(err, ENOMEM, "out of memory writing the manifest");
 	rec[4] = CR_REC_MANIFEST;
 	memcpy(rec + 5, pb, pb_len);
-	return emit(pk, rec + 4, 1 + pb_len, cr_crc32c(0, rec + 4, 1 + pb_len), false, err);
+	return emit(pk, rec + 4, 1 + pb_len, false, err);
 }
 
 static int write_tail(struct packer *pk, struct cr_error *err)
@@ -244,7 +277,7 @@ static int write_tail(struct packer *pk, struct cr_error *err)
 	if (r < 0)
 		return r;
 	rec[4] = CR_REC_TRAILER;
-	return emit(pk, rec + 4, 1 + len, cr_crc32c(0, rec + 4, 1 + len), true, err);
+	return emit(pk, rec + 4, 1 + len, true, err);
 }
 
 static int pack_all(struct packer *pk, struct cr_error *err)

@@ -9,20 +9,23 @@
 static int read_manifest(struct cr_image_reader *r, struct cr_error *err)
 {
 	size_t len = 0, plen = 0;
+	uint64_t idx = 0;
 	uint8_t *plain = NULL;
 	bool final = false;
 	size_t max = CR_IMAGE_MANIFEST_MAX + cr_frame_overhead(r->h.prot) + 1;
-	int ret = cr_frame_read(&r->fs, &r->in, &r->frame, max, &len, err);
+	int ret = cr_frame_read(&r->fs, &r->in, &r->frame, max, &len, &idx, err);
 	if (ret > 0)
 		return cr_error_set(err, EPIPE, "image is truncated: it ends after the header");
 	if (ret < 0)
 		return ret;
-	ret = cr_frame_open(&r->fs, r->frame.p, len, &r->plain, &plain, &plen, &final, err);
+	if (r->frame.p[0] != CR_REC_MANIFEST)
+		return cr_error_set(err, EBADMSG, "first record has type %u, expected the manifest",
+				    r->frame.p[0]);
+	ret = cr_frame_open(&r->fs, idx, r->frame.p, len, &r->plain, &plain, &plen, &final, err);
 	if (ret < 0)
 		return ret;
-	if (plain[0] != CR_REC_MANIFEST || final)
-		return cr_error_set(err, EBADMSG, "first record has type %u, expected the manifest",
-				    plain[0]);
+	if (final)
+		return cr_error_set(err, EBADMSG, "the manifest is marked as the last record");
 	ret = cr_image_manifest_unpack(plain + 1, plen - 1, &r->m, err);
 	if (ret < 0)
 		return ret;
@@ -39,19 +42,15 @@ int cr_image_reader_open(const struct cr_image_io *in, const struct cr_image_key
 	if (!r)
 		return cr_error_set(err, ENOMEM, "out of memory for an image reader");
 	r->in = *in;
-	uint8_t key[CR_STREAM_KEYBYTES];
 	int ret = cr_image_header_read(&r->in, &r->h, err);
 	if (ret == 0) {
 		r->fs.prot = r->h.prot;
 		r->fs.chain = r->h.crc;
-		r->fs.ad = r->h.raw;
-		r->fs.ad_len = r->h.raw_len;
+		r->fs.key = r->key;
+		r->fs.hdr = r->h.raw;
+		r->fs.hdr_len = r->h.raw_len;
 		r->fs.offset = r->h.raw_len;
-		ret = cr_image_keys_for_reader(&r->h, keys, key, err);
-	}
-	if (ret == 0 && r->h.prot != CR_IMAGE_PLAIN) {
-		ret = cr_stream_pull_new(key, r->h.stream_header, &r->fs.pull, err);
-		cr_memzero(key, sizeof(key));
+		ret = cr_image_keys_for_reader(&r->h, keys, r->key, err);
 	}
 	if (ret == 0)
 		ret = read_manifest(r, err);
@@ -78,7 +77,7 @@ void cr_image_reader_free(struct cr_image_reader *r)
 {
 	if (!r)
 		return;
-	cr_stream_pull_free(r->fs.pull);
+	cr_memzero(r->key, sizeof(r->key));
 	cr_image_manifest_free(&r->m);
 	cr_buf_free(&r->frame);
 	cr_buf_free(&r->plain);

@@ -12,6 +12,7 @@ struct cr_image_reader {
 	struct cr_frame_state fs;
 	struct cr_image_manifest m;
 	struct cr_buf frame, plain;
+	uint8_t key[CR_STREAM_KEYBYTES];
 	bool consumed;
 	bool allow_trailing;
 };

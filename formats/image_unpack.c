@@ -1,5 +1,6 @@
-/* One pass over an image's data: frames are read, checked or decrypted in
- * order by this thread, decompressed by a pool, delivered in order. */
+/* One pass over an image's data: this thread reads frames in order (and
+ * checks the CRC chain of plain images); a pool decrypts and decompresses
+ * DATA frames in parallel; blocks are delivered in order. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,14 +9,18 @@
 #include "formats/image_reader_internal.h"
 
 struct unpack_job {
+	const struct cr_frame_state *fs;
 	struct cr_buf frame, plain;
-	const uint8_t *payload; /* compressed or stored bytes inside frame/plain */
-	size_t payload_len;
-	int codec;
-	uint8_t *raw;
-	size_t raw_len;
+	size_t frame_len;
 	uint64_t record;
-	bool bad;
+	bool encrypted;
+	const uint8_t *pt; /* plaintext: type, codec, raw length, payload */
+	size_t pt_len;
+	uint8_t *raw;
+	size_t raw_len; /* expected */
+	const char *path;
+	struct cr_error err; /* filled by the worker */
+	bool failed;
 };
 
 struct unpacker {
@@ -26,15 +31,60 @@ struct unpacker {
 	unsigned n_jobs;
 	uint64_t submitted, blocks, data_bytes;
 	size_t data_max;
+	struct cr_buf skip; /* plaintext of frames opened by this thread */
 };
+
+static int decode_block(struct unpack_job *j, struct cr_error *err)
+{
+	unsigned long long rec = (unsigned long long)j->record;
+	if (j->pt_len < CR_DATA_HDR_LEN)
+		return cr_error_set(err, EBADMSG, "record %llu: data record of %zu bytes is too short",
+				    rec, j->pt_len);
+	int codec = j->pt[1];
+	size_t raw_len = cr_get_le32(j->pt + 2);
+	const uint8_t *payload = j->pt + CR_DATA_HDR_LEN;
+	size_t payload_len = j->pt_len - CR_DATA_HDR_LEN;
+	if (raw_len != j->raw_len)
+		return cr_error_set(err, EBADMSG,
+				    "record %llu holds %zu bytes of %s where %zu were expected", rec,
+				    raw_len, j->path, j->raw_len);
+	if (codec == CR_CODEC_STORED) {
+		if (payload_len != raw_len)
+			return cr_error_set(err, EBADMSG,
+					    "record %llu: stored block has %zu bytes, expected %zu",
+					    rec, payload_len, raw_len);
+		memcpy(j->raw, payload, raw_len);
+		return 0;
+	}
+	if (codec != CR_CODEC_LZ4)
+		return cr_error_set(err, EBADMSG, "record %llu uses unknown compression %d", rec,
+				    codec);
+	if (cr_decompress_block(payload, payload_len, j->raw, raw_len) < 0)
+		return cr_error_set(err, EBADMSG,
+				    "record %llu: LZ4 block does not decompress to %zu bytes", rec,
+				    raw_len);
+	return 0;
+}
 
 static void unpack_job_run(void *arg)
 {
 	struct unpack_job *j = arg;
-	if (j->codec == CR_CODEC_LZ4)
-		j->bad = cr_decompress_block(j->payload, j->payload_len, j->raw, j->raw_len) < 0;
-	else
-		memcpy(j->raw, j->payload, j->raw_len);
+	if (j->encrypted) {
+		bool final = false;
+		if (cr_frame_open_encrypted(j->fs, j->record, j->frame.p, j->frame_len, &j->plain,
+					    &j->pt_len, &final, &j->err) < 0) {
+			j->failed = true;
+			return;
+		}
+		j->pt = j->plain.p;
+		if (final) {
+			cr_error_set(&j->err, EBADMSG, "record %llu of type %u is marked as the last one",
+				     (unsigned long long)j->record, j->pt[0]);
+			j->failed = true;
+			return;
+		}
+	}
+	j->failed = decode_block(j, &j->err) < 0;
 }
 
 static int deliver_oldest(struct unpacker *u, const struct cr_image_entry *e,
@@ -43,93 +93,75 @@ static int deliver_oldest(struct unpacker *u, const struct cr_image_entry *e,
 	struct unpack_job *j = cr_pool_wait_oldest(u->pool);
 	if (!j)
 		return 0;
-	if (j->bad)
-		return cr_error_set(err, EBADMSG,
-				    "record %llu: LZ4 block does not decompress to %zu bytes",
-				    (unsigned long long)j->record, j->raw_len);
+	if (j->failed)
+		return cr_error_set(err, j->err.code, "%s", cr_error_msg(&j->err));
 	if (u->v && u->v->on_data)
 		return u->v->on_data(u->v->ctx, e, j->raw, j->raw_len, err);
 	return 0;
 }
 
-/* Read the next frame that is not an optional record a reader may skip. */
-static int next_record(struct unpacker *u, struct cr_buf *frame, struct cr_buf *plain,
-		       uint8_t **ret_pt, size_t *ret_len, bool *ret_final, const char *expect,
-		       struct cr_error *err)
+/* Read the next frame that is not an optional record a reader may skip
+ * (those are opened here, in order, and dropped). */
+static int next_frame(struct unpacker *u, struct cr_buf *frame, size_t *ret_len,
+		      uint64_t *ret_index, const char *expect, struct cr_error *err)
 {
 	struct cr_image_reader *r = u->r;
 	for (;;) {
-		size_t len = 0;
-		int ret = cr_frame_read(&r->fs, &r->in, frame, u->data_max, &len, err);
+		int ret = cr_frame_read(&r->fs, &r->in, frame, u->data_max, ret_len, ret_index, err);
 		if (ret > 0)
 			return cr_error_set(err, EPIPE,
 					    "image is truncated: it ends at offset %llu where %s "
 					    "was expected",
 					    (unsigned long long)r->fs.offset, expect);
+		if (ret < 0 || frame->p[0] < CR_REC_OPTIONAL_MIN)
+			return ret;
+		uint8_t *pt = NULL;
+		size_t len = 0;
+		bool final = false;
+		ret = cr_frame_open(&r->fs, *ret_index, frame->p, *ret_len, &u->skip, &pt, &len,
+				    &final, err);
 		if (ret < 0)
 			return ret;
-		uint64_t idx = r->fs.index;
-		ret = cr_frame_open(&r->fs, frame->p, len, plain, ret_pt, ret_len, ret_final, err);
-		if (ret < 0)
-			return ret;
-		uint8_t type = (*ret_pt)[0];
-		if (type >= CR_REC_OPTIONAL_MIN && !*ret_final)
-			continue;
-		if (*ret_final && type != CR_REC_TRAILER)
+		if (final)
 			return cr_error_set(err, EBADMSG,
 					    "record %llu of type %u is marked as the last one",
-					    (unsigned long long)idx, type);
-		return 0;
+					    (unsigned long long)*ret_index, frame->p[0]);
 	}
 }
 
 static int read_block(struct unpacker *u, struct unpack_job *j, size_t raw_len,
 		      const struct cr_image_entry *e, struct cr_error *err)
 {
-	uint8_t *pt = NULL;
-	size_t len = 0;
-	bool final = false;
-	j->record = u->r->fs.index;
-	int r = next_record(u, &j->frame, &j->plain, &pt, &len, &final, "a data block", err);
+	int r = next_frame(u, &j->frame, &j->frame_len, &j->record, "a data block", err);
 	if (r < 0)
 		return r;
-	if (pt[0] != CR_REC_DATA || len < CR_DATA_HDR_LEN)
+	if (j->frame.p[0] != CR_REC_DATA)
 		return cr_error_set(err, EBADMSG,
 				    "record %llu has type %u where data of %s was expected",
-				    (unsigned long long)j->record, pt[0], e->path);
-	j->codec = pt[1];
-	j->raw_len = cr_get_le32(pt + 2);
-	j->payload = pt + CR_DATA_HDR_LEN;
-	j->payload_len = len - CR_DATA_HDR_LEN;
-	if (j->raw_len != raw_len)
-		return cr_error_set(err, EBADMSG,
-				    "record %llu holds %zu bytes of %s where %zu were expected",
-				    (unsigned long long)j->record, j->raw_len, e->path, raw_len);
-	if (j->codec != CR_CODEC_LZ4 && j->codec != CR_CODEC_STORED)
-		return cr_error_set(err, EBADMSG, "record %llu uses unknown compression %d",
-				    (unsigned long long)j->record, j->codec);
-	if (j->codec == CR_CODEC_STORED && j->payload_len != raw_len)
-		return cr_error_set(err, EBADMSG,
-				    "record %llu: stored block has %zu bytes, expected %zu",
-				    (unsigned long long)j->record, j->payload_len, raw_len);
-	return 0;
+				    (unsigned long long)j->record, j->frame.p[0], e->path);
+	j->fs = &u->r->fs;
+	j->raw_len = raw_len;
+	j->path = e->path;
+	j->failed = false;
+	j->encrypted = u->r->h.prot != CR_IMAGE_PLAIN;
+	if (j->encrypted)
+		return 0;
+	j->pt = j->frame.p;
+	return cr_frame_open_plain(&u->r->fs, j->record, j->frame.p, j->frame_len, &j->pt_len, err);
 }
 
 static int unpack_file(struct unpacker *u, const struct cr_image_entry *e,
 		       struct cr_error *err)
 {
 	uint32_t bs = u->r->m.block_size;
-	for (uint64_t off = 0; off < e->size;) {
-		if (cr_pool_outstanding(u->pool) >= u->n_jobs) {
-			int r = deliver_oldest(u, e, err);
-			if (r < 0)
-				return r;
-		}
+	int r = 0;
+	for (uint64_t off = 0; r == 0 && off < e->size;) {
+		if (cr_pool_outstanding(u->pool) >= u->n_jobs && (r = deliver_oldest(u, e, err)) < 0)
+			break;
 		struct unpack_job *j = &u->jobs[u->submitted % u->n_jobs];
 		size_t want = e->size - off < bs ? (size_t)(e->size - off) : bs;
-		int r = read_block(u, j, want, e, err);
-		if (r < 0)
-			return r;
+		if ((r = read_block(u, j, want, e, err)) < 0)
+			break;
 		cr_pool_submit(u->pool, j);
 		u->submitted++;
 		u->blocks++;
@@ -137,11 +169,12 @@ static int unpack_file(struct unpacker *u, const struct cr_image_entry *e,
 		off += want;
 	}
 	while (cr_pool_outstanding(u->pool) > 0) {
-		int r = deliver_oldest(u, e, err);
 		if (r < 0)
-			return r;
+			cr_pool_wait_oldest(u->pool);
+		else
+			r = deliver_oldest(u, e, err);
 	}
-	return 0;
+	return r;
 }
 
 static int check_trailer(struct unpacker *u, struct cr_image_trailer *ret,
@@ -149,21 +182,25 @@ static int check_trailer(struct unpacker *u, struct cr_image_trailer *ret,
 {
 	struct cr_image_reader *r = u->r;
 	uint8_t *pt = NULL;
-	size_t len = 0;
+	size_t len = 0, plen = 0;
+	uint64_t idx = 0;
 	bool final = false;
-	int ret_code = next_record(u, &r->frame, &r->plain, &pt, &len, &final, "the trailer", err);
-	if (ret_code < 0)
-		return ret_code;
-	if (pt[0] != CR_REC_TRAILER)
+	int rc = next_frame(u, &r->frame, &len, &idx, "the trailer", err);
+	if (rc < 0)
+		return rc;
+	if (r->frame.p[0] != CR_REC_TRAILER)
 		return cr_error_set(err, EBADMSG,
 				    "record %llu has type %u where the trailer was expected",
-				    (unsigned long long)(r->fs.index - 1), pt[0]);
+				    (unsigned long long)idx, r->frame.p[0]);
+	rc = cr_frame_open(&r->fs, idx, r->frame.p, len, &r->plain, &pt, &plen, &final, err);
+	if (rc < 0)
+		return rc;
 	if (r->h.prot != CR_IMAGE_PLAIN && !final)
 		return cr_error_set(err, EBADMSG, "trailer is not marked as the last record");
 	struct cr_image_trailer t;
-	ret_code = cr_image_trailer_unpack(pt + 1, len - 1, &t, err);
-	if (ret_code < 0)
-		return ret_code;
+	rc = cr_image_trailer_unpack(pt + 1, plen - 1, &t, err);
+	if (rc < 0)
+		return rc;
 	if (t.entry_count != r->m.n_entries || t.data_bytes != u->data_bytes ||
 	    t.block_count != u->blocks)
 		return cr_error_set(err, EBADMSG,
@@ -175,10 +212,10 @@ static int check_trailer(struct unpacker *u, struct cr_image_trailer *ret,
 				    (unsigned long long)u->data_bytes, (unsigned long long)u->blocks);
 	if (!r->allow_trailing) {
 		uint8_t extra;
-		ret_code = cr_io_read_full(&r->in, &extra, 1, "trailing data", err);
-		if (ret_code < 0)
-			return ret_code;
-		if (ret_code == 0)
+		rc = cr_io_read_full(&r->in, &extra, 1, "trailing data", err);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
 			return cr_error_set(err, EBADMSG,
 					    "unexpected data after the trailer at offset %llu",
 					    (unsigned long long)r->fs.offset);
@@ -235,7 +272,9 @@ int cr_image_reader_read_all(struct cr_image_reader *r, const struct cr_image_vi
 		free(u.jobs[i].raw);
 		cr_buf_free(&u.jobs[i].frame);
 		cr_buf_free(&u.jobs[i].plain);
+		cr_error_clear(&u.jobs[i].err);
 	}
+	cr_buf_free(&u.skip);
 	return ret;
 }
 

@@ -68,9 +68,8 @@ static void build_image(const uint8_t *data, size_t size, struct cr_image_membuf
 		pos += len;
 		const uint8_t *frame = NULL;
 		size_t flen = 0;
-		if (cr_frame_seal(&fs, buf + 4, len, cr_crc32c(0, buf + 4, len), false, NULL, &frame,
-				  &flen, &err) == 0)
-			(void)cr_io_write_all(&io, frame, flen, &err);
+		cr_frame_seal_plain(&fs, buf + 4, len, cr_crc32c(0, buf + 4, len), &frame, &flen);
+		(void)cr_io_write_all(&io, frame, flen, &err);
 		free(buf);
 	}
 	cr_error_clear(&err);

@@ -144,9 +144,8 @@ static void put_frame(struct cr_frame_state *fs, struct cr_image_membuf *mb, uin
 	memcpy(buf + 5, body, len);
 	const uint8_t *frame = NULL;
 	size_t flen = 0;
-	assert_int_equal(cr_frame_seal(fs, buf + 4, len + 1, cr_crc32c(0, buf + 4, len + 1), false,
-				       NULL, &frame, &flen, &err),
-			 0);
+	cr_frame_seal_plain(fs, buf + 4, len + 1, cr_crc32c(0, buf + 4, len + 1), &frame, &flen);
+	fs->index++;
 	struct cr_image_io io = cr_image_io_mem(mb);
 	assert_int_equal(cr_io_write_all(&io, frame, flen, &err), 0);
 	free(buf);
