@@ -66,24 +66,42 @@ static int open_parent(int root_fd, bool in_root, const char *rel, const char **
 	return fd;
 }
 
-static int hash_fd(int fd, uint64_t *ret, const char *rel, struct cr_error *err)
+/* Call FN on each chunk read from FD until its end. */
+typedef int (*chunk_fn)(const char *buf, size_t n, void *data, struct cr_error *err);
+static int for_each_chunk(int fd, const char *what, chunk_fn fn, void *data, struct cr_error *err)
 {
 	cleanup_free char *buf = malloc(COPY_CHUNK);
 	if (!buf)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	uint64_t h = CR_SYNC_HASH_INIT;
 	for (;;) {
 		ssize_t n = read(fd, buf, COPY_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return cr_error_errno(err, "cannot read %s", rel);
+			return cr_error_errno(err, "cannot read %s", what);
 		if (n == 0)
-			break;
-		h = cr_sync_hash(h, buf, (size_t)n);
+			return 0;
+		int r = fn(buf, (size_t)n, data, err);
+		if (r < 0)
+			return r;
 	}
-	*ret = h;
+}
+
+static int hash_chunk(const char *buf, size_t n, void *data, struct cr_error *err)
+{
+	(void)err;
+	uint64_t *h = data;
+	*h = cr_sync_hash(*h, buf, n);
 	return 0;
+}
+
+static int hash_fd(int fd, uint64_t *ret, const char *rel, struct cr_error *err)
+{
+	uint64_t h = CR_SYNC_HASH_INIT;
+	int r = for_each_chunk(fd, rel, hash_chunk, &h, err);
+	if (r == 0)
+		*ret = h;
+	return r;
 }
 
 static int read_link(int dir_fd, const char *base, size_t hint, char **ret, struct cr_error *err)
@@ -142,28 +160,18 @@ int cr_sync_stat(int root_fd, bool in_root, const char *rel, struct cr_sync_item
 	return 0;
 }
 
-static int copy_data(int from, int to, const char *what, struct cr_error *err)
+static int write_chunk(const char *buf, size_t n, void *data, struct cr_error *err)
 {
-	cleanup_free char *buf = malloc(COPY_CHUNK);
-	if (!buf)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	for (;;) {
-		ssize_t n = read(from, buf, COPY_CHUNK);
-		if (n < 0 && errno == EINTR)
+	int fd = *(int *)data;
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, buf + off, n - off);
+		if (w < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return cr_error_errno(err, "cannot read %s", what);
-		if (n == 0)
-			return 0;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(to, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return cr_error_errno(err, "cannot write the copy of %s", what);
-			off += w;
-		}
+		if (w < 0)
+			return cr_error_errno(err, "cannot write a copy");
+		off += (size_t)w;
 	}
+	return 0;
 }
 
 static int write_temp_file(int dir, const char *tmp, const char *host_path, const struct stat *hst,
@@ -176,7 +184,7 @@ static int write_temp_file(int dir, const char *tmp, const char *host_path, cons
 	if (out < 0)
 		return cr_error_errno(err, "cannot create a temporary copy of %s", host_path);
 	struct timespec times[2] = {hst->st_atim, hst->st_mtim};
-	int r = copy_data(in, out, host_path, err);
+	int r = for_each_chunk(in, host_path, write_chunk, &out, err);
 	if (r < 0)
 		return r;
 	if (fchown(out, hst->st_uid, hst->st_gid) < 0 || fchmod(out, hst->st_mode & 07777) < 0 ||
