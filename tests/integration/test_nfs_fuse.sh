@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# labels: root nfs
+# timeout: 240
+# A real NFS server (nfs-ganesha + rpcbind, tests/integration/lib/nfs_server.sh)
+# on 127.0.0.1: libnfs reaches it, the nfs/ module's probes, FUSE client and
+# populate work against it (test_nfs_live, driven here with the server this
+# script runs), and stopping leaves no server, client or lock process behind.
+. "$(dirname "$0")/lib/common.sh"
+need_root
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+LIVE=$CORRAL_BUILD_DIR/tests/test_nfs_live
+[ -x "$LIVE" ] || fail "$LIVE is not built"
+SERVER="bash $(dirname "$0")/lib/nfs_server.sh"
+
+STATE=$(mktemp -d /tmp/corral-nfs-it.XXXXXX)
+cleanup() {
+	local rc=$?
+	$SERVER stop "$STATE" >/dev/null 2>&1 || true
+	rm -rf "$STATE"
+	exit $rc
+}
+trap cleanup EXIT
+
+rpcbind_before=$(pgrep -x rpcbind || true)
+rc=0
+$SERVER start "$STATE" 127.0.0.1 >"$STATE/start.out" 2>&1 || rc=$?
+[ $rc -eq 77 ] && skip "$(cat "$STATE/start.out")"
+[ $rc -eq 0 ] || fail "the NFS server did not start: $(cat "$STATE/start.out")"
+. "$STATE/env"
+assert_eq 127.0.0.1 "$NFS_ADDR" "server address"
+ganesha=$(cat "$STATE/ganesha.pid")
+kill -0 "$ganesha" || fail "ganesha is not running"
+url="nfs://$NFS_ADDR$NFS_EXPORT_RW?nfsport=$NFS_PORT&mountport=$MNT_PORT"
+echo served >"$NFS_EXPORT_RW/seen-by-libnfs"
+assert_contains "$(nfs-ls "$url")" "seen-by-libnfs" "nfs-ls lists the export"
+rm "$NFS_EXPORT_RW/seen-by-libnfs"
+assert_fails "a port nobody serves" nfs-ls "nfs://$NFS_ADDR$NFS_EXPORT_RW?nfsport=1&mountport=1"
+pass "ganesha serves $NFS_EXPORT_RW on $NFS_ADDR:$NFS_PORT (mount port $MNT_PORT)"
+
+out=$(NFS_TEST_ENV=$STATE/env "$LIVE" 2>&1) || fail "test_nfs_live against this server: $out"
+assert_contains "$out" "PASSED  ] 7 test(s)" "every live test ran (none skipped)"
+pass "probes, FUSE client from a shell, populate"
+
+pgrep -x cor_nfs >/dev/null && fail "a cor_nfs server outlived its unmount"
+grep -q fuse.nfs /proc/mounts && fail "a FUSE NFS mount is left: $(grep fuse.nfs /proc/mounts)"
+
+$SERVER stop "$STATE"
+kill -0 "$ganesha" 2>/dev/null && fail "ganesha $ganesha still runs after stop"
+[ -e "$STATE/locked" ] && fail "the server lock holder is left"
+pgrep -f "flock -w 120 /run/lock/corral-nfs-test-server.lock" >/dev/null && fail "the lock holder still runs"
+if [ -z "$rpcbind_before" ]; then
+	pgrep -x rpcbind >/dev/null && fail "rpcbind, started for the test, still runs"
+else
+	assert_eq "$rpcbind_before" "$(pgrep -x rpcbind || true)" "an rpcbind that was running before is kept"
+fi
+pass "stop leaves no server processes"

@@ -1,0 +1,369 @@
+/* The NFS module against a real server: nfs-ganesha started by
+ * tests/integration/lib/nfs_server.sh (or the one NFS_TEST_ENV describes):
+ * probes (ok, unreachable, missing export, read-only, root squash), the FUSE
+ * client driven from a shell and checked on the server's side, and a
+ * partition's root part populated onto an export. Skips when not root or
+ * when /dev/fuse, ganesha or rpcbind is missing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nfs/nfs.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+static struct {
+	bool skip;
+	bool started; /* we started the server and stop it */
+	char statedir[64];
+	char rootdir[64]; /* CORRAL_ROOT */
+	char port_opts[128];
+	char rw[512], ro[512], squash[512];
+} srv;
+
+static void read_env(const char *path)
+{
+	cleanup_fclose FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	char line[1024];
+	int nfs_port = 0, mnt_port = 0;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *v = strchr(line, '=');
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (!strcmp(line, "NFS_PORT"))
+			nfs_port = (int)strtol(v, NULL, 10);
+		else if (!strcmp(line, "MNT_PORT"))
+			mnt_port = (int)strtol(v, NULL, 10);
+		else if (!strcmp(line, "NFS_EXPORT_RW"))
+			snprintf(srv.rw, sizeof(srv.rw), "%s", v);
+		else if (!strcmp(line, "NFS_EXPORT_RO"))
+			snprintf(srv.ro, sizeof(srv.ro), "%s", v);
+		else if (!strcmp(line, "NFS_EXPORT_SQUASH"))
+			snprintf(srv.squash, sizeof(srv.squash), "%s", v);
+	}
+	assert_true(nfs_port > 0 && mnt_port > 0 && srv.rw[0]);
+	snprintf(srv.port_opts, sizeof(srv.port_opts), "port=%d,mountport=%d", nfs_port, mnt_port);
+}
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+	char *cmd = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	assert_true(n > 0);
+	int status = system(cmd);
+	free(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (getuid() != 0 || access("/dev/fuse", R_OK | W_OK) != 0) {
+		srv.skip = true;
+		return 0;
+	}
+	snprintf(srv.rootdir, sizeof(srv.rootdir), "/tmp/corral-nfs-root.XXXXXX");
+	assert_non_null(mkdtemp(srv.rootdir));
+	setenv("CORRAL_ROOT", srv.rootdir, 1);
+	setenv("CORRAL_NFS_CLIENT", "fuse", 1); /* the client this test is about */
+	const char *env = getenv("NFS_TEST_ENV");
+	if (env && *env) {
+		read_env(env);
+		return 0;
+	}
+	const char *src = getenv("CORRAL_SOURCE_DIR");
+	assert_non_null(src);
+	snprintf(srv.statedir, sizeof(srv.statedir), "/tmp/corral-nfs-srv.XXXXXX");
+	assert_non_null(mkdtemp(srv.statedir));
+	int rc = run("bash %s/tests/integration/lib/nfs_server.sh start %s >/dev/null", src, srv.statedir);
+	if (rc == 77) {
+		srv.skip = true;
+		return 0;
+	}
+	assert_int_equal(rc, 0);
+	srv.started = true;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/env", srv.statedir);
+	read_env(path);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	const char *src = getenv("CORRAL_SOURCE_DIR");
+	if (srv.started)
+		run("bash %s/tests/integration/lib/nfs_server.sh stop %s", src, srv.statedir);
+	if (srv.statedir[0])
+		cr_rm_rf(srv.statedir, NULL);
+	if (srv.rootdir[0])
+		cr_rm_rf(srv.rootdir, NULL);
+	return 0;
+}
+
+#define NEED_SERVER()                                                                              \
+	do {                                                                                       \
+		if (srv.skip)                                                                      \
+			skip();                                                                    \
+	} while (0)
+
+static struct cr_nfs_options opts(const char *extra)
+{
+	char text[256];
+	snprintf(text, sizeof(text), "%s%s%s", srv.port_opts, extra ? "," : "", extra ? extra : "");
+	struct cr_nfs_options o;
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_nfs_options_parse(text, &o, &err), 0);
+	o.timeout_s = 5;
+	return o;
+}
+
+static void probe_ok(void **state)
+{
+	(void)state;
+	NEED_SERVER();
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_nfs_export_info info;
+	struct cr_nfs_options o = opts(NULL);
+	assert_int_equal(cr_nfs_probe_export("127.0.0.1", srv.rw, &o, &info, &err), 0);
+	assert_true(info.writable);
+	assert_false(info.root_squashed);
+	assert_true(info.bytes_total > 0 && info.bytes_avail <= info.bytes_total);
+	/* The probe file is gone again. */
+	assert_int_equal(run("test -z \"$(ls -A %s | grep corral-probe)\"", srv.rw), 0);
+	/* A read-only mount only asks for reachability and room. */
+	o = opts("ro");
+	assert_int_equal(cr_nfs_probe_export("127.0.0.1", srv.ro, &o, &info, &err), 0);
+	assert_false(info.writable);
+}
+
+static void expect_probe_error(const char *exp, const char *extra, int code, const char *what)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_nfs_export_info info = {.bytes_total = 42};
+	struct cr_nfs_options o;
+	if (extra && !strcmp(extra, "wrong-port"))
+		assert_int_equal(cr_nfs_options_parse("port=1,mountport=1,timeout=5", &o, &err), 0);
+	else
+		o = opts(extra);
+	assert_int_equal(cr_nfs_probe_export("127.0.0.1", exp, &o, &info, &err), -code);
+	char where[600];
+	snprintf(where, sizeof(where), "127.0.0.1:%s: ", exp);
+	assert_non_null(strstr(cr_error_msg(&err), where));
+	assert_non_null(strstr(cr_error_msg(&err), what));
+	assert_null(strchr(cr_error_msg(&err), '\n'));
+	assert_int_equal(info.bytes_total, 42); /* untouched */
+	cr_error_clear(&err);
+}
+
+static void probe_errors_name_the_cause(void **state)
+{
+	(void)state;
+	NEED_SERVER();
+	char missing[600];
+	snprintf(missing, sizeof(missing), "%s-missing", srv.rw);
+	expect_probe_error(srv.rw, "wrong-port", EHOSTUNREACH, "server unreachable");
+	expect_probe_error(missing, NULL, ENOENT, "no such export");
+	expect_probe_error(srv.ro, NULL, EACCES, "permission denied");
+	expect_probe_error(srv.squash, NULL, EPERM, "root is squashed");
+}
+
+/* One line of /proc/mounts for MP, or "" */
+static bool mounted(const char *mp, const char *type)
+{
+	return run("grep -q ' %s %s ' /proc/mounts", mp, type) == 0;
+}
+
+/* Mount the read-write export on a fresh directory (RET_MP, 64 bytes). */
+static pid_t mount_rw(char *ret_mp)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	snprintf(ret_mp, 64, "/tmp/corral-nfs-mp.XXXXXX");
+	assert_non_null(mkdtemp(ret_mp));
+	struct cr_mount m = {.directory = "/data", .vfs = "nfs", .host = "127.0.0.1", .dev = srv.rw,
+			     .mountopts = srv.port_opts};
+	pid_t server = 0;
+	assert_int_equal(cr_nfs_mount(&m, ret_mp, &server, &err), 0);
+	assert_true(server > 0);
+	assert_true(mounted(ret_mp, "fuse.nfs"));
+	return server;
+}
+
+static void fuse_mount_from_a_shell(void **state)
+{
+	(void)state;
+	NEED_SERVER();
+	struct cr_error err = CR_ERROR_INIT;
+	char mp[64];
+	pid_t server = mount_rw(mp);
+	assert_int_equal(run("test \"$(cat /proc/%d/comm)\" = cor_nfs", (int)server), 0);
+
+	/* Everything through the mount, from a shell. */
+	assert_int_equal(run("set -e; cd %s; mkdir ops; cd ops; printf 'hello nfs\\n' > f; test \"$(cat f)\" = 'hello nfs';"
+			     "mv f g; echo more >> g; chmod 0640 g; chown 65534:65534 g; ln -s g lnk;"
+			     "test \"$(readlink lnk)\" = g; test \"$(cat lnk)\" = \"$(printf 'hello nfs\\nmore')\";"
+			     "mkdir -p d/e; chmod 0750 d; mkdir gone; rmdir gone; echo x > del; rm del;"
+			     "head -c 100000 /dev/urandom > big; cp big big2; cmp big big2; truncate -s 3 big2;"
+			     "touch -d @1000000000 g; mkdir pub; chmod 1777 pub; sync",
+			     mp), 0);
+	/* Another user's requests carry its uid: the server checks and owns. */
+	assert_int_not_equal(run("setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo x > %s/ops/denied' 2>/dev/null", mp), 0);
+	assert_int_equal(run("setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo y > %s/ops/pub/mine'", mp), 0);
+
+	/* The server's side: content, names, modes, owners, times. */
+	char p[700];
+	snprintf(p, sizeof(p), "%s/ops", srv.rw);
+	assert_int_equal(run("test \"$(cat %s/g)\" = \"$(printf 'hello nfs\\nmore')\"", p), 0);
+	assert_int_equal(run("test ! -e %s/f && test ! -e %s/del && test ! -e %s/gone && test ! -e %s/denied", p, p, p, p), 0);
+	assert_int_equal(run("test \"$(stat -c '%%a %%u %%g %%Y' %s/g)\" = '640 65534 65534 1000000000'", p), 0);
+	assert_int_equal(run("test \"$(readlink %s/lnk)\" = g && test -L %s/lnk", p, p), 0);
+	assert_int_equal(run("test -d %s/d/e && test \"$(stat -c %%a %s/d)\" = 750", p, p), 0);
+	assert_int_equal(run("cmp -s %s/big %s/big2; test \"$(stat -c %%s %s/big2)\" = 3 && test \"$(stat -c %%s %s/big)\" = 100000", p, p, p, p), 0);
+	assert_int_equal(run("test \"$(stat -c '%%u %%g' %s/pub/mine)\" = '65534 65534'", p), 0);
+	/* And what the server changes shows through the mount. */
+	assert_int_equal(run("echo fromserver > %s/srv; sleep 1.2; test \"$(cat %s/ops/srv)\" = fromserver", p, mp), 0);
+
+	assert_int_equal(cr_nfs_fuse_unmount(mp, server, 10000, &err), 0);
+	assert_false(mounted(mp, "fuse.nfs"));
+	assert_int_equal(kill(server, 0), -1); /* reaped: no server left */
+	assert_int_equal(errno, ESRCH);
+	assert_int_equal(rmdir(mp), 0);
+	run("rm -rf %s", p);
+}
+
+static void unmount_of_a_busy_mount_is_refused(void **state)
+{
+	(void)state;
+	NEED_SERVER();
+	struct cr_error err = CR_ERROR_INIT;
+	char mp[64];
+	pid_t server = mount_rw(mp);
+	int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(cr_nfs_unmount(mp, server, 10000, &err), -EBUSY);
+	assert_non_null(strstr(cr_error_msg(&err), mp));
+	cr_error_clear(&err);
+	assert_true(mounted(mp, "fuse.nfs"));
+	close(fd);
+	assert_int_equal(cr_nfs_unmount(mp, server, 10000, &err), 0);
+	assert_int_equal(kill(server, 0), -1);
+	assert_int_equal(rmdir(mp), 0);
+}
+
+static void mount_failures_leave_nothing(void **state)
+{
+	(void)state;
+	NEED_SERVER();
+	struct cr_error err = CR_ERROR_INIT;
+	char mp[64] = "/tmp/corral-nfs-mp.XXXXXX";
+	assert_non_null(mkdtemp(mp));
+	char missing[600];
+	snprintf(missing, sizeof(missing), "%s-missing", srv.rw);
+	struct cr_mount m = {.directory = "/data", .vfs = "nfs", .host = "127.0.0.1", .dev = missing,
+			     .mountopts = srv.port_opts};
+	pid_t server = 0;
+	assert_int_equal(cr_nfs_fuse_mount(&m, mp, &server, &err), -EIO);
+	assert_non_null(strstr(cr_error_msg(&err), "no such export"));
+	cr_error_clear(&err);
+	assert_int_equal(server, 0);
+	assert_false(mounted(mp, "fuse.nfs"));
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* the server process was reaped */
+	assert_int_equal(rmdir(mp), 0);
+}
+
+static int write_marker(const char *mountpoint, void *data, struct cr_error *err)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/%s", mountpoint, (const char *)data) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	int r = cr_write_file_atomic(p, "x\n", 2, 0600, err);
+	free(p);
+	return r < 0 ? r : cr_error_set(err, EALREADY, "fn failed on purpose in %s", mountpoint);
+}
+
+static void with_mounted_returns_fn_result_and_unmounts(void **state)
+{
+	(void)state;
+	NEED_SERVER();
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_mount m = {.directory = "/", .vfs = "nfs", .host = "127.0.0.1", .dev = srv.rw,
+			     .mountopts = srv.port_opts};
+	assert_int_equal(cr_nfs_with_mounted(&m, write_marker, "marker", &err), -EALREADY);
+	assert_non_null(strstr(cr_error_msg(&err), "on purpose"));
+	cr_error_clear(&err);
+	assert_int_equal(run("test -f %s/marker && rm %s/marker", srv.rw, srv.rw), 0);
+	/* The temporary mount point is unmounted and removed. */
+	assert_int_equal(run("test -z \"$(ls -A %s/run/corral)\" && ! grep -q fuse.nfs /proc/mounts", srv.rootdir), 0);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+}
+
+static void populate_root_part_onto_export(void **state)
+{
+	(void)state;
+	NEED_SERVER();
+	struct cr_error err = CR_ERROR_INIT;
+	run("rm -rf %s/* %s/.[!.]*", srv.rw, srv.rw);
+	struct cr_wpar_config cfg;
+	cr_config_init(&cfg);
+	cfg.name = "nfsroot";
+	cfg.hostname = "nfshost";
+	cfg.type = CR_TYPE_SYSTEM;
+	struct cr_mount root = {.directory = "/", .vfs = "nfs", .host = "127.0.0.1", .dev = srv.rw,
+				.mountopts = srv.port_opts};
+	assert_int_equal(cr_nfs_populate(&cfg, &root, &err), 0);
+	const char *e = srv.rw;
+	assert_int_equal(run("test \"$(cat %s/etc/hostname)\" = nfshost && test -d %s/etc/corral", e, e), 0);
+	assert_int_equal(run("test \"$(stat -c %%a %s/tmp)\" = 1777 && test \"$(stat -c %%a %s/root)\" = 700", e, e), 0);
+	assert_int_equal(run("test \"$(stat -c '%%a %%u %%g' %s/etc/shadow)\" = \"$(stat -c '%%a %%u %%g' /etc/shadow)\"", e), 0);
+	assert_int_equal(run("test \"$(readlink %s/var/run)\" = /run && cmp -s /etc/passwd %s/etc/passwd", e, e), 0);
+	assert_int_equal(run("test ! -e %s/.corral-populate && test \"$(stat -c %%a %s)\" = 755", e, e), 0);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+
+	/* A second mkwpar onto the same export must not overwrite it... */
+	assert_int_equal(cr_nfs_populate(&cfg, &root, &err), -EEXIST);
+	assert_non_null(strstr(cr_error_msg(&err), "not empty"));
+	cr_error_clear(&err);
+	/* ...unless it preserves it (mkwpar -p): only the hostname changes. */
+	cfg.preserve = true;
+	cfg.hostname = "renamed";
+	assert_int_equal(cr_nfs_populate(&cfg, &root, &err), 0);
+	assert_int_equal(run("test \"$(cat %s/etc/hostname)\" = renamed", e), 0);
+	/* An export that squashes root cannot hold a partition's root. */
+	cfg.preserve = false;
+	root.dev = srv.squash;
+	assert_int_equal(cr_nfs_populate(&cfg, &root, &err), -EPERM);
+	assert_non_null(strstr(cr_error_msg(&err), "nfsroot"));
+	assert_non_null(strstr(cr_error_msg(&err), "root is squashed"));
+	cr_error_clear(&err);
+	run("rm -rf %s/* %s/.[!.]*", srv.rw, srv.rw);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(probe_ok),
+		cmocka_unit_test(probe_errors_name_the_cause),
+		cmocka_unit_test(fuse_mount_from_a_shell),
+		cmocka_unit_test(unmount_of_a_busy_mount_is_refused),
+		cmocka_unit_test(mount_failures_leave_nothing),
+		cmocka_unit_test(with_mounted_returns_fn_result_and_unmounts),
+		cmocka_unit_test(populate_root_part_onto_export),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
