@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "formats/spec.h"
@@ -239,6 +240,16 @@ static void file_write_and_read(void **state)
 		 &a);
 	struct cr_error err = CR_ERROR_INIT;
 	assert_int_equal(cr_spec_write_file(path, &a, &err), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	/* a refused configuration leaves the file as it was */
+	a.resources.cpu_min = 90;
+	a.resources.cpu_softmax = 10;
+	assert_int_equal(cr_spec_write_file(path, &a, &err), -EINVAL);
+	a.resources.cpu_min = a.resources.cpu_softmax = CR_UNSET;
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size > 0);
 	assert_int_equal(cr_spec_read_file(path, &b, &err), 0);
 	assert_true(cr_config_equal(&a, &b));
 	cr_config_free(&a);
