@@ -129,15 +129,20 @@ int cmd_rebootwpar(int argc, char **argv)
 	return stop_command("rebootwpar", true, argc, argv);
 }
 
+/* corral monitor NAME FD [--restore IMAGES_DIR [--paused]]: internal. */
 int cmd_monitor(int argc, char **argv)
 {
 	long fd;
-	if (argc != 3 || cli_parse_long(argv[2], 3, 1024, &fd) < 0) {
-		fprintf(stderr, "corral monitor: internal command, run by startwpar\n");
+	bool restore = argc >= 5 && !strcmp(argv[3], "--restore");
+	bool paused = restore && argc == 6 && !strcmp(argv[5], "--paused");
+	if ((argc != 3 && !restore) || (restore && argc > 5 + paused) ||
+	    cli_parse_long(argv[2], 3, 1024, &fd) < 0) {
+		fprintf(stderr, "corral monitor: internal command, run by startwpar and restartwpar\n");
 		return 2;
 	}
 	struct cr_error err = CR_ERROR_INIT;
-	int r = cr_monitor_run(argv[1], (int)fd, &err);
+	int r = restore ? cr_monitor_restore(argv[1], argv[4], paused, (int)fd, &err)
+			: cr_monitor_run(argv[1], (int)fd, &err);
 	if (r < 0)
 		fprintf(stderr, "cor_%s: %s\n", argv[1], cr_error_msg(&err));
 	cr_error_clear(&err);

@@ -19,6 +19,13 @@ int cr_partition_create(struct cr_wpar_config *cfg, struct cr_error *err);
  * not (then it is Broken, the reason in lswpar and its log). */
 int cr_partition_start(const char *name, const char *self_exe, struct cr_error *err);
 
+/* Launch the monitor of NAME (`corral monitor NAME 3 EXTRA...`) and wait for
+ * its verdict. The caller holds the partition's lock in *LOCK and has made it
+ * Transitional; the lock is released here once the monitor runs (-1 in
+ * *LOCK), since the monitor records the outcome under it. */
+int cr_partition_launch(const char *name, const char *self_exe, char *const *extra, int *lock,
+			struct cr_error *err);
+
 struct cr_stop_options {
 	bool force;       /* -F: kill at once; also clears Broken */
 	int timeout_s;    /* -t: grace before killing; -1 = wait forever (-N) */
@@ -40,6 +47,12 @@ int cr_partition_remove(const char *name, const struct cr_remove_options *opts, 
  * REPORT_FD (or -1) receives "ok\n" once the partition runs or
  * "error: MESSAGE\n". Returns when the partition has ended. */
 int cr_monitor_run(const char *name, int report_fd, struct cr_error *err);
+
+/* The monitor's body for restartwpar: restore the partition from the CRIU
+ * images in IMAGES_DIR instead of starting a new init; with PAUSED it is left
+ * frozen (P). A failed restore records D: nothing is left half-running. */
+int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int report_fd,
+		       struct cr_error *err);
 
 /* wparexec: run ARGV in application partition CFG (already validated and
  * registered), in the foreground; *RET_STATUS gets the command's exit code. */

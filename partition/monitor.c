@@ -17,6 +17,7 @@
 #include "partition/registry.h"
 #include "partition/rootfs.h"
 #include "partition/spawn.h"
+#include "restore/restore.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -76,10 +77,37 @@ static int wait_for_init(pid_t init)
 	}
 }
 
-/* Start the init, follow it, clean up. Shared by system and application
- * partitions. REPORT_FD hears once whether the start worked. */
-static int supervise(const struct cr_wpar_config *cfg, char *const *argv, bool keep_stdio,
-		     int report_fd, int *ret_status, struct cr_error *err)
+/* Start the partition's processes in CG: a new init, or a restored tree. */
+typedef int (*launch_fn)(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, void *ctx,
+			 pid_t *ret_init, enum cr_state *ret_state, struct cr_error *err);
+
+struct spawn_ctx {
+	char *const *argv;
+	bool keep_stdio;
+};
+
+static int spawn_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, void *ctx,
+			pid_t *ret_init, enum cr_state *ret_state, struct cr_error *err)
+{
+	const struct spawn_ctx *sc = ctx;
+	struct cr_spawn_request req = {
+		.config = cfg,
+		.cgroup = cg,
+		.new_network = cfg->type == CR_TYPE_SYSTEM || cfg->n_netifs > 0,
+		.keep_stdio = sc->keep_stdio,
+		.argv = sc->argv,
+	};
+	int r = cr_spawn_init(&req, ret_init, err);
+	if (r < 0)
+		return cr_error_wrap(err, "starting the init of %s", cfg->name);
+	*ret_state = CR_STATE_ACTIVE;
+	return 0;
+}
+
+/* Launch, follow the init, clean up. Shared by system and application
+ * partitions, fresh or restored. REPORT_FD hears once whether it runs. */
+static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *ctx, int report_fd,
+		     int *ret_status, struct cr_error *err)
 {
 	struct cr_cgroup *cg = NULL;
 	int r = cr_cgroup_create(cfg->name, &cg, err);
@@ -89,25 +117,18 @@ static int supervise(const struct cr_wpar_config *cfg, char *const *argv, bool k
 		cr_error_wrap(err, "applying the resource controls of %s", cfg->name);
 		goto fail;
 	}
-	struct cr_spawn_request req = {
-		.config = cfg,
-		.cgroup = cg,
-		.new_network = cfg->type == CR_TYPE_SYSTEM || cfg->n_netifs > 0,
-		.keep_stdio = keep_stdio,
-		.argv = argv,
-	};
 	pid_t init;
-	if ((r = cr_spawn_init(&req, &init, err)) < 0) {
-		cr_error_wrap(err, "starting the init of %s", cfg->name);
+	enum cr_state state;
+	if ((r = launch(cfg, cg, ctx, &init, &state, err)) < 0)
 		goto fail;
-	}
 	forward_to = init;
-	if ((r = record_state(cfg->name, CR_STATE_ACTIVE, init, NULL, err)) < 0) {
-		kill(init, SIGKILL);
+	if ((r = record_state(cfg->name, state, init, NULL, err)) < 0) {
+		cr_cgroup_kill_all(cg, SIGKILL, NULL);
 		wait_for_init(init);
 		goto fail;
 	}
-	cr_partition_log(cfg->name, "started: init pid %d, monitor pid %d", (int)init, (int)getpid());
+	cr_partition_log(cfg->name, "%s: init pid %d, monitor pid %d",
+			 state == CR_STATE_PAUSED ? "restored, paused" : "running", (int)init, (int)getpid());
 	report(report_fd, "ok", NULL);
 	int status = wait_for_init(init);
 	forward_to = 0;
@@ -154,8 +175,9 @@ int cr_monitor_run(const char *name, int report_fd, struct cr_error *err)
 		return r;
 	}
 	char *argv[] = {CR_INIT_PATH, "--system", NULL};
+	struct spawn_ctx sc = {argv, false};
 	int status = 0;
-	r = supervise(&w.config, argv, false, report_fd, &status, err);
+	r = supervise(&w.config, spawn_launch, &sc, report_fd, &status, err);
 	if (r < 0 && w.state.state == CR_STATE_TRANSITIONAL) {
 		/* The start failed: the partition is Broken, with the reason. */
 		cr_partition_log(name, "start failed: %s", cr_error_msg(err));
@@ -188,9 +210,58 @@ int cr_partition_exec(const struct cr_wpar_config *cfg, char *const *argv, int *
 	for (size_t i = 0; i < n; i++)
 		full[i + 2] = argv[i];
 	int status = 0;
-	r = supervise(cfg, full, true, -1, &status, err);
+	struct spawn_ctx sc = {full, true};
+	r = supervise(cfg, spawn_launch, &sc, -1, &status, err);
 	if (r < 0)
 		return r;
 	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	return 0;
+}
+
+struct restore_ctx {
+	const char *images_dir;
+	bool paused;
+};
+
+static int restore_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, void *ctx,
+			  pid_t *ret_init, enum cr_state *ret_state, struct cr_error *err)
+{
+	const struct restore_ctx *rc = ctx;
+	int r = cr_restore_tree(cfg, cg, rc->images_dir, ret_init, err);
+	if (r < 0)
+		return r;
+	/* Hold the restored tree still while its timers are mended. */
+	if ((r = cr_cgroup_freeze(cg, CLEANUP_TIMEOUT_MS, err)) < 0 || (r = cr_restore_fixups(cg, err)) < 0 ||
+	    (!rc->paused && (r = cr_cgroup_thaw(cg, err)) < 0)) {
+		cr_cgroup_kill_all(cg, SIGKILL, NULL);
+		wait_for_init(*ret_init);
+		return cr_error_wrap(err, "resuming the restored %s", cfg->name);
+	}
+	*ret_state = rc->paused ? CR_STATE_PAUSED : CR_STATE_ACTIVE;
+	return 0;
+}
+
+int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int report_fd,
+		       struct cr_error *err)
+{
+	become_monitor(name);
+	struct cr_wpar w;
+	int r = cr_registry_load(name, &w, err);
+	if (r < 0) {
+		report(report_fd, "error", cr_error_msg(err));
+		return r;
+	}
+	struct restore_ctx rc = {images_dir, paused};
+	int status = 0;
+	r = supervise(&w.config, restore_launch, &rc, report_fd, &status, err);
+	if (r < 0 && w.state.state == CR_STATE_TRANSITIONAL) {
+		/* Nothing runs: the partition is Defined again, the image untouched. */
+		cr_partition_log(name, "restart failed: %s", cr_error_msg(err));
+		struct cr_error ignored = CR_ERROR_INIT;
+		record_state(name, CR_STATE_DEFINED, 0, NULL, &ignored);
+		cr_error_clear(&ignored);
+		report(report_fd, "error", cr_error_msg(err));
+	}
+	cr_wpar_free(&w);
+	return r;
 }

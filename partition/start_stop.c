@@ -38,8 +38,8 @@ static int set_state(const char *name, struct cr_wpar_state *st, enum cr_state s
 }
 
 /* Fork the monitor, detached in a session of its own, its output in the log. */
-static int launch_monitor(const char *name, const char *self_exe, int report_fd, pid_t *ret_pid,
-			  struct cr_error *err)
+static int launch_monitor(const char *name, const char *self_exe, char *const *extra, int report_fd,
+			  pid_t *ret_pid, struct cr_error *err)
 {
 	cleanup_free char *log = NULL;
 	int r = cr_partition_log_path(name, &log, err);
@@ -66,7 +66,10 @@ static int launch_monitor(const char *name, const char *self_exe, int report_fd,
 	pid_t grandchild = fork();
 	if (grandchild != 0)
 		_exit(grandchild < 0 ? 127 : 0);
-	execl(self_exe, "corral", "monitor", name, "3", (char *)NULL);
+	char *argv[16] = {"corral", "monitor", (char *)name, "3"};
+	for (size_t i = 0; extra && extra[i] && i < 11; i++)
+		argv[4 + i] = extra[i];
+	execv(self_exe, argv);
 	_exit(127);
 }
 
@@ -103,6 +106,35 @@ static int read_verdict(int fd, char *buf, size_t size, struct cr_error *err)
 	return 0;
 }
 
+int cr_partition_launch(const char *name, const char *self_exe, char *const *extra, int *lock,
+			struct cr_error *err)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return cr_error_errno(err, "cannot create a pipe");
+	pid_t child = 0;
+	int r = launch_monitor(name, self_exe, extra, pipefd[1], &child, err);
+	close(pipefd[1]);
+	if (r < 0) {
+		close(pipefd[0]);
+		return r;
+	}
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
+	/* The monitor records the outcome itself, under this lock: let it. */
+	close(cr_steal_fd(lock));
+	char verdict[1024];
+	r = read_verdict(pipefd[0], verdict, sizeof(verdict), err);
+	close(pipefd[0]);
+	if (r < 0)
+		return r;
+	if (strcmp(verdict, "ok") != 0) {
+		const char *msg = !strncmp(verdict, "error: ", 7) ? verdict + 7 : verdict;
+		return cr_error_set(err, EIO, "%s", *msg ? msg : "the monitor ended without a word; see the partition log");
+	}
+	return 0;
+}
+
 int cr_partition_start(const char *name, const char *self_exe, struct cr_error *err)
 {
 	cleanup_close int lock = -1;
@@ -133,31 +165,8 @@ int cr_partition_start(const char *name, const char *self_exe, struct cr_error *
 	}
 	if ((r = set_state(name, &w.state, CR_STATE_TRANSITIONAL, "start", err)) < 0)
 		goto out;
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		r = cr_error_errno(err, "cannot create a pipe");
+	if ((r = cr_partition_launch(name, self_exe, NULL, &lock, err)) < 0 && lock >= 0)
 		goto undo;
-	}
-	pid_t child = 0;
-	r = launch_monitor(name, self_exe, pipefd[1], &child, err);
-	close(pipefd[1]);
-	if (r < 0) {
-		close(pipefd[0]);
-		goto undo;
-	}
-	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-		;
-	/* The monitor records A itself, under this lock: let it. */
-	close(cr_steal_fd(&lock));
-	char verdict[1024];
-	r = read_verdict(pipefd[0], verdict, sizeof(verdict), err);
-	close(pipefd[0]);
-	if (r < 0)
-		goto out;
-	if (strcmp(verdict, "ok") != 0) {
-		const char *msg = !strncmp(verdict, "error: ", 7) ? verdict + 7 : verdict;
-		r = cr_error_set(err, EIO, "%s", *msg ? msg : "the monitor ended without a word; see the partition log");
-	}
 	goto out;
 undo:
 	set_state(name, &w.state, CR_STATE_DEFINED, "none", NULL);

@@ -1,0 +1,29 @@
+#include "ckpt/partition_criu.h"
+
+#include <string.h>
+#include <time.h>
+
+void cr_partition_criu_common(const struct cr_wpar_config *cfg, const char *images_dir,
+			      const char *log_name, struct cr_criu_common *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->images_dir = images_dir;
+	ret->log_file = log_name;
+	ret->root = cfg->type == CR_TYPE_SYSTEM ? cfg->directory : NULL;
+	ret->tcp_established = true;
+	ret->file_locks = true;
+	ret->link_remap = true;
+	ret->ext_mount_map_auto = true;
+	ret->manage_cgroups_ignore = true;
+	/* A system partition has a network namespace of its own: lock it while
+	 * frozen. An application partition shares the host's and is not locked. */
+	ret->network_lock = cfg->type == CR_TYPE_SYSTEM ? CR_CRIU_NETLOCK_NFTABLES : CR_CRIU_NETLOCK_SKIP;
+	ret->shell_job = cfg->type != CR_TYPE_SYSTEM;
+}
+
+int64_t cr_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

@@ -1,0 +1,139 @@
+/* restartwpar: a partition back from its image, on this host. */
+#define LOG_PREFIX "restart: "
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "formats/image_reader.h"
+#include "formats/spec.h"
+#include "partition/lifecycle.h"
+#include "partition/registry.h"
+#include "restore/restore.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+#include "util/paths.h"
+
+#define LOCK_TIMEOUT_MS 10000
+
+/* Open IMAGE, check it is a partition's, extract it into DIR (verifying
+ * every block on the way). *RET_SPEC gets the partition's spec text. */
+static int unpack(const struct cr_restart_request *req, const char *dir, char **ret_name,
+		  char **ret_spec, struct cr_error *err)
+{
+	cleanup_close int fd = open(req->image, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cr_error_errno(err, "cannot open the image %s", req->image);
+	struct cr_image_io io = cr_image_io_fd(fd);
+	cleanup_image_reader struct cr_image_reader *r = NULL;
+	int rc = cr_image_reader_open(&io, &req->keys, &r, err);
+	if (rc < 0)
+		return cr_error_wrap(err, "reading %s", req->image);
+	const struct cr_image_manifest *m = cr_image_reader_manifest(r);
+	if (!m->partition || !m->spec_text)
+		return cr_error_set(err, EINVAL, "%s holds no partition (no name or spec in its manifest)", req->image);
+	if (req->name && strcmp(req->name, m->partition) != 0)
+		return cr_error_set(err, EINVAL, "%s holds partition %s, not %s", req->image, m->partition, req->name);
+	char *name = strdup(m->partition), *spec = strdup(m->spec_text);
+	if (!name || !spec) {
+		free(name);
+		free(spec);
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	if ((rc = cr_image_extract_all(r, dir, err)) < 0) {
+		free(name);
+		free(spec);
+		return cr_error_wrap(err, "reading %s", req->image);
+	}
+	*ret_name = name;
+	*ret_spec = spec;
+	return 0;
+}
+
+/* Define the partition from the image's spec when this host does not know it. */
+static int define_from_image(const char *name, const char *spec_text, bool *ret_defined, struct cr_error *err)
+{
+	*ret_defined = false;
+	if (cr_registry_exists(name))
+		return 0;
+	struct cr_wpar_config cfg;
+	cr_config_init(&cfg);
+	int r = cr_spec_parse(spec_text, strlen(spec_text), "the image's spec", &cfg, err);
+	if (r == 0 && strcmp(cfg.name ? cfg.name : "", name) != 0)
+		r = cr_error_set(err, EINVAL, "the image's spec names %s, not %s", cfg.name ? cfg.name : "nothing", name);
+	if (r == 0 && cfg.type == CR_TYPE_SYSTEM) {
+		cleanup_free char *etc = NULL;
+		if (asprintf(&etc, "%s/etc/corral", cfg.directory ? cfg.directory : "") < 0)
+			r = cr_error_set(err, ENOMEM, "out of memory");
+		else if (!cr_path_exists(etc))
+			r = cr_error_set(err, ENOENT,
+					 "the file systems of %s are not visible on this host (no %s)", name, etc);
+	}
+	if (r == 0 && (r = cr_registry_save_config(&cfg, err)) == 0) {
+		struct cr_wpar_state st;
+		cr_state_init(&st);
+		r = cr_state_save(name, &st, err);
+		*ret_defined = r == 0;
+	}
+	cr_config_free(&cfg);
+	return r;
+}
+
+int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *err)
+{
+	cleanup_free char *base = NULL;
+	cleanup_free char *work = NULL;
+	cleanup_free char *images = NULL;
+	cleanup_free char *name = NULL;
+	cleanup_free char *spec = NULL;
+	cleanup_close int lock = -1;
+	bool defined_here = false;
+	struct cr_wpar w;
+	cr_config_init(&w.config);
+	cr_state_init(&w.state);
+	int r = cr_path(&base, err, CR_STATE_DIR "/incoming");
+	if (r < 0)
+		return r;
+	if ((r = cr_mkdir_p(base, 0700, err)) < 0)
+		return r;
+	if (asprintf(&work, "%s/restart.%d", base, (int)getpid()) < 0 || asprintf(&images, "%s/criu", work) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	cr_rm_rf(work, NULL);
+	if ((r = unpack(req, work, &name, &spec, err)) < 0)
+		goto out;
+	if ((r = cr_registry_lock(name, LOCK_TIMEOUT_MS, &lock, err)) < 0)
+		goto out;
+	if ((r = define_from_image(name, spec, &defined_here, err)) < 0)
+		goto out;
+	if ((r = cr_registry_load(name, &w, err)) < 0)
+		goto out;
+	if (w.state.state != CR_STATE_DEFINED) {
+		r = cr_error_set(err, EBUSY, "%s is %s on this host: a partition never runs twice", name,
+				 cr_state_name(w.state.state));
+		goto out;
+	}
+	w.state.state = CR_STATE_TRANSITIONAL;
+	w.state.owner_pid = getpid();
+	free(w.state.operation);
+	w.state.operation = strdup("restart");
+	if ((r = cr_state_save(name, &w.state, err)) < 0)
+		goto out;
+	cr_partition_log(name, "restarting from %s", req->image);
+	char *extra[] = {"--restore", images, req->paused ? "--paused" : NULL, NULL};
+	r = cr_partition_launch(name, req->self_exe, extra, &lock, err);
+	if (r < 0 && lock >= 0) {
+		w.state.state = CR_STATE_DEFINED;
+		w.state.owner_pid = 0;
+		cr_state_save(name, &w.state, NULL);
+	}
+out:
+	if (r < 0 && defined_here) {
+		cr_registry_remove_config(name, NULL);
+		cr_state_remove(name, NULL);
+	}
+	cr_rm_rf(work, NULL);
+	cr_wpar_free(&w);
+	return r;
+}

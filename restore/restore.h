@@ -1,0 +1,36 @@
+/* Restoring a partition's process tree from CRIU images, and restartwpar. */
+#ifndef CORRAL_RESTORE_RESTORE_H
+#define CORRAL_RESTORE_RESTORE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "formats/image_keys.h"
+#include "partition/cgroup.h"
+#include "partition/config.h"
+#include "util/error.h"
+
+/* Restore the tree of CFG from IMAGES_DIR into cgroup CG. The restored init
+ * ends up a child of the caller, which must be a child subreaper (the
+ * monitor). *RET_INIT is its host pid. */
+int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
+		    pid_t *ret_init, struct cr_error *err);
+
+/* What CRIU does not restore faithfully, mended on the frozen restored tree in
+ * CG: expired periodic timerfds come back disarmed (ckpt/timerfd_rearm.h). */
+int cr_restore_fixups(struct cr_cgroup *cg, struct cr_error *err);
+
+struct cr_restart_request {
+	const char *name;      /* NULL: the partition named in the image */
+	const char *image;     /* the image file */
+	bool paused;           /* -p: leave it Paused */
+	struct cr_image_keys keys;
+	const char *self_exe;  /* the corral binary, for the monitor */
+};
+
+/* restartwpar: restore the partition in IMAGE on this host. When it is not
+ * defined here it is defined from the image's spec (its file systems must be
+ * visible). A failed restart leaves nothing running and the image untouched. */
+int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *err);
+
+#endif

@@ -1,0 +1,89 @@
+/* Restore a partition's tree with CRIU inside its cgroup. */
+#define LOG_PREFIX "restore: "
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ckpt/criu.h"
+#include "ckpt/partition_criu.h"
+#include "ckpt/timerfd_rearm.h"
+#include "restore/restore.h"
+#include "util/log.h"
+
+#define RESTORE_LOG "restore.log"
+
+struct restore_result {
+	int code;
+	pid_t pid;
+	char msg[1024];
+};
+
+/* The intermediate process: it joins the partition's cgroup, so that CRIU and
+ * every task it restores are born there, then restores and reports. */
+static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_config *cfg, struct cr_cgroup *cg,
+							const char *images_dir, int report_fd)
+{
+	struct restore_result res = {0};
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_criu_restore_opts o = {0};
+	cr_partition_criu_common(cfg, images_dir, RESTORE_LOG, &o.common);
+	int r = cr_cgroup_attach(cg, getpid(), &err);
+	if (r == 0)
+		r = cr_criu_restore(&o, &res.pid, &err);
+	res.code = r;
+	if (r < 0)
+		snprintf(res.msg, sizeof(res.msg), "%s", cr_error_msg(&err));
+	ssize_t ignored = write(report_fd, &res, sizeof(res));
+	(void)ignored;
+	_exit(r < 0 ? 1 : 0);
+}
+
+int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
+		    pid_t *ret_init, struct cr_error *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cr_error_errno(err, "cannot create a pipe");
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0) {
+		close(p[0]);
+		close(p[1]);
+		return cr_error_errno(err, "cannot fork the restorer");
+	}
+	if (child == 0) {
+		close(p[0]);
+		restore_in_cgroup(cfg, cg, images_dir, p[1]);
+	}
+	close(p[1]);
+	struct restore_result res = {.code = -EIO};
+	ssize_t n = read(p[0], &res, sizeof(res));
+	close(p[0]);
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(res))
+		return cr_error_set(err, EIO, "the restorer of %s ended without a word", cfg->name);
+	if (res.code < 0)
+		return cr_error_set(err, -res.code, "%s", res.msg);
+	cr_debug("%s restored: init pid %d", cfg->name, (int)res.pid);
+	*ret_init = res.pid;
+	return 0;
+}
+
+int cr_restore_fixups(struct cr_cgroup *cg, struct cr_error *err)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+	int r = cr_cgroup_pids(cg, &pids, &n, err);
+	if (r < 0)
+		return r;
+	r = cr_timerfd_rearm(pids, n, err);
+	free(pids);
+	if (r > 0)
+		cr_debug("re-armed %d timers", r);
+	return r < 0 ? r : 0;
+}

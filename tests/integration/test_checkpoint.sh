@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# labels: root criu
+# timeout: 400
+# chkptwpar / restartwpar / resumewpar on a real partition with zdtm-style
+# workloads: state survives; failures leave the partition Active; a clogin
+# session blocks a checkpoint without -F; a corrupted image is refused.
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/zdtm.sh"
+need_root
+command -v criu >/dev/null || skip "no criu"
+corral_setup
+img=$CORRAL_ROOT/images
+mkdir -p "$img"
+
+mkwpar -n plain -s >/dev/null
+assert_fails "checkpoint of a partition made without -c" chkptwpar -o "$img/x.wpar" plain
+assert_contains "$(chkptwpar -o "$img/x.wpar" plain 2>&1 || true)" "not checkpointable" "refusal names the reason"
+[ -e "$img/x.wpar" ] && fail "a refused checkpoint wrote an image"
+assert_eq "A" "$(state_of plain)" "refused checkpoint leaves it Active"
+stopwpar plain >/dev/null
+
+mkwpar -n ck1 -c >/dev/null
+zdtm_install ck1
+echo 'respawn: i=0; while true; do i=$((i+1)); echo $i > /tmp/beat; sleep 0.1; done' >> "$CORRAL_ROOT/wpars/ck1/etc/corral/services"
+startwpar ck1 >/dev/null
+zdtm_wait_ready ck1
+pid_counter=$(zdtm_host_pid ck1 zdtm_counter)
+nspid_before=$(awk '/^NSpid/ {print $3}' /proc/"$pid_counter"/status)
+
+# A snapshot: the partition goes on.
+out=$(chkptwpar -v -o "$img/snap.wpar" ck1)
+assert_contains "$out" "is active" "chkptwpar reports the snapshot"
+assert_eq "A" "$(state_of ck1)" "state after a snapshot"
+corral image verify "$img/snap.wpar" >/dev/null || fail "the image does not verify"
+assert_contains "$(corral image info "$img/snap.wpar")" "ck1" "the manifest names the partition"
+b1=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat"); sleep 0.5; b2=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat")
+[ "$b2" -gt "$b1" ] || fail "the partition does not run after a snapshot"
+pass "snapshot: image written, partition still running"
+
+# A clogin session blocks a checkpoint without -F.
+clogin ck1 sleep 60 &
+clogin_pid=$!
+for _ in $(seq 50); do ls "$CORRAL_ROOT/var/lib/corral/ck1/clogin" 2>/dev/null | grep -q . && break; sleep 0.1; done
+err=$(chkptwpar -o "$img/blocked.wpar" ck1 2>&1 >/dev/null) && fail "checkpoint with a clogin session succeeded without -F"
+assert_contains "$err" "clogin session" "the refusal names the clogin session"
+assert_eq "A" "$(state_of ck1)" "still Active after the refusal"
+pass "clogin blocks a checkpoint without -F"
+
+# -k with -F: the clogin session is ended and named; the partition stops.
+out=$(chkptwpar -k -F -o "$img/ck1.wpar" ck1)
+assert_contains "$out" "clogin session" "-F names what it ended"
+wait $clogin_pid 2>/dev/null || true
+assert_eq "D" "$(state_of ck1)" "state after chkptwpar -k"
+pgrep -f "/root/zdtm_counter" >/dev/null && fail "processes left after chkptwpar -k"
+pass "chkptwpar -k -F"
+
+# A corrupted image is refused with a clear error and nothing runs.
+cp "$img/ck1.wpar" "$img/bad.wpar"
+size=$(stat -c %s "$img/bad.wpar")
+printf '\xff' | dd of="$img/bad.wpar" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+err=$(restartwpar -i "$img/bad.wpar" ck1 2>&1 >/dev/null) && fail "a corrupted image restarted"
+assert_eq 1 "$(echo "$err" | grep -c .)" "one-line error for a corrupted image"
+assert_eq "D" "$(state_of ck1)" "state after a refused restart"
+pass "corrupted image refused: $err"
+
+# Restart: same pids inside, every workload's state intact.
+sum=$(md5sum < "$img/ck1.wpar")
+restartwpar -i "$img/ck1.wpar" ck1 >/dev/null
+assert_eq "A" "$(state_of ck1)" "state after restartwpar"
+assert_eq "$sum" "$(md5sum < "$img/ck1.wpar")" "the image is untouched by a restart"
+pid_after=$(zdtm_host_pid ck1 zdtm_counter)
+assert_eq "$nspid_before" "$(awk '/^NSpid/ {print $3}' /proc/"$pid_after"/status)" "the pid inside the partition"
+assert_eq "ck1" "$(clogin ck1 hostname)" "hostname after restart"
+assert_fails "restarting a running partition" restartwpar -i "$img/ck1.wpar" ck1
+b1=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat"); sleep 0.5; b2=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat")
+[ "$b2" -gt "$b1" ] || fail "services do not run after restart"
+zdtm_verify ck1
+pass "restart: pids, hostname, memory, file offsets, pipes, socketpairs, timers intact"
+
+# -p: Paused, then resumewpar.
+chkptwpar -p -o "$img/paused.wpar" ck1 >/dev/null
+assert_eq "P" "$(state_of ck1)" "state after chkptwpar -p"
+b1=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat"); sleep 0.5; b2=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat")
+assert_eq "$b1" "$b2" "a Paused partition does not run"
+resumewpar ck1 >/dev/null
+assert_eq "A" "$(state_of ck1)" "state after resumewpar"
+pass "pause and resume"
+
+# Killing chkptwpar midway leaves the partition Active and thawed.
+chkptwpar -o "$img/killed.wpar" ck1 >/dev/null 2>&1 &
+victim=$!
+for _ in $(seq 200); do [ "$(state_of ck1)" = F ] || [ "$(state_of ck1)" = P ] && break; sleep 0.01; done
+kill -9 $victim
+wait $victim 2>/dev/null || true
+for _ in $(seq 50); do [ "$(state_of ck1)" = A ] && break; sleep 0.1; done
+assert_eq "A" "$(state_of ck1)" "state after chkptwpar was killed"
+sleep 0.5
+b1=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat"); sleep 0.5; b2=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat")
+[ "$b2" -gt "$b1" ] || fail "the partition is still frozen after chkptwpar was killed"
+pass "killed chkptwpar leaves it running"
+stopwpar ck1 >/dev/null
+echo "1 passed, 0 failed"
