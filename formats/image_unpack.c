@@ -236,7 +236,7 @@ static int unpack_entries(struct unpacker *u, struct cr_image_trailer *ret, stru
 		if (r == 0 && v && v->on_entry_end)
 			r = v->on_entry_end(v->ctx, e, err);
 		if (r < 0)
-			return cr_error_wrap(err, "%s", e->path);
+			return cr_error_wrap(err, "entry %s", e->path);
 	}
 	return check_trailer(u, ret, err);
 }
