@@ -52,7 +52,7 @@ struct cr_criu_common {
 	const char *images_dir; /* directory of the CRIU images (must exist) */
 	const char *work_dir;   /* where the log goes; NULL: images_dir */
 	const char *log_file;   /* a plain file name in work_dir; NULL: dump.log / restore.log */
-	int log_level;          /* 1..4; 0: CR_CRIU_LOG_LEVEL_DEFAULT */
+	int log_level;          /* 1..4; 0: CR_CRIU_LOG_LEVEL_DEFAULT; >= 3 with nftables */
 	const char *root;       /* --root: the partition's root directory; NULL: none */
 	int timeout_ms;         /* deadline of the whole call; 0: the default for the call */
 	bool tcp_established;
@@ -79,10 +79,19 @@ struct cr_criu_dump_opts {
 	const char *freeze_cgroup; /* --freeze-cgroup: a freezer cgroup holding the tree */
 };
 
-/* Dump the tree rooted at O->pid into O->common.images_dir. On failure CRIU
- * resumes the tasks (they keep running) unless the call timed out in the
- * middle of the dump. */
+/* Dump the tree rooted at O->pid into O->common.images_dir. When CRIU fails
+ * it resumes the tasks itself. When the call times out, criu is killed: the
+ * kernel detaches the frozen tasks and they run on (seen even mid parasite
+ * injection), and with network_lock NFTABLES the lock table criu left in the
+ * tree's network namespace is removed (the message says so). */
 int cr_criu_dump(const struct cr_criu_dump_opts *o, struct cr_error *err);
+
+/* After a dump of PID was cut short (its criu killed): remove the nftables
+ * network lock ("inet CRIU-<run id>") that the criu run logged in LOG_PATH
+ * left in PID's network namespace. cr_criu_dump does this itself on its own
+ * timeouts. 1 when removed, 0 when there was none (or the namespace is
+ * gone), negative when it could not be removed (no nft program...). */
+int cr_criu_nft_unlock(pid_t pid, const char *log_path, struct cr_error *err);
 
 /* A descriptor of the caller handed to the restored tree as
  * --inherit-fd fd[FD]:KEY. FD need not be inheritable; it is made so in the

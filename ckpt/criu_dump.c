@@ -6,6 +6,8 @@
 #include "ckpt/criu_internal.h"
 #include "util/cleanup.h"
 
+#define DUMP_LOG "dump.log"
+
 static int dump_in_worker(const struct cr_criu_job *job, const struct cr_criu_service *svc,
 			  struct cr_error *err)
 {
@@ -28,6 +30,23 @@ static int dump_in_worker(const struct cr_criu_job *job, const struct cr_criu_se
 	return 0;
 }
 
+/* A dump killed at its deadline leaves its network lock: remove it, and say
+ * so in ERR (which keeps its timeout code). */
+static void note_unlock(const struct cr_criu_dump_opts *o, struct cr_error *err)
+{
+	cleanup_free char *log_path = NULL;
+	struct cr_error uerr = CR_ERROR_INIT;
+	int u = cr_criu_log_path(&o->common, DUMP_LOG, &log_path, &uerr);
+	if (u == 0)
+		u = cr_criu_nft_unlock(o->pid, log_path, &uerr);
+	if (u < 0)
+		cr_error_set(err, err->code, "%s; %s", cr_error_msg(err), cr_error_msg(&uerr));
+	else if (u > 0)
+		cr_error_set(err, err->code, "%s; criu's network lock was removed",
+			     cr_error_msg(err));
+	cr_error_clear(&uerr);
+}
+
 int cr_criu_dump(const struct cr_criu_dump_opts *o, struct cr_error *err)
 {
 	if (o->pid <= 0)
@@ -38,11 +57,14 @@ int cr_criu_dump(const struct cr_criu_dump_opts *o, struct cr_error *err)
 	struct cr_criu_job job = {
 		.what = what,
 		.common = &o->common,
-		.default_log = "dump.log",
+		.default_log = DUMP_LOG,
 		.default_timeout_ms = CR_CRIU_DUMP_TIMEOUT_MS,
 		.fn = dump_in_worker,
 		.arg = o,
 	};
 	int ignored = 0;
-	return cr_criu_run_job(&job, &ignored, err);
+	int r = cr_criu_run_job(&job, &ignored, err);
+	if (r == -ETIMEDOUT && o->common.network_lock == CR_CRIU_NETLOCK_NFTABLES)
+		note_unlock(o, err);
+	return r;
 }

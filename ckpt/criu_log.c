@@ -59,7 +59,9 @@ static char *strip_line(char *line)
 /* Error lines CRIU prints on every run that say nothing about a failure. */
 static bool is_noise(const char *line)
 {
-	return strstr(line, "Can't setup RLIMIT_NOFILE") != NULL;
+	/* Dumps of a network namespace look for every iptables flavour. */
+	return strstr(line, "Can't setup RLIMIT_NOFILE") != NULL ||
+	       strstr(line, "tables-save") != NULL || strstr(line, "tables-legacy-save") != NULL;
 }
 
 char *cr_criu_log_tail(const char *path, bool want_errors)

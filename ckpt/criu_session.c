@@ -48,7 +48,10 @@ static int set_common(criu_opts *o, const struct cr_criu_common *c, const char *
 	}
 	if (criu_local_set_log_file(o, log_name) < 0)
 		return cr_error_set(err, ENOMEM, "cannot set criu log file %s", log_name);
-	criu_local_set_log_level(o, c->log_level > 0 ? c->log_level : CR_CRIU_LOG_LEVEL_DEFAULT);
+	int level = c->log_level > 0 ? c->log_level : CR_CRIU_LOG_LEVEL_DEFAULT;
+	if (c->network_lock == CR_CRIU_NETLOCK_NFTABLES && level < 3)
+		level = 3; /* the run id, which names the lock, is logged at 3 */
+	criu_local_set_log_level(o, level);
 	if (c->root && criu_local_set_root(o, c->root) < 0)
 		return cr_error_set(err, ENOMEM, "cannot set criu root %s", c->root);
 	criu_local_set_tcp_established(o, c->tcp_established);

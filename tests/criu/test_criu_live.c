@@ -10,7 +10,6 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,6 +27,9 @@
 #include "util/fsutil.h"
 
 #define WAIT_MS 20000
+
+/* What a failed test leaves: the directory of the program it started. */
+static char *live_dir;
 
 struct zdtm {
 	char *dir;    /* the program's DIR: ready, result, img/ */
@@ -109,6 +111,8 @@ static struct zdtm start_zdtm_ns(const char *program, bool net)
 	char tmpl[] = "/tmp/corral-criu-test-XXXXXX";
 	assert_non_null(mkdtemp(tmpl));
 	z.dir = strdup(tmpl);
+	free(live_dir);
+	live_dir = strdup(tmpl);
 	z.img = path_in(z.dir, "img");
 	assert_int_equal(mkdir(z.img, 0700), 0);
 	const char *build = getenv("CORRAL_BUILD_DIR");
@@ -125,7 +129,7 @@ static struct zdtm start_zdtm_ns(const char *program, bool net)
 		for (int fd = 0; fd < 3; fd++)
 			dup2(null_fd, fd);
 		execlp("unshare", "unshare", "--fork", "--pid", "--mount-proc", "--uts", "--ipc",
-		       net ? "--net" : "--ipc", helper, z.dir, (char *)NULL);
+		       net ? "--net" : "--ipc", helper, z.dir, "--private-mounts", (char *)NULL);
 		_exit(127);
 	}
 	free(wait_file(z.dir, "ready"));
@@ -136,6 +140,33 @@ static struct zdtm start_zdtm_ns(const char *program, bool net)
 static struct zdtm start_zdtm(const char *program)
 {
 	return start_zdtm_ns(program, false);
+}
+
+/* After each test: kill whatever it left (every process it started is our
+ * descendant, and as a subreaper we are the parent of the orphans). */
+static int teardown(void **state)
+{
+	(void)state;
+	cleanup_free char *p = NULL;
+	if (asprintf(&p, "/proc/self/task/%d/children", (int)getpid()) < 0)
+		return -1;
+	char *data = NULL;
+	size_t len = 0;
+	if (cr_read_file(p, 65536, &data, &len, NULL) == 0) {
+		char *save = NULL;
+		for (char *t = strtok_r(data, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+			pid_t child = (pid_t)strtol(t, NULL, 10);
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+		}
+		free(data);
+	}
+	if (live_dir) {
+		cr_rm_rf(live_dir, NULL);
+		free(live_dir);
+		live_dir = NULL;
+	}
+	return 0;
 }
 
 static void stop_zdtm(struct zdtm *z)
@@ -149,6 +180,8 @@ static void stop_zdtm(struct zdtm *z)
 	cr_rm_rf(z->dir, NULL);
 	free(z->dir);
 	free(z->img);
+	free(live_dir);
+	live_dir = NULL;
 }
 
 /* Tell the program to verify its state; assert it says PASS. */
@@ -338,8 +371,9 @@ static void dump_timeout_leaves_task_running(void **state)
 	stop_zdtm(&z);
 }
 
-/* How many live (not zombie) processes run the program EXE. */
-static int count_running(const char *exe)
+/* How many live processes have DIR as an argument (the program under test,
+ * restored or not: zombies have no command line). */
+static int count_running(const char *dir)
 {
 	cleanup_dir DIR *d = opendir("/proc");
 	assert_non_null(d);
@@ -348,15 +382,18 @@ static int count_running(const char *exe)
 	while ((e = readdir(d))) {
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		cleanup_free char *link = NULL;
-		assert_true(asprintf(&link, "/proc/%s/exe", e->d_name) > 0);
-		char target[PATH_MAX];
-		ssize_t len = readlink(link, target, sizeof(target) - 1);
-		if (len <= 0)
+		cleanup_free char *p = NULL;
+		assert_true(asprintf(&p, "/proc/%s/cmdline", e->d_name) > 0);
+		char *args = NULL;
+		size_t len = 0;
+		if (cr_read_file(p, 65536, &args, &len, NULL) < 0)
 			continue;
-		target[len] = '\0';
-		if (strcmp(target, exe) == 0)
-			n++;
+		for (size_t off = 0; off < len; off += strlen(args + off) + 1)
+			if (strcmp(args + off, dir) == 0) {
+				n++;
+				break;
+			}
+		free(args);
 	}
 	return n;
 }
@@ -367,8 +404,6 @@ static void restore_cut_short_leaves_nothing(void **state)
 {
 	(void)state;
 	struct zdtm z = start_zdtm("zdtm_counter");
-	cleanup_free char *exe = NULL;
-	assert_true(asprintf(&exe, "%s/tests/helpers/zdtm_counter", getenv("CORRAL_BUILD_DIR")) > 0);
 	dump_zdtm(&z, (struct cr_criu_dump_opts){0});
 	int before = count_children();
 	static const int deadlines[] = {1, 50, 100, 150, 200, 250, 300, 400, 500, 700, 1000};
@@ -387,7 +422,7 @@ static void restore_cut_short_leaves_nothing(void **state)
 			fail_msg("restore with %d ms: %s", deadlines[i], err.msg);
 		cr_error_clear(&err);
 		cut++;
-		assert_int_equal(count_running(exe), 0);
+		assert_int_equal(count_running(z.dir), 0);
 		assert_int_equal(count_children(), before);
 	}
 	assert_true(cut > 0);
@@ -424,6 +459,59 @@ static void hung_dump_is_cut_and_the_task_runs_on(void **state)
 	stop_zdtm(&z);
 }
 
+/* The nftables tables in PID's network namespace, as `nft list tables` says. */
+static char *tables_of(pid_t pid)
+{
+	cleanup_free char *cmd = NULL;
+	assert_true(asprintf(&cmd, "nsenter --net=/proc/%d/ns/net nft list tables 2>&1",
+			     (int)pid) > 0);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	char *text = calloc(1, 4096);
+	assert_non_null(text);
+	size_t n = fread(text, 1, 4095, f);
+	text[n] = '\0';
+	pclose(f);
+	return text;
+}
+
+/* A dump of a tree with its own network namespace, cut while criu holds the
+ * nftables network lock, must not leave the tree without network. */
+static void cut_dump_releases_the_network_lock(void **state)
+{
+	(void)state;
+	struct zdtm z = start_zdtm_ns("zdtm_counter", true);
+	bool removed = false, done = false;
+	for (int deadline = 200; deadline <= 3000 && !removed && !done; deadline += 100) {
+		struct cr_error err = CR_ERROR_INIT;
+		struct cr_criu_dump_opts d = {
+			.common = {.images_dir = z.img,
+				   .timeout_ms = deadline,
+				   .network_lock = CR_CRIU_NETLOCK_NFTABLES},
+			.pid = z.pid,
+			.leave_running = true,
+		};
+		int r = cr_criu_dump(&d, &err);
+		if (r == 0) {
+			done = true;
+			continue;
+		}
+		if (r != -ETIMEDOUT)
+			fail_msg("dump with %d ms: %s", deadline, err.msg);
+		removed = strstr(err.msg, "network lock was removed") != NULL;
+		cr_error_clear(&err);
+		cleanup_free char *tables = tables_of(z.pid);
+		if (strstr(tables, "CRIU-"))
+			fail_msg("after a dump cut at %d ms: %s", deadline, tables);
+		char s = task_state(z.pid);
+		assert_true(s != 'T' && s != 't' && s != 'Z');
+	}
+	if (!removed)
+		fail_msg("no dump was cut while criu held the network lock");
+	expect_pass(&z, z.pid);
+	stop_zdtm(&z);
+}
+
 static void failed_restore_quotes_criu_log(void **state)
 {
 	(void)state;
@@ -455,7 +543,7 @@ static void version_is_at_least_4_1(void **state)
 }
 
 /* One dump_restore test per zdtm program. */
-#define ZDTM(name, program) {#name, dump_restore, NULL, NULL, (void *)(program)}
+#define ZDTM(name, program) {#name, dump_restore, NULL, teardown, (void *)(program)}
 
 int main(void)
 {
@@ -473,19 +561,20 @@ int main(void)
 	/* Restored roots and the worker's orphans become our children. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(version_is_at_least_4_1),
+		cmocka_unit_test_teardown(version_is_at_least_4_1, teardown),
 		ZDTM(counter_survives, "zdtm_counter"),
 		ZDTM(file_offset_survives, "zdtm_file_offset"),
 		ZDTM(pipe_data_survives, "zdtm_pipe"),
 		ZDTM(socketpair_data_survives, "zdtm_socketpair"),
 		ZDTM(timerfd_survives, "zdtm_timerfd"),
-		cmocka_unit_test(leave_running_keeps_the_original),
-		cmocka_unit_test(restore_sibling_becomes_our_child),
-		cmocka_unit_test(partition_options_round_trip),
-		cmocka_unit_test(dump_timeout_leaves_task_running),
-		cmocka_unit_test(restore_cut_short_leaves_nothing),
-		cmocka_unit_test(hung_dump_is_cut_and_the_task_runs_on),
-		cmocka_unit_test(failed_restore_quotes_criu_log),
+		cmocka_unit_test_teardown(leave_running_keeps_the_original, teardown),
+		cmocka_unit_test_teardown(restore_sibling_becomes_our_child, teardown),
+		cmocka_unit_test_teardown(partition_options_round_trip, teardown),
+		cmocka_unit_test_teardown(dump_timeout_leaves_task_running, teardown),
+		cmocka_unit_test_teardown(restore_cut_short_leaves_nothing, teardown),
+		cmocka_unit_test_teardown(hung_dump_is_cut_and_the_task_runs_on, teardown),
+		cmocka_unit_test_teardown(cut_dump_releases_the_network_lock, teardown),
+		cmocka_unit_test_teardown(failed_restore_quotes_criu_log, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,13 @@
  * and closes every other descriptor (CRIU cannot dump descriptors of mounts
  * outside that namespace), builds its state, writes DIR/ready, then keeps its
  * state alive until SIGUSR1. It then verifies the state and writes "PASS\n"
- * or "FAIL: why\n" to DIR/result and exits. */
+ * or "FAIL: why\n" to DIR/result and exits.
+ *
+ * With a second argument "--private-mounts" (only in a private mount
+ * namespace, as `unshare --mount` makes) it first detaches every mount but /,
+ * /proc, /sys, /dev and those holding DIR or the program: what else the host
+ * has mounted (other tests' FUSE file systems...) is not its state and CRIU
+ * may not be able to dump it. */
 #ifndef CORRAL_TESTS_ZDTM_LIB_H
 #define CORRAL_TESTS_ZDTM_LIB_H
 
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,13 +54,68 @@ static inline void zdtm_put(const char *name, const char *text)
 	free(path);
 }
 
+/* True when mount point MP is one of the kept ones for DIR and EXE. */
+static inline int zdtm_keep_mount(const char *mp, const char *dir, const char *exe)
+{
+	static const char *const keep[] = {"/proc", "/sys", "/dev"};
+	if (strcmp(mp, "/") == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		size_t n = strlen(keep[i]);
+		if (strncmp(mp, keep[i], n) == 0 && (mp[n] == '\0' || mp[n] == '/'))
+			return 1;
+	}
+	const char *paths[] = {dir, exe};
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(mp);
+		if (strncmp(paths[i], mp, n) == 0 && paths[i][n] == '/')
+			return 1;
+	}
+	return 0;
+}
+
+/* Detach the mounts zdtm_keep_mount does not keep, deepest first. */
+static inline void zdtm_private_mounts(const char *dir, const char *exe)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		exit(3);
+	char *line = NULL, **mps = NULL;
+	size_t cap = 0, n = 0;
+	while (getline(&line, &cap, f) > 0) {
+		char *mp = NULL;
+		if (sscanf(line, "%*s %*s %*s %*s %ms", &mp) != 1)
+			continue;
+		char **grown = realloc(mps, (n + 1) * sizeof(*mps));
+		if (!grown)
+			exit(3);
+		mps = grown;
+		mps[n++] = mp;
+	}
+	free(line);
+	fclose(f);
+	for (size_t i = n; i-- > 0;) {
+		if (mps[i] && !zdtm_keep_mount(mps[i], dir, exe))
+			umount2(mps[i], MNT_DETACH);
+		free(mps[i]);
+	}
+	free(mps);
+}
+
 static inline void zdtm_init(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+	if (argc != 2 && !(argc == 3 && strcmp(argv[2], "--private-mounts") == 0)) {
+		fprintf(stderr, "usage: %s DIR [--private-mounts]\n", argv[0]);
 		exit(2);
 	}
 	zdtm_dir = argv[1];
+	if (argc == 3) {
+		char *exe = realpath("/proc/self/exe", NULL);
+		if (!exe)
+			exit(3);
+		zdtm_private_mounts(zdtm_dir, exe);
+		free(exe);
+	}
 	setsid();
 	int null_fd = open("/dev/null", O_RDWR);
 	if (null_fd < 0)
