@@ -187,7 +187,9 @@ static int carry_out(struct change_ctx *c, struct cr_error *err)
 	const struct cr_wpar_config *old_cfg = &c->w.config;
 	enum cr_state s = c->w.state.state;
 	int r;
-	if (s == CR_STATE_ACTIVE || s == CR_STATE_FROZEN) {
+	bool has_processes = s == CR_STATE_ACTIVE || s == CR_STATE_FROZEN ||
+			     (s == CR_STATE_PAUSED && c->w.state.monitor_pid > 0 && c->w.state.init_pid > 0);
+	if (has_processes) {
 		if ((r = cr_change_live(&c->w, &c->cfg, c->mask, &c->res, err)) < 0)
 			return r;
 	} else if (s == CR_STATE_DEFINED && (c->mask & (CR_CHANGE_NAME | CR_CHANGE_DIRECTORY))) {

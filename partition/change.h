@@ -4,11 +4,12 @@
  * is rewritten (atomically) only when everything else succeeded, so a bad
  * value or a refused change leaves the partition exactly as it was.
  *
- * On a running partition (Active or Frozen) the hostname and the resource
- * controls change live; the mounts, the network, the base directory, the
- * name, checkpointable and the security privileges are refused there.
- * A Paused or Loaded partition takes the live-changeable attributes into its
- * spec only. On a Defined partition everything may change: a new name moves
+ * On a running partition (Active, Frozen, or Paused with its processes
+ * kept) the hostname and the resource controls change live; the mounts, the
+ * network, the base directory, the name, checkpointable and the security
+ * privileges are refused there. A Loaded partition, or a Paused one whose
+ * processes are only in its checkpoint, takes the live-changeable
+ * attributes into its spec only. On a Defined partition everything may change: a new name moves
  * the spec file, the runtime directory and (when it was the default one) the
  * base directory; a new base directory moves the root part there. */
 #ifndef CORRAL_PARTITION_CHANGE_H
