@@ -1,0 +1,340 @@
+/* Connecting to a peer and request/response calls. */
+#define LOG_PREFIX "client: "
+#include "transport/client.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "transport/client_internal.h"
+#include "transport/daemon.h"
+#include "transport/handshake.h"
+#include "transport/netaddr.h"
+#include "transport/trust.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+void cr_peer_close(struct cr_peer *p)
+{
+	if (!p)
+		return;
+	cr_conn_release(&p->conn);
+	cr_peer_info_free(&p->local);
+	cr_peer_info_free(&p->remote);
+	free(p->chunk);
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p);
+}
+
+const struct cr_peer_info *cr_peer_hello(const struct cr_peer *p)
+{
+	return &p->remote;
+}
+
+const char *cr_peer_name(const struct cr_peer *p)
+{
+	return p->conn.peer_name;
+}
+
+int cr_peer_open_fd(int fd, const char *name, const struct cr_host_keypair *kp,
+		    const uint8_t *expected_pk, int timeout_ms, struct cr_peer **ret_peer,
+		    struct cr_error *err)
+{
+	struct cr_peer *p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(fd);
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	p->fd = fd;
+	cr_conn_init(&p->conn, fd, timeout_ms);
+	int r = 0;
+	if (kp)
+		r = cr_handshake_client(&p->conn, kp, expected_pk, name, err);
+	else if (!(p->conn.peer_name = strdup(name)))
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	if (r == 0)
+		r = cr_peer_info_local(&p->local, err);
+	if (r == 0)
+		r = cr_hello_send(&p->conn, &p->local, err);
+	if (r == 0)
+		r = cr_hello_recv(&p->conn, &p->local, &p->remote, err);
+	if (r < 0) {
+		cr_peer_close(p);
+		return r;
+	}
+	*ret_peer = p;
+	return 0;
+}
+
+/* Wait for a non-blocking connect on FD, then make FD blocking again. */
+static int finish_connect(int fd, int timeout_ms, const char *what, struct cr_error *err)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	int n;
+	do
+		n = poll(&pfd, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return cr_error_errno(err, "cannot wait for the connection to %s", what);
+	if (n == 0)
+		return cr_error_set(err, ETIMEDOUT, "cannot connect to %s: no answer within %d ms",
+				    what, timeout_ms);
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		return cr_error_errno(err, "cannot connect to %s", what);
+	if (soerr) {
+		errno = soerr;
+		return cr_error_errno(err, "cannot connect to %s", what);
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return cr_error_errno(err, "cannot set up the connection to %s", what);
+	return 0;
+}
+
+static int connect_sockaddr(const struct sockaddr *sa, socklen_t salen, int timeout_ms,
+			    const char *what, int *ret_fd, struct cr_error *err)
+{
+	cleanup_close int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return cr_error_errno(err, "cannot make a socket for %s", what);
+	if (connect(fd, sa, salen) < 0 && errno != EINPROGRESS && errno != EINTR)
+		return cr_error_errno(err, "cannot connect to %s", what);
+	int r = finish_connect(fd, timeout_ms, what, err);
+	if (r < 0)
+		return r;
+	*ret_fd = cr_steal_fd(&fd);
+	return 0;
+}
+
+static int connect_tcp(const char *addr, int timeout_ms, const char *what, int *ret_fd,
+		       struct cr_error *err)
+{
+	struct addrinfo *ai = NULL;
+	int r = cr_addr_resolve(addr, false, &ai, err);
+	if (r < 0)
+		return r;
+	r = connect_sockaddr(ai->ai_addr, ai->ai_addrlen, timeout_ms, what, ret_fd, err);
+	freeaddrinfo(ai);
+	return r;
+}
+
+/* The trusted-peers entry for PEER: by name, by the address as written, or
+ * by the same host and port. */
+static const struct cr_trusted_peer *find_peer(const struct cr_trust_list *l, const char *peer)
+{
+	const struct cr_trusted_peer *tp = cr_trust_find_name(l, peer);
+	if (!tp)
+		tp = cr_trust_find_addr(l, peer);
+	if (tp)
+		return tp;
+	cleanup_free char *host = NULL;
+	int port;
+	struct cr_error e = CR_ERROR_INIT;
+	if (cr_addr_split(peer, CR_WIRE_DEFAULT_PORT, &host, &port, &e) < 0) {
+		cr_error_clear(&e);
+		return NULL;
+	}
+	for (size_t i = 0; i < l->n && !tp; i++) {
+		cleanup_free char *h = NULL;
+		int pp;
+		if (cr_addr_split(l->peers[i].addr, CR_WIRE_DEFAULT_PORT, &h, &pp, &e) == 0 &&
+		    pp == port && strcmp(h, host) == 0)
+			tp = &l->peers[i];
+		cr_error_clear(&e);
+	}
+	return tp;
+}
+
+int cr_peer_connect(const char *peer, int timeout_ms, struct cr_peer **ret_peer,
+		    struct cr_error *err)
+{
+	cleanup_free char *trust_path = NULL, *key_path = NULL, *pub_path = NULL;
+	cleanup_trust_list struct cr_trust_list trust = {NULL, 0};
+	struct cr_host_keypair kp;
+	int r = cr_trust_path(&trust_path, err);
+	if (r == 0)
+		r = cr_trust_load(trust_path, &trust, err);
+	if (r < 0)
+		return r;
+	const struct cr_trusted_peer *tp = find_peer(&trust, peer);
+	if (!tp)
+		return cr_error_set(err, ENOENT,
+				    "'%s' is not in %s (add it with corral trust NAME ADDR KEY)",
+				    peer, trust_path);
+	r = cr_hostkey_paths(&key_path, &pub_path, err);
+	if (r == 0)
+		r = cr_hostkey_load(key_path, &kp, err);
+	if (r < 0)
+		return cr_error_wrap(err, "this host's key (make one with corral keygen)");
+	cleanup_free char *what = NULL;
+	if (asprintf(&what, "%s (%s)", tp->name, tp->addr) < 0)
+		what = NULL;
+	int fd = -1;
+	r = connect_tcp(tp->addr, timeout_ms, what ? what : tp->name, &fd, err);
+	if (r == 0)
+		r = cr_peer_open_fd(fd, tp->name, &kp, tp->pk, timeout_ms, ret_peer, err);
+	cr_memzero(&kp, sizeof(kp));
+	return r;
+}
+
+int cr_peer_connect_local(const char *socket_path, int timeout_ms, struct cr_peer **ret_peer,
+			  struct cr_error *err)
+{
+	cleanup_free char *def = NULL;
+	if (!socket_path) {
+		int r = cr_corrald_socket_path(&def, err);
+		if (r < 0)
+			return r;
+		socket_path = def;
+	}
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	if (strlen(socket_path) >= sizeof(sun.sun_path))
+		return cr_error_set(err, ENAMETOOLONG, "socket path %s is too long", socket_path);
+	strcpy(sun.sun_path, socket_path);
+	int fd = -1;
+	int r = connect_sockaddr((const struct sockaddr *)&sun, sizeof(sun), timeout_ms,
+				 socket_path, &fd, err);
+	if (r < 0)
+		return cr_error_wrap(err, "is corrald running?");
+	return cr_peer_open_fd(fd, "local corrald", NULL, NULL, timeout_ms, ret_peer, err);
+}
+
+int cr_peer_call(struct cr_peer *p, Crwire__Envelope *req, Crwire__Envelope **ret_reply,
+		 struct cr_error *err)
+{
+	req->has_id = true;
+	req->id = ++p->next_id;
+	int r = cr_conn_send(&p->conn, req, err);
+	if (r < 0)
+		return cr_error_wrap(err, "%s request to %s", cr_wire_body_name(req),
+				     p->conn.peer_name);
+	return cr_peer_wait_result(p, cr_wire_body_name(req), ret_reply, err);
+}
+
+int cr_peer_wait_result(struct cr_peer *p, const char *what, Crwire__Envelope **ret_reply,
+			struct cr_error *err)
+{
+	cleanup_envelope Crwire__Envelope *m = NULL;
+	int r = cr_conn_recv(&p->conn, &m, err);
+	if (r < 0)
+		return cr_error_wrap(err, "waiting for %s's answer to %s", p->conn.peer_name, what);
+	if (m->body_case != CRWIRE__ENVELOPE__BODY_RESULT)
+		return cr_error_set(err, EPROTO, "%s answered %s with %s", p->conn.peer_name, what,
+				    cr_wire_body_name(m));
+	int code = m->result->code;
+	if (code != 0)
+		return cr_error_set(err, code > 0 && code < 4096 ? code : EPROTO, "%s: %s: %s",
+				    p->conn.peer_name, what,
+				    m->result->message ? m->result->message : "failed");
+	if (ret_reply)
+		*ret_reply = steal_pointer(&m);
+	return 0;
+}
+
+int cr_peer_ping(struct cr_peer *p, struct cr_error *err)
+{
+	uint8_t nonce[16];
+	cr_random_bytes(nonce, sizeof(nonce));
+	Crwire__Ping ping = CRWIRE__PING__INIT;
+	ping.has_payload = true;
+	ping.payload.data = nonce;
+	ping.payload.len = sizeof(nonce);
+	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
+	req.body_case = CRWIRE__ENVELOPE__BODY_PING;
+	req.ping = &ping;
+	cleanup_envelope Crwire__Envelope *reply = NULL;
+	int r = cr_peer_call(p, &req, &reply, err);
+	if (r < 0)
+		return r;
+	const Crwire__Result *res = reply->result;
+	if (!res->has_payload || res->payload.len != sizeof(nonce) ||
+	    memcmp(res->payload.data, nonce, sizeof(nonce)) != 0)
+		return cr_error_set(err, EPROTO, "%s did not echo the ping", p->conn.peer_name);
+	return 0;
+}
+
+int cr_peer_partition_exists(struct cr_peer *p, const char *name, bool *ret_exists,
+			     struct cr_error *err)
+{
+	Crwire__PartitionExists q = CRWIRE__PARTITION_EXISTS__INIT;
+	q.name = (char *)name;
+	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
+	req.body_case = CRWIRE__ENVELOPE__BODY_PARTITION_EXISTS;
+	req.partition_exists = &q;
+	cleanup_envelope Crwire__Envelope *reply = NULL;
+	int r = cr_peer_call(p, &req, &reply, err);
+	if (r < 0)
+		return r;
+	if (!reply->result->has_flag)
+		return cr_error_set(err, EPROTO, "%s did not say whether %s exists",
+				    p->conn.peer_name, name);
+	*ret_exists = reply->result->flag;
+	return 0;
+}
+
+int cr_peer_preflight(struct cr_peer *p, const char *spec_text, const char *const *needs,
+		      size_t n_needs, char ***ret_reasons, size_t *ret_n_reasons,
+		      struct cr_error *err)
+{
+	Crwire__Preflight q = CRWIRE__PREFLIGHT__INIT;
+	q.spec_text = (char *)spec_text;
+	q.needs = (char **)needs;
+	q.n_needs = n_needs;
+	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
+	req.body_case = CRWIRE__ENVELOPE__BODY_PREFLIGHT;
+	req.preflight = &q;
+	cleanup_envelope Crwire__Envelope *reply = NULL;
+	int r = cr_peer_call(p, &req, &reply, err);
+	if (r < 0)
+		return r;
+	size_t n = reply->result->n_reasons;
+	char **v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (!(v[i] = strdup(reply->result->reasons[i]))) {
+			for (size_t j = 0; j < i; j++)
+				free(v[j]);
+			free(v);
+			return cr_error_set(err, ENOMEM, "out of memory");
+		}
+	}
+	*ret_reasons = v;
+	*ret_n_reasons = n;
+	return 0;
+}
+
+static int name_call(struct cr_peer *p, const char *name, bool commit, struct cr_error *err)
+{
+	Crwire__Commit c = CRWIRE__COMMIT__INIT;
+	Crwire__Abort a = CRWIRE__ABORT__INIT;
+	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
+	if (commit) {
+		c.name = (char *)name;
+		req.body_case = CRWIRE__ENVELOPE__BODY_COMMIT;
+		req.commit = &c;
+	} else {
+		a.name = (char *)name;
+		req.body_case = CRWIRE__ENVELOPE__BODY_ABORT;
+		req.abort = &a;
+	}
+	return cr_peer_call(p, &req, NULL, err);
+}
+
+int cr_peer_commit(struct cr_peer *p, const char *name, struct cr_error *err)
+{
+	return name_call(p, name, true, err);
+}
+
+int cr_peer_abort(struct cr_peer *p, const char *name, struct cr_error *err)
+{
+	return name_call(p, name, false, err);
+}

@@ -1,0 +1,209 @@
+/* The request loop of one corrald connection. */
+#define LOG_PREFIX "server: "
+#include "transport/server.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "partition/config.h"
+#include "partition/registry.h"
+#include "transport/handshake.h"
+#include "transport/trust.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+void cr_server_log(const struct cr_server_ctx *ctx, const char *fmt, ...)
+{
+	if (!ctx->log)
+		return;
+	char *line = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	ctx->log(ctx->log_ctx, line);
+	free(line);
+}
+
+void cr_result_fail(Crwire__Result *res, int code, const char *fmt, ...)
+{
+	free(res->message);
+	res->message = NULL;
+	res->code = code > 0 ? code : EIO;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&res->message, fmt, ap) < 0)
+		res->message = NULL;
+	va_end(ap);
+}
+
+void cr_result_clear(Crwire__Result *res)
+{
+	free(res->message);
+	for (size_t i = 0; i < res->n_reasons; i++)
+		free(res->reasons[i]);
+	free(res->reasons);
+	res->message = NULL;
+	res->reasons = NULL;
+	res->n_reasons = 0;
+}
+
+static int check_local_peer(int fd, struct cr_error *err)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return cr_error_errno(err, "cannot read the local client's credentials");
+	if (cred.uid != 0 && cred.uid != geteuid())
+		return cr_error_set(err, EACCES, "local client uid %u is not root: refused",
+				    (unsigned)cred.uid);
+	return 0;
+}
+
+static void on_exists(const Crwire__PartitionExists *req, Crwire__Result *res)
+{
+	struct cr_error e = CR_ERROR_INIT;
+	if (cr_name_validate(req->name, &e) < 0) {
+		cr_result_fail(res, EINVAL, "%s", cr_error_msg(&e));
+		cr_error_clear(&e);
+		return;
+	}
+	res->has_flag = true;
+	res->flag = cr_registry_exists(req->name) == 1;
+}
+
+/* Answer one request into RES; negative when the connection must end. */
+static int dispatch(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crwire__Envelope *m,
+		    Crwire__Result *res, struct cr_error *err)
+{
+	switch (m->body_case) {
+	case CRWIRE__ENVELOPE__BODY_PING:
+		if (m->ping->has_payload) {
+			res->has_payload = true;
+			res->payload = m->ping->payload; /* borrowed until the reply is sent */
+		}
+		return 0;
+	case CRWIRE__ENVELOPE__BODY_PARTITION_EXISTS:
+		on_exists(m->partition_exists, res);
+		return 0;
+	case CRWIRE__ENVELOPE__BODY_PREFLIGHT:
+		return cr_server_on_preflight(ctx, m->preflight, res);
+	case CRWIRE__ENVELOPE__BODY_PREPARE:
+		return cr_server_on_prepare(ctx, c, m->prepare, res, err);
+	case CRWIRE__ENVELOPE__BODY_COMMIT:
+		return cr_server_on_commit(ctx, m->commit, res);
+	case CRWIRE__ENVELOPE__BODY_ABORT:
+		return cr_server_on_abort(ctx, m->abort, res);
+	case CRWIRE__ENVELOPE__BODY_HELLO:
+	case CRWIRE__ENVELOPE__BODY_RESULT:
+	case CRWIRE__ENVELOPE__BODY_IMAGE_CHUNK:
+		return cr_error_set(err, EPROTO, "%s sent %s out of place", c->peer_name,
+				    cr_wire_body_name(m));
+	default:
+		/* A request from a newer minor version: say so, keep the connection. */
+		cr_result_fail(res, EOPNOTSUPP, "request not known to this corrald (protocol %d.%d)",
+			       CR_PROTO_MAJOR, CR_PROTO_MINOR);
+		return 0;
+	}
+}
+
+static int serve_requests(const struct cr_server_ctx *ctx, struct cr_conn *c,
+			  struct cr_error *err)
+{
+	for (;;) {
+		cleanup_envelope Crwire__Envelope *m = NULL;
+		int r = cr_conn_recv(c, &m, err);
+		if (r == -ENOTCONN) {
+			cr_error_clear(err);
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		Crwire__Result res = CRWIRE__RESULT__INIT;
+		r = dispatch(ctx, c, m, &res, err);
+		if (r == 0) {
+			Crwire__Envelope reply = CRWIRE__ENVELOPE__INIT;
+			reply.has_id = m->has_id;
+			reply.id = m->id;
+			reply.body_case = CRWIRE__ENVELOPE__BODY_RESULT;
+			reply.result = &res;
+			if (res.code != 0)
+				cr_server_log(ctx, "%s: %s refused: %s", c->peer_name,
+					      cr_wire_body_name(m),
+					      res.message ? res.message : "error");
+			r = cr_conn_send(c, &reply, err);
+		}
+		if (m->body_case == CRWIRE__ENVELOPE__BODY_PING)
+			res.has_payload = false; /* borrowed, not ours to free */
+		cr_result_clear(&res);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int greet(const struct cr_server_ctx *ctx, struct cr_conn *c, struct cr_error *err)
+{
+	struct cr_peer_info remote = {0};
+	int r = cr_hello_recv(c, ctx->local, &remote, err);
+	if (r == -EPROTONOSUPPORT) {
+		/* Tell the client in a Result it can read whatever its version. */
+		Crwire__Result res = CRWIRE__RESULT__INIT;
+		res.code = EPROTONOSUPPORT;
+		res.message = (char *)cr_error_msg(err);
+		Crwire__Envelope reply = CRWIRE__ENVELOPE__INIT;
+		reply.body_case = CRWIRE__ENVELOPE__BODY_RESULT;
+		reply.result = &res;
+		struct cr_error ignored = CR_ERROR_INIT;
+		(void)cr_conn_send(c, &reply, &ignored);
+		cr_error_clear(&ignored);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	cr_server_log(ctx, "%s: hello from %s (protocol %u.%u, corral %s, criu %s, %s)",
+		      c->peer_name, remote.hostname ? remote.hostname : "?", remote.proto_major,
+		      remote.proto_minor, remote.corral_version ? remote.corral_version : "?",
+		      remote.criu_version ? remote.criu_version : "none",
+		      remote.arch ? remote.arch : "?");
+	cr_peer_info_free(&remote);
+	return cr_hello_send(c, ctx->local, err);
+}
+
+int cr_server_serve(const struct cr_server_ctx *ctx, int fd, bool local, const char *from,
+		    struct cr_error *err)
+{
+	struct cr_conn c;
+	cr_conn_init(&c, fd, ctx->timeout_ms);
+	int r;
+	if (local) {
+		r = check_local_peer(fd, err);
+		if (r == 0 && !(c.peer_name = strdup("local")))
+			r = cr_error_set(err, ENOMEM, "out of memory");
+	} else {
+		struct cr_trust_list trust = {NULL, 0};
+		r = cr_trust_load(ctx->trust_path, &trust, err);
+		if (r < 0)
+			cr_handshake_refuse(&c, "the server cannot read its trusted-peers file");
+		else
+			r = cr_handshake_server(&c, ctx->kp, &trust, err);
+		cr_trust_list_free(&trust);
+	}
+	if (r == 0) {
+		cr_server_log(ctx, "%s: connection from %s authenticated", c.peer_name, from);
+		r = greet(ctx, &c, err);
+	}
+	if (r == 0)
+		r = serve_requests(ctx, &c, err);
+	if (r == 0)
+		cr_server_log(ctx, "%s: connection from %s closed", c.peer_name, from);
+	cr_conn_release(&c);
+	if (r < 0)
+		return cr_error_wrap(err, "connection from %s", from);
+	return 0;
+}

@@ -1,0 +1,100 @@
+/* Preflight: can this host take a partition? Every unmet need becomes one
+ * reason; the answer's flag is true when there are none. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/host_facts.h"
+#include "formats/spec.h"
+#include "partition/config.h"
+#include "partition/registry.h"
+#include "transport/server.h"
+#include "util/cleanup.h"
+
+static void add_reason(Crwire__Result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_reason(Crwire__Result *res, const char *fmt, ...)
+{
+	char *text = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	char **v = realloc(res->reasons, (res->n_reasons + 1) * sizeof(*v));
+	if (!v) {
+		free(text);
+		return;
+	}
+	res->reasons = v;
+	v[res->n_reasons++] = text;
+}
+
+static bool criu_ready(void)
+{
+	struct cr_host_facts f = {0};
+	struct cr_error e = CR_ERROR_INIT;
+	bool ok = cr_host_facts_get(false, &f, &e) == 0 && cr_host_facts_ready(&f);
+	cr_host_facts_free(&f);
+	cr_error_clear(&e);
+	return ok;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static void check_need(const struct cr_peer_info *l, const char *need, Crwire__Result *res)
+{
+	if (strcmp(need, "criu") == 0) {
+		if (!criu_ready())
+			add_reason(res, "checkpoint and restart do not work on this host "
+					"(see corral check)");
+	} else if (strcmp(need, "fuse") == 0 || strcmp(need, "nfs-kernel") == 0) {
+		if (!cr_peer_info_has_fs(l, need))
+			add_reason(res, "this host has no %s", need);
+	} else if (strncmp(need, "arch:", 5) == 0) {
+		if (!same(l->arch, need + 5))
+			add_reason(res, "architecture %s needed, this host is %s", need + 5,
+				   l->arch ? l->arch : "unknown");
+	} else if (strncmp(need, "cpu:", 4) == 0) {
+		if (!cr_peer_info_has_cpu(l, need + 4))
+			add_reason(res, "CPU feature %s is missing on this host", need + 4);
+	} else if (strncmp(need, "cgroup:", 7) == 0) {
+		if (!same(l->cgroup_mode, need + 7))
+			add_reason(res, "cgroup mode %s needed, this host has %s", need + 7,
+				   l->cgroup_mode ? l->cgroup_mode : "none detected");
+	} else if (strncmp(need, "absent:", 7) == 0) {
+		struct cr_error e = CR_ERROR_INIT;
+		if (cr_name_validate(need + 7, &e) < 0)
+			add_reason(res, "%s", cr_error_msg(&e));
+		else if (cr_registry_exists(need + 7) == 1)
+			add_reason(res, "a partition named %s already exists here", need + 7);
+		cr_error_clear(&e);
+	} else {
+		add_reason(res, "unknown need '%s'", need);
+	}
+}
+
+int cr_server_on_preflight(const struct cr_server_ctx *ctx, const Crwire__Preflight *req,
+			   Crwire__Result *res)
+{
+	if (req->spec_text && *req->spec_text) {
+		struct cr_wpar_config cfg;
+		struct cr_error e = CR_ERROR_INIT;
+		if (cr_spec_parse(req->spec_text, strlen(req->spec_text), "spec", &cfg, &e) < 0)
+			add_reason(res, "%s", cr_error_msg(&e));
+		else
+			cr_config_free(&cfg);
+		cr_error_clear(&e);
+	}
+	for (size_t i = 0; i < req->n_needs; i++)
+		check_need(ctx->local, req->needs[i], res);
+	res->has_flag = true;
+	res->flag = res->n_reasons == 0;
+	return 0;
+}
