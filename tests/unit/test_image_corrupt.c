@@ -24,7 +24,7 @@ static void make_image(enum cr_image_protection prot, struct cr_image_membuf *mb
 	struct cr_image_info info = {.partition = "p", .hostname = "h", .kernel = "k",
 				     .arch = "a", .cpu_features = "x"};
 	struct cr_image_writer *w = NULL;
-	static uint8_t data[3000];
+	static uint8_t data[1500];
 	t_fill(data, sizeof(data), 1);
 	assert_int_equal(cr_image_writer_open(&io, &opts, &info, &w, &err), 0);
 	assert_int_equal(cr_image_writer_add_buffer(w, "a.txt", "hello\n", 6, 0644, &err), 0);
