@@ -1,6 +1,7 @@
 /* corral autostart: at boot, start every system partition made or changed
- * with -A (general: auto = yes); with -s, at shutdown, stop them again.
- * Run by systemd/corral-autostart.service. */
+ * with -A (general: auto = yes), clearing first those left Broken by a crash
+ * of the host; with -s, at shutdown, stop them again. Run by
+ * systemd/corral-autostart.service. */
 #include <stdio.h>
 
 #include "cli/commands.h"
@@ -17,6 +18,18 @@ static int start_auto(const struct cr_wpar *w)
 	if (w->state.state == CR_STATE_ACTIVE) {
 		printf("autostart: %s is already Active.\n", name);
 		return 0;
+	}
+	if (w->state.state == CR_STATE_BROKEN) {
+		/* After a crash of the host every partition that was running is
+		 * recorded so, its monitor gone: clear it as stopwpar -F does. */
+		struct cr_stop_options force = {.force = true, .timeout_s = 0};
+		printf("autostart: %s was Broken (%s): clearing it.\n", name,
+		       w->state.broken_reason ? w->state.broken_reason : "no reason recorded");
+		if (cr_partition_stop(name, &force, &err) < 0) {
+			fprintf(stderr, "autostart: %s: %s\n", name, cr_error_msg(&err));
+			cr_error_clear(&err);
+			return 1;
+		}
 	}
 	printf("Starting workload partition %s.\n", name);
 	fflush(stdout);

@@ -2,7 +2,8 @@
 # labels: root
 # timeout: 120
 # corral autostart starts only the partitions made with -A (or given -A by
-# chwpar), skips those already active, and -s stops them again.
+# chwpar), skips those already active, clears those a host crash left Broken,
+# and -s stops them again.
 set -u
 . "$CORRAL_SOURCE_DIR/tests/integration/lib_partition.sh" autostart
 state() { sed -n 's/^state=//p' "$CORRAL_ROOT/var/lib/corral/$1/state"; }
@@ -28,6 +29,17 @@ rm -rf "$CORRAL_ROOT/wpars/broken/etc/corral" # its init cannot be installed
 "$BIN"/corral autostart >/dev/null 2>&1 && fail "autostart succeeded with a partition that cannot start"
 [ "$(state manual)" = A ] || fail "one failure stopped the others"
 "$BIN"/stopwpar -F broken >/dev/null 2>&1
+
+# After a crash of the host the state says Active with a monitor long gone:
+# the partition is Broken, and autostart clears and starts it.
+"$BIN"/stopwpar -F broken >/dev/null 2>&1
+"$BIN"/rmwpar -F broken >/dev/null 2>&1
+"$BIN"/stopwpar -F manual >/dev/null || fail "stopwpar manual"
+printf 'state=A\ninit_pid=999999\nmonitor_pid=999998\nowner_pid=0\nstart_time=1\noperation=none\n' \
+	>"$CORRAL_ROOT/var/lib/corral/manual/state"
+out=$("$BIN"/corral autostart) || fail "autostart after a crash: $out"
+echo "$out" | grep -q "manual was Broken" || fail "the stale partition was not cleared: $out"
+[ "$(state manual)" = A ] || fail "the stale partition did not start"
 
 out=$("$BIN"/corral autostart -s) || fail "corral autostart -s: $out"
 [ "$(state boot1)" = D ] || fail "-s did not stop boot1"
