@@ -225,6 +225,10 @@ static void fuse_mount_from_a_shell(void **state)
 	/* Another user's requests carry its uid: the server checks and owns. */
 	assert_int_not_equal(run("setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo x > %s/ops/denied' 2>/dev/null", mp), 0);
 	assert_int_equal(run("setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo y > %s/ops/pub/mine'", mp), 0);
+	/* Supplementary groups travel too: only group 4242 may write in grp. */
+	assert_int_equal(run("mkdir %s/ops/grp && chown 0:4242 %s/ops/grp && chmod 0770 %s/ops/grp", mp, mp, mp), 0);
+	assert_int_equal(run("setpriv --reuid=65534 --regid=65534 --groups=4242 sh -c 'echo z > %s/ops/grp/ours'", mp), 0);
+	assert_int_not_equal(run("setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo z > %s/ops/grp/not' 2>/dev/null", mp), 0);
 
 	/* The server's side: content, names, modes, owners, times. */
 	char p[700];
@@ -236,6 +240,7 @@ static void fuse_mount_from_a_shell(void **state)
 	assert_int_equal(run("test -d %s/d/e && test \"$(stat -c %%a %s/d)\" = 750", p, p), 0);
 	assert_int_equal(run("cmp -s %s/big %s/big2; test \"$(stat -c %%s %s/big2)\" = 3 && test \"$(stat -c %%s %s/big)\" = 100000", p, p, p, p), 0);
 	assert_int_equal(run("test \"$(stat -c '%%u %%g' %s/pub/mine)\" = '65534 65534'", p), 0);
+	assert_int_equal(run("test \"$(stat -c '%%u %%g' %s/grp/ours)\" = '65534 65534' && test ! -e %s/grp/not", p, p), 0);
 	/* And what the server changes shows through the mount. */
 	assert_int_equal(run("echo fromserver > %s/srv; sleep 1.2; test \"$(cat %s/ops/srv)\" = fromserver", p, mp), 0);
 
