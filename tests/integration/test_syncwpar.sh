@@ -6,8 +6,10 @@
 # -p changes nothing, files gone from the host go, the package database is
 # copied (dpkg -l inside works), a running partition syncs, planted links
 # cannot redirect writes, application partitions are refused, -A does all.
-set -u
-. "$CORRAL_SOURCE_DIR/tests/integration/lib_partition.sh" syncwpar
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
+need_root
+corral_setup
+assert_lacks() { case "$1" in *"$2"*) fail "$3: '$2' in: $1" ;; esac; }
 
 H=$CORRAL_ROOT/host
 export CORRAL_SYNC_SOURCE=$H
@@ -29,17 +31,17 @@ cp -a "$D/etc/profile" "$CORRAL_ROOT/profile.partition"
 cp -a "$D/etc/issue.net" "$CORRAL_ROOT/issue.before"
 
 out=$("$BIN"/syncwpar -p s1) || fail "syncwpar -p: $out"
-echo "$out" | grep -q "would update /etc/issue.net" || fail "preview: $out"
-echo "$out" | grep -q "would add /etc/pam.d/corral-test" || fail "preview misses the new file: $out"
-echo "$out" | grep -q "would keep /etc/profile: modified in the partition" || fail "preview keep: $out"
+assert_contains "$out" "would update /etc/issue.net" "preview"
+assert_contains "$out" "would add /etc/pam.d/corral-test" "preview misses the new file"
+assert_contains "$out" "would keep /etc/profile: modified in the partition" "preview keep"
 cmp -s "$D/etc/issue.net" "$CORRAL_ROOT/issue.before" || fail "-p changed /etc/issue.net"
 [ -e "$D/etc/pam.d/corral-test" ] && fail "-p added a file"
 [ -e "$D/var/lib/dpkg/status" ] && fail "-p copied the package database"
 [ -e "$MANIFEST" ] && fail "-p wrote a manifest"
 
 out=$("$BIN"/syncwpar s1) || fail "syncwpar: $out"
-echo "$out" | grep -q "kept /etc/profile: modified in the partition" || fail "keep not reported: $out"
-echo "$out" | grep -q "updated /etc/issue.net" && fail "without -v a replaced file was listed: $out"
+assert_contains "$out" "kept /etc/profile: modified in the partition" "keep not reported"
+assert_lacks "$out" "updated /etc/issue.net" "without -v a replaced file was listed"
 cmp -s "$D/etc/issue.net" "$H/etc/issue.net" || fail "issue.net not updated"
 cmp -s "$D/etc/profile" "$CORRAL_ROOT/profile.partition" || fail "the partition's profile was overwritten"
 cmp -s "$D/etc/pam.d/corral-test" "$H/etc/pam.d/corral-test" || fail "new host file not added"
@@ -53,9 +55,9 @@ echo "/bin/corral-test-shell" >>"$H/etc/shells"
 echo "/bin/partition-shell" >>"$D/etc/shells"
 rm "$H/etc/pam.d/corral-test"
 out=$("$BIN"/syncwpar -v s1) || fail "second syncwpar: $out"
-echo "$out" | grep -q "updated /etc/issue.net" || fail "-v does not list the update: $out"
-echo "$out" | grep -q "kept /etc/shells: modified in the partition" || fail "shells: $out"
-echo "$out" | grep -q "removed /etc/pam.d/corral-test" || fail "removal not reported: $out"
+assert_contains "$out" "updated /etc/issue.net" "-v does not list the update"
+assert_contains "$out" "kept /etc/shells: modified in the partition" "shells"
+assert_contains "$out" "removed /etc/pam.d/corral-test" "removal not reported"
 cmp -s "$D/etc/issue.net" "$H/etc/issue.net" || fail "issue.net not updated the second time"
 grep -q partition-shell "$D/etc/shells" || fail "partition's shells overwritten"
 [ -e "$D/etc/pam.d/corral-test" ] && fail "file gone from the host was kept"
@@ -65,12 +67,12 @@ mkdir "$CORRAL_ROOT/hostside"
 rm -rf "$D/etc/pam.d"
 ln -s "$CORRAL_ROOT/hostside" "$D/etc/pam.d"
 out=$("$BIN"/syncwpar s1) || fail "syncwpar with a planted link: $out"
-echo "$out" | grep -q "kept /etc/pam.d: not a directory in the partition" || fail "planted link: $out"
+assert_contains "$out" "kept /etc/pam.d: not a directory in the partition" "planted link"
 [ -z "$(ls -A "$CORRAL_ROOT/hostside")" ] || fail "syncwpar wrote through a planted link"
 
 # A running partition syncs, and dpkg inside sees the global packages.
 "$BIN"/startwpar s1 >/dev/null || fail "startwpar s1"
-pid=$(sed -n 's/^init_pid=//p' "$CORRAL_ROOT/var/lib/corral/s1/state")
+pid=$(init_pid_of s1)
 echo "host change 3" >>"$H/etc/issue.net"
 "$BIN"/syncwpar s1 >/dev/null || fail "syncwpar of a running partition"
 nsenter -t "$pid" -a grep -q "host change 3" /etc/issue.net || fail "running partition not updated"
@@ -87,8 +89,10 @@ rm "$CORRAL_ROOT/etc/wpars/app1.spec"
 # -A: every system partition.
 "$BIN"/mkwpar -n s2 >/dev/null || fail "mkwpar s2"
 out=$("$BIN"/syncwpar -A) || fail "syncwpar -A: $out"
-echo "$out" | grep -q "Workload partition s1 synchronized" || fail "-A skipped s1: $out"
-echo "$out" | grep -q "Workload partition s2 synchronized" || fail "-A skipped s2: $out"
+assert_contains "$out" "Workload partition s1 synchronized" "-A skipped s1"
+assert_contains "$out" "Workload partition s2 synchronized" "-A skipped s2"
 cmp -s "$CORRAL_ROOT/wpars/s2/etc/issue.net" "$H/etc/issue.net" || fail "-A did not update s2"
-"$BIN"/syncwpar -A s1 2>/dev/null; [ $? = 2 ] || fail "-A with a name is not a usage error"
+rc=0
+"$BIN"/syncwpar -A s1 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "-A with a name is not a usage error"
 echo "PASS"
