@@ -15,28 +15,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ckpt/criu_answer.h"
 #include "ckpt/criu_internal.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
-#define RESULT_MAX (64 * 1024) /* the worker's message, at most */
-#define OUTPUT_TAIL 2048       /* the last bytes criu or libcriu printed */
-#define OUTPUT_LINES 3         /* lines of that quoted in errors */
-#define REAP_GRACE_MS 2000     /* how long killed processes get to disappear */
+#define REAP_GRACE_MS 2000 /* how long killed processes get to disappear */
 
-/* What the worker sends on the result pipe: records, each followed by
- * msg_len bytes. A restore reports the root pid as soon as criu knows it, so
- * that a restore that times out can be killed with its restored tree. */
-enum { REC_RESULT = 1, REC_ROOT_PID = 2 };
-
-struct job_record {
-	int32_t type;
-	int32_t value;
-	int32_t code;
-	uint32_t msg_len;
-};
-
-static int worker_res_fd = -1; /* in the worker: where records go */
+/* In the worker: where its records go (ckpt/criu_answer.h). A restore
+ * reports the root pid as soon as criu knows it, so that a restore that
+ * times out can be killed with its restored tree. */
+static int worker_res_fd = -1;
 
 static int64_t mono_ms(void)
 {
@@ -45,18 +34,10 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void write_all(int fd, const void *buf, size_t len)
+static void nap_10ms(void)
 {
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
+	struct timespec nap = {0, 10 * 1000 * 1000};
+	nanosleep(&nap, NULL);
 }
 
 static void worker_setup_env(const struct cr_criu_service *svc)
@@ -92,23 +73,15 @@ static __attribute__((noreturn)) void worker_main(const struct cr_criu_job *job,
 	worker_res_fd = res_fd;
 	struct cr_error err = CR_ERROR_INIT;
 	int r = job->fn(job, svc, &err);
-	const char *msg = r < 0 ? cr_error_msg(&err) : "";
-	struct job_record rec = {
-		.type = REC_RESULT,
-		.value = r,
-		.code = r < 0 ? (err.code ? err.code : -r) : 0,
-		.msg_len = (uint32_t)strnlen(msg, RESULT_MAX / 2),
-	};
-	write_all(res_fd, &rec, sizeof(rec));
-	write_all(res_fd, msg, rec.msg_len);
+	cr_criu_answer_write(res_fd, CR_CRIU_REC_RESULT, r, r < 0 ? (err.code ? err.code : -r) : 0,
+			     r < 0 ? cr_error_msg(&err) : NULL);
 	_exit(0);
 }
 
 void cr_criu_worker_report_root(pid_t pid)
 {
-	struct job_record rec = {.type = REC_ROOT_PID, .value = pid};
 	if (worker_res_fd >= 0 && pid > 0)
-		write_all(worker_res_fd, &rec, sizeof(rec));
+		cr_criu_answer_write(worker_res_fd, CR_CRIU_REC_ROOT_PID, pid, 0, NULL);
 }
 
 /* Kill the worker's process group, reap the worker, and give the rest of the
@@ -127,91 +100,13 @@ static void kill_group(pid_t pgid)
 		if (kill(-pgid, 0) < 0 && errno == ESRCH)
 			break;
 		kill(-pgid, SIGKILL);
-		struct timespec nap = {0, 10 * 1000 * 1000};
-		nanosleep(&nap, NULL);
+		nap_10ms();
 	}
-}
-
-struct job_io {
-	char *res;
-	size_t res_len;
-	char out[OUTPUT_TAIL + 1];
-	size_t out_len;
-};
-
-/* Read what is there on FD. Returns 1 at end of file, 0 otherwise. */
-static int read_result(int fd, struct job_io *io)
-{
-	char buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : 1;
-	if (n == 0)
-		return 1;
-	if (io->res_len + (size_t)n > RESULT_MAX)
-		return 0; /* a well-behaved worker never sends this much */
-	char *grown = realloc(io->res, io->res_len + (size_t)n);
-	if (!grown)
-		return 0;
-	memcpy(grown + io->res_len, buf, (size_t)n);
-	io->res = grown;
-	io->res_len += (size_t)n;
-	return 0;
-}
-
-/* Keep the last OUTPUT_TAIL bytes of FD. Returns 1 at end of file, 0 when
- * it read something, -1 when nothing was there. */
-static int read_output(int fd, struct job_io *io)
-{
-	char buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? -1 : 1;
-	if (n == 0)
-		return 1;
-	size_t take = (size_t)n > OUTPUT_TAIL ? OUTPUT_TAIL : (size_t)n;
-	const char *src = buf + n - take;
-	if (io->out_len + take > OUTPUT_TAIL) {
-		size_t drop = io->out_len + take - OUTPUT_TAIL;
-		memmove(io->out, io->out + drop, io->out_len - drop);
-		io->out_len -= drop;
-	}
-	memcpy(io->out + io->out_len, src, take);
-	io->out_len += take;
-	io->out[io->out_len] = '\0';
-	return 0;
-}
-
-/* The last OUTPUT_LINES non-empty lines the worker (libcriu, criu before its
- * log is open) printed, joined by " | ", in IO's buffer; NULL when none. */
-static const char *output_tail(struct job_io *io)
-{
-	char lines[OUTPUT_TAIL + 1];
-	size_t n = 0;
-	int taken = 0;
-	char *save = NULL;
-	const char *starts[OUTPUT_LINES] = {0};
-	for (char *l = strtok_r(io->out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (!*l)
-			continue;
-		if (taken == OUTPUT_LINES) {
-			memmove(starts, starts + 1, sizeof(starts[0]) * (OUTPUT_LINES - 1));
-			taken--;
-		}
-		starts[taken++] = l;
-	}
-	for (int i = 0; i < taken; i++)
-		n += (size_t)snprintf(lines + n, sizeof(lines) - n, "%s%s", i ? " | " : "",
-				      starts[i]);
-	if (taken == 0)
-		return NULL;
-	memcpy(io->out, lines, n + 1);
-	return io->out;
 }
 
 /* Poll both pipes until the result pipe closes (the worker exited) or the
  * deadline passes: 0 or -ETIMEDOUT. */
-static int pump(int res_fd, int out_fd, int64_t deadline, struct job_io *io)
+static int pump(int res_fd, int out_fd, int64_t deadline, struct cr_criu_answer *io)
 {
 	bool out_open = true;
 	for (;;) {
@@ -225,25 +120,25 @@ static int pump(int res_fd, int out_fd, int64_t deadline, struct job_io *io)
 			return -errno;
 		if (n <= 0)
 			continue;
-		if (pfd[1].revents && read_output(out_fd, io) == 1)
+		if (pfd[1].revents && cr_criu_answer_read_output(out_fd, io) == 1)
 			out_open = false;
-		if (pfd[0].revents && read_result(res_fd, io))
+		if (pfd[0].revents && cr_criu_answer_read_records(res_fd, io))
 			break;
 	}
 	/* The worker is gone; take what criu printed without waiting for it. */
 	if (out_open && fcntl(out_fd, F_SETFL, O_NONBLOCK) == 0)
-		while (read_output(out_fd, io) == 0)
+		while (cr_criu_answer_read_output(out_fd, io) == 0)
 			;
 	return 0;
 }
 
 /* Append the CRIU log tail (ERRORS: its error lines, else its last line) or
  * else the worker's last output line to ERR. */
-static void add_criu_reasons(const char *log_path, bool errors, struct job_io *io,
+static void add_criu_reasons(const char *log_path, bool errors, struct cr_criu_answer *io,
 			     struct cr_error *err)
 {
 	cleanup_free char *tail = log_path ? cr_criu_log_tail(log_path, errors) : NULL;
-	const char *said = output_tail(io);
+	const char *said = cr_criu_answer_output_tail(io);
 	int code = err->code;
 	char *msg = NULL;
 	int r;
@@ -259,38 +154,16 @@ static void add_criu_reasons(const char *log_path, bool errors, struct job_io *i
 	free(msg);
 }
 
-/* The last complete record of TYPE the worker sent, and its message. */
-static bool find_record(const struct job_io *io, int32_t type, struct job_record *ret,
-			const char **ret_msg)
-{
-	bool found = false;
-	size_t off = 0;
-	while (io->res_len - off >= sizeof(struct job_record)) {
-		struct job_record rec;
-		memcpy(&rec, io->res + off, sizeof(rec));
-		size_t len = io->res_len - off - sizeof(rec);
-		if (rec.msg_len > len)
-			break;
-		if (rec.type == type) {
-			*ret = rec;
-			*ret_msg = io->res + off + sizeof(rec);
-			found = true;
-		}
-		off += sizeof(rec) + rec.msg_len;
-	}
-	return found;
-}
-
 static int finish(const struct cr_criu_job *job, const char *log_path, pid_t pid,
-		  struct job_io *io, int *ret_value, struct cr_error *err)
+		  struct cr_criu_answer *io, int *ret_value, struct cr_error *err)
 {
 	int status = 0;
 	pid_t w;
 	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	struct job_record res;
+	struct cr_criu_record res;
 	const char *msg = NULL;
-	if (!find_record(io, REC_RESULT, &res, &msg)) {
+	if (!cr_criu_answer_find(io, CR_CRIU_REC_RESULT, &res, &msg)) {
 		if (w == pid && WIFSIGNALED(status))
 			cr_error_set(err, EIO, "%s: worker killed by signal %d", job->what,
 				     WTERMSIG(status));
@@ -311,12 +184,12 @@ static int finish(const struct cr_criu_job *job, const char *log_path, pid_t pid
 /* On a timeout: kill the tree a restore had started (its root is the init of
  * the restored pid namespace, or the whole tree lives in the worker's group),
  * then the worker's group. */
-static void kill_all(pid_t worker, const struct job_io *io)
+static void kill_all(pid_t worker, const struct cr_criu_answer *io)
 {
-	struct job_record root;
+	struct cr_criu_record root;
 	const char *unused = NULL;
 	pid_t tree = 0;
-	if (find_record(io, REC_ROOT_PID, &root, &unused) && root.value > 0) {
+	if (cr_criu_answer_find(io, CR_CRIU_REC_ROOT_PID, &root, &unused) && root.value > 0) {
 		tree = (pid_t)root.value;
 		cr_debug("killing the half-restored tree at pid %d", (int)tree);
 		kill(tree, SIGKILL);
@@ -324,10 +197,8 @@ static void kill_all(pid_t worker, const struct job_io *io)
 	kill_group(worker);
 	/* A subreaper caller inherited the root: do not leave it a zombie. */
 	int64_t until = mono_ms() + REAP_GRACE_MS;
-	while (tree > 0 && waitpid(tree, NULL, WNOHANG) == 0 && mono_ms() < until) {
-		struct timespec nap = {0, 10 * 1000 * 1000};
-		nanosleep(&nap, NULL);
-	}
+	while (tree > 0 && waitpid(tree, NULL, WNOHANG) == 0 && mono_ms() < until)
+		nap_10ms();
 }
 
 /* The CRIU log JOB writes, with a stale one of that name removed. */
@@ -381,7 +252,7 @@ int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_err
 	cr_debug("%s: worker %d, timeout %d ms, CRIU_FAULT %d", job->what, (int)pid, timeout_ms,
 		 svc.fault);
 
-	struct job_io io = {0};
+	struct cr_criu_answer io = {0};
 	r = pump(res_pipe[0], out_pipe[0], deadline, &io);
 	if (r == -ETIMEDOUT) {
 		kill_all(pid, &io);
@@ -389,13 +260,13 @@ int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_err
 			     job->what, timeout_ms);
 		add_criu_reasons(log_path, false, &io, err);
 	} else if (r < 0) {
-		kill_group(pid);
+		kill_all(pid, &io);
 		errno = -r;
 		cr_error_errno(err, "%s: cannot poll the worker", job->what);
 	} else {
 		r = finish(job, log_path, pid, &io, ret_value, err);
 	}
-	free(io.res);
+	cr_criu_answer_free(&io);
 out:
 	for (int i = 0; i < 2; i++) {
 		cr_closep(&res_pipe[i]);
