@@ -64,8 +64,10 @@ static __attribute__((noreturn)) void worker_main(const struct cr_criu_job *job,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd >= 0)
+	if (null_fd >= 0) {
 		dup2(null_fd, STDIN_FILENO);
+		close(null_fd);
+	}
 	dup2(out_fd, STDOUT_FILENO);
 	dup2(out_fd, STDERR_FILENO);
 	worker_setup_env(svc);
@@ -94,8 +96,7 @@ static void kill_group(pid_t pgid)
 		;
 	int64_t until = mono_ms() + REAP_GRACE_MS;
 	while (mono_ms() < until) {
-		pid_t r;
-		while ((r = waitpid(-pgid, NULL, WNOHANG)) > 0)
+		while (waitpid(-pgid, NULL, WNOHANG) > 0)
 			;
 		if (kill(-pgid, 0) < 0 && errno == ESRCH)
 			break;
