@@ -169,6 +169,7 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 			    struct cr_error *err)
 {
 	cleanup_close int lock = -1;
+	cleanup_free char *dir = NULL;
 	cleanup_free char *work = NULL;
 	cleanup_free char *images = NULL;
 	cleanup_free char *log_path = NULL;
@@ -187,7 +188,6 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 		goto out;
 	if ((r = check_ready(req, &w, cg, &rep, err)) < 0)
 		goto out;
-	cleanup_free char *dir = NULL;
 	if ((r = cr_state_dir(req->name, &dir, err)) < 0)
 		goto out;
 	if (asprintf(&work, "%s/checkpoint.XXXXXX", dir) < 0 || !mkdtemp(work) ||

@@ -42,10 +42,10 @@ static pid_t tracer_of(pid_t pid)
 
 /* CRIU goes on without its client and would leave the tasks frozen at the
  * end: end every CRIU that holds a task of the partition, with its worker's
- * process group. Watch for a while, since it may only be seizing now. */
+ * process group. Watch for 8 s, since it may only be starting now. */
 static void end_criu(struct cr_cgroup *cg)
 {
-	for (int round = 0; round < 30; round++) {
+	for (int round = 0; round < 80; round++) {
 		pid_t *pids = NULL;
 		size_t n = 0;
 		if (cr_cgroup_pids(cg, &pids, &n, NULL) < 0)
@@ -71,7 +71,11 @@ static void recover(const char *name, pid_t init_pid, const char *log_path)
 	struct cr_cgroup *cg = NULL;
 	if (cr_cgroup_open(name, &cg, &err) == 0) {
 		end_criu(cg);
-		cr_cgroup_thaw(cg, &err);
+		/* A CRIU that slipped through may freeze the tasks again as it ends. */
+		for (int round = 0; round < 20; round++) {
+			cr_cgroup_thaw(cg, &err);
+			usleep(100 * 1000);
+		}
 		cr_cgroup_free(cg);
 	}
 	cr_error_clear(&err);

@@ -12,6 +12,10 @@ CRIU_VERSION=4.1.1
 CRIU_TARBALL=criu_${CRIU_VERSION}.orig.tar.xz
 CRIU_SHA256=f80a66cb3726bb2116266d4759ce3bcbfab7abdb6b6d430bf20dd41911717afe
 CRIU_CACHE=${CORRAL_CRIU_CACHE:-/var/cache/corral/criu}
+# Corral's own fixes to CRIU 4.1.1 (see each file's header); a change to them
+# rebuilds CRIU.
+CRIU_PATCH_DIR=$(cd "$(dirname "$0")" && pwd)/criu-patches
+CRIU_STAMP_FILE=/usr/local/share/corral/criu-build-stamp
 
 PACKAGES=(
 	build-essential cmake pkg-config git clang libclang-rt-14-dev
@@ -19,11 +23,11 @@ PACKAGES=(
 	libnl-3-dev libnl-route-3-dev libnfs-dev libnfs-utils libcmocka-dev
 	libfuse3-dev fuse3 libcap-dev
 	nfs-ganesha nfs-ganesha-vfs rpcbind iproute2 nftables util-linux procps
-	psmisc tar xz-utils
+	psmisc tar xz-utils iputils-ping
 )
 CRIU_BUILD_PACKAGES=(
 	libprotobuf-dev protobuf-compiler python3-protobuf libnet1-dev libbsd-dev
-	uuid-dev libgnutls28-dev libnftables-dev libdrm-dev libaio-dev
+	uuid-dev libgnutls28-dev libnftables-dev libdrm-dev libaio-dev patch
 )
 
 log() { echo "deps: $*" >&2; }
@@ -52,6 +56,10 @@ install_missing() {
 		die "apt-get install failed for: ${missing[*]}"
 }
 
+
+patch_stamp() {
+	{ echo "$CRIU_VERSION"; cat "$CRIU_PATCH_DIR"/*.patch 2>/dev/null; } | sha256sum | cut -d' ' -f1
+}
 
 criu_is_usable() {
 	local bin=$1 ver
@@ -95,12 +103,21 @@ build_criu() {
 		echo "$CRIU_SHA256  $CRIU_TARBALL" | sha256sum -c --quiet - ||
 			die "$CRIU_TARBALL: sha256 mismatch"
 	fi
-	if [ ! -x "criu-$CRIU_VERSION/criu/criu" ] || [ ! -f "criu-$CRIU_VERSION/lib/c/libcriu.so" ]; then
+	local stamp
+	stamp=$(patch_stamp)
+	if [ ! -x "criu-$CRIU_VERSION/criu/criu" ] || [ ! -f "criu-$CRIU_VERSION/lib/c/libcriu.so" ] ||
+		[ "$(cat "criu-$CRIU_VERSION/.corral-stamp" 2>/dev/null)" != "$stamp" ]; then
 		log "building CRIU $CRIU_VERSION (about a minute)"
 		rm -rf "criu-$CRIU_VERSION"
 		tar xf "$CRIU_TARBALL"
+		local p
+		for p in "$CRIU_PATCH_DIR"/*.patch; do
+			[ -f "$p" ] || continue
+			patch -d "criu-$CRIU_VERSION" -p1 --quiet <"$p" || die "cannot apply $(basename "$p") to CRIU"
+		done
 		make -C "criu-$CRIU_VERSION" -j"$(nproc)" criu lib >build.log 2>&1 ||
 			die "CRIU build failed, see $CRIU_CACHE/build.log"
+		echo "$stamp" >"criu-$CRIU_VERSION/.corral-stamp"
 	fi
 	local src=$CRIU_CACHE/criu-$CRIU_VERSION
 	install -m 0755 "$src/criu/criu" /usr/local/sbin/criu
@@ -110,6 +127,8 @@ build_criu() {
 	install -m 0644 "$src/criu/include/version.h" /usr/local/include/criu/version.h
 	install -m 0755 "$src/lib/c/libcriu.so" /usr/local/lib/libcriu.so.2
 	ln -sf libcriu.so.2 /usr/local/lib/libcriu.so
+	install -d "$(dirname "$CRIU_STAMP_FILE")"
+	echo "$stamp" >"$CRIU_STAMP_FILE"
 	cat >/usr/local/lib/pkgconfig-criu.pc.tmp <<PC
 prefix=/usr/local
 libdir=\${prefix}/lib
@@ -129,9 +148,12 @@ install_missing "${PACKAGES[@]}"
 
 # Debian's criu 3.17 shadows nothing under /usr/local, but remove confusion:
 # prefer /usr/local/sbin/criu, which is first in root's PATH.
-if criu_is_usable /usr/local/sbin/criu; then
+# Our build is kept while it carries the current patches; a system CRIU
+# from 4.2 on has the socket fix (Linux 6.16+) and is kept as it is.
+if criu_is_usable /usr/local/sbin/criu && [ "$(cat "$CRIU_STAMP_FILE" 2>/dev/null)" = "$(patch_stamp)" ]; then
 	:
-elif criu_is_usable /usr/sbin/criu; then
+elif criu_is_usable /usr/sbin/criu &&
+	[ "$(printf '%s\n4.2\n' "$(/usr/sbin/criu --version | sed -n 's/^Version: *//p')" | sort -V | head -n1)" = "4.2" ]; then
 	:
 else
 	build_criu

@@ -92,7 +92,7 @@ victim=$!
 for _ in $(seq 200); do [ "$(state_of ck1)" = F ] || [ "$(state_of ck1)" = P ] && break; sleep 0.01; done
 kill -9 $victim
 wait $victim 2>/dev/null || true
-for _ in $(seq 50); do [ "$(state_of ck1)" = A ] && break; sleep 0.1; done
+for _ in $(seq 150); do [ "$(state_of ck1)" = A ] && break; sleep 0.1; done
 assert_eq "A" "$(state_of ck1)" "state after chkptwpar was killed"
 sleep 0.5
 b1=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat"); sleep 0.5; b2=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat")
