@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -512,6 +514,48 @@ static void cut_dump_releases_the_network_lock(void **state)
 	stop_zdtm(&z);
 }
 
+/* Mount a ramfs (which CRIU cannot dump) on DIR/mnt inside PID's mount
+ * namespace. */
+static void mount_ramfs_in(pid_t pid, const char *dir)
+{
+	cleanup_free char *mnt = path_in(dir, "mnt");
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		char ns[64];
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
+		int fd = open(ns, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNS) < 0 || mount("ramfs", mnt, "ramfs", 0, NULL) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	int status = reap(child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* When CRIU itself fails after seizing the tree, it lets the tasks go: they
+ * run on with their state, and the error quotes CRIU's reason. */
+static void failed_dump_lets_the_task_run_on(void **state)
+{
+	(void)state;
+	struct zdtm z = start_zdtm("zdtm_counter");
+	mount_ramfs_in(z.pid, z.dir);
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_criu_dump_opts d = {.common = {.images_dir = z.img, .timeout_ms = 60000},
+				      .pid = z.pid};
+	assert_true(cr_criu_dump(&d, &err) < 0);
+	assert_non_null(strstr(err.msg, "criu dump of pid"));
+	assert_non_null(strstr(err.msg, "dump.log: "));
+	if (!strstr(err.msg, "unsupported") || !strstr(err.msg, "Dumping FAILED"))
+		fail_msg("%s", err.msg);
+	cr_error_clear(&err);
+	char s = task_state(z.pid);
+	assert_true(s != 'T' && s != 't' && s != 'Z');
+	expect_pass(&z, z.pid);
+	stop_zdtm(&z);
+}
+
 static void failed_restore_quotes_criu_log(void **state)
 {
 	(void)state;
@@ -574,6 +618,7 @@ int main(void)
 		cmocka_unit_test_teardown(restore_cut_short_leaves_nothing, teardown),
 		cmocka_unit_test_teardown(hung_dump_is_cut_and_the_task_runs_on, teardown),
 		cmocka_unit_test_teardown(cut_dump_releases_the_network_lock, teardown),
+		cmocka_unit_test_teardown(failed_dump_lets_the_task_run_on, teardown),
 		cmocka_unit_test_teardown(failed_restore_quotes_criu_log, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
