@@ -117,13 +117,17 @@ struct cr_criu_restore_opts {
 };
 
 /* Restore the tree in O->common.images_dir. *RET_PID is the restored root's
- * pid as seen from the caller's pid namespace. */
+ * pid as seen from the caller's pid namespace; the root has its dumped session
+ * and process group back (it is not in the worker's group). Images holding a
+ * mount namespace need common.root (criu 4.1 crashes without it). When the
+ * call times out, the tree criu had started is killed with the worker. */
 int cr_criu_restore(const struct cr_criu_restore_opts *o, pid_t *ret_pid, struct cr_error *err);
 
 /* The version of the criu binary: major * 10000 + minor * 100 + sublevel. */
 int cr_criu_get_version(int *ret_version, struct cr_error *err);
 
-/* `criu check` through RPC: 0 when CRIU can work on this host. */
+/* `criu check` (run by the worker: libcriu's check request does not work with
+ * criu 4.1): 0 when CRIU can work on this host, else its output in ERR. */
 int cr_criu_check(struct cr_error *err);
 
 struct cr_criu_features {
