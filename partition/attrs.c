@@ -65,6 +65,7 @@ static const struct attr general_attrs[] = {
 static const struct attr network_attrs[] = {
 	N("interface", interface), N("address", address),   N("netmask", netmask),
 	N("broadcast", broadcast), N("address6", address6), N("prefixlen", prefixlen),
+	N("gateway", gateway), /* Corral extension: the default route (net/net.h) */
 	{NULL, K_IGNORED, 0},
 };
 

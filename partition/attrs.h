@@ -5,7 +5,7 @@
  * Stanzas and keys (keys match in any case):
  *   general:   name hostname directory type checkpointable auto privateusr
  *              copy_nameres preserve script devices owner
- *   network:   interface address netmask broadcast address6 prefixlen
+ *   network:   interface address netmask broadcast address6 prefixlen gateway
  *   mount:     directory vfs dev host mountopts
  *   resources: active rset shares_CPU CPU shares_memory memory memoryLimit
  *              procVirtMem totalProcesses totalThreads

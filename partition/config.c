@@ -48,6 +48,7 @@ void cr_netif_free(struct cr_netif *n)
 	free(n->broadcast);
 	free(n->address6);
 	free(n->prefixlen);
+	free(n->gateway);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -96,6 +97,7 @@ static bool dup_netif(struct cr_netif *n)
 	ok = dup_in_place(&n->netmask) && ok;
 	ok = dup_in_place(&n->broadcast) && ok;
 	ok = dup_in_place(&n->address6) && ok;
+	ok = dup_in_place(&n->gateway) && ok;
 	return dup_in_place(&n->prefixlen) && ok;
 }
 
@@ -255,7 +257,8 @@ static bool netif_equal(const struct cr_netif *a, const struct cr_netif *b)
 {
 	return str_equal(a->interface, b->interface) && str_equal(a->address, b->address) &&
 	       str_equal(a->netmask, b->netmask) && str_equal(a->broadcast, b->broadcast) &&
-	       str_equal(a->address6, b->address6) && str_equal(a->prefixlen, b->prefixlen);
+	       str_equal(a->address6, b->address6) && str_equal(a->prefixlen, b->prefixlen) &&
+	       str_equal(a->gateway, b->gateway);
 }
 
 static bool resources_equal(const struct cr_resources *a, const struct cr_resources *b)

@@ -33,6 +33,7 @@ struct cr_netif {
 	char *broadcast;
 	char *address6;
 	char *prefixlen;
+	char *gateway; /* default route through it (IPv4 or IPv6), NULL for none */
 };
 
 #define CR_UNSET (-1)

@@ -12,6 +12,7 @@
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "partition/rootfs.h"
+#include "net/net.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -91,6 +92,9 @@ int cr_partition_create(struct cr_wpar_config *cfg, struct cr_error *err)
 		return r;
 	if (cr_registry_exists(cfg->name))
 		return cr_error_set(err, EEXIST, "a partition named %s already exists", cfg->name);
+	/* Networking (net/net.h): interfaces exist, addresses free, before anything is made. */
+	if ((r = cr_net_validate(cfg, cfg->name, err)) < 0)
+		return r;
 	if (cfg->type == CR_TYPE_SYSTEM) {
 		if ((r = check_base_directory(cfg, err)) < 0 || (r = check_directory_unused(cfg, err)) < 0)
 			return r;

@@ -16,6 +16,7 @@
 #include "partition/caps.h"
 #include "partition/mounts.h"
 #include "net/link.h"
+#include "net/net.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -85,6 +86,10 @@ static void __attribute__((noreturn)) child_main(const struct cr_spawn_request *
 		child_fail(err_fd, &err);
 	if (req->new_network && cr_net_loopback_up(&err) < 0)
 		child_fail(err_fd, &err);
+	/* Networking (net/net.h): addresses and routes on the links the parent
+	 * put into our namespace (cr_net_attach), loopback already up. */
+	if (req->new_network && cr_net_configure_inside(cfg, &err) < 0)
+		child_fail(err_fd, &err);
 	if (!req->keep_stdio && redirect_stdio_to_null(&err) < 0)
 		child_fail(err_fd, &err);
 	if (apply_rlimits(&cfg->resources, &err) < 0 ||
@@ -149,6 +154,12 @@ int cr_spawn_init(const struct cr_spawn_request *req, pid_t *ret_pid, struct cr_
 		close(go[1]);
 		goto fail;
 	}
+	/* Networking (net/net.h): the partition's links, made on the host and
+	 * moved into the child's namespace before it runs anything. */
+	if (req->new_network && (r = cr_net_attach(req->config, pid, err)) < 0) {
+		close(go[1]);
+		goto fail;
+	}
 	if (write(go[1], "g", 1) != 1) {
 		r = cr_error_errno(err, "cannot release the partition init");
 		close(go[1]);
@@ -169,5 +180,7 @@ fail:
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	if (req->new_network) /* host ends go at once, not when the namespace is reaped */
+		(void)cr_net_detach(req->config, NULL);
 	return r;
 }
