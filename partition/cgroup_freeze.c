@@ -42,7 +42,7 @@ static int freezer(const struct cr_cgroup *cg, const struct cg_hier **ret, struc
 
 int cr_cgroup_freeze(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err)
 {
-	const struct cg_hier *h;
+	const struct cg_hier *h = NULL;
 	int r = freezer(cg, &h, err);
 	if (r < 0)
 		return r;
@@ -72,7 +72,7 @@ int cr_cgroup_freeze(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err)
 
 int cr_cgroup_thaw(struct cr_cgroup *cg, struct cr_error *err)
 {
-	const struct cg_hier *h;
+	const struct cg_hier *h = NULL;
 	int r = freezer(cg, &h, err);
 	if (r == 0)
 		r = set_frozen(h, false, err);
@@ -83,7 +83,7 @@ int cr_cgroup_thaw(struct cr_cgroup *cg, struct cr_error *err)
 
 int cr_cgroup_is_frozen(struct cr_cgroup *cg, struct cr_error *err)
 {
-	const struct cg_hier *h;
+	const struct cg_hier *h = NULL;
 	int r = freezer(cg, &h, err);
 	if (r == 0)
 		r = frozen_in(h, err);
