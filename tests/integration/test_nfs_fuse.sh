@@ -3,8 +3,9 @@
 # timeout: 240
 # A real NFS server (nfs-ganesha + rpcbind, tests/integration/lib/nfs_server.sh)
 # on 127.0.0.1: libnfs reaches it, the nfs/ module's probes, FUSE client and
-# populate work against it (test_nfs_live, driven here with the server this
-# script runs), and stopping leaves no server, client or lock process behind.
+# populate work against it and a system partition runs with its / on the
+# export (test_nfs_live, driven here with the server this script runs and the
+# CLI of this build), and stopping leaves no server, client or lock process behind.
 . "$(dirname "$0")/lib/common.sh"
 need_root
 [ -c /dev/fuse ] || skip "no /dev/fuse"
@@ -38,8 +39,8 @@ assert_fails "a port nobody serves" nfs-ls "nfs://$NFS_ADDR$NFS_EXPORT_RW?nfspor
 pass "ganesha serves $NFS_EXPORT_RW on $NFS_ADDR:$NFS_PORT (mount port $MNT_PORT)"
 
 out=$(NFS_TEST_ENV=$STATE/env "$LIVE" 2>&1) || fail "test_nfs_live against this server: $out"
-assert_contains "$out" "PASSED  ] 7 test(s)" "every live test ran (none skipped)"
-pass "probes, FUSE client from a shell, populate"
+assert_contains "$out" "PASSED  ] 8 test(s)" "every live test ran (none skipped)"
+pass "probes, FUSE client from a shell, populate, a system partition running on the export"
 
 pgrep -x cor_nfs >/dev/null && fail "a cor_nfs server outlived its unmount"
 grep -q fuse.nfs /proc/mounts && fail "a FUSE NFS mount is left: $(grep fuse.nfs /proc/mounts)"

@@ -359,6 +359,45 @@ static void populate_root_part_onto_export(void **state)
 	run("rm -rf %s/* %s/.[!.]*", srv.rw, srv.rw);
 }
 
+/* The whole design end to end: a root part populated onto the export and
+ * FUSE-mounted as a partition's base directory runs a system partition
+ * whose / is the export (needs the CLI: run from test_nfs_fuse.sh). */
+static void partition_runs_on_the_export(void **state)
+{
+	(void)state;
+	NEED_SERVER();
+	const char *bin = getenv("CORRAL_BUILD_DIR");
+	if (!bin)
+		skip();
+	struct cr_error err = CR_ERROR_INIT;
+	run("rm -rf %s/* %s/.[!.]*", srv.rw, srv.rw);
+	struct cr_wpar_config cfg;
+	cr_config_init(&cfg);
+	cfg.name = "nfsrun";
+	cfg.hostname = "nfsrun";
+	cfg.type = CR_TYPE_SYSTEM;
+	struct cr_mount root = {.directory = "/", .vfs = "nfs", .host = "127.0.0.1", .dev = srv.rw,
+				.mountopts = srv.port_opts};
+	assert_int_equal(cr_nfs_populate(&cfg, &root, &err), 0);
+	char base[128];
+	snprintf(base, sizeof(base), "%s/base", srv.rootdir);
+	assert_int_equal(mkdir(base, 0755), 0);
+	pid_t server = 0;
+	assert_int_equal(cr_nfs_mount(&root, base, &server, &err), 0);
+	setenv("CORRAL_CGROUP_PARENT", "corral-nfs-live", 1);
+	int rc = run("set -e; B=%s/cli; $B/mkwpar -n nfsrun -p -d %s >/dev/null; $B/startwpar nfsrun >/dev/null;"
+		     "test \"$($B/clogin nfsrun hostname)\" = nfsrun;"
+		     "$B/clogin nfsrun sh -c 'grep -q \" / fuse.nfs \" /proc/mounts && echo inside > /root/made-inside';"
+		     "test \"$(cat %s/root/made-inside)\" = inside",
+		     bin, base, srv.rw);
+	run("B=%s/cli; $B/stopwpar -F nfsrun >/dev/null 2>&1; $B/rmwpar -F -p nfsrun >/dev/null 2>&1;"
+	    "rmdir /sys/fs/cgroup/*/corral-nfs-live /sys/fs/cgroup/corral-nfs-live 2>/dev/null", bin);
+	assert_int_equal(rc, 0);
+	assert_int_equal(cr_nfs_unmount(base, server, 10000, &err), 0);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	run("rm -rf %s/* %s/.[!.]*", srv.rw, srv.rw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +408,7 @@ int main(void)
 		cmocka_unit_test(mount_failures_leave_nothing),
 		cmocka_unit_test(with_mounted_returns_fn_result_and_unmounts),
 		cmocka_unit_test(populate_root_part_onto_export),
+		cmocka_unit_test(partition_runs_on_the_export),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
