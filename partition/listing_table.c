@@ -80,7 +80,7 @@ static void print_line(FILE *out, const char *const *cells, const size_t *widths
 
 void lst_table_print(FILE *out, const struct lst_table *t, bool header)
 {
-	size_t widths[CR_LIST_MAX_FIELDS];
+	size_t widths[CR_LIST_MAX_FIELDS] = {0};
 	size_t total = 0;
 	for (size_t c = 0; c < t->n_cols; c++) {
 		widths[c] = header ? lst_width(t->titles[c]) : 0;
