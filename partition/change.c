@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/net.h"
 #include "partition/caps.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
@@ -236,6 +237,9 @@ int cr_partition_change(const char *name, cr_change_fn apply, void *data,
 	if ((r = cr_change_check_allowed(name, c.w.state.state, c.mask, err)) < 0)
 		goto out;
 	if ((c.mask & CR_CHANGE_NAME) && (r = claim_new_name(c.cfg.name, &new_lock, err)) < 0)
+		goto out;
+	/* The network pre-flight of mkwpar: interfaces exist, addresses free. */
+	if ((c.mask & CR_CHANGE_NETWORK) && (r = cr_net_validate(&c.cfg, name, err)) < 0)
 		goto out;
 	if ((r = carry_out(&c, err)) < 0)
 		goto out;

@@ -93,10 +93,15 @@ grep -q 'hostname = "webhost"' "$(spec shop)" || fail "an explicit hostname did 
 # A hostname that was the name follows a rename; network entries come and go.
 "$BIN"/chwpar -n other2 other || fail "chwpar -n other2 other"
 grep -q 'hostname = "other2"' "$(spec other2)" || fail "the default hostname did not follow the rename"
-"$BIN"/chwpar -N interface=veth9 address=10.9.0.5 netmask=255.255.255.0 other2 || fail "chwpar -N"
-grep -q 'address = "10.9.0.5"' "$(spec other2)" || fail "-N not recorded"
-"$BIN"/chwpar -K -N address=10.9.0.6 other2 2>/dev/null && fail "-K -N of an absent address succeeded"
-"$BIN"/chwpar -K -N address=10.9.0.5 other2 || fail "chwpar -K -N"
+cp "$(spec other2)" "$CORRAL_ROOT/before"
+"$BIN"/chwpar -N interface=nosuch0 address=10.9.0.5 netmask=255.255.255.0 other2 2>"$CORRAL_ROOT/err" &&
+	fail "-N on an interface this host lacks was accepted"
+grep -q nosuch0 "$CORRAL_ROOT/err" || fail "the refusal does not name the interface: $(cat "$CORRAL_ROOT/err")"
+cmp -s "$CORRAL_ROOT/before" "$(spec other2)" || fail "a refused -N changed the spec"
+"$BIN"/chwpar -N interface=lo address=127.0.9.5 netmask=255.255.255.0 other2 || fail "chwpar -N"
+grep -q 'address = "127.0.9.5"' "$(spec other2)" || fail "-N not recorded"
+"$BIN"/chwpar -K -N address=127.0.9.6 other2 2>/dev/null && fail "-K -N of an absent address succeeded"
+"$BIN"/chwpar -K -N address=127.0.9.5 other2 || fail "chwpar -K -N"
 grep -q 'network:' "$(spec other2)" && fail "-K -N left the interface"
 
 # -d moves the root part of a stopped partition.
