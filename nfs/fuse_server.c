@@ -92,6 +92,13 @@ static void become_server(int report_fd)
 	    (!cr_log_debug_enabled() && dup2(null, 2) < 0) || dup2(report_fd, REPORT_FD) < 0)
 		_exit(127);
 	(void)syscall(SYS_close_range, REPORT_FD + 1, ~0U, 0);
+	/* Nothing of the caller's signal set-up (a monitor forwards SIGTERM). */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	static const int reset[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		signal(reset[i], SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
