@@ -27,22 +27,28 @@ static const char *const dpkg_files[] = {
 	"var/lib/dpkg/statoverride", "var/lib/dpkg/alternatives", NULL,
 };
 
+/* mkwpar -r copied the global name resolution files too: keep them in step. */
+static const char *const resolution_files[] = {"etc/resolv.conf", "etc/hosts", NULL};
+
 const char *cr_sync_source(void)
 {
 	const char *s = getenv("CORRAL_SYNC_SOURCE");
 	return s && s[0] == '/' ? s : "/";
 }
 
-static int sync_etc(struct cr_sync_run *run, struct cr_error *err)
+static int sync_etc(struct cr_sync_run *run, bool name_resolution, struct cr_error *err)
 {
+	int r;
 	for (const char *const *f = cr_rootfs_etc_files; *f; f++) {
 		cleanup_free char *rel = NULL;
 		if (asprintf(&rel, "etc/%s", *f) < 0)
 			return cr_error_set(err, ENOMEM, "out of memory");
-		int r = cr_sync_tree(run, rel, true, err);
-		if (r < 0)
+		if ((r = cr_sync_tree(run, rel, true, err)) < 0)
 			return r;
 	}
+	for (const char *const *f = resolution_files; name_resolution && *f; f++)
+		if ((r = cr_sync_tree(run, *f, true, err)) < 0)
+			return r;
 	return cr_sync_remove_gone(run, err);
 }
 
@@ -82,7 +88,7 @@ static int run_sync(const struct cr_wpar *w, struct cr_sync_run *run, struct cr_
 		return r;
 	run->created = stamp.kind == 'f' ? stamp.mtime : -1;
 	if ((r = cr_sync_manifest_load(cfg->name, &run->manifest, err)) < 0 ||
-	    (r = sync_etc(run, err)) < 0)
+	    (r = sync_etc(run, cfg->copy_name_resolution, err)) < 0)
 		return r;
 	run->sum.packages_skipped = cfg->private_usr;
 	if (!cfg->private_usr && (r = sync_packages(run, err)) < 0)

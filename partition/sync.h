@@ -9,7 +9,8 @@
  *    not know (a partition never synced), older than the partition (mkwpar
  *    keeps the host's times when it copies, and an edit makes a file newer
  *    than the partition's /etc/machine-id). Files gone from the host are
- *    removed when the partition left them as synced.
+ *    removed when the partition left them as synced. A partition made with
+ *    mkwpar -r gets the same for /etc/resolv.conf and /etc/hosts.
  * 2. The package database (/var/lib/dpkg: status, available, diversions,
  *    statoverride, alternatives/) is replaced by the host's, so dpkg -l
  *    inside describes the global /usr the partition mounts. Skipped for a

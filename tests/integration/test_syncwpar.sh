@@ -86,12 +86,17 @@ grep -qx "syncwpar: app1 is an application partition: it shares the global file 
 	fail "refusal: $(cat "$CORRAL_ROOT/err")"
 rm "$CORRAL_ROOT/etc/wpars/app1.spec"
 
-# -A: every system partition.
+# -A: every system partition; one made with -r also follows resolv.conf.
 "$BIN"/mkwpar -n s2 >/dev/null || fail "mkwpar s2"
+"$BIN"/mkwpar -r -n s3 >/dev/null || fail "mkwpar -r s3"
+cp -a /etc/resolv.conf "$H/etc/resolv.conf"
+echo "# host resolver change" >>"$H/etc/resolv.conf"
 out=$("$BIN"/syncwpar -A) || fail "syncwpar -A: $out"
 assert_contains "$out" "Workload partition s1 synchronized" "-A skipped s1"
 assert_contains "$out" "Workload partition s2 synchronized" "-A skipped s2"
 cmp -s "$CORRAL_ROOT/wpars/s2/etc/issue.net" "$H/etc/issue.net" || fail "-A did not update s2"
+cmp -s "$CORRAL_ROOT/wpars/s3/etc/resolv.conf" "$H/etc/resolv.conf" || fail "-r partition's resolv.conf not updated"
+grep -q "host resolver change" "$D/etc/resolv.conf" 2>/dev/null && fail "resolv.conf synced into a partition made without -r"
 rc=0
 "$BIN"/syncwpar -A s1 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "-A with a name is not a usage error"
