@@ -63,7 +63,10 @@ int cr_peer_open_fd(int fd, const char *name, const struct cr_host_keypair *kp,
 	if (r == 0)
 		r = cr_hello_send(&p->conn, &p->local, err);
 	if (r == 0)
-		r = cr_hello_recv(&p->conn, &p->local, &p->remote, err);
+		r = cr_hello_recv(&p->conn, &p->remote, err);
+	if (r == 0)
+		r = cr_hello_check_version(&p->local, p->remote.proto_major, p->remote.proto_minor,
+					   name, err);
 	if (r < 0) {
 		cr_peer_close(p);
 		return r;

@@ -185,7 +185,12 @@ static int setup(struct daemon *d, char **sock_path, struct cr_error *err)
 		r = cr_daemon_listen_tcp(o->listen ? o->listen : "0.0.0.0", &d->tcp_fd, err);
 		if (r < 0)
 			return r;
-		dlog(d, "listening on %s", o->listen ? o->listen : "0.0.0.0:7711");
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char where[INET6_ADDRSTRLEN + 16] = "?";
+		if (getsockname(d->tcp_fd, (struct sockaddr *)&ss, &len) == 0)
+			describe_peer(&ss, where, sizeof(where));
+		dlog(d, "listening on %s", where);
 	}
 	if (o->socket_path && strcmp(o->socket_path, "none") == 0)
 		return 0;

@@ -181,8 +181,7 @@ int cr_hello_send(struct cr_conn *c, const struct cr_peer_info *l, struct cr_err
 	return cr_conn_send(c, &e, err);
 }
 
-int cr_hello_recv(struct cr_conn *c, const struct cr_peer_info *local,
-		  struct cr_peer_info *ret, struct cr_error *err)
+int cr_hello_recv(struct cr_conn *c, struct cr_peer_info *ret, struct cr_error *err)
 {
 	cleanup_envelope Crwire__Envelope *m = NULL;
 	const char *who = c->peer_name ? c->peer_name : "peer";
@@ -198,9 +197,6 @@ int cr_hello_recv(struct cr_conn *c, const struct cr_peer_info *local,
 		return cr_error_set(err, EPROTO, "%s sent %s where a hello was expected", who,
 				    cr_wire_body_name(m));
 	const Crwire__Hello *h = m->hello;
-	r = cr_hello_check_version(local, h->proto_major, h->proto_minor, who, err);
-	if (r < 0)
-		return r;
 	struct cr_peer_info in = {
 		.proto_major = h->proto_major,
 		.proto_minor = h->proto_minor,

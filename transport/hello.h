@@ -45,9 +45,9 @@ int cr_hello_check_version(const struct cr_peer_info *local, uint32_t remote_maj
 /* Send LOCAL as a Hello. */
 int cr_hello_send(struct cr_conn *c, const struct cr_peer_info *local, struct cr_error *err);
 
-/* Receive the peer's Hello into RET and check its version against LOCAL. */
-int cr_hello_recv(struct cr_conn *c, const struct cr_peer_info *local,
-		  struct cr_peer_info *ret, struct cr_error *err);
+/* Receive the peer's Hello into RET (its version not checked yet). A
+ * Result with an error instead (a peer refusing us) becomes that error. */
+int cr_hello_recv(struct cr_conn *c, struct cr_peer_info *ret, struct cr_error *err);
 
 /* True when INFO lists STR in its fs_options (or cpu_features for cpu). */
 int cr_peer_info_has_fs(const struct cr_peer_info *info, const char *fs);

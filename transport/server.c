@@ -147,25 +147,38 @@ static int serve_requests(const struct cr_server_ctx *ctx, struct cr_conn *c,
 	}
 }
 
+/* Tell a client of another major version why, in a Result it can read. */
+static void refuse_version(const struct cr_server_ctx *ctx, struct cr_conn *c,
+			   const struct cr_peer_info *remote)
+{
+	Crwire__Result res = CRWIRE__RESULT__INIT;
+	cr_result_fail(&res, EPROTONOSUPPORT,
+		       "protocol version %u.%u is not supported by this corrald, which speaks "
+		       "%u.x (up to %u.%u)",
+		       remote->proto_major, remote->proto_minor, ctx->local->proto_major,
+		       ctx->local->proto_major, ctx->local->proto_minor);
+	Crwire__Envelope reply = CRWIRE__ENVELOPE__INIT;
+	reply.body_case = CRWIRE__ENVELOPE__BODY_RESULT;
+	reply.result = &res;
+	struct cr_error ignored = CR_ERROR_INIT;
+	(void)cr_conn_send(c, &reply, &ignored);
+	cr_error_clear(&ignored);
+	cr_result_clear(&res);
+}
+
 static int greet(const struct cr_server_ctx *ctx, struct cr_conn *c, struct cr_error *err)
 {
 	struct cr_peer_info remote = {0};
-	int r = cr_hello_recv(c, ctx->local, &remote, err);
-	if (r == -EPROTONOSUPPORT) {
-		/* Tell the client in a Result it can read whatever its version. */
-		Crwire__Result res = CRWIRE__RESULT__INIT;
-		res.code = EPROTONOSUPPORT;
-		res.message = (char *)cr_error_msg(err);
-		Crwire__Envelope reply = CRWIRE__ENVELOPE__INIT;
-		reply.body_case = CRWIRE__ENVELOPE__BODY_RESULT;
-		reply.result = &res;
-		struct cr_error ignored = CR_ERROR_INIT;
-		(void)cr_conn_send(c, &reply, &ignored);
-		cr_error_clear(&ignored);
-		return r;
-	}
+	int r = cr_hello_recv(c, &remote, err);
 	if (r < 0)
 		return r;
+	r = cr_hello_check_version(ctx->local, remote.proto_major, remote.proto_minor,
+				   c->peer_name, err);
+	if (r < 0) {
+		refuse_version(ctx, c, &remote);
+		cr_peer_info_free(&remote);
+		return r;
+	}
 	cr_server_log(ctx, "%s: hello from %s (protocol %u.%u, corral %s, criu %s, %s)",
 		      c->peer_name, remote.hostname ? remote.hostname : "?", remote.proto_major,
 		      remote.proto_minor, remote.corral_version ? remote.corral_version : "?",

@@ -1,0 +1,306 @@
+/* Requests over a real socket pair to cr_server_serve (the local-socket
+ * mode, no handshake): the Hello exchange and its version rule (another
+ * major refused with both versions named, a newer minor accepted), Ping,
+ * PartitionExists, Preflight reasons, an unknown request, and the image
+ * hand-over: Prepare with a verified stream, Commit, Abort, a corrupt image
+ * refused while the connection stays usable. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "formats/image_writer.h"
+#include "test_transport_util.h"
+#include "transport/client.h"
+#include "transport/server.h"
+#include "util/paths.h"
+
+struct srv {
+	pthread_t thread;
+	struct cr_server_ctx ctx;
+	struct cr_peer_info local;
+	int fd, result;
+	struct cr_error err;
+};
+
+static void *srv_main(void *arg)
+{
+	struct srv *s = arg;
+	s->result = cr_server_serve(&s->ctx, s->fd, true, "test", &s->err);
+	return NULL;
+}
+
+struct fixture {
+	char *root;
+	struct srv srv;
+	int fds[2];
+};
+
+static void start(struct fixture *f, uint32_t server_major)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	unsetenv(CR_PROTO_VERSION_ENV);
+	memset(&f->srv, 0, sizeof(f->srv));
+	if (cr_peer_info_local(&f->srv.local, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	f->srv.local.proto_major = server_major;
+	f->srv.ctx = (struct cr_server_ctx){.local = &f->srv.local, .timeout_ms = T_TIMEOUT_MS,
+					    .host_key_path = "/nonexistent/host.key",
+					    .trust_path = "/nonexistent/trusted-peers"};
+	t_socketpair(f->fds);
+	f->srv.fd = f->fds[1];
+	assert_int_equal(pthread_create(&f->srv.thread, NULL, srv_main, &f->srv), 0);
+}
+
+/* Connect a client; returns its result and leaves the error in ERR. */
+static int connect_client(struct fixture *f, struct cr_peer **ret, struct cr_error *err)
+{
+	return cr_peer_open_fd(f->fds[0], "test server", NULL, NULL, T_TIMEOUT_MS, ret, err);
+}
+
+static void stop(struct fixture *f, struct cr_peer *p)
+{
+	if (p)
+		cr_peer_close(p); /* closes fds[0]: the server sees a clean end */
+	else
+		close(f->fds[0]);
+	assert_int_equal(pthread_join(f->srv.thread, NULL), 0);
+	close(f->fds[1]);
+	cr_peer_info_free(&f->srv.local);
+	cr_error_clear(&f->srv.err);
+	unsetenv(CR_PROTO_VERSION_ENV);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->root = t_fresh_root();
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	t_rm_root(f->root);
+	free(f);
+	return 0;
+}
+
+static void test_hello(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_peer *p = NULL;
+	start(f, CR_PROTO_MAJOR);
+	if (connect_client(f, &p, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	const struct cr_peer_info *i = cr_peer_hello(p);
+	assert_int_equal(i->proto_major, CR_PROTO_MAJOR);
+	assert_string_equal(i->corral_version, CORRAL_VERSION);
+	assert_non_null(i->arch);
+	assert_non_null(i->kernel);
+	assert_int_equal(cr_peer_ping(p, &err), 0);
+	stop(f, p);
+	assert_int_equal(f->srv.result, 0);
+}
+
+static void test_client_major_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_peer *p = NULL;
+	start(f, CR_PROTO_MAJOR);
+	setenv(CR_PROTO_VERSION_ENV, "2.3", 1);
+	assert_int_equal(connect_client(f, &p, &err), -EPROTONOSUPPORT);
+	assert_null(p);
+	/* Both versions named, on both sides. */
+	assert_non_null(strstr(cr_error_msg(&err), "2.3"));
+	assert_non_null(strstr(cr_error_msg(&err), "1.x (up to 1.0)"));
+	assert_int_equal(pthread_join(f->srv.thread, NULL), 0);
+	assert_int_equal(f->srv.result, -EPROTONOSUPPORT);
+	assert_non_null(strstr(cr_error_msg(&f->srv.err), "2.3"));
+	f->srv.thread = pthread_self();
+	close(f->fds[1]);
+	cr_peer_info_free(&f->srv.local);
+	cr_error_clear(&f->srv.err);
+	cr_error_clear(&err);
+	unsetenv(CR_PROTO_VERSION_ENV);
+}
+
+static void test_server_major_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_peer *p = NULL;
+	start(f, 3);
+	/* The server (3.0) refuses the client (1.0) first; the client hears why. */
+	assert_int_equal(connect_client(f, &p, &err), -EPROTONOSUPPORT);
+	assert_non_null(strstr(cr_error_msg(&err), "protocol version 1.0 is not supported"));
+	assert_non_null(strstr(cr_error_msg(&err), "3.x (up to 3.0)"));
+	assert_int_equal(pthread_join(f->srv.thread, NULL), 0);
+	close(f->fds[1]);
+	cr_peer_info_free(&f->srv.local);
+	cr_error_clear(&f->srv.err);
+	cr_error_clear(&err);
+}
+
+static void test_newer_minor_accepted(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_peer *p = NULL;
+	start(f, CR_PROTO_MAJOR);
+	setenv(CR_PROTO_VERSION_ENV, "1.9", 1);
+	if (connect_client(f, &p, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(cr_peer_ping(p, &err), 0);
+	stop(f, p);
+}
+
+static void test_requests(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_peer *p = NULL;
+	char *spec_dir = NULL, *spec = NULL;
+	assert_int_equal(cr_path(&spec_dir, &err, CR_SPEC_DIR), 0);
+	assert_int_equal(cr_mkdir_p(spec_dir, 0755, &err), 0);
+	assert_int_equal(cr_path(&spec, &err, CR_SPEC_DIR "/web.spec"), 0);
+	assert_int_equal(cr_write_file_atomic(spec, "general:\n\tname = web\n", 21, 0644, &err), 0);
+	start(f, CR_PROTO_MAJOR);
+	if (connect_client(f, &p, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	bool exists = false;
+	assert_int_equal(cr_peer_partition_exists(p, "web", &exists, &err), 0);
+	assert_true(exists);
+	assert_int_equal(cr_peer_partition_exists(p, "db", &exists, &err), 0);
+	assert_false(exists);
+	assert_int_equal(cr_peer_partition_exists(p, "a b;c", &exists, &err), -EINVAL);
+
+	char *arch_need = NULL;
+	assert_true(asprintf(&arch_need, "arch:%s", cr_peer_hello(p)->arch) > 0);
+	const char *good[] = {arch_need, "absent:db"};
+	char **reasons = NULL;
+	size_t n = 9;
+	assert_int_equal(cr_peer_preflight(p, NULL, good, 2, &reasons, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(reasons);
+	const char *bad[] = {"arch:sparc64", "absent:web", "teleport", "cpu:no-such-flag"};
+	assert_int_equal(cr_peer_preflight(p, "general:\n\tbogus_attribute = 1\n", bad, 4,
+					   &reasons, &n, &err), 0);
+	assert_int_equal(n, 5);
+	assert_non_null(strstr(reasons[1], "sparc64"));
+	assert_non_null(strstr(reasons[2], "web already exists"));
+	assert_non_null(strstr(reasons[3], "unknown need 'teleport'"));
+	assert_non_null(strstr(reasons[4], "no-such-flag"));
+	for (size_t i = 0; i < n; i++)
+		free(reasons[i]);
+	free(reasons);
+	free(arch_need);
+
+	/* A request this server does not know (a newer minor's): refused, and
+	 * the connection goes on. */
+	Crwire__Envelope unknown = CRWIRE__ENVELOPE__INIT;
+	assert_int_equal(cr_peer_call(p, &unknown, NULL, &err), -EOPNOTSUPP);
+	assert_int_equal(cr_peer_ping(p, &err), 0);
+	stop(f, p);
+	assert_int_equal(f->srv.result, 0);
+	free(spec);
+	free(spec_dir);
+	cr_error_clear(&err);
+}
+
+static void make_image(struct cr_image_membuf *mb, size_t data_len)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_image_io io = cr_image_io_mem(mb);
+	struct cr_image_options o = {.protection = CR_IMAGE_PLAIN, .workers = 1};
+	struct cr_image_info info = {.partition = "web", .cpu_features = ""};
+	struct cr_image_writer *w = NULL;
+	uint8_t *data = malloc(data_len);
+	for (size_t i = 0; i < data_len; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 13);
+	assert_int_equal(cr_image_writer_open(&io, &o, &info, &w, &err), 0);
+	assert_int_equal(cr_image_writer_add_buffer(w, "state", data, data_len, 0600, &err), 0);
+	if (cr_image_writer_finish(w, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	cr_image_writer_free(w);
+	free(data);
+}
+
+static int send_mem(struct cr_peer *p, const char *name, const struct cr_image_membuf *mb,
+		    struct cr_error *err)
+{
+	int r = cr_peer_image_begin(p, name, mb->len, err);
+	if (r < 0)
+		return r;
+	struct cr_image_io out = cr_peer_image_io(p);
+	r = cr_io_write_all(&out, mb->data, mb->len, err);
+	uint64_t bytes = 0;
+	if (r == 0)
+		r = cr_peer_image_finish(p, &bytes, err);
+	if (r == 0)
+		assert_int_equal(bytes, mb->len);
+	return r;
+}
+
+static void test_image_handover(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_peer *p = NULL;
+	char *path = NULL;
+	assert_int_equal(cr_incoming_path("web", &path, &err), 0);
+	struct cr_image_membuf img = {0};
+	make_image(&img, 3 * CR_PEER_IMAGE_CHUNK + 12345);
+	start(f, CR_PROTO_MAJOR);
+	if (connect_client(f, &p, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	if (send_mem(p, "web", &img, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	size_t len = 0;
+	char *got = NULL;
+	assert_int_equal(cr_read_file(path, 1u << 30, &got, &len, &err), 0);
+	assert_int_equal(len, img.len);
+	assert_memory_equal(got, img.data, len);
+	free(got);
+	assert_int_equal(cr_peer_commit(p, "web", &err), 0);
+	assert_int_equal(cr_path_exists(path), 1);
+	assert_int_equal(cr_peer_abort(p, "web", &err), 0);
+	assert_int_equal(cr_path_exists(path), 0);
+	assert_int_equal(cr_peer_commit(p, "web", &err), -ENOENT);
+
+	/* A corrupt image is refused, nothing is kept, the connection goes on. */
+	img.data[img.len / 2] ^= 0x40;
+	assert_true(send_mem(p, "web", &img, &err) < 0);
+	assert_non_null(strstr(cr_error_msg(&err), "image not accepted"));
+	assert_int_equal(cr_path_exists(path), 0);
+	/* So is a cut one. */
+	img.data[img.len / 2] ^= 0x40;
+	img.len -= 100;
+	assert_true(send_mem(p, "web", &img, &err) < 0);
+	assert_int_equal(cr_path_exists(path), 0);
+	assert_int_equal(cr_peer_ping(p, &err), 0);
+	/* And a name that is not a partition name, before any byte is sent. */
+	assert_int_equal(cr_peer_image_begin(p, "../etc", 0, &err), -EINVAL);
+	assert_int_equal(cr_peer_ping(p, &err), 0);
+	stop(f, p);
+	assert_int_equal(f->srv.result, 0);
+	cr_image_membuf_free(&img);
+	free(path);
+	cr_error_clear(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_major_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_major_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_minor_accepted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_handover, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
