@@ -115,6 +115,22 @@ int cr_nfs_with_mounted(const struct cr_mount *m,
 int cr_nfs_populate(const struct cr_wpar_config *cfg, const struct cr_mount *root,
 		    struct cr_error *err);
 
+/* startwpar: mount every vfs=nfs stanza of CFG on CFG->directory + its
+ * directory in the global mount namespace, parents first (an NFS "/" first),
+ * creating mount points; one that is a mount point already is kept. The
+ * partition's mount namespace then inherits them. On failure what was
+ * mounted is unmounted. */
+int cr_nfs_mount_all(const struct cr_wpar_config *cfg, struct cr_error *err);
+
+/* After the partition ended: unmount those stanzas, children first. FUSE
+ * servers end by themselves when their mount goes. Goes on past a failure
+ * and returns the first (-EBUSY for a mount still in use). */
+int cr_nfs_unmount_all(const struct cr_wpar_config *cfg, int timeout_ms, struct cr_error *err);
+
+/* rmwpar of a partition whose "/" is the NFS stanza ROOT: empty the export
+ * (it must hold a partition's root: /etc/corral), so mkwpar can use it again. */
+int cr_nfs_remove_root_part(const struct cr_mount *root, struct cr_error *err);
+
 /* True when M is an NFS stanza. */
 bool cr_nfs_is_nfs(const struct cr_mount *m);
 
