@@ -3,8 +3,9 @@
  * NOT TESTED on the development machine, whose kernel has no NFS client; it
  * follows what mount.nfs passes to the kernel (text options, numeric addr=).
  * NFSv3 is mounted with nolock (no rpc.statd is assumed on the host: locks
- * stay local to it). Every mount is soft with timeo = the timeout option, so
- * no call blocks for ever. */
+ * stay local to it). The export is first reached with libnfs within the
+ * timeout; every mount is soft with timeo = the timeout option, so no call
+ * blocks for ever. */
 #define LOG_PREFIX "nfs-kernel: "
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -145,6 +146,13 @@ int cr_nfs_kernel_mount(const struct cr_mount *m, const char *mountpoint, struct
 	struct cr_nfs_options o;
 	int r = cr_nfs_stanza_options(m, mountpoint, &o, err);
 	if (r < 0)
+		return r;
+	/* Ask libnfs first, within the timeout: the kernel's mount(2) of an
+	 * unreachable server may retry long before it gives up. */
+	struct cr_nfs_options reach = o;
+	struct cr_nfs_export_info info;
+	reach.read_only = true;
+	if ((r = cr_nfs_probe_export(m->host, m->dev, &reach, &info, err)) < 0)
 		return r;
 	char addr[INET6_ADDRSTRLEN];
 	if ((r = resolve(m->host, addr, sizeof(addr), err)) < 0)

@@ -39,7 +39,7 @@ assert_fails "a port nobody serves" nfs-ls "nfs://$NFS_ADDR$NFS_EXPORT_RW?nfspor
 pass "ganesha serves $NFS_EXPORT_RW on $NFS_ADDR:$NFS_PORT (mount port $MNT_PORT)"
 
 out=$(NFS_TEST_ENV=$STATE/env "$LIVE" 2>&1) || fail "test_nfs_live against this server: $out"
-assert_contains "$out" "PASSED  ] 8 test(s)" "every live test ran (none skipped)"
+assert_contains "$out" "PASSED  ] 9 test(s)" "every live test ran (none skipped)"
 pass "probes, FUSE client from a shell, populate, a system partition running on the export"
 
 pgrep -x cor_nfs >/dev/null && fail "a cor_nfs server outlived its unmount"

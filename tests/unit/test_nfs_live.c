@@ -281,6 +281,41 @@ static void unmount_of_a_busy_mount_is_refused(void **state)
 	assert_int_equal(rmdir(mp), 0);
 }
 
+/* Where the kernel has no NFS client (this test's usual host), the kernel
+ * path still reaches the export first, then mount(2) answers ENODEV and
+ * cr_nfs_mount falls back to FUSE. */
+static void kernel_client_falls_back_to_fuse(void **state)
+{
+	(void)state;
+	NEED_SERVER();
+	if (run("grep -qw nfs /proc/filesystems") == 0)
+		skip(); /* a real kernel client: not what this test is about */
+	struct cr_error err = CR_ERROR_INIT;
+	char mp[64];
+	snprintf(mp, sizeof(mp), "/tmp/corral-nfs-mp.XXXXXX");
+	assert_non_null(mkdtemp(mp));
+	char missing[600];
+	snprintf(missing, sizeof(missing), "%s-missing", srv.rw);
+	struct cr_mount m = {.directory = "/data", .vfs = "nfs", .host = "127.0.0.1", .dev = missing,
+			     .mountopts = srv.port_opts};
+	assert_int_equal(cr_nfs_kernel_mount(&m, mp, &err), -ENOENT); /* probed before mount(2) */
+	cr_error_clear(&err);
+	m.dev = srv.rw;
+	assert_int_equal(cr_nfs_kernel_mount(&m, mp, &err), -ENODEV);
+	assert_non_null(strstr(cr_error_msg(&err), "kernel NFSv3"));
+	assert_non_null(strstr(cr_error_msg(&err), "127.0.0.1:"));
+	cr_error_clear(&err);
+	setenv("CORRAL_NFS_CLIENT", "kernel", 1);
+	pid_t server = 0;
+	int r = cr_nfs_mount(&m, mp, &server, &err);
+	setenv("CORRAL_NFS_CLIENT", "fuse", 1);
+	assert_int_equal(r, 0);
+	assert_true(server > 0);
+	assert_true(mounted(mp, "fuse.nfs"));
+	assert_int_equal(cr_nfs_unmount(mp, server, 10000, &err), 0);
+	assert_int_equal(rmdir(mp), 0);
+}
+
 static void mount_failures_leave_nothing(void **state)
 {
 	(void)state;
@@ -438,6 +473,7 @@ int main(void)
 		cmocka_unit_test(probe_errors_name_the_cause),
 		cmocka_unit_test(fuse_mount_from_a_shell),
 		cmocka_unit_test(unmount_of_a_busy_mount_is_refused),
+		cmocka_unit_test(kernel_client_falls_back_to_fuse),
 		cmocka_unit_test(mount_failures_leave_nothing),
 		cmocka_unit_test(with_mounted_returns_fn_result_and_unmounts),
 		cmocka_unit_test(populate_root_part_onto_export),
