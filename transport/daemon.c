@@ -245,6 +245,9 @@ int cr_daemon_run(const struct cr_daemon_options *o, struct cr_error *err)
 	d.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (d.sig_fd < 0)
 		r = cr_error_errno(err, "cannot make a signalfd");
+	unsigned swept = 0;
+	if (r == 0 && (r = cr_incoming_sweep(&swept, err)) == 0 && swept > 0)
+		dlog(&d, "removed %u partial incoming image(s) of earlier connections", swept);
 	if (r == 0)
 		r = setup(&d, &sock_path, err);
 	if (r == 0)

@@ -52,4 +52,7 @@ void cr_result_clear(Crwire__Result *res);
 /* <root>/var/lib/corral/incoming/NAME.img after checking NAME (heap). */
 int cr_incoming_path(const char *name, char **ret_path, struct cr_error *err);
 
+/* Remove partial images left by connections that died (at daemon start). */
+int cr_incoming_sweep(unsigned *ret_removed, struct cr_error *err);
+
 #endif

@@ -1,6 +1,7 @@
 /* Prepare, Commit and Abort: receive an image stream into
  * $ROOT/var/lib/corral/incoming/NAME.img, verified by the image reader as the
  * chunks arrive; keep it on Commit, delete it on Abort. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,5 +200,27 @@ int cr_server_on_abort(const struct cr_server_ctx *ctx, const Crwire__Abort *req
 		cr_result_fail(res, errno, "cannot delete %s: %s", path, strerror(errno));
 	else
 		cr_server_log(ctx, "aborted: %s deleted", path);
+	return 0;
+}
+
+int cr_incoming_sweep(unsigned *ret_removed, struct cr_error *err)
+{
+	cleanup_free char *dir = NULL;
+	int r = cr_path(&dir, err, CR_STATE_DIR "/incoming");
+	if (r < 0)
+		return r;
+	cleanup_dir DIR *d = opendir(dir);
+	unsigned n = 0;
+	if (!d && errno != ENOENT)
+		return cr_error_errno(err, "cannot open %s", dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		/* Partial files are ".NAME.img.XXXXXX" (open_temp). */
+		if (de->d_name[0] != '.' || !strstr(de->d_name, ".img."))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	}
+	*ret_removed = n;
 	return 0;
 }

@@ -176,12 +176,14 @@ elapsed=$(( $(date +%s) - start ))
 grep -Eq "sending the image to b: .*(reset|Broken pipe|closed)" "$work/err" ||
 	fail "killed corrald: unclear error: $(cat "$work/err")"
 echo "killed corrald: client failed after ${elapsed}s: $(cat "$work/err")"
-rm -f "$incoming"/.big.img.*
 rm -f "$rb/run/corral/corrald.sock" # left by SIGKILL; wait_ready watches for the new one
 
-# 2. The link goes down mid-stream.
+# 2. The link goes down mid-stream. (The restarted daemon first removes the
+# partial image the killed one left.)
 start_b
 wait_ready "$rb" "$pb"
+grep -q "removed 1 partial incoming image" "$work/b.log" || fail "partial image not swept"
+! compgen -G "$incoming/.big.img.*" >/dev/null || fail "partial image left behind"
 start=$(date +%s)
 in_a "$bin/corral-peer-probe" --timeout-ms 3000 --chunk-delay-ms 100 send-image b big "$work/big.img" \
 	2>"$work/err" >/dev/null &
