@@ -18,6 +18,7 @@
 #include "partition/rootfs.h"
 #include "partition/spawn.h"
 #include "restore/restore.h"
+#include "net/net.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -135,6 +136,7 @@ static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *c
 	*ret_status = status;
 	cr_partition_log(cfg->name, "init ended (status %d)", status);
 	struct cr_error cleanup_err = CR_ERROR_INIT;
+	(void)cr_net_detach(cfg, NULL); /* host ends of the partition's links */
 	if (cr_cgroup_destroy(cg, CLEANUP_TIMEOUT_MS, &cleanup_err) < 0) {
 		cr_partition_log(cfg->name, "broken: %s", cr_error_msg(&cleanup_err));
 		r = record_state(cfg->name, CR_STATE_BROKEN, 0, cr_error_msg(&cleanup_err), err);
@@ -148,6 +150,7 @@ static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *c
 fail:
 	cr_cgroup_destroy(cg, CLEANUP_TIMEOUT_MS, NULL);
 	cr_cgroup_free(cg);
+	(void)cr_net_detach(cfg, NULL);
 	return r;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/net.h"
 #include "partition/cgroup.h"
 #include "partition/lifecycle.h"
 #include "partition/liveness.h"
@@ -157,7 +158,7 @@ int cr_partition_start(const char *name, const char *self_exe, struct cr_error *
 		r = cr_error_set(err, EBUSY, "%s is already %s", name, cr_state_name(w.state.state));
 		goto out;
 	}
-	if ((r = cr_mounts_check_supported(&w.config, err)) < 0 ||
+	if ((r = cr_mounts_check_supported(&w.config, err)) < 0 || (r = cr_net_validate(&w.config, name, err)) < 0 ||
 	    (r = cr_rootfs_write_hostname(w.config.directory, w.config.hostname, err)) < 0 ||
 	    (r = cr_rootfs_install_init(w.config.directory, err)) < 0) {
 		cr_error_wrap(err, "starting %s", name);
