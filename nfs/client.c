@@ -2,9 +2,14 @@
 #define LOG_PREFIX "nfs: "
 #include "nfs/client.h"
 
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -32,7 +37,36 @@ static bool is_refusal(const char *msg)
 	return msg && (strstr(msg, "MNT3ERR_") || strstr(msg, "NFS3ERR_") || strstr(msg, "NFS4ERR_"));
 }
 
-static int classify(struct nfs_context *nfs, int r, const char *where, struct cr_error *err)
+/* libnfs often says only "nfs_service failed" when the connection fails:
+ * connect to the port once more (numeric hosts only, within TIMEOUT_S) for
+ * the system's reason. Returns an errno, 0 when it connects or cannot tell. */
+static int connect_errno(const char *host, int port, int timeout_s)
+{
+	char service[16];
+	snprintf(service, sizeof(service), "%d", port);
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	if (getaddrinfo(host, service, &hints, &ai) != 0)
+		return 0;
+	int e = 0;
+	cleanup_close int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		e = errno;
+		if (e == EINPROGRESS) {
+			struct pollfd p = {fd, POLLOUT, 0};
+			socklen_t len = sizeof(e);
+			if (poll(&p, 1, timeout_s * 1000) <= 0)
+				e = ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+				e = 0;
+		}
+	}
+	freeaddrinfo(ai);
+	return e;
+}
+
+static int classify(struct nfs_context *nfs, int r, const char *where, const char *host,
+		    const struct cr_nfs_options *opts, struct cr_error *err)
 {
 	const char *msg = nfs_get_error(nfs);
 	if (!msg || !*msg)
@@ -42,6 +76,11 @@ static int classify(struct nfs_context *nfs, int r, const char *where, struct cr
 				    where, msg);
 	if (r == -ETIMEDOUT || strstr(msg, "imed out") || strstr(msg, "imeout"))
 		return cr_error_set(err, ETIMEDOUT, "%s: server unreachable: no answer in time (%s)", where, msg);
+	int port = opts->nfs_port ? opts->nfs_port : 111; /* else the portmapper */
+	int e = connect_errno(host, port, opts->timeout_s);
+	if (e)
+		return cr_error_set(err, EHOSTUNREACH, "%s: server unreachable: port %d: %s (%s)", where, port,
+				    strerror(e), msg);
 	return cr_error_set(err, EHOSTUNREACH, "%s: server unreachable (%s)", where, msg);
 }
 
@@ -73,7 +112,7 @@ int cr_nfs_connect(const char *host, const char *export_path, const struct cr_nf
 	r = nfs_mount(nfs, url->server, url->path);
 	nfs_destroy_url(url);
 	if (r < 0) {
-		r = classify(nfs, r, where, err);
+		r = classify(nfs, r, where, host, opts, err);
 		nfs_destroy_context(nfs);
 		return r;
 	}

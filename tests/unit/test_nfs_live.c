@@ -188,7 +188,7 @@ static void probe_errors_name_the_cause(void **state)
 	NEED_SERVER();
 	char missing[600];
 	snprintf(missing, sizeof(missing), "%s-missing", srv.rw);
-	expect_probe_error(srv.rw, "wrong-port", EHOSTUNREACH, "server unreachable");
+	expect_probe_error(srv.rw, "wrong-port", EHOSTUNREACH, "server unreachable: port 1: Connection refused");
 	expect_probe_error(missing, NULL, ENOENT, "no such export");
 	expect_probe_error(srv.ro, NULL, EACCES, "permission denied");
 	expect_probe_error(srv.squash, NULL, EPERM, "root is squashed");
