@@ -59,6 +59,12 @@ done
 CORRAL_ROOT=$ra "$bin/corral" trust b "10.214.$x.2" "$rb/etc/corral/host.pub"
 CORRAL_ROOT=$rb "$bin/corral" trust a "10.214.$x.1:7711" "$(cat "$ra/etc/corral/host.pub")"
 CORRAL_ROOT=$ra "$bin/corral" trust --list | grep -q "^b  *10.214.$x.2 " || fail "trust --list"
+CORRAL_ROOT=$ra "$bin/corral" trust old 10.9.9.9 "$rb/etc/corral/host.pub"
+CORRAL_ROOT=$ra "$bin/corral" trust --remove old
+! CORRAL_ROOT=$ra "$bin/corral" trust --list | grep -q "^old " || fail "trust --remove"
+if CORRAL_ROOT=$ra "$bin/corral" trust b 10.9.9.9 "$rb/etc/corral/host.pub" 2>/dev/null; then
+	fail "a second peer named b was accepted"
+fi
 # C trusts B, but B does not know C. A lists B's address under the name
 # "fake" with C's key (a server that is not who A expects).
 CORRAL_ROOT=$rc "$bin/corral" trust b "10.214.$x.2" "$rb/etc/corral/host.pub"
@@ -204,6 +210,11 @@ for _ in $(seq 100); do
 done
 grep -q "connection from 10.214.$x.1:.*no progress for 5000 ms" "$work/b.log" ||
 	fail "B did not time the dead connection out"
+# While the link is down a new connection times out too, with its own message.
+if out=$(in_a "$bin/corral-peer-probe" --timeout-ms 1000 ping b 2>&1); then
+	fail "ping over a dead link"
+fi
+echo "$out" | grep -Eq "no answer within 1000 ms|unreachable" || fail "dead link connect: $out"
 ip -n "$na" link set "$va" up
 for _ in $(seq 50); do
 	in_a "$bin/corral-peer-probe" --timeout-ms 2000 ping b >/dev/null 2>&1 && break
