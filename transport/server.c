@@ -208,7 +208,8 @@ int cr_server_serve(const struct cr_server_ctx *ctx, int fd, bool local, const c
 		cr_trust_list_free(&trust);
 	}
 	if (r == 0) {
-		cr_server_log(ctx, "%s: connection from %s authenticated", c.peer_name, from);
+		cr_server_log(ctx, "%s: connection from %s %s", c.peer_name, from,
+			      local ? "accepted (peer credentials checked)" : "authenticated");
 		r = greet(ctx, &c, err);
 	}
 	if (r == 0)
