@@ -4,8 +4,10 @@
 
 #include "transport/daemon.h"
 
-/* Listening sockets (O_CLOEXEC). The Unix socket is mode 0600; a stale
- * socket file is replaced, a live one is -EADDRINUSE. */
+/* Listening sockets (O_CLOEXEC, non-blocking: a client that gives up
+ * between poll and accept must not block the loop; accepted sockets are
+ * blocking again). The Unix socket is mode 0600; a stale socket file is
+ * replaced, a live one is -EADDRINUSE. */
 int cr_daemon_listen_tcp(const char *addr, int *ret_fd, struct cr_error *err);
 int cr_daemon_listen_unix(const char *path, int *ret_fd, struct cr_error *err);
 

@@ -27,7 +27,7 @@ int cr_daemon_listen_tcp(const char *addr, int *ret_fd, struct cr_error *err)
 	int r = cr_addr_resolve(addr, true, &ai, err);
 	if (r < 0)
 		return cr_error_wrap(err, "listen address");
-	cleanup_close int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cleanup_close int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int one = 1;
 	if (fd < 0)
 		r = cr_error_errno(err, "cannot make a socket for %s", addr);
@@ -69,7 +69,7 @@ int cr_daemon_listen_unix(const char *path, int *ret_fd, struct cr_error *err)
 	r = check_stale(&sun, path, err);
 	if (r < 0)
 		return r;
-	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return cr_error_errno(err, "cannot make a socket for %s", path);
 	mode_t old = umask(0077); /* never world-connectable, not even for a moment */
