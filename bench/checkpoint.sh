@@ -9,15 +9,17 @@
 # disk plays no part in either. Prints Corral/raw ratios and whether both
 # stay within 1.10x of raw CRIU.
 # Usage, as root: bench/checkpoint.sh   (CORRAL_BUILD_DIR defaults to ./build;
-# BENCH_MIB=64 for a quick run; BENCH_ROUNDS (1) repeats both sides and
-# reports medians). Exits non-zero only when something fails.
+# BENCH_MIB=64 for a quick run; BENCH_ROUNDS (2) repeats both sides and
+# reports medians; BENCH_RAW_NET=1 gives the raw tree a network namespace
+# too, locked with nftables while dumped, as a system partition's is).
+# Exits non-zero only when something fails.
 BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$BENCH_SRC/bench/lib.sh"
 need_root
 command -v criu >/dev/null || fail "needs criu"
 command -v unshare >/dev/null || fail "needs unshare (util-linux)"
 mib=${BENCH_MIB:-512}
-rounds=${BENCH_ROUNDS:-1}
+rounds=${BENCH_ROUNDS:-2}
 [[ $mib =~ ^[1-9][0-9]{0,4}$ ]] || fail "BENCH_MIB must be 1 to 99999"
 [[ $rounds =~ ^[1-9]$ ]] || fail "BENCH_ROUNDS must be 1 to 9"
 memhog=$CORRAL_BUILD_DIR/tests/helpers/memhog
@@ -31,6 +33,10 @@ hw=$(awk '/"hw-breakpoints"/ {p = 1} p && /"status"/ {gsub(/[",]/, "", $2); prin
 [ -n "$hw" ] || fail "corral check --json has no hw-breakpoints probe"
 raw_env=()
 [ "$hw" = ok ] || raw_env=(CRIU_FAULT=130)
+raw_ns=(--pid --mount-proc --uts --ipc) raw_opts=()
+if [ "${BENCH_RAW_NET:-0}" = 1 ]; then
+	raw_ns+=(--net) raw_opts=(--network-lock nftables)
+fi
 
 bench_setup /dev/shm
 raw=$CORRAL_ROOT/raw
@@ -59,13 +65,13 @@ criu_raw() {
 	shift
 	env "${raw_env[@]}" timeout "$CRIU_TIMEOUT" criu "$action" -D "$raw/img" -o "$action.log" \
 		--ext-mount-map auto --enable-external-sharing --enable-external-masters \
-		--manage-cgroups=ignore "$@" || fail "criu $action failed, see $raw/img/$action.log: $(tail -2 "$raw/img/$action.log")"
+		--manage-cgroups=ignore "${raw_opts[@]}" "$@" || fail "criu $action failed, see $raw/img/$action.log: $(tail -2 "$raw/img/$action.log")"
 }
 
 raw_round() {
 	rm -rf "$raw/img" "$raw/run" "$raw/pid"
 	mkdir -p "$raw/img" "$raw/run"
-	unshare --fork --pid --mount-proc --uts --ipc "$memhog" "$raw/run" "$mib" --private-mounts \
+	unshare --fork "${raw_ns[@]}" "$memhog" "$raw/run" "$mib" --private-mounts \
 		</dev/null >/dev/null 2>&1 &
 	outer=$!
 	wait_file "$raw/run/ready" "raw memhog"
@@ -114,7 +120,7 @@ corral_round() {
 }
 
 raw_dump=() raw_restore=() snap=() freeze=() dump=() write=() frozen=() kill_=() restart=()
-echo "Checkpoint and restart of $mib MiB (half random), $rounds round(s), on tmpfs; raw criu${raw_env[*]:+ with ${raw_env[*]}}"
+echo "Checkpoint and restart of $mib MiB (half random), $rounds round(s), on tmpfs; raw criu${raw_env[*]:+ with ${raw_env[*]}} on unshare ${raw_ns[*]}"
 load_note
 for _ in $(seq "$rounds"); do
 	raw_round
@@ -125,17 +131,17 @@ m_rd=$(median "${raw_dump[@]}") m_rr=$(median "${raw_restore[@]}")
 m_snap=$(median "${snap[@]}") m_dump=$(median "${dump[@]}") m_kill=$(median "${kill_[@]}")
 m_restart=$(median "${restart[@]}")
 echo
-printf '  %-36s %9s   %s\n' "" "median" "/ raw criu"
-printf '  %-36s %6s ms\n' "raw criu dump (to tmpfs)" "$(ms "$m_rd")"
-printf '  %-36s %6s ms\n' "raw criu restore -d" "$(ms "$m_rr")"
-printf '  %-36s %6s ms   %5sx dump\n' "chkptwpar (snapshot, whole command)" "$(ms "$m_snap")" "$(ratio "$m_snap" "$m_rd")"
-printf '  %-36s %6s ms\n' "  freeze" "$(ms "$(median "${freeze[@]}")")"
-printf '  %-36s %6s ms   %5sx dump\n' "  dump (CRIU, tree frozen)" "$(ms "$m_dump")" "$(ratio "$m_dump" "$m_rd")"
-printf '  %-36s %6s ms\n' "  write (pack the image)" "$(ms "$(median "${write[@]}")")"
-printf '  %-36s %6s ms\n' "  frozen (freeze to thaw)" "$(ms "$(median "${frozen[@]}")")"
-printf '  %-36s %6s ms   %5sx dump\n' "chkptwpar -k" "$(ms "$m_kill")" "$(ratio "$m_kill" "$m_rd")"
-printf '  %-36s %6s ms   %5sx restore\n' "restartwpar" "$(ms "$m_restart")" "$(ratio "$m_restart" "$m_rr")"
-printf '  %-36s %6s KiB  %5sx (raw CRIU images: %s KiB)\n' "image file" "$image_kib" \
+printf '  %-36s %11s   %s\n' "" "median" "/ raw criu"
+printf '  %-36s %8s ms\n' "raw criu dump (to tmpfs)" "$(ms "$m_rd")"
+printf '  %-36s %8s ms\n' "raw criu restore -d" "$(ms "$m_rr")"
+printf '  %-36s %8s ms   %5sx dump\n' "chkptwpar (snapshot, whole command)" "$(ms "$m_snap")" "$(ratio "$m_snap" "$m_rd")"
+printf '  %-36s %8s ms\n' "  freeze" "$(ms "$(median "${freeze[@]}")")"
+printf '  %-36s %8s ms   %5sx dump\n' "  dump (CRIU, tree frozen)" "$(ms "$m_dump")" "$(ratio "$m_dump" "$m_rd")"
+printf '  %-36s %8s ms\n' "  write (pack the image)" "$(ms "$(median "${write[@]}")")"
+printf '  %-36s %8s ms\n' "  frozen (freeze to thaw)" "$(ms "$(median "${frozen[@]}")")"
+printf '  %-36s %8s ms   %5sx dump\n' "chkptwpar -k" "$(ms "$m_kill")" "$(ratio "$m_kill" "$m_rd")"
+printf '  %-36s %8s ms   %5sx restore\n' "restartwpar" "$(ms "$m_restart")" "$(ratio "$m_restart" "$m_rr")"
+printf '  %-36s %8s KiB  %5sx (raw CRIU images: %s KiB)\n' "image file" "$image_kib" \
 	"$(ratio "$image_kib" "$raw_kib")" "$raw_kib"
 echo
 goal "chkptwpar <= 1.10x raw criu dump ($(ratio "$m_snap" "$m_rd")x)" "$(ratio "$m_snap" "$m_rd")" "<=" 1.10
