@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "test_transport_util.h"
+#include "transport/client.h"
 #include "transport/netaddr.h"
 #include "transport/trust.h"
 
@@ -195,12 +196,49 @@ static void test_addr_split(void **state)
 	cr_error_clear(&err);
 }
 
+/* cr_peer_connect's refusals before and at the connection. */
+static void test_connect_errors(void **state)
+{
+	(void)state;
+	char *root = t_fresh_root();
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_peer *p = NULL;
+	assert_int_equal(cr_peer_connect("nobody", 1000, &p, &err), -ENOENT);
+	assert_non_null(strstr(cr_error_msg(&err), "'nobody' is not in"));
+	struct cr_host_keypair kp;
+	t_keypair(&kp);
+	char *path = NULL;
+	struct cr_trust_list l = {NULL, 0};
+	assert_int_equal(cr_trust_path(&path, &err), 0);
+	assert_int_equal(cr_trust_add(&l, "b", "127.0.0.1:1", kp.pk, &err), 0);
+	assert_int_equal(cr_trust_save(path, &l, &err), 0);
+	/* No host key yet. */
+	assert_true(cr_peer_connect("b", 1000, &p, &err) < 0);
+	assert_non_null(strstr(cr_error_msg(&err), "corral keygen"));
+	char *key = NULL, *pub = NULL;
+	assert_int_equal(cr_hostkey_paths(&key, &pub, &err), 0);
+	assert_int_equal(cr_hostkey_save(&kp, key, pub, false, &err), 0);
+	/* Nobody listens on port 1: refused, naming the peer and its address;
+	 * by address too. */
+	assert_int_equal(cr_peer_connect("b", 1000, &p, &err), -ECONNREFUSED);
+	assert_non_null(strstr(cr_error_msg(&err), "cannot connect to b (127.0.0.1:1)"));
+	assert_int_equal(cr_peer_connect("127.0.0.1:1", 1000, &p, &err), -ECONNREFUSED);
+	assert_null(p);
+	cr_trust_list_free(&l);
+	cr_error_clear(&err);
+	free(key);
+	free(pub);
+	free(path);
+	t_rm_root(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_and_end), cmocka_unit_test(test_cut_frames),
 		cmocka_unit_test(test_length_caps),       cmocka_unit_test(test_malformed_message),
 		cmocka_unit_test(test_trust_file),        cmocka_unit_test(test_addr_split),
+		cmocka_unit_test(test_connect_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
