@@ -42,7 +42,9 @@ bench_setup /dev/shm
 raw=$CORRAL_ROOT/raw
 img=$CORRAL_ROOT/images
 mkdir -p "$raw" "$img"
-bench_cleanups+=('[ -s "$raw/pid" ] && kill -9 "$(cat "$raw/pid")"' '[ -n "${outer:-}" ] && kill -9 "$outer"')
+# A killed unshare leaves its memhog (pid 1 inside) running: end both.
+bench_cleanups+=('[ -s "$raw/pid" ] && kill -9 "$(cat "$raw/pid")"'
+	'[ -n "${outer:-}" ] && kill -9 $(pgrep -P "$outer") "$outer"')
 
 # wait_file PATH WHAT: up to 120 s for a file to appear.
 wait_file() {
