@@ -437,17 +437,29 @@ static void partition_runs_on_the_export(void **state)
 	assert_int_equal(cr_nfs_mount_all(&cfg, &err), 0);
 	assert_int_equal(cr_nfs_mount_all(&cfg, &err), 0); /* mounted already: kept */
 	assert_int_equal(run("test $(grep -c ' %s[/ ].*fuse.nfs' /proc/mounts) = 2", base), 0);
-	setenv("CORRAL_CGROUP_PARENT", "corral-nfs-live", 1);
-	int rc = run("set -e; B=%s/cli; $B/mkwpar -n nfsrun -p -d %s >/dev/null; $B/startwpar nfsrun >/dev/null;"
-		     "test \"$($B/clogin nfsrun hostname)\" = nfsrun;"
-		     "$B/clogin nfsrun sh -c 'grep -q \" / fuse.nfs \" /proc/mounts && echo inside > /root/made-inside';"
-		     "test \"$($B/clogin nfsrun cat /srv/data/shared.txt)\" = shared;"
-		     "! $B/clogin nfsrun sh -c 'echo x > /srv/data/no' 2>/dev/null;"
-		     "test \"$(cat %s/root/made-inside)\" = inside",
-		     bin, base, srv.rw);
+	char parent[64];
+	snprintf(parent, sizeof(parent), "corral-nfs-live-%d", (int)getpid());
+	setenv("CORRAL_CGROUP_PARENT", parent, 1);
+	/* Step by step, so a failure names its step; the cleanup runs anyway. */
+	static const char *const steps[] = {
+		"$B/mkwpar -n nfsrun -p -d $BASE >/dev/null",
+		"$B/startwpar nfsrun >/dev/null",
+		"test \"$($B/clogin nfsrun hostname)\" = nfsrun",
+		"$B/clogin nfsrun sh -c 'grep -q \" / fuse.nfs \" /proc/mounts && echo inside > /root/made-inside'",
+		"test \"$($B/clogin nfsrun cat /srv/data/shared.txt)\" = shared",
+		"! $B/clogin nfsrun sh -c 'echo x > /srv/data/no' 2>/dev/null",
+		"test \"$(cat $EXPORT/root/made-inside)\" = inside",
+		NULL,
+	};
+	const char *failed = NULL;
+	for (const char *const *step = steps; *step && !failed; step++)
+		if (run("B=%s/cli BASE=%s EXPORT=%s; %s", bin, base, srv.rw, *step) != 0)
+			failed = *step;
+	if (failed)
+		fprintf(stderr, "partition_runs_on_the_export: failed: %s\n", failed);
 	run("B=%s/cli; $B/stopwpar -F nfsrun >/dev/null 2>&1; $B/rmwpar -F -p nfsrun >/dev/null 2>&1;"
-	    "rmdir /sys/fs/cgroup/*/corral-nfs-live /sys/fs/cgroup/corral-nfs-live 2>/dev/null", bin);
-	assert_int_equal(rc, 0);
+	    "rmdir /sys/fs/cgroup/*/%s /sys/fs/cgroup/%s 2>/dev/null", bin, parent, parent);
+	assert_null(failed);
 	assert_int_equal(cr_nfs_unmount_all(&cfg, 10000, &err), 0);
 	assert_int_not_equal(run("grep -q fuse.nfs /proc/mounts"), 0);
 	/* The servers end by themselves once unmounted; reap them. */
