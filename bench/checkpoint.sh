@@ -43,6 +43,7 @@ raw=$CORRAL_ROOT/raw
 img=$CORRAL_ROOT/images
 mkdir -p "$raw" "$img"
 # A killed unshare leaves its memhog (pid 1 inside) running: end both.
+# shellcheck disable=SC2016 # expanded by the trap, when it runs
 bench_cleanups+=('[ -s "$raw/pid" ] && kill -9 "$(cat "$raw/pid")"'
 	'[ -n "${outer:-}" ] && kill -9 $(pgrep -P "$outer") "$outer"')
 

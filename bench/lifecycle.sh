@@ -23,7 +23,7 @@ mk=() start=() stop=() rm_=() disk=() ns=() cp_=() rmcp=() etc_kib=0
 for i in $(seq "$runs"); do
 	name=bench$i
 	timed mk mkwpar -n "$name"
-	disk+=($(du -sk "$CORRAL_ROOT/wpars/$name" | cut -f1))
+	disk+=("$(du -sk "$CORRAL_ROOT/wpars/$name" | cut -f1)")
 	timed start startwpar "$name"
 	[ "$(state_of "$name")" = A ] || fail "$name is not Active after startwpar"
 	timed stop stopwpar "$name"
