@@ -32,19 +32,6 @@ void cr_checkpoint_report_free(struct cr_checkpoint_report *r)
 	r->ended = NULL;
 }
 
-static int set_state(const char *name, struct cr_wpar_state *st, enum cr_state state,
-		     const char *operation, struct cr_error *err)
-{
-	char *op = strdup(operation);
-	if (!op)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	free(st->operation);
-	st->operation = op;
-	st->state = state;
-	st->owner_pid = (state == CR_STATE_ACTIVE || state == CR_STATE_DEFINED) ? 0 : getpid();
-	return cr_state_save(name, st, err);
-}
-
 /* The partition must be checkpointable, Active, and hold nothing from outside
  * (unless -F, which ends those processes and says which). */
 static int check_ready(const struct cr_checkpoint_request *req, struct cr_wpar *w, struct cr_cgroup *cg,
@@ -178,11 +165,9 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 	struct cr_checkpoint_report rep = {0};
 	bool frozen = false;
 	int64_t t0 = 0, t_frozen = 0;
-	int r = cr_registry_lock(req->name, LOCK_TIMEOUT_MS, &lock, err);
-	if (r < 0)
-		return r;
 	struct cr_wpar w;
-	if ((r = cr_registry_load(req->name, &w, err)) < 0)
+	int r = cr_registry_lock_load(req->name, LOCK_TIMEOUT_MS, &lock, &w, err);
+	if (r < 0)
 		return r;
 	if ((r = cr_cgroup_open(req->name, &cg, err)) < 0 && w.state.state == CR_STATE_ACTIVE)
 		goto out;
@@ -201,7 +186,7 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 
 	/* A -> F: the cgroup freezer stops every task at once. */
 	cr_partition_log(req->name, "checkpoint to %s: freezing", req->output);
-	if ((r = set_state(req->name, &w.state, CR_STATE_FROZEN, "checkpoint", err)) < 0)
+	if ((r = cr_state_transition(req->name, &w.state, CR_STATE_FROZEN, "checkpoint", err)) < 0)
 		goto undo;
 	t0 = cr_now_ns();
 	if ((r = cr_cgroup_freeze(cg, FREEZE_TIMEOUT_MS, err)) < 0)
@@ -214,7 +199,7 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 	if ((r = dump(req, &w, cg, images, err)) < 0)
 		goto undo;
 	rep.dump_ns = cr_now_ns() - t_frozen;
-	if ((r = set_state(req->name, &w.state, CR_STATE_PAUSED, "checkpoint", err)) < 0)
+	if ((r = cr_state_transition(req->name, &w.state, CR_STATE_PAUSED, "checkpoint", err)) < 0)
 		goto undo;
 	rep.criu_bytes = (uint64_t)tree_bytes(images);
 	int64_t t_pack = cr_now_ns();
@@ -230,7 +215,7 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 		if ((r = cr_cgroup_thaw(cg, err)) < 0)
 			goto undo;
 		rep.frozen_ns = cr_now_ns() - t0;
-		if ((r = set_state(req->name, &w.state, CR_STATE_ACTIVE, "none", err)) < 0)
+		if ((r = cr_state_transition(req->name, &w.state, CR_STATE_ACTIVE, "none", err)) < 0)
 			goto out;
 		cr_partition_log(req->name, "checkpointed and resumed (frozen %lld ms)",
 				 (long long)(rep.frozen_ns / 1000000));
@@ -253,7 +238,7 @@ undo:
 		cr_error_clear(&ignored);
 	}
 	if (w.state.state != CR_STATE_ACTIVE)
-		set_state(req->name, &w.state, CR_STATE_ACTIVE, "none", NULL);
+		cr_state_transition(req->name, &w.state, CR_STATE_ACTIVE, "none", NULL);
 	cr_partition_log(req->name, "checkpoint failed, partition left Active: %s", cr_error_msg(err));
 out:
 	cr_guardian_release(&guardian);
@@ -271,11 +256,9 @@ out:
 int cr_partition_resume(const char *name, struct cr_error *err)
 {
 	cleanup_close int lock = -1;
-	int r = cr_registry_lock(name, LOCK_TIMEOUT_MS, &lock, err);
-	if (r < 0)
-		return r;
 	struct cr_wpar w;
-	if ((r = cr_registry_load(name, &w, err)) < 0)
+	int r = cr_registry_lock_load(name, LOCK_TIMEOUT_MS, &lock, &w, err);
+	if (r < 0)
 		return r;
 	struct cr_cgroup *cg = NULL;
 	if (w.state.state != CR_STATE_PAUSED) {
@@ -285,7 +268,7 @@ int cr_partition_resume(const char *name, struct cr_error *err)
 	}
 	if ((r = cr_cgroup_open(name, &cg, err)) < 0 || (r = cr_cgroup_thaw(cg, err)) < 0)
 		goto out;
-	r = set_state(name, &w.state, CR_STATE_ACTIVE, "none", err);
+	r = cr_state_transition(name, &w.state, CR_STATE_ACTIVE, "none", err);
 	cr_partition_log(name, "resumed");
 out:
 	cr_cgroup_free(cg);

@@ -221,3 +221,18 @@ int cr_registry_lock(const char *name, int timeout_ms, int *ret_fd, struct cr_er
 	*ret_fd = cr_steal_fd(&fd);
 	return 0;
 }
+
+int cr_registry_lock_load(const char *name, int timeout_ms, int *ret_lock, struct cr_wpar *ret,
+			  struct cr_error *err)
+{
+	int lock = -1;
+	int r = cr_registry_lock(name, timeout_ms, &lock, err);
+	if (r < 0)
+		return r;
+	if ((r = cr_registry_load(name, ret, err)) < 0) {
+		close(lock);
+		return r;
+	}
+	*ret_lock = lock;
+	return 0;
+}

@@ -41,4 +41,9 @@ int cr_registry_spec_path(const char *name, char **ret_path, struct cr_error *er
  * at most TIMEOUT_MS; returns the lock fd in *RET_FD. Close it to release. */
 int cr_registry_lock(const char *name, int timeout_ms, int *ret_fd, struct cr_error *err);
 
+/* Take NAME's lock (cr_registry_lock) and load it; on failure the lock is
+ * released and *RET_LOCK stays -1. */
+int cr_registry_lock_load(const char *name, int timeout_ms, int *ret_lock, struct cr_wpar *ret,
+			  struct cr_error *err);
+
 #endif

@@ -25,19 +25,6 @@
 #define START_TIMEOUT_MS 60000
 #define KILL_WAIT_MS 15000
 
-static int set_state(const char *name, struct cr_wpar_state *st, enum cr_state state,
-		     const char *operation, struct cr_error *err)
-{
-	char *op = strdup(operation);
-	if (!op)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	free(st->operation);
-	st->operation = op;
-	st->state = state;
-	st->owner_pid = state == CR_STATE_TRANSITIONAL ? getpid() : 0;
-	return cr_state_save(name, st, err);
-}
-
 /* Fork the monitor, detached in a session of its own, its output in the log. */
 static int launch_monitor(const char *name, const char *self_exe, char *const *extra, int report_fd,
 			  pid_t *ret_pid, struct cr_error *err)
@@ -139,11 +126,9 @@ int cr_partition_launch(const char *name, const char *self_exe, char *const *ext
 int cr_partition_start(const char *name, const char *self_exe, struct cr_error *err)
 {
 	cleanup_close int lock = -1;
-	int r = cr_registry_lock(name, LOCK_TIMEOUT_MS, &lock, err);
-	if (r < 0)
-		return r;
 	struct cr_wpar w;
-	if ((r = cr_registry_load(name, &w, err)) < 0)
+	int r = cr_registry_lock_load(name, LOCK_TIMEOUT_MS, &lock, &w, err);
+	if (r < 0)
 		return r;
 	if (w.config.type != CR_TYPE_SYSTEM) {
 		r = cr_error_set(err, EINVAL, "%s is an application partition: run it with wparexec", name);
@@ -164,13 +149,13 @@ int cr_partition_start(const char *name, const char *self_exe, struct cr_error *
 		cr_error_wrap(err, "starting %s", name);
 		goto out;
 	}
-	if ((r = set_state(name, &w.state, CR_STATE_TRANSITIONAL, "start", err)) < 0)
+	if ((r = cr_state_transition(name, &w.state, CR_STATE_TRANSITIONAL, "start", err)) < 0)
 		goto out;
 	if ((r = cr_partition_launch(name, self_exe, NULL, &lock, err)) < 0 && lock >= 0)
 		goto undo;
 	goto out;
 undo:
-	set_state(name, &w.state, CR_STATE_DEFINED, "none", NULL);
+	cr_state_transition(name, &w.state, CR_STATE_DEFINED, "none", NULL);
 out:
 	cr_wpar_free(&w);
 	return r;
@@ -210,7 +195,7 @@ static int clean_leftovers(const char *name, struct cr_wpar_state *st, struct cr
 	st->start_time = 0;
 	free(st->broken_reason);
 	st->broken_reason = NULL;
-	return set_state(name, st, CR_STATE_DEFINED, "none", err);
+	return cr_state_transition(name, st, CR_STATE_DEFINED, "none", err);
 }
 
 static int kill_partition(const char *name, struct cr_error *err)
@@ -227,11 +212,9 @@ static int kill_partition(const char *name, struct cr_error *err)
 int cr_partition_stop(const char *name, const struct cr_stop_options *opts, struct cr_error *err)
 {
 	cleanup_close int lock = -1;
-	int r = cr_registry_lock(name, LOCK_TIMEOUT_MS, &lock, err);
-	if (r < 0)
-		return r;
 	struct cr_wpar w;
-	if ((r = cr_registry_load(name, &w, err)) < 0)
+	int r = cr_registry_lock_load(name, LOCK_TIMEOUT_MS, &lock, &w, err);
+	if (r < 0)
 		return r;
 	enum cr_state s = w.state.state;
 	if (s == CR_STATE_DEFINED && !opts->force) {
@@ -250,7 +233,7 @@ int cr_partition_stop(const char *name, const struct cr_stop_options *opts, stru
 		goto out;
 	}
 	pid_t monitor = w.state.monitor_pid, init = w.state.init_pid;
-	if ((r = set_state(name, &w.state, CR_STATE_TRANSITIONAL, "stop", err)) < 0)
+	if ((r = cr_state_transition(name, &w.state, CR_STATE_TRANSITIONAL, "stop", err)) < 0)
 		goto out;
 	close(cr_steal_fd(&lock)); /* the monitor records the end under this lock */
 	cr_partition_log(name, "stopping%s", opts->force ? " (forced)" : "");
@@ -274,7 +257,7 @@ int cr_partition_stop(const char *name, const struct cr_stop_options *opts, stru
 	if (!gone) {
 		free(w.state.broken_reason);
 		w.state.broken_reason = strdup("its processes could not be stopped");
-		set_state(name, &w.state, CR_STATE_BROKEN, "stop", NULL);
+		cr_state_transition(name, &w.state, CR_STATE_BROKEN, "stop", NULL);
 		r = cr_error_set(err, EBUSY, "%s could not be stopped: it is now Broken", name);
 	} else if (w.state.state != CR_STATE_DEFINED) {
 		/* The monitor did not record the end (it was killed): do it here. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -174,6 +175,19 @@ int cr_state_save(const char *name, const struct cr_wpar_state *st, struct cr_er
 		return cr_error_set(err, ENOMEM, "out of memory saving the state of %s", name);
 	cr_debug("%s -> %c", name, (char)st->state);
 	return cr_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+int cr_state_transition(const char *name, struct cr_wpar_state *st, enum cr_state state,
+			const char *operation, struct cr_error *err)
+{
+	char *op = strdup(operation);
+	if (!op)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	free(st->operation);
+	st->operation = op;
+	st->state = state;
+	st->owner_pid = (state == CR_STATE_ACTIVE || state == CR_STATE_DEFINED) ? 0 : getpid();
+	return cr_state_save(name, st, err);
 }
 
 int cr_state_remove(const char *name, struct cr_error *err)

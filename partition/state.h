@@ -44,6 +44,12 @@ int cr_state_load(const char *name, struct cr_wpar_state *ret, struct cr_error *
 /* Save atomically (write, fsync, rename). */
 int cr_state_save(const char *name, const struct cr_wpar_state *st, struct cr_error *err);
 
+/* Record that NAME is now in STATE doing OPERATION ("none" at rest) and save
+ * it. A state in between (T, F, P) records this process as its owner, so that
+ * it is known to be Broken should this process end before it is done. */
+int cr_state_transition(const char *name, struct cr_wpar_state *st, enum cr_state state,
+			const char *operation, struct cr_error *err);
+
 /* Remove NAME's runtime directory (state, logs). */
 int cr_state_remove(const char *name, struct cr_error *err);
 

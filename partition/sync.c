@@ -102,11 +102,9 @@ int cr_partition_sync(const char *name, const struct cr_sync_options *opts,
 		      struct cr_sync_summary *ret, struct cr_error *err)
 {
 	cleanup_close int lock = -1;
-	int r = cr_registry_lock(name, LOCK_TIMEOUT_MS, &lock, err);
-	if (r < 0)
-		return r;
 	struct cr_wpar w;
-	if ((r = cr_registry_load(name, &w, err)) < 0)
+	int r = cr_registry_lock_load(name, LOCK_TIMEOUT_MS, &lock, &w, err);
+	if (r < 0)
 		return r;
 	struct cr_sync_run run;
 	memset(&run, 0, sizeof(run));
