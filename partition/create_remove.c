@@ -13,6 +13,7 @@
 #include "partition/registry.h"
 #include "partition/rootfs.h"
 #include "net/net.h"
+#include "nfs/nfs.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -79,6 +80,54 @@ static int check_directory_unused(const struct cr_wpar_config *cfg, struct cr_er
 	return r;
 }
 
+/* mkwpar checks every NFS export (reachable, writable, root not squashed)
+ * before it changes anything. */
+static int probe_nfs_exports(const struct cr_wpar_config *cfg, struct cr_error *err)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct cr_mount *m = &cfg->mounts[i];
+		struct cr_nfs_options opts;
+		struct cr_nfs_export_info info;
+		if (!cr_nfs_is_nfs(m))
+			continue;
+		int r = cr_nfs_stanza_options(m, m->directory, &opts, err);
+		if (r == 0)
+			r = cr_nfs_probe_export(m->host, m->dev, &opts, &info, err);
+		if (r < 0)
+			return cr_error_wrap(err, "mount %s", m->directory);
+	}
+	return 0;
+}
+
+/* The root part goes onto the export when / is an NFS stanza. */
+static const struct cr_mount *nfs_root(const struct cr_wpar_config *cfg)
+{
+	const struct cr_mount *root = cr_config_find_mount(cfg, "/");
+	return root && cr_nfs_is_nfs(root) ? root : NULL;
+}
+
+static int populate_root_part(const struct cr_wpar_config *cfg, struct cr_error *err)
+{
+	const struct cr_mount *root = nfs_root(cfg);
+	if (!root)
+		return cr_rootfs_populate(cfg, err);
+	int r = cr_mkdir_p(cfg->directory, 0755, err);
+	if (r < 0)
+		return r;
+	return cr_nfs_populate(cfg, root, err);
+}
+
+/* Undo populate_root_part: never rm -rf what may be an export's mount point. */
+static void unpopulate_root_part(const struct cr_wpar_config *cfg)
+{
+	if (cfg->preserve)
+		return;
+	if (nfs_root(cfg))
+		rmdir(cfg->directory);
+	else
+		cr_rm_rf(cfg->directory, NULL);
+}
+
 int cr_partition_create(struct cr_wpar_config *cfg, struct cr_error *err)
 {
 	int r = cr_name_validate(cfg->name, err);
@@ -93,7 +142,7 @@ int cr_partition_create(struct cr_wpar_config *cfg, struct cr_error *err)
 	if (cr_registry_exists(cfg->name))
 		return cr_error_set(err, EEXIST, "a partition named %s already exists", cfg->name);
 	/* Networking (net/net.h): interfaces exist, addresses free, before anything is made. */
-	if ((r = cr_net_validate(cfg, cfg->name, err)) < 0)
+	if ((r = cr_net_validate(cfg, cfg->name, err)) < 0 || (r = probe_nfs_exports(cfg, err)) < 0)
 		return r;
 	if (cfg->type == CR_TYPE_SYSTEM) {
 		if ((r = check_base_directory(cfg, err)) < 0 || (r = check_directory_unused(cfg, err)) < 0)
@@ -101,14 +150,12 @@ int cr_partition_create(struct cr_wpar_config *cfg, struct cr_error *err)
 		bool existed = cr_path_exists(cfg->directory);
 		if (existed && !cfg->preserve && rmdir(cfg->directory) < 0)
 			return cr_error_errno(err, "cannot use the empty base directory %s", cfg->directory);
-		if ((r = cr_rootfs_populate(cfg, err)) < 0) {
-			if (!cfg->preserve)
-				cr_rm_rf(cfg->directory, NULL);
+		if ((r = populate_root_part(cfg, err)) < 0) {
+			unpopulate_root_part(cfg);
 			return r;
 		}
 		if ((r = cr_registry_save_config(cfg, err)) < 0) {
-			if (!cfg->preserve)
-				cr_rm_rf(cfg->directory, NULL);
+			unpopulate_root_part(cfg);
 			return r;
 		}
 	} else if ((r = cr_registry_save_config(cfg, err)) < 0) {
@@ -132,6 +179,15 @@ static int remove_root_part(const struct cr_wpar_config *cfg, struct cr_error *e
 		return 0;
 	if (!cr_path_exists(cfg->directory))
 		return 0;
+	const struct cr_mount *root = nfs_root(cfg);
+	if (root) {
+		int r = cr_nfs_remove_root_part(root, err);
+		if (r < 0)
+			return r;
+		if (rmdir(cfg->directory) < 0 && errno != ENOENT)
+			return cr_error_errno(err, "cannot remove the mount point %s", cfg->directory);
+		return 0;
+	}
 	cleanup_free char *marker = NULL;
 	if (asprintf(&marker, "%s/etc/corral", cfg->directory) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");

@@ -19,11 +19,13 @@
 #include "partition/spawn.h"
 #include "restore/restore.h"
 #include "net/net.h"
+#include "nfs/nfs.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
 #define CLEANUP_TIMEOUT_MS 10000
 #define LOCK_TIMEOUT_MS 30000
+#define NFS_UNMOUNT_MS 30000
 
 static volatile pid_t forward_to;
 
@@ -137,7 +139,8 @@ static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *c
 	cr_partition_log(cfg->name, "init ended (status %d)", status);
 	struct cr_error cleanup_err = CR_ERROR_INIT;
 	(void)cr_net_detach(cfg, NULL); /* host ends of the partition's links */
-	if (cr_cgroup_destroy(cg, CLEANUP_TIMEOUT_MS, &cleanup_err) < 0) {
+	if (cr_cgroup_destroy(cg, CLEANUP_TIMEOUT_MS, &cleanup_err) < 0 ||
+	    cr_nfs_unmount_all(cfg, NFS_UNMOUNT_MS, &cleanup_err) < 0) {
 		cr_partition_log(cfg->name, "broken: %s", cr_error_msg(&cleanup_err));
 		r = record_state(cfg->name, CR_STATE_BROKEN, 0, cr_error_msg(&cleanup_err), err);
 		cr_error_clear(&cleanup_err);
@@ -151,6 +154,7 @@ fail:
 	cr_cgroup_destroy(cg, CLEANUP_TIMEOUT_MS, NULL);
 	cr_cgroup_free(cg);
 	(void)cr_net_detach(cfg, NULL);
+	(void)cr_nfs_unmount_all(cfg, NFS_UNMOUNT_MS, NULL);
 	return r;
 }
 

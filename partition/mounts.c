@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "nfs/nfs.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -52,10 +53,9 @@ int cr_mounts_check_supported(const struct cr_wpar_config *cfg, struct cr_error 
 {
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct cr_mount *m = &cfg->mounts[i];
-		if (m->vfs && !strcmp(m->vfs, "nfs"))
-			return cr_error_set(err, EOPNOTSUPP,
-					    "mount %s: NFS file systems (vfs=nfs) cannot be mounted by this build yet",
-					    m->directory);
+		struct cr_nfs_options opts;
+		if (cr_nfs_is_nfs(m) && cr_nfs_stanza_options(m, m->directory, &opts, err) < 0)
+			return cr_error_wrap(err, "mount %s", m->directory);
 	}
 	return 0;
 }
@@ -69,6 +69,8 @@ static int mount_stanza(const char *root, const struct cr_mount *m, struct cr_er
 		return r;
 	if (!strcmp(vfs, "directory") || !strcmp(m->directory, "/"))
 		return 0; /* a private directory of the base directory: nothing to mount */
+	if (cr_nfs_is_nfs(m))
+		return 0; /* mounted on the host by startwpar (cr_nfs_mount_all), inherited here */
 	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
 		return cr_error_errno(err, "cannot create mount point %s", dst);
 	if (!strcmp(vfs, "tmpfs"))

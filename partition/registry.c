@@ -152,7 +152,8 @@ int cr_registry_list(struct cr_wpar **ret_list, size_t *ret_n, struct cr_error *
 			goto fail;
 		n++;
 	}
-	qsort(list, n, sizeof(*list), compare_by_name);
+	if (n > 1)
+		qsort(list, n, sizeof(*list), compare_by_name);
 	*ret_list = list;
 	*ret_n = n;
 	return 0;

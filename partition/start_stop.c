@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "net/net.h"
+#include "nfs/nfs.h"
 #include "partition/cgroup.h"
 #include "partition/lifecycle.h"
 #include "partition/liveness.h"
@@ -24,6 +25,7 @@
 #define LOCK_TIMEOUT_MS 10000
 #define START_TIMEOUT_MS 60000
 #define KILL_WAIT_MS 15000
+#define NFS_UNMOUNT_MS 30000
 
 /* Fork the monitor, detached in a session of its own, its output in the log. */
 static int launch_monitor(const char *name, const char *self_exe, char *const *extra, int report_fd,
@@ -143,19 +145,30 @@ int cr_partition_start(const char *name, const char *self_exe, struct cr_error *
 		r = cr_error_set(err, EBUSY, "%s is already %s", name, cr_state_name(w.state.state));
 		goto out;
 	}
-	if ((r = cr_mounts_check_supported(&w.config, err)) < 0 || (r = cr_net_validate(&w.config, name, err)) < 0 ||
-	    (r = cr_rootfs_write_hostname(w.config.directory, w.config.hostname, err)) < 0 ||
-	    (r = cr_rootfs_install_init(w.config.directory, err)) < 0) {
+	if ((r = cr_mounts_check_supported(&w.config, err)) < 0 || (r = cr_net_validate(&w.config, name, err)) < 0) {
 		cr_error_wrap(err, "starting %s", name);
 		goto out;
 	}
-	if ((r = cr_state_transition(name, &w.state, CR_STATE_TRANSITIONAL, "start", err)) < 0)
+	/* NFS file systems are mounted on the host under the base directory
+	 * (the partition inherits them) before anything is written there. */
+	if ((r = cr_nfs_mount_all(&w.config, err)) < 0) {
+		cr_error_wrap(err, "starting %s", name);
 		goto out;
+	}
+	if ((r = cr_rootfs_write_hostname(w.config.directory, w.config.hostname, err)) < 0 ||
+	    (r = cr_rootfs_install_init(w.config.directory, err)) < 0) {
+		cr_error_wrap(err, "starting %s", name);
+		goto unmount;
+	}
+	if ((r = cr_state_transition(name, &w.state, CR_STATE_TRANSITIONAL, "start", err)) < 0)
+		goto unmount;
 	if ((r = cr_partition_launch(name, self_exe, NULL, &lock, err)) < 0 && lock >= 0)
 		goto undo;
 	goto out;
 undo:
 	cr_state_transition(name, &w.state, CR_STATE_DEFINED, "none", NULL);
+unmount:
+	cr_nfs_unmount_all(&w.config, NFS_UNMOUNT_MS, NULL);
 out:
 	cr_wpar_free(&w);
 	return r;
@@ -177,8 +190,9 @@ static bool wait_gone(const char *name, pid_t pid, int timeout_ms)
 }
 
 /* Clean up after a partition whose monitor is gone. */
-static int clean_leftovers(const char *name, struct cr_wpar_state *st, struct cr_error *err)
+static int clean_leftovers(const char *name, struct cr_wpar *w, struct cr_error *err)
 {
+	struct cr_wpar_state *st = &w->state;
 	struct cr_cgroup *cg = NULL;
 	int r = cr_cgroup_open(name, &cg, err);
 	if (r == -ENOENT)
@@ -191,6 +205,8 @@ static int clean_leftovers(const char *name, struct cr_wpar_state *st, struct cr
 		if (r < 0)
 			return r;
 	}
+	if ((r = cr_nfs_unmount_all(&w->config, NFS_UNMOUNT_MS, err)) < 0)
+		return r;
 	st->init_pid = st->monitor_pid = 0;
 	st->start_time = 0;
 	free(st->broken_reason);
@@ -227,7 +243,7 @@ int cr_partition_stop(const char *name, const struct cr_stop_options *opts, stru
 					 w.state.broken_reason ? w.state.broken_reason : "no reason recorded");
 			goto out;
 		}
-		r = clean_leftovers(name, &w.state, err);
+		r = clean_leftovers(name, &w, err);
 		if (r == 0)
 			cr_partition_log(name, "stopwpar -F cleared the partition");
 		goto out;
@@ -261,7 +277,7 @@ int cr_partition_stop(const char *name, const struct cr_stop_options *opts, stru
 		r = cr_error_set(err, EBUSY, "%s could not be stopped: it is now Broken", name);
 	} else if (w.state.state != CR_STATE_DEFINED) {
 		/* The monitor did not record the end (it was killed): do it here. */
-		r = clean_leftovers(name, &w.state, err);
+		r = clean_leftovers(name, &w, err);
 	}
 out:
 	cr_wpar_free(&w);

@@ -74,7 +74,10 @@ head -c $((size - 7)) plain.img >cut.img
 expect_fail "truncated" "$corral" image extract cut.img out-cut
 [ ! -e out-cut ] || fail "a cut image left a directory behind"
 cp keyed.img flipped.img
-printf '\x55' | dd of=flipped.img bs=1 seek=$((size / 2)) conv=notrunc status=none
+# Invert the byte in the middle (writing a fixed value would be no change 1 time in 256).
+byte=$(od -An -tu1 -j $((size / 2)) -N1 flipped.img | tr -d ' ')
+printf "\\$(printf '%03o' $((byte ^ 255)))" | dd of=flipped.img bs=1 seek=$((size / 2)) conv=notrunc status=none
+cmp -s keyed.img flipped.img && fail "the byte flip changed nothing"
 expect_fail "authentication failed" "$corral" image extract flipped.img out-flip --key-file key
 [ ! -e out-flip ] || fail "a corrupt image left a directory behind"
 ls -a | grep -q partial && fail "a temporary extraction directory was left behind"
