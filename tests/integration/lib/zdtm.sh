@@ -1,7 +1,7 @@
 # zdtm-style workloads inside a partition: each tests/helpers/zdtm_* program
 # runs as a service of the partition, builds its state, writes ready, waits
 # for SIGUSR1, then verifies its state and writes PASS or FAIL.
-ZDTM_PROGRAMS=${ZDTM_PROGRAMS:-"zdtm_counter zdtm_file_offset zdtm_pipe zdtm_socketpair zdtm_timerfd zdtm_timer_loop zdtm_shm zdtm_tcp_listen zdtm_tree"}
+ZDTM_PROGRAMS=${ZDTM_PROGRAMS:-"zdtm_counter zdtm_file_offset zdtm_pipe zdtm_socketpair zdtm_timerfd zdtm_timer_loop zdtm_shm zdtm_tcp_listen zdtm_tcp_established zdtm_tree"}
 
 # zdtm_install NAME: copy the programs into the partition and list them as services.
 zdtm_install() {
