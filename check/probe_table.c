@@ -66,7 +66,7 @@ static const struct probe_info table[CR_PROBE_COUNT] = {
 		"no PAGEMAP_SCAN ioctl: CRIU reads the page map entry by entry (slower dumps of large memory)"},
 	[CR_PROBE_NFS_CLIENT] = {"nfs-client", false,
 		"kernel NFS client: vfs=nfs mounts can be kernel mounts",
-		"no kernel NFS client: vfs=nfs mounts cannot be kernel mounts here"},
+		"no kernel NFS client: vfs=nfs file systems are served by FUSE over libnfs (cor_nfs) instead"},
 	[CR_PROBE_FUSE] = {"fuse", false,
 		"FUSE: file systems can be served from user space",
 		"no FUSE: user-space file systems cannot be mounted"},
