@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fdwait.h"
 #include "nfs/client.h"
 #include "nfs/fuse_ops.h"
 #include "nfs/nfs.h"
@@ -102,41 +103,6 @@ static void become_server(int report_fd)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
-/* The child's one-line verdict, within TIMEOUT_MS; "" when it said nothing. */
-static int read_verdict(int fd, int timeout_ms, char *buf, size_t size)
-{
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	size_t len = 0;
-	while (len < size - 1 && !memchr(buf, '\n', len)) {
-		long left = timeout_ms - elapsed_ms(&start);
-		if (left <= 0)
-			return -ETIMEDOUT;
-		struct pollfd p = {fd, POLLIN, 0};
-		int n = poll(&p, 1, (int)left);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (n <= 0)
-			continue;
-		ssize_t got = read(fd, buf + len, size - 1 - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-	}
-	buf[len] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 static void kill_and_reap(pid_t pid)
 {
 	kill(pid, SIGKILL);
@@ -170,7 +136,7 @@ int cr_nfs_fuse_mount(const struct cr_mount *m, const char *mountpoint, pid_t *r
 	close(pipefd[1]);
 	char verdict[1024];
 	/* Connecting may take a few calls' timeouts; mounting is quick after. */
-	r = read_verdict(pipefd[0], (o.timeout_s * 3 + 10) * 1000, verdict, sizeof(verdict));
+	r = cr_fd_read_line(pipefd[0], (o.timeout_s * 3 + 10) * 1000, verdict, sizeof(verdict));
 	close(pipefd[0]);
 	if (r < 0) {
 		kill_and_reap(pid);

@@ -20,6 +20,7 @@
 #include "partition/registry.h"
 #include "partition/rootfs.h"
 #include "util/cleanup.h"
+#include "util/fdwait.h"
 #include "util/log.h"
 
 #define LOCK_TIMEOUT_MS 10000
@@ -63,39 +64,6 @@ static int launch_monitor(const char *name, const char *self_exe, char *const *e
 	_exit(127);
 }
 
-/* Read the monitor's one-line verdict within the start timeout. */
-static int read_verdict(int fd, char *buf, size_t size, struct cr_error *err)
-{
-	size_t len = 0;
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (len < size - 1) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long left = START_TIMEOUT_MS - ((now.tv_sec - start.tv_sec) * 1000 +
-						(now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left <= 0)
-			return cr_error_set(err, ETIMEDOUT, "the partition did not start within %d seconds",
-					    START_TIMEOUT_MS / 1000);
-		struct pollfd p = {fd, POLLIN, 0};
-		int n = poll(&p, 1, (int)left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			continue;
-		ssize_t got = read(fd, buf + len, size - 1 - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	buf[len] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 int cr_partition_launch(const char *name, const char *self_exe, char *const *extra, int *lock,
 			struct cr_error *err)
 {
@@ -114,10 +82,13 @@ int cr_partition_launch(const char *name, const char *self_exe, char *const *ext
 	/* The monitor records the outcome itself, under this lock: let it. */
 	close(cr_steal_fd(lock));
 	char verdict[1024];
-	r = read_verdict(pipefd[0], verdict, sizeof(verdict), err);
+	r = cr_fd_read_line(pipefd[0], START_TIMEOUT_MS, verdict, sizeof(verdict));
 	close(pipefd[0]);
+	if (r == -ETIMEDOUT)
+		return cr_error_set(err, ETIMEDOUT, "the partition did not start within %d seconds",
+				    START_TIMEOUT_MS / 1000);
 	if (r < 0)
-		return r;
+		return cr_error_set(err, -r, "cannot read the monitor's verdict: %s", strerror(-r));
 	if (strcmp(verdict, "ok") != 0) {
 		const char *msg = !strncmp(verdict, "error: ", 7) ? verdict + 7 : verdict;
 		return cr_error_set(err, EIO, "%s", *msg ? msg : "the monitor ended without a word; see the partition log");
@@ -180,13 +151,7 @@ static bool wait_gone(const char *name, pid_t pid, int timeout_ms)
 	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0 || !cr_monitor_alive(name, pid))
 		return true;
-	for (;;) {
-		struct pollfd p = {pidfd, POLLIN, 0};
-		int n = poll(&p, 1, timeout_ms);
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n > 0;
-	}
+	return cr_fd_wait_readable(pidfd, timeout_ms) == 1;
 }
 
 /* Clean up after a partition whose monitor is gone. */
