@@ -15,11 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/fdwait.h"
 #include "nfs/client.h"
 #include "nfs/fuse_ops.h"
 #include "nfs/nfs.h"
 #include "nfs/wait.h"
+#include "util/fdwait.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
