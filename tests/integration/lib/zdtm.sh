@@ -23,7 +23,15 @@ zdtm_wait_ready() {
 }
 
 # zdtm_host_pids NAME: host pids of the programs, "prog=pid ..."
-zdtm_host_pid() { pgrep -f "^/root/$2 /tmp/$2" | head -1; }
+# (the program itself, not one of the children it forked, which share its command line)
+zdtm_host_pid() {
+	local all p parent
+	all=$(pgrep -f "^/root/$2 /tmp/$2" || true)
+	for p in $all; do
+		parent=$(ps -o ppid= -p "$p" | tr -d ' ')
+		echo "$all" | grep -qx "$parent" || { echo "$p"; return; }
+	done
+}
 
 # zdtm_verify NAME: signal every program and require PASS from each.
 zdtm_verify() {
