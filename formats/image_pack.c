@@ -45,6 +45,7 @@ struct packer {
 	struct pack_job jobs[2 * 16 + 2];
 	unsigned n_jobs;
 	uint64_t submitted, blocks, data_bytes;
+	uint64_t in_done, in_total; /* file bytes packed, of all */
 	struct cr_buf enc;
 };
 
@@ -133,12 +134,20 @@ static int emit_oldest(struct packer *pk, struct cr_error *err)
 	if (j->failed)
 		return cr_error_set(err, j->err.code, "%s", cr_error_msg(&j->err));
 	pk->blocks++;
-	if (pk->fs.prot != CR_IMAGE_PLAIN)
-		return write_frame(pk, j->enc, j->frame_len, err);
-	const uint8_t *frame = NULL;
-	size_t flen = 0;
-	cr_frame_seal_plain(&pk->fs, j->buf + 4, j->plain_len, j->body_crc, &frame, &flen);
-	return write_frame(pk, frame, flen, err);
+	int r;
+	if (pk->fs.prot != CR_IMAGE_PLAIN) {
+		r = write_frame(pk, j->enc, j->frame_len, err);
+	} else {
+		const uint8_t *frame = NULL;
+		size_t flen = 0;
+		cr_frame_seal_plain(&pk->fs, j->buf + 4, j->plain_len, j->body_crc, &frame, &flen);
+		r = write_frame(pk, frame, flen, err);
+	}
+	pk->in_done += j->raw_len;
+	const struct cr_image_options *o = &pk->w->opts;
+	if (r == 0 && o->progress)
+		o->progress(o->progress_ctx, pk->in_done, pk->in_total, pk->w->written);
+	return r;
 }
 
 /* A free job: the oldest is written out first when all are in flight. */
@@ -285,6 +294,9 @@ static int pack_all(struct packer *pk, struct cr_error *err)
 	int r = write_head(pk, err);
 	if (r < 0)
 		return cr_error_wrap(err, "writing the image header");
+	for (size_t i = 0; i < pk->w->m.n_entries; i++)
+		if (pk->w->m.entries[i].type == CR_ENTRY_FILE)
+			pk->in_total += pk->w->m.entries[i].size;
 	for (size_t i = 0; i < pk->w->m.n_entries; i++) {
 		if (pk->w->m.entries[i].type != CR_ENTRY_FILE)
 			continue;

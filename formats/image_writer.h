@@ -19,6 +19,10 @@ struct cr_image_options {
 	const char *key_file;        /* CR_IMAGE_KEYFILE: shared key file */
 	const uint8_t *recipient_pk; /* CR_IMAGE_SEALED: 32-byte X25519 public key */
 	unsigned workers;            /* compression threads; 0: one per online CPU */
+	/* Called by finish after each block is written: file bytes packed so far
+	 * and in all, and image bytes written so far. */
+	void (*progress)(void *ctx, uint64_t in_done, uint64_t in_total, uint64_t out_bytes);
+	void *progress_ctx;
 };
 
 /* Manifest facts from the caller. NULL strings are left out, except the host

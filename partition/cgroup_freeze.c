@@ -51,6 +51,7 @@ int cr_cgroup_freeze(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err)
 		return cr_error_wrap(err, "freezing %s", cg->name);
 	int64_t deadline = cg_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int pause = 1;
+	unsigned asks = 0;
 	for (;;) {
 		r = frozen_in(h, err);
 		if (r == 1)
@@ -59,6 +60,10 @@ int cr_cgroup_freeze(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err)
 			break;
 		cg_sleep_ms(pause);
 		pause = pause < 16 ? pause * 2 : 16;
+		/* The v1 freezer can miss a task forked while FREEZING and then
+		 * stays FREEZING for good: asking again freezes the newcomers. */
+		if (!h->v2 && ++asks % 8 == 0 && (r = set_frozen(h, true, err)) < 0)
+			break;
 	}
 	struct cr_error thaw_err = CR_ERROR_INIT;
 	if (set_frozen(h, false, &thaw_err) < 0)

@@ -100,7 +100,7 @@ static int probe_nfs_exports(const struct cr_wpar_config *cfg, struct cr_error *
 }
 
 /* The root part goes onto the export when / is an NFS stanza. */
-static const struct cr_mount *nfs_root(const struct cr_wpar_config *cfg)
+const struct cr_mount *cr_partition_nfs_root(const struct cr_wpar_config *cfg)
 {
 	const struct cr_mount *root = cr_config_find_mount(cfg, "/");
 	return root && cr_nfs_is_nfs(root) ? root : NULL;
@@ -108,7 +108,7 @@ static const struct cr_mount *nfs_root(const struct cr_wpar_config *cfg)
 
 static int populate_root_part(const struct cr_wpar_config *cfg, struct cr_error *err)
 {
-	const struct cr_mount *root = nfs_root(cfg);
+	const struct cr_mount *root = cr_partition_nfs_root(cfg);
 	if (!root)
 		return cr_rootfs_populate(cfg, err);
 	int r = cr_mkdir_p(cfg->directory, 0755, err);
@@ -122,7 +122,7 @@ static void unpopulate_root_part(const struct cr_wpar_config *cfg)
 {
 	if (cfg->preserve)
 		return;
-	if (nfs_root(cfg))
+	if (cr_partition_nfs_root(cfg))
 		rmdir(cfg->directory);
 	else
 		cr_rm_rf(cfg->directory, NULL);
@@ -179,7 +179,7 @@ static int remove_root_part(const struct cr_wpar_config *cfg, struct cr_error *e
 		return 0;
 	if (!cr_path_exists(cfg->directory))
 		return 0;
-	const struct cr_mount *root = nfs_root(cfg);
+	const struct cr_mount *root = cr_partition_nfs_root(cfg);
 	if (root) {
 		int r = cr_nfs_remove_root_part(root, err);
 		if (r < 0)

@@ -40,6 +40,9 @@ struct cr_remove_options {
 	bool preserve; /* -p: keep the file systems for mkwpar -p */
 };
 
+/* The NFS stanza of CFG's "/" when its root part lives on NFS, else NULL. */
+const struct cr_mount *cr_partition_nfs_root(const struct cr_wpar_config *cfg);
+
 /* rmwpar. */
 int cr_partition_remove(const char *name, const struct cr_remove_options *opts, struct cr_error *err);
 

@@ -8,6 +8,7 @@
 
 #include "formats/image_reader.h"
 #include "formats/spec.h"
+#include "nfs/nfs.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "restore/restore.h"
@@ -17,6 +18,7 @@
 #include "util/paths.h"
 
 #define LOCK_TIMEOUT_MS 10000
+#define NFS_UNMOUNT_MS 10000
 
 /* Open IMAGE, check it is a partition's, extract it into DIR (verifying
  * every block on the way). *RET_SPEC gets the partition's spec text. */
@@ -53,31 +55,103 @@ static int unpack(const struct cr_restart_request *req, const char *dir, char **
 }
 
 /* Define the partition from the image's spec when this host does not know it. */
-static int define_from_image(const char *name, const char *spec_text, bool *ret_defined, struct cr_error *err)
+static int define_from_image(const struct cr_restart_unpacked *req, bool *ret_defined, struct cr_error *err)
 {
 	*ret_defined = false;
-	if (cr_registry_exists(name))
+	if (cr_registry_exists(req->name))
 		return 0;
 	struct cr_wpar_config cfg;
 	cr_config_init(&cfg);
-	int r = cr_spec_parse(spec_text, strlen(spec_text), "the image's spec", &cfg, err);
-	if (r == 0 && strcmp(cfg.name ? cfg.name : "", name) != 0)
-		r = cr_error_set(err, EINVAL, "the image's spec names %s, not %s", cfg.name ? cfg.name : "nothing", name);
-	if (r == 0 && cfg.type == CR_TYPE_SYSTEM) {
+	int r = cr_spec_parse(req->spec_text, strlen(req->spec_text), "the image's spec", &cfg, err);
+	if (r == 0 && strcmp(cfg.name ? cfg.name : "", req->name) != 0)
+		r = cr_error_set(err, EINVAL, "the image's spec names %s, not %s", cfg.name ? cfg.name : "nothing",
+				 req->name);
+	if (r == 0 && req->directory) {
+		free(cfg.directory);
+		if (!(cfg.directory = strdup(req->directory)))
+			r = cr_error_set(err, ENOMEM, "out of memory");
+	}
+	if (r == 0 && cfg.type == CR_TYPE_SYSTEM && !cr_partition_nfs_root(&cfg)) {
 		cleanup_free char *etc = NULL;
 		if (asprintf(&etc, "%s/etc/corral", cfg.directory ? cfg.directory : "") < 0)
 			r = cr_error_set(err, ENOMEM, "out of memory");
 		else if (!cr_path_exists(etc))
 			r = cr_error_set(err, ENOENT,
-					 "the file systems of %s are not visible on this host (no %s)", name, etc);
+					 "the file systems of %s are not visible on this host (no %s)", req->name, etc);
 	}
 	if (r == 0 && (r = cr_registry_save_config(&cfg, err)) == 0) {
 		struct cr_wpar_state st;
 		cr_state_init(&st);
-		r = cr_state_save(name, &st, err);
+		r = cr_state_save(req->name, &st, err);
 		*ret_defined = r == 0;
 	}
 	cr_config_free(&cfg);
+	return r;
+}
+
+/* Launch the monitor that restores NAME (locked, Defined): D -> T -> A or P. */
+static int launch_restore(const struct cr_restart_unpacked *req, struct cr_wpar *w, int *lock,
+			  struct cr_error *err)
+{
+	w->state.state = CR_STATE_TRANSITIONAL;
+	w->state.owner_pid = getpid();
+	free(w->state.operation);
+	w->state.operation = strdup("restart");
+	int r = cr_state_save(req->name, &w->state, err);
+	if (r < 0)
+		return r;
+	/* Its NFS file systems are external to the image: mounted as at start. */
+	if ((r = cr_nfs_mount_all(&w->config, err)) < 0)
+		goto undo;
+	cr_partition_log(req->name, "restarting from %s", req->origin);
+	char *extra[] = {"--restore", (char *)req->images_dir, req->paused ? "--paused" : NULL, NULL};
+	r = cr_partition_launch(req->name, req->self_exe, extra, lock, err);
+	if (r < 0 && *lock >= 0)
+		cr_nfs_unmount_all(&w->config, NFS_UNMOUNT_MS, NULL);
+undo:
+	if (r < 0 && *lock >= 0) {
+		w->state.state = CR_STATE_DEFINED;
+		w->state.owner_pid = 0;
+		cr_state_save(req->name, &w->state, NULL);
+	}
+	return r;
+}
+
+int cr_partition_restart_unpacked(const struct cr_restart_unpacked *req, bool *ret_defined_here,
+				  struct cr_error *err)
+{
+	cleanup_close int lock = -1;
+	bool defined_here = false;
+	struct cr_wpar w;
+	cr_config_init(&w.config);
+	cr_state_init(&w.state);
+	int r = cr_registry_lock(req->name, LOCK_TIMEOUT_MS, &lock, err);
+	if (r < 0)
+		return r;
+	if ((r = define_from_image(req, &defined_here, err)) < 0)
+		goto out;
+	if (req->start) {
+		close(cr_steal_fd(&lock));
+		r = cr_partition_start(req->name, req->self_exe, err);
+		goto out;
+	}
+	if ((r = cr_registry_load(req->name, &w, err)) < 0)
+		goto out;
+	if (w.state.state != CR_STATE_DEFINED) {
+		r = cr_error_set(err, EBUSY, "%s is %s on this host: a partition never runs twice", req->name,
+				 cr_state_name(w.state.state));
+		goto out;
+	}
+	r = launch_restore(req, &w, &lock, err);
+out:
+	if (r < 0 && defined_here) {
+		cr_registry_remove_config(req->name, NULL);
+		cr_state_remove(req->name, NULL);
+		defined_here = false;
+	}
+	if (ret_defined_here)
+		*ret_defined_here = defined_here;
+	cr_wpar_free(&w);
 	return r;
 }
 
@@ -88,11 +162,6 @@ int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *
 	cleanup_free char *images = NULL;
 	cleanup_free char *name = NULL;
 	cleanup_free char *spec = NULL;
-	cleanup_close int lock = -1;
-	bool defined_here = false;
-	struct cr_wpar w;
-	cr_config_init(&w.config);
-	cr_state_init(&w.state);
 	int r = cr_path(&base, err, CR_STATE_DIR "/incoming");
 	if (r < 0)
 		return r;
@@ -101,39 +170,17 @@ int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *
 	if (asprintf(&work, "%s/restart.%d", base, (int)getpid()) < 0 || asprintf(&images, "%s/criu", work) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	cr_rm_rf(work, NULL);
-	if ((r = unpack(req, work, &name, &spec, err)) < 0)
-		goto out;
-	if ((r = cr_registry_lock(name, LOCK_TIMEOUT_MS, &lock, err)) < 0)
-		goto out;
-	if ((r = define_from_image(name, spec, &defined_here, err)) < 0)
-		goto out;
-	if ((r = cr_registry_load(name, &w, err)) < 0)
-		goto out;
-	if (w.state.state != CR_STATE_DEFINED) {
-		r = cr_error_set(err, EBUSY, "%s is %s on this host: a partition never runs twice", name,
-				 cr_state_name(w.state.state));
-		goto out;
-	}
-	w.state.state = CR_STATE_TRANSITIONAL;
-	w.state.owner_pid = getpid();
-	free(w.state.operation);
-	w.state.operation = strdup("restart");
-	if ((r = cr_state_save(name, &w.state, err)) < 0)
-		goto out;
-	cr_partition_log(name, "restarting from %s", req->image);
-	char *extra[] = {"--restore", images, req->paused ? "--paused" : NULL, NULL};
-	r = cr_partition_launch(name, req->self_exe, extra, &lock, err);
-	if (r < 0 && lock >= 0) {
-		w.state.state = CR_STATE_DEFINED;
-		w.state.owner_pid = 0;
-		cr_state_save(name, &w.state, NULL);
-	}
-out:
-	if (r < 0 && defined_here) {
-		cr_registry_remove_config(name, NULL);
-		cr_state_remove(name, NULL);
+	if ((r = unpack(req, work, &name, &spec, err)) == 0) {
+		struct cr_restart_unpacked u = {
+			.name = name,
+			.spec_text = spec,
+			.images_dir = images,
+			.paused = req->paused,
+			.self_exe = req->self_exe,
+			.origin = req->image,
+		};
+		r = cr_partition_restart_unpacked(&u, NULL, err);
 	}
 	cr_rm_rf(work, NULL);
-	cr_wpar_free(&w);
 	return r;
 }

@@ -33,4 +33,24 @@ struct cr_restart_request {
  * visible). A failed restart leaves nothing running and the image untouched. */
 int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *err);
 
+/* The second half of a restart, from an unpacked image: define NAME from
+ * SPEC_TEXT when this host does not know it (its base directory replaced by
+ * DIRECTORY when that is not NULL), mount its NFS file systems and restore
+ * it from the CRIU images in IMAGES_DIR (PAUSED: left Paused), or with
+ * START start it afresh. *RET_DEFINED_HERE says whether it was defined here
+ * (a failure undefines it again). */
+struct cr_restart_unpacked {
+	const char *name;
+	const char *spec_text;
+	const char *images_dir;
+	const char *directory;
+	bool paused;
+	bool start;
+	const char *self_exe;
+	const char *origin; /* for the log: the image, "relocation from HOST" */
+};
+
+int cr_partition_restart_unpacked(const struct cr_restart_unpacked *req, bool *ret_defined_here,
+				  struct cr_error *err);
+
 #endif

@@ -332,6 +332,22 @@ static int name_call(struct cr_peer *p, const char *name, bool commit, struct cr
 	return cr_peer_call(p, &req, NULL, err);
 }
 
+int cr_peer_restore(struct cr_peer *p, const char *name, bool start, struct cr_error *err)
+{
+	if (p->remote.proto_major == 1 && p->remote.proto_minor < 1)
+		return cr_error_set(err, EPROTONOSUPPORT,
+				    "%s speaks protocol %u.%u: relocation needs 1.1 or later (upgrade its corrald)",
+				    p->conn.peer_name, p->remote.proto_major, p->remote.proto_minor);
+	Crwire__Restore q = CRWIRE__RESTORE__INIT;
+	q.name = (char *)name;
+	q.has_start = start;
+	q.start = start;
+	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
+	req.body_case = CRWIRE__ENVELOPE__BODY_RESTORE;
+	req.restore = &q;
+	return cr_peer_call(p, &req, NULL, err);
+}
+
 int cr_peer_commit(struct cr_peer *p, const char *name, struct cr_error *err)
 {
 	return name_call(p, name, true, err);

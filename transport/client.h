@@ -62,14 +62,21 @@ int cr_peer_preflight(struct cr_peer *p, const char *spec_text, const char *cons
 
 /* Image hand-over, phase one: Prepare(NAME), then the image bytes, written
  * through cr_peer_image_io (e.g. straight from cr_image_writer), then finish,
- * which returns once the peer verified and stored the whole image. */
-int cr_peer_image_begin(struct cr_peer *p, const char *name, uint64_t size_hint,
+ * which returns once the peer verified and stored the whole image (UNPACK:
+ * unpacked it for a Restore instead; peers of protocol 1.1 and later). */
+int cr_peer_image_begin(struct cr_peer *p, const char *name, uint64_t size_hint, bool unpack,
 			struct cr_error *err);
 struct cr_image_io cr_peer_image_io(struct cr_peer *p);
 int cr_peer_image_finish(struct cr_peer *p, uint64_t *ret_bytes, struct cr_error *err);
 
 /* The three steps above for the image in FD (read to its end). */
 int cr_peer_send_image(struct cr_peer *p, const char *name, int fd, struct cr_error *err);
+
+/* A relocation's destination half (protocol 1.1): bring the partition
+ * unpacked by an UNPACK image to life there, Paused; restored from its CRIU
+ * images, or with START started afresh (movewpar --static). Commit then
+ * resumes it, Abort ends it and removes all the peer made for it. */
+int cr_peer_restore(struct cr_peer *p, const char *name, bool start, struct cr_error *err);
 
 /* Phase two: keep the received image (Commit) or delete it (Abort). */
 int cr_peer_commit(struct cr_peer *p, const char *name, struct cr_error *err);

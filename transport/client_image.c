@@ -6,7 +6,7 @@
 #include "transport/client_internal.h"
 #include "util/cleanup.h"
 
-int cr_peer_image_begin(struct cr_peer *p, const char *name, uint64_t size_hint,
+int cr_peer_image_begin(struct cr_peer *p, const char *name, uint64_t size_hint, bool unpack,
 			struct cr_error *err)
 {
 	if (p->sending)
@@ -18,6 +18,8 @@ int cr_peer_image_begin(struct cr_peer *p, const char *name, uint64_t size_hint,
 	q.name = (char *)name;
 	q.has_size_hint = size_hint > 0;
 	q.size_hint = size_hint;
+	q.has_unpack = unpack;
+	q.unpack = unpack;
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
 	req.body_case = CRWIRE__ENVELOPE__BODY_PREPARE;
 	req.prepare = &q;
@@ -94,7 +96,7 @@ int cr_peer_image_finish(struct cr_peer *p, uint64_t *ret_bytes, struct cr_error
 
 int cr_peer_send_image(struct cr_peer *p, const char *name, int fd, struct cr_error *err)
 {
-	int r = cr_peer_image_begin(p, name, 0, err);
+	int r = cr_peer_image_begin(p, name, 0, false, err);
 	if (r < 0)
 		return r;
 	struct cr_image_io out = cr_peer_image_io(p);

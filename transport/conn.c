@@ -161,6 +161,8 @@ const char *cr_wire_body_name(const Crwire__Envelope *m)
 		return "abort";
 	case CRWIRE__ENVELOPE__BODY_RESULT:
 		return "result";
+	case CRWIRE__ENVELOPE__BODY_RESTORE:
+		return "restore";
 	default:
 		return "unknown message";
 	}

@@ -237,7 +237,7 @@ int cr_daemon_run(const struct cr_daemon_options *o, struct cr_error *err)
 	d.sctx = (struct cr_server_ctx){
 		.kp = &kp, .host_key_path = key_path, .trust_path = trust_path, .local = &local,
 		.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : CR_WIRE_IDLE_TIMEOUT_MS,
-		.log = o->log, .log_ctx = o->log_ctx};
+		.corral_exe = o->corral_exe, .log = o->log, .log_ctx = o->log_ctx};
 	if (sigprocmask(SIG_BLOCK, &mask, &d.old_mask) < 0) {
 		r = cr_error_errno(err, "cannot block signals");
 		goto out;

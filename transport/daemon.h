@@ -16,6 +16,7 @@ struct cr_daemon_options {
 	const char *listen;      /* "ADDR[:PORT]" (IP literal); NULL: 0.0.0.0:7711; "none": no TCP */
 	const char *socket_path; /* NULL: $ROOT/run/corral/corrald.sock; "none": no Unix socket */
 	int timeout_ms;          /* idle time per read/write; 0: CR_WIRE_IDLE_TIMEOUT_MS */
+	const char *corral_exe;  /* the corral binary, for the partitions relocated here */
 	void (*log)(void *log_ctx, const char *line);
 	void *log_ctx;
 };

@@ -96,6 +96,8 @@ static int dispatch(const struct cr_server_ctx *ctx, struct cr_conn *c, const Cr
 		return cr_server_on_preflight(ctx, m->preflight, res);
 	case CRWIRE__ENVELOPE__BODY_PREPARE:
 		return cr_server_on_prepare(ctx, c, m->prepare, res, err);
+	case CRWIRE__ENVELOPE__BODY_RESTORE:
+		return cr_server_on_restore(ctx, c, m->restore, res, err);
 	case CRWIRE__ENVELOPE__BODY_COMMIT:
 		return cr_server_on_commit(ctx, m->commit, res);
 	case CRWIRE__ENVELOPE__BODY_ABORT:

@@ -18,6 +18,7 @@ struct cr_server_ctx {
 	const char *trust_path;           /* trusted-peers, read per connection */
 	const struct cr_peer_info *local; /* what this host says in its Hello */
 	int timeout_ms;                   /* idle time allowed on every read and write */
+	const char *corral_exe;           /* the corral binary, to launch partition monitors */
 	void (*log)(void *log_ctx, const char *line);
 	void *log_ctx;
 };
@@ -41,6 +42,13 @@ int cr_server_on_prepare(const struct cr_server_ctx *ctx, struct cr_conn *c,
 			 const Crwire__Prepare *req, Crwire__Result *res, struct cr_error *err);
 int cr_server_on_commit(const struct cr_server_ctx *ctx, const Crwire__Commit *req,
 			Crwire__Result *res);
+/* Commit and Abort of a relocation (NAME.relocation exists): commit returns
+ * 1 when it was one (RES says how it went), 0 when not; abort removes all a
+ * relocation made here, if anything. */
+int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *name, Crwire__Result *res);
+void cr_server_relocation_abort(const struct cr_server_ctx *ctx, const char *name, Crwire__Result *res);
+int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
+			 const Crwire__Restore *req, Crwire__Result *res, struct cr_error *err);
 int cr_server_on_abort(const struct cr_server_ctx *ctx, const Crwire__Abort *req,
 		       Crwire__Result *res);
 
@@ -51,6 +59,12 @@ void cr_result_clear(Crwire__Result *res);
 
 /* <root>/var/lib/corral/incoming/NAME.img after checking NAME (heap). */
 int cr_incoming_path(const char *name, char **ret_path, struct cr_error *err);
+
+/* <root>/var/lib/corral/incoming/NAME.d: an image unpacked for a Restore;
+ * NAME.relocation: what a relocation made here, until Commit or Abort. */
+int cr_unpacked_path(const char *name, char **ret_path, struct cr_error *err);
+int cr_relocation_record_path(const char *name, char **ret_path, struct cr_error *err);
+#define CR_UNPACKED_SPEC "spec"
 
 /* Remove partial images left by connections that died (at daemon start). */
 int cr_incoming_sweep(unsigned *ret_removed, struct cr_error *err);

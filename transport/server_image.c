@@ -23,6 +23,22 @@ int cr_incoming_path(const char *name, char **ret_path, struct cr_error *err)
 	return cr_path(ret_path, err, CR_STATE_DIR "/incoming/%s.img", name);
 }
 
+int cr_unpacked_path(const char *name, char **ret_path, struct cr_error *err)
+{
+	int r = cr_name_validate(name, err);
+	if (r < 0)
+		return r;
+	return cr_path(ret_path, err, CR_STATE_DIR "/incoming/%s.d", name);
+}
+
+int cr_relocation_record_path(const char *name, char **ret_path, struct cr_error *err)
+{
+	int r = cr_name_validate(name, err);
+	if (r < 0)
+		return r;
+	return cr_path(ret_path, err, CR_STATE_DIR "/incoming/%s.relocation", name);
+}
+
 /* Feeds the image reader from ImageChunk messages, copying them to a file. */
 struct chunk_source {
 	struct cr_conn *c;
@@ -52,7 +68,7 @@ static int next_chunk(struct chunk_source *s, bool keep, struct cr_error *err)
 	const Crwire__ImageChunk *ch = s->cur->image_chunk;
 	s->final = ch->has_final && ch->final;
 	s->bytes += ch->data.len;
-	if (keep && ch->data.len > 0) {
+	if (keep && s->fd >= 0 && ch->data.len > 0) {
 		struct cr_image_io out = cr_image_io_fd(s->fd);
 		r = cr_io_write_all(&out, ch->data.data, ch->data.len, err);
 		if (r < 0)
@@ -79,16 +95,27 @@ static ssize_t chunk_read(void *ctx, void *buf, size_t len, struct cr_error *err
 	return (ssize_t)n;
 }
 
-static int verify_stream(const struct cr_server_ctx *ctx, struct chunk_source *s,
-			 struct cr_error *err)
+/* Read the stream through the image reader: verify every block, and with
+ * UNPACK_DIR unpack it there, its manifest's spec as UNPACK_DIR/spec. */
+static int verify_stream(const struct cr_server_ctx *ctx, struct chunk_source *s, const char *name,
+			 const char *unpack_dir, struct cr_error *err)
 {
 	struct cr_image_io in = {.read = chunk_read, .ctx = s, .fd = -1};
 	struct cr_image_keys keys = {.key_file = NULL, .host_key_file = ctx->host_key_path};
 	cleanup_image_reader struct cr_image_reader *rd = NULL;
 	int r = cr_image_reader_open(&in, &keys, &rd, err);
-	if (r == 0)
-		r = cr_image_verify(rd, NULL, err);
-	return r;
+	if (r < 0 || !unpack_dir)
+		return r < 0 ? r : cr_image_verify(rd, NULL, err);
+	const struct cr_image_manifest *m = cr_image_reader_manifest(rd);
+	if (!m->partition || !m->spec_text || strcmp(m->partition, name) != 0)
+		return cr_error_set(err, EINVAL, "the image holds partition %s, not %s",
+				    m->partition ? m->partition : "(none)", name);
+	if ((r = cr_image_extract_all(rd, unpack_dir, err)) < 0)
+		return r;
+	cleanup_free char *spec = NULL;
+	if (asprintf(&spec, "%s/%s", unpack_dir, CR_UNPACKED_SPEC) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	return cr_write_file_atomic(spec, m->spec_text, strlen(m->spec_text), 0600, err);
 }
 
 static int open_temp(const char *final_path, char **ret_tmp, int *ret_fd, struct cr_error *err)
@@ -112,22 +139,84 @@ static int open_temp(const char *final_path, char **ret_tmp, int *ret_fd, struct
 	return 0;
 }
 
-/* Receive into TMP_FD and verify; on an image error, read the rest of the
- * stream so the connection stays usable for the answer. */
-static int receive(const struct cr_server_ctx *ctx, struct cr_conn *c, int tmp_fd,
-		   const char *tmp, const char *path, Crwire__Result *res, struct cr_error *err)
+/* Where an image goes: a file (stored whole, for Commit to keep) or a
+ * directory (unpacked as it arrives, for Restore). Written under TMP, renamed
+ * to FINAL once the whole image is verified. */
+struct landing {
+	bool unpack;
+	char *final;
+	char *tmp;
+	int fd;
+};
+
+static void landing_drop(struct landing *l)
 {
-	struct chunk_source s = {.c = c, .fd = tmp_fd};
-	int r = verify_stream(ctx, &s, err);
-	if (r == 0 && fsync(tmp_fd) < 0)
-		r = cr_error_errno(err, "cannot sync %s", tmp);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = cr_error_errno(err, "cannot rename %s to %s", tmp, path);
+	if (l->tmp && l->unpack)
+		cr_rm_rf(l->tmp, NULL);
+	else if (l->tmp)
+		(void)unlink(l->tmp);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->tmp);
+	free(l->final);
+	l->tmp = l->final = NULL;
+	l->fd = -1;
+}
+
+static int landing_open(const char *name, bool unpack, struct landing *l, struct cr_error *err)
+{
+	l->unpack = unpack;
+	l->fd = -1;
+	int r = unpack ? cr_unpacked_path(name, &l->final, err) : cr_incoming_path(name, &l->final, err);
+	if (r < 0)
+		return r;
+	if (!unpack)
+		return open_temp(l->final, &l->tmp, &l->fd, err);
+	cleanup_free char *made = NULL;
+	if ((r = cr_relocation_record_path(name, &made, err)) < 0)
+		return r;
+	if (cr_path_exists(made))
+		return cr_error_set(err, EBUSY, "a relocation of %s is already in progress here", name);
+	if ((r = cr_rm_rf(l->final, err)) < 0) /* left by a connection that died */
+		return r;
+	char *slash = strrchr(l->final, '/');
+	if (asprintf(&l->tmp, "%.*s/.%s.XXXXXX", (int)(slash - l->final), l->final, slash + 1) < 0) {
+		l->tmp = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	if ((r = cr_mkdir_p(l->final, 0700, err)) < 0 || rmdir(l->final) < 0)
+		return r < 0 ? r : cr_error_errno(err, "cannot prepare %s", l->final);
+	/* A fresh name; the extraction makes the directory itself. */
+	if (!mkdtemp(l->tmp) || rmdir(l->tmp) < 0)
+		return cr_error_errno(err, "cannot create %s", l->tmp);
+	return 0;
+}
+
+static int landing_keep(struct landing *l, struct cr_error *err)
+{
+	if (!l->unpack && fsync(l->fd) < 0)
+		return cr_error_errno(err, "cannot sync %s", l->tmp);
+	if (rename(l->tmp, l->final) < 0)
+		return cr_error_errno(err, "cannot rename %s to %s", l->tmp, l->final);
+	free(l->tmp);
+	l->tmp = NULL;
+	return 0;
+}
+
+/* Receive and verify; on an image error, read the rest of the stream so the
+ * connection stays usable for the answer. */
+static int receive(const struct cr_server_ctx *ctx, struct cr_conn *c, const char *name,
+		   struct landing *l, Crwire__Result *res, struct cr_error *err)
+{
+	struct chunk_source s = {.c = c, .fd = l->fd};
+	int r = verify_stream(ctx, &s, name, l->unpack ? l->tmp : NULL, err);
+	if (r == 0)
+		r = landing_keep(l, err);
 	if (r == 0) {
 		res->has_bytes = true;
 		res->bytes = s.bytes;
-		cr_server_log(ctx, "%s: received %s (%llu bytes, verified)", c->peer_name, path,
-			      (unsigned long long)s.bytes);
+		cr_server_log(ctx, "%s: received %s (%llu bytes, verified%s)", c->peer_name, l->final,
+			      (unsigned long long)s.bytes, l->unpack ? ", unpacked" : "");
 	}
 	int drain = 0;
 	if (r < 0 && !s.conn_failed) {
@@ -145,13 +234,13 @@ static int receive(const struct cr_server_ctx *ctx, struct cr_conn *c, int tmp_f
 int cr_server_on_prepare(const struct cr_server_ctx *ctx, struct cr_conn *c,
 			 const Crwire__Prepare *req, Crwire__Result *res, struct cr_error *err)
 {
-	cleanup_free char *path = NULL, *tmp = NULL;
-	cleanup_close int fd = -1;
+	struct landing l = {.fd = -1};
 	struct cr_error e = CR_ERROR_INIT;
-	if (cr_incoming_path(req->name, &path, &e) < 0 || open_temp(path, &tmp, &fd, &e) < 0) {
+	if (landing_open(req->name, req->has_unpack && req->unpack, &l, &e) < 0) {
 		cr_result_fail(res, e.code, "cannot receive an image for %s: %s", req->name,
 			       cr_error_msg(&e));
 		cr_error_clear(&e);
+		landing_drop(&l);
 		return 0; /* the client waits for this answer before it streams */
 	}
 	/* Go ahead: the client streams the image only after this answer. */
@@ -161,9 +250,8 @@ int cr_server_on_prepare(const struct cr_server_ctx *ctx, struct cr_conn *c,
 	go.result = &ok;
 	int r = cr_conn_send(c, &go, err);
 	if (r == 0)
-		r = receive(ctx, c, fd, tmp, path, res, err);
-	if (r < 0 || res->code != 0)
-		(void)unlink(tmp);
+		r = receive(ctx, c, req->name, &l, res, err);
+	landing_drop(&l);
 	return r;
 }
 
@@ -181,9 +269,8 @@ static char *incoming_or_fail(const char *name, Crwire__Result *res)
 int cr_server_on_commit(const struct cr_server_ctx *ctx, const Crwire__Commit *req,
 			Crwire__Result *res)
 {
-	(void)ctx;
 	cleanup_free char *path = incoming_or_fail(req->name, res);
-	if (!path)
+	if (!path || cr_server_relocation_commit(ctx, req->name, res))
 		return 0;
 	if (!cr_path_exists(path))
 		cr_result_fail(res, ENOENT, "no image was received for %s", req->name);
@@ -196,10 +283,11 @@ int cr_server_on_abort(const struct cr_server_ctx *ctx, const Crwire__Abort *req
 	cleanup_free char *path = incoming_or_fail(req->name, res);
 	if (!path)
 		return 0;
-	if (unlink(path) < 0 && errno != ENOENT)
-		cr_result_fail(res, errno, "cannot delete %s: %s", path, strerror(errno));
-	else
+	cr_server_relocation_abort(ctx, req->name, res);
+	if (unlink(path) == 0)
 		cr_server_log(ctx, "aborted: %s deleted", path);
+	else if (errno != ENOENT)
+		cr_result_fail(res, errno, "cannot delete %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -215,11 +303,17 @@ int cr_incoming_sweep(unsigned *ret_removed, struct cr_error *err)
 		return cr_error_errno(err, "cannot open %s", dir);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
-		/* Partial files are ".NAME.img.XXXXXX" (open_temp). */
-		if (de->d_name[0] != '.' || !strstr(de->d_name, ".img."))
+		/* Partial files are ".NAME.img.XXXXXX" (open_temp), partial
+		 * unpacked images ".NAME.d.XXXXXX" (landing_open). */
+		if (de->d_name[0] != '.')
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+		if (strstr(de->d_name, ".img.") && unlinkat(dirfd(d), de->d_name, 0) == 0)
 			n++;
+		if (strstr(de->d_name, ".d.")) {
+			cleanup_free char *path = NULL;
+			if (asprintf(&path, "%s/%s", dir, de->d_name) >= 0 && cr_rm_rf(path, NULL) == 0)
+				n++;
+		}
 	}
 	*ret_removed = n;
 	return 0;

@@ -4,13 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "check/host_facts.h"
 #include "formats/spec.h"
 #include "partition/config.h"
 #include "partition/registry.h"
 #include "transport/server.h"
+#include "net/net.h"
 #include "util/cleanup.h"
+#include "util/paths.h"
 
 static void add_reason(Crwire__Result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -48,6 +51,42 @@ static bool same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
+/* Free disk where relocated partitions land: the state and base directories. */
+static void check_space(const char *bytes_text, Crwire__Result *res)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long want = strtoull(bytes_text, &end, 10);
+	if (errno || end == bytes_text || *end) {
+		add_reason(res, "bad space need '%s'", bytes_text);
+		return;
+	}
+	const char *dirs[] = {CR_STATE_DIR, CR_BASE_DIR};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		cleanup_free char *path = NULL;
+		if (cr_path(&path, NULL, "%s", dirs[i]) < 0)
+			continue;
+		/* The nearest existing ancestor tells the file system. */
+		struct statvfs vfs;
+		while (statvfs(path, &vfs) < 0) {
+			char *slash = strrchr(path, '/');
+			if (!slash || slash == path) {
+				strcpy(path, "/");
+				if (statvfs(path, &vfs) < 0)
+					return;
+				break;
+			}
+			*slash = '\0';
+		}
+		unsigned long long free_bytes = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+		if (free_bytes < want) {
+			add_reason(res, "%llu MiB free in %s, %llu MiB needed", free_bytes >> 20, path,
+				   want >> 20);
+			return;
+		}
+	}
+}
+
 static void check_need(const struct cr_peer_info *l, const char *need, Crwire__Result *res)
 {
 	if (strcmp(need, "criu") == 0) {
@@ -68,6 +107,11 @@ static void check_need(const struct cr_peer_info *l, const char *need, Crwire__R
 		if (!same(l->cgroup_mode, need + 7))
 			add_reason(res, "cgroup mode %s needed, this host has %s", need + 7,
 				   l->cgroup_mode ? l->cgroup_mode : "none detected");
+	} else if (strcmp(need, "nfs") == 0) {
+		if (!cr_peer_info_has_fs(l, "fuse") && !cr_peer_info_has_fs(l, "nfs-kernel"))
+			add_reason(res, "this host can mount no NFS (no kernel client, no FUSE)");
+	} else if (strncmp(need, "space:", 6) == 0) {
+		check_space(need + 6, res);
 	} else if (strncmp(need, "absent:", 7) == 0) {
 		struct cr_error e = CR_ERROR_INIT;
 		if (cr_name_validate(need + 7, &e) < 0)
@@ -86,10 +130,14 @@ int cr_server_on_preflight(const struct cr_server_ctx *ctx, const Crwire__Prefli
 	if (req->spec_text && *req->spec_text) {
 		struct cr_wpar_config cfg;
 		struct cr_error e = CR_ERROR_INIT;
-		if (cr_spec_parse(req->spec_text, strlen(req->spec_text), "spec", &cfg, &e) < 0)
+		if (cr_spec_parse(req->spec_text, strlen(req->spec_text), "spec", &cfg, &e) < 0) {
 			add_reason(res, "%s", cr_error_msg(&e));
-		else
+		} else {
+			/* Its network interfaces must exist here, its addresses be free. */
+			if (cr_net_validate(&cfg, cfg.name, &e) < 0)
+				add_reason(res, "%s", cr_error_msg(&e));
 			cr_config_free(&cfg);
+		}
 		cr_error_clear(&e);
 	}
 	for (size_t i = 0; i < req->n_needs; i++)

@@ -116,7 +116,7 @@ static void test_client_major_refused(void **state)
 	assert_null(p);
 	/* Both versions named, on both sides. */
 	assert_non_null(strstr(cr_error_msg(&err), "2.3"));
-	assert_non_null(strstr(cr_error_msg(&err), "1.x (up to 1.0)"));
+	assert_non_null(strstr(cr_error_msg(&err), "1.x (up to 1.1)"));
 	assert_int_equal(pthread_join(f->srv.thread, NULL), 0);
 	assert_int_equal(f->srv.result, -EPROTONOSUPPORT);
 	assert_non_null(strstr(cr_error_msg(&f->srv.err), "2.3"));
@@ -134,10 +134,10 @@ static void test_server_major_refused(void **state)
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_peer *p = NULL;
 	start(f, 3);
-	/* The server (3.0) refuses the client (1.0) first; the client hears why. */
+	/* The server (3.x) refuses the client (1.1) first; the client hears why. */
 	assert_int_equal(connect_client(f, &p, &err), -EPROTONOSUPPORT);
-	assert_non_null(strstr(cr_error_msg(&err), "protocol version 1.0 is not supported"));
-	assert_non_null(strstr(cr_error_msg(&err), "3.x (up to 3.0)"));
+	assert_non_null(strstr(cr_error_msg(&err), "protocol version 1.1 is not supported"));
+	assert_non_null(strstr(cr_error_msg(&err), "3.x (up to 3."));
 	assert_int_equal(pthread_join(f->srv.thread, NULL), 0);
 	close(f->fds[1]);
 	cr_peer_info_free(&f->srv.local);
@@ -232,7 +232,7 @@ static void make_image(struct cr_image_membuf *mb, size_t data_len)
 static int send_mem(struct cr_peer *p, const char *name, const struct cr_image_membuf *mb,
 		    struct cr_error *err)
 {
-	int r = cr_peer_image_begin(p, name, mb->len, err);
+	int r = cr_peer_image_begin(p, name, mb->len, false, err);
 	if (r < 0)
 		return r;
 	struct cr_image_io out = cr_peer_image_io(p);
@@ -283,7 +283,7 @@ static void test_image_handover(void **state)
 	assert_int_equal(cr_path_exists(path), 0);
 	assert_int_equal(cr_peer_ping(p, &err), 0);
 	/* And a name that is not a partition name, before any byte is sent. */
-	assert_int_equal(cr_peer_image_begin(p, "../etc", 0, &err), -EINVAL);
+	assert_int_equal(cr_peer_image_begin(p, "../etc", 0, false, &err), -EINVAL);
 	assert_int_equal(cr_peer_ping(p, &err), 0);
 	stop(f, p);
 	assert_int_equal(f->srv.result, 0);

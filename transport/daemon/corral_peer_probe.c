@@ -78,7 +78,7 @@ static int send_image(struct cr_peer *p, const char *name, const char *file, int
 		return cr_error_errno(err, "cannot open %s", file);
 	if (delay_ms == 0)
 		return cr_peer_send_image(p, name, fd, err);
-	int r = cr_peer_image_begin(p, name, 0, err);
+	int r = cr_peer_image_begin(p, name, 0, false, err);
 	struct cr_image_io out = cr_peer_image_io(p);
 	static uint8_t buf[CR_PEER_IMAGE_CHUNK];
 	while (r == 0) {

@@ -1,4 +1,5 @@
-/* corrald [--foreground] [--listen ADDR[:PORT]] [--socket PATH] [--timeout SEC]:
+/* corrald [--foreground] [--listen ADDR[:PORT]] [--socket PATH] [--timeout SEC]
+ *         [--corral PATH]:
  * the Corral daemon (docs/protocol.md). In the foreground it logs to stderr;
  * otherwise it detaches and logs to $ROOT/var/log/corral/corrald.log. */
 #include <fcntl.h>
@@ -15,7 +16,27 @@
 #include "util/fsutil.h"
 #include "util/paths.h"
 
-#define USAGE "corrald [--foreground] [--listen ADDR[:PORT]|none] [--socket PATH|none] [--timeout SEC]"
+#define USAGE                                                                                       \
+	"corrald [--foreground] [--listen ADDR[:PORT]|none] [--socket PATH|none] [--timeout SEC] "  \
+	"[--corral PATH]"
+
+/* The corral binary that runs the partitions relocated here: beside corrald. */
+static char *default_corral_exe(void)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	char *path = NULL;
+	if (asprintf(&path, "%s/corral", self) < 0)
+		return NULL;
+	return path;
+}
 
 static void log_line(void *ctx, const char *line)
 {
@@ -77,13 +98,19 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"foreground", no_argument, NULL, 'f'}, {"listen", required_argument, NULL, 'l'},
 		{"socket", required_argument, NULL, 's'}, {"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+		{"corral", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	struct cr_daemon_options o = {.log = log_line};
 	bool foreground = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "fl:s:t:h", opts, NULL)) != -1) {
+	cleanup_free char *corral_exe = default_corral_exe();
+	o.corral_exe = corral_exe;
+	while ((c = getopt_long(argc, argv, "fl:s:t:c:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			o.corral_exe = optarg;
+			break;
 		case 'f':
 			foreground = true;
 			break;
@@ -111,6 +138,9 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("unexpected argument", argv[optind]);
+	if (!o.corral_exe || access(o.corral_exe, X_OK) < 0)
+		return usage_error("cannot find the corral binary (give --corral PATH), tried",
+				   o.corral_exe ? o.corral_exe : "beside corrald");
 	if (!foreground && background() < 0)
 		return 1;
 	struct cr_error err = CR_ERROR_INIT;

@@ -1,0 +1,236 @@
+/* Freeze and dump a partition; then resume it, keep it paused, end it or
+ * undo everything. */
+#define LOG_PREFIX "frozen: "
+#include "ckpt/frozen.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ckpt/criu.h"
+#include "ckpt/outsiders.h"
+#include "ckpt/partition_criu.h"
+#include "partition/lifecycle.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+
+#define LOCK_TIMEOUT_MS 10000
+#define FREEZE_TIMEOUT_MS 10000
+#define DUMP_LOG "dump.log"
+
+/* The partition must be checkpointable, Active, and hold nothing from outside
+ * (unless -F, which ends those processes and says which). */
+static int check_ready(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
+{
+	const struct cr_wpar *w = &f->w;
+	if (!w->config.checkpointable)
+		return cr_error_set(err, EPERM, "%s is not checkpointable: create it with mkwpar -c (or chwpar -c while stopped)",
+				    req->name);
+	if (w->config.type != CR_TYPE_SYSTEM)
+		return cr_error_set(err, EOPNOTSUPP,
+				    "%s is an application partition: their checkpoint is not available in this build",
+				    req->name);
+	if (w->state.state != CR_STATE_ACTIVE)
+		return cr_error_set(err, EINVAL, "%s is %s: only an Active partition can be checkpointed", req->name,
+				    cr_state_name(w->state.state));
+	struct cr_outsider *out = NULL;
+	size_t n = 0;
+	int r = cr_outsiders_find(req->name, w->state.init_pid, f->cg, &out, &n, err);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return 0;
+	cleanup_free char *list = cr_outsiders_describe(out, n);
+	if (!req->force) {
+		r = cr_error_set(err, EBUSY, "%s has processes that will not survive a %s: %s; end them or use -F",
+				 req->name, req->operation, list ? list : "(out of memory)");
+	} else {
+		r = cr_outsiders_end(out, n, err);
+		if (r == 0) {
+			cr_partition_log(req->name, "%s -F ended: %s", req->operation, list ? list : "?");
+			f->ended = steal_pointer(&list);
+		}
+	}
+	cr_outsiders_free(out, n);
+	return r;
+}
+
+static uint64_t tree_bytes(const char *dir)
+{
+	cleanup_dir DIR *d = opendir(dir);
+	uint64_t total = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
+static int make_work_dir(struct cr_frozen *f, struct cr_error *err)
+{
+	cleanup_free char *dir = NULL;
+	int r = cr_state_dir(f->name, &dir, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&f->work, "%s/checkpoint.XXXXXX", dir) < 0) {
+		f->work = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	if (!mkdtemp(f->work)) {
+		r = cr_error_errno(err, "cannot make a work directory in %s", dir);
+		free(f->work);
+		f->work = NULL;
+		return r;
+	}
+	if (asprintf(&f->images, "%s/%s", f->work, CR_IMAGE_CRIU_DIR) < 0) {
+		f->images = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	if (mkdir(f->images, 0700) < 0)
+		return cr_error_errno(err, "cannot make %s", f->images);
+	return 0;
+}
+
+/* Dump into the work directory. The tree stays frozen afterwards. */
+static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
+{
+	struct cr_criu_dump_opts o = {.pid = f->w.state.init_pid, .leave_running = true};
+	cr_partition_criu_common(&f->w.config, f->images, DUMP_LOG, &o.common);
+	o.common.timeout_ms = req->timeout_ms;
+	o.freeze_cgroup = cr_cgroup_dir(f->cg, CR_CG_FREEZER);
+	return cr_criu_dump(&o, err);
+}
+
+int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
+{
+	memset(f, 0, sizeof(*f));
+	f->name = req->name;
+	f->operation = req->operation;
+	f->lock = -1;
+	cleanup_free char *log_path = NULL;
+	int r = cr_registry_lock_load(req->name, LOCK_TIMEOUT_MS, &f->lock, &f->w, err);
+	if (r < 0) {
+		f->lock = -1;
+		cr_config_init(&f->w.config);
+		cr_state_init(&f->w.state);
+		return r;
+	}
+	if ((r = cr_cgroup_open(req->name, &f->cg, err)) < 0 && f->w.state.state == CR_STATE_ACTIVE)
+		goto fail;
+	if ((r = check_ready(req, f, err)) < 0 || (r = make_work_dir(f, err)) < 0)
+		goto fail;
+	if (asprintf(&log_path, "%s/%s", f->images, DUMP_LOG) < 0) {
+		log_path = NULL;
+		r = cr_error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = cr_guardian_start(req->name, f->w.state.init_pid, log_path, &f->guardian, err)) < 0)
+		goto fail;
+
+	/* A -> F: the cgroup freezer stops every task at once. */
+	cr_partition_log(req->name, "%s: freezing", req->operation);
+	if ((r = cr_state_transition(req->name, &f->w.state, CR_STATE_FROZEN, req->operation, err)) < 0)
+		goto undo;
+	f->t_freeze = cr_now_ns();
+	if ((r = cr_cgroup_freeze(f->cg, FREEZE_TIMEOUT_MS, err)) < 0)
+		goto undo;
+	f->frozen = true;
+	int64_t t_frozen = cr_now_ns();
+	f->freeze_ns = t_frozen - f->t_freeze;
+
+	/* F -> P: CRIU dumps the tree, which stays frozen. */
+	if ((r = dump(req, f, err)) < 0)
+		goto undo;
+	f->dump_ns = cr_now_ns() - t_frozen;
+	if ((r = cr_state_transition(req->name, &f->w.state, CR_STATE_PAUSED, req->operation, err)) < 0)
+		goto undo;
+	f->criu_bytes = tree_bytes(f->images);
+	return 0;
+undo:
+	cr_frozen_copy_log(f, req->log_copy);
+	cr_frozen_undo(f, err);
+fail:
+	cr_frozen_release(f);
+	return r;
+}
+
+void cr_frozen_copy_log(const struct cr_frozen *f, const char *dest)
+{
+	cleanup_free char *src = NULL;
+	cleanup_free char *data = NULL;
+	size_t len;
+	if (!dest || !f->images || asprintf(&src, "%s/%s", f->images, DUMP_LOG) < 0)
+		return;
+	if (cr_read_file(src, 256 << 20, &data, &len, NULL) == 0)
+		cr_write_file_atomic(dest, data, len, 0600, NULL);
+}
+
+int cr_frozen_resume(struct cr_frozen *f, int64_t *ret_frozen_ns, struct cr_error *err)
+{
+	int r = cr_cgroup_thaw(f->cg, err);
+	if (r < 0) {
+		cr_frozen_undo(f, err);
+		return r;
+	}
+	f->frozen = false;
+	if (ret_frozen_ns)
+		*ret_frozen_ns = cr_now_ns() - f->t_freeze;
+	return cr_state_transition(f->name, &f->w.state, CR_STATE_ACTIVE, "none", err);
+}
+
+void cr_frozen_keep(struct cr_frozen *f)
+{
+	f->frozen = false; /* on purpose: Paused is where it stays */
+}
+
+int cr_frozen_end(struct cr_frozen *f, struct cr_error *err)
+{
+	/* Hand the lock back and stop the guardian first: stopping takes the lock,
+	 * and a guardian must not thaw a copy that is meant to end. */
+	if (f->lock >= 0) {
+		close(f->lock);
+		f->lock = -1;
+	}
+	cr_guardian_release(&f->guardian);
+	f->frozen = false;
+	struct cr_stop_options stop = {.force = true, .timeout_s = 0};
+	return cr_partition_stop(f->name, &stop, err);
+}
+
+void cr_frozen_undo(struct cr_frozen *f, const struct cr_error *why)
+{
+	/* Nothing is lost: thaw, and the partition goes on as it was. */
+	if (f->cg) {
+		struct cr_error ignored = CR_ERROR_INIT;
+		cr_cgroup_thaw(f->cg, &ignored);
+		cr_error_clear(&ignored);
+	}
+	f->frozen = false;
+	if (f->lock >= 0 && f->w.state.state != CR_STATE_ACTIVE)
+		cr_state_transition(f->name, &f->w.state, CR_STATE_ACTIVE, "none", NULL);
+	cr_partition_log(f->name, "%s failed, partition left Active: %s", f->operation,
+			 why ? cr_error_msg(why) : "?");
+}
+
+void cr_frozen_release(struct cr_frozen *f)
+{
+	cr_guardian_release(&f->guardian);
+	if (f->work)
+		cr_rm_rf(f->work, NULL);
+	free(f->work);
+	free(f->images);
+	free(f->ended);
+	f->work = f->images = f->ended = NULL;
+	cr_cgroup_free(f->cg);
+	f->cg = NULL;
+	cr_wpar_free(&f->w);
+	if (f->lock >= 0)
+		close(f->lock);
+	f->lock = -1;
+}

@@ -1,0 +1,61 @@
+/* A partition held frozen and dumped by CRIU: the first half shared by
+ * chkptwpar and movewpar.
+ *
+ * cr_frozen_begin takes the partition's lock, checks it can be checkpointed,
+ * starts the guardian (which thaws it should this process die), freezes it
+ * (A -> F) and dumps it (F -> P, still frozen). Then the caller writes the
+ * image wherever it goes (cr_partition_image_write) and ends with exactly one of:
+ *   cr_frozen_resume  thaw, Active again (a snapshot);
+ *   cr_frozen_keep    leave it Paused;
+ *   cr_frozen_end     end the frozen copy (chkptwpar -k, a relocation's hand-over);
+ *   cr_frozen_undo    a failure: thaw, Active again, nothing lost.
+ * and always cr_frozen_release. */
+#ifndef CORRAL_CKPT_FROZEN_H
+#define CORRAL_CKPT_FROZEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ckpt/guardian.h"
+#include "ckpt/partition_image.h"
+#include "partition/cgroup.h"
+#include "partition/registry.h"
+#include "util/error.h"
+
+struct cr_freeze_request {
+	const char *name;
+	const char *operation; /* "checkpoint", "relocation": for the log and lswpar */
+	bool force;            /* -F: end clogin sessions and other outsiders first */
+	int timeout_ms;        /* of the CRIU dump; 0: the default */
+	const char *log_copy;  /* where to keep CRIU's log should the dump fail, or NULL */
+};
+
+struct cr_frozen {
+	const char *name;
+	const char *operation;
+	struct cr_wpar w;
+	int lock;
+	struct cr_cgroup *cg;
+	struct cr_guardian guardian;
+	char *work;         /* a private work directory */
+	char *images;       /* CRIU's images, in WORK */
+	bool frozen;
+	int64_t t_freeze;   /* when the freeze began (cr_now_ns) */
+	int64_t freeze_ns, dump_ns;
+	uint64_t criu_bytes;
+	char *ended;        /* processes -F ended, or NULL */
+};
+
+int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err);
+
+/* Keep a copy of CRIU's dump log at DEST (NULL: nothing). */
+void cr_frozen_copy_log(const struct cr_frozen *f, const char *dest);
+
+int cr_frozen_resume(struct cr_frozen *f, int64_t *ret_frozen_ns, struct cr_error *err);
+void cr_frozen_keep(struct cr_frozen *f);
+int cr_frozen_end(struct cr_frozen *f, struct cr_error *err);
+void cr_frozen_undo(struct cr_frozen *f, const struct cr_error *why);
+void cr_frozen_release(struct cr_frozen *f);
+
+
+#endif

@@ -1,0 +1,18 @@
+/* A local partition's private file systems as one tar archive, so a
+ * relocation can carry them inside the image (AIX needed NFS for any move).
+ * Owners, modes, times, links, device nodes, ACLs and xattrs are kept; mount
+ * points of the host's file systems are not crossed. */
+#ifndef CORRAL_PARTITION_ROOTFS_ARCHIVE_H
+#define CORRAL_PARTITION_ROOTFS_ARCHIVE_H
+
+#include "util/error.h"
+
+#define CR_ROOTFS_ARCHIVE_TIMEOUT_MS (10 * 60 * 1000)
+
+/* Archive the tree at DIR into the file TAR_PATH. */
+int cr_rootfs_archive_create(const char *dir, const char *tar_path, struct cr_error *err);
+
+/* Unpack TAR_PATH into DIR (made if missing, must be empty). */
+int cr_rootfs_archive_extract(const char *tar_path, const char *dir, struct cr_error *err);
+
+#endif

@@ -1,0 +1,253 @@
+/* movewpar, this host's half: pre-flight, freeze and dump, stream, hand-over. */
+#define LOG_PREFIX "move: "
+#include "relocate/move.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ckpt/frozen.h"
+#include "ckpt/partition_criu.h"
+#include "partition/lifecycle.h"
+#include "partition/registry.h"
+#include "partition/rootfs_archive.h"
+#include "relocate/move_internal.h"
+#include "relocate/preflight.h"
+#include "transport/client.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+
+#define CONNECT_TIMEOUT_MS 30000
+#define COMMIT_TRIES 3
+
+void cr_move_report_free(struct cr_move_report *r)
+{
+	free(r->peer_host);
+	free(r->ended);
+	r->peer_host = r->ended = NULL;
+}
+
+void cr_move_progress_report(struct move *m, const char *phase)
+{
+	m->pr.phase = phase;
+	m->pr.elapsed_ns = cr_now_ns() - m->t0;
+	if (m->req->progress)
+		m->req->progress(m->req->progress_ctx, &m->pr);
+}
+
+void cr_move_on_packed(void *ctx, uint64_t in_done, uint64_t in_total, uint64_t out_bytes)
+{
+	struct move *m = ctx;
+	m->pr.in_done = in_done;
+	m->pr.in_total = in_total;
+	m->pr.sent = out_bytes;
+	cr_move_progress_report(m, "streaming");
+}
+
+/* Bytes under DIR (regular files, not crossing into other file systems). */
+static uint64_t disk_usage(const char *dir, dev_t dev, int depth)
+{
+	cleanup_dir DIR *d = opendir(dir);
+	uint64_t total = 0;
+	struct dirent *de;
+	while (d && depth < 64 && (de = readdir(d))) {
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			total += (uint64_t)st.st_blocks * 512;
+		} else if (S_ISDIR(st.st_mode)) {
+			cleanup_free char *sub = NULL;
+			if (asprintf(&sub, "%s/%s", dir, de->d_name) >= 0)
+				total += disk_usage(sub, dev, depth + 1);
+		}
+	}
+	return total;
+}
+
+/* What the peer must have free: the file systems unpacked, and twice the
+ * partition's memory for CRIU's images. */
+static uint64_t space_needed(const struct cr_wpar_config *cfg, bool live)
+{
+	uint64_t bytes = 0;
+	struct stat st;
+	if (!cr_partition_nfs_root(cfg) && cfg->directory && stat(cfg->directory, &st) == 0)
+		bytes += 2 * disk_usage(cfg->directory, st.st_dev, 0);
+	struct cr_cgroup *cg = NULL;
+	struct cr_cgroup_stats stats;
+	if (live && cr_cgroup_open(cfg->name, &cg, NULL) == 0 && cr_cgroup_stats(cg, &stats, NULL) == 0 &&
+	    stats.memory_bytes > 0)
+		bytes += 2 * (uint64_t)stats.memory_bytes;
+	cr_cgroup_free(cg);
+	return bytes;
+}
+
+int cr_move_connect(const struct cr_move_request *req, struct cr_peer **ret, struct cr_error *err)
+{
+	int r = cr_peer_connect(req->peer, req->timeout_ms > 0 ? req->timeout_ms : CONNECT_TIMEOUT_MS, ret, err);
+	return r < 0 ? cr_error_wrap(err, "relocating %s", req->name) : 0;
+}
+
+/* Commit, once more on a fresh connection if the first one broke. */
+int cr_move_commit(struct move *m, struct cr_peer **p, struct cr_error *err)
+{
+	int r = cr_peer_commit(*p, m->req->name, err);
+	for (int tries = 1; r < 0 && tries < COMMIT_TRIES; tries++) {
+		cr_partition_log(m->req->name, "relocation commit failed (%s), asking again", cr_error_msg(err));
+		cr_error_clear(err);
+		cr_peer_close(*p);
+		*p = NULL;
+		usleep(500 * 1000);
+		if ((r = cr_move_connect(m->req, p, err)) == 0)
+			r = cr_peer_commit(*p, m->req->name, err);
+	}
+	if (r < 0)
+		return cr_error_wrap(err, "%s is Paused on %s, ended here, but the hand-over was not confirmed: "
+				     "run resumewpar %s there",
+				     m->req->name, m->req->peer, m->req->name);
+	return 0;
+}
+
+/* After the commit the peer owns it: forget it here (its file systems too,
+ * unless they are the NFS exports the peer now uses). */
+void cr_move_forget_here(const struct cr_wpar_config *cfg)
+{
+	struct cr_remove_options rm = {.force = true, .preserve = cr_partition_nfs_root(cfg) != NULL};
+	struct cr_error e = CR_ERROR_INIT;
+	if (cr_partition_remove(cfg->name, &rm, &e) < 0)
+		cr_partition_log(cfg->name, "relocated, but removing it here failed: %s", cr_error_msg(&e));
+	cr_error_clear(&e);
+}
+
+int cr_move_stream(struct move *m, struct cr_peer *p, const struct cr_wpar_config *cfg, const char *criu_dir,
+		   const char *rootfs_tar, struct cr_error *err)
+{
+	int64_t t = cr_now_ns();
+	int r = cr_peer_image_begin(p, m->req->name, m->rep->content_bytes, true, err);
+	if (r < 0)
+		return r;
+	struct cr_image_io io = cr_peer_image_io(p);
+	/* The connection is encrypted and authenticated: the image needs no
+	 * second layer of it on the way. */
+	struct cr_image_options opts = {.protection = CR_IMAGE_PLAIN, .progress = cr_move_on_packed, .progress_ctx = m};
+	uint64_t written = 0;
+	if ((r = cr_partition_image_write(cfg, criu_dir, rootfs_tar, &io, &opts, &written, err)) < 0 ||
+	    (r = cr_peer_image_finish(p, &m->rep->sent_bytes, err)) < 0)
+		return r;
+	m->rep->stream_ns = cr_now_ns() - t;
+	return 0;
+}
+
+uint64_t cr_move_file_size(const char *path)
+{
+	struct stat st;
+	return path && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_config *cfg, struct cr_error *err)
+{
+	const struct cr_move_request *req = m->req;
+	struct cr_freeze_request fr = {.name = req->name, .operation = "relocation", .force = req->force,
+				       .timeout_ms = req->timeout_ms};
+	struct cr_frozen f;
+	cleanup_free char *tar = NULL;
+	bool restored_there = false;
+	cr_move_progress_report(m, "freezing");
+	int r = cr_frozen_begin(&fr, &f, err);
+	if (r < 0)
+		return r;
+	m->rep->ended = steal_pointer(&f.ended);
+	m->rep->freeze_ns = f.freeze_ns;
+	m->rep->dump_ns = f.dump_ns;
+	m->rep->carried_fs = !cr_partition_nfs_root(cfg);
+	if (m->rep->carried_fs) {
+		cr_move_progress_report(m, "archiving");
+		if (asprintf(&tar, "%s/%s", f.work, CR_IMAGE_ROOTFS_ENTRY) < 0) {
+			tar = NULL;
+			r = cr_error_set(err, ENOMEM, "out of memory");
+			goto undo;
+		}
+		if ((r = cr_rootfs_archive_create(f.w.config.directory, tar, err)) < 0)
+			goto undo;
+	}
+	m->rep->content_bytes = f.criu_bytes + cr_move_file_size(tar);
+	if ((r = cr_move_stream(m, *p, &f.w.config, f.images, tar, err)) < 0)
+		goto undo;
+	cr_move_progress_report(m, "restoring");
+	int64_t t = cr_now_ns();
+	if ((r = cr_peer_restore(*p, req->name, false, err)) < 0)
+		goto undo;
+	restored_there = true;
+	m->rep->restore_ns = cr_now_ns() - t;
+
+	/* The hand-over: the copy here ends, then the one there resumes. */
+	cr_move_progress_report(m, "handing over");
+	if ((r = cr_frozen_end(&f, err)) < 0) {
+		cr_error_wrap(err, "ending the frozen copy of %s here", req->name);
+		goto undo;
+	}
+	r = cr_move_commit(m, p, err);
+	if (r == 0) {
+		m->rep->downtime_ns = cr_now_ns() - f.t_freeze;
+		cr_partition_log(req->name, "relocated to %s (down %lld ms)", req->peer,
+				 (long long)(m->rep->downtime_ns / 1000000));
+		cr_move_forget_here(cfg);
+	}
+	cr_frozen_release(&f);
+	return r;
+undo:
+	if (*p) {
+		struct cr_error e = CR_ERROR_INIT;
+		if (cr_peer_abort(*p, req->name, &e) < 0 && restored_there)
+			cr_partition_log(req->name, "relocation abort not confirmed by %s: %s", req->peer,
+					 cr_error_msg(&e));
+		cr_error_clear(&e);
+	}
+	cr_frozen_undo(&f, err);
+	cr_frozen_release(&f);
+	return cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
+}
+
+int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *rep, struct cr_error *err)
+{
+	memset(rep, 0, sizeof(*rep));
+	struct move m = {.req = req, .rep = rep, .t0 = cr_now_ns()};
+	struct cr_wpar w;
+	int r = cr_registry_load(req->name, &w, err);
+	if (r < 0)
+		return r;
+	cleanup_peer struct cr_peer *p = NULL;
+	bool live = !req->static_move;
+	if (live && !w.config.checkpointable) {
+		r = cr_error_set(err, EPERM, "%s is not checkpointable: create it with mkwpar -c, or move it with --static",
+				 req->name);
+		goto out;
+	}
+	if (w.config.type != CR_TYPE_SYSTEM) {
+		r = cr_error_set(err, EOPNOTSUPP, "%s is an application partition: only system partitions relocate",
+				 req->name);
+		goto out;
+	}
+	if (live && w.state.state != CR_STATE_ACTIVE) {
+		r = cr_error_set(err, EINVAL, "%s is %s: only an Active partition relocates live (--static moves it stopped)",
+				 req->name, cr_state_name(w.state.state));
+		goto out;
+	}
+	cr_move_progress_report(&m, "pre-flight");
+	if ((r = cr_move_connect(req, &p, err)) < 0)
+		goto out;
+	const struct cr_peer_info *hello = cr_peer_hello(p);
+	rep->peer_host = hello->hostname ? strdup(hello->hostname) : NULL;
+	if ((r = cr_relocate_preflight(p, &w.config, live, space_needed(&w.config, live), err)) < 0 || req->dry_run)
+		goto out;
+	r = live ? move_live(&m, &p, &w.config, err) : cr_move_static(&m, &p, &w, err);
+out:
+	rep->total_ns = cr_now_ns() - m.t0;
+	cr_wpar_free(&w);
+	return r;
+}

@@ -1,0 +1,59 @@
+/* movewpar: relocate a partition to another host's corrald.
+ *
+ * Live (the default): pre-flight on the peer; freeze and dump (A -> F -> P);
+ * the image (spec, CRIU's images and, unless its file systems live on NFS,
+ * an archive of them) is packed and streamed as it is made, and unpacked on
+ * arrival: no image file at either end. The peer restores it Paused; then
+ * the two-phase hand-over: this host ends its frozen copy, the peer resumes
+ * (Commit). Until the peer has it restored, any failure (peer or link gone,
+ * disk full, restore refused, a timeout) aborts the peer's half and thaws the
+ * partition here: it stays Active where it was. A partition never runs on
+ * two hosts: the copy here ends before the one there resumes.
+ *
+ * Static (--static): stop, move the file systems and the definition, start
+ * there; on failure it is started here again. */
+#ifndef CORRAL_RELOCATE_MOVE_H
+#define CORRAL_RELOCATE_MOVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+struct cr_move_progress {
+	const char *phase;  /* "pre-flight", "freezing", "dumping", "archiving", "streaming", "restoring", "handing over" */
+	uint64_t in_done;   /* bytes of the image's contents streamed so far */
+	uint64_t in_total;  /* and in all (0 while unknown) */
+	uint64_t sent;      /* image bytes sent */
+	int64_t elapsed_ns; /* since the relocation began */
+};
+
+struct cr_move_request {
+	const char *name;
+	const char *peer;   /* a name in trusted-peers, or its address */
+	bool static_move;   /* --static */
+	bool dry_run;       /* --dry-run: pre-flight only */
+	bool force;         /* -F: end clogin sessions first */
+	int timeout_ms;     /* per network read/write and CRIU call; 0: defaults */
+	const char *self_exe; /* the corral binary: --static starts it here again on failure */
+	void (*progress)(void *ctx, const struct cr_move_progress *p);
+	void *progress_ctx;
+};
+
+struct cr_move_report {
+	char *peer_host;      /* the peer's hostname from its Hello */
+	int64_t downtime_ns;  /* frozen (stopped, --static) here to running there */
+	int64_t total_ns;
+	int64_t freeze_ns, dump_ns, stream_ns, restore_ns;
+	uint64_t content_bytes; /* CRIU's images and file systems before packing */
+	uint64_t sent_bytes;    /* image bytes on the wire */
+	bool carried_fs;        /* the file systems went inside the image */
+	char *ended;            /* processes -F ended, or NULL */
+};
+
+void cr_move_report_free(struct cr_move_report *r);
+
+int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *rep, struct cr_error *err);
+
+#endif

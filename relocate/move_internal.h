@@ -1,0 +1,40 @@
+/* Pieces shared by the live and the static relocation. */
+#ifndef CORRAL_RELOCATE_MOVE_INTERNAL_H
+#define CORRAL_RELOCATE_MOVE_INTERNAL_H
+
+#include "partition/registry.h"
+#include "relocate/move.h"
+#include "transport/client.h"
+
+struct move {
+	const struct cr_move_request *req;
+	struct cr_move_report *rep;
+	int64_t t0;
+	struct cr_move_progress pr;
+};
+
+/* Tell the caller's progress callback we are in PHASE. */
+void cr_move_progress_report(struct move *m, const char *phase);
+/* The image writer's progress callback (CTX: the move). */
+void cr_move_on_packed(void *ctx, uint64_t in_done, uint64_t in_total, uint64_t out_bytes);
+
+int cr_move_connect(const struct cr_move_request *req, struct cr_peer **ret, struct cr_error *err);
+
+/* Stream CFG's image (CRIU_DIR and ROOTFS_TAR, each may be NULL) into P,
+ * which unpacks it as it arrives. */
+int cr_move_stream(struct move *m, struct cr_peer *p, const struct cr_wpar_config *cfg, const char *criu_dir,
+		   const char *rootfs_tar, struct cr_error *err);
+
+/* Commit, on a fresh connection if *P broke (then *P is replaced). */
+int cr_move_commit(struct move *m, struct cr_peer **p, struct cr_error *err);
+
+/* After the commit: forget the partition here (and its file systems unless
+ * they are on NFS, which the peer now uses). */
+void cr_move_forget_here(const struct cr_wpar_config *cfg);
+
+uint64_t cr_move_file_size(const char *path);
+
+/* movewpar --static. */
+int cr_move_static(struct move *m, struct cr_peer **p, const struct cr_wpar *w, struct cr_error *err);
+
+#endif

@@ -1,0 +1,97 @@
+/* movewpar --static: stop here, carry the file systems and the definition,
+ * start there. On any failure before the peer took it, it starts here again. */
+#define LOG_PREFIX "move: "
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ckpt/partition_criu.h"
+#include "ckpt/partition_image.h"
+#include "partition/lifecycle.h"
+#include "partition/rootfs_archive.h"
+#include "relocate/move_internal.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+#define STOP_GRACE_S 60
+
+static int make_work(const char *name, char **ret_work, char **ret_tar, struct cr_error *err)
+{
+	cleanup_free char *dir = NULL;
+	int r = cr_state_dir(name, &dir, err);
+	if (r < 0)
+		return r;
+	if (asprintf(ret_work, "%s/move.XXXXXX", dir) < 0) {
+		*ret_work = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	if (!mkdtemp(*ret_work))
+		return cr_error_errno(err, "cannot make a work directory in %s", dir);
+	if (asprintf(ret_tar, "%s/%s", *ret_work, CR_IMAGE_ROOTFS_ENTRY) < 0) {
+		*ret_tar = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int cr_move_static(struct move *m, struct cr_peer **p, const struct cr_wpar *w, struct cr_error *err)
+{
+	const struct cr_move_request *req = m->req;
+	const struct cr_wpar_config *cfg = &w->config;
+	cleanup_free char *work = NULL, *tar = NULL;
+	bool was_active = w->state.state == CR_STATE_ACTIVE;
+	int64_t t_stop = cr_now_ns();
+	int r = make_work(req->name, &work, &tar, err);
+	if (r < 0)
+		goto out;
+	if (was_active) {
+		cr_move_progress_report(m, "stopping");
+		struct cr_stop_options stop = {.force = false, .timeout_s = STOP_GRACE_S};
+		if ((r = cr_partition_stop(req->name, &stop, err)) < 0)
+			goto out;
+	}
+	m->rep->carried_fs = !cr_partition_nfs_root(cfg);
+	if (m->rep->carried_fs) {
+		cr_move_progress_report(m, "archiving");
+		if ((r = cr_rootfs_archive_create(cfg->directory, tar, err)) < 0)
+			goto undo;
+	}
+	m->rep->content_bytes = m->rep->carried_fs ? cr_move_file_size(tar) : 0;
+	if ((r = cr_move_stream(m, *p, cfg, NULL, m->rep->carried_fs ? tar : NULL, err)) < 0)
+		goto undo;
+	cr_move_progress_report(m, "starting");
+	int64_t t = cr_now_ns();
+	if ((r = cr_peer_restore(*p, req->name, true, err)) < 0)
+		goto undo;
+	m->rep->restore_ns = cr_now_ns() - t;
+	cr_move_progress_report(m, "handing over");
+	if ((r = cr_move_commit(m, p, err)) < 0)
+		goto out;
+	m->rep->downtime_ns = was_active ? cr_now_ns() - t_stop : 0;
+	cr_partition_log(req->name, "moved (static) to %s", req->peer);
+	cr_move_forget_here(cfg);
+	goto out;
+undo:
+	if (*p) {
+		struct cr_error e = CR_ERROR_INIT;
+		(void)cr_peer_abort(*p, req->name, &e);
+		cr_error_clear(&e);
+	}
+	bool restarted = !was_active;
+	if (was_active && req->self_exe) {
+		struct cr_error e = CR_ERROR_INIT;
+		restarted = cr_partition_start(req->name, req->self_exe, &e) == 0;
+		if (!restarted)
+			cr_partition_log(req->name, "static move failed, and starting it here again failed: %s",
+					 cr_error_msg(&e));
+		cr_error_clear(&e);
+	}
+	cr_error_wrap(err, "static move of %s to %s failed, %s", req->name, req->peer,
+		      restarted ? "it stays here" : "it stays here but did not start again (see its log)");
+out:
+	if (work)
+		cr_rm_rf(work, NULL);
+	return r;
+}

