@@ -131,6 +131,29 @@ int cr_nfs_unmount_all(const struct cr_wpar_config *cfg, int timeout_ms, struct 
  * (it must hold a partition's root: /etc/corral), so mkwpar can use it again. */
 int cr_nfs_remove_root_part(const struct cr_mount *root, struct cr_error *err);
 
+/* Proving that two hosts see the same NFS file systems (relocation, or a
+ * restart on another host). The source calls cr_nfs_mark_write before its
+ * dump: a fresh random token (CR_NFS_MARK_TOKEN_LEN lowercase hexadecimal
+ * digits) goes into the file CR_NFS_MARK_PREFIX + CFG->name at the top of
+ * every vfs=nfs export of CFG, written through libnfs as root (temporary name,
+ * COMMIT, rename). It sends the token along (relocation message or image).
+ * The destination, before mounting or restoring anything, calls
+ * cr_nfs_mark_verify with that token: each export is read back through
+ * libnfs from this host, and a missing mark (ENOENT: another export, or
+ * another server under the same name) or a different token (EXDEV: another
+ * file system, or a newer mark) is a one-line error naming HOST:EXPORT.
+ * cr_nfs_mark_remove ends the round on either side (a missing mark is fine);
+ * it goes on past a failure and returns the first. Every NFS call has the
+ * stanza's timeout (mountopts timeout=S, default 30 s). A CFG without NFS
+ * stanzas passes: write still gives a token, verify checks nothing.
+ * *RET_TOKEN is the caller's to free. On failure write removes the marks
+ * it wrote. */
+#define CR_NFS_MARK_PREFIX ".corral-mark."
+#define CR_NFS_MARK_TOKEN_LEN 32
+int cr_nfs_mark_write(const struct cr_wpar_config *cfg, char **ret_token, struct cr_error *err);
+int cr_nfs_mark_verify(const struct cr_wpar_config *cfg, const char *token, struct cr_error *err);
+int cr_nfs_mark_remove(const struct cr_wpar_config *cfg, struct cr_error *err);
+
 /* True when M is an NFS stanza. */
 bool cr_nfs_is_nfs(const struct cr_mount *m);
 
