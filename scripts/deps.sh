@@ -23,7 +23,7 @@ PACKAGES=(
 	libnl-3-dev libnl-route-3-dev libnfs-dev libnfs-utils libcmocka-dev
 	libfuse3-dev fuse3 libcap-dev
 	nfs-ganesha nfs-ganesha-vfs rpcbind iproute2 nftables util-linux procps
-	psmisc tar xz-utils iputils-ping
+	psmisc tar xz-utils iputils-ping socat
 )
 CRIU_BUILD_PACKAGES=(
 	libprotobuf-dev protobuf-compiler python3-protobuf libnet1-dev libbsd-dev
