@@ -8,7 +8,7 @@
 #include "cli/options.h"
 #include "relocate/move.h"
 
-static const char usage[] = "movewpar [--static] [--dry-run] [-F] [-t seconds] name host";
+static const char usage[] = "movewpar [--static] [--dry-run] [-F] [-t seconds] [-v] name host";
 
 struct bar {
 	bool tty;
@@ -57,7 +57,7 @@ int cmd_movewpar(int argc, char **argv)
 	const char *prog = "movewpar";
 	translate_long_options(argc, argv);
 	struct cli_parsed p;
-	int rc = cli_parse_options(prog, usage, "SnFt:", argc, argv, &p);
+	int rc = cli_parse_options(prog, usage, "SnFt:v", argc, argv, &p);
 	if (rc)
 		return rc;
 	struct cr_error err = CR_ERROR_INIT;
@@ -106,6 +106,11 @@ int cmd_movewpar(int argc, char **argv)
 		       rep.downtime_ns / 1e6, mib, rep.carried_fs ? " (file systems included)" : "",
 		       rep.content_bytes ? (double)rep.sent_bytes / (double)rep.content_bytes : 1.0,
 		       secs > 0 ? mib / secs : 0.0, rep.total_ns / 1e9);
+		if (cli_option_count(&p, 'v'))
+			printf("freeze %.0f ms, dump %.0f ms, archive %.0f ms, stream %.0f ms, restore %.0f ms, "
+			       "hand-over %.0f ms\n",
+			       rep.freeze_ns / 1e6, rep.dump_ns / 1e6, rep.archive_ns / 1e6, rep.stream_ns / 1e6,
+			       rep.restore_ns / 1e6, rep.handover_ns / 1e6);
 	}
 	cr_move_report_free(&rep);
 out:

@@ -172,8 +172,10 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 			r = cr_error_set(err, ENOMEM, "out of memory");
 			goto undo;
 		}
+		int64_t t_archive = cr_now_ns();
 		if ((r = cr_rootfs_archive_create(f.w.config.directory, tar, err)) < 0)
 			goto undo;
+		m->rep->archive_ns = cr_now_ns() - t_archive;
 	}
 	m->rep->content_bytes = f.criu_bytes + cr_move_file_size(tar);
 	if ((r = cr_move_stream(m, *p, &f.w.config, f.images, tar, err)) < 0)
@@ -187,12 +189,14 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 
 	/* The hand-over: the copy here ends, then the one there resumes. */
 	cr_move_progress_report(m, "handing over");
+	t = cr_now_ns();
 	if ((r = cr_frozen_end(&f, err)) < 0) {
 		cr_error_wrap(err, "ending the frozen copy of %s here", req->name);
 		goto undo;
 	}
 	r = cr_move_commit(m, p, err);
 	if (r == 0) {
+		m->rep->handover_ns = cr_now_ns() - t;
 		m->rep->downtime_ns = cr_now_ns() - f.t_freeze;
 		cr_partition_log(req->name, "relocated to %s (down %lld ms)", req->peer,
 				 (long long)(m->rep->downtime_ns / 1000000));

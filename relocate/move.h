@@ -45,7 +45,7 @@ struct cr_move_report {
 	char *peer_host;      /* the peer's hostname from its Hello */
 	int64_t downtime_ns;  /* frozen (stopped, --static) here to running there */
 	int64_t total_ns;
-	int64_t freeze_ns, dump_ns, stream_ns, restore_ns;
+	int64_t freeze_ns, dump_ns, archive_ns, stream_ns, restore_ns, handover_ns;
 	uint64_t content_bytes; /* CRIU's images and file systems before packing */
 	uint64_t sent_bytes;    /* image bytes on the wire */
 	bool carried_fs;        /* the file systems went inside the image */

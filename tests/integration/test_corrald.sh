@@ -37,16 +37,8 @@ fail() {
 	exit 1
 }
 
-ip netns add "$na"
-ip netns add "$nb"
-ip link add "$va" type veth peer name "$vb"
-ip link set "$va" netns "$na"
-ip link set "$vb" netns "$nb"
-ip -n "$na" addr add "10.214.$x.1/24" dev "$va"
-ip -n "$nb" addr add "10.214.$x.2/24" dev "$vb"
-for n in "$na" "$nb"; do ip -n "$n" link set lo up; done
-ip -n "$na" link set "$va" up
-ip -n "$nb" link set "$vb" up
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/hosts.sh"
+two_hosts "$na" "$nb" "$va" "$vb" "10.214.$x"
 
 in_a() { ip netns exec "$na" env CORRAL_ROOT="$ra" "$@"; }
 in_b() { ip netns exec "$nb" env CORRAL_ROOT="$rb" "$@"; }

@@ -13,6 +13,7 @@
 set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/zdtm.sh"
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/hosts.sh"
 need_root
 command -v ip >/dev/null || skip "no ip (iproute2)"
 bin=$CORRAL_BUILD_DIR/cli
@@ -50,16 +51,7 @@ fail() {
 	exit 1
 }
 
-ip netns add "$na"
-ip netns add "$nb"
-ip link add "$va" type veth peer name "$vb"
-ip link set "$va" netns "$na"
-ip link set "$vb" netns "$nb"
-ip -n "$na" addr add "10.215.$x.1/24" dev "$va"
-ip -n "$nb" addr add "10.215.$x.2/24" dev "$vb"
-for n in "$na" "$nb"; do ip -n "$n" link set lo up; done
-ip -n "$na" link set "$va" up
-ip -n "$nb" link set "$vb" up
+two_hosts "$na" "$nb" "$va" "$vb" "10.215.$x"
 
 on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
 on_b() { nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@"; }
@@ -79,9 +71,11 @@ start_a() {
 		--listen "10.215.$x.1" --timeout 20 2>>"$work/a.log" >/dev/null &
 	pa=$!
 }
-start_b() { # extra environment for B's corrald
-	nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@" "$bin/corrald" --foreground \
-		--listen "10.215.$x.2" --timeout 20 2>>"$work/b.log" >/dev/null &
+b_env=() b_args=() # extra environment and options for B's corrald
+start_b() {
+	nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" ${b_env[@]+"${b_env[@]}"} \
+		"$bin/corrald" --foreground --listen "10.215.$x.2" --timeout 5 ${b_args[@]+"${b_args[@]}"} \
+		2>>"$work/b.log" >/dev/null &
 	pb=$!
 }
 wait_ready() { # root, pid
@@ -96,7 +90,7 @@ restart_b() {
 	kill "$pb" 2>/dev/null || true
 	wait "$pb" 2>/dev/null || true
 	rm -f "$rb/run/corral/corrald.sock"
-	start_b "$@"
+	start_b
 	wait_ready "$rb" "$pb"
 }
 start_a
@@ -111,8 +105,43 @@ only_on() {
 	[ "$(state_on "$1" mv)" = A ] || fail "$3: mv is $(state_on "$1" mv) on $1, not A"
 	[ ! -e "$2/etc/wpars/mv.spec" ] || fail "$3: mv is still defined on $2"
 	[ ! -e "$2/wpars/mv" ] || fail "$3: mv's file systems are left on $2"
-	[ -z "$(ls -A "$2/var/lib/corral/incoming" 2>/dev/null)" ] || fail "$3: $2 kept $(ls "$2/var/lib/corral/incoming")"
-	[ "$(pgrep -fc '^/root/zdtm_counter /tmp/zdtm_counter')" = 1 ] || fail "$3: zdtm_counter runs $(pgrep -fc '^/root/zdtm_counter /tmp/zdtm_counter') times"
+	[ -z "$(ls -A "$2/var/lib/corral/incoming" 2>/dev/null)" ] || fail "$3: $2 kept $(ls -A "$2/var/lib/corral/incoming")"
+	[ "$(pgrep -fc '^/root/zdtm_counter /tmp/zdtm_counter')" = "${4:-1}" ] ||
+		fail "$3: zdtm_counter runs $(pgrep -fc '^/root/zdtm_counter /tmp/zdtm_counter') times"
+}
+# The partition on host root $1 goes on running.
+ticks_go_on() {
+	local a b
+	a=$(cat "$1/wpars/mv/tmp/ticks")
+	sleep 0.4
+	b=$(cat "$1/wpars/mv/tmp/ticks")
+	[ "$b" -gt "$a" ] || fail "$2: the partition does not run on $1 ($a -> $b)"
+}
+# refused WHAT TEXT MOVEWPAR-ARGS...: one clear line, and nothing changed.
+refused() {
+	local what=$1 text=$2 out
+	shift 2
+	if out=$(on_a "$bin/movewpar" "$@" 2>&1); then fail "$what: movewpar succeeded: $out"; fi
+	assert_contains "$out" "$text" "$what"
+	[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "$what: not a one-line error: $out"
+	only_on "$ra" "$rb" "$what"
+	ticks_go_on "$ra" "$what"
+	pass "$what: refused ($out), still running on A"
+}
+# Start a move over a slowed link; once B is unpacking, run "$@".
+interrupt_midstream() {
+	ip netns exec "$na" tc qdisc add dev "$va" root tbf rate 4mbit burst 32kbit latency 400ms
+	on_a "$bin/movewpar" -t 5 mv b >"$work/mid.out" 2>&1 &
+	local mover=$! i
+	for i in $(seq 200); do
+		[ -n "$(find "$rb/var/lib/corral/incoming" -mindepth 2 -type f 2>/dev/null | head -1)" ] && break
+		sleep 0.05
+	done
+	[ "$i" -lt 200 ] || fail "the stream never reached B"
+	"$@"
+	if wait "$mover"; then fail "movewpar survived: $(cat "$work/mid.out")"; fi
+	ip netns exec "$na" tc qdisc del dev "$va" root
+	cat "$work/mid.out"
 }
 
 # The partition: zdtm workloads plus a process that keeps a shell counter.
@@ -130,9 +159,46 @@ out=$(on_a "$bin/movewpar" --dry-run mv b) || fail "dry run: $out"
 assert_contains "$out" "pre-flight passed" "dry run"
 only_on "$ra" "$rb" "dry run"
 
+# The faults: each refused with one clear line, the partition untouched.
+refused "unknown peer" "is not in" mv 10.215.$x.77
+refused "wrong server key" "but trusted-peers lists" mv stranger
+refused "unreachable peer" "nowhere" -t 3 mv nowhere
+b_env=(CORRAL_TEST_PROTO_VERSION=2.0)
+restart_b
+refused "protocol mismatch" "protocol version" mv b
+b_env=()
+restart_b
+on_b "$bin/mkwpar" -n mv >/dev/null
+if out=$(on_a "$bin/movewpar" mv b 2>&1); then fail "name taken: moved"; fi
+assert_contains "$out" "a partition named mv already exists here" "name taken"
+on_b "$bin/rmwpar" mv >/dev/null
+only_on "$ra" "$rb" "name taken"
+pass "name taken on B: refused at pre-flight"
+b_args=(--corral /bin/false)
+restart_b
+refused "restore failing on B" "cannot restore mv here" mv b
+b_args=()
+restart_b
+mkdir -p "$rb/var/lib/corral/incoming"
+mount -t tmpfs -o size=256k corral-test-full "$rb/var/lib/corral/incoming"
+refused "B's disk full" "No space left" mv b
+umount "$rb/var/lib/corral/incoming"
+
+interrupt_midstream kill -9 "$pb"
+restart_b # sweeps what the dead connection left
+only_on "$ra" "$rb" "B's corrald killed mid-stream"
+ticks_go_on "$ra" "B's corrald killed mid-stream"
+pass "B's corrald killed mid-stream: still running on A"
+interrupt_midstream ip -n "$na" link set "$va" down
+ip -n "$na" link set "$va" up
+for _ in $(seq 100); do [ -z "$(ls -A "$rb/var/lib/corral/incoming")" ] && break; sleep 0.1; done
+only_on "$ra" "$rb" "link down mid-stream"
+ticks_go_on "$ra" "link down mid-stream"
+pass "link down mid-stream: still running on A, B cleaned up after its timeout"
+
 # A -> B.
 t0=$(cat "$ra/wpars/mv/tmp/ticks")
-out=$(on_a "$bin/movewpar" mv b 2>&1) || fail "move A -> B: $out"
+out=$(on_a "$bin/movewpar" -v mv b 2>&1) || fail "move A -> B: $out"
 echo "$out"
 assert_contains "$out" "relocated to b" "move A -> B"
 assert_contains "$out" "downtime" "move A -> B"
@@ -151,3 +217,11 @@ out=$(on_b "$bin/movewpar" mv a 2>&1) || fail "move B -> A: $out"
 only_on "$ra" "$rb" "after B -> A"
 CORRAL_ROOT=$ra zdtm_verify mv
 pass "B -> A, every workload verified its state"
+
+# --static: stopped here, started there from its file systems.
+out=$(on_a "$bin/movewpar" --static mv b 2>&1) || fail "static move: $out"
+assert_contains "$out" "stopped and started again" "static move"
+only_on "$rb" "$ra" "static move"
+ticks_go_on "$rb" "static move"
+[ "$(cat "$rb/wpars/mv/home/note")" = "data written before the move" ] || fail "static move lost the file systems"
+pass "movewpar --static"
