@@ -64,6 +64,10 @@ struct cr_criu_common {
 	bool ext_mount_map_auto;
 	bool manage_cgroups_ignore; /* --manage-cgroups=ignore */
 	enum cr_criu_netlock network_lock;
+	/* Dump only, with network_lock NFTABLES and a freeze_cgroup: when criu
+	 * lifts its lock at the end of a dump that leaves the tree alive, a
+	 * lock of ours takes over until the cgroup thaws (net/net_ckpt.h). */
+	bool hold_network_lock;
 	const struct cr_criu_kv *ext_mounts; /* --ext-mount-map KEY:VALUE */
 	size_t n_ext_mounts;
 	const char *const *externals; /* --external ARG ("mnt[KEY]:VAL", "dev[...]"...) */

@@ -1,12 +1,55 @@
 /* Dumping a process tree with libcriu, inside the timed worker. */
+#define LOG_PREFIX "criu: "
 #include <criu/criu.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "ckpt/criu_internal.h"
+#include "net/net_ckpt.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 #define DUMP_LOG "dump.log"
+
+/* In the worker: what the network-unlock notification needs. */
+static const struct cr_criu_dump_opts *hold_opts;
+static int hold_done_fd = -1; /* read end; the worker holds the write end till it exits */
+
+/* criu is about to lift its network lock: ours first (net/net_ckpt.h). */
+static int on_notify(char *action, criu_notify_arg_t na)
+{
+	(void)na;
+	if (strcmp(action, "network-unlock") != 0 || !hold_opts || hold_done_fd < 0)
+		return 0;
+	struct cr_error err = CR_ERROR_INIT;
+	if (cr_net_lock_until_thaw(hold_opts->pid, hold_opts->freeze_cgroup, hold_done_fd, &err) < 0)
+		cr_debug("the network of pid %d stays unlocked: %s", (int)hold_opts->pid,
+			 cr_error_msg(&err));
+	cr_error_clear(&err);
+	close(hold_done_fd);
+	hold_done_fd = -1;
+	return 0;
+}
+
+/* With hold_network_lock: a pipe whose end tells the keeper criu is done,
+ * and the notification that starts it. */
+static int prepare_hold(criu_opts *c, const struct cr_criu_dump_opts *o, struct cr_error *err)
+{
+	if (!o->common.hold_network_lock || !o->freeze_cgroup ||
+	    o->common.network_lock != CR_CRIU_NETLOCK_NFTABLES)
+		return 0;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cr_error_errno(err, "cannot create a pipe");
+	hold_opts = o;
+	hold_done_fd = p[0];
+	/* p[1] stays open in the worker alone, until it exits. */
+	criu_local_set_notify_cb(c, on_notify);
+	return 0;
+}
 
 static int dump_in_worker(const struct cr_criu_job *job, const struct cr_criu_service *svc,
 			  struct cr_error *err)
@@ -18,6 +61,10 @@ static int dump_in_worker(const struct cr_criu_job *job, const struct cr_criu_se
 		return r;
 	criu_local_set_pid(c, o->pid);
 	criu_local_set_leave_running(c, o->leave_running);
+	if (o->leave_running && (r = prepare_hold(c, o, err)) < 0) {
+		criu_local_free_opts(c);
+		return r;
+	}
 	if (o->freeze_cgroup && criu_local_set_freeze_cgroup(c, o->freeze_cgroup) < 0) {
 		criu_local_free_opts(c);
 		return cr_error_set(err, ENOMEM, "cannot set criu freeze cgroup %s",

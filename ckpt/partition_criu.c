@@ -18,6 +18,10 @@ void cr_partition_criu_common(const struct cr_wpar_config *cfg, const char *imag
 	/* A system partition has a network namespace of its own: lock it while
 	 * frozen. An application partition shares the host's and is not locked. */
 	ret->network_lock = cfg->type == CR_TYPE_SYSTEM ? CR_CRIU_NETLOCK_NFTABLES : CR_CRIU_NETLOCK_SKIP;
+	/* Its links reach outside (-N): keep it locked till it thaws, so that
+	 * ending the frozen copy resets no connection and no peer's data is
+	 * acknowledged that the image does not hold. */
+	ret->hold_network_lock = cfg->type == CR_TYPE_SYSTEM && cfg->n_netifs > 0;
 	ret->shell_job = cfg->type != CR_TYPE_SYSTEM;
 }
 

@@ -115,6 +115,21 @@ static int add_veth(struct attach *at, size_t index, struct rtnl_link *parent, c
 	return finish_host_end(at, host_name, rtnl_link_get_ifindex(parent), err);
 }
 
+/* The interface index of entry INDEX's macvlan inside the partition, try
+ * TRY: high and stable. CRIU makes a macvlan again by asking the host's
+ * namespace for a link of its dumped index, and a host link of that index
+ * (any host has a 2) would make it fail; no host numbers its links past
+ * 2^20. */
+static int macvlan_ifindex(const struct cr_wpar_config *cfg, size_t index, unsigned try)
+{
+	uint8_t mac[6];
+	cr_net_entry_mac(cfg->name, index, mac);
+	uint32_t h = ((uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5]) & 0x7ffff;
+	return (int)(0x100000 + ((h + try) & 0x7ffff));
+}
+
+#define MACVLAN_INDEX_TRIES 8
+
 /* A macvlan in bridge mode on PARENT, created right in the init's namespace. */
 static int add_macvlan(struct attach *at, size_t index, struct rtnl_link *parent,
 		       const char *inside, struct cr_error *err)
@@ -131,8 +146,16 @@ static int add_macvlan(struct attach *at, size_t index, struct rtnl_link *parent
 	rtnl_link_set_link(mv, rtnl_link_get_ifindex(parent));
 	rtnl_link_set_mtu(mv, rtnl_link_get_mtu(parent));
 	rtnl_link_set_ns_pid(mv, at->pid);
-	if ((r = set_mac(mv, at->cfg, index, err)) == 0 &&
-	    (r = rtnl_link_add(at->sk, mv, NLM_F_CREATE | NLM_F_EXCL)) < 0)
+	if ((r = set_mac(mv, at->cfg, index, err)) < 0)
+		goto out;
+	/* An index taken here or there: the next one. */
+	for (unsigned try = 0; try < MACVLAN_INDEX_TRIES; try++) {
+		rtnl_link_set_ifindex(mv, macvlan_ifindex(at->cfg, index, try));
+		r = rtnl_link_add(at->sk, mv, NLM_F_CREATE | NLM_F_EXCL);
+		if (r != -NLE_EXIST && r != -NLE_BUSY)
+			break;
+	}
+	if (r < 0)
 		r = cr_nl_error(err, r, "cannot create a macvlan %s on %s", inside,
 				rtnl_link_get_name(parent));
 out:
