@@ -19,6 +19,7 @@
 #include "partition/spawn.h"
 #include "restore/restore.h"
 #include "net/net.h"
+#include "net/net_ckpt.h"
 #include "nfs/nfs.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -244,6 +245,11 @@ static int restore_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg
 		wait_for_init(*ret_init);
 		return cr_error_wrap(err, "resuming the restored %s", cfg->name);
 	}
+	/* Running: its addresses are here now (a Paused one says so when resumed). */
+	struct cr_error net_err = CR_ERROR_INIT;
+	if (!rc->paused && cr_net_resumed(cfg, *ret_init, &net_err) < 0)
+		cr_partition_log(cfg->name, "restored, but: %s", cr_error_msg(&net_err));
+	cr_error_clear(&net_err);
 	*ret_state = rc->paused ? CR_STATE_PAUSED : CR_STATE_ACTIVE;
 	return 0;
 }

@@ -11,6 +11,8 @@
 #include "ckpt/criu.h"
 #include "ckpt/partition_criu.h"
 #include "ckpt/timerfd_rearm.h"
+#include "net/net.h"
+#include "net/net_ckpt.h"
 #include "restore/restore.h"
 #include "util/log.h"
 
@@ -25,12 +27,15 @@ struct restore_result {
 /* The intermediate process: it joins the partition's cgroup, so that CRIU and
  * every task it restores are born there, then restores and reports. */
 static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_config *cfg, struct cr_cgroup *cg,
-							const char *images_dir, int report_fd)
+							const char *images_dir, char **externals,
+							size_t n_externals, int report_fd)
 {
 	struct restore_result res = {0};
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_criu_restore_opts o = {0};
 	cr_partition_criu_common(cfg, images_dir, RESTORE_LOG, &o.common);
+	o.common.externals = (const char *const *)externals;
+	o.common.n_externals = n_externals;
 	int r = cr_cgroup_attach(cg, getpid(), &err);
 	if (r == 0)
 		r = cr_criu_restore(&o, &res.pid, &err);
@@ -42,8 +47,9 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	_exit(r < 0 ? 1 : 0);
 }
 
-int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
-		    pid_t *ret_init, struct cr_error *err)
+/* Fork the restorer and hear its verdict. */
+static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
+			char **externals, size_t n_externals, pid_t *ret_init, struct cr_error *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -57,7 +63,7 @@ int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, cons
 	}
 	if (child == 0) {
 		close(p[0]);
-		restore_in_cgroup(cfg, cg, images_dir, p[1]);
+		restore_in_cgroup(cfg, cg, images_dir, externals, n_externals, p[1]);
 	}
 	close(p[1]);
 	struct restore_result res = {.code = -EIO};
@@ -69,8 +75,35 @@ int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, cons
 		return cr_error_set(err, EIO, "the restorer of %s ended without a word", cfg->name);
 	if (res.code < 0)
 		return cr_error_set(err, -res.code, "%s", res.msg);
-	cr_debug("%s restored: init pid %d", cfg->name, (int)res.pid);
 	*ret_init = res.pid;
+	return 0;
+}
+
+int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
+		    pid_t *ret_init, struct cr_error *err)
+{
+	/* The partition's links are made again on this host, their host ends
+	 * named after us (the monitor); ends of an earlier run go first. */
+	char **externals = NULL;
+	size_t n_externals = 0;
+	(void)cr_net_detach(cfg, NULL);
+	int r = cr_net_restore_externals(cfg, getpid(), &externals, &n_externals, err);
+	if (r < 0)
+		return r;
+	pid_t init = 0;
+	r = run_restorer(cfg, cg, images_dir, externals, n_externals, &init, err);
+	cr_net_externals_free(externals, n_externals);
+	if (r < 0) {
+		(void)cr_net_detach(cfg, NULL);
+		return r;
+	}
+	/* Unmarked host ends still go with the partition's namespace. */
+	struct cr_error mark_err = CR_ERROR_INIT;
+	if (cr_net_restored(cfg, getpid(), &mark_err) < 0)
+		cr_debug("%s", cr_error_msg(&mark_err));
+	cr_error_clear(&mark_err);
+	cr_debug("%s restored: init pid %d", cfg->name, (int)init);
+	*ret_init = init;
 	return 0;
 }
 
