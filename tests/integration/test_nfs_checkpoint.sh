@@ -15,8 +15,7 @@
 need_root
 command -v criu >/dev/null || skip "no criu"
 [ -c /dev/fuse ] || skip "no /dev/fuse"
-HELPER=$CORRAL_BUILD_DIR/tests/helpers/zdtm_nfs_append
-[ -x "$HELPER" ] || fail "$HELPER is not built"
+[ -x "$CORRAL_BUILD_DIR/tests/helpers/zdtm_nfs_append" ] || fail "zdtm_nfs_append is not built"
 export CORRAL_NFS_CLIENT=fuse
 corral_setup
 nfs_test_start 127.0.0.1
@@ -34,28 +33,21 @@ assert_contains "$err" "squash" "the error says root is squashed"
 [ -e "$CORRAL_ROOT/etc/wpars/nfsbad.spec" ] && fail "a refused mkwpar -c left a spec"
 pass "squashed root refused: $err"
 
-# The partition, and its workload written through the mounted export (the
-# server caches what it serves: never write behind its back).
+# The partition, and its workload written through the mounted export.
 mkwpar -c -n nfsck -M directory=/ vfs=nfs host=127.0.0.1 dev="$NFS_EXPORT_RW" mountopts="$opts" >/dev/null
 startwpar nfsck >/dev/null
-install -m 0755 "$HELPER" "$W/root/zdtm_nfs_append"
-mkdir -p "$W/srv/zdtm"
-echo "/root/zdtm_nfs_append /srv/zdtm" >>"$W/etc/corral/services"
+nfs_zdtm_install "$W"
 stopwpar nfsck >/dev/null
 startwpar nfsck >/dev/null
-for _ in $(seq 100); do [ -f "$ZD/ready" ] && break; sleep 0.1; done
-[ -f "$ZD/ready" ] || fail "the program did not get ready: $(cat "$ZD/result" 2>/dev/null)"
+nfs_zdtm_wait_ready
 sleep 1
 [ "$(wc -l <"$ZD/seq")" -gt 10 ] || fail "the program does not append"
 pass "an NFS-rooted partition appends to files on its export"
 
-# seq_ok FILE: lines 1..N without a gap or a repeat; prints N.
-seq_ok() { awk '$0 != NR { print "line " NR " reads " $0; bad = 1; exit } END { if (!bad) print NR }' "$1"; }
-
 out=$(chkptwpar -k -o "$img/nfsck.wpar" nfsck) || fail "chkptwpar -k: $out"
 assert_eq "D" "$(state_of nfsck)" "state after chkptwpar -k"
 grep -q " $W " /proc/mounts && fail "the export is still mounted after chkptwpar -k"
-at_dump=$(seq_ok "$ZD/seq")
+at_dump=$(nfs_seq_ok "$ZD/seq")
 case $at_dump in *reads*) fail "seq at the dump: $at_dump" ;; esac
 sleep 0.5
 assert_eq "$at_dump" "$(wc -l <"$ZD/seq")" "nothing appends while the partition is checkpointed"
@@ -69,15 +61,8 @@ assert_eq "A" "$(state_of nfsck)" "state after restartwpar"
 grep -q " $W fuse" /proc/mounts || fail "restartwpar did not mount the export"
 for _ in $(seq 50); do [ "$(wc -l <"$ZD/seq")" -gt "$((at_dump + 20))" ] && break; sleep 0.1; done
 [ "$(wc -l <"$ZD/seq")" -gt "$((at_dump + 20))" ] || fail "the program does not append after restartwpar"
-pid=$(pgrep -f '^/root/zdtm_nfs_append /srv/zdtm' | head -n1)
-[ -n "$pid" ] || fail "the program is not running after restartwpar"
-kill -USR1 "$pid"
-for _ in $(seq 100); do [ -f "$ZD/result" ] && break; sleep 0.1; done
-[ -f "$ZD/result" ] || fail "the program gave no result"
-assert_eq "PASS" "$(head -n1 "$ZD/result")" "the program's own check after restartwpar"
-last=$(cat "$ZD/last")
-assert_eq "$last" "$(seq_ok "$ZD/seq")" "seq on the server: 1..$last, no line lost or repeated"
-assert_eq "$last" "$(seq_ok "$ZD/seq.pos")" "seq.pos on the server: 1..$last"
+nfs_zdtm_verify
+last=$NFS_ZDTM_LAST
 # What the restore made for the unlinked file is gone once the program ended.
 strays() { find "$ZD" -mindepth 1 -not -name data -not -name seq -not -name seq.pos -not -name ready -not -name last -not -name result; }
 for _ in $(seq 50); do [ -z "$(strays)" ] && break; sleep 0.1; done

@@ -14,7 +14,7 @@ command -v nsenter >/dev/null || skip "needs nsenter (util-linux)"
 MARK=$CORRAL_BUILD_DIR/tests/test_nfs_mark
 [ -x "$MARK" ] || fail "$MARK is not built"
 corral_setup
-HOSTS=()
+HOSTS=() server_ns=
 mark_cleanup() {
 	local rc=$? h
 	for h in "${HOSTS[@]}"; do ip netns del "$h" 2>/dev/null; done
@@ -22,8 +22,8 @@ mark_cleanup() {
 	nfs_test_cleanup
 }
 
-trap mark_cleanup EXIT
 nfs_test_lan server_ns
+trap mark_cleanup EXIT
 for i in 1 2; do
 	h=corral-nfsmark-$$-$i
 	ip netns add "$h"
@@ -31,7 +31,6 @@ for i in 1 2; do
 	$NFS_SERVER attach "$NFS_STATE" "$h" "10.215.0.$((i + 1))"
 done
 nfs_test_start 10.215.0.1 "$server_ns"
-trap mark_cleanup EXIT
 assert_eq "$server_ns" "$NFS_NETNS" "the server's namespace"
 url="nfs://$NFS_ADDR$NFS_EXPORT_RW?nfsport=$NFS_PORT&mountport=$MNT_PORT"
 for h in "${HOSTS[@]}"; do

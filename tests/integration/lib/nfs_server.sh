@@ -107,11 +107,12 @@ start() {
 	if [ -n "$NETNS" ]; then
 		in_ns "$NETNS" true 2>/dev/null || die "no network namespace $NETNS"
 		in_ns "$NETNS" ip link set lo up
-		in_ns "$NETNS" ip -o addr show | grep -qw "inet $addr" || die "$addr is not an address of network namespace $NETNS"
+		# (no grep -q in a pipeline: under pipefail ip's SIGPIPE would fail it)
+		in_ns "$NETNS" ip -o addr show | grep -w "inet $addr" >/dev/null || die "$addr is not an address of network namespace $NETNS"
 	else
 		case $addr in
 		127.*) ;;
-		*) ip -o addr show | grep -qw "inet $addr" || die "$addr is neither loopback nor an address of this (network namespace's) host" ;;
+		*) ip -o addr show | grep -w "inet $addr" >/dev/null || die "$addr is neither loopback nor an address of this (network namespace's) host" ;;
 		esac
 	fi
 	mkdir -p "$dir/exports/rw" "$dir/exports/ro" "$dir/exports/squash" "$dir/recovery"
