@@ -27,12 +27,12 @@
 static int check_ready(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
 {
 	const struct cr_wpar *w = &f->w;
+	if (!w->config.checkpointable && w->config.type != CR_TYPE_SYSTEM)
+		return cr_error_set(err, EPERM,
+				    "%s is not checkpointable: an application partition must be started with wparexec -c",
+				    req->name);
 	if (!w->config.checkpointable)
 		return cr_error_set(err, EPERM, "%s is not checkpointable: create it with mkwpar -c (or chwpar -c while stopped)",
-				    req->name);
-	if (w->config.type != CR_TYPE_SYSTEM)
-		return cr_error_set(err, EOPNOTSUPP,
-				    "%s is an application partition: their checkpoint is not available in this build",
 				    req->name);
 	if (w->state.state != CR_STATE_ACTIVE)
 		return cr_error_set(err, EINVAL, "%s is %s: only an Active partition can be checkpointed", req->name,

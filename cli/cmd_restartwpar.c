@@ -1,14 +1,62 @@
-/* restartwpar: restore a partition from its checkpoint image. */
+/* restartwpar: restore a partition from its checkpoint image. A job of
+ * wparexec -c is followed in the foreground: its output is relayed and
+ * restartwpar exits with the job's own exit status. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "partition/app_job.h"
+#include "partition/lifecycle.h"
+#include "partition/registry.h"
 #include "restore/restore.h"
+#include "util/cleanup.h"
 
 static const char usage[] =
 	"restartwpar (-d directory | -i file) [-p] [-K keyfile] [-H hostkeyfile] [-v] name";
+
+/* How much of NAME's job output was already shown (its size now). */
+static off_t output_shown(const char *name)
+{
+	cleanup_free char *path = NULL;
+	struct stat st;
+	if (cr_registry_exists(name) && cr_app_job_output_path(name, &path, NULL) == 0 && stat(path, &st) == 0)
+		return st.st_size;
+	return 0;
+}
+
+/* A restored wparexec -c job: relay its output until it ends, then its exit
+ * status (the partition removed), CR_APP_JOB_CHECKPOINTED_EXIT when chkptwpar
+ * -k took it away again, or -1 with ERR set. Another partition: 0. */
+static int follow_job(const char *prog, const char *name, off_t shown, struct cr_error *err)
+{
+	struct cr_wpar w;
+	if (cr_registry_load(name, &w, err) < 0)
+		return -1;
+	bool job = w.config.type == CR_TYPE_APPLICATION && w.config.checkpointable;
+	pid_t monitor = w.state.monitor_pid;
+	cr_wpar_free(&w);
+	if (!job)
+		return 0;
+	fflush(stdout);
+	struct cr_app_job_end end;
+	if (cr_app_job_follow(name, monitor, shown, STDOUT_FILENO, &end, err) < 0)
+		return -1;
+	if (end.checkpointed) {
+		fprintf(stderr, "%s: job %s was checkpointed and stopped by chkptwpar -k; restart it with: restartwpar -i IMAGE %s\n",
+			prog, name, name);
+		return CR_APP_JOB_CHECKPOINTED_EXIT;
+	}
+	/* An application partition is gone when its command has exited. */
+	struct cr_remove_options rm = {.force = true};
+	struct cr_error ignored = CR_ERROR_INIT;
+	cr_partition_remove(name, &rm, &ignored);
+	cr_error_clear(&ignored);
+	return end.exit_code;
+}
 
 int cmd_restartwpar(int argc, char **argv)
 {
@@ -40,6 +88,7 @@ int cmd_restartwpar(int argc, char **argv)
 		.keys = {.key_file = cli_option_arg(&p, 'K'), .host_key_file = cli_option_arg(&p, 'H')},
 		.self_exe = "/proc/self/exe",
 	};
+	off_t shown = output_shown(name);
 	printf("Restarting workload partition %s from %s.\n", name, image);
 	fflush(stdout);
 	if (cr_partition_restart(&req, &err) < 0) {
@@ -47,6 +96,8 @@ int cmd_restartwpar(int argc, char **argv)
 		goto out;
 	}
 	printf("Workload partition %s is %s.\n", name, req.paused ? "paused" : "active");
+	if (!req.paused && (rc = follow_job(prog, name, shown, &err)) < 0)
+		rc = cli_report(prog, &err);
 out:
 	free(image);
 	cr_error_clear(&err);

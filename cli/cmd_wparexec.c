@@ -4,17 +4,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/config_flags.h"
 #include "cli/options.h"
+#include "partition/app_job.h"
 #include "partition/attrs.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 static const char usage[] =
 	"wparexec [-n name] [-c] [-h hostname] [-N attr=value ...] [-R attr=value ...] [-v] [--] command [args...]";
+
+/* -c: the job's output comes through its output file (partition/app_job.h).
+ * Its exit status, or CR_APP_JOB_CHECKPOINTED_EXIT when chkptwpar -k took it
+ * away (then its partition stays, for restartwpar), or a negative error. */
+static int run_job(const char *prog, const struct cr_wpar_config *cfg, char **cmd, bool *registered,
+		   struct cr_error *err)
+{
+	cleanup_free char *output = NULL;
+	off_t offset = 0;
+	struct cr_app_job_relayer relay = {.pid = 0, .stop_fd = -1};
+	int status = 0;
+	if (cr_app_job_output_prepare(cfg->name, &offset, err) < 0 ||
+	    cr_app_job_output_path(cfg->name, &output, err) < 0 ||
+	    cr_app_job_relay_start(output, offset, STDOUT_FILENO, &relay, err) < 0)
+		return -EIO;
+	int r = cr_partition_exec(cfg, cmd, &status, err);
+	cr_app_job_relay_stop(&relay);
+	if (r < 0)
+		return r;
+	struct cr_app_job_end end;
+	if ((r = cr_app_job_read_end(cfg->name, &end, err)) < 0)
+		return r;
+	if (!end.checkpointed)
+		return end.exit_code;
+	*registered = false; /* it lives on in its image */
+	fprintf(stderr, "%s: job %s was checkpointed and stopped by chkptwpar -k; restart it with: restartwpar -i IMAGE %s\n",
+		prog, cfg->name, cfg->name);
+	return CR_APP_JOB_CHECKPOINTED_EXIT;
+}
 
 int cmd_wparexec(int argc, char **argv)
 {
@@ -50,6 +82,16 @@ int cmd_wparexec(int argc, char **argv)
 		goto fail;
 	registered = true;
 	int status = 0;
+	if (cfg.checkpointable && cfg.n_netifs > 0) {
+		cr_error_set(&err, EINVAL, "a checkpointable job (-c) shares the host's network: it takes no -N");
+		goto fail;
+	}
+	if (cfg.checkpointable) {
+		rc = run_job(prog, &cfg, cmd, &registered, &err);
+		if (rc < 0)
+			goto fail;
+		goto out;
+	}
 	if (cr_partition_exec(&cfg, cmd, &status, &err) < 0)
 		goto fail;
 	rc = status;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "partition/app_job.h"
 #include "partition/cgroup.h"
 #include "partition/lifecycle.h"
 #include "partition/liveness.h"
@@ -88,6 +89,7 @@ typedef int (*launch_fn)(const struct cr_wpar_config *cfg, struct cr_cgroup *cg,
 struct spawn_ctx {
 	char *const *argv;
 	bool keep_stdio;
+	const char *output; /* wparexec -c: the job's output file */
 };
 
 static int spawn_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, void *ctx,
@@ -183,7 +185,7 @@ int cr_monitor_run(const char *name, int report_fd, struct cr_error *err)
 		return r;
 	}
 	char *argv[] = {CR_INIT_PATH, "--system", NULL};
-	struct spawn_ctx sc = {argv, false};
+	struct spawn_ctx sc = {argv, false, NULL};
 	int status = 0;
 	r = supervise(&w.config, spawn_launch, &sc, report_fd, &status, err);
 	if (r < 0 && w.state.state == CR_STATE_TRANSITIONAL) {
@@ -198,12 +200,24 @@ int cr_monitor_run(const char *name, int report_fd, struct cr_error *err)
 	return r;
 }
 
+static int job_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, void *ctx, pid_t *ret_init,
+		      enum cr_state *ret_state, struct cr_error *err)
+{
+	const struct spawn_ctx *sc = ctx;
+	int r = cr_app_job_spawn(cfg, cg, sc->output, sc->argv, ret_init, err);
+	if (r < 0)
+		return cr_error_wrap(err, "starting job %s", cfg->name);
+	*ret_state = CR_STATE_ACTIVE;
+	return 0;
+}
+
 int cr_partition_exec(const struct cr_wpar_config *cfg, char *const *argv, int *ret_status,
 		      struct cr_error *err)
 {
 	become_monitor(cfg->name);
 	/* Our own init runs the command as its child and reaps orphans. */
 	cleanup_free char *init = NULL;
+	cleanup_free char *output = NULL;
 	int r = cr_rootfs_init_binary(&init, err);
 	if (r < 0)
 		return r;
@@ -217,10 +231,19 @@ int cr_partition_exec(const struct cr_wpar_config *cfg, char *const *argv, int *
 	full[1] = "--exec";
 	for (size_t i = 0; i < n; i++)
 		full[i + 2] = argv[i];
+	/* wparexec -c: a session of its own, output to a file (partition/app_job.h). */
+	off_t mark = cr_app_job_log_mark(cfg->name);
+	if (cfg->checkpointable) {
+		cr_app_job_clear_end(cfg->name);
+		if ((r = cr_app_job_output_path(cfg->name, &output, err)) < 0)
+			return r;
+	}
 	int status = 0;
-	struct spawn_ctx sc = {full, true};
-	r = supervise(cfg, spawn_launch, &sc, -1, &status, err);
+	struct spawn_ctx sc = {full, !cfg->checkpointable, output};
+	r = supervise(cfg, cfg->checkpointable ? job_launch : spawn_launch, &sc, -1, &status, err);
 	if (r < 0)
+		return r;
+	if (cfg->checkpointable && (r = cr_app_job_record_end(cfg->name, status, mark, err)) < 0)
 		return r;
 	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	return 0;
@@ -266,7 +289,13 @@ int cr_monitor_restore(const char *name, const char *images_dir, bool paused, in
 	}
 	struct restore_ctx rc = {images_dir, paused};
 	int status = 0;
+	bool job = w.config.type == CR_TYPE_APPLICATION && w.config.checkpointable;
+	off_t mark = cr_app_job_log_mark(name);
+	if (job)
+		cr_app_job_clear_end(name);
 	r = supervise(&w.config, restore_launch, &rc, report_fd, &status, err);
+	if (r == 0 && job) /* wparexec -c: restartwpar waits for this */
+		r = cr_app_job_record_end(name, status, mark, err);
 	if (r < 0 && w.state.state == CR_STATE_TRANSITIONAL) {
 		/* Nothing runs: the partition is Defined again, the image untouched. */
 		cr_partition_log(name, "restart failed: %s", cr_error_msg(err));

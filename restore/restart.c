@@ -9,6 +9,7 @@
 #include "formats/image_reader.h"
 #include "formats/spec.h"
 #include "nfs/nfs.h"
+#include "partition/app_job.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "restore/restore.h"
@@ -79,6 +80,9 @@ static int define_from_image(const struct cr_restart_unpacked *req, bool *ret_de
 			r = cr_error_set(err, ENOENT,
 					 "the file systems of %s are not visible on this host (no %s)", req->name, etc);
 	}
+	/* A wparexec -c job writes to its output file, which CRIU reopens. */
+	if (r == 0 && cfg.type == CR_TYPE_APPLICATION && cfg.checkpointable)
+		r = cr_app_job_output_prepare(req->name, NULL, err);
 	if (r == 0 && (r = cr_registry_save_config(&cfg, err)) == 0) {
 		struct cr_wpar_state st;
 		cr_state_init(&st);

@@ -1,0 +1,211 @@
+/* Starting the init of a checkpointable job (wparexec -c).
+ *
+ * Unlike partition/spawn.c it leaves the job in the host's mount namespace:
+ * an application partition shares the global file systems, and a private
+ * copy of the host's mount tree cannot be restored by CRIU once any of its
+ * mounts has gone (tried: a FUSE mount that ended between the checkpoint and
+ * the restart made the restore fail). With no mount namespace of its own the
+ * job holds nothing mount-related in its image; it sees the host's /proc. */
+#define LOG_PREFIX "app_job: "
+#include "partition/app_job.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "partition/caps.h"
+#include "util/cleanup.h"
+#include "util/fdwait.h"
+#include "util/log.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+#define SPAWN_REPORT_MS 30000
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape(char *s)
+{
+	char *out = s;
+	for (char *in = s; *in; out++) {
+		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' && in[3] >= '0' &&
+		    in[3] <= '7') {
+			*out = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
+			in += 4;
+		} else {
+			*out = *in++;
+		}
+	}
+	*out = '\0';
+}
+
+/* Whether CRIU brings the mount of TYPE on device DEV back as it was: a bind
+ * of the root file system (DEV is ROOT_DEV), the one devtmpfs, sysfs. */
+static bool restorable(const char *dev, const char *root_dev, const char *type)
+{
+	return strcmp(dev, root_dev) == 0 || strcmp(type, "devtmpfs") == 0 || strcmp(type, "sysfs") == 0;
+}
+
+/* Detach, last first, every mount that CRIU could not bring back as it
+ * was: namespace files and FUSE mounts come and go, a tmpfs would come
+ * back as a private copy. Then the job's own /proc. */
+static int setup_mounts(struct cr_error *err)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return cr_error_errno(err, "cannot make the job's mounts private");
+	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return cr_error_errno(err, "cannot read /proc/self/mountinfo");
+	char **points = NULL;
+	size_t n = 0;
+	cleanup_free char *line = NULL;
+	cleanup_free char *root_dev = NULL;
+	size_t cap = 0;
+	int r = 0;
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		char dev[64], point[4096], type[256];
+		char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %63s %*s %4095s", dev, point) != 2 || sscanf(dash + 3, "%255s", type) != 1)
+			continue;
+		unescape(point);
+		if (strcmp(point, "/") == 0) {
+			free(root_dev);
+			root_dev = strdup(dev);
+			continue;
+		}
+		if (root_dev && restorable(dev, root_dev, type))
+			continue;
+		char **grown = realloc(points, (n + 1) * sizeof(*points));
+		if (!grown || !(grown[n] = strdup(point)))
+			r = cr_error_set(err, ENOMEM, "out of memory");
+		if (grown) {
+			points = grown;
+			n += r == 0;
+		}
+	}
+	/* Children were listed after their parents; a detached parent takes its children along. */
+	for (size_t i = n; i-- > 0;) {
+		(void)umount2(points[i], MNT_DETACH);
+		free(points[i]);
+	}
+	free(points);
+	if (r < 0)
+		return r;
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return cr_error_errno(err, "cannot mount /proc for the job");
+	return 0;
+}
+
+static int child_setup(const struct cr_wpar_config *cfg, const char *output, struct cr_error *err)
+{
+	int r = setup_mounts(err);
+	if (r < 0)
+		return r;
+	if (setsid() < 0)
+		return cr_error_errno(err, "cannot start a session");
+	const char *host = cfg->hostname ? cfg->hostname : cfg->name;
+	if (sethostname(host, strlen(host)) < 0)
+		return cr_error_errno(err, "cannot set the hostname %s", host);
+	/* stdin from /dev/null; stdout and stderr, the init's own words included, to OUTPUT. */
+	cleanup_close int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return cr_error_errno(err, "cannot open /dev/null");
+	cleanup_close int out = open(output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (out < 0)
+		return cr_error_errno(err, "cannot open the job's output %s", output);
+	if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
+		return cr_error_errno(err, "cannot give the job its output %s", output);
+	if (cfg->resources.proc_virt_mem > 0) {
+		struct rlimit rl = {(rlim_t)cfg->resources.proc_virt_mem, (rlim_t)cfg->resources.proc_virt_mem};
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			return cr_error_errno(err, "cannot set procVirtMem");
+	}
+	return cr_caps_drop_for_partition(cfg->security.privs, err);
+}
+
+static void __attribute__((noreturn)) child_main(const struct cr_wpar_config *cfg, const char *output,
+						 char *const *argv, int go_fd, int report_fd)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	char go;
+	/* Nothing of the caller's may go into the image: every other descriptor closes at exec. */
+	(void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (read(go_fd, &go, 1) != 1)
+		_exit(127);
+	close(go_fd);
+	if (child_setup(cfg, output, &err) == 0) {
+		char *const envp[] = {
+			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			"HOME=/root", "container=corral", "LANG=C.UTF-8", NULL,
+		};
+		execve(argv[0], argv, envp);
+		cr_error_errno(&err, "cannot run %s", argv[0]);
+	}
+	const char *msg = cr_error_msg(&err);
+	ssize_t ignored = write(report_fd, msg, strlen(msg));
+	(void)ignored;
+	_exit(127);
+}
+
+int cr_app_job_spawn(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *output, char *const *argv,
+		     pid_t *ret_pid, struct cr_error *err)
+{
+	int go[2], report[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return cr_error_errno(err, "cannot create a pipe");
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return cr_error_errno(err, "cannot create a pipe");
+	}
+	fflush(NULL);
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, NULL, NULL,
+				   NULL, NULL);
+	if (pid < 0) {
+		int r = cr_error_errno(err, "cannot create the namespaces of job %s", cfg->name);
+		close(go[0]), close(go[1]), close(report[0]), close(report[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(go[1]);
+		close(report[0]);
+		child_main(cfg, output, argv, go[0], report[1]);
+	}
+	close(go[0]);
+	close(report[1]);
+	cleanup_close int go_w = go[1];
+	cleanup_close int report_r = report[0];
+	char msg[1024];
+	/* It joins the cgroup before it runs anything, then execs or says why not. */
+	int r = cr_cgroup_attach(cg, pid, err);
+	if (r == 0 && write(go_w, "g", 1) != 1)
+		r = cr_error_errno(err, "cannot release the init of job %s", cfg->name);
+	close(cr_steal_fd(&go_w));
+	if (r == 0) {
+		int n = cr_fd_read_line(report_r, SPAWN_REPORT_MS, msg, sizeof(msg));
+		if (n < 0)
+			r = cr_error_set(err, -n, "the init of job %s did not start", cfg->name);
+		else if (msg[0])
+			r = cr_error_set(err, EIO, "%s", msg);
+	}
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return r;
+	}
+	cr_debug("init of job %s is pid %d", cfg->name, (int)pid);
+	*ret_pid = pid;
+	return 0;
+}
