@@ -115,11 +115,12 @@ int cr_nfs_with_mounted(const struct cr_mount *m,
 int cr_nfs_populate(const struct cr_wpar_config *cfg, const struct cr_mount *root,
 		    struct cr_error *err);
 
-/* startwpar: mount every vfs=nfs stanza of CFG on CFG->directory + its
- * directory in the global mount namespace, parents first (an NFS "/" first),
- * creating mount points; one that is a mount point already is kept. The
- * partition's mount namespace then inherits them. On failure what was
- * mounted is unmounted. */
+/* startwpar and restartwpar: mount every vfs=nfs stanza of CFG on
+ * CFG->directory + its directory in the caller's mount namespace, parents
+ * first (an NFS "/" first), creating mount points; one that shows the same
+ * export (source HOST:EXPORT) already is kept, one that shows anything else
+ * is -EBUSY naming both. The partition's mount namespace then inherits them.
+ * On failure what this call mounted is unmounted (children first). */
 int cr_nfs_mount_all(const struct cr_wpar_config *cfg, struct cr_error *err);
 
 /* After the partition ended: unmount those stanzas, children first. FUSE
@@ -153,6 +154,11 @@ int cr_nfs_remove_root_part(const struct cr_mount *root, struct cr_error *err);
 int cr_nfs_mark_write(const struct cr_wpar_config *cfg, char **ret_token, struct cr_error *err);
 int cr_nfs_mark_verify(const struct cr_wpar_config *cfg, const char *token, struct cr_error *err);
 int cr_nfs_mark_remove(const struct cr_wpar_config *cfg, struct cr_error *err);
+
+/* What is mounted on PATH (the last mount there, from /proc/self/mountinfo):
+ * 1 and *RET_SOURCE (the mount's source, e.g. "HOST:EXPORT"; the caller
+ * frees it), or 0 when PATH is not a mount point. */
+int cr_nfs_mounted_source(const char *path, char **ret_source, struct cr_error *err);
 
 /* True when M is an NFS stanza. */
 bool cr_nfs_is_nfs(const struct cr_mount *m);

@@ -76,25 +76,54 @@ int cr_nfs_unmount_all(const struct cr_wpar_config *cfg, int timeout_ms, struct 
 	return r < 0 ? r : first;
 }
 
+/* 1 when PATH shows M's export already (kept), 0 when nothing is mounted
+ * there; a mount of something else is an error. */
+static int mounted_already(const struct cr_mount *m, const char *path, struct cr_error *err)
+{
+	cleanup_free char *source = NULL;
+	cleanup_free char *want = NULL;
+	int r = cr_nfs_mounted_source(path, &source, err);
+	if (r <= 0)
+		return r;
+	if (asprintf(&want, "%s:%s", m->host, m->dev) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	if (strcmp(source, want) != 0)
+		return cr_error_set(err, EBUSY, "%s is a mount point of %s already, not of %s", path, source, want);
+	cr_debug("%s shows %s already", path, want);
+	return 1;
+}
+
 int cr_nfs_mount_all(const struct cr_wpar_config *cfg, struct cr_error *err)
 {
 	cleanup_free const struct cr_mount **list = NULL;
-	size_t n = 0;
+	cleanup_free bool *mounted = NULL;
+	size_t n = 0, i = 0;
 	int r = sorted_stanzas(cfg, &list, &n, err);
-	for (size_t i = 0; r == 0 && i < n; i++) {
+	if (r == 0 && !(mounted = calloc(n + 1, sizeof(*mounted))))
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	for (; r == 0 && i < n; i++) {
 		cleanup_free char *path = NULL;
 		pid_t server = 0;
-		if ((r = host_path(cfg, list[i], &path, err)) < 0 || (r = cr_mkdir_p(path, 0755, err)) < 0)
+		if ((r = host_path(cfg, list[i], &path, err)) < 0 || (r = cr_mkdir_p(path, 0755, err)) < 0 ||
+		    (r = mounted_already(list[i], path, err)) < 0) {
+			cr_error_wrap(err, "mounting %s of %s", list[i]->directory, cfg->name);
 			break;
-		if (is_mount_point(path)) {
-			cr_debug("%s is mounted already", path);
+		}
+		if (r == 1) {
+			r = 0;
 			continue;
 		}
 		if ((r = cr_nfs_mount(list[i], path, &server, err)) < 0)
 			cr_error_wrap(err, "mounting %s of %s", list[i]->directory, cfg->name);
+		else
+			mounted[i] = true;
 	}
-	if (r < 0)
-		cr_nfs_unmount_all(cfg, UNMOUNT_TIMEOUT_MS, NULL);
+	/* Undo only what this call mounted, children first. */
+	while (r < 0 && mounted && i-- > 0) {
+		cleanup_free char *path = NULL;
+		if (mounted[i] && host_path(cfg, list[i], &path, NULL) == 0)
+			cr_nfs_unmount(path, 0, UNMOUNT_TIMEOUT_MS, NULL);
+	}
 	return r;
 }
 
