@@ -23,6 +23,11 @@ wait_progress() { # wait_progress N: until the job has counted to N
 	for _ in $(seq 100); do [ "$(cat "$progress" 2>/dev/null || echo 0)" -ge "$1" ] && return 0; sleep 0.1; done
 	fail "the job did not count to $1"
 }
+start_job() { # start_job NAME N EXIT: a counting job in the background ($job_pid), output in NAME.out/.err
+	rm -f "$progress"
+	wparexec -c -n "$1" -- sh -c "$(count_job "$2" "$3")" >"$CORRAL_ROOT/$1.out" 2>"$CORRAL_ROOT/$1.err" </dev/null &
+	job_pid=$!
+}
 wait_state() { # wait_state NAME LETTER
 	for _ in $(seq 100); do [ "$(state_of "$1")" = "$2" ] && return 0; sleep 0.1; done
 	fail "$1 did not become $2 (is $(state_of "$1"))"
@@ -42,18 +47,16 @@ wait $plain_pid 2>/dev/null || true
 pass "chkptwpar refuses a job run without -c: $err"
 
 # A snapshot: the job goes on and wparexec gets its exit status.
-rm -f "$progress"
-rc=0
-wparexec -c -n snapjob -- sh -c "$(count_job 30 5)" >"$CORRAL_ROOT/snap.out" 2>"$CORRAL_ROOT/snap.err" </dev/null &
-snap_pid=$!
+start_job snapjob 30 5
 wait_progress 5
 out=$(chkptwpar -o "$img/snap.wpar" snapjob)
 assert_contains "$out" "is active" "chkptwpar reports a snapshot"
 assert_eq "A" "$(state_of snapjob)" "state after a snapshot"
-wait $snap_pid || rc=$?
+rc=0
+wait $job_pid || rc=$?
 assert_eq 5 "$rc" "wparexec's exit status after a snapshot"
-assert_eq 30 "$(grep -c '^count ' "$CORRAL_ROOT/snap.out")" "every line of the job's output reached wparexec's stdout"
-assert_eq "count 30" "$(tail -n 1 "$CORRAL_ROOT/snap.out")" "the job's last line"
+assert_eq 30 "$(grep -c '^count ' "$CORRAL_ROOT/snapjob.out")" "every line of the job's output reached wparexec's stdout"
+assert_eq "count 30" "$(tail -n 1 "$CORRAL_ROOT/snapjob.out")" "the job's last line"
 [ -e "$CORRAL_ROOT/etc/wpars/snapjob.spec" ] && fail "the job's partition outlived its command"
 pass "snapshot: the job went on, its output and exit status reached wparexec"
 
@@ -67,22 +70,20 @@ assert_eq "count 30" "$(grep '^count ' "$CORRAL_ROOT/snaprs.out" | tail -n 1)" "
 pass "the snapshot restarted from count $first and ended with its status"
 
 # chkptwpar -k: wparexec says where the job went; restartwpar brings it back.
-rm -f "$progress"
-rc=0
-wparexec -c -n kjob -- sh -c "$(count_job 60 7)" >"$CORRAL_ROOT/k.out" 2>"$CORRAL_ROOT/k.err" </dev/null &
-k_pid=$!
+start_job kjob 60 7
 wait_progress 10
 out=$(chkptwpar -k -o "$img/kjob.wpar" kjob)
 assert_contains "$out" "is stopped" "chkptwpar -k reports the end"
-wait $k_pid || rc=$?
+rc=0
+wait $job_pid || rc=$?
 assert_eq 75 "$rc" "wparexec's exit status when chkptwpar -k took the job"
-assert_contains "$(cat "$CORRAL_ROOT/k.err")" "restartwpar -i" "wparexec says how to restart the job"
+assert_contains "$(cat "$CORRAL_ROOT/kjob.err")" "restartwpar -i" "wparexec says how to restart the job"
 assert_eq "D" "$(state_of kjob)" "the checkpointed job stays defined"
 last=$(cat "$progress")
 sleep 0.5
 assert_eq "$last" "$(cat "$progress")" "the job does not run after chkptwpar -k"
-assert_eq "count $last" "$(grep '^count ' "$CORRAL_ROOT/k.out" | tail -n 1)" "wparexec relayed the output up to the checkpoint"
-pass "chkptwpar -k: wparexec ended with: $(cat "$CORRAL_ROOT/k.err")"
+assert_eq "count $last" "$(grep '^count ' "$CORRAL_ROOT/kjob.out" | tail -n 1)" "wparexec relayed the output up to the checkpoint"
+pass "chkptwpar -k: wparexec ended with: $(cat "$CORRAL_ROOT/kjob.err")"
 
 # A corrupted image is refused and nothing runs.
 cp "$img/kjob.wpar" "$img/bad.wpar"
