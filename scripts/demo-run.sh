@@ -5,10 +5,21 @@ set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 export PATH="$build/cli:$PATH"
 export CORRAL_ROOT=$(mktemp -d /tmp/corral-demo.XXXXXX)
+# The second host of the relocation: a network namespace joined to this one
+# by a veth, with its own CORRAL_ROOT and corrald.
+host_b_root=$(mktemp -d /tmp/corral-demo-b.XXXXXX)
+host_b_ns=corral-demo-b$$
+daemons=""
+on_b() { nsenter --net=/run/netns/"$host_b_ns" env CORRAL_ROOT="$host_b_root" CORRAL_CGROUP_PARENT=corral-demo-b "$@"; }
 cleanup() {
+	on_b stopwpar -F demo >/dev/null 2>&1 || true
+	on_b rmwpar -F demo >/dev/null 2>&1 || true
 	stopwpar -F demo >/dev/null 2>&1 || true
 	rmwpar -F demo >/dev/null 2>&1 || true
-	rm -rf "$CORRAL_ROOT"
+	for p in $daemons; do kill "$p" 2>/dev/null || true; done
+	ip netns del "$host_b_ns" 2>/dev/null || true
+	ip link del cdemo$$ 2>/dev/null || true
+	rm -rf "$CORRAL_ROOT" "$host_b_root"
 }
 trap cleanup EXIT
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -44,6 +55,48 @@ run restartwpar -i "$CORRAL_ROOT/demo.wpar" demo
 sleep 1
 echo "counter after restart: $(cat "$CORRAL_ROOT/wpars/demo/tmp/counter") (it went on from its memory, not from 1)"
 run lswpar demo
+
+say "Two hosts: this one (hosta, 10.213.7.1) and hostb (10.213.7.2, a network namespace), each with corrald"
+ip netns add "$host_b_ns"
+ip link add cdemo$$ type veth peer name cdemob$$
+ip link set cdemob$$ netns "$host_b_ns"
+ip addr add 10.213.7.1/24 dev cdemo$$
+ip link set cdemo$$ up
+ip -n "$host_b_ns" addr add 10.213.7.2/24 dev cdemob$$
+ip -n "$host_b_ns" link set cdemob$$ up
+ip -n "$host_b_ns" link set lo up
+run corral keygen
+on_b corral keygen
+run corral trust hostb 10.213.7.2 "$host_b_root/etc/corral/host.pub"
+on_b corral trust hosta 10.213.7.1 "$CORRAL_ROOT/etc/corral/host.pub"
+corrald --foreground --listen 10.213.7.1 >/dev/null 2>"$CORRAL_ROOT/corrald-a.log" &
+daemons="$daemons $!"
+nsenter --net=/run/netns/"$host_b_ns" env CORRAL_ROOT="$host_b_root" CORRAL_CGROUP_PARENT=corral-demo-b \
+	corrald --foreground --listen 10.213.7.2 >/dev/null 2>"$host_b_root/corrald-b.log" &
+daemons="$daemons $!"
+for _ in $(seq 50); do
+	[ -S "$CORRAL_ROOT/run/corral/corrald.sock" ] && [ -S "$host_b_root/run/corral/corrald.sock" ] && break
+	sleep 0.1
+done
+
+say "Relocate it live to hostb (AIX Live Application Mobility): its file systems travel in the stream"
+run movewpar --dry-run demo hostb
+echo "counter here before the move: $(cat "$CORRAL_ROOT/wpars/demo/tmp/counter")"
+run movewpar -v demo hostb
+sleep 1
+echo "# on hostb:"
+on_b lswpar
+echo "counter on hostb: $(cat "$host_b_root/wpars/demo/tmp/counter") (it went on)"
+echo "# here:"
+run lswpar demo || true
+
+say "And back to hosta"
+echo "# on hostb:"
+printf '# %s\n' "movewpar -v demo hosta"
+on_b movewpar -v demo hosta
+sleep 1
+run lswpar demo
+echo "counter back home: $(cat "$CORRAL_ROOT/wpars/demo/tmp/counter")"
 
 say "An application partition: one command, its exit status"
 run wparexec -n job -- sh -c 'echo "in $(hostname) as pid $$"; exit 3' || echo "exit status: $?"
