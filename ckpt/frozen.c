@@ -13,6 +13,7 @@
 #include "ckpt/criu.h"
 #include "ckpt/outsiders.h"
 #include "ckpt/partition_criu.h"
+#include "ckpt/scratch.h"
 #include "partition/lifecycle.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -21,6 +22,8 @@
 #define LOCK_TIMEOUT_MS 10000
 #define FREEZE_TIMEOUT_MS 10000
 #define DUMP_LOG "dump.log"
+#define DUMP_LOG_LEVEL 3
+#define WORK_SLACK (64ull << 20) /* CRIU's own files, tmpfs mounts' archives */
 
 /* The partition must be checkpointable, Active, and hold nothing from outside
  * (unless -F, which ends those processes and says which). */
@@ -72,22 +75,46 @@ static uint64_t tree_bytes(const char *dir)
 	return total;
 }
 
+/* Scratch the dump may take: the partition's memory (CRIU's images are at
+ * most that) and, for a relocation, the archive of its private file systems
+ * (relocate/move.c writes it into the work directory too). */
+static uint64_t scratch_need(const struct cr_frozen *f)
+{
+	struct cr_cgroup_stats st;
+	uint64_t mem = 0;
+	if (f->cg && cr_cgroup_stats(f->cg, &st, NULL) == 0 && st.memory_bytes > 0)
+		mem = (uint64_t)st.memory_bytes;
+	uint64_t need = mem + WORK_SLACK;
+	const struct cr_wpar_config *cfg = &f->w.config;
+	if (strcmp(f->operation, "relocation") == 0 && cfg->directory && !cr_partition_nfs_root(cfg))
+		need += cr_scratch_tree_bytes(cfg->directory, UINT64_MAX / 2);
+	return need;
+}
+
+/* The work directory: on a tmpfs with room for the images (ckpt/scratch.h),
+ * else in the partition's state directory. */
 static int make_work_dir(struct cr_frozen *f, struct cr_error *err)
 {
 	cleanup_free char *dir = NULL;
 	int r = cr_state_dir(f->name, &dir, err);
 	if (r < 0)
 		return r;
-	if (asprintf(&f->work, "%s/checkpoint.XXXXXX", dir) < 0) {
+	bool tmpfs = false;
+	cleanup_free char *base = cr_scratch_base(dir, scratch_need(f), &tmpfs);
+	if (!base)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	if ((tmpfs ? asprintf(&f->work, "%s/corral-%s-checkpoint.XXXXXX", base, f->name)
+		   : asprintf(&f->work, "%s/checkpoint.XXXXXX", base)) < 0) {
 		f->work = NULL;
 		return cr_error_set(err, ENOMEM, "out of memory");
 	}
 	if (!mkdtemp(f->work)) {
-		r = cr_error_errno(err, "cannot make a work directory in %s", dir);
+		r = cr_error_errno(err, "cannot make a work directory in %s", base);
 		free(f->work);
 		f->work = NULL;
 		return r;
 	}
+	cr_debug("work directory %s", f->work);
 	if (asprintf(&f->images, "%s/%s", f->work, CR_IMAGE_CRIU_DIR) < 0) {
 		f->images = NULL;
 		return cr_error_set(err, ENOMEM, "out of memory");
@@ -103,6 +130,11 @@ static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct
 	struct cr_criu_dump_opts o = {.pid = f->w.state.init_pid, .leave_running = true};
 	cr_partition_criu_common(&f->w.config, f->images, DUMP_LOG, &o.common);
 	o.common.timeout_ms = req->timeout_ms;
+	/* CRIU's info level: its errors, the run id that names an nftables lock,
+	 * one line per step. Its debug level (4) writes a line for every 256
+	 * pages and a few per mapping: 10,000 lines for 512 MiB, which cost the
+	 * frozen partition up to a tenth of the dump here. */
+	o.common.log_level = DUMP_LOG_LEVEL;
 	o.freeze_cgroup = cr_cgroup_dir(f->cg, CR_CG_FREEZER);
 	return cr_criu_dump(&o, err);
 }

@@ -1,0 +1,33 @@
+/* Where CRIU's images go while a partition is frozen. CRIU writes every page
+ * of the partition there and the image writer reads them straight back, so a
+ * tmpfs spares the round through a disk file system (its journal, writeback
+ * competing with the dump, dirty-page throttling). The images cost memory
+ * while they exist (about the partition's own), so a tmpfs is used only when
+ * it has room for them and the machine keeps a reserve besides. */
+#ifndef CORRAL_CKPT_SCRATCH_H
+#define CORRAL_CKPT_SCRATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Memory the machine keeps free whatever the scratch takes: an eighth of
+ * RAM, and never less than this. */
+#define CR_SCRATCH_RESERVE_MIN (256ull << 20)
+
+/* The base directory for NEED bytes of scratch: $CORRAL_SCRATCH_DIR when set
+ * (an administrator's choice, not checked), else the first of
+ * $ROOT/run/corral and /dev/shm that is a tmpfs with NEED bytes free while
+ * MemAvailable stays above the reserve, else FALLBACK. A heap string, NULL
+ * when out of memory. *RET_TMPFS says whether it is one of the tmpfs
+ * candidates (then names in it should say whose they are). */
+char *cr_scratch_base(const char *fallback, uint64_t need, bool *ret_tmpfs);
+
+/* Whether NEED bytes fit in the file system of DIR (a tmpfs) and in memory:
+ * its free space, and MemAvailable less the reserve. */
+bool cr_scratch_fits(const char *dir, uint64_t need);
+
+/* Bytes of regular files under DIR on its own file system (no symlinks
+ * followed, no mount points crossed), counting stops once past LIMIT. */
+uint64_t cr_scratch_tree_bytes(const char *dir, uint64_t limit);
+
+#endif

@@ -1,0 +1,128 @@
+/* Where CRIU's images go (ckpt/scratch.h): the administrator's directory
+ * wins, a need no memory can hold falls back to the state directory, a tmpfs
+ * chosen is a real tmpfs with room, and the size walk counts files, stops at
+ * its limit and does not follow symlinks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "ckpt/scratch.h"
+#include "util/fsutil.h"
+
+static char tmp[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "/tmp/corral-test-scratch-XXXXXX");
+	if (!mkdtemp(tmp))
+		return -1;
+	unsetenv("CORRAL_SCRATCH_DIR");
+	return setenv("CORRAL_ROOT", tmp, 1);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unsetenv("CORRAL_SCRATCH_DIR");
+	unsetenv("CORRAL_ROOT");
+	return cr_rm_rf(tmp, NULL);
+}
+
+static void put_file(const char *rel, size_t len)
+{
+	char *path = NULL;
+	assert_true(asprintf(&path, "%s/%s", tmp, rel) > 0);
+	char *data = malloc(len);
+	assert_non_null(data);
+	memset(data, 'x', len);
+	assert_int_equal(cr_write_file_atomic(path, data, len, 0600, NULL), 0);
+	free(data);
+	free(path);
+}
+
+static void forced_dir_wins(void **state)
+{
+	(void)state;
+	setenv("CORRAL_SCRATCH_DIR", "/srv/scratch", 1);
+	bool tmpfs = true;
+	char *base = cr_scratch_base("/state", 1, &tmpfs);
+	assert_string_equal(base, "/srv/scratch");
+	assert_false(tmpfs);
+	free(base);
+}
+
+static void impossible_need_falls_back(void **state)
+{
+	(void)state;
+	bool tmpfs = true;
+	char *base = cr_scratch_base("/state", UINT64_MAX / 4, &tmpfs);
+	assert_string_equal(base, "/state");
+	assert_false(tmpfs);
+	free(base);
+	assert_false(cr_scratch_fits("/dev/shm", UINT64_MAX / 4));
+	assert_false(cr_scratch_fits("/nonexistent/corral", 0));
+}
+
+static void small_need_takes_a_tmpfs_with_room(void **state)
+{
+	(void)state;
+	bool tmpfs = false;
+	char *base = cr_scratch_base("/state", 4096, &tmpfs);
+	assert_non_null(base);
+	if (tmpfs) {
+		struct statfs fs;
+		assert_int_equal(statfs(base, &fs), 0);
+		assert_true(fs.f_type == TMPFS_MAGIC);
+		assert_true(cr_scratch_fits(base, 4096));
+	} else {
+		/* No tmpfs here, or no memory to spare: the state directory. */
+		assert_string_equal(base, "/state");
+	}
+	free(base);
+}
+
+static void tree_bytes_counts_and_stops(void **state)
+{
+	(void)state;
+	char *sub = NULL;
+	assert_true(asprintf(&sub, "%s/a/b", tmp) > 0);
+	assert_int_equal(cr_mkdir_p(sub, 0755, NULL), 0);
+	free(sub);
+	put_file("one", 100000);
+	put_file("a/two", 200000);
+	put_file("a/b/three", 300000);
+	char *link = NULL;
+	assert_true(asprintf(&link, "%s/a/etc", tmp) > 0);
+	assert_int_equal(symlink("/etc", link), 0); /* not followed */
+	free(link);
+	uint64_t all = cr_scratch_tree_bytes(tmp, UINT64_MAX / 2);
+	assert_true(all >= 600000);
+	assert_true(all < 600000 + 3 * 65536); /* block rounding, nothing of /etc */
+	uint64_t cut = cr_scratch_tree_bytes(tmp, 50000);
+	assert_true(cut > 50000);
+	assert_true(cut < all);
+	assert_int_equal(cr_scratch_tree_bytes("/nonexistent/corral", 10), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(forced_dir_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(impossible_need_falls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(small_need_takes_a_tmpfs_with_room, setup, teardown),
+		cmocka_unit_test_setup_teardown(tree_bytes_counts_and_stops, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
