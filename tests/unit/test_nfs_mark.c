@@ -21,6 +21,7 @@
 #include "nfs/nfs.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "test_nfs_fixture.h"
 
 #define NAME "marked"
 
@@ -45,15 +46,8 @@ static int setup(void **state)
 /* A system partition NAME with "/" on EXPORT (and nothing else). */
 static void config_on(struct cr_wpar_config *cfg, const char *export_path, const char *mountopts)
 {
-	cr_config_init(cfg);
-	cfg->name = strdup(NAME);
-	struct cr_mount *m = cr_config_add_mount(cfg);
-	assert_non_null(m);
-	m->directory = strdup("/");
-	m->vfs = strdup("nfs");
-	m->host = strdup(getenv("NFS_ADDR"));
-	m->dev = strdup(export_path);
-	m->mountopts = strdup(mountopts);
+	nfs_fixture_config(cfg, NAME);
+	nfs_fixture_stanza(cfg, "/", getenv("NFS_ADDR"), export_path, mountopts);
 }
 
 /* What a step in a namespace reports: its result, its error and a token. */
@@ -215,8 +209,7 @@ static void token_and_no_stanza(void **state)
 {
 	(void)state;
 	struct cr_wpar_config cfg;
-	cr_config_init(&cfg);
-	cfg.name = strdup(NAME);
+	nfs_fixture_config(&cfg, NAME);
 	struct cr_error err = CR_ERROR_INIT;
 	assert_int_equal(cr_nfs_mark_verify(&cfg, "xyz", &err), -EINVAL);
 	assert_non_null(strstr(cr_error_msg(&err), "malformed"));

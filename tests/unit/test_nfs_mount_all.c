@@ -18,6 +18,9 @@
 #include "nfs/nfs.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "test_nfs_fixture.h"
+
+#define UNSERVED "port=1,mountport=1,timeout=1" /* nobody listens: fails at once */
 
 static bool skip_all;
 static char base[64];
@@ -56,16 +59,9 @@ static int teardown(void **state)
  * nobody serves (any attempt to mount fails at once). */
 static void config_in(struct cr_wpar_config *cfg, const char *name)
 {
-	cr_config_init(cfg);
-	cfg->name = strdup(name);
+	nfs_fixture_config(cfg, name);
 	assert_true(asprintf(&cfg->directory, "%s/%s", base, name) > 0);
-	struct cr_mount *m = cr_config_add_mount(cfg);
-	assert_non_null(m);
-	m->directory = strdup("/");
-	m->vfs = strdup("nfs");
-	m->host = strdup("127.0.0.1");
-	m->dev = strdup("/export");
-	m->mountopts = strdup("port=1,mountport=1,timeout=1");
+	nfs_fixture_stanza(cfg, "/", "127.0.0.1", "/export", UNSERVED);
 	assert_int_equal(cr_mkdir_p(cfg->directory, 0755, NULL), 0);
 }
 
@@ -145,12 +141,7 @@ static void failure_keeps_what_was_there(void **state)
 	NEED_ROOT();
 	struct cr_wpar_config cfg;
 	config_in(&cfg, "partial");
-	struct cr_mount *home = cr_config_add_mount(&cfg);
-	home->directory = strdup("/home");
-	home->vfs = strdup("nfs");
-	home->host = strdup("127.0.0.1");
-	home->dev = strdup("/homes");
-	home->mountopts = strdup("port=1,mountport=1,timeout=1");
+	nfs_fixture_stanza(&cfg, "/home", "127.0.0.1", "/homes", UNSERVED);
 	assert_int_equal(mount("127.0.0.1:/export", cfg.directory, "tmpfs", 0, "size=64k"), 0);
 	struct cr_error err = CR_ERROR_INIT;
 	assert_true(cr_nfs_mount_all(&cfg, &err) < 0);
