@@ -109,6 +109,9 @@ static int setup_mounts(struct cr_error *err)
 
 static int child_setup(const struct cr_wpar_config *cfg, const char *output, struct cr_error *err)
 {
+	/* Attached to its cgroup by now: that is the root of what it sees. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return cr_error_errno(err, "cannot enter a new cgroup namespace");
 	int r = setup_mounts(err);
 	if (r < 0)
 		return r;

@@ -88,7 +88,9 @@ pass "chkptwpar -k: wparexec ended with: $(cat "$CORRAL_ROOT/kjob.err")"
 # A corrupted image is refused and nothing runs.
 cp "$img/kjob.wpar" "$img/bad.wpar"
 size=$(stat -c %s "$img/bad.wpar")
-printf '\xff' | dd of="$img/bad.wpar" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+byte=$(od -An -tu1 -j $((size / 2)) -N1 "$img/bad.wpar" | tr -d ' ')
+printf "\\$(printf %03o $((byte ^ 255)))" | dd of="$img/bad.wpar" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+cmp -s "$img/kjob.wpar" "$img/bad.wpar" && fail "the image was not corrupted"
 rc=0
 err=$(restartwpar -i "$img/bad.wpar" kjob 2>&1 >/dev/null) || rc=$?
 assert_eq 1 "$rc" "restartwpar's status for a corrupted image"
