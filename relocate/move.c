@@ -70,21 +70,22 @@ static uint64_t disk_usage(const char *dir, dev_t dev, int depth)
 	return total;
 }
 
-/* What the peer must have free: the file systems unpacked, and twice the
- * partition's memory for CRIU's images. */
-static uint64_t space_needed(const struct cr_wpar_config *cfg, bool live)
+/* What the peer must have free: disk for the file systems unpacked and for
+ * CRIU's images (at most the partition's memory), and memory for its pages. */
+static void resources_needed(const struct cr_wpar_config *cfg, bool live, uint64_t *ret_disk, uint64_t *ret_memory)
 {
-	uint64_t bytes = 0;
+	uint64_t disk = 0, memory = 0;
 	struct stat st;
 	if (!cr_partition_nfs_root(cfg) && cfg->directory && stat(cfg->directory, &st) == 0)
-		bytes += 2 * disk_usage(cfg->directory, st.st_dev, 0);
+		disk += 2 * disk_usage(cfg->directory, st.st_dev, 0);
 	struct cr_cgroup *cg = NULL;
 	struct cr_cgroup_stats stats;
 	if (live && cr_cgroup_open(cfg->name, &cg, NULL) == 0 && cr_cgroup_stats(cg, &stats, NULL) == 0 &&
 	    stats.memory_bytes > 0)
-		bytes += 2 * (uint64_t)stats.memory_bytes;
+		memory = (uint64_t)stats.memory_bytes;
 	cr_cgroup_free(cg);
-	return bytes;
+	*ret_disk = disk + memory;
+	*ret_memory = memory;
 }
 
 int cr_move_connect(const struct cr_move_request *req, struct cr_peer **ret, struct cr_error *err)
@@ -247,7 +248,9 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 		goto out;
 	const struct cr_peer_info *hello = cr_peer_hello(p);
 	rep->peer_host = hello->hostname ? strdup(hello->hostname) : NULL;
-	if ((r = cr_relocate_preflight(p, &w.config, live, space_needed(&w.config, live), err)) < 0 || req->dry_run)
+	uint64_t disk = 0, memory = 0;
+	resources_needed(&w.config, live, &disk, &memory);
+	if ((r = cr_relocate_preflight(p, &w.config, live, disk, memory, err)) < 0 || req->dry_run)
 		goto out;
 	r = live ? move_live(&m, &p, &w.config, err) : cr_move_static(&m, &p, &w, err);
 out:

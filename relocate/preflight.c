@@ -33,14 +33,17 @@ static int need(struct needs *nd, struct cr_error *err, const char *fmt, const c
 	return 0;
 }
 
-static int build_needs(const struct cr_wpar_config *cfg, bool live, uint64_t space, struct needs *nd,
-		       struct cr_error *err)
+static int build_needs(const struct cr_wpar_config *cfg, bool live, uint64_t space, uint64_t memory,
+		       struct needs *nd, struct cr_error *err)
 {
-	char space_text[32];
+	char space_text[32], memory_text[32];
 	snprintf(space_text, sizeof(space_text), "%llu", (unsigned long long)space);
+	snprintf(memory_text, sizeof(memory_text), "%llu", (unsigned long long)memory);
 	int r = need(nd, err, "absent:%s", cfg->name);
 	if (r == 0)
 		r = need(nd, err, "space:%s", space_text);
+	if (r == 0 && memory > 0)
+		r = need(nd, err, "memory:%s", memory_text);
 	if (r == 0 && cr_partition_nfs_root(cfg))
 		r = need(nd, err, "%s", "nfs");
 	if (r < 0 || !live)
@@ -60,13 +63,13 @@ static int build_needs(const struct cr_wpar_config *cfg, bool live, uint64_t spa
 }
 
 int cr_relocate_preflight(struct cr_peer *p, const struct cr_wpar_config *cfg, bool live,
-			  uint64_t space_bytes, struct cr_error *err)
+			  uint64_t space_bytes, uint64_t memory_bytes, struct cr_error *err)
 {
 	struct needs nd = {NULL, 0};
 	cleanup_free char *spec = NULL;
 	char **reasons = NULL;
 	size_t n_reasons = 0;
-	int r = build_needs(cfg, live, space_bytes, &nd, err);
+	int r = build_needs(cfg, live, space_bytes, memory_bytes, &nd, err);
 	if (r == 0)
 		r = cr_spec_write(cfg, &spec, err);
 	if (r == 0)

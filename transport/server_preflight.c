@@ -51,16 +51,42 @@ static bool same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-/* Free disk where relocated partitions land: the state and base directories. */
-static void check_space(const char *bytes_text, Crwire__Result *res)
+static bool parse_bytes(const char *text, unsigned long long *ret, Crwire__Result *res)
 {
 	char *end = NULL;
 	errno = 0;
-	unsigned long long want = strtoull(bytes_text, &end, 10);
-	if (errno || end == bytes_text || *end) {
-		add_reason(res, "bad space need '%s'", bytes_text);
-		return;
+	*ret = strtoull(text, &end, 10);
+	if (errno || end == text || *end) {
+		add_reason(res, "bad byte count '%s'", text);
+		return false;
 	}
+	return true;
+}
+
+/* Memory for the partition's pages: MemAvailable of /proc/meminfo. */
+static void check_memory(const char *bytes_text, Crwire__Result *res)
+{
+	unsigned long long want = 0, avail_kib = 0;
+	if (!parse_bytes(bytes_text, &want, res))
+		return;
+	cleanup_fclose FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	bool found = false;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &avail_kib) == 1) {
+			found = true;
+			break;
+		}
+	if (found && avail_kib * 1024 < want)
+		add_reason(res, "%llu MiB of memory available, %llu MiB needed", avail_kib >> 10, want >> 20);
+}
+
+/* Free disk where relocated partitions land: the state and base directories. */
+static void check_space(const char *bytes_text, Crwire__Result *res)
+{
+	unsigned long long want = 0;
+	if (!parse_bytes(bytes_text, &want, res))
+		return;
 	const char *dirs[] = {CR_STATE_DIR, CR_BASE_DIR};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		cleanup_free char *path = NULL;
@@ -112,6 +138,8 @@ static void check_need(const struct cr_peer_info *l, const char *need, Crwire__R
 			add_reason(res, "this host can mount no NFS (no kernel client, no FUSE)");
 	} else if (strncmp(need, "space:", 6) == 0) {
 		check_space(need + 6, res);
+	} else if (strncmp(need, "memory:", 7) == 0) {
+		check_memory(need + 7, res);
 	} else if (strncmp(need, "absent:", 7) == 0) {
 		struct cr_error e = CR_ERROR_INIT;
 		if (cr_name_validate(need + 7, &e) < 0)

@@ -180,20 +180,24 @@ static void test_requests(void **state)
 
 	char *arch_need = NULL;
 	assert_true(asprintf(&arch_need, "arch:%s", cr_peer_hello(p)->arch) > 0);
-	const char *good[] = {arch_need, "absent:db"};
+	const char *good[] = {arch_need, "absent:db", "space:1", "memory:1"};
 	char **reasons = NULL;
 	size_t n = 9;
-	assert_int_equal(cr_peer_preflight(p, NULL, good, 2, &reasons, &n, &err), 0);
+	assert_int_equal(cr_peer_preflight(p, NULL, good, 4, &reasons, &n, &err), 0);
 	assert_int_equal(n, 0);
 	free(reasons);
-	const char *bad[] = {"arch:sparc64", "absent:web", "teleport", "cpu:no-such-flag"};
-	assert_int_equal(cr_peer_preflight(p, "general:\n\tbogus_attribute = 1\n", bad, 4,
+	const char *bad[] = {"arch:sparc64", "absent:web", "teleport", "cpu:no-such-flag",
+			     "space:18000000000000000000", "memory:18000000000000000000", "space:lots"};
+	assert_int_equal(cr_peer_preflight(p, "general:\n\tbogus_attribute = 1\n", bad, 7,
 					   &reasons, &n, &err), 0);
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 8);
 	assert_non_null(strstr(reasons[1], "sparc64"));
 	assert_non_null(strstr(reasons[2], "web already exists"));
 	assert_non_null(strstr(reasons[3], "unknown need 'teleport'"));
 	assert_non_null(strstr(reasons[4], "no-such-flag"));
+	assert_non_null(strstr(reasons[5], "MiB needed"));
+	assert_non_null(strstr(reasons[6], "MiB of memory available"));
+	assert_non_null(strstr(reasons[7], "bad byte count 'lots'"));
 	for (size_t i = 0; i < n; i++)
 		free(reasons[i]);
 	free(reasons);
