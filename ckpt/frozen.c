@@ -99,12 +99,18 @@ static int make_work_dir(struct cr_frozen *f, struct cr_error *err)
 	int r = cr_state_dir(f->name, &dir, err);
 	if (r < 0)
 		return r;
+	cleanup_free char *prefix = NULL;
+	if (asprintf(&prefix, "corral-%s-checkpoint.", f->name) < 0) {
+		prefix = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	cr_scratch_sweep(prefix); /* we hold the lock: no other run of ours is alive */
 	bool tmpfs = false;
 	cleanup_free char *base = cr_scratch_base(dir, scratch_need(f), &tmpfs);
 	if (!base)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	if ((tmpfs ? asprintf(&f->work, "%s/corral-%s-checkpoint.XXXXXX", base, f->name)
-		   : asprintf(&f->work, "%s/checkpoint.XXXXXX", base)) < 0) {
+	if ((tmpfs ? asprintf(&f->work, "%s/%sXXXXXX", base, prefix) : asprintf(&f->work, "%s/checkpoint.XXXXXX", base)) <
+	    0) {
 		f->work = NULL;
 		return cr_error_set(err, ENOMEM, "out of memory");
 	}

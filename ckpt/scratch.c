@@ -2,6 +2,7 @@
 #define LOG_PREFIX "scratch: "
 #include "ckpt/scratch.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -55,26 +56,60 @@ static bool is_tmpfs(const char *dir)
 	return statfs(dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
 }
 
+/* The tmpfs candidates: $ROOT/run/corral, and /dev/shm only when no
+ * CORRAL_ROOT moves the paths (a test's root keeps everything inside it).
+ * Returns how many it put in C[2] ([0] is heap). */
+static size_t candidates(char *c[2])
+{
+	c[0] = c[1] = NULL;
+	if (cr_path(&c[0], NULL, CR_RUN_DIR) < 0)
+		return 0;
+	if (*cr_root())
+		return 1;
+	c[1] = (char *)"/dev/shm";
+	return 2;
+}
+
 char *cr_scratch_base(const char *fallback, uint64_t need, bool *ret_tmpfs)
 {
 	*ret_tmpfs = false;
 	const char *forced = getenv("CORRAL_SCRATCH_DIR");
 	if (forced && *forced)
 		return strdup(forced);
-	cleanup_free char *run = NULL;
-	if (cr_path(&run, NULL, CR_RUN_DIR) < 0)
+	char *c[2];
+	size_t n = candidates(c);
+	cleanup_free char *run = c[0];
+	if (n == 0)
 		return NULL;
-	const char *candidates[] = {run, "/dev/shm"};
-	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		if (is_tmpfs(candidates[i]) && cr_scratch_fits(candidates[i], need)) {
-			cr_debug("CRIU images go to the tmpfs %s (%llu MiB expected)", candidates[i],
+	for (size_t i = 0; i < n; i++) {
+		if (is_tmpfs(c[i]) && cr_scratch_fits(c[i], need)) {
+			cr_debug("CRIU images go to the tmpfs %s (%llu MiB expected)", c[i],
 				 (unsigned long long)(need >> 20));
 			*ret_tmpfs = true;
-			return strdup(candidates[i]);
+			return strdup(c[i]);
 		}
 	}
 	cr_debug("no tmpfs with room for %llu MiB: CRIU images go to %s", (unsigned long long)(need >> 20), fallback);
 	return strdup(fallback);
+}
+
+void cr_scratch_sweep(const char *prefix)
+{
+	char *c[2];
+	size_t n = candidates(c);
+	cleanup_free char *run = c[0];
+	size_t plen = strlen(prefix);
+	for (size_t i = 0; i < n; i++) {
+		cleanup_dir DIR *d = opendir(c[i]);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			cleanup_free char *path = NULL;
+			if (strncmp(de->d_name, prefix, plen) != 0 || asprintf(&path, "%s/%s", c[i], de->d_name) < 0)
+				continue;
+			cr_debug("removing %s, left by a run that died", path);
+			cr_rm_rf(path, NULL);
+		}
+	}
 }
 
 /* nftw has no context argument: the walk in progress (one per thread). */

@@ -16,11 +16,18 @@
 
 /* The base directory for NEED bytes of scratch: $CORRAL_SCRATCH_DIR when set
  * (an administrator's choice, not checked), else the first of
- * $ROOT/run/corral and /dev/shm that is a tmpfs with NEED bytes free while
- * MemAvailable stays above the reserve, else FALLBACK. A heap string, NULL
- * when out of memory. *RET_TMPFS says whether it is one of the tmpfs
- * candidates (then names in it should say whose they are). */
+ * $ROOT/run/corral and /dev/shm (the latter only when CORRAL_ROOT is unset,
+ * so that a test's root holds all it makes) that is a tmpfs with NEED bytes
+ * free while MemAvailable stays above the reserve, else FALLBACK. A heap
+ * string, NULL when out of memory. *RET_TMPFS says whether it is one of the
+ * tmpfs candidates: names made there must say whose they are, and
+ * cr_scratch_sweep removes what a run that died left. */
 char *cr_scratch_base(const char *fallback, uint64_t need, bool *ret_tmpfs);
+
+/* Remove every entry whose name starts with PREFIX from the tmpfs candidates
+ * (nothing else cleans a tmpfs but a reboot). Call it holding the lock of
+ * whatever PREFIX names, so that no live run's directory goes. */
+void cr_scratch_sweep(const char *prefix);
 
 /* Whether NEED bytes fit in the file system of DIR (a tmpfs) and in memory:
  * its free space, and MemAvailable less the reserve. */
