@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ckpt/frozen.h"
+#include "nfs/nfs.h"
 #include "ckpt/partition_criu.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
@@ -86,6 +87,14 @@ static void resources_needed(const struct cr_wpar_config *cfg, bool live, uint64
 	cr_cgroup_free(cg);
 	*ret_disk = disk + memory;
 	*ret_memory = memory;
+}
+
+static bool has_nfs(const struct cr_wpar_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (cr_nfs_is_nfs(&cfg->mounts[i]))
+			return true;
+	return false;
 }
 
 int cr_move_connect(const struct cr_move_request *req, struct cr_peer **ret, struct cr_error *err)
@@ -183,7 +192,7 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 		goto undo;
 	cr_move_progress_report(m, "restoring");
 	int64_t t = cr_now_ns();
-	if ((r = cr_peer_restore(*p, req->name, false, err)) < 0)
+	if ((r = cr_peer_restore(*p, req->name, false, m->nfs_mark, err)) < 0)
 		goto undo;
 	restored_there = true;
 	m->rep->restore_ns = cr_now_ns() - t;
@@ -250,10 +259,17 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 	rep->peer_host = hello->hostname ? strdup(hello->hostname) : NULL;
 	uint64_t disk = 0, memory = 0;
 	resources_needed(&w.config, live, &disk, &memory);
-	if ((r = cr_relocate_preflight(p, &w.config, live, disk, memory, err)) < 0 || req->dry_run)
+	/* NFS file systems do not travel: the peer must see the very same ones. */
+	if (has_nfs(&w.config) && (r = cr_nfs_mark_write(&w.config, &m.nfs_mark, err)) < 0)
+		goto out;
+	if ((r = cr_relocate_preflight(p, &w.config, live, disk, memory, m.nfs_mark, err)) < 0 || req->dry_run)
 		goto out;
 	r = live ? move_live(&m, &p, &w.config, err) : cr_move_static(&m, &p, &w, err);
 out:
+	if (m.nfs_mark) {
+		(void)cr_nfs_mark_remove(&w.config, NULL);
+		free(m.nfs_mark);
+	}
 	rep->total_ns = cr_now_ns() - m.t0;
 	cr_wpar_free(&w);
 	return r;

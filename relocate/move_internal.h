@@ -11,6 +11,7 @@ struct move {
 	struct cr_move_report *rep;
 	int64_t t0;
 	struct cr_move_progress pr;
+	char *nfs_mark; /* the token on the partition's NFS exports, or NULL */
 };
 
 /* Tell the caller's progress callback we are in PHASE. */

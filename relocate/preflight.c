@@ -63,13 +63,16 @@ static int build_needs(const struct cr_wpar_config *cfg, bool live, uint64_t spa
 }
 
 int cr_relocate_preflight(struct cr_peer *p, const struct cr_wpar_config *cfg, bool live,
-			  uint64_t space_bytes, uint64_t memory_bytes, struct cr_error *err)
+			  uint64_t space_bytes, uint64_t memory_bytes, const char *nfs_mark,
+			  struct cr_error *err)
 {
 	struct needs nd = {NULL, 0};
 	cleanup_free char *spec = NULL;
 	char **reasons = NULL;
 	size_t n_reasons = 0;
 	int r = build_needs(cfg, live, space_bytes, memory_bytes, &nd, err);
+	if (r == 0 && nfs_mark)
+		r = need(&nd, err, "nfs-mark:%s", nfs_mark);
 	if (r == 0)
 		r = cr_spec_write(cfg, &spec, err);
 	if (r == 0)

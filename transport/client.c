@@ -332,7 +332,8 @@ static int name_call(struct cr_peer *p, const char *name, bool commit, struct cr
 	return cr_peer_call(p, &req, NULL, err);
 }
 
-int cr_peer_restore(struct cr_peer *p, const char *name, bool start, struct cr_error *err)
+int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char *nfs_mark,
+		    struct cr_error *err)
 {
 	if (p->remote.proto_major == 1 && p->remote.proto_minor < 1)
 		return cr_error_set(err, EPROTONOSUPPORT,
@@ -342,6 +343,7 @@ int cr_peer_restore(struct cr_peer *p, const char *name, bool start, struct cr_e
 	q.name = (char *)name;
 	q.has_start = start;
 	q.start = start;
+	q.nfs_mark = (char *)nfs_mark;
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
 	req.body_case = CRWIRE__ENVELOPE__BODY_RESTORE;
 	req.restore = &q;

@@ -74,9 +74,11 @@ int cr_peer_send_image(struct cr_peer *p, const char *name, int fd, struct cr_er
 
 /* A relocation's destination half (protocol 1.1): bring the partition
  * unpacked by an UNPACK image to life there, Paused; restored from its CRIU
- * images, or with START started afresh (movewpar --static). Commit then
+ * images, or with START started afresh (movewpar --static); NFS_MARK (or
+ * NULL) is the token the peer must find on its NFS exports. Commit then
  * resumes it, Abort ends it and removes all the peer made for it. */
-int cr_peer_restore(struct cr_peer *p, const char *name, bool start, struct cr_error *err);
+int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char *nfs_mark,
+		    struct cr_error *err);
 
 /* Phase two: keep the received image (Commit) or delete it (Abort). */
 int cr_peer_commit(struct cr_peer *p, const char *name, struct cr_error *err);

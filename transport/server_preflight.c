@@ -12,6 +12,7 @@
 #include "partition/registry.h"
 #include "transport/server.h"
 #include "net/net.h"
+#include "nfs/nfs.h"
 #include "util/cleanup.h"
 #include "util/paths.h"
 
@@ -113,7 +114,19 @@ static void check_space(const char *bytes_text, Crwire__Result *res)
 	}
 }
 
-static void check_need(const struct cr_peer_info *l, const char *need, Crwire__Result *res)
+/* The partition's NFS exports seen from here hold the source's mark. */
+static void check_nfs_mark(const struct cr_wpar_config *cfg, const char *token, Crwire__Result *res)
+{
+	struct cr_error e = CR_ERROR_INIT;
+	if (!cfg)
+		add_reason(res, "an NFS mark needs the partition's spec");
+	else if (cr_nfs_mark_verify(cfg, token, &e) < 0)
+		add_reason(res, "%s", cr_error_msg(&e));
+	cr_error_clear(&e);
+}
+
+static void check_need(const struct cr_peer_info *l, const struct cr_wpar_config *cfg, const char *need,
+		       Crwire__Result *res)
 {
 	if (strcmp(need, "criu") == 0) {
 		if (!criu_ready())
@@ -140,6 +153,8 @@ static void check_need(const struct cr_peer_info *l, const char *need, Crwire__R
 		check_space(need + 6, res);
 	} else if (strncmp(need, "memory:", 7) == 0) {
 		check_memory(need + 7, res);
+	} else if (strncmp(need, "nfs-mark:", 9) == 0) {
+		check_nfs_mark(cfg, need + 9, res);
 	} else if (strncmp(need, "absent:", 7) == 0) {
 		struct cr_error e = CR_ERROR_INIT;
 		if (cr_name_validate(need + 7, &e) < 0)
@@ -155,21 +170,24 @@ static void check_need(const struct cr_peer_info *l, const char *need, Crwire__R
 int cr_server_on_preflight(const struct cr_server_ctx *ctx, const Crwire__Preflight *req,
 			   Crwire__Result *res)
 {
+	struct cr_wpar_config cfg;
+	bool have_cfg = false;
 	if (req->spec_text && *req->spec_text) {
-		struct cr_wpar_config cfg;
 		struct cr_error e = CR_ERROR_INIT;
 		if (cr_spec_parse(req->spec_text, strlen(req->spec_text), "spec", &cfg, &e) < 0) {
 			add_reason(res, "%s", cr_error_msg(&e));
 		} else {
+			have_cfg = true;
 			/* Its network interfaces must exist here, its addresses be free. */
 			if (cr_net_validate(&cfg, cfg.name, &e) < 0)
 				add_reason(res, "%s", cr_error_msg(&e));
-			cr_config_free(&cfg);
 		}
 		cr_error_clear(&e);
 	}
 	for (size_t i = 0; i < req->n_needs; i++)
-		check_need(ctx->local, req->needs[i], res);
+		check_need(ctx->local, have_cfg ? &cfg : NULL, req->needs[i], res);
+	if (have_cfg)
+		cr_config_free(&cfg);
 	res->has_flag = true;
 	res->flag = res->n_reasons == 0;
 	return 0;

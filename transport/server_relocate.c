@@ -11,6 +11,8 @@
 
 #include "ckpt/checkpoint.h"
 #include "ckpt/frozen.h"
+#include "formats/spec.h"
+#include "nfs/nfs.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "partition/rootfs_archive.h"
@@ -75,35 +77,69 @@ static void forget(const char *name)
 		cr_rm_rf(unpacked, NULL);
 }
 
-/* Unpack the file systems carried by the image into this host's base
- * directory; *RET_DIR stays NULL when the image carries none (NFS). */
-static int unpack_rootfs(const char *name, const char *unpacked, char **ret_dir, struct cr_error *err)
+/* The partition's base directory here: <root>/wpars/NAME, whatever it was
+ * on the source. The file systems the image carries are unpacked into it
+ * (*RET_MADE); an NFS-rooted partition mounts its export there. It must not
+ * exist yet. */
+static int place(const char *name, const char *unpacked, char **ret_dir, bool *ret_made, struct cr_error *err)
 {
-	*ret_dir = NULL;
+	*ret_made = false;
 	cleanup_free char *tar = NULL, *dir = NULL;
 	if (asprintf(&tar, "%s/%s", unpacked, CR_IMAGE_ROOTFS_ENTRY) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	if (!cr_path_exists(tar))
-		return 0;
 	int r = cr_path(&dir, err, CR_BASE_DIR "/%s", name);
 	if (r < 0)
 		return r;
 	if (cr_path_exists(dir))
 		return cr_error_set(err, EEXIST, "%s already exists on this host: its file systems are never overwritten",
 				    dir);
-	if ((r = cr_rootfs_archive_extract(tar, dir, err)) < 0) {
-		cr_rm_rf(dir, NULL);
+	if (cr_path_exists(tar)) {
+		if ((r = cr_rootfs_archive_extract(tar, dir, err)) < 0) {
+			cr_rm_rf(dir, NULL);
+			return r;
+		}
+		(void)unlink(tar);
+		*ret_made = true;
+	} else if ((r = cr_mkdir_p(dir, 0755, err)) < 0) { /* the mount point of its NFS root */
 		return r;
 	}
-	(void)unlink(tar);
 	*ret_dir = steal_pointer(&dir);
 	return 0;
+}
+
+/* Remove what a relocation made here: the partition, and its file systems
+ * when they came in the image (else only its empty mount point). */
+static void undo(const char *name, const struct relocation_record *rec, const char *dir, struct cr_error *err)
+{
+	if (rec->defined) {
+		struct cr_remove_options rm = {.force = true, .preserve = rec->rootfs == NULL};
+		if (cr_partition_remove(name, &rm, err) < 0)
+			cr_error_wrap(err, "cannot remove %s", name);
+	}
+	if (rec->rootfs)
+		cr_rm_rf(rec->rootfs, NULL);
+	else if (dir)
+		(void)rmdir(dir);
+}
+
+/* The partition's NFS exports, seen from here, hold the source's mark. */
+static int verify_nfs(const char *spec, const char *mark, struct cr_error *err)
+{
+	struct cr_wpar_config cfg;
+	int r = cr_spec_parse(spec, strlen(spec), "the image's spec", &cfg, err);
+	if (r < 0)
+		return r;
+	r = cr_nfs_mark_verify(&cfg, mark, err);
+	cr_config_free(&cfg);
+	return r;
 }
 
 static int restore(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crwire__Restore *req,
 		   struct cr_error *err)
 {
 	cleanup_free char *unpacked = NULL, *spec_path = NULL, *spec = NULL, *images = NULL, *origin = NULL;
+	cleanup_free char *dir = NULL;
+	bool fs_made = false;
 	size_t len = 0;
 	struct relocation_record rec = {0};
 	int r = cr_unpacked_path(req->name, &unpacked, err);
@@ -121,8 +157,14 @@ static int restore(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crw
 		return cr_error_set(err, ENOMEM, "out of memory");
 	if ((r = cr_read_file(spec_path, 1 << 20, &spec, &len, err)) < 0)
 		return r;
-	if ((r = unpack_rootfs(req->name, unpacked, &rec.rootfs, err)) < 0)
+	if (req->nfs_mark && (r = verify_nfs(spec, req->nfs_mark, err)) < 0)
 		return r;
+	if ((r = place(req->name, unpacked, &dir, &fs_made, err)) < 0)
+		return r;
+	if (fs_made && !(rec.rootfs = strdup(dir))) {
+		r = cr_error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
 	/* Recorded before anything runs, so that an Abort finds all of it. */
 	if ((r = record_save(req->name, &rec, err)) < 0)
 		goto fail;
@@ -130,7 +172,7 @@ static int restore(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crw
 		.name = req->name,
 		.spec_text = spec,
 		.images_dir = images,
-		.directory = rec.rootfs,
+		.directory = dir,
 		.paused = true,
 		.start = req->has_start && req->start,
 		.self_exe = ctx->corral_exe,
@@ -145,12 +187,7 @@ static int restore(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crw
 	record_free(&rec);
 	return 0;
 fail:
-	if (rec.defined) {
-		struct cr_remove_options rm = {.force = true, .preserve = rec.rootfs == NULL};
-		cr_partition_remove(req->name, &rm, NULL);
-	} else if (rec.rootfs) {
-		cr_rm_rf(rec.rootfs, NULL);
-	}
+	undo(req->name, &rec, dir, NULL);
 	forget(req->name);
 	record_free(&rec);
 	return r;
@@ -204,15 +241,13 @@ void cr_server_relocation_abort(const struct cr_server_ctx *ctx, const char *nam
 	if (r < 0)
 		cr_result_fail(res, e.code, "%s", cr_error_msg(&e));
 	cr_error_clear(&e);
-	if (r > 0 && rec.defined) {
-		struct cr_remove_options rm = {.force = true, .preserve = rec.rootfs == NULL};
-		if (cr_partition_remove(name, &rm, &e) < 0)
-			cr_result_fail(res, e.code, "cannot remove %s: %s", name, cr_error_msg(&e));
-		cr_error_clear(&e);
-	} else if (r > 0 && rec.rootfs) {
-		cr_rm_rf(rec.rootfs, NULL);
-	}
 	if (r > 0) {
+		cleanup_free char *dir = NULL;
+		(void)cr_path(&dir, NULL, CR_BASE_DIR "/%s", name);
+		undo(name, &rec, dir, &e);
+		if (e.code)
+			cr_result_fail(res, e.code, "%s", cr_error_msg(&e));
+		cr_error_clear(&e);
 		record_free(&rec);
 		cr_server_log(ctx, "%s: relocation aborted, nothing of it left here", name);
 	}
