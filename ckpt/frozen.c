@@ -37,6 +37,10 @@ static int check_ready(const struct cr_freeze_request *req, struct cr_frozen *f,
 	if (!w->config.checkpointable)
 		return cr_error_set(err, EPERM, "%s is not checkpointable: create it with mkwpar -c (or chwpar -c while stopped)",
 				    req->name);
+	/* Its wparexec waits here: only chkptwpar tells it where the job went. */
+	if (w->config.type != CR_TYPE_SYSTEM && strcmp(req->operation, "checkpoint") != 0)
+		return cr_error_set(err, EOPNOTSUPP,
+				    "%s is a wparexec -c job: it cannot be moved; use chkptwpar -k and restartwpar", req->name);
 	if (w->state.state != CR_STATE_ACTIVE)
 		return cr_error_set(err, EINVAL, "%s is %s: only an Active partition can be checkpointed", req->name,
 				    cr_state_name(w->state.state));

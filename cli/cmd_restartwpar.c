@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -13,19 +12,23 @@
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "restore/restore.h"
-#include "util/cleanup.h"
 
 static const char usage[] =
 	"restartwpar (-d directory | -i file) [-p] [-K keyfile] [-H hostkeyfile] [-v] name";
 
-/* How much of NAME's job output was already shown (its size now). */
+/* How much of NAME's job output was already shown: its size now. The file
+ * is made again if it went, since CRIU reopens it (one defined from the
+ * image gets it in cr_partition_restart). */
 static off_t output_shown(const char *name)
 {
-	cleanup_free char *path = NULL;
-	struct stat st;
-	if (cr_registry_exists(name) && cr_app_job_output_path(name, &path, NULL) == 0 && stat(path, &st) == 0)
-		return st.st_size;
-	return 0;
+	struct cr_wpar w;
+	off_t size = 0;
+	if (!cr_registry_exists(name) || cr_registry_load(name, &w, NULL) < 0)
+		return 0;
+	if (w.config.type == CR_TYPE_APPLICATION && w.config.checkpointable)
+		(void)cr_app_job_output_prepare(name, &size, NULL);
+	cr_wpar_free(&w);
+	return size;
 }
 
 /* A restored wparexec -c job: relay its output until it ends, then its exit
