@@ -10,6 +10,7 @@
 
 #include "ckpt/frozen.h"
 #include "ckpt/partition_criu.h"
+#include "formats/image_writeback.h"
 #include "net/net_ckpt.h"
 #include "partition/cgroup.h"
 #include "partition/lifecycle.h"
@@ -25,7 +26,10 @@ void cr_checkpoint_report_free(struct cr_checkpoint_report *r)
 	r->ended = NULL;
 }
 
-/* Write the image to OUTPUT atomically: a temporary file beside it, fsync, rename. */
+/* Write the image to OUTPUT atomically: a temporary file beside it, fsync, rename.
+ * The disk writes the image back while it is packed (formats/image_writeback.h):
+ * the fsync that must come before the partition resumes or ends then waits
+ * for the last few MiB, not for all of it. */
 static int write_image(const struct cr_checkpoint_request *req, struct cr_frozen *f, uint64_t *ret_bytes,
 		       struct cr_error *err)
 {
@@ -35,7 +39,8 @@ static int write_image(const struct cr_checkpoint_request *req, struct cr_frozen
 	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cr_error_errno(err, "cannot create the image %s", tmp);
-	struct cr_image_io io = cr_image_io_fd(fd);
+	struct cr_image_writeback wb;
+	struct cr_image_io io = cr_image_io_fd_writeback(&wb, fd);
 	int r = cr_partition_image_write(&f->w.config, f->images, NULL, &io, &req->image, ret_bytes, err);
 	if (r == 0 && fsync(fd) < 0)
 		r = cr_error_errno(err, "cannot write the image %s", tmp);

@@ -134,6 +134,17 @@ static int make_work_dir(struct cr_frozen *f, struct cr_error *err)
 	return 0;
 }
 
+/* CRIU's log level for the dump: $CORRAL_CRIU_LOG_LEVEL (1 to 4; 4 is
+ * CRIU's debug level, for a dump that fails) else DUMP_LOG_LEVEL. */
+static int dump_log_level(void)
+{
+	const char *v = getenv("CORRAL_CRIU_LOG_LEVEL");
+	char *end = NULL;
+	errno = 0;
+	long level = v ? strtol(v, &end, 10) : 0;
+	return v && !errno && end != v && !*end && level >= 1 && level <= 4 ? (int)level : DUMP_LOG_LEVEL;
+}
+
 /* Dump into the work directory. The tree stays frozen afterwards. */
 static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
 {
@@ -144,7 +155,7 @@ static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct
 	 * one line per step. Its debug level (4) writes a line for every 256
 	 * pages and a few per mapping: 10,000 lines for 512 MiB, which cost the
 	 * frozen partition up to a tenth of the dump here. */
-	o.common.log_level = DUMP_LOG_LEVEL;
+	o.common.log_level = dump_log_level();
 	o.freeze_cgroup = cr_cgroup_dir(f->cg, CR_CG_FREEZER);
 	return cr_criu_dump(&o, err);
 }
