@@ -27,6 +27,7 @@
 #define END_FILE "end"
 #define OUTPUT_FILE "output"
 #define RELAY_POLL_MS 100
+#define END_WAIT_MS 10000
 /* What checkpoint.c logs before chkptwpar -k ends the partition. */
 #define CHECKPOINT_KILL_MARK "checkpointed; ending the partition"
 
@@ -231,9 +232,17 @@ int cr_app_job_follow(const char *name, pid_t monitor, off_t offset, int out_fd,
 		cr_app_job_relay(path, &offset, out_fd, never[0]);
 		close(never[0]);
 	}
+	/* A monitor already gone by the time we looked may still be writing it. */
 	r = cr_app_job_read_end(name, ret_end, err);
-	if (r == -ENOENT)
+	for (int waited = 0; r == -ENOENT && pidfd < 0 && waited < END_WAIT_MS; waited += RELAY_POLL_MS) {
+		cr_error_clear(err);
+		(void)poll(NULL, 0, RELAY_POLL_MS);
+		r = cr_app_job_read_end(name, ret_end, err);
+	}
+	if (r == -ENOENT) {
+		cr_error_clear(err);
 		return cr_error_set(err, ENOENT, "the monitor of job %s ended without recording how the job ended",
 				    name);
+	}
 	return r;
 }
