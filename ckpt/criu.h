@@ -64,9 +64,11 @@ struct cr_criu_common {
 	bool ext_mount_map_auto;
 	bool manage_cgroups_ignore; /* --manage-cgroups=ignore */
 	enum cr_criu_netlock network_lock;
-	/* Dump only, with network_lock NFTABLES and a freeze_cgroup: when criu
-	 * lifts its lock at the end of a dump that leaves the tree alive, a
-	 * lock of ours takes over until the cgroup thaws (net/net_ckpt.h). */
+	/* With network_lock NFTABLES, when criu lifts its lock a lock of ours
+	 * takes over (net/net_ckpt.h). Dump (leave_running, freeze_cgroup): it
+	 * lasts until the cgroup thaws. Restore: until the caller lifts it
+	 * (cr_net_resumed), so a restored tree kept Paused is as silent as a
+	 * frozen one and can be ended without a word to its peers. */
 	bool hold_network_lock;
 	const struct cr_criu_kv *ext_mounts; /* --ext-mount-map KEY:VALUE */
 	size_t n_ext_mounts;

@@ -6,9 +6,11 @@
 # IPv4 and IPv6, sending numbered messages; through a snapshot, a -p pause
 # and resumewpar, and chkptwpar -k + restartwpar the connection is never
 # reset and no message is lost or repeated (tests/helpers/tcp_seq_client).
-# While Paused the partition's network is locked (not even a ping gets an
-# answer); after each step the client pings it. Both on a bridge (veth) and
-# on a plain link (macvlan).
+# While Paused (after chkptwpar -p, or restored with restartwpar -p) the
+# partition's network is locked: not even a ping gets an answer; after each
+# step the client pings it. On a bridge (veth), restored on this host and on
+# another one with its own bridge of the same name, and on a plain link
+# (macvlan).
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/netlan.sh"
 need_root
@@ -101,7 +103,8 @@ still_talking() {
 	pings "$2" "$3" "$4"
 }
 
-# kill_restart NAME [-p]: chkptwpar -k, then restartwpar (-p: Paused).
+# kill_restart NAME [HOST [-p]]: chkptwpar -k, then restartwpar (-p: Paused)
+# on this host, or in the network namespace of pid HOST (another host).
 kill_restart() {
 	chkptwpar -k -o "$img/$1-k.wpar" "$1" >/dev/null
 	assert_eq "D" "$(state_of "$1")" "$1: state after chkptwpar -k"
@@ -109,8 +112,25 @@ kill_restart() {
 	if grep -q '^FAIL' "$CORRAL_ROOT"/*.status; then
 		fail "a connection broke when $1 ended: $(cat "$CORRAL_ROOT"/*.status)"
 	fi
-	restartwpar ${2:-} -i "$img/$1-k.wpar" "$1" >/dev/null
+	if [ -n "${2:-}" ]; then
+		in_client "$2" "$BIN/restartwpar" ${3:-} -i "$img/$1-k.wpar" "$1" >/dev/null
+	else
+		restartwpar ${3:-} -i "$img/$1-k.wpar" "$1" >/dev/null
+	fi
 	rm -f "$img/$1-k.wpar"
+}
+
+# paused_silent NAME ADDR: a Paused partition neither echoes nor answers ping.
+paused_silent() {
+	assert_eq "P" "$(state_of "$1")" "$1: state"
+	local c1 c2
+	sleep 0.5
+	c1=$(count_of "$s4"); sleep 1; c2=$(count_of "$s4")
+	assert_eq "$c1" "$c2" "echoes while $1 is Paused"
+	# A frozen partition's kernel would still answer: the lock must drop it.
+	if in_client "$CLI" ping -c1 -W1 "$2" >/dev/null 2>&1; then
+		fail "the Paused $1 answers ping: its network is not locked"
+	fi
 }
 
 # ---- A partition on a bridge: veth, the host end a port of the bridge.
@@ -129,14 +149,7 @@ still_talking "after a snapshot" web $A4 $A6 "$s4" "$s6"
 pass "snapshot: the connections go on"
 
 chkptwpar -p -o "$img/paused.wpar" web >/dev/null
-assert_eq "P" "$(state_of web)" "state after chkptwpar -p"
-sleep 0.5
-c1=$(count_of "$s4"); sleep 1; c2=$(count_of "$s4")
-assert_eq "$c1" "$c2" "echoes while Paused"
-# A frozen partition's kernel would still answer: the lock must drop it.
-if in_client "$CLI" ping -c1 -W1 $A4 >/dev/null 2>&1; then
-	fail "a Paused partition answers ping: its network is not locked"
-fi
+paused_silent web $A4
 resumewpar web >/dev/null
 still_talking "after resumewpar" web $A4 $A6 "$s4" "$s6"
 pass "Paused: the network is locked; resumewpar: the connections go on"
@@ -148,16 +161,38 @@ still_talking "after chkptwpar -k + restartwpar" web $A4 $A6 "$s4" "$s6"
 pass "chkptwpar -k + restartwpar: no reset, nothing lost or repeated"
 
 # Restored Paused (as a relocation's destination does), then resumed.
-kill_restart web -p
-assert_eq "P" "$(state_of web)" "state after restartwpar -p"
+kill_restart web "" -p
+paused_silent web $A4
 resumewpar web >/dev/null
 still_talking "after restartwpar -p + resumewpar" web $A4 $A6 "$s4" "$s6"
+pass "restartwpar -p: silent while Paused; resumewpar: the connections go on"
+
+# Another host: a namespace of its own with its own bridge of the same
+# name, cabled to this host's LAN; the partition ends here and is restored
+# there, Paused, then resumed (a relocation by hand). The client stays on
+# this host's side of the cable.
+net_client HB
+in_client "$HB" ip link add "$BR" type bridge
+in_client "$HB" ip link set "$BR" up
+ip link add lanA type veth peer name lanB netns "$HB"
+ip link set lanA master "$BR"
+ip link set lanA up
+in_client "$HB" ip link set lanB master "$BR"
+in_client "$HB" ip link set lanB up
+links_b() { in_client "$HB" ip -o link show | grep -F "alias corral:$1" || true; }
+kill_restart web "$HB" -p
+paused_silent web $A4
+resumewpar web >/dev/null
+[ -z "$(partition_links web)" ] || fail "links of web left on the first host: $(partition_links web)"
+assert_contains "$(links_b web)" "master $BR" "the host end on the other host is a port of its $BR"
+still_talking "on another host" web $A4 $A6 "$s4" "$s6"
 finish_clients "$s4" "$s6"
 rm -f "$s4" "$s6"
+pass "restored on another host with its own $BR: the connections go on"
 stopwpar web >/dev/null
-for _ in $(seq 30); do [ -z "$(partition_links web)" ] && break; sleep 0.1; done
-[ -z "$(partition_links web)" ] || fail "links left after stopwpar: $(partition_links web)"
-pass "restartwpar -p + resumewpar; stopwpar leaves no link behind"
+for _ in $(seq 30); do [ -z "$(links_b web)" ] && break; sleep 0.1; done
+[ -z "$(links_b web)" ] || fail "links left after stopwpar: $(links_b web)"
+pass "stopwpar leaves no link behind"
 
 # ---- A partition on a plain link: a macvlan.
 M4=10.213.2.10 M6=fd00:213:2::10
