@@ -21,7 +21,7 @@ count_job() {
 }
 wait_progress() { # wait_progress N: until the job has counted to N
 	for _ in $(seq 100); do [ "$(cat "$progress" 2>/dev/null || echo 0)" -ge "$1" ] && return 0; sleep 0.1; done
-	fail "the job did not count to $1"
+	fail "the job did not count to $1: $(tail -n 3 "$CORRAL_ROOT"/*.err 2>/dev/null)"
 }
 start_job() { # start_job NAME N EXIT: a counting job in the background ($job_pid), output in NAME.out/.err
 	rm -f "$progress"
@@ -63,7 +63,7 @@ pass "snapshot: the job went on, its output and exit status reached wparexec"
 # The snapshot restarts on its own: restartwpar relays and returns 5.
 rc=0
 restartwpar -i "$img/snap.wpar" snapjob >"$CORRAL_ROOT/snaprs.out" 2>&1 || rc=$?
-assert_eq 5 "$rc" "restartwpar's exit status for the restarted snapshot"
+assert_eq 5 "$rc" "restartwpar's exit status for the restarted snapshot ($(tail -n 3 "$CORRAL_ROOT/snaprs.out"))"
 first=$(grep -m1 '^count ' "$CORRAL_ROOT/snaprs.out" | cut -d' ' -f2)
 [ "${first:-0}" -gt 1 ] || fail "the restarted snapshot began again from 1: $(cat "$CORRAL_ROOT/snaprs.out")"
 assert_eq "count 30" "$(grep '^count ' "$CORRAL_ROOT/snaprs.out" | tail -n 1)" "the restarted snapshot's last line"
@@ -104,7 +104,7 @@ pass "corrupted image refused: $err"
 # Restart: from its memory, in the foreground, with the job's own status.
 rc=0
 restartwpar -i "$img/kjob.wpar" kjob >"$CORRAL_ROOT/krs.out" 2>&1 || rc=$?
-assert_eq 7 "$rc" "restartwpar exits with the job's exit status"
+assert_eq 7 "$rc" "restartwpar exits with the job's exit status ($(tail -n 3 "$CORRAL_ROOT/krs.out"))"
 assert_eq "count $((last + 1))" "$(grep -m1 '^count ' "$CORRAL_ROOT/krs.out")" "the job continued from its memory"
 assert_eq "count 60" "$(grep '^count ' "$CORRAL_ROOT/krs.out" | tail -n 1)" "restartwpar relayed the job's output to its end"
 assert_eq $((60 - last)) "$(grep -c '^count ' "$CORRAL_ROOT/krs.out")" "no line lost or repeated"
