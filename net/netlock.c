@@ -28,6 +28,8 @@
 
 #define NFT_TIMEOUT_MS 10000
 #define WATCH_STEP_MS 5 /* how soon after a thaw the partition talks again */
+#define WATCH_FAST_STEPS 4000 /* 20 s; then a Paused partition is watched slowly */
+#define WATCH_SLOW_MS 100
 #define LOCK_TABLE "inet corral-lock"
 
 /* Replace any table of ours by a fresh one, so the rules are never doubled. */
@@ -160,9 +162,9 @@ static __attribute__((noreturn)) void keeper(pid_t pid, int pidfd, int done_fd,
 			break;
 	}
 	close(done_fd);
-	for (;;) {
+	for (unsigned step = 0;; step++) {
 		struct pollfd pp = {.fd = pidfd, .events = POLLIN};
-		if (poll(&pp, 1, WATCH_STEP_MS) > 0)
+		if (poll(&pp, 1, step < WATCH_FAST_STEPS ? WATCH_STEP_MS : WATCH_SLOW_MS) > 0)
 			_exit(0);
 		int t = cgroup_thawed(freezer_dir);
 		if (t < 0)

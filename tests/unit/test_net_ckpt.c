@@ -1,0 +1,189 @@
+/* A partition's network across checkpoint and restore (net/net_ckpt.h):
+ * the CRIU externals that make its links again (a veth into a bridge, a
+ * macvlan on a plain link, nothing for the loopback; a missing interface
+ * named), and the lock: it drops a peer's ping, the keeper lifts it only
+ * once the dumper is done AND the freezer says THAWED, and unlocking twice
+ * or after the partition ended is no error. Needs root (namespaces); the
+ * test runs in a network namespace of its own. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/net_ckpt.h"
+#include "partition/config.h"
+
+static bool have_root;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	have_root = geteuid() == 0 && unshare(CLONE_NEWNET) == 0 &&
+		    system("ip link set lo up && ip link add brt0 type bridge && "
+			   "ip link add vt0 type veth peer name vt1 2>&1") == 0;
+	return 0;
+}
+
+static void add_entry(struct cr_wpar_config *c, const char *interface, const char *address)
+{
+	struct cr_netif *n = cr_config_add_netif(c);
+	n->interface = strdup(interface);
+	n->address = strdup(address);
+	n->netmask = strdup("255.255.255.0");
+}
+
+static void externals(void **state)
+{
+	(void)state;
+	if (!have_root)
+		skip();
+	struct cr_wpar_config c;
+	cr_config_init(&c);
+	c.name = strdup("u1");
+	add_entry(&c, "brt0", "10.9.1.10");
+	add_entry(&c, "lo", "10.9.2.10");
+	add_entry(&c, "vt0", "10.9.3.10");
+	struct cr_error err = CR_ERROR_INIT;
+	char **list = NULL;
+	size_t n = 0;
+	int r = cr_net_restore_externals(&c, 4242, &list, &n, &err);
+	if (r < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0], "veth[eth0]:crr4242-0@brt0");
+	assert_string_equal(list[1], "macvlan[eth1]:vt0");
+	cr_net_externals_free(list, n);
+
+	free(c.netifs[2].interface);
+	c.netifs[2].interface = strdup("nosuch0");
+	assert_int_equal(cr_net_restore_externals(&c, 4242, &list, &n, &err), -ENODEV);
+	assert_non_null(strstr(cr_error_msg(&err), "nosuch0"));
+	assert_null(list);
+	assert_int_equal(n, 0);
+	cr_error_clear(&err);
+	cr_config_free(&c);
+}
+
+/* A process that holds a network namespace of its own until killed. */
+static pid_t hold_netns(void)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		if (unshare(CLONE_NEWNET) < 0 || write(p[1], "r", 1) != 1)
+			_exit(1);
+		alarm(60); /* gone by itself should the test fail half-way */
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	char c;
+	ssize_t n = pid > 0 ? read(p[0], &c, 1) : -1;
+	close(p[0]);
+	if (n != 1) {
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+static bool answers(void)
+{
+	return system("ping -c1 -W1 10.9.0.2 >/dev/null 2>&1") == 0;
+}
+
+/* Up to 3 s for the ping to come back. */
+static bool answers_soon(void)
+{
+	for (int i = 0; i < 3; i++)
+		if (answers())
+			return true;
+	return false;
+}
+
+static void write_state(const char *path, const char *state)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, state, strlen(state)), (ssize_t)strlen(state));
+	close(fd);
+}
+
+static void lock_until_thaw(void **state)
+{
+	(void)state;
+	if (!have_root)
+		skip();
+	pid_t holder = hold_netns();
+	assert_true(holder > 0);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "ip link add lk0 type veth peer name lk1 netns %d && "
+		 "ip addr add 10.9.0.1/24 dev lk0 && ip link set lk0 up && "
+		 "nsenter -t %d -n sh -c 'ip link set lo up && ip addr add 10.9.0.2/24 dev lk1 && "
+		 "ip link set lk1 up' 2>&1",
+		 (int)holder, (int)holder);
+	assert_int_equal(system(cmd), 0);
+	assert_true(answers_soon());
+
+	char dir[] = "/tmp/test_net_ckpt.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[sizeof(dir) + 32];
+	snprintf(path, sizeof(path), "%s/freezer.state", dir);
+	write_state(path, "FROZEN\n");
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	struct cr_error err = CR_ERROR_INIT;
+	int r = cr_net_lock_until_thaw(holder, dir, p[0], &err);
+	if (r < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	close(p[0]);
+	assert_false(answers());
+
+	/* Thawed while the dumper still works (CRIU does that): still locked. */
+	write_state(path, "THAWED\n");
+	assert_false(answers());
+	write_state(path, "FROZEN\n");
+	close(p[1]); /* the dumper is done */
+	assert_false(answers());
+	write_state(path, "THAWED\n");
+	assert_true(answers_soon());
+
+	assert_int_equal(cr_net_lock(holder, &err), 0);
+	assert_int_equal(cr_net_lock(holder, &err), 0); /* not doubled: one unlock lifts it */
+	assert_false(answers());
+	assert_int_equal(cr_net_unlock(holder, &err), 0);
+	assert_true(answers_soon());
+	assert_int_equal(cr_net_unlock(holder, &err), 0);
+
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	assert_int_equal(cr_net_unlock(holder, &err), 0);
+	assert_true(cr_net_lock(holder, &err) < 0);
+	cr_error_clear(&err);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(externals),
+		cmocka_unit_test(lock_until_thaw),
+	};
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
