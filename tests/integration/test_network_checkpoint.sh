@@ -113,9 +113,9 @@ kill_restart() {
 		fail "a connection broke when $1 ended: $(cat "$CORRAL_ROOT"/*.status)"
 	fi
 	if [ -n "${2:-}" ]; then
-		in_client "$2" "$BIN/restartwpar" ${3:-} -i "$img/$1-k.wpar" "$1" >/dev/null
+		in_client "$2" "$BIN/restartwpar" ${3:+"$3"} -i "$img/$1-k.wpar" "$1" >/dev/null
 	else
-		restartwpar ${3:-} -i "$img/$1-k.wpar" "$1" >/dev/null
+		restartwpar ${3:+"$3"} -i "$img/$1-k.wpar" "$1" >/dev/null
 	fi
 	rm -f "$img/$1-k.wpar"
 }
