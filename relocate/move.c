@@ -162,8 +162,8 @@ uint64_t cr_move_file_size(const char *path)
 static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_config *cfg, struct cr_error *err)
 {
 	const struct cr_move_request *req = m->req;
-	struct cr_freeze_request fr = {.name = req->name, .operation = "relocation", .force = req->force,
-				       .timeout_ms = req->timeout_ms};
+	/* CRIU keeps its own timeout: -t is the network's. */
+	struct cr_freeze_request fr = {.name = req->name, .operation = "relocation", .force = req->force};
 	struct cr_frozen f;
 	cleanup_free char *tar = NULL;
 	bool restored_there = false;
@@ -188,7 +188,11 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 		m->rep->archive_ns = cr_now_ns() - t_archive;
 	}
 	m->rep->content_bytes = f.criu_bytes + cr_move_file_size(tar);
-	if ((r = cr_move_stream(m, *p, &f.w.config, f.images, tar, err)) < 0)
+	/* A long dump may outlast the peer's idle timeout: a fresh connection
+	 * (a few milliseconds) carries the image. */
+	cr_peer_close(*p);
+	*p = NULL;
+	if ((r = cr_move_connect(req, p, err)) < 0 || (r = cr_move_stream(m, *p, &f.w.config, f.images, tar, err)) < 0)
 		goto undo;
 	cr_move_progress_report(m, "restoring");
 	int64_t t = cr_now_ns();

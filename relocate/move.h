@@ -35,7 +35,7 @@ struct cr_move_request {
 	bool static_move;   /* --static */
 	bool dry_run;       /* --dry-run: pre-flight only */
 	bool force;         /* -F: end clogin sessions first */
-	int timeout_ms;     /* per network read/write and CRIU call; 0: defaults */
+	int timeout_ms;     /* of the connection and every network read/write; 0: 30 s */
 	const char *self_exe; /* the corral binary: --static starts it here again on failure */
 	void (*progress)(void *ctx, const struct cr_move_progress *p);
 	void *progress_ctx;
