@@ -50,7 +50,7 @@ x=$(($$ % 200 + 20))
 na=crbA$$ nb=crbB$$ va=crbvA$$ vb=crbvB$$ net=10.216.$x port=$((20000 + $$ % 10000))
 ra=$CORRAL_ROOT/a rb=$CORRAL_ROOT/b raw=$CORRAL_ROOT/raw
 cga=$CORRAL_CGROUP_PARENT-a cgb=$CORRAL_CGROUP_PARENT-b
-pa= pb= outer=
+pa='' pb='' outer=''
 # shellcheck disable=SC2016 # expanded by the trap, when it runs
 bench_cleanups+=('[ -s "$raw/pid" ] && kill -9 "$(cat "$raw/pid")"'
 	'[ -n "$outer" ] && kill -9 $(pgrep -P "$outer") "$outer"'
@@ -95,8 +95,10 @@ hosts_up() {
 	CORRAL_ROOT=$ra "$bin/corral" trust b "$net.2" "$rb/etc/corral/host.pub" >/dev/null
 	CORRAL_ROOT=$rb "$bin/corral" trust a "$net.1" "$ra/etc/corral/host.pub" >/dev/null
 	on_a "$bin/corrald" --foreground --listen "$net.1" 2>>"$CORRAL_ROOT/a.log" >/dev/null &
+	# shellcheck disable=SC2034 # pa and pb: for the EXIT trap
 	pa=$!
 	on_b "$bin/corrald" --foreground --listen "$net.2" 2>>"$CORRAL_ROOT/b.log" >/dev/null &
+	# shellcheck disable=SC2034
 	pb=$!
 	for _ in $(seq 100); do
 		[ -S "$ra/run/corral/corrald.sock" ] && [ -S "$rb/run/corral/corrald.sock" ] && return 0
