@@ -4,6 +4,7 @@
 #include "nfs/fuse_ops.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +32,19 @@ static void to_stat(const struct nfs_stat_64 *n, struct stat *st)
 	st->st_ctim.tv_nsec = (long)n->nfs_ctime_nsec;
 }
 
+/* libfuse keeps a file unlinked while open under a hidden name until it is
+ * closed: that name is ours, not the user's, so it does not count as a link
+ * (an unlinked open file shows st_nlink 0, as on a local file system, and
+ * CRIU then keeps it in the image as a ghost file). */
+#define HIDDEN_PREFIX ".fuse_hidden"
+
+static bool is_hidden(const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+	base = base ? base + 1 : path;
+	return base && strncmp(base, HIDDEN_PREFIX, strlen(HIDDEN_PREFIX)) == 0;
+}
+
 int cr_nfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct nfs_context *nfs = cr_nfs_fuse_caller();
@@ -39,6 +53,8 @@ int cr_nfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	if (r < 0)
 		return r;
 	to_stat(&n, st);
+	if (is_hidden(path) && st->st_nlink > 0 && !S_ISDIR(st->st_mode))
+		st->st_nlink--;
 	return 0;
 }
 

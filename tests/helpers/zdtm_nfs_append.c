@@ -1,11 +1,12 @@
 /* zdtm for files on a shared (NFS) file system: numbered lines appended
  * without pause through two descriptors kept open across the checkpoint, one
  * O_APPEND (DIR/seq) and one writing at its own offset (DIR/seq.pos); a file
- * open read-write at an offset (DIR/data); a file unlinked while open (CRIU
- * remaps it). On SIGUSR1 both sequence files must read exactly "1\n" to
+ * open read-write at an offset (DIR/data); a file unlinked while open (it
+ * must show no link left, and CRIU keeps it as a ghost file). On SIGUSR1 both sequence files must read exactly "1\n" to
  * "N\n" (no line lost or repeated, N the last line written), the offsets be
  * where they were left, and the unlinked file keep its contents.
  * DIR/last gets N. */
+#include <dirent.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 
@@ -60,6 +61,19 @@ static void check_sequence(const char *name, uint64_t last)
 		zdtm_fail("%s ends at line %" PRIu64 ", but %" PRIu64 " were written", name, want - 1, last);
 }
 
+/* What ls -l does: stat every name in the directory. */
+static void stat_entries(void)
+{
+	DIR *d = opendir(zdtm_dir);
+	if (!d)
+		zdtm_fail("opendir %s: %s", zdtm_dir, strerror(errno));
+	struct dirent *de;
+	struct stat st;
+	while ((de = readdir(d)))
+		fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW);
+	closedir(d);
+}
+
 /* FD must be at OFFSET and read on there with pattern SEED. */
 static void check_at(int fd, off_t offset, unsigned seed, const char *what)
 {
@@ -96,6 +110,19 @@ int main(int argc, char **argv)
 	if (asprintf(&ghost_path, "%s/ghost", zdtm_dir) < 0 || unlink(ghost_path) < 0)
 		zdtm_fail("unlink the ghost file: %s", strerror(errno));
 	free(ghost_path);
+	/* Unlinked, it has no link left: also once the client's cached
+	 * attributes (1 s) expired, and after a listing (ls -l) of its directory
+	 * looked up every name there, the client's own hidden one included. */
+	for (int i = 0; i < 2; i++) {
+		stat_entries();
+		struct stat gst;
+		if (fstat(ghost, &gst) < 0)
+			zdtm_fail("fstat the unlinked file: %s", strerror(errno));
+		if (gst.st_nlink != 0)
+			zdtm_fail("the unlinked file shows %lu links", (unsigned long)gst.st_nlink);
+		struct timespec expire = {1, 200 * 1000 * 1000};
+		nanosleep(&expire, NULL);
+	}
 
 	uint64_t n = 0;
 	zdtm_ready();

@@ -17,6 +17,7 @@ corral_setup
 HOSTS=() server_ns=
 mark_cleanup() {
 	local rc=$? h
+	set +e
 	for h in "${HOSTS[@]}"; do ip netns del "$h" 2>/dev/null; done
 	(exit $rc)
 	nfs_test_cleanup

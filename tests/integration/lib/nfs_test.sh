@@ -10,6 +10,7 @@ NFS_STATE=
 
 nfs_test_cleanup() {
 	local rc=$?
+	set +e # a failing step must not end the cleanup
 	( (exit $rc); corral_teardown )
 	[ -z "$NFS_STATE" ] || $NFS_SERVER stop "$NFS_STATE" >/dev/null 2>&1
 	rm -rf "$NFS_STATE"
