@@ -29,6 +29,8 @@ static int unpack(const struct cr_restart_request *req, const char *dir, char **
 	cleanup_close int fd = open(req->image, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return cr_error_errno(err, "cannot open the image %s", req->image);
+	/* Read once from start to end: the kernel may read ahead as far as it likes. */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	struct cr_image_io io = cr_image_io_fd(fd);
 	cleanup_image_reader struct cr_image_reader *r = NULL;
 	int rc = cr_image_reader_open(&io, &req->keys, &r, err);
