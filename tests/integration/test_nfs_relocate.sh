@@ -53,8 +53,8 @@ diagnose() {
 		[ -f "$l" ] && { echo "--- $l" >&2; tail -20 "$l" >&2; }
 	done
 	echo "--- NFS mounts on A, then B" >&2
-	on_a grep fuse.nfs /proc/self/mounts >&2
-	on_b grep fuse.nfs /proc/self/mounts >&2
+	on_a grep fuse.nfs /proc/self/mounts >&2 || true
+	on_b grep fuse.nfs /proc/self/mounts >&2 || true
 	fail "$@"
 }
 
@@ -117,7 +117,8 @@ mounted_on() {
 	done
 }
 # only_on X Y WHAT: Active on host X with its own client of the export;
-# not defined on Y, nothing mounted there; one copy of the program, appending.
+# not defined on Y, nothing mounted or left there; one copy of the program,
+# appending.
 only_on() {
 	local rx=$CORRAL_ROOT/$1 ry=$CORRAL_ROOT/$2 m before
 	assert_eq A "$(sed -n 's/^state=//p' "$rx/var/lib/corral/mvn/state" 2>/dev/null)" "$3: state on $1"
@@ -125,6 +126,7 @@ only_on() {
 	[ -n "$m" ] || diagnose "$3: the export is not mounted on $1 by a client of its own"
 	[ ! -e "$ry/etc/wpars/mvn.spec" ] || diagnose "$3: mvn is still defined on $2"
 	[ -z "$(mounts_on "$2")" ] || diagnose "$3: the export is still mounted on $2"
+	[ ! -e "$ry/wpars/mvn" ] || diagnose "$3: $2 keeps its mount point $ry/wpars/mvn (a move back would find it in the way)"
 	assert_eq 1 "$(pgrep -fc "^$NFS_ZDTM_CMD")" "$3: copies of the program"
 	before=$(wc -l <"$ZD/seq")
 	sleep 0.5
