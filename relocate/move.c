@@ -106,9 +106,13 @@ int cr_move_connect(const struct cr_move_request *req, struct cr_peer **ret, str
 /* Commit, once more on a fresh connection if the first one broke. */
 int cr_move_commit(struct move *m, struct cr_peer **p, struct cr_error *err)
 {
+	const char *fault = getenv(CR_TEST_FAULT_ENV);
+	if (fault && strcmp(fault, "lose-commit") == 0) /* tests: the Commit never arrives */
+		return cr_error_set(err, ECONNRESET, "%s has ended here and waits Paused on %s, but the hand-over "
+				    "was not confirmed (test fault lose-commit)", m->req->name, m->req->peer);
 	int r = cr_peer_commit(*p, m->req->name, err);
 	for (int tries = 1; r < 0 && tries < COMMIT_TRIES; tries++) {
-		cr_partition_log(m->req->name, "relocation commit failed (%s), asking again", cr_error_msg(err));
+		cr_debug("relocation commit failed (%s), asking again", cr_error_msg(err));
 		cr_error_clear(err);
 		cr_peer_close(*p);
 		*p = NULL;
@@ -117,9 +121,9 @@ int cr_move_commit(struct move *m, struct cr_peer **p, struct cr_error *err)
 			r = cr_peer_commit(*p, m->req->name, err);
 	}
 	if (r < 0)
-		return cr_error_wrap(err, "%s is Paused on %s, ended here, but the hand-over was not confirmed: "
-				     "run resumewpar %s there",
-				     m->req->name, m->req->peer, m->req->name);
+		return cr_error_wrap(err, "%s has ended here and waits Paused on %s, but the hand-over was not "
+				     "confirmed: %s settles it on its own once its connection ends (else run resumewpar %s there)",
+				     m->req->name, m->req->peer, m->req->peer, m->req->name);
 	return 0;
 }
 
@@ -208,13 +212,13 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 		cr_error_wrap(err, "ending the frozen copy of %s here", req->name);
 		goto undo;
 	}
+	/* Forgotten here before the Commit: should the Commit be lost, the peer
+	 * asks this host's corrald and finds it gone (transport/server_relocate.c). */
+	cr_move_forget_here(cfg);
 	r = cr_move_commit(m, p, err);
 	if (r == 0) {
 		m->rep->handover_ns = cr_now_ns() - t;
 		m->rep->downtime_ns = cr_now_ns() - f.t_freeze;
-		cr_partition_log(req->name, "relocated to %s (down %lld ms)", req->peer,
-				 (long long)(m->rep->downtime_ns / 1000000));
-		cr_move_forget_here(cfg);
 	}
 	cr_frozen_release(&f);
 	return r;

@@ -67,11 +67,10 @@ int cr_move_static(struct move *m, struct cr_peer **p, const struct cr_wpar *w, 
 		goto undo;
 	m->rep->restore_ns = cr_now_ns() - t;
 	cr_move_progress_report(m, "handing over");
+	cr_move_forget_here(cfg);
 	if ((r = cr_move_commit(m, p, err)) < 0)
 		goto out;
 	m->rep->downtime_ns = was_active ? cr_now_ns() - t_stop : 0;
-	cr_partition_log(req->name, "moved (static) to %s", req->peer);
-	cr_move_forget_here(cfg);
 	goto out;
 undo:
 	if (*p) {

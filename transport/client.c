@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "partition/state.h"
 #include "transport/client_internal.h"
 #include "transport/daemon.h"
 #include "transport/handshake.h"
@@ -267,6 +268,12 @@ int cr_peer_ping(struct cr_peer *p, struct cr_error *err)
 int cr_peer_partition_exists(struct cr_peer *p, const char *name, bool *ret_exists,
 			     struct cr_error *err)
 {
+	return cr_peer_partition_state(p, name, ret_exists, NULL, err);
+}
+
+int cr_peer_partition_state(struct cr_peer *p, const char *name, bool *ret_exists, char *ret_state,
+			    struct cr_error *err)
+{
 	Crwire__PartitionExists q = CRWIRE__PARTITION_EXISTS__INIT;
 	q.name = (char *)name;
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
@@ -280,6 +287,10 @@ int cr_peer_partition_exists(struct cr_peer *p, const char *name, bool *ret_exis
 		return cr_error_set(err, EPROTO, "%s did not say whether %s exists",
 				    p->conn.peer_name, name);
 	*ret_exists = reply->result->flag;
+	if (ret_state) {
+		const char *s = reply->result->state;
+		*ret_state = s && strlen(s) == 1 && cr_state_letter_valid(s[0]) ? s[0] : '?';
+	}
 	return 0;
 }
 

@@ -51,6 +51,10 @@ int cr_peer_call(struct cr_peer *p, Crwire__Envelope *req, Crwire__Envelope **re
 int cr_peer_ping(struct cr_peer *p, struct cr_error *err);
 int cr_peer_partition_exists(struct cr_peer *p, const char *name, bool *ret_exists,
 			     struct cr_error *err);
+/* The same and, when it exists, its state letter in *RET_STATE ('?' from a
+ * peer older than 1.1). */
+int cr_peer_partition_state(struct cr_peer *p, const char *name, bool *ret_exists, char *ret_state,
+			    struct cr_error *err);
 
 /* Ask whether the peer can take a partition with SPEC_TEXT (may be NULL) and
  * NEEDS ("criu", "fuse", "nfs-kernel", "arch:X", "cpu:F", "cgroup:M",

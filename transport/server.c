@@ -45,6 +45,8 @@ void cr_result_fail(Crwire__Result *res, int code, const char *fmt, ...)
 
 void cr_result_clear(Crwire__Result *res)
 {
+	free(res->state);
+	res->state = NULL;
 	free(res->message);
 	for (size_t i = 0; i < res->n_reasons; i++)
 		free(res->reasons[i]);
@@ -76,6 +78,12 @@ static void on_exists(const Crwire__PartitionExists *req, Crwire__Result *res)
 	}
 	res->has_flag = true;
 	res->flag = cr_registry_exists(req->name) == 1;
+	struct cr_wpar w;
+	if (res->flag && cr_registry_load(req->name, &w, NULL) == 0) {
+		char letter[2] = {(char)w.state.state, '\0'};
+		res->state = strdup(letter);
+		cr_wpar_free(&w);
+	}
 }
 
 /* Answer one request into RES; negative when the connection must end. */
@@ -216,6 +224,10 @@ int cr_server_serve(const struct cr_server_ctx *ctx, int fd, bool local, const c
 	}
 	if (r == 0)
 		r = serve_requests(ctx, &c, err);
+	/* A relocation restored here but neither committed nor aborted when the
+	 * connection ended: ask its source how it stands. */
+	if (!local && c.peer_name)
+		cr_server_relocation_reconcile(ctx, c.peer_name);
 	if (r == 0)
 		cr_server_log(ctx, "%s: connection from %s closed", c.peer_name, from);
 	cr_conn_release(&c);

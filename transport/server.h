@@ -47,6 +47,9 @@ int cr_server_on_commit(const struct cr_server_ctx *ctx, const Crwire__Commit *r
  * relocation made here, if anything. */
 int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *name, Crwire__Result *res);
 void cr_server_relocation_abort(const struct cr_server_ctx *ctx, const char *name, Crwire__Result *res);
+/* After a connection from PEER ended: a relocation it restored here and left
+ * pending is settled by asking PEER's corrald (see server_relocate.c). */
+void cr_server_relocation_reconcile(const struct cr_server_ctx *ctx, const char *peer);
 int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
 			 const Crwire__Restore *req, Crwire__Result *res, struct cr_error *err);
 int cr_server_on_abort(const struct cr_server_ctx *ctx, const Crwire__Abort *req,

@@ -3,10 +3,17 @@
  * here, Paused, and writes incoming/NAME.relocation naming what it made;
  * Commit resumes it and forgets the record; Abort ends it and removes all
  * the record names. The record survives a dead connection: a Paused
- * partition is never resumed, nor thrown away, without the source's word. */
+ * partition is never resumed, nor thrown away, without the source's word:
+ * when the connection ends with a relocation still pending, this host asks
+ * the source's corrald how the partition stands there. Active there (the
+ * source never heard that it was restored here, and went on): it is removed
+ * here. Gone or Defined there (the source ended its copy; only the Commit
+ * was lost): it is resumed here. No answer: it stays Paused, for the
+ * administrator, who knows where it must run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ckpt/checkpoint.h"
@@ -17,10 +24,24 @@
 #include "partition/registry.h"
 #include "partition/rootfs_archive.h"
 #include "restore/restore.h"
+#include "transport/client.h"
 #include "transport/server.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/paths.h"
+
+#define RECONCILE_GRACE_MS 3000 /* time for the source to retry its Commit itself */
+#define RECONCILE_TIMEOUT_MS 10000
+
+/* The relocation this connection restored and has not settled yet: this
+ * process serves one connection. */
+static char *pending;
+
+static void set_pending(const char *name)
+{
+	free(pending);
+	pending = name ? strdup(name) : NULL;
+}
 
 struct relocation_record {
 	char *rootfs; /* file systems unpacked here, or NULL */
@@ -184,6 +205,7 @@ static int restore(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crw
 		goto fail;
 	cr_server_log(ctx, "%s: %s %s, %s until the source hands it over", c->peer_name,
 		      u.start ? "started" : "restored", req->name, u.start ? "running" : "paused");
+	set_pending(req->name);
 	record_free(&rec);
 	return 0;
 fail:
@@ -196,12 +218,27 @@ fail:
 int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
 			 const Crwire__Restore *req, Crwire__Result *res, struct cr_error *err)
 {
-	(void)err;
 	struct cr_error e = CR_ERROR_INIT;
 	if (restore(ctx, c, req, &e) < 0)
 		cr_result_fail(res, e.code, "cannot restore %s here: %s", req->name, cr_error_msg(&e));
 	cr_error_clear(&e);
+	const char *fault = getenv(CR_TEST_FAULT_ENV);
+	if (res->code == 0 && fault && strcmp(fault, "drop-after-restore") == 0) /* tests: the answer is lost */
+		return cr_error_set(err, ECONNRESET, "test fault drop-after-restore: connection dropped");
 	return 0;
+}
+
+/* A Commit repeated after this host settled the relocation itself (the
+ * source retried on a new connection): the partition runs here, all is well. */
+static bool already_owned(const char *name)
+{
+	cleanup_free char *image = NULL;
+	struct cr_wpar w;
+	if (cr_incoming_path(name, &image, NULL) < 0 || cr_path_exists(image) || cr_registry_load(name, &w, NULL) < 0)
+		return false;
+	bool active = w.state.state == CR_STATE_ACTIVE;
+	cr_wpar_free(&w);
+	return active;
 }
 
 int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *name, Crwire__Result *res)
@@ -213,9 +250,11 @@ int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *nam
 		if (r < 0)
 			cr_result_fail(res, e.code, "%s", cr_error_msg(&e));
 		cr_error_clear(&e);
-		return r < 0;
+		return r < 0 || already_owned(name);
 	}
 	record_free(&rec);
+	if (pending && strcmp(pending, name) == 0)
+		set_pending(NULL);
 	struct cr_wpar w;
 	if (cr_registry_load(name, &w, &e) == 0) {
 		bool paused = w.state.state == CR_STATE_PAUSED;
@@ -241,6 +280,8 @@ void cr_server_relocation_abort(const struct cr_server_ctx *ctx, const char *nam
 	if (r < 0)
 		cr_result_fail(res, e.code, "%s", cr_error_msg(&e));
 	cr_error_clear(&e);
+	if (pending && strcmp(pending, name) == 0)
+		set_pending(NULL);
 	if (r > 0) {
 		cleanup_free char *dir = NULL;
 		(void)cr_path(&dir, NULL, CR_BASE_DIR "/%s", name);
@@ -252,4 +293,56 @@ void cr_server_relocation_abort(const struct cr_server_ctx *ctx, const char *nam
 		cr_server_log(ctx, "%s: relocation aborted, nothing of it left here", name);
 	}
 	forget(name);
+}
+
+/* How the partition stands on PEER: 1 still there and not Defined, 0 gone or
+ * ended there, negative when PEER cannot tell. */
+static int alive_at_source(const char *peer, const char *name, struct cr_error *err)
+{
+	cleanup_peer struct cr_peer *p = NULL;
+	bool exists = false;
+	char state = '?';
+	int r = cr_peer_connect(peer, RECONCILE_TIMEOUT_MS, &p, err);
+	if (r == 0)
+		r = cr_peer_partition_state(p, name, &exists, &state, err);
+	if (r < 0)
+		return r;
+	if (exists && state == '?')
+		return cr_error_set(err, EPROTONOSUPPORT, "%s does not say in which state %s is", peer, name);
+	return exists && state != CR_STATE_DEFINED;
+}
+
+void cr_server_relocation_reconcile(const struct cr_server_ctx *ctx, const char *peer)
+{
+	if (!pending)
+		return;
+	cleanup_free char *name = steal_pointer(&pending);
+	struct timespec grace = {RECONCILE_GRACE_MS / 1000, (RECONCILE_GRACE_MS % 1000) * 1000000L};
+	nanosleep(&grace, NULL);
+	struct relocation_record rec;
+	struct cr_error e = CR_ERROR_INIT;
+	int r = record_load(name, &rec, &e);
+	if (r <= 0) { /* settled meanwhile by a Commit or Abort on another connection */
+		cr_error_clear(&e);
+		return;
+	}
+	record_free(&rec);
+	Crwire__Result res = CRWIRE__RESULT__INIT;
+	r = alive_at_source(peer, name, &e);
+	if (r < 0) {
+		cr_server_log(ctx, "%s: the relocation of %s was left unsettled and %s cannot say how it stands (%s): "
+			      "%s stays Paused here; resume it (resumewpar) or remove it (rmwpar -F) once you know "
+			      "where it must run",
+			      peer, name, peer, cr_error_msg(&e), name);
+	} else if (r == 1) {
+		cr_server_log(ctx, "%s: %s still runs there: the relocation is aborted here", peer, name);
+		cr_server_relocation_abort(ctx, name, &res);
+	} else {
+		cr_server_log(ctx, "%s: %s has ended there: the relocation is committed here", peer, name);
+		(void)cr_server_relocation_commit(ctx, name, &res);
+	}
+	if (res.code)
+		cr_server_log(ctx, "%s: settling %s: %s", peer, name, res.message ? res.message : "failed");
+	cr_result_clear(&res);
+	cr_error_clear(&e);
 }

@@ -51,7 +51,7 @@ out=$(chkptwpar -k -F -o "$img/ck1.wpar" ck1)
 assert_contains "$out" "clogin session" "-F names what it ended"
 wait $clogin_pid 2>/dev/null || true
 assert_eq "D" "$(state_of ck1)" "state after chkptwpar -k"
-pgrep -f "/root/zdtm_counter" >/dev/null && fail "processes left after chkptwpar -k"
+[ -z "$(zdtm_host_pid ck1 zdtm_counter)" ] || fail "processes left after chkptwpar -k"
 pass "chkptwpar -k -F"
 
 # A corrupted image is refused with a clear error and nothing runs.

@@ -106,7 +106,7 @@ only_on() {
 	[ ! -e "$2/etc/wpars/mv.spec" ] || fail "$3: mv is still defined on $2"
 	[ ! -e "$2/wpars/mv" ] || fail "$3: mv's file systems are left on $2"
 	[ -z "$(ls -A "$2/var/lib/corral/incoming" 2>/dev/null)" ] || fail "$3: $2 kept $(ls -A "$2/var/lib/corral/incoming")"
-	[ "$(counter_copies)" = 1 ] || fail "$3: zdtm_counter runs $(counter_copies) times"
+	[ "$(counter_copies)" = "${4:-1}" ] || fail "$3: zdtm_counter runs $(counter_copies) times"
 }
 # Copies of the zdtm_counter in this test's partitions (other tests may run their own).
 counter_copies() {
@@ -213,6 +213,22 @@ only_on "$ra" "$rb" "link down mid-stream"
 ticks_go_on "$ra" "link down mid-stream"
 pass "link down mid-stream: still running on A, B cleaned up after its timeout"
 
+# The answer to Restore is lost: A goes on; B asks A, finds it running, and
+# removes its Paused copy.
+b_env=(CORRAL_TEST_FAULT=drop-after-restore)
+restart_b
+if out=$(on_a "$bin/movewpar" mv b 2>&1); then fail "lost answer: moved"; fi
+b_env=()
+for _ in $(seq 150); do
+	[ ! -e "$rb/etc/wpars/mv.spec" ] && [ -z "$(ls -A "$rb/var/lib/corral/incoming")" ] && break
+	sleep 0.1
+done
+only_on "$ra" "$rb" "answer to Restore lost"
+ticks_go_on "$ra" "answer to Restore lost"
+grep -q "mv still runs there: the relocation is aborted here" "$work/b.log" || fail "B did not settle by asking A"
+pass "answer to Restore lost: A went on, B asked A and removed its copy"
+restart_b
+
 # A -> B.
 t0=$(ticks "$ra")
 out=$(on_a "$bin/movewpar" -v mv b 2>&1) || fail "move A -> B: $out"
@@ -235,10 +251,20 @@ only_on "$ra" "$rb" "after B -> A"
 CORRAL_ROOT=$ra zdtm_verify mv
 pass "B -> A, every workload verified its state"
 
-# --static: stopped here, started there from its file systems.
-out=$(on_a "$bin/movewpar" --static mv b 2>&1) || fail "static move: $out"
+# The Commit is lost: A has ended its copy; B asks A, finds it gone, and
+# resumes its own.
+if out=$(on_a env CORRAL_TEST_FAULT=lose-commit "$bin/movewpar" mv b 2>&1); then fail "lost commit: no error"; fi
+assert_contains "$out" "hand-over was not confirmed" "lost commit"
+for _ in $(seq 150); do [ "$(state_on "$rb" mv)" = A ] && break; sleep 0.1; done
+only_on "$rb" "$ra" "Commit lost" 0
+ticks_go_on "$rb" "Commit lost"
+grep -q "mv has ended there: the relocation is committed here" "$work/b.log" || fail "B did not settle by asking A"
+pass "Commit lost: B asked A, found it ended there, and resumed its copy"
+
+# --static: stopped there, started here from its file systems.
+out=$(on_b "$bin/movewpar" --static mv a 2>&1) || fail "static move: $out"
 assert_contains "$out" "stopped and started again" "static move"
-only_on "$rb" "$ra" "static move"
-ticks_go_on "$rb" "static move"
-[ "$(cat "$rb/wpars/mv/home/note")" = "data written before the move" ] || fail "static move lost the file systems"
+only_on "$ra" "$rb" "static move"
+ticks_go_on "$ra" "static move"
+[ "$(cat "$ra/wpars/mv/home/note")" = "data written before the move" ] || fail "static move lost the file systems"
 pass "movewpar --static"

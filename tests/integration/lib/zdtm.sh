@@ -22,11 +22,15 @@ zdtm_wait_ready() {
 	done
 }
 
-# zdtm_host_pids NAME: host pids of the programs, "prog=pid ..."
-# (the program itself, not one of the children it forked, which share its command line)
+# zdtm_host_pid NAME PROG: the host pid of PROG in partition NAME (the
+# program itself, not one of the children it forked, which share its command
+# line; and not a copy in another test's partition of another name)
 zdtm_host_pid() {
-	local all p parent
-	all=$(pgrep -f "^/root/$2 /tmp/$2" || true)
+	local all="" p parent
+	for p in $(pgrep -f "^/root/$2 /tmp/$2" || true); do
+		grep -q "/$1\$" "/proc/$p/cgroup" 2>/dev/null && all="$all $p"
+	done
+	all=$(echo $all | tr ' ' '\n')
 	for p in $all; do
 		parent=$(ps -o ppid= -p "$p" | tr -d ' ')
 		echo "$all" | grep -qx "$parent" || { echo "$p"; return; }
