@@ -56,18 +56,16 @@ static bool is_tmpfs(const char *dir)
 	return statfs(dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
 }
 
-/* The tmpfs candidates: $ROOT/run/corral, and /dev/shm only when no
- * CORRAL_ROOT moves the paths (a test's root keeps everything inside it).
- * Returns how many it put in C[2] ([0] is heap). */
-static size_t candidates(char *c[2])
+/* The tmpfs candidates: $ROOT/run/corral (*RET_RUN, heap), and /dev/shm
+ * only when no CORRAL_ROOT moves the paths (a test's root keeps everything
+ * inside it). Returns how many it put in C. */
+static size_t candidates(char **ret_run, const char *c[2])
 {
-	c[0] = c[1] = NULL;
-	if (cr_path(&c[0], NULL, CR_RUN_DIR) < 0)
+	if (cr_path(ret_run, NULL, CR_RUN_DIR) < 0)
 		return 0;
-	if (*cr_root())
-		return 1;
-	c[1] = (char *)"/dev/shm";
-	return 2;
+	c[0] = *ret_run;
+	c[1] = "/dev/shm";
+	return *cr_root() ? 1 : 2;
 }
 
 char *cr_scratch_base(const char *fallback, uint64_t need, bool *ret_tmpfs)
@@ -76,9 +74,9 @@ char *cr_scratch_base(const char *fallback, uint64_t need, bool *ret_tmpfs)
 	const char *forced = getenv("CORRAL_SCRATCH_DIR");
 	if (forced && *forced)
 		return strdup(forced);
-	char *c[2];
-	size_t n = candidates(c);
-	cleanup_free char *run = c[0];
+	cleanup_free char *run = NULL;
+	const char *c[2] = {NULL, NULL};
+	size_t n = candidates(&run, c);
 	if (n == 0)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -95,9 +93,9 @@ char *cr_scratch_base(const char *fallback, uint64_t need, bool *ret_tmpfs)
 
 void cr_scratch_sweep(const char *prefix)
 {
-	char *c[2];
-	size_t n = candidates(c);
-	cleanup_free char *run = c[0];
+	cleanup_free char *run = NULL;
+	const char *c[2] = {NULL, NULL};
+	size_t n = candidates(&run, c);
 	size_t plen = strlen(prefix);
 	for (size_t i = 0; i < n; i++) {
 		cleanup_dir DIR *d = opendir(c[i]);
