@@ -24,6 +24,7 @@ PORT=7000
 CLIENT_PIDS=()
 stop_clients() {
 	local rc=$? p
+	set +e # a client already gone must not cut the teardown short
 	for p in "${CLIENT_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	(exit $rc)
 	net_teardown
