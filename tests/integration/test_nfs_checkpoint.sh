@@ -8,6 +8,7 @@
 # and repeats no line, its offsets continue, and a file it unlinked while
 # open comes back with its contents (on the FUSE mount its link count is 0:
 # CRIU keeps it in the image as a ghost file and remaps it at restore).
+# An NFS /home below a local root is external as well.
 # An export that is unreachable at restart fails cleanly: one-line error,
 # image untouched, partition Defined, nothing left mounted.
 . "$(dirname "$0")/lib/common.sh"
@@ -74,6 +75,23 @@ pass "restartwpar: lines 1..$last on the server, offsets and the unlinked file i
 chkptwpar -k -o "$img/again.wpar" nfsck >/dev/null
 assert_eq "D" "$(state_of nfsck)" "state after the second chkptwpar -k"
 sum=$(md5sum <"$img/again.wpar")
+
+# An NFS stanza below a local root (/home) is external to the image too.
+mkwpar -c -n nfshome -M directory=/home vfs=nfs host=127.0.0.1 dev="$NFS_EXPORT_RW" mountopts="$opts" >/dev/null
+echo 'exec 3>>/home/home.seq; i=0; while true; do i=$((i+1)); echo $i >&3; sleep 0.05; done' \
+	>>"$CORRAL_ROOT/wpars/nfshome/etc/corral/services"
+startwpar nfshome >/dev/null
+sleep 1
+chkptwpar -k -o "$img/nfshome.wpar" nfshome >/dev/null
+at_dump=$(nfs_seq_ok "$NFS_EXPORT_RW/home.seq")
+restartwpar -i "$img/nfshome.wpar" nfshome >/dev/null
+grep -q " $CORRAL_ROOT/wpars/nfshome/home fuse" /proc/mounts || fail "restartwpar did not mount /home of nfshome"
+for _ in $(seq 50); do [ "$(wc -l <"$NFS_EXPORT_RW/home.seq")" -gt "$((at_dump + 10))" ] && break; sleep 0.1; done
+stopwpar nfshome >/dev/null
+n=$(nfs_seq_ok "$NFS_EXPORT_RW/home.seq")
+[ "$n" -gt "$((at_dump + 10))" ] 2>/dev/null || fail "/home of nfshome after restartwpar: $n (at the dump: $at_dump)"
+pass "an NFS /home below a local root: lines 1..$n, $at_dump at the dump"
+
 $NFS_SERVER stop "$NFS_STATE" >/dev/null
 started=$(date +%s)
 err=$(restartwpar -i "$img/again.wpar" nfsck 2>&1 >/dev/null) && fail "restartwpar succeeded with the NFS server stopped"
