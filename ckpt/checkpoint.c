@@ -41,7 +41,8 @@ static int write_image(const struct cr_checkpoint_request *req, struct cr_frozen
 		return cr_error_errno(err, "cannot create the image %s", tmp);
 	struct cr_image_writeback wb;
 	struct cr_image_io io = cr_image_io_fd_writeback(&wb, fd);
-	int r = cr_partition_image_write(&f->w.config, f->images, NULL, &io, &req->image, ret_bytes, err);
+	int r = cr_partition_image_write(&f->w.config, f->images, NULL, f->criu_version[0] ? f->criu_version : NULL, &io, &req->image, ret_bytes,
+					 err);
 	if (r == 0 && fsync(fd) < 0)
 		r = cr_error_errno(err, "cannot write the image %s", tmp);
 	if (r == 0 && rename(tmp, req->output) < 0)
@@ -67,6 +68,10 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 	rep.freeze_ns = f.freeze_ns;
 	rep.dump_ns = f.dump_ns;
 	rep.criu_bytes = f.criu_bytes;
+	/* A snapshot: the image is made from CRIU's files, not from the tree,
+	 * so the partition goes on at once instead of waiting for the packing. */
+	if (req->after == CR_AFTER_RESUME && (r = cr_frozen_resume(&f, &rep.frozen_ns, err)) < 0)
+		goto out;
 	int64_t t_pack = cr_now_ns();
 	if ((r = write_image(req, &f, &rep.image_bytes, err)) < 0) {
 		cr_frozen_copy_log(&f, req->log_copy);
@@ -76,15 +81,12 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 	rep.pack_ns = cr_now_ns() - t_pack;
 	cr_frozen_copy_log(&f, req->log_copy);
 
-	/* The image is safe: now resume, pause or end the partition. */
+	/* The image is safe: now pause or end the partition (or it goes on). */
 	if (req->after == CR_AFTER_PAUSE) {
 		cr_frozen_keep(&f);
 		cr_partition_log(req->name, "checkpointed; left Paused");
 	} else if (req->after == CR_AFTER_RESUME) {
-		if ((r = cr_frozen_resume(&f, &rep.frozen_ns, err)) < 0)
-			goto out;
-		cr_partition_log(req->name, "checkpointed and resumed (frozen %lld ms)",
-				 (long long)(rep.frozen_ns / 1000000));
+		cr_partition_log(req->name, "checkpointed (frozen %lld ms)", (long long)(rep.frozen_ns / 1000000));
 	} else {
 		cr_partition_log(req->name, "checkpointed; ending the partition (-k)");
 		r = cr_frozen_end(&f, err);

@@ -186,6 +186,14 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	if ((r = cr_guardian_start(req->name, f->w.state.init_pid, log_path, &f->guardian, err)) < 0)
 		goto fail;
 
+	/* Asked now, not while the partition is frozen. */
+	int version = 0;
+	struct cr_error ignored = CR_ERROR_INIT;
+	if (cr_criu_get_version(&version, &ignored) == 0)
+		snprintf(f->criu_version, sizeof(f->criu_version), "%d.%d.%d", version / 10000, version / 100 % 100,
+			 version % 100);
+	cr_error_clear(&ignored);
+
 	/* A -> F: the cgroup freezer stops every task at once. */
 	cr_partition_log(req->name, "%s: freezing", req->operation);
 	if ((r = cr_state_transition(req->name, &f->w.state, CR_STATE_FROZEN, req->operation, err)) < 0)

@@ -44,6 +44,7 @@ struct cr_frozen {
 	int64_t freeze_ns, dump_ns;
 	uint64_t criu_bytes;
 	char *ended;        /* processes -F ended, or NULL */
+	char criu_version[32]; /* the CRIU that dumped it ("4.1.1"), "" when unknown */
 };
 
 int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err);

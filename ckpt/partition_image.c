@@ -2,29 +2,21 @@
 
 #include <stdio.h>
 
-#include "ckpt/criu.h"
 #include "formats/spec.h"
 #include "util/cleanup.h"
 
 int cr_partition_image_write(const struct cr_wpar_config *cfg, const char *criu_dir, const char *rootfs_tar,
-			     const struct cr_image_io *out, const struct cr_image_options *opts,
-			     uint64_t *ret_bytes, struct cr_error *err)
+			     const char *criu_version, const struct cr_image_io *out,
+			     const struct cr_image_options *opts, uint64_t *ret_bytes, struct cr_error *err)
 {
 	cleanup_free char *spec = NULL;
-	char criu_version[32] = "";
-	int version;
-	struct cr_error ignored = CR_ERROR_INIT;
-	if (cr_criu_get_version(&version, &ignored) == 0)
-		snprintf(criu_version, sizeof(criu_version), "%d.%d.%d", version / 10000, version / 100 % 100,
-			 version % 100);
-	cr_error_clear(&ignored);
 	int r = cr_spec_write(cfg, &spec, err);
 	if (r < 0)
 		return r;
 	struct cr_image_info info = {
 		.partition = cfg->name,
 		.spec_text = spec,
-		.criu_version = criu_version[0] ? criu_version : NULL,
+		.criu_version = criu_version,
 	};
 	cleanup_image_writer struct cr_image_writer *w = NULL;
 	if ((r = cr_image_writer_open(out, opts, &info, &w, err)) < 0 ||

@@ -150,7 +150,8 @@ int cr_move_stream(struct move *m, struct cr_peer *p, const struct cr_wpar_confi
 	 * second layer of it on the way. */
 	struct cr_image_options opts = {.protection = CR_IMAGE_PLAIN, .progress = cr_move_on_packed, .progress_ctx = m};
 	uint64_t written = 0;
-	if ((r = cr_partition_image_write(cfg, criu_dir, rootfs_tar, &io, &opts, &written, err)) < 0 ||
+	if ((r = cr_partition_image_write(cfg, criu_dir, rootfs_tar, m->criu_version[0] ? m->criu_version : NULL, &io,
+					  &opts, &written, err)) < 0 ||
 	    (r = cr_peer_image_finish(p, &m->rep->sent_bytes, err)) < 0)
 		return r;
 	m->rep->stream_ns = cr_now_ns() - t;
@@ -176,6 +177,7 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	if (r < 0)
 		return r;
 	m->rep->ended = steal_pointer(&f.ended);
+	memcpy(m->criu_version, f.criu_version, sizeof(m->criu_version));
 	m->rep->freeze_ns = f.freeze_ns;
 	m->rep->dump_ns = f.dump_ns;
 	m->rep->carried_fs = !cr_partition_nfs_root(cfg);

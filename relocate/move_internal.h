@@ -12,6 +12,7 @@ struct move {
 	int64_t t0;
 	struct cr_move_progress pr;
 	char *nfs_mark; /* the token on the partition's NFS exports, or NULL */
+	char criu_version[32]; /* of the dump, for the manifest; "" when none */
 };
 
 /* Tell the caller's progress callback we are in PHASE. */
