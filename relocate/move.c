@@ -134,8 +134,12 @@ void cr_move_forget_here(const struct cr_wpar_config *cfg)
 	struct cr_remove_options rm = {.force = true, .preserve = cr_partition_nfs_root(cfg) != NULL};
 	struct cr_error e = CR_ERROR_INIT;
 	if (cr_partition_remove(cfg->name, &rm, &e) < 0)
-		cr_partition_log(cfg->name, "relocated, but removing it here failed: %s", cr_error_msg(&e));
+		cr_debug("%s relocated, but removing it here failed: %s", cfg->name, cr_error_msg(&e));
 	cr_error_clear(&e);
+	/* An NFS root leaves its mount point, empty once unmounted: it would be
+	 * in the way of a move back. */
+	if (rm.preserve && cfg->directory)
+		(void)rmdir(cfg->directory);
 }
 
 int cr_move_stream(struct move *m, struct cr_peer *p, const struct cr_wpar_config *cfg, const char *criu_dir,
