@@ -60,6 +60,7 @@ struct cr_criu_common {
 	bool file_locks;
 	bool ext_unix_sk;
 	bool link_remap;
+	unsigned ghost_limit;   /* largest file unlinked while open kept in the images; 0: CRIU's 1 MiB */
 	/* --ext-mount-map auto --enable-external-sharing --enable-external-masters */
 	bool ext_mount_map_auto;
 	bool manage_cgroups_ignore; /* --manage-cgroups=ignore */

@@ -59,6 +59,8 @@ static int set_common(criu_opts *o, const struct cr_criu_common *c, const char *
 	criu_local_set_file_locks(o, c->file_locks);
 	criu_local_set_ext_unix_sk(o, c->ext_unix_sk);
 	criu_local_set_link_remap(o, c->link_remap);
+	if (c->ghost_limit)
+		criu_local_set_ghost_limit(o, c->ghost_limit);
 	if (c->ext_mount_map_auto) {
 		criu_local_set_auto_ext_mnt(o, true);
 		criu_local_set_ext_sharing(o, true);

@@ -15,6 +15,7 @@ void cr_partition_criu_common(const struct cr_wpar_config *cfg, const char *imag
 	ret->tcp_established = true;
 	ret->file_locks = true;
 	ret->link_remap = true;
+	ret->ghost_limit = CR_GHOST_LIMIT;
 	ret->ext_mount_map_auto = true;
 	ret->manage_cgroups_ignore = true;
 	/* A system partition has a network namespace of its own: lock it while
