@@ -143,6 +143,18 @@ out=$(on_b "$bin/movewpar" mvn a 2>&1) || diagnose "move B -> A: $out"
 only_on a b "after B -> A"
 pass "B -> A"
 
+# The server goes away for B (its packets to the server are dropped): the
+# move is refused before anything stops, the partition goes on on A.
+nsenter --net=/run/netns/"$nb" nft -f - <<NFT
+table inet corral_test_cut { chain out { type filter hook output priority 0; ip daddr 10.215.0.1 drop; } }
+NFT
+if out=$(on_a "$bin/movewpar" mvn b 2>&1); then diagnose "moved to a host that cannot reach the NFS server"; fi
+nsenter --net=/run/netns/"$nb" nft delete table inet corral_test_cut
+assert_eq 1 "$(printf '%s\n' "$out" | wc -l)" "one line for an unreachable server"
+assert_contains "$out" "10.215.0.1" "the error names the server"
+only_on a b "after the refused move"
+pass "NFS server unreachable from B: refused, still running on A ($out)"
+
 nfs_zdtm_verify
 pass "after A -> B -> A: lines 1..$NFS_ZDTM_LAST on the server, offsets and the unlinked file intact"
 echo "1 passed, 0 failed"

@@ -248,7 +248,7 @@ pass "A -> B"
 # B -> A: back where it came from.
 out=$(on_b "$bin/movewpar" mv a 2>&1) || fail "move B -> A: $out"
 only_on "$ra" "$rb" "after B -> A"
-CORRAL_ROOT=$ra zdtm_verify mv
+CORRAL_ROOT=$ra CORRAL_CGROUP_PARENT=$cga zdtm_verify mv
 pass "B -> A, every workload verified its state"
 
 # The Commit is lost: A has ended its copy; B asks A, finds it gone, and

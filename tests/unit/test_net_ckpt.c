@@ -85,7 +85,12 @@ static pid_t hold_netns(void)
 		close(p[0]);
 		if (unshare(CLONE_NEWNET) < 0 || write(p[1], "r", 1) != 1)
 			_exit(1);
-		alarm(60); /* gone by itself should the test fail half-way */
+		/* Gone by itself should the test fail half-way, and holding none
+		 * of the test's output open meanwhile (ctest waits for it). */
+		int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		for (int fd = 0; null_fd >= 0 && fd < 3; fd++)
+			dup2(null_fd, fd);
+		alarm(30);
 		pause();
 		_exit(0);
 	}
@@ -106,10 +111,11 @@ static bool answers(void)
 	return system("ping -c1 -W1 10.9.0.2 >/dev/null 2>&1") == 0;
 }
 
-/* Up to 3 s for the ping to come back. */
+/* Up to 10 s for the ping to come back (after packets were dropped, the
+ * neighbour entry may need a few ARP rounds). */
 static bool answers_soon(void)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 10; i++)
 		if (answers())
 			return true;
 	return false;

@@ -24,11 +24,12 @@ zdtm_wait_ready() {
 
 # zdtm_host_pid NAME PROG: the host pid of PROG in partition NAME (the
 # program itself, not one of the children it forked, which share its command
-# line; and not a copy in another test's partition of another name)
+# line; and not a copy in another partition: the cgroup must be
+# $CORRAL_CGROUP_PARENT/NAME when that is set, else end in /NAME)
 zdtm_host_pid() {
 	local all="" p parent
 	for p in $(pgrep -f "^/root/$2 /tmp/$2" || true); do
-		grep -q "/$1\$" "/proc/$p/cgroup" 2>/dev/null && all="$all $p"
+		grep -q "${CORRAL_CGROUP_PARENT:+:/$CORRAL_CGROUP_PARENT}/$1\$" "/proc/$p/cgroup" 2>/dev/null && all="$all $p"
 	done
 	all=$(echo $all | tr ' ' '\n')
 	for p in $all; do
