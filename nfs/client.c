@@ -94,6 +94,14 @@ int cr_nfs_connect(const char *host, const char *export_path, const struct cr_nf
 		return r;
 	if (asprintf(&where, "%s:%s", host, export_path) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
+	/* libnfs bounds its calls, not the TCP connect under them: a server whose
+	 * packets vanish would hold nfs_mount for minutes of SYN retries. */
+	int port = opts->nfs_port ? opts->nfs_port : 111;
+	int e = connect_errno(host, port, opts->timeout_s);
+	if (e)
+		return cr_error_set(err, e == ETIMEDOUT ? ETIMEDOUT : EHOSTUNREACH,
+				    "%s: server unreachable: port %d: %s", where, port,
+				    e == ETIMEDOUT ? "no answer in time" : strerror(e));
 	struct nfs_context *nfs = nfs_init_context();
 	if (!nfs)
 		return cr_error_set(err, ENOMEM, "%s: cannot create an NFS context", where);

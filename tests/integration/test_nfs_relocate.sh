@@ -146,7 +146,12 @@ pass "B -> A"
 # The server goes away for B (its packets to the server are dropped): the
 # move is refused before anything stops, the partition goes on on A.
 nsenter --net=/run/netns/"$nb" nft -f - <<NFT
-table inet corral_test_cut { chain out { type filter hook output priority 0; ip daddr 10.215.0.1 drop; } }
+table inet corral_test_cut {
+	chain out {
+		type filter hook output priority 0;
+		ip daddr 10.215.0.1 drop
+	}
+}
 NFT
 if out=$(on_a "$bin/movewpar" mvn b 2>&1); then diagnose "moved to a host that cannot reach the NFS server"; fi
 nsenter --net=/run/netns/"$nb" nft delete table inet corral_test_cut
