@@ -129,8 +129,10 @@ static int cgroup_thawed(const char *dir)
 		return -1;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
+	if (n < 0)
 		return -1;
+	if (n == 0)
+		return 0; /* nothing to go by yet: keep watching */
 	return v1 ? strncmp(buf, "THAWED", 6) == 0 : buf[0] == '0';
 }
 

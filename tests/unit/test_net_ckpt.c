@@ -121,12 +121,17 @@ static bool answers_soon(void)
 	return false;
 }
 
+/* Replace the file at once, as a cgroup file changes: a reader never sees
+ * it empty. */
 static void write_state(const char *path, const char *state)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, state, strlen(state)), (ssize_t)strlen(state));
 	close(fd);
+	assert_int_equal(rename(tmp, path), 0);
 }
 
 static void lock_until_thaw(void **state)
