@@ -14,6 +14,7 @@
 #include "ckpt/outsiders.h"
 #include "ckpt/partition_criu.h"
 #include "ckpt/scratch.h"
+#include "net/net_ckpt.h"
 #include "partition/lifecycle.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -260,6 +261,14 @@ int cr_frozen_end(struct cr_frozen *f, struct cr_error *err)
 	}
 	cr_guardian_release(&f->guardian);
 	f->frozen = false;
+	/* Its peers live on with the copy restored from the image: the dying
+	 * sockets here must not say goodbye to them. */
+	if (f->w.config.type == CR_TYPE_SYSTEM && f->w.config.n_netifs > 0) {
+		struct cr_error seal_err = CR_ERROR_INIT;
+		if (cr_net_seal(f->w.state.init_pid, &seal_err) < 0)
+			cr_partition_log(f->name, "cannot seal its network before it ends: %s", cr_error_msg(&seal_err));
+		cr_error_clear(&seal_err);
+	}
 	struct cr_stop_options stop = {.force = true, .timeout_s = 0};
 	return cr_partition_stop(f->name, &stop, err);
 }

@@ -29,6 +29,12 @@
 /* Lock the network namespace of PID (drop all but loopback traffic). */
 int cr_net_lock(pid_t pid, struct cr_error *err);
 
+/* Before a checkpointed copy is ended (chkptwpar -k, a relocation's source):
+ * drop every packet of PID's network namespace for good, so that its dying
+ * sockets send no FIN or RST to peers that live on with the restored copy.
+ * Independent of the lock and its keeper; it goes with the namespace. */
+int cr_net_seal(pid_t pid, struct cr_error *err);
+
 /* Lift that lock; no lock (or no namespace any more) is not an error. */
 int cr_net_unlock(pid_t pid, struct cr_error *err);
 

@@ -40,6 +40,15 @@ static const char lock_cmd[] =
 	"add rule " LOCK_TABLE " input iif lo accept; "
 	"add rule " LOCK_TABLE " output oif lo accept";
 static const char unlock_cmd[] = "add table " LOCK_TABLE "; delete table " LOCK_TABLE;
+/* The seal: a table of its own, which no keeper lifts; it goes with the
+ * namespace when the partition's last process does. */
+#define SEAL_TABLE "inet corral-seal"
+static const char seal_cmd[] =
+	"add table " SEAL_TABLE "; delete table " SEAL_TABLE "; add table " SEAL_TABLE "; "
+	"add chain " SEAL_TABLE " input { type filter hook input priority -201; policy drop; }; "
+	"add chain " SEAL_TABLE " output { type filter hook output priority -201; policy drop; }; "
+	"add rule " SEAL_TABLE " input iif lo accept; "
+	"add rule " SEAL_TABLE " output oif lo accept";
 
 struct nft_run {
 	const char *cmd;
@@ -103,6 +112,12 @@ int cr_net_lock(pid_t pid, struct cr_error *err)
 	if (r == 0)
 		cr_debug("network of pid %d locked", (int)pid);
 	return r;
+}
+
+int cr_net_seal(pid_t pid, struct cr_error *err)
+{
+	int r = nft_in(pid, seal_cmd, "seal the network", err);
+	return r < 0 ? r : 0; /* a namespace already gone is sealed enough */
 }
 
 int cr_net_unlock(pid_t pid, struct cr_error *err)
