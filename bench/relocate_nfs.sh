@@ -56,9 +56,12 @@ for h in a b; do
 done
 CORRAL_ROOT=$ra "$bin/corral" trust b 10.215.0.3 "$rb/etc/corral/host.pub"
 CORRAL_ROOT=$rb "$bin/corral" trust a 10.215.0.2 "$ra/etc/corral/host.pub"
-on_a "$bin/corrald" --foreground --listen 10.215.0.2 2>"$CORRAL_ROOT/corrald-a.log" >/dev/null &
+# Not through on_a/on_b: $! must be corrald itself (nsenter and env exec it).
+nsenter -t "$ha" -m -n env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" \
+	"$bin/corrald" --foreground --listen 10.215.0.2 2>"$CORRAL_ROOT/corrald-a.log" >/dev/null &
 daemons="$daemons $!"
-on_b "$bin/corrald" --foreground --listen 10.215.0.3 2>"$CORRAL_ROOT/corrald-b.log" >/dev/null &
+nsenter -t "$hb" -m -n env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" \
+	"$bin/corrald" --foreground --listen 10.215.0.3 2>"$CORRAL_ROOT/corrald-b.log" >/dev/null &
 daemons="$daemons $!"
 for r in "$ra" "$rb"; do
 	for _ in $(seq 100); do [ -S "$r/run/corral/corrald.sock" ] && break; sleep 0.1; done
