@@ -52,6 +52,8 @@ static ssize_t io_read(const struct cr_image_io *io, void *buf, size_t len, stru
 		ssize_t n = read(io->fd, buf, len);
 		if (n >= 0)
 			return n;
+		if (io->timeout_ms > 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
 		if (errno != EINTR)
 			return cr_error_errno(err, "cannot read image");
 	}
@@ -66,12 +68,18 @@ static ssize_t io_write(const struct cr_image_io *io, const void *buf, size_t le
 		int r = wait_fd(io, POLLOUT, err);
 		if (r < 0)
 			return r;
-		ssize_t n = io->fd_is_socket ? send(io->fd, buf, len, MSG_NOSIGNAL)
+		/* A blocking send() of more than the socket has room for waits for
+		 * all of it, past the poll's timeout: to a peer whose link died,
+		 * for as long as TCP retransmits. MSG_DONTWAIT takes what fits. */
+		int flags = MSG_NOSIGNAL | (io->timeout_ms > 0 ? MSG_DONTWAIT : 0);
+		ssize_t n = io->fd_is_socket ? send(io->fd, buf, len, flags)
 					     : write(io->fd, buf, len);
 		if (n > 0)
 			return n;
 		if (n == 0)
 			return cr_error_set(err, EIO, "cannot write image: no progress");
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			continue;
 		if (errno != EINTR)
 			return cr_error_errno(err, "cannot write image");
 	}

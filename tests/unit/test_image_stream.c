@@ -109,12 +109,35 @@ static void stalled_peer_times_out(void **state)
 	close(sv[1]);
 }
 
+/* A write bigger than the socket's room must not block past the timeout
+ * (a blocking send waits for all of it: forever when the peer is gone). */
+static void stalled_reader_times_out_a_big_write(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	size_t len = 8u << 20;
+	char *buf = calloc(1, len);
+	assert_non_null(buf);
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_image_io io = cr_image_io_fd_timeout(sv[0], 200);
+	alarm(20); /* a hang ends the test instead of the ctest timeout */
+	t_expect_error(cr_io_write_all(&io, buf, len, &err), &err, "no progress for 200 ms");
+	alarm(0);
+	assert_int_equal(err.code, ETIMEDOUT);
+	cr_error_clear(&err);
+	free(buf);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(image_through_a_socket),
 		cmocka_unit_test(closed_peer_is_an_error),
 		cmocka_unit_test(stalled_peer_times_out),
+		cmocka_unit_test(stalled_reader_times_out_a_big_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
