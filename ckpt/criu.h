@@ -52,6 +52,9 @@ struct cr_criu_common {
 	const char *images_dir; /* directory of the CRIU images (must exist) */
 	const char *work_dir;   /* where the log goes; NULL: images_dir */
 	const char *log_file;   /* a plain file name in work_dir; NULL: dump.log / restore.log */
+	/* On failure the log is copied to $ROOT/var/log/corral/KEEP_LOG_AS.<log>
+	 * (the work directory usually goes with the failure); NULL: not kept. */
+	const char *keep_log_as;
 	int log_level;          /* 1..4; 0: CR_CRIU_LOG_LEVEL_DEFAULT; >= 3 with nftables */
 	const char *root;       /* --root: the partition's root directory; NULL: none */
 	int timeout_ms;         /* deadline of the whole call; 0: the default for the call */

@@ -41,6 +41,10 @@ int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_err
  * restore that times out is killed with it. */
 void cr_criu_worker_report_root(pid_t pid);
 
+/* Copy the CRIU log at LOG_PATH to $ROOT/var/log/corral/LABEL.<log name>,
+ * replacing an older copy. The copy's path, or NULL when it was not kept. */
+char *cr_criu_log_keep(const char *log_path, const char *label);
+
 /* With ERRORS, the last "Error" lines of a CRIU log (or its last line when it
  * has none), joined by " | "; without, its last line (where a hung criu
  * stopped). A heap string; NULL when the log cannot be read or is empty. */

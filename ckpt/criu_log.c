@@ -9,6 +9,9 @@
 
 #include "ckpt/criu_internal.h"
 #include "util/cleanup.h"
+#include "util/copytree.h"
+#include "util/fsutil.h"
+#include "util/paths.h"
 
 #define TAIL_BYTES (64 * 1024) /* the part of the log that is searched */
 #define MAX_ERRORS 3           /* error lines quoted */
@@ -121,4 +124,24 @@ int cr_criu_log_path(const struct cr_criu_common *c, const char *default_name, c
 	if (asprintf(ret_path, "%s/%s", dir, name) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	return 0;
+}
+
+char *cr_criu_log_keep(const char *log_path, const char *label)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	const char *base = strrchr(log_path, '/');
+	base = base ? base + 1 : log_path;
+	cleanup_free char *dir = NULL;
+	char *kept = NULL;
+	if (cr_path(&dir, &err, "/var/log/corral") < 0 || cr_mkdir_p(dir, 0755, &err) < 0 ||
+	    asprintf(&kept, "%s/%s.%s", dir, label, base) < 0) {
+		cr_error_clear(&err);
+		return NULL;
+	}
+	if ((unlink(kept) < 0 && errno != ENOENT) || cr_copy_tree(log_path, kept, &err) < 0) {
+		cr_error_clear(&err);
+		free(kept);
+		return NULL;
+	}
+	return kept;
 }

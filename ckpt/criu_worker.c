@@ -135,16 +135,20 @@ static int pump(int res_fd, int out_fd, int64_t deadline, struct cr_criu_answer 
 
 /* Append the CRIU log tail (ERRORS: its error lines, else its last line) or
  * else the worker's last output line to ERR. */
-static void add_criu_reasons(const char *log_path, bool errors, struct cr_criu_answer *io,
-			     struct cr_error *err)
+static void add_criu_reasons(const struct cr_criu_job *job, const char *log_path, bool errors,
+			     struct cr_criu_answer *io, struct cr_error *err)
 {
 	cleanup_free char *tail = log_path ? cr_criu_log_tail(log_path, errors) : NULL;
+	cleanup_free char *kept = tail && job->common->keep_log_as
+					  ? cr_criu_log_keep(log_path, job->common->keep_log_as)
+					  : NULL;
 	const char *said = cr_criu_answer_output_tail(io);
 	int code = err->code;
 	char *msg = NULL;
 	int r;
 	if (tail)
-		r = asprintf(&msg, "%s; criu log %s: %s", cr_error_msg(err), log_path, tail);
+		r = asprintf(&msg, "%s; criu log %s: %s", cr_error_msg(err), kept ? kept : log_path,
+			     tail);
 	else if (said)
 		r = asprintf(&msg, "%s; criu said: %s", cr_error_msg(err), said);
 	else
@@ -170,7 +174,7 @@ static int finish(const struct cr_criu_job *job, const char *log_path, pid_t pid
 				     WTERMSIG(status));
 		else
 			cr_error_set(err, EIO, "%s: worker exited without an answer", job->what);
-		add_criu_reasons(log_path, true, io, err);
+		add_criu_reasons(job, log_path, true, io, err);
 		return -err->code;
 	}
 	if (res.value >= 0) {
@@ -178,7 +182,7 @@ static int finish(const struct cr_criu_job *job, const char *log_path, pid_t pid
 		return 0;
 	}
 	cr_error_set(err, res.code > 0 ? res.code : EIO, "%.*s", (int)res.msg_len, msg);
-	add_criu_reasons(log_path, true, io, err);
+	add_criu_reasons(job, log_path, true, io, err);
 	return -err->code;
 }
 
@@ -259,7 +263,7 @@ int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_err
 		kill_all(pid, &io);
 		cr_error_set(err, ETIMEDOUT, "%s timed out after %d ms (worker and criu killed)",
 			     job->what, timeout_ms);
-		add_criu_reasons(log_path, false, &io, err);
+		add_criu_reasons(job, log_path, false, &io, err);
 	} else if (r < 0) {
 		kill_all(pid, &io);
 		errno = -r;

@@ -9,6 +9,7 @@ void cr_partition_criu_common(const struct cr_wpar_config *cfg, const char *imag
 	memset(ret, 0, sizeof(*ret));
 	ret->images_dir = images_dir;
 	ret->log_file = log_name;
+	ret->keep_log_as = cfg->name;
 	/* An application partition's mount namespace is over the host's root:
 	 * CRIU restores a mount namespace only when given its root. */
 	ret->root = cfg->type == CR_TYPE_SYSTEM ? cfg->directory : "/";

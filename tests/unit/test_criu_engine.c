@@ -211,6 +211,37 @@ static void failing_criu_is_quoted(void **state)
 	cr_error_clear(&err);
 }
 
+/* A failed call's log outlives the work directory it was written in. */
+static void failed_log_is_kept(void **state)
+{
+	(void)state;
+	cleanup_free char *log = in_tmp("restore.log");
+	cleanup_free char *body = NULL;
+	assert_true(asprintf(&body, "echo '(00.1) Error (criu/net.c:1): ip route restore failed' > %s\n"
+				    "exit 1",
+			     log) > 0);
+	fake_criu(body);
+	cleanup_free char *root = in_tmp("root");
+	setenv("CORRAL_ROOT", root, 1);
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_criu_restore_opts r = {
+		.common = {.images_dir = tmpdir, .timeout_ms = 10000, .keep_log_as = "web"}};
+	pid_t pid = -1;
+	assert_true(cr_criu_restore(&r, &pid, &err) < 0);
+	cleanup_free char *kept = NULL;
+	assert_true(asprintf(&kept, "%s/var/log/corral/web.restore.log", root) > 0);
+	if (!strstr(err.msg, kept) || !strstr(err.msg, "ip route restore failed"))
+		fail_msg("%s", err.msg);
+	cr_error_clear(&err);
+	unlink(log);
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(cr_read_file(kept, 4096, &text, &len, NULL), 0);
+	assert_non_null(strstr(text, "ip route restore failed"));
+	free(text);
+	unsetenv("CORRAL_ROOT");
+}
+
 /* What the fake criu saw in CRIU_FAULT, with CORRAL_CRIU_FAULT set to SETTING. */
 static char *fault_seen(const char *setting)
 {
@@ -258,6 +289,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(hung_criu_is_killed_at_the_deadline, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(failing_criu_is_quoted, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_log_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(criu_fault_reaches_criu, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
