@@ -48,6 +48,7 @@ fail() {
 	for h in a b; do
 		for l in "$work/$h"/var/lib/corral/*/log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -20 "$l" >&2; }; done
 	done
+	KEPT_LOG_ROOTS="$ra $rb" show_kept_criu_logs
 	exit 1
 }
 

@@ -51,6 +51,7 @@ fail() {
 	for f in "$work"/*.log "$work"/*.status "$ra"/var/lib/corral/*/log "$rb"/var/lib/corral/*/log; do
 		[ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
 	done
+	KEPT_LOG_ROOTS="$ra $rb" show_kept_criu_logs
 	exit 1
 }
 on_a() { nsenter --net=/run/netns/"${P}a" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }

@@ -7,7 +7,20 @@ BIN=$CORRAL_BUILD_DIR/cli
 export PATH="$BIN:$PATH"
 
 skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# On failure, the CRIU logs Corral kept from failed dumps and restores (in
+# any test root named by CORRAL_ROOT or KEPT_LOG_ROOTS) are shown: the roots
+# go with the test's cleanup.
+show_kept_criu_logs() {
+	local root log
+	for root in ${CORRAL_ROOT:-} ${KEPT_LOG_ROOTS:-}; do
+		for log in "$root"/var/log/corral/*.dump.log "$root"/var/log/corral/*.restore.log; do
+			[ -f "$log" ] || continue
+			echo "--- last lines of $log" >&2
+			grep -v "^$" "$log" | tail -n 40 >&2
+		done
+	done
+}
+fail() { echo "FAIL: $*" >&2; show_kept_criu_logs; exit 1; }
 pass() { echo "ok: $*"; }
 
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, cgroups, mounts)"; }
