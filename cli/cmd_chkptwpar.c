@@ -8,6 +8,8 @@
 #include "cli/options.h"
 #include "ckpt/checkpoint.h"
 #include "crypto/crypto_hostkey.h"
+#include "transport/server.h"
+#include "util/cleanup.h"
 
 static const char usage[] =
 	"chkptwpar [-k | -p] [-F] (-d directory | -o file) [-l logfile] [-K keyfile | -s pubkeyfile] [-v] name";
@@ -91,19 +93,30 @@ out:
 
 int cmd_resumewpar(int argc, char **argv)
 {
-	static const char resume_usage[] = "resumewpar name ...";
+	static const char resume_usage[] = "resumewpar [-F] name ...";
 	struct cli_parsed p;
-	int rc = cli_parse_options("resumewpar", resume_usage, "", argc, argv, &p);
+	int rc = cli_parse_options("resumewpar", resume_usage, "F", argc, argv, &p);
 	if (rc)
 		return rc;
+	bool force = cli_option_count(&p, 'F') > 0;
 	if (p.first_operand >= argc)
 		rc = cli_usage_error("resumewpar", resume_usage, "name a partition to resume");
 	for (int i = p.first_operand; i < argc && rc != 2; i++) {
 		struct cr_error err = CR_ERROR_INIT;
-		if (cr_partition_resume(argv[i], &err) < 0)
+		cleanup_free char *source = NULL;
+		/* Resuming a copy whose source may still run it would run it twice. */
+		if (cr_relocation_pending(argv[i], &source) && !force) {
+			cr_error_set(&err, EBUSY,
+				     "%s was relocated here from %s and the hand-over is not settled: "
+				     "resume it with -F once it surely does not run there",
+				     argv[i], source ? source : "another host");
 			rc = cli_report("resumewpar", &err);
-		else
+		} else if (cr_partition_resume(argv[i], &err) < 0) {
+			rc = cli_report("resumewpar", &err);
+		} else {
+			cr_relocation_forget(argv[i]);
 			printf("Workload partition %s is active.\n", argv[i]);
+		}
 		cr_error_clear(&err);
 	}
 	cli_parsed_free(&p);

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "partition/lifecycle.h"
+#include "transport/server.h"
 
 int cmd_rmwpar(int argc, char **argv)
 {
@@ -21,11 +22,14 @@ int cmd_rmwpar(int argc, char **argv)
 		rc = cli_usage_error("rmwpar", usage, "name a partition to remove");
 	for (int i = p.first_operand; i < argc && rc != 2; i++) {
 		struct cr_error err = CR_ERROR_INIT;
-		if (cr_partition_remove(argv[i], &opts, &err) < 0)
+		if (cr_partition_remove(argv[i], &opts, &err) < 0) {
 			rc = cli_report("rmwpar", &err);
-		else
-			printf("rmwpar: Removed workload partition %s%s.\n", argv[i],
-			       opts.preserve ? " (file systems preserved)" : "");
+			cr_error_clear(&err);
+			continue;
+		}
+		cr_relocation_forget(argv[i]); /* an unsettled relocation's copy is gone */
+		printf("rmwpar: Removed workload partition %s%s.\n", argv[i],
+		       opts.preserve ? " (file systems preserved)" : "");
 		cr_error_clear(&err);
 	}
 	cli_parsed_free(&p);

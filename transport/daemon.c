@@ -51,9 +51,8 @@ static void describe_peer(const struct sockaddr_storage *ss, char *out, size_t c
 	snprintf(out, cap, "%s:%d", host, port);
 }
 
-/* In the child: serve one connection and exit. */
-static void __attribute__((noreturn)) child(struct daemon *d, int fd, bool local,
-					    const char *from)
+/* In a child of the daemon: leave the daemon's descriptors and signals. */
+static void become_child(struct daemon *d)
 {
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != d->self)
@@ -66,6 +65,13 @@ static void __attribute__((noreturn)) child(struct daemon *d, int fd, bool local
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &d->old_mask, NULL);
+}
+
+/* In the child: serve one connection and exit. */
+static void __attribute__((noreturn)) child(struct daemon *d, int fd, bool local,
+					    const char *from)
+{
+	become_child(d);
 	struct cr_error err = CR_ERROR_INIT;
 	int r = cr_server_serve(&d->sctx, fd, local, from, &err);
 	if (r < 0)
@@ -101,6 +107,22 @@ static void on_accept(struct daemon *d, int lfd, bool local)
 	else
 		d->children[d->n_children++] = pid;
 	close(fd);
+}
+
+/* Relocations an earlier corrald left unsettled are settled by a child, so
+ * that asking their sources does not hold up the listeners. */
+static void settle_left(struct daemon *d)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		become_child(d);
+		cr_server_relocation_settle_left(&d->sctx);
+		_exit(0);
+	}
+	if (pid < 0)
+		dlog(d, "cannot fork to settle earlier relocations: %s", strerror(errno));
+	else
+		d->children[d->n_children++] = pid;
 }
 
 static void reap(struct daemon *d)
@@ -250,8 +272,10 @@ int cr_daemon_run(const struct cr_daemon_options *o, struct cr_error *err)
 		dlog(&d, "removed %u partial incoming image(s) of earlier connections", swept);
 	if (r == 0)
 		r = setup(&d, &sock_path, err);
-	if (r == 0)
+	if (r == 0) {
+		settle_left(&d);
 		r = loop(&d, err);
+	}
 	stop_children(&d);
 	sigprocmask(SIG_SETMASK, &d.old_mask, NULL);
 out:

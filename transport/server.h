@@ -67,6 +67,19 @@ int cr_incoming_path(const char *name, char **ret_path, struct cr_error *err);
  * NAME.relocation: what a relocation made here, until Commit or Abort. */
 int cr_unpacked_path(const char *name, char **ret_path, struct cr_error *err);
 int cr_relocation_record_path(const char *name, char **ret_path, struct cr_error *err);
+#define CR_RELOCATION_SUFFIX ".relocation"
+
+/* True when a relocation of NAME to this host is not settled yet (the
+ * source's name in *RET_PEER, heap, NULL when not recorded). */
+bool cr_relocation_pending(const char *name, char **ret_peer);
+
+/* Forget NAME's relocation record and unpacked image: the administrator
+ * settled it (resumewpar, rmwpar) or the relocation was. */
+void cr_relocation_forget(const char *name);
+
+/* At daemon start: settle every relocation an earlier corrald left between
+ * Restore and Commit, by asking each source (logs what it did). */
+void cr_server_relocation_settle_left(const struct cr_server_ctx *ctx);
 #define CR_UNPACKED_SPEC "spec"
 
 /* Remove partial images left by connections that died (at daemon start). */

@@ -36,7 +36,7 @@ int cr_relocation_record_path(const char *name, char **ret_path, struct cr_error
 	int r = cr_name_validate(name, err);
 	if (r < 0)
 		return r;
-	return cr_path(ret_path, err, CR_STATE_DIR "/incoming/%s.relocation", name);
+	return cr_path(ret_path, err, CR_STATE_DIR "/incoming/%s" CR_RELOCATION_SUFFIX, name);
 }
 
 /* Feeds the image reader from ImageChunk messages, copying them to a file. */

@@ -10,6 +10,7 @@
  * here. Gone or Defined there (the source ended its copy; only the Commit
  * was lost): it is resumed here. No answer: it stays Paused, for the
  * administrator, who knows where it must run. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,13 +46,15 @@ static void set_pending(const char *name)
 
 struct relocation_record {
 	char *rootfs; /* file systems unpacked here, or NULL */
+	char *peer;   /* the source's name in the trust file */
 	bool defined; /* the partition was defined here */
 };
 
 static void record_free(struct relocation_record *rec)
 {
 	free(rec->rootfs);
-	rec->rootfs = NULL;
+	free(rec->peer);
+	rec->rootfs = rec->peer = NULL;
 }
 
 static int record_save(const char *name, const struct relocation_record *rec, struct cr_error *err)
@@ -60,7 +63,8 @@ static int record_save(const char *name, const struct relocation_record *rec, st
 	int r = cr_relocation_record_path(name, &path, err);
 	if (r < 0)
 		return r;
-	int n = asprintf(&text, "defined %d\nrootfs %s\n", rec->defined ? 1 : 0, rec->rootfs ? rec->rootfs : "");
+	int n = asprintf(&text, "defined %d\nrootfs %s\npeer %s\n", rec->defined ? 1 : 0,
+			 rec->rootfs ? rec->rootfs : "", rec->peer ? rec->peer : "");
 	if (n < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	return cr_write_file_atomic(path, text, (size_t)n, 0600, err);
@@ -85,11 +89,23 @@ static int record_load(const char *name, struct relocation_record *rec, struct c
 			rec->defined = true;
 		else if (strncmp(line, "rootfs /", 8) == 0 && !(rec->rootfs = strdup(line + 7)))
 			return cr_error_set(err, ENOMEM, "out of memory");
+		else if (strncmp(line, "peer ", 5) == 0 && line[5] && !(rec->peer = strdup(line + 5)))
+			return cr_error_set(err, ENOMEM, "out of memory");
 	}
 	return 1;
 }
 
-static void forget(const char *name)
+bool cr_relocation_pending(const char *name, char **ret_peer)
+{
+	struct relocation_record rec;
+	if (record_load(name, &rec, NULL) <= 0)
+		return false;
+	*ret_peer = steal_pointer(&rec.peer);
+	record_free(&rec);
+	return true;
+}
+
+void cr_relocation_forget(const char *name)
 {
 	cleanup_free char *record = NULL, *unpacked = NULL;
 	if (cr_relocation_record_path(name, &record, NULL) == 0)
@@ -182,7 +198,7 @@ static int restore(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crw
 		return r;
 	if ((r = place(req->name, unpacked, &dir, &fs_made, err)) < 0)
 		return r;
-	if (fs_made && !(rec.rootfs = strdup(dir))) {
+	if ((fs_made && !(rec.rootfs = strdup(dir))) || !(rec.peer = strdup(c->peer_name))) {
 		r = cr_error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -210,7 +226,7 @@ static int restore(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crw
 	return 0;
 fail:
 	undo(req->name, &rec, dir, NULL);
-	forget(req->name);
+	cr_relocation_forget(req->name);
 	record_free(&rec);
 	return r;
 }
@@ -225,6 +241,10 @@ int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
 	const char *fault = getenv(CR_TEST_FAULT_ENV);
 	if (res->code == 0 && fault && strcmp(fault, "drop-after-restore") == 0) /* tests: the answer is lost */
 		return cr_error_set(err, ECONNRESET, "test fault drop-after-restore: connection dropped");
+	if (res->code == 0 && fault && strcmp(fault, "die-after-restore") == 0) { /* tests: corrald dies */
+		kill(getppid(), SIGKILL);
+		_exit(1);
+	}
 	return 0;
 }
 
@@ -266,7 +286,7 @@ int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *nam
 		}
 	}
 	cr_error_clear(&e);
-	forget(name);
+	cr_relocation_forget(name);
 	cr_partition_log(name, "relocation committed: this host owns it now");
 	cr_server_log(ctx, "%s: relocation committed, running here", name);
 	return 1;
@@ -292,7 +312,7 @@ void cr_server_relocation_abort(const struct cr_server_ctx *ctx, const char *nam
 		record_free(&rec);
 		cr_server_log(ctx, "%s: relocation aborted, nothing of it left here", name);
 	}
-	forget(name);
+	cr_relocation_forget(name);
 }
 
 /* How the partition stands on PEER: 1 still there and not Defined, 0 gone or
@@ -312,13 +332,10 @@ static int alive_at_source(const char *peer, const char *name, struct cr_error *
 	return exists && state != CR_STATE_DEFINED;
 }
 
-void cr_server_relocation_reconcile(const struct cr_server_ctx *ctx, const char *peer)
+/* Settle NAME's relocation from PEER, whose connection is gone, by asking
+ * PEER how the partition stands there. */
+static void settle(const struct cr_server_ctx *ctx, const char *peer, const char *name)
 {
-	if (!pending)
-		return;
-	cleanup_free char *name = steal_pointer(&pending);
-	struct timespec grace = {RECONCILE_GRACE_MS / 1000, (RECONCILE_GRACE_MS % 1000) * 1000000L};
-	nanosleep(&grace, NULL);
 	struct relocation_record rec;
 	struct cr_error e = CR_ERROR_INIT;
 	int r = record_load(name, &rec, &e);
@@ -345,4 +362,46 @@ void cr_server_relocation_reconcile(const struct cr_server_ctx *ctx, const char 
 		cr_server_log(ctx, "%s: settling %s: %s", peer, name, res.message ? res.message : "failed");
 	cr_result_clear(&res);
 	cr_error_clear(&e);
+}
+
+void cr_server_relocation_reconcile(const struct cr_server_ctx *ctx, const char *peer)
+{
+	if (!pending)
+		return;
+	cleanup_free char *name = steal_pointer(&pending);
+	struct timespec grace = {RECONCILE_GRACE_MS / 1000, (RECONCILE_GRACE_MS % 1000) * 1000000L};
+	nanosleep(&grace, NULL);
+	settle(ctx, peer, name);
+}
+
+void cr_server_relocation_settle_left(const struct cr_server_ctx *ctx)
+{
+	cleanup_free char *dir = NULL;
+	if (cr_path(&dir, NULL, CR_STATE_DIR "/incoming") < 0)
+		return;
+	cleanup_dir DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		const size_t suffix = sizeof(CR_RELOCATION_SUFFIX) - 1;
+		if (de->d_name[0] == '.' || len <= suffix || strcmp(de->d_name + len - suffix, CR_RELOCATION_SUFFIX) != 0)
+			continue;
+		cleanup_free char *name = strndup(de->d_name, len - suffix);
+		struct relocation_record rec;
+		struct cr_error e = CR_ERROR_INIT;
+		if (!name || record_load(name, &rec, &e) <= 0) {
+			cr_error_clear(&e);
+			continue;
+		}
+		if (rec.peer) {
+			cr_server_log(ctx, "%s: a relocation from %s was left unsettled by an earlier corrald", name,
+				      rec.peer);
+			settle(ctx, rec.peer, name);
+		} else {
+			cr_server_log(ctx, "%s: a relocation was left unsettled by an earlier corrald that did not "
+				      "record its source: %s stays Paused here; resume it (resumewpar) or remove it "
+				      "(rmwpar -F) once you know where it must run", name, name);
+		}
+		record_free(&rec);
+	}
 }

@@ -228,6 +228,30 @@ only_on "$ra" "$rb" "answer to Restore lost"
 ticks_go_on "$ra" "answer to Restore lost"
 grep -q "mv still runs there: the relocation is aborted here" "$work/b.log" || fail "B did not settle by asking A"
 pass "answer to Restore lost: A went on, B asked A and removed its copy"
+
+# B's corrald dies between Restore and Commit: A goes on; B's Paused copy
+# waits, resumewpar refuses it without -F, and the next corrald on B asks A
+# and removes it.
+b_env=(CORRAL_TEST_FAULT=die-after-restore)
+restart_b
+if out=$(on_a "$bin/movewpar" mv b 2>&1); then fail "corrald died: moved"; fi
+b_env=()
+wait "$pb" 2>/dev/null || true
+[ -e "$rb/var/lib/corral/incoming/mv.relocation" ] || fail "corrald died: no relocation record on B"
+[ "$(state_on "$rb" mv)" = P ] || fail "corrald died: the copy on B is $(state_on "$rb" mv), not P"
+if out=$(on_b "$bin/resumewpar" mv 2>&1); then fail "resumewpar resumed an unsettled relocation"; fi
+assert_contains "$out" "mv was relocated here from a and the hand-over is not settled" "resumewpar refusal"
+ticks_go_on "$ra" "corrald died"
+restart_b
+for _ in $(seq 150); do
+	[ ! -e "$rb/etc/wpars/mv.spec" ] && [ -z "$(ls -A "$rb/var/lib/corral/incoming")" ] && break
+	sleep 0.1
+done
+only_on "$ra" "$rb" "corrald died after Restore"
+grep -q "mv: a relocation from a was left unsettled by an earlier corrald" "$work/b.log" ||
+	fail "B's new corrald did not find the record"
+grep -q "mv still runs there: the relocation is aborted here" "$work/b.log" || fail "B did not settle by asking A"
+pass "corrald died after Restore: A went on, B's next corrald asked A and removed its copy"
 restart_b
 
 # A -> B.
