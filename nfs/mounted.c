@@ -8,24 +8,9 @@
 #include "nfs/nfs.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/mountinfo.h"
 
 #define MOUNTINFO_MAX (4u << 20)
-
-/* Undo mountinfo's octal escapes (\040 for a space...) in place. */
-static void unescape(char *s)
-{
-	char *out = s;
-	for (char *in = s; *in; in++) {
-		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' && in[3] >= '0' &&
-		    in[3] <= '7') {
-			*out++ = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
-			in += 3;
-		} else {
-			*out++ = *in;
-		}
-	}
-	*out = '\0';
-}
 
 /* The source of LINE when its mount point is PATH, else NULL. LINE is cut
  * in place: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS". */
@@ -36,7 +21,7 @@ static char *source_if_at(char *line, const char *path)
 		field = strtok_r(NULL, " ", &save);
 	if (!field)
 		return NULL;
-	unescape(field);
+	cr_mountinfo_unescape(field);
 	if (strcmp(field, path) != 0)
 		return NULL;
 	while ((field = strtok_r(NULL, " ", &save)) && strcmp(field, "-") != 0)
@@ -45,7 +30,7 @@ static char *source_if_at(char *line, const char *path)
 		return NULL;
 	char *source = strtok_r(NULL, " ", &save);
 	if (source)
-		unescape(source);
+		cr_mountinfo_unescape(source);
 	return source;
 }
 

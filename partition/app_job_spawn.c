@@ -27,28 +27,13 @@
 #include "util/cleanup.h"
 #include "util/fdwait.h"
 #include "util/log.h"
+#include "util/mountinfo.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
 #define SPAWN_REPORT_MS 30000
-
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-	char *out = s;
-	for (char *in = s; *in; out++) {
-		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' && in[3] >= '0' &&
-		    in[3] <= '7') {
-			*out = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
-			in += 4;
-		} else {
-			*out = *in++;
-		}
-	}
-	*out = '\0';
-}
 
 /* Whether CRIU brings the mount of TYPE on device DEV back as it was: a bind
  * of the root file system (DEV is ROOT_DEV), the one devtmpfs, sysfs. */
@@ -78,7 +63,7 @@ static int setup_mounts(struct cr_error *err)
 		char *dash = strstr(line, " - ");
 		if (!dash || sscanf(line, "%*s %*s %63s %*s %4095s", dev, point) != 2 || sscanf(dash + 3, "%255s", type) != 1)
 			continue;
-		unescape(point);
+		cr_mountinfo_unescape(point);
 		if (strcmp(point, "/") == 0) {
 			free(root_dev);
 			root_dev = strdup(dev);
