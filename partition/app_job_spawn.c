@@ -18,12 +18,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/mount.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "partition/caps.h"
+#include "partition/spawn.h"
 #include "util/cleanup.h"
 #include "util/fdwait.h"
 #include "util/log.h"
@@ -105,21 +104,9 @@ static int child_setup(const struct cr_wpar_config *cfg, const char *output, str
 	const char *host = cfg->hostname ? cfg->hostname : cfg->name;
 	if (sethostname(host, strlen(host)) < 0)
 		return cr_error_errno(err, "cannot set the hostname %s", host);
-	/* stdin from /dev/null; stdout and stderr, the init's own words included, to OUTPUT. */
-	cleanup_close int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return cr_error_errno(err, "cannot open /dev/null");
-	cleanup_close int out = open(output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (out < 0)
-		return cr_error_errno(err, "cannot open the job's output %s", output);
-	if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
-		return cr_error_errno(err, "cannot give the job its output %s", output);
-	if (cfg->resources.proc_virt_mem > 0) {
-		struct rlimit rl = {(rlim_t)cfg->resources.proc_virt_mem, (rlim_t)cfg->resources.proc_virt_mem};
-		if (setrlimit(RLIMIT_AS, &rl) < 0)
-			return cr_error_errno(err, "cannot set procVirtMem");
-	}
-	return cr_caps_drop_for_partition(cfg->security.privs, err);
+	/* stdin from /dev/null; stdout and stderr, the init's own words included, to
+	 * OUTPUT; then procVirtMem and the capabilities. */
+	return cr_spawn_child_finish(cfg, false, output, err);
 }
 
 static void __attribute__((noreturn)) child_main(const struct cr_wpar_config *cfg, const char *output,

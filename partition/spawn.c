@@ -33,27 +33,39 @@ static void __attribute__((noreturn)) child_fail(int fd, struct cr_error *err)
 	_exit(127);
 }
 
-static int redirect_stdio_to_null(struct cr_error *err)
+/* stdin from /dev/null (read only when OUTPUT takes the rest); stdout and
+ * stderr to OUTPUT, else to /dev/null as well. */
+static int child_stdio(const char *output, struct cr_error *err)
 {
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	cleanup_close int null_fd = open("/dev/null", (output ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (null_fd < 0)
 		return cr_error_errno(err, "cannot open /dev/null inside the partition");
-	for (int i = 0; i < 3; i++)
-		if (dup2(fd, i) < 0)
-			return cr_error_errno(err, "cannot redirect descriptor %d", i);
-	if (fd > 2)
-		close(fd);
+	cleanup_close int out_fd = -1;
+	if (output && (out_fd = open(output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return cr_error_errno(err, "cannot open the job's output %s", output);
+	int out = output ? out_fd : null_fd;
+	for (int i = 0; i < 3; i++) {
+		if (dup2(i == STDIN_FILENO ? null_fd : out, i) >= 0)
+			continue;
+		if (output)
+			return cr_error_errno(err, "cannot give the job its output %s", output);
+		return cr_error_errno(err, "cannot redirect descriptor %d", i);
+	}
 	return 0;
 }
 
-static int apply_rlimits(const struct cr_resources *res, struct cr_error *err)
+int cr_spawn_child_finish(const struct cr_wpar_config *cfg, bool keep_stdio, const char *output,
+			  struct cr_error *err)
 {
-	if (res->proc_virt_mem > 0) {
-		struct rlimit rl = {(rlim_t)res->proc_virt_mem, (rlim_t)res->proc_virt_mem};
+	int r = keep_stdio ? 0 : child_stdio(output, err);
+	if (r < 0)
+		return r;
+	if (cfg->resources.proc_virt_mem > 0) {
+		struct rlimit rl = {(rlim_t)cfg->resources.proc_virt_mem, (rlim_t)cfg->resources.proc_virt_mem};
 		if (setrlimit(RLIMIT_AS, &rl) < 0)
 			return cr_error_errno(err, "cannot set procVirtMem");
 	}
-	return 0;
+	return cr_caps_drop_for_partition(cfg->security.privs, err);
 }
 
 static void __attribute__((noreturn)) child_main(const struct cr_spawn_request *req, int go_fd, int err_fd)
@@ -90,10 +102,7 @@ static void __attribute__((noreturn)) child_main(const struct cr_spawn_request *
 	 * put into our namespace (cr_net_attach), loopback already up. */
 	if (req->new_network && cr_net_configure_inside(cfg, &err) < 0)
 		child_fail(err_fd, &err);
-	if (!req->keep_stdio && redirect_stdio_to_null(&err) < 0)
-		child_fail(err_fd, &err);
-	if (apply_rlimits(&cfg->resources, &err) < 0 ||
-	    cr_caps_drop_for_partition(cfg->security.privs, &err) < 0)
+	if (cr_spawn_child_finish(cfg, req->keep_stdio, NULL, &err) < 0)
 		child_fail(err_fd, &err);
 	(void)prctl(PR_SET_PDEATHSIG, 0);
 	char *const envp[] = {

@@ -23,4 +23,13 @@ struct cr_spawn_request {
  * pid in *RET_PID) or with the child's own error message. */
 int cr_spawn_init(const struct cr_spawn_request *req, pid_t *ret_pid, struct cr_error *err);
 
+/* The last steps before the exec, in the forked child of cr_spawn_init or
+ * cr_app_job_spawn, its namespaces, mounts and network made: stdin from
+ * /dev/null, stdout and stderr to OUTPUT (appended to, made if missing) or,
+ * when OUTPUT is NULL, to /dev/null as well (all three left as they are when
+ * KEEP_STDIO); then procVirtMem of CFG as the RLIMIT_AS and the capabilities
+ * CFG does not grant dropped, in that order. */
+int cr_spawn_child_finish(const struct cr_wpar_config *cfg, bool keep_stdio, const char *output,
+			  struct cr_error *err);
+
 #endif
