@@ -13,49 +13,18 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "net/net.h"
 #include "net/nl_internal.h"
 #include "partition/config.h"
+#include "tests/unit/test_netns_fixture.h"
 
 static const uint8_t mac[6] = {0x02, 0x13, 0, 0, 0, 0x10};
-
-/* A process that holds a network namespace of its own until killed. */
-static pid_t hold_netns(void)
-{
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		if (unshare(CLONE_NEWNET) < 0)
-			_exit(1);
-		if (write(p[1], "r", 1) != 1)
-			_exit(1);
-		alarm(60); /* gone by itself should the test fail half-way */
-		pause();
-		_exit(0);
-	}
-	close(p[1]);
-	char c;
-	ssize_t n = pid > 0 ? read(p[0], &c, 1) : -1;
-	close(p[0]);
-	if (n != 1) {
-		if (pid > 0)
-			waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
-}
 
 static int open_sniffer(void *data, struct cr_error *err)
 {
@@ -108,7 +77,7 @@ static void announce_from_outside(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	pid_t holder = hold_netns();
+	pid_t holder = netns_fixture_hold(60);
 	if (holder < 0)
 		skip();
 	char cmd[512];
@@ -145,8 +114,7 @@ static void announce_from_outside(void **state)
 	/* Back in our own namespace: the partition's eth0 is not here. */
 	assert_int_equal(if_nametoindex("peer0"), 0);
 	close(fd);
-	kill(holder, SIGKILL);
-	waitpid(holder, NULL, 0);
+	netns_fixture_release(holder);
 	assert_int_equal(cr_net_announce_in(&c, holder, &err), -ENOENT);
 	cr_error_clear(&err);
 	cr_config_free(&c);

@@ -12,16 +12,15 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "net/net_ckpt.h"
 #include "partition/config.h"
+#include "tests/unit/test_netns_fixture.h"
 
 static bool have_root;
 
@@ -74,38 +73,6 @@ static void externals(void **state)
 	cr_config_free(&c);
 }
 
-/* A process that holds a network namespace of its own until killed. */
-static pid_t hold_netns(void)
-{
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		if (unshare(CLONE_NEWNET) < 0 || write(p[1], "r", 1) != 1)
-			_exit(1);
-		/* Gone by itself should the test fail half-way, and holding none
-		 * of the test's output open meanwhile (ctest waits for it). */
-		int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		for (int fd = 0; null_fd >= 0 && fd < 3; fd++)
-			dup2(null_fd, fd);
-		alarm(30);
-		pause();
-		_exit(0);
-	}
-	close(p[1]);
-	char c;
-	ssize_t n = pid > 0 ? read(p[0], &c, 1) : -1;
-	close(p[0]);
-	if (n != 1) {
-		if (pid > 0)
-			waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
-}
-
 static bool answers(void)
 {
 	return system("ping -c1 -W1 10.9.0.2 >/dev/null 2>&1") == 0;
@@ -139,7 +106,7 @@ static void lock_until_thaw(void **state)
 	(void)state;
 	if (!have_root)
 		skip();
-	pid_t holder = hold_netns();
+	pid_t holder = netns_fixture_hold(30);
 	assert_true(holder > 0);
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd),
@@ -181,8 +148,7 @@ static void lock_until_thaw(void **state)
 	assert_true(answers_soon());
 	assert_int_equal(cr_net_unlock(holder, &err), 0);
 
-	kill(holder, SIGKILL);
-	waitpid(holder, NULL, 0);
+	netns_fixture_release(holder);
 	assert_int_equal(cr_net_unlock(holder, &err), 0);
 	assert_true(cr_net_lock(holder, &err) < 0);
 	cr_error_clear(&err);
