@@ -16,98 +16,40 @@
 BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$BENCH_SRC/bench/lib.sh"
 need_root
-command -v criu >/dev/null || fail "needs criu"
-command -v unshare >/dev/null || fail "needs unshare (util-linux)"
-mib=${BENCH_MIB:-512}
-rounds=${BENCH_ROUNDS:-2}
-[[ $mib =~ ^[1-9][0-9]{0,4}$ ]] || fail "BENCH_MIB must be 1 to 99999"
-[[ $rounds =~ ^[1-9]$ ]] || fail "BENCH_ROUNDS must be 1 to 9"
-memhog=$CORRAL_BUILD_DIR/tests/helpers/memhog
-[ -x "$memhog" ] || fail "no $memhog (build the tests' helpers)"
-CRIU_TIMEOUT=${BENCH_CRIU_TIMEOUT:-300}
-
-# Raw criu gets CRIU_FAULT=130 exactly when Corral's probe found that
-# hardware breakpoints do not fire here (criu dump would hang otherwise).
-check=$(corral check --json) || fail "corral check --json failed"
-hw=$(awk '/"hw-breakpoints"/ {p = 1} p && /"status"/ {gsub(/[",]/, "", $2); print $2; exit}' <<<"$check")
-[ -n "$hw" ] || fail "corral check --json has no hw-breakpoints probe"
-raw_env=()
-[ "$hw" = ok ] || raw_env=(CRIU_FAULT=130)
-raw_ns=(--pid --mount-proc --uts --ipc) raw_opts=()
-if [ "${BENCH_RAW_NET:-0}" = 1 ]; then
-	raw_ns+=(--net) raw_opts=(--network-lock nftables)
-fi
+need_commands criu unshare
+bench_mib 512
+bench_rounds 2
+need_memhog
+raw_criu_options
 
 bench_setup /dev/shm
-raw=$CORRAL_ROOT/raw
+raw_baseline_dir
 img=$CORRAL_ROOT/images
-mkdir -p "$raw" "$img"
-# A killed unshare leaves its memhog (pid 1 inside) running: end both.
-# shellcheck disable=SC2016 # expanded by the trap, when it runs
-bench_cleanups+=('[ -s "$raw/pid" ] && kill -9 "$(cat "$raw/pid")"'
-	'[ -n "${outer:-}" ] && kill -9 $(pgrep -P "$outer") "$outer"')
-
-# wait_file PATH WHAT: up to 120 s for a file to appear.
-wait_file() {
-	for _ in $(seq 1200); do [ -e "$1" ] && return 0; sleep 0.1; done
-	fail "$2: no $1 after 120 s"
-}
-
-# check_pages DIR PID WHAT: memhog PID compares every page, then exits.
-check_pages() {
-	rm -f "$1/result"
-	kill -USR1 "$2"
-	wait_file "$1/result" "$3"
-	assert_eq PASS "$(head -1 "$1/result")" "$3: memory after the restore"
-}
-
-# criu_raw ACTION ARGS...: criu with the options a partition's tree needs
-# (its mounts are a copy of the host's), the env decided above, a timeout.
-criu_raw() {
-	local action=$1
-	shift
-	env "${raw_env[@]}" timeout "$CRIU_TIMEOUT" criu "$action" -D "$raw/img" -o "$action.log" \
-		--ext-mount-map auto --enable-external-sharing --enable-external-masters \
-		--manage-cgroups=ignore "${raw_opts[@]}" "$@" || fail "criu $action failed, see $raw/img/$action.log: $(tail -2 "$raw/img/$action.log")"
-}
+mkdir -p "$img"
 
 raw_round() {
-	rm -rf "$raw/img" "$raw/run" "$raw/pid"
-	mkdir -p "$raw/img" "$raw/run"
-	unshare --fork "${raw_ns[@]}" "$memhog" "$raw/run" "$mib" --private-mounts \
-		</dev/null >/dev/null 2>&1 &
-	outer=$!
-	wait_file "$raw/run/ready" "raw memhog"
-	local pid
-	pid=$(pgrep -P "$outer")
-	[ -n "$pid" ] || fail "unshare $outer started no memhog"
-	timed raw_dump criu_raw dump -t "$pid"
+	rm -rf "$raw/img"
+	mkdir -p "$raw/img"
+	raw_memhog
+	timed raw_dump criu_raw dump "$raw/img" -t "$raw_pid"
 	wait "$outer" 2>/dev/null || true
 	outer=
 	raw_kib=$(du -sk "$raw/img" | cut -f1)
-	timed raw_restore criu_raw restore -d --root / --pidfile "$raw/pid"
-	check_pages "$raw/run" "$(cat "$raw/pid")" "raw criu restore"
+	timed raw_restore criu_raw restore "$raw/img" -d --root / --pidfile "$raw/pid"
+	check_pages "$raw/run" "$(cat "$raw/pid")" "raw criu restore" "the restore"
 	rm -f "$raw/pid"
 }
 
-# phase NAME TEXT: "NAME X ms" from chkptwpar -v's timing line, in us.
-phase() { sed -n "s/.*$1 \([0-9.]*\) ms.*/\1/p" <<<"$2" | awk '{printf "%d", $1 * 1000}'; }
-
 corral_round() {
-	local name=hog root=$CORRAL_ROOT/wpars/hog out t0
-	mkwpar -n "$name" -c >/dev/null
-	install -m 0755 "$memhog" "$root/root/memhog"
-	mkdir -p "$root/tmp/memhog"
-	echo "/root/memhog /tmp/memhog $mib" >>"$root/etc/corral/services"
-	startwpar "$name" >/dev/null
-	wait_file "$root/tmp/memhog/ready" "the partition's memhog"
+	local name=hog root=$CORRAL_ROOT/wpars/hog out t0 pid
+	memhog_partition "$name" "$root"
 
 	t0=$(now_us)
 	out=$(chkptwpar -v -o "$img/snap.wpar" "$name") || fail "chkptwpar (snapshot) failed"
 	snap+=($(($(now_us) - t0)))
 	[ "$(state_of "$name")" = A ] || fail "not Active after a snapshot"
-	freeze+=("$(phase freeze "$out")") dump+=("$(phase dump "$out")")
-	write+=("$(phase write "$out")") frozen+=("$(phase frozen "$out")")
+	freeze+=("$(ms_field freeze "$out")") dump+=("$(ms_field dump "$out")")
+	write+=("$(ms_field write "$out")") frozen+=("$(ms_field frozen "$out")")
 	[ -n "${frozen[-1]}" ] || fail "no timing line from chkptwpar -v: $out"
 	image_kib=$(($(stat -c %s "$img/snap.wpar") / 1024))
 	rm -f "$img/snap.wpar"
@@ -116,7 +58,8 @@ corral_round() {
 	[ "$(state_of "$name")" = D ] || fail "not Defined after chkptwpar -k"
 	timed restart restartwpar -i "$img/hog.wpar" "$name"
 	[ "$(state_of "$name")" = A ] || fail "not Active after restartwpar"
-	check_pages "$root/tmp/memhog" "$(pgrep -f '^/root/memhog /tmp/memhog' | head -1)" "restartwpar"
+	pid=$(partition_memhog "$CORRAL_CGROUP_PARENT") || fail "no memhog in the partition after restartwpar"
+	check_pages "$root/tmp/memhog" "$pid" "restartwpar" "the restore"
 	stopwpar -F "$name" >/dev/null
 	rmwpar -F "$name" >/dev/null
 	rm -f "$img/hog.wpar"

@@ -1,12 +1,16 @@
+# shellcheck shell=bash
 # Shared by bench/*.sh: the build, a temporary CORRAL_ROOT and cgroup parent
-# (removed with every partition by the EXIT trap), clocks and statistics.
-# Sourced after `BENCH_SRC=...`; reuses the integration tests' helpers.
+# (removed with every partition by the EXIT trap), clocks and statistics, the
+# raw-CRIU baseline and partitions running tests/helpers/memhog. Sourced
+# after `BENCH_SRC=...` (and `CORRAL_BUILD_DIR=DIR` in a script that takes
+# the build directory as an argument); reuses the integration tests' helpers.
 : "${CORRAL_BUILD_DIR:=$BENCH_SRC/build}"
-export CORRAL_BUILD_DIR LC_ALL=C
 [ -x "$CORRAL_BUILD_DIR/cli/corral" ] || {
 	echo "$(basename "$0"): no corral in $CORRAL_BUILD_DIR (build first, or set CORRAL_BUILD_DIR)" >&2
 	exit 1
 }
+CORRAL_BUILD_DIR=$(cd "$CORRAL_BUILD_DIR" && pwd)
+export CORRAL_BUILD_DIR LC_ALL=C
 . "$BENCH_SRC/tests/integration/lib/common.sh"
 
 # Commands the script adds for its EXIT trap (run before the partitions go).
@@ -27,6 +31,32 @@ bench_setup() {
 	trap 'exit 130' INT TERM
 }
 
+# need_commands CMD...: fail unless every CMD is installed.
+need_commands() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || fail "needs $c (scripts/deps.sh installs it)"
+	done
+}
+
+# bench_mib DEFAULT: mib, memhog's (and the data's) size in MiB, from BENCH_MIB.
+bench_mib() {
+	mib=${BENCH_MIB:-$1}
+	[[ $mib =~ ^[1-9][0-9]{0,4}$ ]] || fail "BENCH_MIB must be 1 to 99999"
+}
+
+# bench_rounds DEFAULT: rounds, how often both sides run, from BENCH_ROUNDS.
+bench_rounds() {
+	rounds=${BENCH_ROUNDS:-$1}
+	[[ $rounds =~ ^[1-9]$ ]] || fail "BENCH_ROUNDS must be 1 to 9"
+}
+
+# need_memhog: memhog, the build's tests/helpers/memhog.
+need_memhog() {
+	memhog=$CORRAL_BUILD_DIR/tests/helpers/memhog
+	[ -x "$memhog" ] || fail "no $memhog (build the tests' helpers)"
+}
+
 # now_us: a wall clock in microseconds.
 now_us() { echo "${EPOCHREALTIME/./}"; }
 
@@ -39,6 +69,9 @@ timed() {
 	"$@" >/dev/null || fail "failed: $*"
 	_acc+=($(($(now_us) - t0)))
 }
+
+# ms_field NAME TEXT: the first "NAME X ms" in TEXT (a -v timing line), in us.
+ms_field() { sed -n "s/.*$1 \([0-9.]*\) ms.*/\1/p" <<<"$2" | head -1 | awk '{printf "%d", $1 * 1000}'; }
 
 # median N...: the median of integers.
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
@@ -64,3 +97,129 @@ goal() {
 
 # load_note: the load average, since a busy machine slows everything here.
 load_note() { echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"; }
+
+# wait_file PATH WHAT [ON...]: up to 120 s for a file to appear, looked for
+# by ON (e.g. on_a, for a path mounted only in a host's namespace).
+wait_file() {
+	local path=$1 what=$2
+	shift 2
+	for _ in $(seq 1200); do "$@" test -e "$path" && return 0; sleep 0.1; done
+	fail "$what: no $path after 120 s"
+}
+
+# --- Partitions running memhog -------------------------------------------
+
+# memhog_service ROOT DIR [ON...]: memhog with $mib MiB of half-random memory
+# as a service of the partition whose root is ROOT on the host, keeping its
+# files in DIR (a path inside the partition); ON writes (e.g. on_a, for a
+# root mounted only in a host's namespace).
+memhog_service() {
+	local root=$1 dir=$2
+	shift 2
+	"$@" mkdir -p "$root$dir"
+	"$@" install -m 0755 "$memhog" "$root/root/memhog"
+	echo "/root/memhog $dir $mib" | "$@" tee -a "$root/etc/corral/services" >/dev/null
+}
+
+# memhog_partition NAME ROOT [ON...]: a new checkpointable partition NAME
+# (its root at ROOT) whose service is memhog in /tmp/memhog, made and started
+# by ON (e.g. on_a); returns once memhog is ready.
+memhog_partition() {
+	local name=$1 root=$2
+	shift 2
+	"$@" "$BIN/mkwpar" -n "$name" -c >/dev/null || fail "mkwpar -n $name -c failed"
+	memhog_service "$root" /tmp/memhog
+	"$@" "$BIN/startwpar" "$name" >/dev/null || fail "startwpar $name failed"
+	wait_file "$root/tmp/memhog/ready" "the partition's memhog"
+}
+
+# partition_memhog CGROUP_PARENT: the pid of the memhog that memhog_partition
+# started, in a partition under that cgroup parent (fails when there is none).
+partition_memhog() {
+	local p pid=
+	for p in $(pgrep -f '^/root/memhog /tmp/memhog'); do
+		grep -q "/$1/" "/proc/$p/cgroup" && pid=$p
+	done
+	[ -n "$pid" ] && echo "$pid"
+}
+
+# check_pages DIR PID WHAT AFTER: memhog PID (its files in DIR) compares every
+# page, then exits; WHAT names the run, AFTER what the memory came through.
+check_pages() {
+	rm -f "$1/result"
+	kill -USR1 "$2"
+	wait_file "$1/result" "$3"
+	assert_eq PASS "$(head -1 "$1/result")" "$3: memory after $4"
+}
+
+# --- The raw-CRIU baseline --------------------------------------------------
+
+# raw_criu_options: how the baseline runs criu. raw_env gets CRIU_FAULT=130
+# exactly when Corral's probe found that hardware breakpoints do not fire
+# here (criu dump would hang otherwise); raw_ns are memhog's new namespaces,
+# with BENCH_RAW_NET=1 a network namespace too, locked with nftables while
+# dumped (raw_opts), as a partition's is; CRIU_TIMEOUT is BENCH_CRIU_TIMEOUT
+# (300) seconds.
+raw_criu_options() {
+	local check hw
+	CRIU_TIMEOUT=${BENCH_CRIU_TIMEOUT:-300}
+	check=$(corral check --json) || fail "corral check --json failed"
+	hw=$(awk '/"hw-breakpoints"/ {p = 1} p && /"status"/ {gsub(/[",]/, "", $2); print $2; exit}' <<<"$check")
+	[ -n "$hw" ] || fail "corral check --json has no hw-breakpoints probe"
+	raw_env=()
+	[ "$hw" = ok ] || raw_env=(CRIU_FAULT=130)
+	raw_ns=(--pid --mount-proc --uts --ipc) raw_opts=()
+	if [ "${BENCH_RAW_NET:-0}" = 1 ]; then
+		raw_ns+=(--net) raw_opts=(--network-lock nftables)
+	fi
+}
+
+# raw_baseline_dir: raw, the baseline's directory in CORRAL_ROOT (call after
+# bench_setup), and the cleanup of its processes.
+raw_baseline_dir() {
+	raw=$CORRAL_ROOT/raw outer=''
+	mkdir -p "$raw"
+	bench_cleanups+=(raw_baseline_down)
+}
+
+# A killed unshare leaves its memhog (pid 1 inside) running: end both, and a
+# restored memhog.
+raw_baseline_down() {
+	[ -s "$raw/pid" ] && kill -9 "$(cat "$raw/pid")"
+	# shellcheck disable=SC2046 # the unshare's children, one word each
+	[ -n "$outer" ] && kill -9 $(pgrep -P "$outer") "$outer"
+}
+
+# raw_memhog [-n NETNS]: memhog with $mib MiB in new namespaces (raw_ns),
+# keeping its files in $raw/run, started in network namespace NETNS; sets
+# outer (the unshare) and raw_pid (memhog) once memhog is ready.
+# shellcheck disable=SC2120 # the option is for a script with hosts
+raw_memhog() {
+	local enter=()
+	[ "${1:-}" != -n ] || enter=(nsenter --net=/run/netns/"$2")
+	rm -rf "$raw/run" "$raw/pid"
+	mkdir -p "$raw/run"
+	"${enter[@]}" unshare --fork "${raw_ns[@]}" "$memhog" "$raw/run" "$mib" --private-mounts \
+		</dev/null >/dev/null 2>&1 &
+	outer=$!
+	wait_file "$raw/run/ready" "raw memhog"
+	raw_pid=$(pgrep -P "$outer")
+	[ -n "$raw_pid" ] || fail "unshare $outer started no memhog"
+}
+
+# criu_raw [-n NETNS] ACTION DIR ARGS...: criu ACTION with its images in DIR
+# (in network namespace NETNS), with the options a partition's tree needs
+# (its mounts are a copy of the host's), raw_env, raw_opts and a timeout.
+criu_raw() {
+	local enter=()
+	if [ "$1" = -n ]; then
+		enter=(nsenter --net=/run/netns/"$2")
+		shift 2
+	fi
+	local action=$1 dir=$2
+	shift 2
+	"${enter[@]}" env "${raw_env[@]}" timeout "$CRIU_TIMEOUT" criu "$action" -D "$dir" \
+		-o "$action.log" --ext-mount-map auto --enable-external-sharing --enable-external-masters \
+		--manage-cgroups=ignore "${raw_opts[@]}" "$@" ||
+		fail "criu $action failed, see $dir/$action.log: $(tail -2 "$dir/$action.log")"
+}

@@ -14,7 +14,7 @@
 BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$BENCH_SRC/bench/lib.sh"
 need_root
-command -v unshare >/dev/null || fail "needs unshare (util-linux)"
+need_commands unshare
 runs=${BENCH_RUNS:-10}
 [[ $runs =~ ^[1-9][0-9]?$ ]] || fail "BENCH_RUNS must be 1 to 99"
 bench_setup "${BENCH_DIR:-/var/tmp}"
