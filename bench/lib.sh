@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # Shared by bench/*.sh: the build, a temporary CORRAL_ROOT and cgroup parent
 # (removed with every partition by the EXIT trap), clocks and statistics, the
-# raw-CRIU baseline and partitions running tests/helpers/memhog. Sourced
-# after `BENCH_SRC=...` (and `CORRAL_BUILD_DIR=DIR` in a script that takes
-# the build directory as an argument); reuses the integration tests' helpers.
+# raw-CRIU baseline, partitions running tests/helpers/memhog, and two "hosts"
+# for movewpar. Sourced after `BENCH_SRC=...` (and `CORRAL_BUILD_DIR=DIR` in
+# a script that takes the build directory as an argument); reuses the
+# integration tests' helpers.
 : "${CORRAL_BUILD_DIR:=$BENCH_SRC/build}"
 [ -x "$CORRAL_BUILD_DIR/cli/corral" ] || {
 	echo "$(basename "$0"): no corral in $CORRAL_BUILD_DIR (build first, or set CORRAL_BUILD_DIR)" >&2
@@ -15,12 +16,14 @@ export CORRAL_BUILD_DIR LC_ALL=C
 
 # Commands the script adds for its EXIT trap (run before the partitions go).
 bench_cleanups=()
+# The EXIT trap's last step: corral_teardown, or what bench_last_cleanup set.
+bench_last=corral_teardown
 bench_teardown() {
 	local rc=$? c
 	set +e
 	for c in "${bench_cleanups[@]}"; do eval "$c" >/dev/null 2>&1; done
 	(exit $rc)
-	corral_teardown
+	"$bench_last"
 }
 
 # bench_setup PARENT: a fresh CORRAL_ROOT under PARENT (a file system to measure on).
@@ -29,6 +32,14 @@ bench_setup() {
 	export CORRAL_ROOT CORRAL_CGROUP_PARENT="corral-bench-$$"
 	trap bench_teardown EXIT
 	trap 'exit 130' INT TERM
+}
+
+# bench_last_cleanup FUNC: the EXIT trap ends with FUNC, which must call
+# corral_teardown, instead; for after a helper that set a trap of its own
+# (nfs_test.sh's nfs_test_cleanup).
+bench_last_cleanup() {
+	bench_last=$1
+	trap bench_teardown EXIT
 }
 
 # need_commands CMD...: fail unless every CMD is installed.
@@ -222,4 +233,75 @@ criu_raw() {
 		-o "$action.log" --ext-mount-map auto --enable-external-sharing --enable-external-masters \
 		--manage-cgroups=ignore "${raw_opts[@]}" "$@" ||
 		fail "criu $action failed, see $dir/$action.log: $(tail -2 "$dir/$action.log")"
+}
+
+# --- Two hosts for movewpar --------------------------------------------------
+
+# Hosts a and b: the script sets host_a and host_b to the commands that enter
+# each one's namespaces; each has its own CORRAL_ROOT (ra, rb: $CORRAL_ROOT/a
+# and /b), cgroup parent ($CORRAL_CGROUP_PARENT-a and -b), keys and corrald.
+# shellcheck disable=SC2034 # read through host_prefix's nameref
+host_a=() host_b=() corralds=()
+
+# bench_hosts: the hosts' roots and their cleanup; call after bench_setup and
+# before adding the cleanup of the hosts' namespaces.
+bench_hosts() {
+	ra=$CORRAL_ROOT/a rb=$CORRAL_ROOT/b
+	mkdir -p "$ra" "$rb"
+	bench_cleanups+=(hosts_down)
+}
+
+# host_prefix HOST: the command prefix that runs on HOST (a or b), in the
+# caller's array _on.
+host_prefix() {
+	local -n _enter=host_$1
+	_on=("${_enter[@]}" env CORRAL_ROOT="$CORRAL_ROOT/$1" CORRAL_CGROUP_PARENT="$CORRAL_CGROUP_PARENT-$1")
+}
+
+# on_host HOST CMD..., on_a CMD..., on_b CMD...: CMD on that host.
+on_host() {
+	local _on
+	host_prefix "$1"
+	"${_on[@]}" "${@:2}"
+}
+on_a() { on_host a "$@"; }
+on_b() { on_host b "$@"; }
+
+# hosts_up ADDR_A ADDR_B: each host's key, each trusting the other at its
+# address, and each one's corrald listening there (up to 10 s to start).
+hosts_up() {
+	local -A addr=([a]=$1 [b]=$2) peer=([a]=b [b]=a)
+	local h p _on root=$CORRAL_ROOT
+	for h in a b; do
+		CORRAL_ROOT=$root/$h "$BIN/corral" keygen >/dev/null 2>&1 || fail "keygen on $h"
+	done
+	for h in a b; do
+		p=${peer[$h]}
+		CORRAL_ROOT=$root/$h "$BIN/corral" trust "$p" "${addr[$p]}" "$root/$p/etc/corral/host.pub" >/dev/null
+		# Not through on_host: $! must be corrald itself (nsenter and env exec it).
+		host_prefix "$h"
+		"${_on[@]}" "$BIN/corrald" --foreground --listen "${addr[$h]}" 2>>"$CORRAL_ROOT/$h.log" >/dev/null &
+		corralds+=($!)
+	done
+	for _ in $(seq 100); do
+		[ -S "$ra/run/corral/corrald.sock" ] && [ -S "$rb/run/corral/corrald.sock" ] && return 0
+		sleep 0.1
+	done
+	fail "the corralds did not start: $(tail -3 "$CORRAL_ROOT"/[ab].log)"
+}
+
+# hosts_down: every partition on both hosts stopped and removed (an NFS
+# root's files kept), the corralds stopped, the hosts' cgroup parents gone.
+hosts_down() {
+	local h spec n
+	for h in a b; do
+		for spec in "$CORRAL_ROOT/$h"/etc/wpars/*.spec; do
+			[ -e "$spec" ] || continue
+			n=$(basename "$spec" .spec)
+			on_host "$h" "$BIN/stopwpar" -F "$n"
+			on_host "$h" "$BIN/rmwpar" -F -p "$n"
+		done
+	done
+	[ ${#corralds[@]} -eq 0 ] || kill "${corralds[@]}"
+	rmdir /sys/fs/cgroup/*/"$CORRAL_CGROUP_PARENT"-[ab]
 }
