@@ -32,12 +32,10 @@ raw_round() {
 	mkdir -p "$raw/img"
 	raw_memhog
 	timed raw_dump criu_raw dump "$raw/img" -t "$raw_pid"
-	wait "$outer" 2>/dev/null || true
-	outer=
+	raw_dumped
 	raw_kib=$(du -sk "$raw/img" | cut -f1)
 	timed raw_restore criu_raw restore "$raw/img" -d --root / --pidfile "$raw/pid"
-	check_pages "$raw/run" "$(cat "$raw/pid")" "raw criu restore" "the restore"
-	rm -f "$raw/pid"
+	raw_check_pages "raw criu restore" "the restore"
 }
 
 corral_round() {
@@ -66,7 +64,7 @@ corral_round() {
 }
 
 raw_dump=() raw_restore=() snap=() freeze=() dump=() write=() frozen=() kill_=() restart=()
-echo "Checkpoint and restart of $mib MiB (half random), $rounds round(s), on tmpfs; raw criu${raw_env[*]:+ with ${raw_env[*]}} on unshare ${raw_ns[*]}"
+echo "Checkpoint and restart of $mib MiB (half random), $rounds round(s), on tmpfs; $(raw_criu_note)"
 load_note
 for _ in $(seq "$rounds"); do
 	raw_round
@@ -81,10 +79,10 @@ printf '  %-36s %11s   %s\n' "" "median" "/ raw criu"
 printf '  %-36s %8s ms\n' "raw criu dump (to tmpfs)" "$(ms "$m_rd")"
 printf '  %-36s %8s ms\n' "raw criu restore -d" "$(ms "$m_rr")"
 printf '  %-36s %8s ms   %5sx dump\n' "chkptwpar (snapshot, whole command)" "$(ms "$m_snap")" "$(ratio "$m_snap" "$m_rd")"
-printf '  %-36s %8s ms\n' "  freeze" "$(ms "$(median "${freeze[@]}")")"
+printf '  %-36s %8s ms\n' "  freeze" "$(median_ms "${freeze[@]}")"
 printf '  %-36s %8s ms   %5sx dump\n' "  dump (CRIU, tree frozen)" "$(ms "$m_dump")" "$(ratio "$m_dump" "$m_rd")"
-printf '  %-36s %8s ms\n' "  write (pack the image)" "$(ms "$(median "${write[@]}")")"
-printf '  %-36s %8s ms\n' "  frozen (freeze to thaw)" "$(ms "$(median "${frozen[@]}")")"
+printf '  %-36s %8s ms\n' "  write (pack the image)" "$(median_ms "${write[@]}")"
+printf '  %-36s %8s ms\n' "  frozen (freeze to thaw)" "$(median_ms "${frozen[@]}")"
 printf '  %-36s %8s ms   %5sx dump\n' "chkptwpar -k" "$(ms "$m_kill")" "$(ratio "$m_kill" "$m_rd")"
 printf '  %-36s %8s ms   %5sx restore\n' "restartwpar" "$(ms "$m_restart")" "$(ratio "$m_restart" "$m_rr")"
 printf '  %-36s %8s KiB  %5sx (raw CRIU images: %s KiB)\n' "image file" "$image_kib" \

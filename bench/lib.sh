@@ -87,6 +87,9 @@ ms_field() { sed -n "s/.*$1 \([0-9.]*\) ms.*/\1/p" <<<"$2" | head -1 | awk '{pri
 # median N...: the median of integers.
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
+# median_ms US...: the median of microsecond times, in milliseconds (ms).
+median_ms() { ms "$(median "$@")"; }
+
 # span US...: "min-max" of microsecond times, in milliseconds.
 span() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 {a = $1} {b = $1} END {printf "%.1f-%.1f", a / 1000, b / 1000}'; }
 
@@ -185,6 +188,9 @@ raw_criu_options() {
 	fi
 }
 
+# raw_criu_note: how raw criu runs, for a bench's first line.
+raw_criu_note() { echo "raw criu${raw_env[*]:+ with ${raw_env[*]}} on unshare ${raw_ns[*]}"; }
+
 # raw_baseline_dir: raw, the baseline's directory in CORRAL_ROOT (call after
 # bench_setup), and the cleanup of its processes.
 raw_baseline_dir() {
@@ -216,6 +222,18 @@ raw_memhog() {
 	wait_file "$raw/run/ready" "raw memhog"
 	raw_pid=$(pgrep -P "$outer")
 	[ -n "$raw_pid" ] || fail "unshare $outer started no memhog"
+}
+
+# raw_dumped: the unshare whose memhog criu dump ended has ended too.
+raw_dumped() {
+	wait "$outer" 2>/dev/null || true
+	outer=
+}
+
+# raw_check_pages WHAT AFTER: check_pages of the memhog criu restored.
+raw_check_pages() {
+	check_pages "$raw/run" "$(cat "$raw/pid")" "$1" "$2"
+	rm -f "$raw/pid"
 }
 
 # criu_raw [-n NETNS] ACTION DIR ARGS...: criu ACTION with its images in DIR

@@ -59,12 +59,10 @@ raw_round() {
 	t2=$(now_us)
 	criu_raw -n "$nb" restore "$raw/b" -d --root / --pidfile "$raw/pid"
 	t3=$(now_us)
-	wait "$outer" 2>/dev/null || true
-	outer=
+	raw_dumped
 	raw_dump+=($((t1 - t0))) raw_xfer+=($((t2 - t1))) raw_restore+=($((t3 - t2))) raw_down+=($((t3 - t0)))
 	raw_kib=$(du -sk "$raw/a" | cut -f1)
-	check_pages "$raw/run" "$(cat "$raw/pid")" "baseline" "the move"
-	rm -f "$raw/pid"
+	raw_check_pages "baseline" "the move"
 	rm -rf "$raw/a" "$raw/b"
 }
 
@@ -94,7 +92,7 @@ corral_round() {
 raw_dump=() raw_xfer=() raw_restore=() raw_down=()
 down=() total=() wall=() m_freeze=() m_dump=() m_archive=() m_stream=() m_restore=() m_hand=()
 echo "Relocation of $mib MiB (half random) between two network namespaces, $rounds round(s), on tmpfs;" \
-	"raw criu${raw_env[*]:+ with ${raw_env[*]}} on unshare ${raw_ns[*]}"
+	"$(raw_criu_note)"
 load_note
 two_hosts "$na" "$nb" "$va" "$vb" "$net"
 hosts_up "$net.1" "$net.2"
@@ -106,19 +104,19 @@ done
 m_rd=$(median "${raw_down[@]}") m_down=$(median "${down[@]}") m_total=$(median "${total[@]}")
 echo
 printf '  %-40s %11s   %s\n' "" "median" "/ baseline downtime"
-printf '  %-40s %8s ms\n' "baseline: criu dump (to tmpfs)" "$(ms "$(median "${raw_dump[@]}")")"
-printf '  %-40s %8s ms\n' "  tar | lz4 | socat | lz4 -d | tar -x" "$(ms "$(median "${raw_xfer[@]}")")"
-printf '  %-40s %8s ms\n' "  criu restore -d" "$(ms "$(median "${raw_restore[@]}")")"
+printf '  %-40s %8s ms\n' "baseline: criu dump (to tmpfs)" "$(median_ms "${raw_dump[@]}")"
+printf '  %-40s %8s ms\n' "  tar | lz4 | socat | lz4 -d | tar -x" "$(median_ms "${raw_xfer[@]}")"
+printf '  %-40s %8s ms\n' "  criu restore -d" "$(median_ms "${raw_restore[@]}")"
 printf '  %-40s %8s ms   %5sx\n' "  downtime = total" "$(ms "$m_rd")" "1.00"
 printf '  %-40s %8s ms   %5sx\n' "movewpar: downtime" "$(ms "$m_down")" "$(ratio "$m_down" "$m_rd")"
-printf '  %-40s %8s ms\n' "  freeze" "$(ms "$(median "${m_freeze[@]}")")"
-printf '  %-40s %8s ms\n' "  dump (CRIU, tree frozen)" "$(ms "$(median "${m_dump[@]}")")"
-printf '  %-40s %8s ms\n' "  archive (private file systems)" "$(ms "$(median "${m_archive[@]}")")"
-printf '  %-40s %8s ms\n' "  stream (pack, send, unpack there)" "$(ms "$(median "${m_stream[@]}")")"
-printf '  %-40s %8s ms\n' "  restore there (Paused)" "$(ms "$(median "${m_restore[@]}")")"
-printf '  %-40s %8s ms\n' "  hand-over" "$(ms "$(median "${m_hand[@]}")")"
+printf '  %-40s %8s ms\n' "  freeze" "$(median_ms "${m_freeze[@]}")"
+printf '  %-40s %8s ms\n' "  dump (CRIU, tree frozen)" "$(median_ms "${m_dump[@]}")"
+printf '  %-40s %8s ms\n' "  archive (private file systems)" "$(median_ms "${m_archive[@]}")"
+printf '  %-40s %8s ms\n' "  stream (pack, send, unpack there)" "$(median_ms "${m_stream[@]}")"
+printf '  %-40s %8s ms\n' "  restore there (Paused)" "$(median_ms "${m_restore[@]}")"
+printf '  %-40s %8s ms\n' "  hand-over" "$(median_ms "${m_hand[@]}")"
 printf '  %-40s %8s ms   %5sx\n' "movewpar: total (as it reports)" "$(ms "$m_total")" "$(ratio "$m_total" "$m_rd")"
-printf '  %-40s %8s ms   %5sx\n' "movewpar: whole command" "$(ms "$(median "${wall[@]}")")" \
+printf '  %-40s %8s ms   %5sx\n' "movewpar: whole command" "$(median_ms "${wall[@]}")" \
 	"$(ratio "$(median "${wall[@]}")" "$m_rd")"
 printf '  %-40s %8s MiB  (raw CRIU images: %s KiB)\n' "sent" "$sent" "$raw_kib"
 echo
