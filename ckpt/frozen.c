@@ -13,6 +13,7 @@
 #include "ckpt/criu.h"
 #include "ckpt/outsiders.h"
 #include "ckpt/partition_criu.h"
+#include "ckpt/freeze_settle.h"
 #include "ckpt/scratch.h"
 #include "net/net_ckpt.h"
 #include "partition/lifecycle.h"
@@ -200,7 +201,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	if ((r = cr_state_transition(req->name, &f->w.state, CR_STATE_FROZEN, req->operation, err)) < 0)
 		goto undo;
 	f->t_freeze = cr_now_ns();
-	if ((r = cr_cgroup_freeze(f->cg, FREEZE_TIMEOUT_MS, err)) < 0)
+	if ((r = cr_freeze_settled(f->cg, FREEZE_TIMEOUT_MS, err)) < 0)
 		goto undo;
 	f->frozen = true;
 	int64_t t_frozen = cr_now_ns();
