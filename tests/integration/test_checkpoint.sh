@@ -11,16 +11,8 @@ command -v criu >/dev/null || skip "no criu"
 corral_setup
 img=$CORRAL_ROOT/images
 mkdir -p "$img"
-# The service's counter; the file is rewritten 10 times a second: read it when whole.
-beat() {
-	local b i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		b=$(cat "$CORRAL_ROOT/wpars/ck1/tmp/beat" 2>/dev/null || true)
-		[ -n "$b" ] && { echo "$b"; return; }
-		sleep 0.02
-	done
-	echo 0
-}
+# The service's counter.
+beat() { read_whole "$CORRAL_ROOT/wpars/ck1/tmp/beat"; }
 
 mkwpar -n plain -s >/dev/null
 assert_fails "checkpoint of a partition made without -c" chkptwpar -o "$img/x.wpar" plain

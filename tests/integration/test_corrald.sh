@@ -31,13 +31,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/hosts.sh"
 fail() {
 	echo "FAIL: $*" >&2
 	for f in "$work"/*.log; do echo "--- $f" >&2; cat "$f" >&2 || true; done
 	exit 1
 }
 
-. "$CORRAL_SOURCE_DIR/tests/integration/lib/hosts.sh"
 two_hosts "$na" "$nb" "$va" "$vb" "10.214.$x"
 
 in_a() { ip netns exec "$na" env CORRAL_ROOT="$ra" "$@"; }
@@ -73,18 +74,10 @@ start_b() {
 		--listen "10.214.$x.2:7711" --timeout 5 2>>"$work/b.log" >/dev/null &
 	pb=$!
 }
-wait_ready() { # root, pid
-	for _ in $(seq 100); do
-		[ -S "$1/run/corral/corrald.sock" ] && return 0
-		kill -0 "$2" 2>/dev/null || fail "corrald for $1 died"
-		sleep 0.1
-	done
-	fail "corrald for $1 did not start"
-}
 start_a
 start_b
-wait_ready "$ra" "$pa"
-wait_ready "$rb" "$pb"
+corrald_ready "$ra" "$pa"
+corrald_ready "$rb" "$pb"
 [ "$(stat -c %a "$rb/run/corral/corrald.sock")" = 600 ] || fail "socket is not mode 0600"
 
 # Ping both ways, and through the local socket.
@@ -174,12 +167,12 @@ elapsed=$(( $(date +%s) - start ))
 grep -Eq "sending the image to b: .*(reset|Broken pipe|closed)" "$work/err" ||
 	fail "killed corrald: unclear error: $(cat "$work/err")"
 echo "killed corrald: client failed after ${elapsed}s: $(cat "$work/err")"
-rm -f "$rb/run/corral/corrald.sock" # left by SIGKILL; wait_ready watches for the new one
+rm -f "$rb/run/corral/corrald.sock" # left by SIGKILL; corrald_ready watches for the new one
 
 # 2. The link goes down mid-stream. (The restarted daemon first removes the
 # partial image the killed one left.)
 start_b
-wait_ready "$rb" "$pb"
+corrald_ready "$rb" "$pb"
 grep -q "removed 1 partial incoming image" "$work/b.log" || fail "partial image not swept"
 ! compgen -G "$incoming/.big.img.*" >/dev/null || fail "partial image left behind"
 start=$(date +%s)

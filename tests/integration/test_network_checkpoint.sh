@@ -13,6 +13,7 @@
 # (macvlan).
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/netlan.sh"
+. "$(dirname "$0")/lib/seq_client.sh"
 need_root
 command -v criu >/dev/null || skip "no criu"
 command -v nft >/dev/null || skip "no nft (nftables)"
@@ -59,21 +60,6 @@ echo_partition() {
 start_client() {
 	(exec nsenter -t "$CLI" -n -- "$HELPERS/tcp_seq_client" "$1" "$PORT" "$2" 2>>"$CORRAL_ROOT/client.err") &
 	CLIENT_PIDS+=("$!")
-}
-
-count_of() { sed -n 's/.*count=\([0-9]*\).*/\1/p' "$1" 2>/dev/null || echo 0; }
-
-# flowing STATUS WHAT: the client is alive and its count grows by 20 within 20 s.
-flowing() {
-	local before now
-	before=$(count_of "$1")
-	for _ in $(seq 200); do
-		grep -q '^FAIL' "$1" 2>/dev/null && fail "$2: $(cat "$1")"
-		now=$(count_of "$1")
-		[ "${now:-0}" -ge $((${before:-0} + 20)) ] && return 0
-		sleep 0.1
-	done
-	fail "$2: no echoes for 20 s ($(cat "$1" 2>/dev/null))"
 }
 
 # finish_clients STATUS...: stop every client and require PASS from each.

@@ -79,25 +79,17 @@ start_b() {
 		2>>"$work/b.log" >/dev/null &
 	pb=$!
 }
-wait_ready() { # root, pid
-	for _ in $(seq 100); do
-		[ -S "$1/run/corral/corrald.sock" ] && return 0
-		kill -0 "$2" 2>/dev/null || fail "corrald for $1 died"
-		sleep 0.1
-	done
-	fail "corrald for $1 did not start"
-}
 restart_b() {
 	kill "$pb" 2>/dev/null || true
 	wait "$pb" 2>/dev/null || true
 	rm -f "$rb/run/corral/corrald.sock"
 	start_b
-	wait_ready "$rb" "$pb"
+	corrald_ready "$rb" "$pb"
 }
 start_a
 start_b
-wait_ready "$ra" "$pa"
-wait_ready "$rb" "$pb"
+corrald_ready "$ra" "$pa"
+corrald_ready "$rb" "$pb"
 
 state_on() { sed -n 's/^state=//p' "$1/var/lib/corral/$2/state" 2>/dev/null || echo none; }
 counter_on() { cat "$1/wpars/mv/tmp/zdtm_counter/count" 2>/dev/null || echo 0; }
@@ -118,15 +110,7 @@ counter_copies() {
 	echo "$n"
 }
 # The partition on host root $1 goes on running.
-ticks() { # the file is rewritten 10 times a second: read it when it is whole
-	local t i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		t=$(cat "$1/wpars/mv/tmp/ticks" 2>/dev/null || true)
-		[ -n "$t" ] && { echo "$t"; return; }
-		sleep 0.02
-	done
-	echo 0
-}
+ticks() { read_whole "$1/wpars/mv/tmp/ticks"; }
 ticks_go_on() {
 	local a b
 	a=$(ticks "$1")

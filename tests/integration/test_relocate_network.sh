@@ -13,6 +13,7 @@
 set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/lan_hosts.sh"
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/seq_client.sh"
 need_root
 command -v criu >/dev/null || skip "no criu"
 command -v nft >/dev/null || skip "no nft (nftables)"
@@ -70,10 +71,8 @@ daemons+=("$!")
 nsenter --net=/run/netns/"${P}b" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" \
 	"$bin/corrald" --foreground --listen "$NET.2" 2>"$work/b.log" >/dev/null &
 daemons+=("$!")
-for _ in $(seq 100); do
-	[ -S "$ra/run/corral/corrald.sock" ] && [ -S "$rb/run/corral/corrald.sock" ] && break
-	sleep 0.1
-done
+corrald_ready "$ra" "${daemons[0]}"
+corrald_ready "$rb" "${daemons[1]}"
 
 # The partition on A: an echo server at $A4 and $A6 on br-corral.
 on_a "$bin/mkwpar" -n web -c -N interface=br-corral address="$A4" netmask=255.255.255.0 \
@@ -90,19 +89,6 @@ clients+=("$!")
 (exec nsenter --net=/run/netns/"${P}c" "$HELPERS/tcp_seq_client" "$A6" "$PORT" "$s6" 2>>"$work/client.log") &
 clients+=("$!")
 
-count_of() { sed -n 's/.*count=\([0-9]*\).*/\1/p' "$1" 2>/dev/null || echo 0; }
-gap_of() { sed -n 's/.*maxgap=\([0-9]*\).*/\1/p' "$1" 2>/dev/null || echo 0; }
-flowing() { # STATUS WHAT: the client is alive and its count grows by 20 within 20 s
-	local before now
-	before=$(count_of "$1")
-	for _ in $(seq 200); do
-		grep -q '^FAIL' "$1" 2>/dev/null && fail "$2: $(cat "$1")"
-		now=$(count_of "$1")
-		[ "${now:-0}" -ge $((${before:-0} + 20)) ] && return 0
-		sleep 0.1
-	done
-	fail "$2: no echoes for 20 s ($(cat "$1" 2>/dev/null))"
-}
 links_on() { ip -n "$1" -o link show | grep -F "alias corral:web" || true; }
 # moved WHAT HOST-NS OTHER-NS: the connections go on, pings answer, the
 # partition's link is a port of HOST-NS's bridge and gone from OTHER-NS.

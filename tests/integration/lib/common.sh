@@ -25,6 +25,30 @@ pass() { echo "ok: $*"; }
 
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, cgroups, mounts)"; }
 
+# read_whole FILE: the number a workload rewrites several times a second,
+# read when the file is whole (an empty read is a rewrite in progress); 0
+# when it never is.
+read_whole() {
+	local v i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		v=$(cat "$1" 2>/dev/null || true)
+		[ -n "$v" ] && { echo "$v"; return; }
+		sleep 0.02
+	done
+	echo 0
+}
+
+# corrald_ready ROOT PID: the corrald of host root ROOT (process PID) is up,
+# its local socket made; fails at once when PID dies, after 10 s otherwise.
+corrald_ready() {
+	for _ in $(seq 100); do
+		[ -S "$1/run/corral/corrald.sock" ] && return 0
+		kill -0 "$2" 2>/dev/null || fail "corrald for $1 died"
+		sleep 0.1
+	done
+	fail "corrald for $1 did not start"
+}
+
 # assert_eq EXPECTED ACTUAL WHAT
 assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"; }
 # assert_contains HAYSTACK NEEDLE WHAT
