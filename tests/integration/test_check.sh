@@ -69,7 +69,8 @@ set -e
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 cat "$work/first.txt"
 [ "$rc" -le 1 ] || fail "corral check exited $rc"
-[ "$elapsed_ms" -lt 10000 ] || fail "uncached check took ${elapsed_ms} ms"
+# A guard against a probe without its timeout, not a speed measure.
+[ "$elapsed_ms" -lt 30000 ] || fail "uncached check took ${elapsed_ms} ms: a probe hangs?"
 grep -q '(cached facts' "$work/first.txt" && fail "the first run claims cached facts"
 [ -s "$CORRAL_ROOT/var/cache/corral/host-facts" ] || fail "no cache file written"
 "$corral" check --json >"$work/first.json" || [ $? -eq 1 ] || fail "check --json crashed"
