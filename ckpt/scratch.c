@@ -3,7 +3,10 @@
 #include "ckpt/scratch.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
+#include <signal.h>
+#include <stdint.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +94,9 @@ char *cr_scratch_base(const char *fallback, uint64_t need, bool *ret_tmpfs)
 	return strdup(fallback);
 }
 
-void cr_scratch_sweep(const char *prefix)
+/* Remove the entries of the tmpfs candidates whose name starts with PREFIX
+ * and, with BY_PID, goes on with the pid of a process that is gone. */
+static void sweep(const char *prefix, bool by_pid)
 {
 	cleanup_free char *run = NULL;
 	const char *c[2] = {NULL, NULL};
@@ -101,13 +106,33 @@ void cr_scratch_sweep(const char *prefix)
 		cleanup_dir DIR *d = opendir(c[i]);
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
+			if (strncmp(de->d_name, prefix, plen) != 0)
+				continue;
+			if (by_pid) {
+				char *end = NULL;
+				errno = 0;
+				long pid = strtol(de->d_name + plen, &end, 10);
+				if (errno || end == de->d_name + plen || *end != '.' || pid <= 0 || pid > INT32_MAX ||
+				    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+					continue;
+			}
 			cleanup_free char *path = NULL;
-			if (strncmp(de->d_name, prefix, plen) != 0 || asprintf(&path, "%s/%s", c[i], de->d_name) < 0)
+			if (asprintf(&path, "%s/%s", c[i], de->d_name) < 0)
 				continue;
 			cr_debug("removing %s, left by a run that died", path);
 			cr_rm_rf(path, NULL);
 		}
 	}
+}
+
+void cr_scratch_sweep(const char *prefix)
+{
+	sweep(prefix, false);
+}
+
+void cr_scratch_sweep_dead(const char *prefix)
+{
+	sweep(prefix, true);
 }
 
 /* nftw has no context argument: the walk in progress (one per thread). */

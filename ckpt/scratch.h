@@ -29,6 +29,11 @@ char *cr_scratch_base(const char *fallback, uint64_t need, bool *ret_tmpfs);
  * whatever PREFIX names, so that no live run's directory goes. */
 void cr_scratch_sweep(const char *prefix);
 
+/* Remove the entries named "PREFIX<pid>.<anything>" whose process is gone:
+ * for runs that hold no lock (a restart learns the partition's name from
+ * its image). */
+void cr_scratch_sweep_dead(const char *prefix);
+
 /* Whether NEED bytes fit in the file system of DIR (a tmpfs) and in memory:
  * its free space, and MemAvailable less the reserve. */
 bool cr_scratch_fits(const char *dir, uint64_t need);

@@ -1,11 +1,14 @@
 /* restartwpar: a partition back from its image, on this host. */
 #define LOG_PREFIX "restart: "
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ckpt/scratch.h"
 #include "formats/image_reader.h"
 #include "formats/spec.h"
 #include "nfs/nfs.h"
@@ -21,9 +24,42 @@
 #define LOCK_TIMEOUT_MS 10000
 #define NFS_UNMOUNT_MS 10000
 
-/* Open IMAGE, check it is a partition's, extract it into DIR (verifying
- * every block on the way). *RET_SPEC gets the partition's spec text. */
-static int unpack(const struct cr_restart_request *req, const char *dir, char **ret_name,
+#define RESTART_SCRATCH_PREFIX "corral-restart."
+#define RESTART_SLACK (64ull << 20)
+#define WORK_IMAGE "image" /* the image's tree inside the work directory */
+
+/* Where IMAGE's NEED bytes are extracted: a tmpfs with room for them and
+ * for the memory the restored partition takes besides (ckpt/scratch.h),
+ * else the state directory. A heap path, made here. */
+static int make_work_dir(uint64_t need, char **ret_work, struct cr_error *err)
+{
+	cleanup_free char *incoming = NULL;
+	int r = cr_path(&incoming, err, CR_STATE_DIR "/incoming");
+	if (r < 0)
+		return r;
+	if ((r = cr_mkdir_p(incoming, 0700, err)) < 0)
+		return r;
+	cr_scratch_sweep_dead(RESTART_SCRATCH_PREFIX);
+	bool tmpfs = false;
+	cleanup_free char *base = cr_scratch_base(incoming, 2 * need + RESTART_SLACK, &tmpfs);
+	char *work = NULL;
+	if (!base || asprintf(&work, "%s/%s%d.XXXXXX", base, tmpfs ? RESTART_SCRATCH_PREFIX : "restart.",
+			      (int)getpid()) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	if (!mkdtemp(work)) {
+		r = cr_error_errno(err, "cannot make a work directory in %s", base);
+		free(work);
+		return r;
+	}
+	cr_debug("extracting into %s", work);
+	*ret_work = work;
+	return 0;
+}
+
+/* Open IMAGE, check it is a partition's, extract it into WORK_IMAGE under
+ * a new work directory (*RET_WORK, verifying every block on the way). *RET_SPEC gets
+ * the partition's spec text. */
+static int unpack(const struct cr_restart_request *req, char **ret_work, char **ret_name,
 		  char **ret_spec, struct cr_error *err)
 {
 	cleanup_close int fd = open(req->image, O_RDONLY | O_CLOEXEC);
@@ -41,17 +77,26 @@ static int unpack(const struct cr_restart_request *req, const char *dir, char **
 		return cr_error_set(err, EINVAL, "%s holds no partition (no name or spec in its manifest)", req->image);
 	if (req->name && strcmp(req->name, m->partition) != 0)
 		return cr_error_set(err, EINVAL, "%s holds partition %s, not %s", req->image, m->partition, req->name);
+	uint64_t need = 0;
+	for (size_t i = 0; i < m->n_entries; i++)
+		need += m->entries[i].size;
+	cleanup_free char *work = NULL, *into = NULL;
+	if ((rc = make_work_dir(need, &work, err)) < 0)
+		return rc;
 	char *name = strdup(m->partition), *spec = strdup(m->spec_text);
-	if (!name || !spec) {
+	if (!name || !spec)
+		rc = cr_error_set(err, ENOMEM, "out of memory");
+	else if (asprintf(&into, "%s/" WORK_IMAGE, work) < 0)
+		rc = cr_error_set(err, ENOMEM, "out of memory");
+	else if ((rc = cr_image_extract_all(r, into, err)) < 0)
+		cr_error_wrap(err, "reading %s", req->image);
+	if (rc < 0) {
+		cr_rm_rf(work, NULL);
 		free(name);
 		free(spec);
-		return cr_error_set(err, ENOMEM, "out of memory");
+		return rc;
 	}
-	if ((rc = cr_image_extract_all(r, dir, err)) < 0) {
-		free(name);
-		free(spec);
-		return cr_error_wrap(err, "reading %s", req->image);
-	}
+	*ret_work = steal_pointer(&work);
 	*ret_name = name;
 	*ret_spec = spec;
 	return 0;
@@ -163,20 +208,17 @@ out:
 
 int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *err)
 {
-	cleanup_free char *base = NULL;
 	cleanup_free char *work = NULL;
 	cleanup_free char *images = NULL;
 	cleanup_free char *name = NULL;
 	cleanup_free char *spec = NULL;
-	int r = cr_path(&base, err, CR_STATE_DIR "/incoming");
+	int r = unpack(req, &work, &name, &spec, err);
 	if (r < 0)
 		return r;
-	if ((r = cr_mkdir_p(base, 0700, err)) < 0)
-		return r;
-	if (asprintf(&work, "%s/restart.%d", base, (int)getpid()) < 0 || asprintf(&images, "%s/criu", work) < 0)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	cr_rm_rf(work, NULL);
-	if ((r = unpack(req, work, &name, &spec, err)) == 0) {
+	if (asprintf(&images, "%s/" WORK_IMAGE "/criu", work) < 0) {
+		images = NULL;
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	} else {
 		struct cr_restart_unpacked u = {
 			.name = name,
 			.spec_text = spec,
