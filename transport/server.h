@@ -6,6 +6,7 @@
 #define CORRAL_TRANSPORT_SERVER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "crypto/crypto_hostkey.h"
 #include "transport/conn.h"
@@ -84,5 +85,17 @@ void cr_server_relocation_settle_left(const struct cr_server_ctx *ctx);
 
 /* Remove partial images left by connections that died (at daemon start). */
 int cr_incoming_sweep(unsigned *ret_removed, struct cr_error *err);
+
+/* server_unpacked.c: a relocation's image is unpacked into a fresh *RET_TMP,
+ * on a tmpfs when one has room for SIZE_HINT bytes and the restored memory
+ * besides, else beside NAME.d; cr_unpacked_settle makes it NAME.d (FINAL:
+ * renamed, or a symbolic link to the tmpfs). cr_unpacked_remove(_at) removes
+ * NAME.d (or the landing at PATH) and what a link points to;
+ * cr_unpacked_sweep removes what dead connections left on the tmpfs. */
+int cr_unpacked_landing(const char *name, uint64_t size_hint, char **ret_tmp, struct cr_error *err);
+int cr_unpacked_settle(const char *tmp, const char *final, struct cr_error *err);
+void cr_unpacked_remove(const char *name);
+void cr_unpacked_remove_at(const char *path);
+void cr_unpacked_sweep(void);
 
 #endif

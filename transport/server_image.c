@@ -152,7 +152,7 @@ struct landing {
 static void landing_drop(struct landing *l)
 {
 	if (l->tmp && l->unpack)
-		cr_rm_rf(l->tmp, NULL);
+		cr_unpacked_remove_at(l->tmp);
 	else if (l->tmp)
 		(void)unlink(l->tmp);
 	if (l->fd >= 0)
@@ -163,7 +163,8 @@ static void landing_drop(struct landing *l)
 	l->fd = -1;
 }
 
-static int landing_open(const char *name, bool unpack, struct landing *l, struct cr_error *err)
+static int landing_open(const char *name, bool unpack, uint64_t size_hint, struct landing *l,
+			struct cr_error *err)
 {
 	l->unpack = unpack;
 	l->fd = -1;
@@ -177,27 +178,21 @@ static int landing_open(const char *name, bool unpack, struct landing *l, struct
 		return r;
 	if (cr_path_exists(made))
 		return cr_error_set(err, EBUSY, "a relocation of %s is already in progress here", name);
-	if ((r = cr_rm_rf(l->final, err)) < 0) /* left by a connection that died */
-		return r;
-	char *slash = strrchr(l->final, '/');
-	if (asprintf(&l->tmp, "%.*s/.%s.XXXXXX", (int)(slash - l->final), l->final, slash + 1) < 0) {
-		l->tmp = NULL;
-		return cr_error_set(err, ENOMEM, "out of memory");
-	}
-	if ((r = cr_mkdir_p(l->final, 0700, err)) < 0 || rmdir(l->final) < 0)
-		return r < 0 ? r : cr_error_errno(err, "cannot prepare %s", l->final);
-	/* A fresh name; the extraction makes the directory itself. */
-	if (!mkdtemp(l->tmp) || rmdir(l->tmp) < 0)
-		return cr_error_errno(err, "cannot create %s", l->tmp);
-	return 0;
+	cr_unpacked_remove(name); /* left by a connection that died */
+	return cr_unpacked_landing(name, size_hint, &l->tmp, err);
 }
 
 static int landing_keep(struct landing *l, struct cr_error *err)
 {
 	if (!l->unpack && fsync(l->fd) < 0)
 		return cr_error_errno(err, "cannot sync %s", l->tmp);
-	if (rename(l->tmp, l->final) < 0)
+	if (l->unpack) {
+		int r = cr_unpacked_settle(l->tmp, l->final, err);
+		if (r < 0)
+			return r;
+	} else if (rename(l->tmp, l->final) < 0) {
 		return cr_error_errno(err, "cannot rename %s to %s", l->tmp, l->final);
+	}
 	free(l->tmp);
 	l->tmp = NULL;
 	return 0;
@@ -236,7 +231,8 @@ int cr_server_on_prepare(const struct cr_server_ctx *ctx, struct cr_conn *c,
 {
 	struct landing l = {.fd = -1};
 	struct cr_error e = CR_ERROR_INIT;
-	if (landing_open(req->name, req->has_unpack && req->unpack, &l, &e) < 0) {
+	if (landing_open(req->name, req->has_unpack && req->unpack, req->has_size_hint ? req->size_hint : 0, &l,
+			 &e) < 0) {
 		cr_result_fail(res, e.code, "cannot receive an image for %s: %s", req->name,
 			       cr_error_msg(&e));
 		cr_error_clear(&e);
@@ -301,10 +297,17 @@ int cr_incoming_sweep(unsigned *ret_removed, struct cr_error *err)
 	unsigned n = 0;
 	if (!d && errno != ENOENT)
 		return cr_error_errno(err, "cannot open %s", dir);
+	cr_unpacked_sweep();
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		/* Partial files are ".NAME.img.XXXXXX" (open_temp), partial
-		 * unpacked images ".NAME.d.XXXXXX" (landing_open). */
+		 * unpacked images ".NAME.d.XXXXXX" (cr_unpacked_landing);
+		 * a NAME.d link whose tmpfs directory went with the sweep
+		 * above (or a reboot) is gone too. */
+		struct stat st;
+		if (de->d_type == DT_LNK && fstatat(dirfd(d), de->d_name, &st, 0) < 0 &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
 		if (de->d_name[0] != '.')
 			continue;
 		if (strstr(de->d_name, ".img.") && unlinkat(dirfd(d), de->d_name, 0) == 0)

@@ -107,11 +107,10 @@ bool cr_relocation_pending(const char *name, char **ret_peer)
 
 void cr_relocation_forget(const char *name)
 {
-	cleanup_free char *record = NULL, *unpacked = NULL;
+	cleanup_free char *record = NULL;
 	if (cr_relocation_record_path(name, &record, NULL) == 0)
 		(void)unlink(record);
-	if (cr_unpacked_path(name, &unpacked, NULL) == 0)
-		cr_rm_rf(unpacked, NULL);
+	cr_unpacked_remove(name);
 }
 
 /* The partition's base directory here: <root>/wpars/NAME, whatever it was

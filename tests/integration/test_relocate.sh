@@ -37,6 +37,7 @@ teardown() {
 		done
 	done
 	for p in $pa $pb; do kill -9 "$p" 2>/dev/null; done
+	umount -l "$rb/run/corral" 2>/dev/null
 	ip netns del "$na" 2>/dev/null
 	ip netns del "$nb" 2>/dev/null
 	rm -rf "$work"
@@ -135,7 +136,8 @@ interrupt_midstream() {
 	on_a "$bin/movewpar" -t 5 mv b >"$work/mid.out" 2>&1 &
 	local mover=$! i
 	for i in $(seq 1200); do
-		[ -n "$(find "$rb/var/lib/corral/incoming" -mindepth 2 -type f 2>/dev/null | head -1)" ] && break
+		[ -n "$(find "$rb/var/lib/corral/incoming" "$rb/run/corral" -mindepth 2 -type f 2>/dev/null | head -1)" ] &&
+			break
 		kill -0 "$mover" 2>/dev/null || fail "movewpar ended before the stream reached B: $(cat "$work/mid.out")"
 		sleep 0.05
 	done
@@ -186,14 +188,23 @@ mount -t tmpfs -o size=256k corral-test-full "$rb/var/lib/corral/incoming"
 refused "B's disk full" "No space left" mv b
 umount "$rb/var/lib/corral/incoming"
 
-interrupt_midstream kill -9 "$pb"
+# From here B's /run/corral is a tmpfs, as on most hosts: a relocation's
+# image is unpacked there (incoming/NAME.d links to it), not on a disk.
+mount -t tmpfs -o size=1g,mode=0755 corral-test-run "$rb/run/corral"
+restart_b
+landed() { find "$rb/run/corral" -maxdepth 1 -name '*corral-incoming-*'; }
+on_tmpfs_then() { [ -n "$(landed)" ] || fail "B does not unpack on its tmpfs"; "$@"; }
+
+interrupt_midstream on_tmpfs_then kill -9 "$pb"
 restart_b # sweeps what the dead connection left
+[ -z "$(landed)" ] || fail "B's corrald killed mid-stream: left $(landed)"
 only_on "$ra" "$rb" "B's corrald killed mid-stream"
 ticks_go_on "$ra" "B's corrald killed mid-stream"
 pass "B's corrald killed mid-stream: still running on A"
 interrupt_midstream ip -n "$na" link set "$va" down
 ip -n "$na" link set "$va" up
-for _ in $(seq 100); do [ -z "$(ls -A "$rb/var/lib/corral/incoming")" ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ -z "$(ls -A "$rb/var/lib/corral/incoming")$(landed)" ] && break; sleep 0.1; done
+[ -z "$(landed)" ] || fail "link down mid-stream: B left $(landed)"
 only_on "$ra" "$rb" "link down mid-stream"
 ticks_go_on "$ra" "link down mid-stream"
 pass "link down mid-stream: still running on A, B cleaned up after its timeout"
@@ -245,6 +256,7 @@ echo "$out"
 assert_contains "$out" "relocated to b" "move A -> B"
 assert_contains "$out" "downtime" "move A -> B"
 only_on "$rb" "$ra" "after A -> B"
+[ -z "$(landed)" ] || fail "after A -> B: the unpacked image is left: $(landed)"
 [ "$(cat "$rb/wpars/mv/home/note")" = "data written before the move" ] || fail "file systems did not move"
 on_b "$bin/lswpar" mv | grep -q "^mv  *A  *S" || fail "lswpar on B: $(on_b "$bin/lswpar" mv)"
 sleep 0.5
