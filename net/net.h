@@ -56,6 +56,16 @@ int cr_net_announce(const struct cr_wpar_config *cfg, struct cr_error *err);
  * INIT_PID for the calling thread only, announces, and comes back. */
 int cr_net_announce_in(const struct cr_wpar_config *cfg, pid_t init_pid, struct cr_error *err);
 
+/* A partition's network namespace dies some time after its last process,
+ * in the kernel's own time, and its links with it: a macvlan keeps its
+ * hardware address on the host's interface till then, and a restart that
+ * makes it again (same address) finds it in use. cr_net_hold keeps the
+ * namespace of INIT_PID open (*RET_FD; -1 when CFG has no links); once the
+ * init has ended, cr_net_release deletes every link in it but the loopback
+ * and closes it. */
+int cr_net_hold(const struct cr_wpar_config *cfg, pid_t init_pid, int *ret_fd, struct cr_error *err);
+int cr_net_release(const struct cr_wpar_config *cfg, int *netns_fd, struct cr_error *err);
+
 /* Remove the host ends of CFG's links that are still there (a veth end
  * normally goes with the namespace; this makes it so at once). Links
  * already gone are not an error. */

@@ -93,24 +93,30 @@ out:
 	return r;
 }
 
-int cr_net_in_netns(pid_t pid, int (*fn)(void *data, struct cr_error *err), void *data,
-		    struct cr_error *err)
+int cr_net_in_netns_fd(int target, const char *whose, int (*fn)(void *data, struct cr_error *err), void *data,
+		       struct cr_error *err)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	cleanup_close int target = open(path, O_RDONLY | O_CLOEXEC);
-	if (target < 0)
-		return cr_error_errno(err, "cannot open %s", path);
 	cleanup_close int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return cr_error_errno(err, "cannot open /proc/thread-self/ns/net");
 	if (setns(target, CLONE_NEWNET) < 0)
-		return cr_error_errno(err, "cannot enter the network namespace of pid %d", (int)pid);
+		return cr_error_errno(err, "cannot enter the network namespace of %s", whose);
 	int r = fn(data, err);
 	if (setns(self, CLONE_NEWNET) < 0)
-		return cr_error_errno(err, "cannot come back from the network namespace of pid %d",
-				      (int)pid);
+		return cr_error_errno(err, "cannot come back from the network namespace of %s", whose);
 	return r;
+}
+
+int cr_net_in_netns(pid_t pid, int (*fn)(void *data, struct cr_error *err), void *data,
+		    struct cr_error *err)
+{
+	char path[64], whose[32];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	snprintf(whose, sizeof(whose), "pid %d", (int)pid);
+	cleanup_close int target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0)
+		return cr_error_errno(err, "cannot open %s", path);
+	return cr_net_in_netns_fd(target, whose, fn, data, err);
 }
 
 bool cr_net_entry_on_loopback(const struct cr_netif *n)

@@ -32,6 +32,10 @@ int cr_nl_link_up(struct nl_sock *sk, const char *name, struct cr_error *err);
 int cr_net_in_netns(pid_t pid, int (*fn)(void *data, struct cr_error *err), void *data,
 		    struct cr_error *err);
 
+/* The same for the namespace open at TARGET (WHOSE names it in errors). */
+int cr_net_in_netns_fd(int target, const char *whose, int (*fn)(void *data, struct cr_error *err), void *data,
+		       struct cr_error *err);
+
 /* True when entry N lives on the partition's own loopback (interface=lo). */
 bool cr_net_entry_on_loopback(const struct cr_netif *n);
 

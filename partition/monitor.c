@@ -116,6 +116,7 @@ static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *c
 		     int *ret_status, struct cr_error *err)
 {
 	struct cr_cgroup *cg = NULL;
+	int netns = -1; /* held from the launch to the cleanup (cr_net_hold) */
 	int r = cr_cgroup_create(cfg->name, &cg, err);
 	if (r < 0)
 		return cr_error_wrap(err, "creating the cgroup of %s", cfg->name);
@@ -128,6 +129,11 @@ static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *c
 	if ((r = launch(cfg, cg, ctx, &init, &state, err)) < 0)
 		goto fail;
 	forward_to = init;
+	/* Its links go when its init does, not when the kernel gets to it. */
+	struct cr_error hold_err = CR_ERROR_INIT;
+	if (cr_net_hold(cfg, init, &netns, &hold_err) < 0)
+		cr_partition_log(cfg->name, "%s", cr_error_msg(&hold_err));
+	cr_error_clear(&hold_err);
 	if ((r = record_state(cfg->name, state, init, NULL, err)) < 0) {
 		cr_cgroup_kill_all(cg, SIGKILL, NULL);
 		wait_for_init(init);
@@ -141,6 +147,9 @@ static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *c
 	*ret_status = status;
 	cr_partition_log(cfg->name, "init ended (status %d)", status);
 	struct cr_error cleanup_err = CR_ERROR_INIT;
+	if (cr_net_release(cfg, &netns, &cleanup_err) < 0)
+		cr_partition_log(cfg->name, "%s", cr_error_msg(&cleanup_err));
+	cr_error_clear(&cleanup_err);
 	(void)cr_net_detach(cfg, NULL); /* host ends of the partition's links */
 	if (cr_cgroup_destroy(cg, CLEANUP_TIMEOUT_MS, &cleanup_err) < 0 ||
 	    cr_nfs_unmount_all(cfg, NFS_UNMOUNT_MS, &cleanup_err) < 0) {
@@ -154,6 +163,7 @@ static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *c
 	cr_partition_log(cfg->name, "stopped");
 	return record_state(cfg->name, CR_STATE_DEFINED, 0, NULL, err);
 fail:
+	(void)cr_net_release(cfg, &netns, NULL);
 	cr_cgroup_destroy(cg, CLEANUP_TIMEOUT_MS, NULL);
 	cr_cgroup_free(cg);
 	(void)cr_net_detach(cfg, NULL);

@@ -92,16 +92,6 @@ int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, cons
 		return r;
 	pid_t init = 0;
 	r = run_restorer(cfg, cg, images_dir, externals, n_externals, &init, err);
-	/* CRIU restores a network namespace's routes by running `ip ... restore`,
-	 * which can race the kernel setting up the fresh link (seen now and
-	 * then with a macvlan in CI): a failed helper command gets one more
-	 * try. A failed restore leaves nothing behind, and the images are intact. */
-	if (r < 0 && strstr(cr_error_msg(err), "Can't wait or bad status")) {
-		cr_debug("restore of %s failed in a helper command, once more: %s", cfg->name, cr_error_msg(err));
-		cr_error_clear(err);
-		(void)cr_net_detach(cfg, NULL);
-		r = run_restorer(cfg, cg, images_dir, externals, n_externals, &init, err);
-	}
 	cr_net_externals_free(externals, n_externals);
 	if (r < 0) {
 		(void)cr_net_detach(cfg, NULL);

@@ -7,9 +7,9 @@ BIN=$CORRAL_BUILD_DIR/cli
 export PATH="$BIN:$PATH"
 
 skip() { echo "SKIP: $*"; exit 77; }
-# On failure, the CRIU logs Corral kept from failed dumps and restores (in
-# any test root named by CORRAL_ROOT or KEPT_LOG_ROOTS) are shown: the roots
-# go with the test's cleanup.
+# When a test fails (corral_teardown), the CRIU logs Corral kept from failed
+# dumps and restores (in any test root named by CORRAL_ROOT or KEPT_LOG_ROOTS)
+# are shown: the roots go with the test's cleanup.
 show_kept_criu_logs() {
 	local root log
 	for root in ${CORRAL_ROOT:-} ${KEPT_LOG_ROOTS:-}; do
@@ -20,7 +20,7 @@ show_kept_criu_logs() {
 		done
 	done
 }
-fail() { echo "FAIL: $*" >&2; show_kept_criu_logs; exit 1; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, cgroups, mounts)"; }
@@ -73,6 +73,7 @@ corral_setup() {
 corral_teardown() {
 	local rc=$?
 	set +e
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || show_kept_criu_logs
 	for spec in "$CORRAL_ROOT"/etc/wpars/*.spec; do
 		[ -e "$spec" ] || continue
 		local name
