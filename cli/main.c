@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "util/fsutil.h"
 
 struct verb {
 	const char *name;
@@ -90,6 +91,7 @@ static int run_verb(const char *name, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	cr_stdio_ensure_open();
 	char *self = argc > 0 ? basename(argv[0]) : "corral";
 	if (strcmp(self, "corral") != 0 && strcmp(self, "monitor") != 0 && is_verb(self))
 		return run_verb(self, argc, argv);

@@ -164,3 +164,15 @@ int cr_path_exists(const char *path)
 	struct stat st;
 	return lstat(path, &st) == 0;
 }
+
+void cr_stdio_ensure_open(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* open() returns the lowest free descriptor: this one. */
+		int got = open("/dev/null", O_RDWR);
+		if (got >= 0 && got != fd)
+			close(got);
+	}
+}

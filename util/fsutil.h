@@ -26,4 +26,9 @@ int cr_rm_rf(const char *path, struct cr_error *err);
 /* 1 if PATH exists, 0 if not. */
 int cr_path_exists(const char *path);
 
+/* Open /dev/null on any of descriptors 0, 1 and 2 that is closed: started
+ * with one closed, a program's next open() or pipe() would get it, and
+ * whatever later redirects its standard descriptors would clobber that. */
+void cr_stdio_ensure_open(void);
+
 #endif

@@ -86,4 +86,16 @@ mkwpar -f "$CORRAL_ROOT/out.spec" -h fromflag -s >/dev/null
 assert_eq "A" "$(state_of life2)" "mkwpar -s started it"
 assert_eq "fromflag" "$(clogin life2 hostname)" "a flag overrides the spec file"
 pass "mkwpar -s -f -o -w"
+
+# Started with its standard descriptors closed (a cron job, a script's >&-):
+# the monitor's report pipe must not take their place and be clobbered.
+mkwpar -n life3 >/dev/null
+startwpar life3 <&- >&- 2>&- || fail "startwpar with stdio closed exited $?"
+assert_eq "A" "$(state_of life3)" "state after startwpar with stdio closed"
+init=$(init_pid_of life3)
+for fd in 0 1 2; do
+	[ "$(readlink "/proc/$init/fd/$fd")" = /dev/null ] || fail "init's descriptor $fd is not /dev/null"
+done
+stopwpar -F life3 >/dev/null
+pass "startwpar with its standard descriptors closed"
 echo "1 passed, 0 failed"

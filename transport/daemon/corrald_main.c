@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 		{"corral", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	cr_stdio_ensure_open();
 	struct cr_daemon_options o = {.log = log_line};
 	bool foreground = false;
 	int c;
