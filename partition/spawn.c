@@ -33,15 +33,29 @@ static void __attribute__((noreturn)) child_fail(int fd, struct cr_error *err)
 	_exit(127);
 }
 
+/* FD moved above the standard descriptors: a caller that runs with one of
+ * them closed gets it back from open(), and dup2 onto itself would leave it
+ * close-on-exec (and our cleanup would close it). */
+static int above_stdio(int fd)
+{
+	if (fd < 0 || fd > STDERR_FILENO)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return moved;
+}
+
 /* stdin from /dev/null (read only when OUTPUT takes the rest); stdout and
  * stderr to OUTPUT, else to /dev/null as well. */
 static int child_stdio(const char *output, struct cr_error *err)
 {
-	cleanup_close int null_fd = open("/dev/null", (output ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	cleanup_close int null_fd = above_stdio(open("/dev/null", (output ? O_RDONLY : O_RDWR) | O_CLOEXEC));
 	if (null_fd < 0)
 		return cr_error_errno(err, "cannot open /dev/null inside the partition");
 	cleanup_close int out_fd = -1;
-	if (output && (out_fd = open(output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	if (output && (out_fd = above_stdio(open(output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600))) < 0)
 		return cr_error_errno(err, "cannot open the job's output %s", output);
 	int out = output ? out_fd : null_fd;
 	for (int i = 0; i < 3; i++) {
