@@ -23,14 +23,11 @@
 #include <unistd.h>
 
 #include "partition/spawn.h"
+#include "partition/spawn_gate.h"
 #include "util/cleanup.h"
-#include "util/fdwait.h"
 #include "util/log.h"
 #include "util/mountinfo.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 #define SPAWN_REPORT_MS 30000
 
@@ -110,15 +107,11 @@ static int child_setup(const struct cr_wpar_config *cfg, const char *output, str
 }
 
 static void __attribute__((noreturn)) child_main(const struct cr_wpar_config *cfg, const char *output,
-						 char *const *argv, int go_fd, int report_fd)
+						 char *const *argv, struct cr_spawn_gate *gate)
 {
 	struct cr_error err = CR_ERROR_INIT;
-	char go;
-	/* Nothing of the caller's may go into the image: every other descriptor closes at exec. */
-	(void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (read(go_fd, &go, 1) != 1)
-		_exit(127);
-	close(go_fd);
+	/* Nothing of the caller's may go into the image (cr_spawn_gate_child). */
+	int report_fd = cr_spawn_gate_child(gate);
 	if (child_setup(cfg, output, &err) == 0) {
 		char *const envp[] = {
 			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -127,59 +120,32 @@ static void __attribute__((noreturn)) child_main(const struct cr_wpar_config *cf
 		execve(argv[0], argv, envp);
 		cr_error_errno(&err, "cannot run %s", argv[0]);
 	}
-	const char *msg = cr_error_msg(&err);
-	ssize_t ignored = write(report_fd, msg, strlen(msg));
-	(void)ignored;
-	_exit(127);
+	cr_spawn_gate_fail(report_fd, &err);
 }
 
 int cr_app_job_spawn(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *output, char *const *argv,
 		     pid_t *ret_pid, struct cr_error *err)
 {
-	int go[2], report[2];
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return cr_error_errno(err, "cannot create a pipe");
-	if (pipe2(report, O_CLOEXEC) < 0) {
-		close(go[0]);
-		close(go[1]);
-		return cr_error_errno(err, "cannot create a pipe");
-	}
+	struct cr_spawn_gate gate;
+	int r = cr_spawn_gate_open(&gate, err);
+	if (r < 0)
+		return r;
 	fflush(NULL);
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, NULL, NULL,
 				   NULL, NULL);
 	if (pid < 0) {
-		int r = cr_error_errno(err, "cannot create the namespaces of job %s", cfg->name);
-		close(go[0]), close(go[1]), close(report[0]), close(report[1]);
+		r = cr_error_errno(err, "cannot create the namespaces of job %s", cfg->name);
+		cr_spawn_gate_close(&gate);
 		return r;
 	}
-	if (pid == 0) {
-		close(go[1]);
-		close(report[0]);
-		child_main(cfg, output, argv, go[0], report[1]);
-	}
-	close(go[0]);
-	close(report[1]);
-	cleanup_close int go_w = go[1];
-	cleanup_close int report_r = report[0];
-	char msg[1024];
+	if (pid == 0)
+		child_main(cfg, output, argv, &gate);
 	/* It joins the cgroup before it runs anything, then execs or says why not. */
-	int r = cr_cgroup_attach(cg, pid, err);
-	if (r == 0 && write(go_w, "g", 1) != 1)
-		r = cr_error_errno(err, "cannot release the init of job %s", cfg->name);
-	close(cr_steal_fd(&go_w));
-	if (r == 0) {
-		int n = cr_fd_read_line(report_r, SPAWN_REPORT_MS, msg, sizeof(msg));
-		if (n < 0)
-			r = cr_error_set(err, -n, "the init of job %s did not start", cfg->name);
-		else if (msg[0])
-			r = cr_error_set(err, EIO, "%s", msg);
-	}
-	if (r < 0) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	r = cr_cgroup_attach(cg, pid, err);
+	char what[CR_NAME_MAX + 32];
+	snprintf(what, sizeof(what), "the init of job %s", cfg->name);
+	if ((r = cr_spawn_gate_release(&gate, pid, r, SPAWN_REPORT_MS, what, err)) < 0)
 		return r;
-	}
 	cr_debug("init of job %s is pid %d", cfg->name, (int)pid);
 	*ret_pid = pid;
 	return 0;

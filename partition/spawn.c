@@ -1,5 +1,6 @@
 #define LOG_PREFIX "spawn: "
 #include "partition/spawn.h"
+#include "partition/spawn_gate.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -20,18 +21,8 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
-/* In the child: report ERR's message through FD and end. */
-static void __attribute__((noreturn)) child_fail(int fd, struct cr_error *err)
-{
-	const char *msg = cr_error_msg(err);
-	ssize_t ignored = write(fd, msg, strlen(msg));
-	(void)ignored;
-	_exit(127);
-}
+/* Bound on the init's set-up (mounts, links) before it execs or says why not. */
+#define SPAWN_REPORT_MS 30000
 
 /* FD moved above the standard descriptors: a caller that runs with one of
  * them closed gets it back from open(), and dup2 onto itself would leave it
@@ -82,42 +73,37 @@ int cr_spawn_child_finish(const struct cr_wpar_config *cfg, bool keep_stdio, con
 	return cr_caps_drop_for_partition(cfg->security.privs, err);
 }
 
-static void __attribute__((noreturn)) child_main(const struct cr_spawn_request *req, int go_fd, int err_fd)
+static void __attribute__((noreturn)) child_main(const struct cr_spawn_request *req, struct cr_spawn_gate *gate)
 {
 	struct cr_error err = CR_ERROR_INIT;
 	const struct cr_wpar_config *cfg = req->config;
-	char go;
-	/* Nothing from outside may leak in: every other descriptor closes at exec. */
-	(void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (read(go_fd, &go, 1) != 1)
-		_exit(127); /* the parent gave up */
-	close(go_fd);
+	int err_fd = cr_spawn_gate_child(gate);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		cr_error_errno(&err, "cannot enter a new cgroup namespace");
-		child_fail(err_fd, &err);
+		cr_spawn_gate_fail(err_fd, &err);
 	}
 	if (!req->keep_stdio && setsid() < 0) {
 		cr_error_errno(&err, "cannot start a session");
-		child_fail(err_fd, &err);
+		cr_spawn_gate_fail(err_fd, &err);
 	}
 	const char *host = cfg->hostname ? cfg->hostname : cfg->name;
 	if (sethostname(host, strlen(host)) < 0) {
 		cr_error_errno(&err, "cannot set the hostname %s", host);
-		child_fail(err_fd, &err);
+		cr_spawn_gate_fail(err_fd, &err);
 	}
 	int r = cfg->type == CR_TYPE_SYSTEM ? cr_mounts_setup_system(cfg, &err)
 					    : cr_mounts_setup_application(&err);
 	if (r < 0)
-		child_fail(err_fd, &err);
+		cr_spawn_gate_fail(err_fd, &err);
 	if (req->new_network && cr_net_loopback_up(&err) < 0)
-		child_fail(err_fd, &err);
+		cr_spawn_gate_fail(err_fd, &err);
 	/* Networking (net/net.h): addresses and routes on the links the parent
 	 * put into our namespace (cr_net_attach), loopback already up. */
 	if (req->new_network && cr_net_configure_inside(cfg, &err) < 0)
-		child_fail(err_fd, &err);
+		cr_spawn_gate_fail(err_fd, &err);
 	if (cr_spawn_child_finish(cfg, req->keep_stdio, NULL, &err) < 0)
-		child_fail(err_fd, &err);
+		cr_spawn_gate_fail(err_fd, &err);
 	(void)prctl(PR_SET_PDEATHSIG, 0);
 	char *const envp[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -125,85 +111,42 @@ static void __attribute__((noreturn)) child_main(const struct cr_spawn_request *
 	};
 	execve(req->argv[0], req->argv, envp);
 	cr_error_errno(&err, "cannot run the partition init %s", req->argv[0]);
-	child_fail(err_fd, &err);
-}
-
-static int read_child_error(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == size - 1)
-			break;
-	}
-	buf[len] = '\0';
-	return (int)len;
+	cr_spawn_gate_fail(err_fd, &err);
 }
 
 int cr_spawn_init(const struct cr_spawn_request *req, pid_t *ret_pid, struct cr_error *err)
 {
-	int go[2], report[2];
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return cr_error_errno(err, "cannot create a pipe");
-	if (pipe2(report, O_CLOEXEC) < 0) {
-		close(go[0]);
-		close(go[1]);
-		return cr_error_errno(err, "cannot create a pipe");
-	}
+	struct cr_spawn_gate gate;
+	int r = cr_spawn_gate_open(&gate, err);
+	if (r < 0)
+		return r;
 	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
 	if (req->new_network)
 		flags |= CLONE_NEWNET;
 	fflush(NULL);
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
-		int r = cr_error_errno(err, "cannot create the partition's namespaces");
-		close(go[0]), close(go[1]), close(report[0]), close(report[1]);
+		r = cr_error_errno(err, "cannot create the partition's namespaces");
+		cr_spawn_gate_close(&gate);
 		return r;
 	}
-	if (pid == 0) {
-		close(go[1]);
-		close(report[0]);
-		child_main(req, go[0], report[1]);
-	}
-	close(go[0]);
-	close(report[1]);
-	int r = 0;
-	if (req->cgroup && (r = cr_cgroup_attach(req->cgroup, pid, err)) < 0) {
-		close(go[1]);
-		goto fail;
-	}
+	if (pid == 0)
+		child_main(req, &gate);
+	if (req->cgroup)
+		r = cr_cgroup_attach(req->cgroup, pid, err);
 	/* Networking (net/net.h): the partition's links, made on the host and
 	 * moved into the child's namespace before it runs anything. */
-	if (req->new_network && (r = cr_net_attach(req->config, pid, err)) < 0) {
-		close(go[1]);
-		goto fail;
+	if (r == 0 && req->new_network)
+		r = cr_net_attach(req->config, pid, err);
+	char what[CR_NAME_MAX + 32];
+	snprintf(what, sizeof(what), "the init of %s", req->config->name);
+	r = cr_spawn_gate_release(&gate, pid, r, SPAWN_REPORT_MS, what, err);
+	if (r < 0) {
+		if (req->new_network) /* host ends go at once, not when the namespace is reaped */
+			(void)cr_net_detach(req->config, NULL);
+		return r;
 	}
-	if (write(go[1], "g", 1) != 1) {
-		r = cr_error_errno(err, "cannot release the partition init");
-		close(go[1]);
-		goto fail;
-	}
-	close(go[1]);
-	char msg[1024];
-	if (read_child_error(report[0], msg, sizeof(msg)) > 0) {
-		r = cr_error_set(err, EIO, "%s", msg);
-		goto fail;
-	}
-	close(report[0]);
 	cr_debug("init of %s is pid %d", req->config->name, (int)pid);
 	*ret_pid = pid;
 	return 0;
-fail:
-	close(report[0]);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (req->new_network) /* host ends go at once, not when the namespace is reaped */
-		(void)cr_net_detach(req->config, NULL);
-	return r;
 }
