@@ -82,24 +82,20 @@ static uint64_t tree_bytes(const char *dir)
 }
 
 /* Scratch the dump may take: the partition's memory (CRIU's images are at
- * most that) and, for a relocation, the archive of its private file systems
- * (relocate/move.c writes it into the work directory too). */
-static uint64_t scratch_need(const struct cr_frozen *f)
+ * most that) and what the caller adds (WORK_EXTRA: a relocation's archive of
+ * its private file systems, which relocate/move.c has measured already). */
+static uint64_t scratch_need(const struct cr_frozen *f, uint64_t work_extra)
 {
 	struct cr_cgroup_stats st;
 	uint64_t mem = 0;
 	if (f->cg && cr_cgroup_stats(f->cg, &st, NULL) == 0 && st.memory_bytes > 0)
 		mem = (uint64_t)st.memory_bytes;
-	uint64_t need = mem + WORK_SLACK;
-	const struct cr_wpar_config *cfg = &f->w.config;
-	if (strcmp(f->operation, "relocation") == 0 && cfg->directory && !cr_partition_nfs_root(cfg))
-		need += cr_scratch_tree_bytes(cfg->directory, UINT64_MAX / 2);
-	return need;
+	return mem + WORK_SLACK + work_extra;
 }
 
 /* The work directory: on a tmpfs with room for the images (ckpt/scratch.h),
  * else in the partition's state directory. */
-static int make_work_dir(struct cr_frozen *f, struct cr_error *err)
+static int make_work_dir(struct cr_frozen *f, uint64_t work_extra, struct cr_error *err)
 {
 	cleanup_free char *dir = NULL;
 	int r = cr_state_dir(f->name, &dir, err);
@@ -112,7 +108,7 @@ static int make_work_dir(struct cr_frozen *f, struct cr_error *err)
 	}
 	cr_scratch_sweep(prefix); /* we hold the lock: no other run of ours is alive */
 	bool tmpfs = false;
-	cleanup_free char *base = cr_scratch_base(dir, scratch_need(f), &tmpfs);
+	cleanup_free char *base = cr_scratch_base(dir, scratch_need(f, work_extra), &tmpfs);
 	if (!base)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	if ((tmpfs ? asprintf(&f->work, "%s/%sXXXXXX", base, prefix) : asprintf(&f->work, "%s/checkpoint.XXXXXX", base)) <
@@ -178,7 +174,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	}
 	if ((r = cr_cgroup_open(req->name, &f->cg, err)) < 0 && f->w.state.state == CR_STATE_ACTIVE)
 		goto fail;
-	if ((r = check_ready(req, f, err)) < 0 || (r = make_work_dir(f, err)) < 0)
+	if ((r = check_ready(req, f, err)) < 0 || (r = make_work_dir(f, req->work_extra, err)) < 0)
 		goto fail;
 	if (asprintf(&log_path, "%s/%s", f->images, DUMP_LOG) < 0) {
 		log_path = NULL;

@@ -28,6 +28,7 @@ struct cr_freeze_request {
 	bool force;            /* -F: end clogin sessions and other outsiders first */
 	int timeout_ms;        /* of the CRIU dump; 0: the default */
 	const char *log_copy;  /* where to keep CRIU's log should the dump fail, or NULL */
+	uint64_t work_extra;   /* bytes the caller adds to the work directory (a relocation's archive) */
 };
 
 struct cr_frozen {

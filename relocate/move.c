@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ckpt/frozen.h"
+#include "ckpt/scratch.h"
 #include "nfs/nfs.h"
 #include "ckpt/partition_criu.h"
 #include "partition/lifecycle.h"
@@ -49,43 +50,22 @@ void cr_move_on_packed(void *ctx, uint64_t in_done, uint64_t in_total, uint64_t 
 	cr_move_progress_report(m, "streaming");
 }
 
-/* Bytes under DIR (regular files, not crossing into other file systems). */
-static uint64_t disk_usage(const char *dir, dev_t dev, int depth)
-{
-	cleanup_dir DIR *d = opendir(dir);
-	uint64_t total = 0;
-	struct dirent *de;
-	while (d && depth < 64 && (de = readdir(d))) {
-		struct stat st;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
-			continue;
-		if (S_ISREG(st.st_mode)) {
-			total += (uint64_t)st.st_blocks * 512;
-		} else if (S_ISDIR(st.st_mode)) {
-			cleanup_free char *sub = NULL;
-			if (asprintf(&sub, "%s/%s", dir, de->d_name) >= 0)
-				total += disk_usage(sub, dev, depth + 1);
-		}
-	}
-	return total;
-}
-
 /* What the peer must have free: disk for the file systems unpacked and for
  * CRIU's images (at most the partition's memory), and memory for its pages. */
-static void resources_needed(const struct cr_wpar_config *cfg, bool live, uint64_t *ret_disk, uint64_t *ret_memory)
+static void resources_needed(const struct cr_wpar_config *cfg, bool live, uint64_t *ret_fs, uint64_t *ret_disk,
+			     uint64_t *ret_memory)
 {
-	uint64_t disk = 0, memory = 0;
-	struct stat st;
-	if (!cr_partition_nfs_root(cfg) && cfg->directory && stat(cfg->directory, &st) == 0)
-		disk += 2 * disk_usage(cfg->directory, st.st_dev, 0);
+	uint64_t fs = 0, memory = 0;
+	if (!cr_partition_nfs_root(cfg) && cfg->directory)
+		fs = cr_scratch_tree_bytes(cfg->directory, UINT64_MAX / 2);
 	struct cr_cgroup *cg = NULL;
 	struct cr_cgroup_stats stats;
 	if (live && cr_cgroup_open(cfg->name, &cg, NULL) == 0 && cr_cgroup_stats(cg, &stats, NULL) == 0 &&
 	    stats.memory_bytes > 0)
 		memory = (uint64_t)stats.memory_bytes;
 	cr_cgroup_free(cg);
-	*ret_disk = disk + memory;
+	*ret_fs = fs;
+	*ret_disk = 2 * fs + memory; /* the archive and what it unpacks to */
 	*ret_memory = memory;
 }
 
@@ -172,7 +152,8 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 {
 	const struct cr_move_request *req = m->req;
 	/* CRIU keeps its own timeout: -t is the network's. */
-	struct cr_freeze_request fr = {.name = req->name, .operation = "relocation", .force = req->force};
+	struct cr_freeze_request fr = {
+		.name = req->name, .operation = "relocation", .force = req->force, .work_extra = m->fs_bytes};
 	struct cr_frozen f;
 	cleanup_free char *tar = NULL;
 	bool restored_there = false;
@@ -272,7 +253,7 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 	const struct cr_peer_info *hello = cr_peer_hello(p);
 	rep->peer_host = hello->hostname ? strdup(hello->hostname) : NULL;
 	uint64_t disk = 0, memory = 0;
-	resources_needed(&w.config, live, &disk, &memory);
+	resources_needed(&w.config, live, &m.fs_bytes, &disk, &memory);
 	/* NFS file systems do not travel: the peer must see the very same ones. */
 	if (has_nfs(&w.config) && (r = cr_nfs_mark_write(&w.config, &m.nfs_mark, err)) < 0)
 		goto out;

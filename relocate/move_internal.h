@@ -13,6 +13,7 @@ struct move {
 	struct cr_move_progress pr;
 	char *nfs_mark; /* the token on the partition's NFS exports, or NULL */
 	char criu_version[32]; /* of the dump, for the manifest; "" when none */
+	uint64_t fs_bytes;     /* its private file systems, archived into the image */
 };
 
 /* Tell the caller's progress callback we are in PHASE. */
