@@ -15,8 +15,9 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
-#define SETTLE_ATTEMPTS 20 /* freezes tried before CRIU is left to cope */
-#define THAW_PAUSE_MS 2    /* a vfork child needs well under this to exec */
+#define SETTLE_ATTEMPTS 50   /* freezes tried before CRIU is left to cope */
+#define THAW_MIN_US 200      /* the least a thaw lasts */
+#define VFORK_WAIT_US 50000  /* the most a thaw waits for an exec */
 
 /* The parent pid of PID from /proc, or 0. */
 static pid_t parent_of(pid_t pid)
@@ -38,9 +39,28 @@ static pid_t parent_of(pid_t pid)
 	return (pid_t)ppid;
 }
 
+/* Whether PID sleeps where a vfork parent waits for its child ("kernel_clone"
+ * where the wait is inlined, "wait_for_vfork_done" where it is not): a second
+ * sign, for a child the listing missed. */
+static bool waits_for_vfork(pid_t pid)
+{
+	char path[64], wchan[64];
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, wchan, sizeof(wchan) - 1);
+	if (n <= 0)
+		return false;
+	wchan[n] = '\0';
+	return strcmp(wchan, "kernel_clone") == 0 || strcmp(wchan, "wait_for_vfork_done") == 0;
+}
+
 pid_t cr_vfork_in_flight(const pid_t *pids, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		if (waits_for_vfork(pids[i]))
+			return pids[i];
 		pid_t parent = parent_of(pids[i]);
 		if (parent <= 0 || parent == pids[i])
 			continue;
@@ -54,11 +74,22 @@ pid_t cr_vfork_in_flight(const pid_t *pids, size_t n)
 	return 0;
 }
 
-static void pause_ms(int ms)
+static void pause_us(long us)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* Thawed: until the vfork parent PARENT is out of its wait (its child has
+ * exec'd), at most VFORK_WAIT_US; the freeze that follows then finds the
+ * shell waiting for a running command, not for an exec. A fixed pause alone
+ * lost the race under load, where an exec takes longer than the pause. */
+static void wait_vfork_done(pid_t parent)
+{
+	pause_us(THAW_MIN_US);
+	for (long waited = THAW_MIN_US; waited < VFORK_WAIT_US && waits_for_vfork(parent); waited += THAW_MIN_US)
+		pause_us(THAW_MIN_US);
 }
 
 int cr_freeze_settled(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err)
@@ -71,18 +102,18 @@ int cr_freeze_settled(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err
 		size_t n = 0;
 		if (cr_cgroup_pids(cg, &pids, &n, NULL) < 0)
 			return 0;
-		pid_t child = cr_vfork_in_flight(pids, n);
-		if (child == 0)
+		pid_t pid = cr_vfork_in_flight(pids, n);
+		if (pid == 0)
 			return 0;
 		if (attempt == SETTLE_ATTEMPTS) {
-			cr_debug("pid %d is still a vfork child that has not exec'd after %d freezes",
-				 (int)child, attempt);
+			cr_debug("pid %d is still in a vfork not finished by an exec after %d freezes", (int)pid,
+				 attempt);
 			return 0;
 		}
-		cr_debug("pid %d was frozen between vfork and exec: thawing for %d ms", (int)child,
-			 THAW_PAUSE_MS);
+		pid_t parent = waits_for_vfork(pid) ? pid : parent_of(pid);
+		cr_debug("pid %d was frozen between vfork and exec: thawing till its exec", (int)pid);
 		if ((r = cr_cgroup_thaw(cg, err)) < 0)
 			return r;
-		pause_ms(THAW_PAUSE_MS);
+		wait_vfork_done(parent);
 	}
 }

@@ -14,8 +14,9 @@
  * moment and frozen again, a bounded number of times. */
 int cr_freeze_settled(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err);
 
-/* The first pid of PIDS (N of them) whose parent, also in PIDS, shares its
- * memory with it (a vfork not finished by an exec), or 0 when none does. */
+/* A pid of PIDS (N of them) in a vfork not finished by an exec: one whose
+ * parent, also in PIDS, shares its memory with it, or one that sleeps where
+ * a vfork parent waits (then the parent's pid); 0 when there is none. */
 pid_t cr_vfork_in_flight(const pid_t *pids, size_t n);
 
 #endif
