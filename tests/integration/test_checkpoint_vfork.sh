@@ -19,7 +19,7 @@ mkdir -p "$img"
 scratch=$CORRAL_ROOT/run/corral
 mkdir -p "$scratch"
 mount -t tmpfs -o size=512m,mode=0755 corral-test-run "$scratch"
-trap 'rc=$?; umount -l "$scratch" 2>/dev/null; (exit $rc); corral_teardown' EXIT
+TEARDOWN_LAST='umount -l "$scratch" 2>/dev/null'
 
 mkwpar -n vf -c -s >/dev/null
 echo 'i=0; while :; do /bin/true; i=$((i+1)); [ $((i % 50)) -eq 0 ] && echo $i > /tmp/loops; done' \

@@ -84,6 +84,9 @@ corral_teardown() {
 	for d in /sys/fs/cgroup/*/"$CORRAL_CGROUP_PARENT" /sys/fs/cgroup/"$CORRAL_CGROUP_PARENT"; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
+	# A test's own last step (e.g. unmounting what it mounted in the root),
+	# once its partitions are gone: their locks and sockets live there.
+	[ -z "${TEARDOWN_LAST:-}" ] || eval "$TEARDOWN_LAST"
 	rm -rf "$CORRAL_ROOT"
 	exit $rc
 }
