@@ -4,7 +4,6 @@
  * (ckpt/scratch.h), so that no full image lands on a disk: incoming/NAME.d
  * is then a symbolic link to that directory. Otherwise NAME.d is a
  * directory in the state directory, as before. */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -73,12 +72,9 @@ void cr_unpacked_remove_at(const char *path)
 	if (lstat(path, &st) < 0)
 		return;
 	if (S_ISLNK(st.st_mode)) {
-		char target[PATH_MAX];
-		ssize_t n = readlink(path, target, sizeof(target) - 1);
-		if (n > 0) {
-			target[n] = '\0';
+		cleanup_free char *target = realpath(path, NULL); /* NULL: it points nowhere now */
+		if (target)
 			cr_rm_rf(target, NULL);
-		}
 		(void)unlink(path);
 		return;
 	}
