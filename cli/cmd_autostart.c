@@ -2,6 +2,7 @@
  * with -A (general: auto = yes), clearing first those left Broken by a crash
  * of the host; with -s, at shutdown, stop them again. Run by
  * systemd/corral-autostart.service. */
+#define LOG_PREFIX "autostart: "
 #include <stdio.h>
 
 #include "cli/commands.h"
@@ -9,7 +10,6 @@
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 
-static const char usage[] = "corral autostart [-s] [-t seconds]";
 
 static int start_auto(const struct cr_wpar *w)
 {
@@ -26,7 +26,8 @@ static int start_auto(const struct cr_wpar *w)
 		printf("autostart: %s was Broken (%s): clearing it.\n", name,
 		       w->state.broken_reason ? w->state.broken_reason : "no reason recorded");
 		if (cr_partition_stop(name, &force, &err) < 0) {
-			fprintf(stderr, "autostart: %s: %s\n", name, cr_error_msg(&err));
+			cr_error_wrap(&err, "%s", name);
+			cli_report("autostart", &err);
 			cr_error_clear(&err);
 			return 1;
 		}
@@ -34,7 +35,8 @@ static int start_auto(const struct cr_wpar *w)
 	printf("Starting workload partition %s.\n", name);
 	fflush(stdout);
 	if (cr_partition_start(name, "/proc/self/exe", &err) < 0) {
-		fprintf(stderr, "autostart: %s: %s\n", name, cr_error_msg(&err));
+		cr_error_wrap(&err, "%s", name);
+		cli_report("autostart", &err);
 		cr_error_clear(&err);
 		return 1;
 	}
@@ -52,7 +54,8 @@ static int stop_auto(const struct cr_wpar *w, int timeout_s)
 	printf("Stopping workload partition %s.\n", name);
 	fflush(stdout);
 	if (cr_partition_stop(name, &opts, &err) < 0) {
-		fprintf(stderr, "autostart: %s: %s\n", name, cr_error_msg(&err));
+		cr_error_wrap(&err, "%s", name);
+		cli_report("autostart", &err);
 		cr_error_clear(&err);
 		return 1;
 	}
@@ -60,8 +63,9 @@ static int stop_auto(const struct cr_wpar *w, int timeout_s)
 	return 0;
 }
 
-int cmd_autostart(int argc, char **argv)
+int cmd_autostart(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
+	const char *usage = v->usage;
 	struct cli_parsed p;
 	int rc = cli_parse_options("autostart", usage, "st:", argc, argv, &p);
 	if (rc)
@@ -76,14 +80,11 @@ int cmd_autostart(int argc, char **argv)
 	cli_parsed_free(&p);
 	if (rc)
 		return rc;
-	struct cr_error err = CR_ERROR_INIT;
 	struct cr_wpar *list = NULL;
 	size_t n = 0;
-	if (cr_registry_list(&list, &n, &err) < 0) {
-		rc = cli_report("autostart", &err);
-		cr_error_clear(&err);
-		return rc;
-	}
+	if (cr_registry_list(&list, &n, err) < 0)
+		return cli_failed(err);
+
 	for (size_t i = 0; i < n; i++) {
 		const struct cr_wpar *w = &list[i];
 		if (!w->config.autostart || w->config.type != CR_TYPE_SYSTEM)

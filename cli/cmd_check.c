@@ -1,5 +1,6 @@
 /* corral check [--json] [--refresh]: what this host can do for Corral, one
  * line per probe. Exit 0 when checkpoint and restart can work here. */
+#define LOG_PREFIX "check: "
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,6 @@
 #include "cli/commands.h"
 #include "util/cleanup.h"
 
-#define CHECK_USAGE "corral check [--json] [--refresh]"
 
 static void print_text(const struct cr_host_facts *f)
 {
@@ -43,18 +43,17 @@ static void print_text(const struct cr_host_facts *f)
 			       cr_probe_meaning(i, f->probes[i].status));
 }
 
-int cmd_check(int argc, char **argv)
+int cmd_check(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"refresh", no_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, refresh = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jrh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jr", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -62,27 +61,24 @@ int cmd_check(int argc, char **argv)
 		case 'r':
 			refresh = true;
 			break;
-		case 'h':
-			printf("usage: %s\n", CHECK_USAGE);
-			return 0;
 		default:
-			return cli_usage_error("corral check", CHECK_USAGE, "unknown option");
+			return cli_usage_error("corral check", v->usage, "unknown option");
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("corral check", CHECK_USAGE, "unexpected argument '%s'",
+		return cli_usage_error("corral check", v->usage, "unexpected argument '%s'",
 				       argv[optind]);
 
-	cleanup_error struct cr_error err = CR_ERROR_INIT;
 	struct cr_host_facts f;
-	if (cr_host_facts_get(refresh, &f, &err) < 0)
-		return cli_report("corral check", &err);
+	if (cr_host_facts_get(refresh, &f, err) < 0)
+		return cli_failed(err);
 	int status = 0;
 	if (json) {
 		cleanup_free char *text = NULL;
-		if (cr_host_facts_to_json(&f, &text, &err) < 0)
-			status = cli_report("corral check", &err);
+		if (cr_host_facts_to_json(&f, &text, err) < 0)
+			status = cli_report("corral check", err);
 		else
+
 			fputs(text, stdout);
 	} else {
 		print_text(&f);

@@ -1,4 +1,5 @@
-/* chkptwpar: checkpoint a partition to one image file; resumewpar. */
+/* chkptwpar: checkpoint a partition to one image file. */
+#define LOG_PREFIX "chkptwpar: "
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,20 +9,14 @@
 #include "cli/options.h"
 #include "ckpt/checkpoint.h"
 #include "crypto/crypto_hostkey.h"
-#include "transport/server.h"
-#include "util/cleanup.h"
 
-static const char usage[] =
-	"chkptwpar [-k | -p] [-F] (-d directory | -o file) [-l logfile] [-K keyfile | -s pubkeyfile] [-v] name";
-
-int cmd_chkptwpar(int argc, char **argv)
+int cmd_chkptwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
-	const char *prog = "chkptwpar";
+	const char *prog = v->name, *usage = v->usage;
 	struct cli_parsed p;
 	int rc = cli_parse_options(prog, usage, "kpFd:o:l:K:s:v", argc, argv, &p);
 	if (rc)
 		return rc;
-	struct cr_error err = CR_ERROR_INIT;
 	char *output = NULL;
 	uint8_t recipient[CR_HOSTKEY_BYTES];
 	struct cr_checkpoint_request req = {.after = CR_AFTER_RESUME};
@@ -62,13 +57,13 @@ int cmd_chkptwpar(int argc, char **argv)
 		req.image.key_file = key_file;
 	} else if (seal_to) {
 		/* -s: seal the image to a host's public key (corral keygen's host.pub). */
-		if (cr_hostkey_load_public(seal_to, recipient, &err) < 0)
+		if (cr_hostkey_load_public(seal_to, recipient, err) < 0)
 			goto fail;
 		req.image.protection = CR_IMAGE_SEALED;
 		req.image.recipient_pk = recipient;
 	}
 	struct cr_checkpoint_report rep = {0};
-	if (cr_partition_checkpoint(&req, &rep, &err) < 0)
+	if (cr_partition_checkpoint(&req, &rep, err) < 0)
 		goto fail;
 	if (rep.ended)
 		printf("%s: ended (they cannot be checkpointed): %s\n", prog, rep.ended);
@@ -83,42 +78,10 @@ int cmd_chkptwpar(int argc, char **argv)
 	cr_checkpoint_report_free(&rep);
 	goto out;
 fail:
-	rc = cli_report(prog, &err);
+	rc = cli_failed(err);
 out:
 	free(output);
-	cr_error_clear(&err);
 	cli_parsed_free(&p);
-	return rc;
-}
 
-int cmd_resumewpar(int argc, char **argv)
-{
-	static const char resume_usage[] = "resumewpar [-F] name ...";
-	struct cli_parsed p;
-	int rc = cli_parse_options("resumewpar", resume_usage, "F", argc, argv, &p);
-	if (rc)
-		return rc;
-	bool force = cli_option_count(&p, 'F') > 0;
-	if (p.first_operand >= argc)
-		rc = cli_usage_error("resumewpar", resume_usage, "name a partition to resume");
-	for (int i = p.first_operand; i < argc && rc != 2; i++) {
-		struct cr_error err = CR_ERROR_INIT;
-		cleanup_free char *source = NULL;
-		/* Resuming a copy whose source may still run it would run it twice. */
-		if (cr_relocation_pending(argv[i], &source) && !force) {
-			cr_error_set(&err, EBUSY,
-				     "%s was relocated here from %s and the hand-over is not settled: "
-				     "resume it with -F once it surely does not run there",
-				     argv[i], source ? source : "another host");
-			rc = cli_report("resumewpar", &err);
-		} else if (cr_partition_resume(argv[i], &err) < 0) {
-			rc = cli_report("resumewpar", &err);
-		} else {
-			cr_relocation_forget(argv[i]);
-			printf("Workload partition %s is active.\n", argv[i]);
-		}
-		cr_error_clear(&err);
-	}
-	cli_parsed_free(&p);
 	return rc;
 }

@@ -2,6 +2,7 @@
  * "-K" removes the attribute named by the flag that follows it:
  *   chwpar -K -R totalProcesses web     chwpar -K -N address=10.0.0.5 web
  *   chwpar -K -A web                    chwpar -K -u web */
+#define LOG_PREFIX "chwpar: "
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,6 @@
 #include "partition/attrs.h"
 #include "partition/change.h"
 
-static const char usage[] =
-	"chwpar [-A] [-c] [-h hostname] [-d directory] [-n newname] [-u script]\n"
-	"              [-M attr=value ...] [-N attr=value ...] [-R attr=value ...] [-S attr=value ...]\n"
-	"              [-K -A | -K -c | -K -h | -K -u | -K -M attr=value ... | -K -N attr=value ...\n"
-	"               | -K -R attr ... | -K -S attr ...] [-v] name";
 
 static const char spec[] = "AcKh:d:n:M*N*R*S*u:v";
 
@@ -180,9 +176,9 @@ static void report_verbose(const char *name, const struct cr_change_result *res)
 		printf("chwpar: %s: specification saved.\n", name);
 }
 
-int cmd_chwpar(int argc, char **argv)
+int cmd_chwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
-	const char *prog = "chwpar";
+	const char *prog = v->name, *usage = v->usage;
 	struct kargv k = {NULL, 0, NULL, 0};
 	struct cli_parsed p = {NULL, 0, 0};
 	int rc;
@@ -201,15 +197,19 @@ int cmd_chwpar(int argc, char **argv)
 		rc = cli_usage_error(prog, usage, "-K needs the flag of the attribute to remove");
 		goto out;
 	}
+	if (p.n == cli_option_count(&p, 'v')) {
+		rc = cli_usage_error(prog, usage, "nothing to change: give an attribute flag for %s",
+				     k.argv[p.first_operand]);
+		goto out;
+	}
 	const char *name = k.argv[p.first_operand];
-	struct cr_error err = CR_ERROR_INIT;
 	struct cr_change_result res;
-	if (cr_partition_change(name, apply_options, &p, &res, &err) < 0)
-		rc = cli_report(prog, &err);
+	if (cr_partition_change(name, apply_options, &p, &res, err) < 0)
+		rc = cli_failed(err);
 	else if (cli_option_count(&p, 'v'))
 		report_verbose(name, &res);
-	cr_error_clear(&err);
 out:
+
 	cli_parsed_free(&p);
 	kargv_free(&k);
 	return rc;

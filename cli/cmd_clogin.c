@@ -1,13 +1,14 @@
 /* clogin: log in to, or run a command in, a running system partition. */
+#define LOG_PREFIX "clogin: "
 #include <stdio.h>
 
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "partition/clogin.h"
 
-int cmd_clogin(int argc, char **argv)
+int cmd_clogin(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
-	static const char usage[] = "clogin name [-l user] [command [args...]]";
+	const char *usage = v->usage;
 	if (argc < 2 || argv[1][0] == '-')
 		return cli_usage_error("clogin", usage, "name the partition first");
 	/* AIX: clogin WparName [-l user] [cmd [args]] */
@@ -20,11 +21,10 @@ int cmd_clogin(int argc, char **argv)
 		.user = cli_option_arg(&p, 'l'),
 		.argv = p.first_operand + 1 < argc ? argv + 1 + p.first_operand : NULL,
 	};
-	struct cr_error err = CR_ERROR_INIT;
 	int status = 0;
-	if (cr_clogin(&req, &status, &err) < 0)
-		status = cli_report("clogin", &err);
-	cr_error_clear(&err);
+	if (cr_clogin(&req, &status, err) < 0)
+		status = cli_failed(err);
 	cli_parsed_free(&p);
 	return status;
+
 }

@@ -1,5 +1,6 @@
 /* corral image info|ls|verify|extract FILE [DIR], and image create FILE DIR:
  * inspect, check, unpack or make a checkpoint image (docs/image-format.md). */
+#define LOG_PREFIX "image: "
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,11 +17,6 @@
 #include "formats/image_writer.h"
 #include "util/cleanup.h"
 
-#define USAGE                                                                              \
-	"corral image info|ls|verify FILE [--key-file F] [--host-key[=KEY]]\n"              \
-	"       corral image extract FILE DIR [--key-file F] [--host-key[=KEY]]\n"          \
-	"       corral image create FILE DIR [--key-file F | --seal-to PUBKEY-FILE]\n"      \
-	"FILE may be - for standard input or output"
 
 struct image_args {
 	const char *verb, *file, *dir;
@@ -156,17 +152,19 @@ static int run_create(const struct image_args *a, struct cr_error *err)
 	return r;
 }
 
-static int parse(int argc, char **argv, struct image_args *a)
+/* 0, or 2 after a usage error, or a negative errno with ERR set. */
+static int parse(const char *usage, int argc, char **argv, struct image_args *a,
+		 struct cr_error *err)
 {
 	static const struct option opts[] = {
 		{"key-file", required_argument, NULL, 'k'},
 		{"host-key", optional_argument, NULL, 'H'},
 		{"seal-to", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "k:s:h", opts, NULL)) != -1) {
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:s:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			a->key_file = optarg;
@@ -178,52 +176,43 @@ static int parse(int argc, char **argv, struct image_args *a)
 			free(a->host_key);
 			a->host_key = NULL;
 			if (optarg && !(a->host_key = strdup(optarg)))
-				return cli_usage_error("image", NULL, "out of memory");
+				return cr_error_set(err, ENOMEM, "out of memory");
 			if (!optarg) {
-				struct cr_error err = CR_ERROR_INIT;
 				cleanup_free char *pub = NULL;
-				if (cr_hostkey_paths(&a->host_key, &pub, &err) < 0) {
-					cli_report("image", &err);
-					cr_error_clear(&err);
-					return 1;
-				}
+				int r = cr_hostkey_paths(&a->host_key, &pub, err);
+				if (r < 0)
+					return r;
 			}
 			break;
-		case 'h':
-			printf("usage: %s\n", USAGE);
-			return -1;
 		default:
-			return cli_usage_error("image", USAGE, "unknown option");
+			return cli_usage_error("image", usage, "unknown option");
 		}
 	}
 	int rest = argc - optind;
 	if (rest < 2)
-		return cli_usage_error("image", USAGE, "missing %s", rest ? "FILE" : "a verb");
+		return cli_usage_error("image", usage, "missing %s", rest ? "FILE" : "a verb");
 	a->verb = argv[optind];
 	a->file = argv[optind + 1];
 	bool wants_dir = !strcmp(a->verb, "extract") || !strcmp(a->verb, "create");
 	if (strcmp(a->verb, "info") && strcmp(a->verb, "ls") && strcmp(a->verb, "verify") &&
 	    !wants_dir)
-		return cli_usage_error("image", USAGE, "unknown verb '%s'", a->verb);
+		return cli_usage_error("image", usage, "unknown verb '%s'", a->verb);
 	if (rest != (wants_dir ? 3 : 2))
-		return cli_usage_error("image", USAGE, "image %s takes %s", a->verb,
+		return cli_usage_error("image", usage, "image %s takes %s", a->verb,
 				       wants_dir ? "FILE DIR" : "FILE");
 	if (a->key_file && a->seal_to)
-		return cli_usage_error("image", USAGE, "--key-file and --seal-to exclude each other");
+		return cli_usage_error("image", usage, "--key-file and --seal-to exclude each other");
 	a->dir = wants_dir ? argv[optind + 2] : NULL;
 	return 0;
 }
 
-int cmd_image(int argc, char **argv)
+int cmd_image(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
 	struct image_args a = {0};
-	int r = parse(argc, argv, &a);
-	if (r != 0) {
-		free(a.host_key);
-		return r < 0 ? 0 : r;
-	}
-	cleanup_error struct cr_error err = CR_ERROR_INIT;
-	r = !strcmp(a.verb, "create") ? run_create(&a, &err) : run_reader(&a, &err);
+	int r = parse(v->usage, argc, argv, &a, err);
+	if (r == 0)
+		r = !strcmp(a.verb, "create") ? run_create(&a, err) : run_reader(&a, err);
 	free(a.host_key);
-	return r < 0 ? cli_report("image", &err) : 0;
+	return r;
 }
+

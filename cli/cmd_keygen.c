@@ -1,5 +1,6 @@
 /* corral keygen [--force] [--hex]: make this host's X25519 key pair in
  * $ROOT/etc/corral/host.key (0600) and host.pub, and print the public key. */
+#define LOG_PREFIX "keygen: "
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,19 +10,17 @@
 #include "crypto/crypto_stream.h"
 #include "util/cleanup.h"
 
-#define USAGE "corral keygen [--force] [--hex]"
-
-int cmd_keygen(int argc, char **argv)
+int cmd_keygen(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
 	static const struct option opts[] = {
 		{"force", no_argument, NULL, 'f'},
 		{"hex", no_argument, NULL, 'x'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	bool force = false, hex = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "fxh", opts, NULL)) != -1) {
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fx", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			force = true;
@@ -29,26 +28,23 @@ int cmd_keygen(int argc, char **argv)
 		case 'x':
 			hex = true;
 			break;
-		case 'h':
-			printf("usage: %s\n", USAGE);
-			return 0;
 		default:
-			return cli_usage_error("keygen", USAGE, "unknown option");
+			return cli_usage_error("keygen", v->usage, "unknown option");
 		}
 	}
 	if (optind != argc)
-		return cli_usage_error("keygen", USAGE, "unexpected argument '%s'", argv[optind]);
-	cleanup_error struct cr_error err = CR_ERROR_INIT;
+		return cli_usage_error("keygen", v->usage, "unexpected argument '%s'", argv[optind]);
 	cleanup_free char *key = NULL, *pub = NULL;
 	struct cr_host_keypair kp;
-	int r = cr_hostkey_paths(&key, &pub, &err);
+	int r = cr_hostkey_paths(&key, &pub, err);
 	if (r == 0)
-		r = cr_hostkey_generate(&kp, &err);
+		r = cr_hostkey_generate(&kp, err);
 	if (r == 0)
-		r = cr_hostkey_save(&kp, key, pub, force, &err);
+		r = cr_hostkey_save(&kp, key, pub, force, err);
 	cr_memzero(kp.sk, sizeof(kp.sk));
 	if (r < 0)
-		return cli_report("keygen", &err);
+		return r;
+
 	char text[CR_HOSTKEY_TEXT_MAX > 2 * CR_HOSTKEY_BYTES + 1 ? CR_HOSTKEY_TEXT_MAX
 								   : 2 * CR_HOSTKEY_BYTES + 1];
 	if (hex)

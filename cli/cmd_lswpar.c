@@ -1,4 +1,5 @@
 /* lswpar: list partitions in AIX's forms (partition/listing.h formats). */
+#define LOG_PREFIX "lswpar: "
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,10 +8,6 @@
 #include "cli/commands.h"
 #include "partition/listing.h"
 #include "partition/registry.h"
-
-static const char usage[] =
-	"usage: lswpar [-G | -L | -M | -N | -R | -S | -T | -D] [-c | -d delim] [-a field[,field...]]\n"
-	"              [-q] [-s states] [-t types] [--json] [name ...]\n";
 
 /* Errors are one line naming what is wrong; --help gives the synopsis. */
 #define usage_error(...) cli_usage_error("lswpar", NULL, __VA_ARGS__)
@@ -27,7 +24,7 @@ static const struct {
 /* The command line as given, before it is checked as a whole. */
 struct flags {
 	char section; /* the section flag letter, 0 for the default table */
-	bool colon, quiet, json, help;
+	bool colon, quiet, json;
 	const char *delim, *fields, *states, *types;
 };
 
@@ -49,13 +46,12 @@ static int parse_flags(int argc, char **argv, struct flags *f, struct cr_listing
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'J'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, rc = 0;
 	optind = 0; /* a full re-initialisation: the dispatcher may have used getopt */
 	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, ":a:cd:DGLMNqRSs:Tt:h", longopts, NULL)) != -1) {
+	while (rc == 0 && (c = getopt_long(argc, argv, ":a:cd:DGLMNqRSs:Tt:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': f->fields = optarg; break;
 		case 'c': f->colon = true; break;
@@ -64,7 +60,6 @@ static int parse_flags(int argc, char **argv, struct flags *f, struct cr_listing
 		case 's': f->states = optarg; break;
 		case 't': f->types = optarg; break;
 		case 'J': f->json = true; break;
-		case 'h': f->help = true; break;
 		case ':':
 			rc = usage_error("flag -%c needs a value", optopt);
 			break;
@@ -132,11 +127,11 @@ static int load_named(char **names, int n, struct cr_wpar **ret_list, size_t *re
 		struct cr_error err = CR_ERROR_INIT;
 		int r = cr_name_validate(names[i], NULL) < 0 ? -ENOENT
 							     : cr_registry_load(names[i], &list[got], &err);
-		if (r == -ENOENT) {
-			fprintf(stderr, "lswpar: 0960-419 Could not find a workload partition called %s.\n",
-				names[i]);
-			*ret_rc = 1;
-		} else if (r < 0) {
+		if (r == -ENOENT)
+			cr_error_set(&err, ENOENT, "0960-419 Could not find a workload partition called %s.",
+				     names[i]);
+		if (r < 0) {
+
 			*ret_rc = cli_report("lswpar", &err);
 		} else {
 			got++;
@@ -164,37 +159,31 @@ static void complete_all(struct cr_wpar *list, size_t n, int *ret_rc)
 	}
 }
 
-int cmd_lswpar(int argc, char **argv)
+int cmd_lswpar(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
+	(void)v;
 	struct flags f = {0};
 	struct cr_listing_opts opts;
 	cr_listing_opts_init(&opts);
 	int rc = parse_flags(argc, argv, &f, &opts);
 	if (rc)
 		return rc;
-	if (f.help) {
-		fputs(usage, stdout);
-		return 0;
-	}
 	rc = build_opts(&f, &opts);
 	if (rc)
 		return rc;
 
-	struct cr_error err = CR_ERROR_INIT;
 	struct cr_wpar *list = NULL;
 	size_t n = 0;
 	if (optind < argc) {
 		if (load_named(argv + optind, argc - optind, &list, &n, &rc) < 0)
 			return 1;
-	} else if (cr_registry_list(&list, &n, &err) < 0) {
-		rc = cli_report("lswpar", &err);
-		cr_error_clear(&err);
-		return rc;
+	} else if (cr_registry_list(&list, &n, err) < 0) {
+		return cli_failed(err);
 	}
 	complete_all(list, n, &rc);
-	if (cr_listing_print(stdout, list, n, &opts, &err) < 0)
-		rc = cli_report("lswpar", &err);
-	cr_error_clear(&err);
+	if (cr_listing_print(stdout, list, n, &opts, err) < 0)
+		rc = cli_failed(err);
 	cr_wpar_list_free(list, n);
 	return rc;
 }
+

@@ -9,20 +9,15 @@
 #include "partition/attrs.h"
 #include "partition/lifecycle.h"
 
-static const char usage[] =
-	"mkwpar -n name [-h hostname] [-d directory] [-A] [-c] [-s] [-r] [-l] [-p] [-u script]\n"
-	"              [-M attr=value ...] [-N attr=value ...] [-R attr=value ...] [-S attr=value ...]\n"
-	"              [-f specfile] [-o outspec [-w]] [-v]";
-
-int cmd_mkwpar(int argc, char **argv)
+int cmd_mkwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
-	const char *prog = "mkwpar";
+	const char *prog = v->name, *usage = v->usage;
 	struct cli_parsed p;
 	int rc = cli_parse_options(prog, usage, "n:h:d:AcsrlpM*N*R*S*f:o:wu:v", argc, argv, &p);
 	if (rc)
 		return rc;
-	struct cr_error err = CR_ERROR_INIT;
 	struct cr_wpar_config cfg;
+
 	cr_config_init(&cfg);
 	if (p.first_operand < argc) {
 		rc = cli_usage_error(prog, usage, "unexpected argument '%s'", argv[p.first_operand]);
@@ -38,32 +33,32 @@ int cmd_mkwpar(int argc, char **argv)
 		rc = cli_usage_error(prog, usage, "-w needs -o outspec");
 		goto out;
 	}
-	if (spec_in && cr_spec_read_file(spec_in, &cfg, &err) < 0)
+	if (spec_in && cr_spec_read_file(spec_in, &cfg, err) < 0)
 		goto fail;
-	if (name && cr_attr_set(&cfg, CR_STANZA_GENERAL, "name", name, &err) < 0)
+	if (name && cr_attr_set(&cfg, CR_STANZA_GENERAL, "name", name, err) < 0)
 		goto fail;
 	if (!cfg.name) {
 		rc = cli_usage_error(prog, usage, "the spec file %s names no partition: give -n name", spec_in);
 		goto out;
 	}
 	cfg.type = CR_TYPE_SYSTEM;
-	if (cli_apply_config_flags(&p, &cfg, &err) < 0)
+	if (cli_apply_config_flags(&p, &cfg, err) < 0)
 		goto fail;
 	if (cli_option_count(&p, 'w')) {
-		if (cr_config_complete(&cfg, &err) < 0 || cr_config_validate(&cfg, &err) < 0 ||
-		    cr_spec_write_file(spec_out, &cfg, &err) < 0)
+		if (cr_config_complete(&cfg, err) < 0 || cr_config_validate(&cfg, err) < 0 ||
+		    cr_spec_write_file(spec_out, &cfg, err) < 0)
 			goto fail;
 		printf("mkwpar: specification file %s written.\n", spec_out);
 		goto out;
 	}
-	if (cr_partition_create(&cfg, &err) < 0)
+	if (cr_partition_create(&cfg, err) < 0)
 		goto fail;
-	if (spec_out && cr_spec_write_file(spec_out, &cfg, &err) < 0)
+	if (spec_out && cr_spec_write_file(spec_out, &cfg, err) < 0)
 		goto fail;
 	printf("Workload partition %s created successfully.\n", cfg.name);
 	if (cli_option_count(&p, 's')) {
 		printf("Starting workload partition %s.\n", cfg.name);
-		if (cr_partition_start(cfg.name, "/proc/self/exe", &err) < 0)
+		if (cr_partition_start(cfg.name, "/proc/self/exe", err) < 0)
 			goto fail;
 		printf("Workload partition %s is active.\n", cfg.name);
 	} else {
@@ -72,10 +67,10 @@ int cmd_mkwpar(int argc, char **argv)
 	}
 	goto out;
 fail:
-	rc = cli_report(prog, &err);
+	rc = cli_failed(err);
 out:
-	cr_error_clear(&err);
 	cr_config_free(&cfg);
+
 	cli_parsed_free(&p);
 	return rc;
 }

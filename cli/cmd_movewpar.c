@@ -1,4 +1,5 @@
 /* movewpar: relocate a partition to another host's corrald. */
+#define LOG_PREFIX "movewpar: "
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,6 @@
 #include "cli/options.h"
 #include "relocate/move.h"
 
-static const char usage[] = "movewpar [--static] [--dry-run] [-F] [-t seconds] [-v] name host";
 
 struct bar {
 	bool tty;
@@ -52,15 +52,14 @@ static void translate_long_options(int argc, char **argv)
 	}
 }
 
-int cmd_movewpar(int argc, char **argv)
+int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
-	const char *prog = "movewpar";
+	const char *prog = v->name, *usage = v->usage;
 	translate_long_options(argc, argv);
 	struct cli_parsed p;
 	int rc = cli_parse_options(prog, usage, "SnFt:v", argc, argv, &p);
 	if (rc)
 		return rc;
-	struct cr_error err = CR_ERROR_INIT;
 	struct bar bar = {.tty = isatty(STDERR_FILENO) == 1};
 	struct cr_move_request req = {
 		.static_move = cli_option_count(&p, 'S') > 0,
@@ -84,11 +83,11 @@ int cmd_movewpar(int argc, char **argv)
 	}
 	req.timeout_ms = (int)seconds * 1000;
 	struct cr_move_report rep;
-	int r = cr_partition_move(&req, &rep, &err);
+	int r = cr_partition_move(&req, &rep, err);
 	if (bar.tty && bar.last_phase)
 		fprintf(stderr, "\r\033[K");
 	if (r < 0) {
-		rc = cli_report(prog, &err);
+		rc = r;
 		cr_move_report_free(&rep);
 		goto out;
 	}
@@ -114,7 +113,7 @@ int cmd_movewpar(int argc, char **argv)
 	}
 	cr_move_report_free(&rep);
 out:
-	cr_error_clear(&err);
 	cli_parsed_free(&p);
+
 	return rc;
 }

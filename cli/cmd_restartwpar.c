@@ -1,6 +1,7 @@
 /* restartwpar: restore a partition from its checkpoint image. A job of
  * wparexec -c is followed in the foreground: its output is relayed and
  * restartwpar exits with the job's own exit status. */
+#define LOG_PREFIX "restartwpar: "
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,6 @@
 #include "partition/registry.h"
 #include "restore/restore.h"
 
-static const char usage[] =
-	"restartwpar (-d directory | -i file) [-p] [-K keyfile] [-H hostkeyfile] [-v] name";
 
 /* How much of NAME's job output was already shown: its size now. The file
  * is made again if it went, since CRIU reopens it (one defined from the
@@ -61,14 +60,13 @@ static int follow_job(const char *prog, const char *name, off_t shown, struct cr
 	return end.exit_code;
 }
 
-int cmd_restartwpar(int argc, char **argv)
+int cmd_restartwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
-	const char *prog = "restartwpar";
+	const char *prog = v->name, *usage = v->usage;
 	struct cli_parsed p;
 	int rc = cli_parse_options(prog, usage, "d:i:pK:H:v", argc, argv, &p);
 	if (rc)
 		return rc;
-	struct cr_error err = CR_ERROR_INIT;
 	char *image = NULL;
 	const char *dir = cli_option_arg(&p, 'd'), *file = cli_option_arg(&p, 'i');
 	if (p.first_operand != argc - 1) {
@@ -92,18 +90,19 @@ int cmd_restartwpar(int argc, char **argv)
 		.self_exe = "/proc/self/exe",
 	};
 	off_t shown = output_shown(name);
-	printf("Restarting workload partition %s from %s.\n", name, image);
-	fflush(stdout);
-	if (cr_partition_restart(&req, &err) < 0) {
-		rc = cli_report(prog, &err);
+	/* Nothing is said before the restart: its errors (an unknown name, a
+	 * missing image, a key not given) come alone. */
+	if (cr_partition_restart(&req, err) < 0) {
+		rc = cli_failed(err);
 		goto out;
 	}
-	printf("Workload partition %s is %s.\n", name, req.paused ? "paused" : "active");
-	if (!req.paused && (rc = follow_job(prog, name, shown, &err)) < 0)
-		rc = cli_report(prog, &err);
+	printf("Workload partition %s restarted from %s: it is %s.\n", name, image,
+	       req.paused ? "paused" : "active");
+	if (!req.paused && (rc = follow_job(prog, name, shown, err)) < 0)
+		rc = cli_failed(err);
 out:
 	free(image);
-	cr_error_clear(&err);
 	cli_parsed_free(&p);
+
 	return rc;
 }

@@ -1,15 +1,16 @@
 /* syncwpar: bring system partitions' root parts up to date with the global
  * environment (the /etc files mkwpar copied and the package database). */
+#define LOG_PREFIX "syncwpar: "
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/named.h"
 #include "cli/options.h"
 #include "partition/registry.h"
 #include "partition/sync.h"
 
-static const char usage[] = "syncwpar [-p] [-v] -A | name ...";
 
 struct printer {
 	bool preview;
@@ -33,6 +34,8 @@ static int sync_one(const char *name, size_t index, size_t total, struct printer
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_sync_options opts = {pr->preview, print_event, pr};
 	struct cr_sync_summary sum;
+	if (cli_named_known("syncwpar", name))
+		return 1;
 	printf("Synchronizing workload partition %s (%zu of %zu).\n", name, index, total);
 	fflush(stdout);
 	if (cr_partition_sync(name, &opts, &sum, &err) < 0) {
@@ -74,10 +77,13 @@ static int sync_all(struct printer *pr)
 	return rc;
 }
 
-int cmd_syncwpar(int argc, char **argv)
+int cmd_syncwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
+	(void)err; /* each name's failure is reported as it comes */
+	const char *usage = v->usage;
 	struct cli_parsed p;
 	int rc = cli_parse_options("syncwpar", usage, "Apv", argc, argv, &p);
+
 	if (rc)
 		return rc;
 	struct printer pr = {cli_option_count(&p, 'p') > 0, cli_option_count(&p, 'v') > 0};

@@ -1,6 +1,7 @@
 /* corral trust NAME ADDR PUBKEY | --list | --remove NAME: the hosts whose
  * corrald may talk to this one ($ROOT/etc/corral/trusted-peers). PUBKEY is
  * the peer's host.pub text (base64 or hex) or the path of its host.pub. */
+#define LOG_PREFIX "trust: "
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,6 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
-#define USAGE                                                                              \
-	"corral trust NAME ADDR PUBKEY   (PUBKEY: key text or a host.pub file)\n"             \
-	"       corral trust --list\n"                                                     \
-	"       corral trust --remove NAME"
 
 static int parse_key(const char *arg, uint8_t pk[CR_HOSTKEY_BYTES], struct cr_error *err)
 {
@@ -34,18 +31,19 @@ static int list(const struct cr_trust_list *l)
 	return 0;
 }
 
-int cmd_trust(int argc, char **argv)
+int cmd_trust(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
 	static const struct option opts[] = {
 		{"list", no_argument, NULL, 'l'},
 		{"remove", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *usage = v->usage;
 	bool do_list = false;
 	const char *remove = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "lr:h", opts, NULL)) != -1) {
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "lr:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			do_list = true;
@@ -53,41 +51,36 @@ int cmd_trust(int argc, char **argv)
 		case 'r':
 			remove = optarg;
 			break;
-		case 'h':
-			printf("usage: %s\n", USAGE);
-			return 0;
 		default:
-			return cli_usage_error("trust", USAGE, "unknown option");
+			return cli_usage_error("trust", usage, "unknown option");
 		}
 	}
 	int nargs = argc - optind;
 	if ((do_list || remove) && nargs != 0)
-		return cli_usage_error("trust", USAGE, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("trust", usage, "unexpected argument '%s'", argv[optind]);
 	if (do_list && remove)
-		return cli_usage_error("trust", USAGE, "--list and --remove exclude each other");
+		return cli_usage_error("trust", usage, "--list and --remove exclude each other");
 	if (!do_list && !remove && nargs != 3)
-		return cli_usage_error("trust", USAGE, "expected NAME ADDR PUBKEY");
-	cleanup_error struct cr_error err = CR_ERROR_INIT;
+		return cli_usage_error("trust", usage, "expected NAME ADDR PUBKEY");
 	cleanup_free char *path = NULL;
 	cleanup_trust_list struct cr_trust_list l = {NULL, 0};
-	int r = cr_trust_path(&path, &err);
+	int r = cr_trust_path(&path, err);
 	if (r == 0)
-		r = cr_trust_load(path, &l, &err);
+		r = cr_trust_load(path, &l, err);
 	if (r < 0)
-		return cli_report("trust", &err);
+		return r;
 	if (do_list)
 		return list(&l);
 	if (remove) {
-		r = cr_trust_remove(&l, remove, &err);
+		r = cr_trust_remove(&l, remove, err);
 	} else {
 		uint8_t pk[CR_HOSTKEY_BYTES];
-		r = parse_key(argv[optind + 2], pk, &err);
+		r = parse_key(argv[optind + 2], pk, err);
 		if (r == 0)
-			r = cr_trust_add(&l, argv[optind], argv[optind + 1], pk, &err);
+			r = cr_trust_add(&l, argv[optind], argv[optind + 1], pk, err);
 	}
 	if (r == 0)
-		r = cr_trust_save(path, &l, &err);
-	if (r < 0)
-		return cli_report("trust", &err);
-	return 0;
+		r = cr_trust_save(path, &l, err);
+	return r < 0 ? r : 0;
+
 }

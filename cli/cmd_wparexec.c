@@ -1,5 +1,6 @@
 /* wparexec: run one command in an application partition, which lives as long
  * as the command's processes and returns the command's exit status. */
+#define LOG_PREFIX "wparexec: "
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,6 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
-static const char usage[] =
-	"wparexec [-n name] [-c] [-h hostname] [-N attr=value ...] [-R attr=value ...] [-v] [--] command [args...]";
 
 /* -c: the job's output comes through its output file (partition/app_job.h).
  * Its exit status, or CR_APP_JOB_CHECKPOINTED_EXIT when chkptwpar -k took it
@@ -48,15 +47,15 @@ static int run_job(const char *prog, const struct cr_wpar_config *cfg, char **cm
 	return CR_APP_JOB_CHECKPOINTED_EXIT;
 }
 
-int cmd_wparexec(int argc, char **argv)
+int cmd_wparexec(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
-	const char *prog = "wparexec";
+	const char *prog = v->name, *usage = v->usage;
 	struct cli_parsed p;
 	int rc = cli_parse_options(prog, usage, "n:ch:N*R*S*v", argc, argv, &p);
 	if (rc)
 		return rc;
-	struct cr_error err = CR_ERROR_INIT;
 	struct cr_wpar_config cfg;
+
 	cr_config_init(&cfg);
 	bool registered = false;
 	if (p.first_operand >= argc) {
@@ -73,42 +72,41 @@ int cmd_wparexec(int argc, char **argv)
 		rc = cli_usage_error(prog, NULL, "out of memory");
 		goto out;
 	}
-	int r = cr_attr_set(&cfg, CR_STANZA_GENERAL, "name", name ? name : basename(cmd_copy), &err);
+	int r = cr_attr_set(&cfg, CR_STANZA_GENERAL, "name", name ? name : basename(cmd_copy), err);
 	free(cmd_copy);
-	if (r < 0 || cr_attr_set(&cfg, CR_STANZA_GENERAL, "directory", "/", &err) < 0)
+	if (r < 0 || cr_attr_set(&cfg, CR_STANZA_GENERAL, "directory", "/", err) < 0)
 		goto fail;
 	cfg.type = CR_TYPE_APPLICATION;
-	if (cli_apply_config_flags(&p, &cfg, &err) < 0 || cr_partition_create(&cfg, &err) < 0)
+	if (cli_apply_config_flags(&p, &cfg, err) < 0 || cr_partition_create(&cfg, err) < 0)
 		goto fail;
 	registered = true;
 	int status = 0;
 	if (cfg.checkpointable && cfg.n_netifs > 0) {
-		cr_error_set(&err, EINVAL, "a checkpointable job (-c) shares the host's network: it takes no -N");
+		cr_error_set(err, EINVAL, "a checkpointable job (-c) shares the host's network: it takes no -N");
 		goto fail;
 	}
 	if (cfg.checkpointable) {
-		rc = run_job(prog, &cfg, cmd, &registered, &err);
+		rc = run_job(prog, &cfg, cmd, &registered, err);
 		if (rc < 0)
 			goto fail;
 		goto out;
 	}
-	if (cr_partition_exec(&cfg, cmd, &status, &err) < 0)
+	if (cr_partition_exec(&cfg, cmd, &status, err) < 0)
 		goto fail;
 	rc = status;
 	goto out;
 fail:
-	rc = cli_report(prog, &err);
-	if (rc == 1)
-		rc = 125; /* as env(1): wparexec itself failed, not the command */
+	rc = cli_failed(err); /* reported with status 125, as env(1): wparexec failed, not the command */
 out:
 	if (registered) {
 		/* An application partition is gone when its command has exited. */
 		struct cr_remove_options rm = {.force = true};
-		cr_error_clear(&err);
-		cr_partition_remove(cfg.name, &rm, &err);
+		struct cr_error ignored = CR_ERROR_INIT;
+		cr_partition_remove(cfg.name, &rm, &ignored);
+		cr_error_clear(&ignored);
 	}
-	cr_error_clear(&err);
 	cr_config_free(&cfg);
+
 	cli_parsed_free(&p);
 	return rc;
 }

@@ -1,44 +1,56 @@
-/* The verbs of the corral binary. Each lives in cli/cmd_<verb>.c, parses its
- * options, makes one engine call and reports errors once. */
+/* The verbs of the corral binary: ONE table (cli/verbs.c) gives each verb its
+ * name, summary, usage text and handler. main.c dispatches on it and answers
+ * --help and -? for every verb before the verb's own option parsing. Each
+ * verb lives in cli/cmd_<verb>.c: option parsing plus one engine call. */
 #ifndef CORRAL_CLI_COMMANDS_H
 #define CORRAL_CLI_COMMANDS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "util/error.h"
 
-/* Declared weak: a verb whose file is not in this build reports so. */
-#define CR_VERB(name) int cmd_##name(int argc, char **argv) __attribute__((weak))
-CR_VERB(mkwpar);
-CR_VERB(lswpar);
-CR_VERB(startwpar);
-CR_VERB(stopwpar);
-CR_VERB(rebootwpar);
-CR_VERB(rmwpar);
-CR_VERB(chwpar);
-CR_VERB(wparexec);
-CR_VERB(clogin);
-CR_VERB(syncwpar);
-CR_VERB(chkptwpar);
-CR_VERB(restartwpar);
-CR_VERB(movewpar);
-CR_VERB(check);
-CR_VERB(image);
-CR_VERB(keygen);
-CR_VERB(trust);
-CR_VERB(monitor);
-CR_VERB(autostart);
-CR_VERB(resumewpar);
-#undef CR_VERB
+struct cli_verb;
 
-/* Print "PROG: message" for ERR to stderr and return exit status 1. */
+/* A handler returns its exit status (0, 2 after a usage error, a job's own
+ * status), or a negative errno after filling ERR: main.c then reports ERR
+ * once ("NAME: message") and exits with the verb's fail_status. A verb that
+ * works through several names reports each one's failure with cli_report. */
+typedef int cli_handler(const struct cli_verb *verb, int argc, char **argv, struct cr_error *err);
+
+struct cli_verb {
+	const char *name;
+	const char *summary; /* NULL: internal, not listed by corral --help */
+	const char *usage;   /* printed after "usage: "; continuation lines indented */
+	cli_handler *run;
+	int fail_status;     /* exit status when run fails with ERR: 1 (wparexec: 125) */
+	bool runs_command;   /* the operands are a command: only argv[1] can ask for help */
+};
+
+/* The verb called NAME, or NULL. */
+const struct cli_verb *cli_verb_find(const char *name);
+/* Print corral's own usage: every listed verb with its summary. */
+void cli_verbs_print(FILE *out);
+
+cli_handler cmd_mkwpar, cmd_lswpar, cmd_startwpar, cmd_stopwpar, cmd_rebootwpar, cmd_rmwpar,
+	cmd_chwpar, cmd_wparexec, cmd_clogin, cmd_syncwpar, cmd_chkptwpar, cmd_restartwpar,
+	cmd_movewpar, cmd_check, cmd_image, cmd_keygen, cmd_trust, cmd_monitor, cmd_autostart,
+	cmd_resumewpar;
+
+/* Print "PROG: message" for ERR to stderr, on one line (control characters
+ * escaped), and return exit status 1. */
 int cli_report(const char *prog, const struct cr_error *err);
 
-/* Print "PROG: formatted message" and a usage hint; return exit status 2. */
+/* Print "PROG: formatted message" (one line) and "usage: USAGE" when USAGE
+ * is not NULL; return exit status 2. */
 int cli_usage_error(const char *prog, const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* True when standard output is a terminal (progress bars, colours). */
-bool cli_stdout_is_tty(void);
+/* The negative errno a handler returns for the failure ERR holds. */
+static inline int cli_failed(const struct cr_error *err)
+{
+	return -(err->code > 0 ? err->code : EIO);
+}
+
 
 #endif

@@ -1,111 +1,76 @@
 /* corral: one binary answering to the AIX command names (dispatch on argv[0])
- * and to "corral VERB ...". */
+ * and to "corral VERB ...". The verbs come from the one table in verbs.c;
+ * --help and -? are answered here for every verb, and a verb's failure is
+ * reported here, once. */
+#define LOG_PREFIX "cli: "
 #include <libgen.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/commands.h"
 #include "util/fsutil.h"
 
-struct verb {
-	const char *name;
-	const char *summary;
-};
-
-/* Pointers to the weak symbols: NULL when a verb is not in this build. */
-#define VERB(n, s) {#n, s}
-static struct verb verbs[] = {
-	VERB(mkwpar, "create a partition"),
-	VERB(lswpar, "list partitions"),
-	VERB(startwpar, "start a system partition"),
-	VERB(stopwpar, "stop a partition"),
-	VERB(rebootwpar, "stop and start a system partition"),
-	VERB(rmwpar, "remove a partition"),
-	VERB(chwpar, "change a partition's attributes"),
-	VERB(wparexec, "run a command in an application partition"),
-	VERB(clogin, "log in to or run a command in a partition"),
-	VERB(syncwpar, "synchronise a partition's root part with the host"),
-	VERB(chkptwpar, "checkpoint a partition to an image"),
-	VERB(restartwpar, "restart a partition from an image"),
-	VERB(movewpar, "relocate a running partition to another host"),
-	VERB(check, "probe this host for what Corral needs"),
-	VERB(image, "inspect, verify or extract a checkpoint image"),
-	VERB(keygen, "make this host's key pair"),
-	VERB(trust, "trust a peer host's key"),
-	VERB(resumewpar, "resume a Paused partition"),
-	VERB(autostart, "start every partition made with -A (run at boot)"),
-	VERB(monitor, NULL), /* internal: the process that follows a partition */
-};
-#undef VERB
-
-static int (*handler_of(const char *name))(int, char **)
+static bool is_help(const char *arg)
 {
-#define H(n) if (!strcmp(name, #n)) return cmd_##n
-	H(mkwpar); H(lswpar); H(startwpar); H(stopwpar); H(rebootwpar); H(rmwpar);
-	H(chwpar); H(wparexec); H(clogin); H(syncwpar); H(chkptwpar); H(restartwpar);
-	H(movewpar); H(check); H(image); H(keygen); H(trust); H(monitor);
-	H(autostart); H(resumewpar);
-#undef H
-	return NULL;
+	return !strcmp(arg, "--help") || !strcmp(arg, "-?");
 }
 
-static bool is_verb(const char *name)
+/* --help or -? among the flags (before "--"); only as the first argument of
+ * a verb whose operands are a command to run (clogin NAME ls --help). */
+static bool asks_help(const struct cli_verb *v, int argc, char **argv)
 {
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(verbs[i].name, name))
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (is_help(argv[i]))
 			return true;
+		if (v->runs_command)
+			break;
+	}
 	return false;
 }
 
-static void usage(FILE *out)
+static int run_verb(const struct cli_verb *v, int argc, char **argv)
 {
-	fprintf(out, "usage: corral VERB [ARGS...]   (or call a verb by its name, e.g. lswpar)\n\n");
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (!verbs[i].summary)
-			continue;
-		fprintf(out, "  %-12s %s%s\n", verbs[i].name, verbs[i].summary,
-			handler_of(verbs[i].name) ? "" : " (not in this build yet)");
+	if (asks_help(v, argc, argv)) {
+		printf("usage: %s\n", v->usage);
+		return fflush(stdout) != 0;
 	}
-	fprintf(out, "\n  corral --version   print the version\n");
-}
-
-static int run_verb(const char *name, int argc, char **argv)
-{
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (strcmp(verbs[i].name, name))
-			continue;
-		int (*h)(int, char **) = handler_of(name);
-		if (!h) {
-			fprintf(stderr, "corral: %s is not available in this build yet\n", name);
-			return 2;
-		}
-		return h(argc, argv);
+	struct cr_error err = CR_ERROR_INIT;
+	int rc = v->run(v, argc, argv, &err);
+	if (rc < 0) {
+		cli_report(v->name, &err);
+		rc = v->fail_status;
 	}
-	fprintf(stderr, "corral: unknown command '%s'\n", name);
-	usage(stderr);
-	return 2;
+	cr_error_clear(&err);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	cr_stdio_ensure_open();
 	char *self = argc > 0 ? basename(argv[0]) : "corral";
-	if (strcmp(self, "corral") != 0 && strcmp(self, "monitor") != 0 && is_verb(self))
-		return run_verb(self, argc, argv);
+	const struct cli_verb *v = cli_verb_find(self);
+	if (v && v->summary) /* an AIX link name; internal verbs only as corral VERB */
+		return run_verb(v, argc, argv);
 	if (argc < 2) {
-		usage(stderr);
+		cli_verbs_print(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("corral %s\n", CORRAL_VERSION);
 		return 0;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
+	if (is_help(argv[1]) || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		if (argc > 2 && (v = cli_verb_find(argv[2])) != NULL) {
+			printf("usage: %s\n", v->usage);
+			return fflush(stdout) != 0;
+		}
+		cli_verbs_print(stdout);
 		return 0;
 	}
-	return run_verb(argv[1], argc - 1, argv + 1);
+	if ((v = cli_verb_find(argv[1])) != NULL)
+		return run_verb(v, argc - 1, argv + 1);
+	cli_usage_error("corral", NULL, "unknown command '%s'", argv[1]);
+	cli_verbs_print(stderr);
+	return 2;
 }

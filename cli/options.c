@@ -1,3 +1,5 @@
+/* AIX-style option parsing for the verbs (cli/options.h). */
+#define LOG_PREFIX "cli: "
 #include "cli/options.h"
 
 #include <errno.h>
@@ -61,6 +63,11 @@ int cli_parse_options(const char *prog, const char *usage, const char *spec, int
 					return cli_usage_error(prog, usage, "flag -%c takes attribute=value words after a blank", *c);
 				}
 				o.n_words = cr_attrs_count_words(argv, argc, i + 1);
+				if (!o.n_words) {
+					cli_parsed_free(&p);
+					return cli_usage_error(prog, usage, "flag -%c needs attribute=value words", *c);
+				}
+
 				o.words = argv + i + 1;
 				i += (int)o.n_words;
 			}
