@@ -13,8 +13,10 @@
  * monitor: "exit N" when the command ended with status N (128+SIG when killed
  * by SIG), "checkpointed" when chkptwpar -k took it away. A checkpointed job
  * stays Defined with its output file, so that restartwpar -i IMAGE NAME brings
- * it back; once its command has ended the job's partition is removed by
- * whoever waited for it (wparexec or restartwpar). */
+ * it back; once its command and every process it started have ended (the
+ * init exits with the command's status, which a checkpoint carries in the
+ * init's memory when the command had exited already) the job's partition
+ * is removed by whoever waited for it (wparexec or restartwpar). */
 #ifndef CORRAL_PARTITION_APP_JOB_H
 #define CORRAL_PARTITION_APP_JOB_H
 

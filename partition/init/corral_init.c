@@ -4,11 +4,17 @@
  *                                reap orphans, respawn "respawn:" services,
  *                                shut everything down on SIGTERM.
  *   corral-init --exec CMD ...  (application partitions) run CMD, reap orphans,
- *                                and exit with CMD's status once CMD has exited.
+ *                                and exit with CMD's status once CMD and every
+ *                                process of the partition have ended (a daemon
+ *                                CMD started goes on after CMD exits).
  *
  * On SIGTERM it sends SIGTERM to every process of the partition, waits up to
  * the grace period (CORRAL_STOP_GRACE seconds, default 10) and then SIGKILLs
- * what is left. Leaving pid 1 ends the partition. */
+ * what is left. Leaving pid 1 ends the partition.
+ *
+ * CMD's status waits in this process's memory until the last process is
+ * gone: a checkpoint takes it along, so a job restarted after CMD had
+ * already exited still ends with CMD's status. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -28,6 +34,10 @@
 #define SERVICES_FILE "/etc/corral/services"
 #define SERVICES_LOG "/var/log/corral-services.log"
 #define MAX_SERVICES 64
+/* How often --exec looks whether the partition is empty once CMD has ended:
+ * a process that entered it from outside (setns) is no child of ours, and
+ * its end sends us no SIGCHLD. */
+#define EMPTY_RECHECK_MS 500
 
 struct service {
 	char *command;
@@ -165,6 +175,14 @@ static int exit_code_of(int status)
 	return 1;
 }
 
+/* Whether no process but this one is left in the pid namespace (every
+ * child reaped first): kill(-1) reaches all of them, and says ESRCH only
+ * when there is none, not when one is out of reach (EPERM). */
+static bool namespace_empty(void)
+{
+	return kill(-1, 0) < 0 && errno == ESRCH;
+}
+
 static void ignore_signal(int sig)
 {
 	(void)sig;
@@ -205,24 +223,25 @@ int main(int argc, char **argv)
 			start_service(&services[i]);
 	}
 	int status = 0;
+	bool main_ended = false; /* --exec: CMD has exited with STATUS */
 	for (;;) {
 		struct signalfd_siginfo si;
 		struct pollfd pfd = {sfd, POLLIN, 0};
-		if (poll(&pfd, 1, -1) < 0)
+		int ready = poll(&pfd, 1, main_ended ? EMPTY_RECHECK_MS : -1);
+		if (ready < 0)
 			continue;
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		if (ready > 0 && read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP) {
+		if (ready > 0 && (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP)) {
+			/* stopwpar, or the caller's ^C: the whole partition ends. */
 			shutdown_all(sfd);
 			return exec_mode ? 128 + (int)si.ssi_signo : 0;
 		}
-		if (reap(main_pid, &status) && exec_mode) {
-			/* The tracked command ended: the partition ends with it. */
-			kill(-1, SIGKILL);
-			while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-				;
+		if (reap(main_ended ? 0 : main_pid, &status) && exec_mode)
+			main_ended = true;
+		/* The partition lives as long as any process CMD started. */
+		if (main_ended && namespace_empty())
 			return exit_code_of(status);
-		}
 		time_t now = time(NULL);
 		for (size_t i = 0; i < n_services; i++) {
 			struct service *s = &services[i];
