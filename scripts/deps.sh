@@ -24,6 +24,7 @@ PACKAGES=(
 	libfuse3-dev fuse3 libcap-dev
 	nfs-ganesha nfs-ganesha-vfs rpcbind iproute2 nftables util-linux procps
 	psmisc tar xz-utils iputils-ping socat
+	etcd-server etcd-client curl libcurl4-openssl-dev libjson-c-dev
 )
 CRIU_BUILD_PACKAGES=(
 	libprotobuf-dev protobuf-compiler python3-protobuf libnet1-dev libbsd-dev

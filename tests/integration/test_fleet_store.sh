@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# labels: etcd
+# timeout: 180
+# The fleet's store client (fleet/etcd*.c) against a real three-member etcd
+# on loopback: everything up, one member stopped (the client goes on with
+# the others), every member stopped (each call fails within its bound).
+source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/etcd.sh"
+PROG=$CORRAL_BUILD_DIR/tests/fleet/test_etcd_live
+[ -x "$PROG" ] || fail "$PROG is not built"
+trap 'rc=$?; etcd_stop; exit $rc' EXIT
+
+etcd_start 3
+"$PROG" all || fail "etcd client with every member up"
+pass "every member up"
+
+etcd_stop_member 0
+"$PROG" degraded || fail "etcd client with member 0 stopped"
+pass "one member of three stopped"
+
+etcd_stop_member 1
+etcd_stop_member 2
+"$PROG" down || fail "etcd client with every member stopped"
+pass "every member stopped: bounded failures"
