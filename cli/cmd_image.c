@@ -84,7 +84,11 @@ static int run_reader(const struct image_args *a, struct cr_error *err)
 			return cr_error_errno(err, "cannot open %s", a->file);
 	}
 	struct cr_image_io io = cr_image_io_fd(fd >= 0 ? fd : STDIN_FILENO);
-	struct cr_image_keys keys = {.key_file = a->key_file, .host_key_file = a->host_key};
+	struct cr_image_keys keys = {.key_file = a->key_file,
+				     .host_key_file = a->host_key,
+				     .key_flag = "--key-file",
+				     .host_key_flag = "--host-key"};
+
 	cleanup_image_reader struct cr_image_reader *r = NULL;
 	int ret = cr_image_reader_open(&io, &keys, &r, err);
 	if (ret < 0)

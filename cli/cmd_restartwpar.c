@@ -86,7 +86,11 @@ int cmd_restartwpar(const struct cli_verb *v, int argc, char **argv, struct cr_e
 		.name = name,
 		.image = image,
 		.paused = cli_option_count(&p, 'p') > 0,
-		.keys = {.key_file = cli_option_arg(&p, 'K'), .host_key_file = cli_option_arg(&p, 'H')},
+		.keys = {.key_file = cli_option_arg(&p, 'K'),
+			 .host_key_file = cli_option_arg(&p, 'H'),
+			 .key_flag = "-K",
+			 .host_key_flag = "-H"},
+
 		.self_exe = "/proc/self/exe",
 	};
 	off_t shown = output_shown(name);

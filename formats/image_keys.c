@@ -83,14 +83,19 @@ int cr_image_keys_for_reader(const struct cr_image_header *h, const struct cr_im
 	case CR_IMAGE_KEYFILE:
 		if (!keys || !keys->key_file)
 			return cr_error_set(err, EACCES,
-					    "image is encrypted with a key file: give it with "
-					    "--key-file");
+					    "image is encrypted with a key file and none was given%s%s",
+					    keys && keys->key_flag ? ": give it with " : "",
+					    keys && keys->key_flag ? keys->key_flag : "");
 		return key_from_file(h, keys->key_file, ret_key, err);
 	case CR_IMAGE_SEALED:
 		if (!keys || !keys->host_key_file)
 			return cr_error_set(err, EACCES,
-					    "image is sealed to a host key: open it with --host-key "
-					    "on that host");
+					    "image is sealed to a host key and none was given (it "
+					    "opens only on that host%s%s)",
+					    keys && keys->host_key_flag ? ", with " : "",
+					    keys && keys->host_key_flag ? keys->host_key_flag : "");
+
+
 		return key_from_host(h, keys->host_key_file, ret_key, err);
 	}
 	return cr_error_set(err, EINVAL, "unknown image protection %d", (int)h->prot);

@@ -12,7 +12,11 @@
 struct cr_image_keys {
 	const char *key_file;      /* shared key file (images made with --key-file) */
 	const char *host_key_file; /* X25519 private key (images sealed to this host) */
+	/* How the caller's user gives each ("-K", "--key-file"), named in the
+	 * error when it is missing; NULL: not named. */
+	const char *key_flag, *host_key_flag;
 };
+
 
 /* Writer: fill H's key id or sealed key, and RET_KEY, for protection PROT. */
 int cr_image_keys_for_writer(struct cr_image_header *h, const char *key_file,

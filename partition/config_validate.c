@@ -277,8 +277,12 @@ int cr_config_validate(const struct cr_wpar_config *cfg, struct cr_error *err)
 	if (cfg->hostname && !hostname_ok(cfg->hostname))
 		return cr_error_set(err, EINVAL,
 				    "%s: invalid hostname '%s' (letters, digits, '-' and '.', at most "
-				    "64 bytes)",
-				    name, cfg->hostname);
+				    "64 bytes)%s",
+				    name, cfg->hostname,
+				    strcmp(cfg->hostname, name) ? ""
+				    : ": the hostname defaults to the partition name; -h (or "
+				      "general: hostname) sets another");
+
 	if (cfg->directory && !cr_path_is_normalized(cfg->directory))
 		return cr_error_set(err, EINVAL,
 				    "%s: base directory '%s' must be an absolute, normalized path",

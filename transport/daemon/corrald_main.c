@@ -107,7 +107,9 @@ int main(int argc, char **argv)
 	int c;
 	cleanup_free char *corral_exe = default_corral_exe();
 	o.corral_exe = corral_exe;
-	while ((c = getopt_long(argc, argv, "fl:s:t:c:h", opts, NULL)) != -1) {
+	opterr = 0; /* reported below, once, with the usage */
+	while ((c = getopt_long(argc, argv, ":fl:s:t:c:h", opts, NULL)) != -1) {
+
 		switch (c) {
 		case 'c':
 			o.corral_exe = optarg;
@@ -133,8 +135,20 @@ int main(int argc, char **argv)
 		case 'h':
 			printf("usage: %s\n", USAGE);
 			return 0;
+		case ':':
+			return usage_error("a value is needed after", argv[optind - 1]);
+		case '?': {
+
+			char flag[3] = {'-', (char)optopt, '\0'};
+			if (optopt == '?') { /* -?, as every corral verb takes it */
+				printf("usage: %s\n", USAGE);
+				return 0;
+			}
+			return usage_error("unknown option", optopt ? flag : argv[optind - 1]);
+		}
 		default:
 			return usage_error("unknown option", NULL);
+
 		}
 	}
 	if (optind != argc)
