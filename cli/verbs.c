@@ -63,6 +63,15 @@ static const struct cli_verb verbs[] = {
 	 "       corral trust --list\n"
 	 "       corral trust --remove NAME",
 	 cmd_trust, 1, false},
+	{"fleet", "make, join or show this host's fleet",
+	 "corral fleet init FLEET --store URL[,URL...] --address IP[:PORT] [--name NAME]\n"
+	 "                         [--domain DOMAIN] [--ca FILE --cert FILE --key FILE]\n"
+	 "       corral fleet token [--list | --revoke TOKEN]\n"
+	 "       corral fleet join --store URL[,URL...] --address IP[:PORT] [--name NAME]\n"
+	 "                         [--domain DOMAIN] [--ca FILE --cert FILE --key FILE] TOKEN\n"
+	 "       corral fleet status",
+	 cmd_fleet, 1, false},
+	{"hosts", "list the hosts of this host's fleet", "corral hosts [--json]", cmd_hosts, 1, false},
 	{"autostart", "start every partition made with -A (run at boot)",
 	 "corral autostart [-s] [-t seconds]", cmd_autostart, 1, false},
 	/* internal: the process that follows a partition */

@@ -4,6 +4,7 @@
  * otherwise it detaches and logs to $ROOT/var/log/corral/corrald.log. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fleet/agent.h"
 #include "transport/daemon.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -159,7 +161,16 @@ int main(int argc, char **argv)
 	if (!foreground && background() < 0)
 		return 1;
 	struct cr_error err = CR_ERROR_INIT;
+	/* The fleet agent: idle on a host in no fleet, it acts for the fleet as
+	 * soon as the host joins one (corral fleet init/join). */
+	pid_t agent = 0;
+	if (cr_fleet_agent_start(log_line, NULL, &agent, &err) < 0) {
+		log_line(NULL, cr_error_msg(&err));
+		cr_error_clear(&err);
+	}
 	int r = cr_daemon_run(&o, &err);
+	if (agent > 0)
+		kill(agent, SIGTERM);
 	if (r < 0) {
 		fprintf(stderr, "corrald: %s\n", cr_error_msg(&err));
 		cr_error_clear(&err);

@@ -1,0 +1,164 @@
+/* corral fleet init|join|token|status: this host's membership of a fleet
+ * (fleet/fleet.h). The fleet's state is in its store (etcd); this host keeps
+ * only how to reach it. */
+#define LOG_PREFIX "fleet: "
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "fleet/fleet.h"
+#include "util/cleanup.h"
+
+/* The options init and join share; the name defaults to the host name. */
+static int parse_member(const struct cli_verb *v, int argc, char **argv, struct cr_fleet_conf *c,
+			int *ret_usage)
+{
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"store", required_argument, NULL, 's'},
+		{"address", required_argument, NULL, 'a'},
+		{"domain", required_argument, NULL, 'd'},
+		{"ca", required_argument, NULL, 'C'},
+		{"cert", required_argument, NULL, 'c'},
+		{"key", required_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	static const size_t offs[] = {
+		['n'] = offsetof(struct cr_fleet_conf, name),
+		['s'] = offsetof(struct cr_fleet_conf, store),
+		['a'] = offsetof(struct cr_fleet_conf, address),
+		['d'] = offsetof(struct cr_fleet_conf, domain),
+		['C'] = offsetof(struct cr_fleet_conf, ca_file),
+		['c'] = offsetof(struct cr_fleet_conf, cert_file),
+		['k'] = offsetof(struct cr_fleet_conf, key_file),
+	};
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == '?' || o < 0 || (size_t)o >= sizeof(offs) / sizeof(offs[0]) || !offs[o]) {
+			*ret_usage = cli_usage_error("fleet", v->usage, "unknown option in 'corral fleet %s'", argv[0]);
+			return -EINVAL;
+		}
+		char **slot = (char **)((char *)c + offs[o]);
+		free(*slot);
+		if (!(*slot = strdup(optarg)))
+			return -ENOMEM;
+	}
+	if (!c->name) {
+		char host[256] = "";
+		if (gethostname(host, sizeof host - 1) < 0 || !(c->name = strdup(host)))
+			return -ENOMEM;
+	}
+	if (!c->domain && !(c->domain = strdup("default")))
+		return -ENOMEM;
+	if (!c->store) {
+		*ret_usage = cli_usage_error("fleet", v->usage, "--store URL[,URL...] is required");
+		return -EINVAL;
+	}
+	if (!c->address) {
+		*ret_usage = cli_usage_error("fleet", v->usage,
+					     "--address IP[:PORT] is required (where this host's corrald "
+					     "listens for its peers)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int do_init(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
+{
+	cleanup_fleet_conf struct cr_fleet_conf c = {0};
+	int usage = 2;
+	if (argc < 2 || argv[1][0] == '-') {
+		if (parse_member(v, argc, argv, &c, &usage) < 0)
+			return usage;
+		return cli_usage_error("fleet", v->usage, "corral fleet init needs the fleet's name");
+	}
+	if (!(c.fleet = strdup(argv[1])))
+		return cr_error_set(err, ENOMEM, "out of memory");
+	if (parse_member(v, argc - 1, argv + 1, &c, &usage) < 0)
+		return usage;
+	if (optind != argc - 1)
+		return cli_usage_error("fleet", v->usage, "unexpected argument '%s'", argv[optind + 1]);
+	int r = cr_fleet_init(&c, err);
+	if (r < 0)
+		return r;
+	printf("Made fleet %s with this host as %s (store %s)\n", c.fleet, c.name, c.store);
+	return 0;
+}
+
+static int do_join(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
+{
+	cleanup_fleet_conf struct cr_fleet_conf c = {0};
+	int usage = 2;
+	if (parse_member(v, argc, argv, &c, &usage) < 0)
+		return usage;
+	if (optind != argc - 1)
+		return cli_usage_error("fleet", v->usage, "corral fleet join needs one join token");
+	int r = cr_fleet_join(&c, argv[optind], err);
+	if (r < 0)
+		return r;
+	printf("Joined fleet %s as %s\n", c.fleet, c.name);
+	return 0;
+}
+
+static int do_token(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
+{
+	cleanup_fleet_conf struct cr_fleet_conf c = {0};
+	if (argc > 3 || (argc >= 2 && strcmp(argv[1], "--list") && strcmp(argv[1], "--revoke")) ||
+	    (argc == 2 && !strcmp(argv[1], "--revoke")) || (argc == 3 && strcmp(argv[1], "--revoke")))
+		return cli_usage_error("fleet", v->usage, "corral fleet token [--list | --revoke TOKEN]");
+	int r = cr_fleet_conf_load(&c, err);
+	if (r < 0)
+		return r;
+	if (argc == 3)
+		return cr_fleet_token_revoke(&c, argv[2], err);
+	if (argc == 2) {
+		char **lines = NULL;
+		size_t n = 0;
+		if ((r = cr_fleet_token_list(&c, &lines, &n, err)) < 0)
+			return r;
+		for (size_t i = 0; i < n; i++) {
+			printf("%s\n", lines[i]);
+			free(lines[i]);
+		}
+		free(lines);
+		return 0;
+	}
+	cleanup_free char *token = NULL;
+	if ((r = cr_fleet_token_new(&c, &token, err)) < 0)
+		return r;
+	printf("%s\n", token);
+	return 0;
+}
+
+static int do_status(const struct cli_verb *v, int argc, struct cr_error *err)
+{
+	cleanup_fleet_conf struct cr_fleet_conf c = {0};
+	if (argc != 1)
+		return cli_usage_error("fleet", v->usage, "corral fleet status takes no argument");
+	int r = cr_fleet_conf_load(&c, err);
+	if (r < 0)
+		return r;
+	printf("fleet:   %s\nname:    %s\nstore:   %s\naddress: %s\ndomain:  %s\n", c.fleet, c.name, c.store,
+	       c.address, c.domain);
+	return 0;
+}
+
+int cmd_fleet(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
+{
+	if (argc < 2)
+		return cli_usage_error("fleet", v->usage, "which: init, join, token or status?");
+	const char *sub = argv[1];
+	if (!strcmp(sub, "init"))
+		return do_init(v, argc - 1, argv + 1, err);
+	if (!strcmp(sub, "join"))
+		return do_join(v, argc - 1, argv + 1, err);
+	if (!strcmp(sub, "token"))
+		return do_token(v, argc - 1, argv + 1, err);
+	if (!strcmp(sub, "status"))
+		return do_status(v, argc - 1, err);
+	return cli_usage_error("fleet", v->usage, "unknown subcommand '%.40s'", sub);
+}

@@ -1,0 +1,207 @@
+/* The fleet agent: lease, load and partitions published, trust kept. */
+#define LOG_PREFIX "fleet: "
+#include "fleet/agent.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fleet/fleet_internal.h"
+#include "fleet/load.h"
+#include "partition/registry.h"
+#include "util/cleanup.h"
+
+struct agent {
+	const struct cr_fleet_agent_options *o;
+	struct cr_fleet_conf conf;
+	bool member;
+	struct cr_etcd *store;
+	int64_t lease;
+	struct cr_load load;
+	char *last_error; /* logged once until it changes */
+};
+
+static void say(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct agent *a, const char *fmt, ...)
+{
+	if (!a->o->log)
+		return;
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	a->o->log(a->o->log_ctx, line);
+}
+
+static void report(struct agent *a, const struct cr_error *err)
+{
+	const char *msg = cr_error_msg(err);
+	if (a->last_error && !strcmp(a->last_error, msg))
+		return;
+	say(a, "fleet: %s", msg);
+	free(a->last_error);
+	a->last_error = strdup(msg);
+}
+
+static json_object *partitions_json(void)
+{
+	json_object *arr = json_object_new_array();
+	struct cr_wpar *list = NULL;
+	size_t n = 0;
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	if (!arr || cr_registry_list(&list, &n, &err) < 0)
+		return arr;
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_new_object();
+		char st[2] = {(char)list[i].state.state, '\0'};
+		json_object_object_add(p, "name", json_object_new_string(list[i].config.name));
+		json_object_object_add(p, "state", json_object_new_string(st));
+		json_object_object_add(p, "checkpointable", json_object_new_boolean(list[i].config.checkpointable));
+		json_object_array_add(arr, p);
+	}
+	cr_wpar_list_free(list, n);
+	return arr;
+}
+
+static int alive_json(struct agent *a, char **ret, struct cr_error *err)
+{
+	cleanup_json json_object *o = json_object_new_object();
+	if (!o)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	json_object_object_add(o, "updated", json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(o, "cpu", json_object_new_double(a->load.cpu));
+	json_object_object_add(o, "cpus", json_object_new_int(a->load.cpus));
+	json_object_object_add(o, "mem_used", json_object_new_int64((int64_t)a->load.mem_used));
+	json_object_object_add(o, "mem_total", json_object_new_int64((int64_t)a->load.mem_total));
+	json_object_object_add(o, "partitions", partitions_json());
+	if (!(*ret = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))))
+		return cr_error_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Join the fleet in fleet.conf (or notice there is none). */
+static int find_fleet(struct agent *a, struct cr_error *err)
+{
+	if (a->member)
+		return 1;
+	int r = cr_fleet_conf_load(&a->conf, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0)
+		r = cr_fleet_open_store(&a->conf, &a->store, err);
+	if (r < 0) {
+		cr_fleet_conf_free(&a->conf);
+		return r;
+	}
+	a->member = true;
+	say(a, "fleet: acting for fleet %s as %s (store %s)", a->conf.fleet, a->conf.name, a->conf.store);
+	return 1;
+}
+
+static int publish(struct agent *a, double period_s, struct cr_error *err)
+{
+	cleanup_free char *key = NULL, *value = NULL, *item = NULL;
+	int r = 0;
+	if (cr_load_sample(&a->load, period_s) < 0)
+		say(a, "fleet: cannot read this host's load from /proc");
+	if (!a->lease && (r = cr_etcd_lease_grant(a->store, CR_FLEET_LEASE_TTL_S, &a->lease, err)) < 0)
+		return r;
+	if (asprintf(&item, "alive/%s", a->conf.name) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	if ((r = cr_fleet_key(&key, a->conf.fleet, item, err)) < 0 || (r = alive_json(a, &value, err)) < 0)
+		return r;
+	r = cr_etcd_put(a->store, key, value, a->lease, err);
+	if (r < 0 && strstr(cr_error_msg(err), "lease not found"))
+		a->lease = 0; /* expired while the store was away: a new one next time */
+	if (r < 0)
+		return r;
+	int64_t ttl = 0;
+	if ((r = cr_etcd_lease_keepalive(a->store, a->lease, &ttl, err)) < 0)
+		return r;
+	if (ttl == 0)
+		a->lease = 0;
+	r = cr_fleet_sync_trust(a->store, &a->conf, err);
+	if (r > 0)
+		say(a, "fleet: trust updated for %d host(s) of fleet %s", r, a->conf.fleet);
+	return r < 0 ? r : 0;
+}
+
+static void nap(const struct cr_fleet_agent_options *o, int ms)
+{
+	for (int slept = 0; slept < ms && !*o->stop; slept += 100) {
+		struct timespec ts = {0, 100 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *err)
+{
+	(void)err;
+	struct agent a = {.o = o};
+	int interval = o->interval_ms > 0 ? o->interval_ms : CR_FLEET_AGENT_INTERVAL_MS;
+	while (!*o->stop) {
+		cleanup_error struct cr_error e = CR_ERROR_INIT;
+		int r = find_fleet(&a, &e);
+		if (r > 0)
+			r = publish(&a, interval / 1000.0, &e);
+		if (r < 0)
+			report(&a, &e);
+		else if (a.last_error) {
+			say(&a, "fleet: the store answers again");
+			free(a.last_error);
+			a.last_error = NULL;
+		}
+		nap(o, interval);
+	}
+	if (a.lease) {
+		cleanup_error struct cr_error e = CR_ERROR_INIT;
+		if (cr_etcd_lease_revoke(a.store, a.lease, &e) < 0)
+			report(&a, &e);
+	}
+	cr_etcd_close(a.store);
+	cr_fleet_conf_free(&a.conf);
+	free(a.last_error);
+	return 0;
+}
+
+static volatile sig_atomic_t agent_stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	agent_stop = 1;
+}
+
+int cr_fleet_agent_start(void (*log)(void *log_ctx, const char *line), void *log_ctx, pid_t *ret_pid,
+			 struct cr_error *err)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return cr_error_errno(err, "cannot start the fleet agent");
+	if (pid > 0) {
+		*ret_pid = pid;
+		return 0;
+	}
+	struct sigaction sa = {.sa_handler = on_term};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigset_t unblock;
+	sigemptyset(&unblock);
+	sigaddset(&unblock, SIGTERM);
+	sigaddset(&unblock, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(0);
+	struct cr_fleet_agent_options o = {.stop = &agent_stop, .log = log, .log_ctx = log_ctx};
+	struct cr_error e = CR_ERROR_INIT;
+	int r = cr_fleet_agent_run(&o, &e);
+	cr_error_clear(&e);
+	_exit(r < 0 ? 1 : 0);
+}

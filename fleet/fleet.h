@@ -1,0 +1,89 @@
+/* Membership of a fleet: this host's fleet configuration, making a fleet,
+ * join tokens, joining, the hosts' records and the trust that follows from
+ * them. The fleet's state lives in etcd (fleet/etcd.h); this host keeps
+ * only how to reach it ($ROOT/etc/corral/fleet.conf). A host without that
+ * file is in no fleet and works on its own. */
+#ifndef CORRAL_FLEET_FLEET_H
+#define CORRAL_FLEET_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fleet/etcd.h"
+#include "util/error.h"
+
+#define CR_FLEET_LEASE_TTL_S 10     /* a host is offline this long after its agent stops */
+#define CR_FLEET_TOKEN_TTL_S 86400  /* a join token expires after a day */
+
+struct cr_fleet_conf {
+	char *fleet;     /* the fleet's name */
+	char *name;      /* this host's name in it */
+	char *store;     /* the store's endpoints, comma-separated URLs */
+	char *address;   /* where this host's corrald listens for its peers (IP[:PORT]) */
+	char *domain;    /* relocation domain; "default" */
+	char *ca_file;   /* TLS to the store: CA, client certificate and key */
+	char *cert_file;
+	char *key_file;
+};
+
+void cr_fleet_conf_free(struct cr_fleet_conf *c);
+#define cleanup_fleet_conf __attribute__((cleanup(cr_fleet_conf_free)))
+
+/* $ROOT/etc/corral/fleet.conf (heap). */
+int cr_fleet_conf_path(char **ret, struct cr_error *err);
+/* Load it: -ENOENT with "this host is in no fleet" when there is none. */
+int cr_fleet_conf_load(struct cr_fleet_conf *ret, struct cr_error *err);
+int cr_fleet_conf_save(const struct cr_fleet_conf *c, struct cr_error *err);
+/* Check names, address and store URLs: a store not on loopback must be
+ * https with a CA and a client certificate and key. */
+int cr_fleet_conf_check(const struct cr_fleet_conf *c, struct cr_error *err);
+int cr_fleet_open_store(const struct cr_fleet_conf *c, struct cr_etcd **ret, struct cr_error *err);
+
+/* A fleet name or a host name in it: 1..63 of [A-Za-z0-9_-], a letter or
+ * digit first (they become parts of store keys and trust entries). */
+int cr_fleet_name_check(const char *what, const char *name, struct cr_error *err);
+
+/* The store key of ITEM in fleet FLEET: /corral/fleets/FLEET/ITEM (heap). */
+int cr_fleet_key(char **ret, const char *fleet, const char *item, struct cr_error *err);
+
+/* Make fleet C->fleet in the store with this host as its first member and
+ * save C as this host's fleet.conf. -EEXIST when the fleet exists. */
+int cr_fleet_init(const struct cr_fleet_conf *c, struct cr_error *err);
+/* A one-time join token ("FLEET.SECRET"); the store keeps only its digest. */
+int cr_fleet_token_new(const struct cr_fleet_conf *c, char **ret_token, struct cr_error *err);
+/* Revoke TOKEN (or the token whose digest starts with TOKEN, as --list shows). */
+int cr_fleet_token_revoke(const struct cr_fleet_conf *c, const char *token, struct cr_error *err);
+/* The digests of the tokens not used yet, each "DIGEST CREATED-BY" (heap lines). */
+int cr_fleet_token_list(const struct cr_fleet_conf *c, char ***ret_lines, size_t *ret_n,
+			struct cr_error *err);
+/* Join the fleet TOKEN names as C->name: the token is used up and this
+ * host's record written in one transaction; then fleet.conf is saved and
+ * every member trusted. C->fleet is taken from the token. */
+int cr_fleet_join(struct cr_fleet_conf *c, const char *token, struct cr_error *err);
+
+/* Trust every member of the fleet but this host (their keys from the store);
+ * returns how many entries changed. */
+int cr_fleet_sync_trust(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_error *err);
+
+/* What `corral hosts` shows of one host. */
+struct cr_fleet_host {
+	char *name;
+	char *address;
+	char *domain;
+	char *state;       /* online, offline, evacuating, evacuated, restoring */
+	bool online;       /* its lease is alive */
+	int64_t lease_age_s; /* since its agent last wrote; -1 when offline */
+	double cpu;        /* CPU use, 0..1 of all its CPUs, averaged over a minute */
+	int cpus;
+	uint64_t mem_used, mem_total; /* bytes */
+	char *partitions;  /* "web:A,db:A" */
+	size_t n_partitions;
+	char *record_json; /* the host's record as stored (for --json) */
+	char *alive_json;  /* its liveness record; NULL when offline */
+};
+void cr_fleet_hosts_free(struct cr_fleet_host *h, size_t n);
+int cr_fleet_hosts(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_fleet_host **ret,
+		   size_t *ret_n, struct cr_error *err);
+
+#endif

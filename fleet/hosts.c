@@ -1,0 +1,191 @@
+/* The fleet's hosts as the store knows them: their records (hosts/NAME),
+ * their liveness (alive/NAME, held by a lease while the host's agent runs)
+ * and their state (state/NAME: evacuating, evacuated, restoring); and the
+ * trust every member gives the others, which follows from the records. */
+#define LOG_PREFIX "fleet: "
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/crypto_hostkey.h"
+#include "fleet/fleet_internal.h"
+#include "transport/trust.h"
+#include "util/cleanup.h"
+
+static int list(struct cr_etcd *e, const char *fleet, const char *what, struct cr_etcd_kvs *ret,
+		struct cr_error *err)
+{
+	cleanup_free char *prefix = NULL;
+	int r = cr_fleet_key(&prefix, fleet, what, err);
+	return r < 0 ? r : cr_etcd_list(e, prefix, ret, err);
+}
+
+/* The last part of a key: the host's name. */
+static const char *leaf(const char *key)
+{
+	const char *s = strrchr(key, '/');
+	return s ? s + 1 : key;
+}
+
+static const struct cr_etcd_kv *find_leaf(const struct cr_etcd_kvs *kvs, const char *name)
+{
+	for (size_t i = 0; i < kvs->n; i++)
+		if (!strcmp(leaf(kvs->kv[i].key), name))
+			return &kvs->kv[i];
+	return NULL;
+}
+
+int cr_fleet_sync_trust(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_error *err)
+{
+	cleanup_etcd_kvs struct cr_etcd_kvs hosts = {0};
+	cleanup_free char *path = NULL;
+	cleanup_trust_list struct cr_trust_list l = {NULL, 0};
+	int r = list(e, c->fleet, "hosts/", &hosts, err);
+	if (r == 0)
+		r = cr_trust_path(&path, err);
+	if (r == 0)
+		r = cr_trust_load(path, &l, err);
+	if (r < 0)
+		return r;
+	int changed = 0;
+	for (size_t i = 0; i < hosts.n; i++) {
+		const char *name = leaf(hosts.kv[i].key);
+		if (!strcmp(name, c->name))
+			continue;
+		cleanup_json json_object *o = NULL;
+		cleanup_error struct cr_error bad = CR_ERROR_INIT;
+		uint8_t pk[CR_HOSTKEY_BYTES];
+		const char *addr = NULL, *key = NULL;
+		if (cr_fleet_parse_record(&hosts.kv[i], &o, &bad) < 0 ||
+		    !(addr = cr_fleet_json_str(o, "address")) || !(key = cr_fleet_json_str(o, "pubkey")) ||
+		    cr_hostkey_parse(key, pk, &bad) < 0)
+			continue; /* a record this host cannot read gives no trust */
+		const struct cr_trusted_peer *p = cr_trust_find_name(&l, name);
+		if (p && !strcmp(p->addr, addr) && !memcmp(p->pk, pk, CR_HOSTKEY_BYTES))
+			continue;
+		if (p && (r = cr_trust_remove(&l, name, err)) < 0)
+			return r;
+		if (cr_trust_add(&l, name, addr, pk, &bad) < 0)
+			continue;
+		changed++;
+	}
+	if (changed && (r = cr_trust_save(path, &l, err)) < 0)
+		return r;
+	return changed;
+}
+
+static void host_clear(struct cr_fleet_host *h)
+{
+	free(h->name);
+	free(h->address);
+	free(h->domain);
+	free(h->state);
+	free(h->partitions);
+	free(h->record_json);
+	free(h->alive_json);
+	memset(h, 0, sizeof(*h));
+}
+
+void cr_fleet_hosts_free(struct cr_fleet_host *h, size_t n)
+{
+	for (size_t i = 0; h && i < n; i++)
+		host_clear(&h[i]);
+	free(h);
+}
+
+static char *dup_or(const char *s, const char *fallback)
+{
+	return strdup(s ? s : fallback);
+}
+
+/* The partitions an alive record lists, as "name:S,name:S". */
+static char *partition_summary(json_object *alive, size_t *ret_n)
+{
+	json_object *arr = NULL;
+	size_t len = 0;
+	char *out = strdup("");
+	*ret_n = 0;
+	if (!out || !alive || !json_object_object_get_ex(alive, "partitions", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return out;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *p = json_object_array_get_idx(arr, i);
+		const char *name = cr_fleet_json_str(p, "name"), *st = cr_fleet_json_str(p, "state");
+		if (!name)
+			continue;
+		size_t add = strlen(name) + (st ? strlen(st) + 1 : 0) + 2;
+		char *grown = realloc(out, len + add);
+		if (!grown)
+			break;
+		out = grown;
+		len += (size_t)sprintf(out + len, "%s%s%s%s", len ? "," : "", name, st ? ":" : "", st ? st : "");
+		(*ret_n)++;
+	}
+	return out;
+}
+
+static int fill_host(struct cr_fleet_host *h, const struct cr_etcd_kv *rec, const struct cr_etcd_kv *alive,
+		     const struct cr_etcd_kv *state, struct cr_error *err)
+{
+	cleanup_json json_object *o = NULL, *a = NULL, *st = NULL;
+	int r = cr_fleet_parse_record(rec, &o, err);
+	if (r < 0)
+		return r;
+	if (alive && cr_fleet_parse_record(alive, &a, err) < 0)
+		a = NULL;
+	if (state && cr_fleet_parse_record(state, &st, err) < 0)
+		st = NULL;
+	h->online = a != NULL;
+	h->name = strdup(leaf(rec->key));
+	h->address = dup_or(cr_fleet_json_str(o, "address"), "?");
+	h->domain = dup_or(cr_fleet_json_str(o, "domain"), "default");
+	h->state = dup_or(cr_fleet_json_str(st, "state"), h->online ? "online" : "offline");
+	h->record_json = strndup(rec->value, rec->value_len);
+	h->alive_json = alive ? strndup(alive->value, alive->value_len) : NULL;
+	h->partitions = partition_summary(a, &h->n_partitions);
+	h->lease_age_s = a ? (int64_t)time(NULL) - (int64_t)cr_fleet_json_num(a, "updated") : -1;
+	if (h->lease_age_s < -1)
+		h->lease_age_s = 0;
+	h->cpu = cr_fleet_json_num(a, "cpu");
+	h->cpus = (int)cr_fleet_json_num(a, "cpus");
+	h->mem_used = (uint64_t)cr_fleet_json_num(a, "mem_used");
+	h->mem_total = (uint64_t)cr_fleet_json_num(a, "mem_total");
+	if (!h->name || !h->address || !h->domain || !h->state || !h->record_json || !h->partitions ||
+	    (alive && !h->alive_json))
+		return cr_error_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+int cr_fleet_hosts(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_fleet_host **ret,
+		   size_t *ret_n, struct cr_error *err)
+{
+	cleanup_etcd_kvs struct cr_etcd_kvs hosts = {0}, alive = {0}, states = {0};
+	int r = list(e, c->fleet, "hosts/", &hosts, err);
+	if (r == 0)
+		r = list(e, c->fleet, "alive/", &alive, err);
+	if (r == 0)
+		r = list(e, c->fleet, "state/", &states, err);
+	if (r < 0)
+		return cr_error_wrap(err, "listing the hosts of fleet %s", c->fleet);
+	struct cr_fleet_host *out = calloc(hosts.n ? hosts.n : 1, sizeof(*out));
+	if (!out)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	size_t n = 0;
+	for (size_t i = 0; i < hosts.n; i++) {
+		const char *name = leaf(hosts.kv[i].key);
+		cleanup_error struct cr_error bad = CR_ERROR_INIT;
+		if (fill_host(&out[n], &hosts.kv[i], find_leaf(&alive, name), find_leaf(&states, name), &bad) < 0) {
+			if (bad.code == ENOMEM) {
+				cr_fleet_hosts_free(out, n + 1);
+				return cr_error_set(err, ENOMEM, "out of memory");
+			}
+			host_clear(&out[n]);
+			continue; /* an unreadable record is left out */
+		}
+		n++;
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
