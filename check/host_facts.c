@@ -30,8 +30,9 @@ int cr_host_facts_probe(struct cr_host_facts *ret, struct cr_error *err)
 	/* Breakpoints first: the criu probe runs criu with CRIU_FAULT when needed. */
 	static int (*const probes[])(struct cr_host_facts *, struct cr_error *) = {
 		cr_probe_breakpoints, cr_probe_criu,       cr_probe_namespaces, cr_probe_cgroups,
-		cr_probe_memory,      cr_probe_filesystems, cr_probe_network,
+		cr_probe_memory,      cr_probe_filesystems, cr_probe_network,    cr_probe_lazy,
 	};
+
 	struct cr_host_facts f;
 	memset(&f, 0, sizeof(f));
 	f.probed_at = (int64_t)time(NULL);

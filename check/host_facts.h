@@ -47,7 +47,9 @@ enum cr_probe_id {
 	CR_PROBE_FUSE,
 	CR_PROBE_NFTABLES,
 	CR_PROBE_TCP_REPAIR,
+	CR_PROBE_LAZY_PAGES,     /* a lazy dump, lazy-pages and restore round trip works */
 	CR_PROBE_COUNT
+
 };
 
 struct cr_probe {

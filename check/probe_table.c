@@ -56,7 +56,7 @@ static const struct probe_info table[CR_PROBE_COUNT] = {
 		"cgroup freezer: a partition is frozen consistently while it is checkpointed",
 		"no cgroup freezer: partitions cannot be frozen for a consistent checkpoint"},
 	[CR_PROBE_USERFAULTFD] = {"userfaultfd", false,
-		"userfaultfd works: lazy (post-copy) restore is possible",
+		"userfaultfd works: the kernel can serve a restored process's page faults (lazy-pages says whether CRIU's post-copy works)",
 		"no userfaultfd: memory is always copied before a restored partition resumes"},
 	[CR_PROBE_SOFT_DIRTY] = {"soft-dirty", false,
 		"soft-dirty tracking: iterative pre-dump shortens the freeze of a checkpoint",
@@ -76,7 +76,11 @@ static const struct probe_info table[CR_PROBE_COUNT] = {
 	[CR_PROBE_TCP_REPAIR] = {"tcp-repair", false,
 		"TCP repair mode: established TCP connections survive checkpoint and relocation",
 		"no TCP repair mode: established TCP connections cannot be checkpointed"},
+	[CR_PROBE_LAZY_PAGES] = {"lazy-pages", false,
+		"lazy (post-copy) restore works: a lazy dump, lazy-pages and restore of a test process succeeded",
+		"lazy (post-copy) restore does not work here: memory is copied before a restored partition resumes"},
 };
+
 
 const char *cr_probe_name(enum cr_probe_id id)
 {

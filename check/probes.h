@@ -20,6 +20,28 @@ int cr_probe_memory(struct cr_host_facts *f, struct cr_error *err);
 int cr_probe_filesystems(struct cr_host_facts *f, struct cr_error *err);
 /* nftables and TCP repair. */
 int cr_probe_network(struct cr_host_facts *f, struct cr_error *err);
+/* Sets CR_PROBE_LAZY_PAGES by running a lazy dump, the lazy-pages daemon and
+ * a lazy restore of a test process with F's criu (after cr_probe_criu and
+ * cr_probe_memory), bounded by CR_LAZY_PROBE_MS. */
+int cr_probe_lazy(struct cr_host_facts *f, struct cr_error *err);
+#define CR_LAZY_PROBE_MS 15000
+
+/* What CRIU's lazy dump needs and what was seen; cr_lazy_verdict turns it
+ * into the lazy-pages probe's status and detail. */
+struct cr_lazy_evidence {
+	bool uffd;              /* the userfaultfd probe passed */
+	long pipe_max_size;     /* fs.pipe-max-size, -1 when unreadable */
+	int cap_sys_resource;   /* CAP_SYS_RESOURCE in CapEff: 1, 0, -1 unknown */
+	bool pipe_grows;        /* a pipe here grew to the size CRIU's lazy dump asks */
+	int round_trip;         /* 1 worked, 0 failed, -1 not run */
+	const char *why;        /* failed: CRIU's telling error line; not run: why */
+	const char *criu;       /* "4.1.1 at /usr/local/sbin/criu" */
+};
+/* The bytes CRIU's lazy dump asks of F_SETPIPE_SZ, as the kernel rounds them
+ * (a power of two of pages): fs.pipe-max-size must reach it without
+ * CAP_SYS_RESOURCE. */
+long cr_lazy_pipe_bytes(void);
+int cr_lazy_verdict(struct cr_host_facts *f, const struct cr_lazy_evidence *e, struct cr_error *err);
 
 /* Record a probe result; -ENOMEM (with ERR) when out of memory. */
 #define CR_PROBE_SET(f, id, status, ...)                                                   \

@@ -1,3 +1,6 @@
+/* Running programs for the probes: with a deadline and their output, or in
+ * the background for a probe that drives several at once. */
+#define LOG_PREFIX "check: "
 #include "check/run_cmd.h"
 
 #include <fcntl.h>
@@ -70,38 +73,62 @@ static int drain(int fd, int64_t deadline, char *buf, size_t *len)
 	}
 }
 
-int cr_run_capture(char *const argv[], char *const extra_env[], int timeout_ms,
-		   char **ret_output, int *ret_status, struct cr_error *err)
+/* Fork and exec ARGV in its own process group, stdin from /dev/null and
+ * stdout and stderr to OUT (/dev/null when OUT < 0). */
+static int spawn(char *const argv[], char *const extra_env[], int out, pid_t *ret_pid,
+		 struct cr_error *err)
 {
-	int64_t deadline = cr_now_ms() + timeout_ms;
 	cleanup_free char **env = merge_env(extra_env);
-	cleanup_free char *buf = malloc(CR_RUN_OUTPUT_MAX + 1);
-	if (!env || !buf)
+	if (!env)
 		return cr_error_set(err, ENOMEM, "out of memory running %s", argv[0]);
-	cleanup_close int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)
 		return cr_error_errno(err, "cannot open /dev/null");
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return cr_error_errno(err, "cannot make a pipe for %s", argv[0]);
-	cleanup_close int rd = fds[0];
-	cleanup_close int wr = fds[1];
-
+	if (out < 0)
+		out = devnull;
 	pid_t pid = fork();
 	if (pid < 0)
 		return cr_error_errno(err, "cannot fork to run %s", argv[0]);
 	if (pid == 0) {
 		setpgid(0, 0);
-		if (dup2(devnull, STDIN_FILENO) < 0 || dup2(wr, STDOUT_FILENO) < 0 ||
-		    dup2(wr, STDERR_FILENO) < 0)
+		if (dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+		    dup2(out, STDERR_FILENO) < 0)
 			_exit(127);
 		execve(argv[0], argv, env);
 		_exit(127);
 	}
+	*ret_pid = pid;
+	return 0;
+}
+
+int cr_run_start(char *const argv[], char *const extra_env[], pid_t *ret_pid,
+		 struct cr_error *err)
+{
+	return spawn(argv, extra_env, -1, ret_pid, err);
+}
+
+int cr_run_capture(char *const argv[], char *const extra_env[], int timeout_ms,
+		   char **ret_output, int *ret_status, struct cr_error *err)
+{
+	int64_t deadline = cr_now_ms() + timeout_ms;
+	cleanup_free char *buf = malloc(CR_RUN_OUTPUT_MAX + 1);
+	if (!buf)
+		return cr_error_set(err, ENOMEM, "out of memory running %s", argv[0]);
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return cr_error_errno(err, "cannot make a pipe for %s", argv[0]);
+	cleanup_close int rd = fds[0];
+	cleanup_close int wr = fds[1];
+	pid_t pid;
+	int r = spawn(argv, extra_env, wr, &pid, err);
+	if (r < 0)
+		return r;
 	close(cr_steal_fd(&wr));
 
+
 	size_t len = 0;
-	int r = drain(rd, deadline, buf, &len);
+	r = drain(rd, deadline, buf, &len);
+
 	if (r == -ETIMEDOUT) {
 		cr_child_kill(pid, 1);
 		return cr_error_set(err, ETIMEDOUT, "%s did not finish within %d ms", argv[0],

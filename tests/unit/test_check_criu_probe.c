@@ -1,6 +1,9 @@
 /* Running programs with a deadline, and the criu probe against fake criu
  * binaries (shell scripts named by $CORRAL_CRIU): versions, failing checks,
- * hangs that must be cut off, and CRIU_FAULT passed through. */
+ * hangs that must be cut off, and CRIU_FAULT passed through. The lazy-pages
+ * probe: its verdict names the missing precondition and what to set, and its
+ * round trip against fake criu binaries (a failing lazy dump, a hanging one,
+ * one that works) reports what happened, within its bound. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -202,6 +205,182 @@ static void locate_searches_path(void **state)
 	free(fake);
 }
 
+static void lazy_pipe_bytes_is_what_criu_asks(void **state)
+{
+	(void)state;
+	/* criu/include/page-pipe.h: 8 pages of 40-byte pipe buffers, rounded by
+	 * the kernel to a power of two of pages: 4 MiB with 4 KiB pages. */
+	if (sysconf(_SC_PAGESIZE) == 4096 && sizeof(void *) == 8)
+		assert_int_equal(cr_lazy_pipe_bytes(), 4194304);
+	long b = cr_lazy_pipe_bytes();
+	assert_true(b > 0 && (b & (b - 1)) == 0);
+}
+
+static const char *verdict(struct cr_host_facts *f, const struct cr_lazy_evidence *e,
+			   enum cr_probe_status want)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_lazy_verdict(f, e, &err), 0);
+	assert_int_equal(f->probes[CR_PROBE_LAZY_PAGES].status, want);
+	assert_non_null(f->probes[CR_PROBE_LAZY_PAGES].detail);
+	return f->probes[CR_PROBE_LAZY_PAGES].detail;
+}
+
+static void lazy_verdict_states_what_was_proven(void **state)
+{
+	(void)state;
+	struct cr_host_facts f;
+	memset(&f, 0, sizeof(f));
+	char sysctl[64];
+	snprintf(sysctl, sizeof(sysctl), "sysctl fs.pipe-max-size=%ld", cr_lazy_pipe_bytes());
+	struct cr_lazy_evidence e = {.uffd = false, .pipe_max_size = 1048576,
+				     .cap_sys_resource = 0, .pipe_grows = true, .round_trip = -1,
+				     .criu = "4.1.1 at /x/criu"};
+	assert_non_null(strstr(verdict(&f, &e, CR_PROBE_MISSING), "no userfaultfd"));
+
+	/* The host of ENVIRONMENT.md: uffd works, the pipe cannot grow, CRIU's
+	 * lazy dump fails: missing, with CRIU's error and the sysctl to run. */
+	e.uffd = true;
+	e.pipe_grows = false;
+	e.round_trip = 0;
+	e.why = "dump.log: Error (criu/page-pipe.c:424): page-pipe: splice: -1: Bad file descriptor";
+	const char *d = verdict(&f, &e, CR_PROBE_MISSING);
+	assert_non_null(strstr(d, "splice: -1"));
+	assert_non_null(strstr(d, sysctl));
+	assert_non_null(strstr(d, "fs.pipe-max-size is 1048576"));
+	assert_non_null(strstr(d, "CAP_SYS_RESOURCE is not effective"));
+	assert_non_null(strstr(d, "4.1.1 at /x/criu"));
+
+	/* A patched CRIU copes with the small pipes: the round trip is the proof. */
+	e.round_trip = 1;
+	e.why = NULL;
+	d = verdict(&f, &e, CR_PROBE_OK);
+	assert_non_null(strstr(d, "round trip passed"));
+	assert_non_null(strstr(d, "copes with the small fs.pipe-max-size"));
+
+	/* Not tried (not root): a precondition known to fail is still missing. */
+	e.round_trip = -1;
+	e.why = "a CRIU dump needs root";
+	d = verdict(&f, &e, CR_PROBE_MISSING);
+	assert_non_null(strstr(d, "not tried"));
+	assert_non_null(strstr(d, sysctl));
+	/* ...and with nothing known to fail, no conclusion. */
+	e.pipe_grows = true;
+	assert_non_null(strstr(verdict(&f, &e, CR_PROBE_SKIPPED), "needs root"));
+
+	/* A failed round trip with pipes that grow says no more than CRIU did. */
+	e.round_trip = 0;
+	e.why = "criu restore --lazy-pages did not leave a running copy";
+	d = verdict(&f, &e, CR_PROBE_MISSING);
+	assert_null(strstr(d, "sysctl"));
+	assert_non_null(strstr(d, "running copy"));
+	cr_host_facts_free(&f);
+}
+
+/* A fake criu for the lazy round trip: DUMP, PAGES and RESTORE are shell
+ * bodies run with $D set to the images directory (-D). */
+static char *fake_lazy_criu(const char *name, const char *dump, const char *pages,
+			    const char *restore)
+{
+	char *path = NULL, *script = NULL;
+	struct cr_error err = CR_ERROR_INIT;
+	assert_true(asprintf(&path, "%s/%s", tmp_dir, name) > 0);
+	assert_true(asprintf(&script,
+			     "#!/bin/sh\nverb=$1; D=\nwhile [ $# -gt 0 ]; do [ \"$1\" = -D ] && D=$2; "
+			     "shift; done\ncase $verb in\ndump) %s ;;\nlazy-pages) %s ;;\n"
+			     "restore) %s ;;\n*) exit 9 ;;\nesac\n",
+			     dump, pages, restore) > 0);
+	assert_int_equal(cr_write_file_atomic(path, script, strlen(script), 0755, &err), 0);
+	free(script);
+	return path;
+}
+
+static void lazy_probe(struct cr_host_facts *f, char *criu)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	memset(f, 0, sizeof(*f));
+	f->criu_path = criu;
+	f->criu_version = strdup("4.1.1");
+	f->probes[CR_PROBE_USERFAULTFD].status = CR_PROBE_OK;
+	f->probes[CR_PROBE_CRIU_CHECK].status = CR_PROBE_OK;
+	assert_int_equal(cr_probe_lazy(f, &err), 0);
+}
+
+/* No directory of a round trip is left behind. */
+static void assert_no_probe_dirs(void)
+{
+	char *out = NULL;
+	int status = 0;
+	struct cr_error err = CR_ERROR_INIT;
+	char *argv[] = {"/bin/sh", "-c", "ls -d /tmp/corral-lazy-probe-* 2>/dev/null | wc -l", NULL};
+	assert_int_equal(cr_run_capture(argv, NULL, 5000, &out, &status, &err), 0);
+	assert_string_equal(out, "0\n");
+	free(out);
+}
+
+static void lazy_probe_reports_criu_failing(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	/* CRIU 4.1's lazy dump where fs.pipe-max-size is small (ENVIRONMENT.md). */
+	char *criu = fake_lazy_criu(
+		"lazy-failing",
+		"echo 'Starting lazy pages server' >$D/dump.log; sleep 0.3; "
+		"echo '(01.75) Error (criu/page-pipe.c:424): page-pipe: splice: -1: Bad file descriptor' >>$D/dump.log; "
+		"echo '(01.75) Error (criu/cr-dump.c:2019): Lazy pages transfer FAILED.' >>$D/dump.log; exit 1",
+		"echo 'Waiting for incoming connections on lazy-pages.socket' >$D/lazy.log; sleep 0.5; exit 1",
+		"sleep 0.5; exit 1");
+	struct cr_host_facts f;
+	lazy_probe(&f, criu);
+	assert_int_equal(f.probes[CR_PROBE_LAZY_PAGES].status, CR_PROBE_MISSING);
+	const char *d = f.probes[CR_PROBE_LAZY_PAGES].detail;
+	assert_non_null(strstr(d, "round trip failed"));
+	assert_non_null(strstr(d, "dump.log: Error (criu/page-pipe.c:424): page-pipe: splice"));
+	cr_host_facts_free(&f);
+	assert_no_probe_dirs();
+}
+
+static void lazy_probe_cuts_off_a_hanging_dump(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	char *criu = fake_lazy_criu("lazy-hanging", "sleep 60", "sleep 60", "sleep 60");
+	struct cr_host_facts f;
+	int64_t t0 = cr_now_ms();
+	lazy_probe(&f, criu);
+	assert_true(cr_now_ms() - t0 < CR_LAZY_PROBE_MS + 3000);
+	assert_int_equal(f.probes[CR_PROBE_LAZY_PAGES].status, CR_PROBE_MISSING);
+	assert_non_null(strstr(f.probes[CR_PROBE_LAZY_PAGES].detail, "did not start its page server"));
+	cr_host_facts_free(&f);
+	assert_no_probe_dirs();
+}
+
+static void lazy_probe_accepts_a_working_round_trip(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	/* Each end waits for the restored copy, as the real ones wait for the
+	 * pages to be sent; the copy is a sleep the probe must end. */
+	const char *wait = "for i in $(seq 100); do [ -s $D/restored.pid ] && exit 0; sleep 0.05; done; exit 1";
+	char *dump = NULL, *pages = NULL;
+	assert_true(asprintf(&dump, "echo 'Starting lazy pages server' >$D/dump.log; %s", wait) > 0);
+	assert_true(asprintf(&pages, "echo 'Waiting for incoming connections' >$D/lazy.log; %s", wait) > 0);
+	char *criu = fake_lazy_criu("lazy-working", dump, pages,
+				    "sleep 60 & echo $! >$D/restored.pid; "
+				    "echo 'Restore finished successfully. Tasks resumed.' >$D/restore.log; wait");
+	free(dump);
+	free(pages);
+	struct cr_host_facts f;
+	lazy_probe(&f, criu);
+	assert_int_equal(f.probes[CR_PROBE_LAZY_PAGES].status, CR_PROBE_OK);
+	assert_non_null(strstr(f.probes[CR_PROBE_LAZY_PAGES].detail, "round trip passed"));
+	cr_host_facts_free(&f);
+	assert_no_probe_dirs();
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -228,6 +407,11 @@ int main(void)
 		cmocka_unit_test(probe_cuts_off_a_hanging_check),
 		cmocka_unit_test(probe_without_criu),
 		cmocka_unit_test(locate_searches_path),
+		cmocka_unit_test(lazy_pipe_bytes_is_what_criu_asks),
+		cmocka_unit_test(lazy_verdict_states_what_was_proven),
+		cmocka_unit_test(lazy_probe_reports_criu_failing),
+		cmocka_unit_test(lazy_probe_cuts_off_a_hanging_dump),
+		cmocka_unit_test(lazy_probe_accepts_a_working_round_trip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
