@@ -3,7 +3,9 @@
 # timeout: 90
 # corral check tells the truth about this host: every verdict is compared with
 # evidence gathered here independently (criu itself, util-linux unshare,
-# /proc/filesystems, the cgroup mounts, nft), whatever this host is. Then the
+# /proc/filesystems, the cgroup mounts, nft, criu's own lazy dump and restore),
+# whatever this host is. Then the
+
 # cache: a second run answers from it, --refresh and a changed criu binary
 # probe again; a missing criu exits 1; an ordinary user's run does not crash.
 set -euo pipefail
@@ -176,6 +178,66 @@ fi
 if command -v nft >/dev/null && nft list tables >/dev/null 2>&1; then
 	expect nftables ok "nft list tables"
 fi
+
+# Lazy (post-copy) restore: the probe's verdict must match what criu itself
+# does here: a lazy dump of a process (init of its own pid namespace), served
+# by criu lazy-pages and restored with --lazy-pages, each bounded.
+lazy_round_trip() { # 0 when the restored copy runs
+	local d=$work/lazy holder v port=$((20000 + RANDOM % 20000)) ok=1 restored
+	local env=()
+	[ "$(get "$work/first.flat" criu.fault)" = 130 ] && env=(env CRIU_FAULT=130)
+	mkdir "$d"
+	(exec unshare --pid --fork setsid sleep 600 </dev/null >/dev/null 2>&1) &
+	holder=$!
+	for _ in $(seq 50); do
+		v=$(pgrep -P $holder | head -1 || true)
+		[ -n "$v" ] && [ "$(cat /proc/$v/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.1
+	done
+	[ "$(cat /proc/$v/comm 2>/dev/null)" = sleep ] || fail "no test process for the lazy round trip"
+	victim=$v
+	"${env[@]}" timeout 20 "$criu" dump -t "$v" -D "$d" -o dump.log -v4 --lazy-pages \
+		--address 127.0.0.1 --port $port >/dev/null 2>&1 &
+	local dump=$!
+	for _ in $(seq 100); do grep -q 'Starting lazy pages server' "$d/dump.log" 2>/dev/null && break; sleep 0.1; done
+	"${env[@]}" timeout 20 "$criu" lazy-pages --page-server --address 127.0.0.1 --port $port \
+		-D "$d" -o lazy.log -v4 >/dev/null 2>&1 &
+	local pages=$!
+	for _ in $(seq 100); do [ -S "$d/lazy-pages.socket" ] && break; sleep 0.1; done
+	"${env[@]}" timeout 20 "$criu" restore -D "$d" --lazy-pages -o restore.log -v4 \
+		--pidfile restored.pid >/dev/null 2>&1 &
+	local restore=$!
+	wait $dump && wait $pages && ok=0
+	restored=$(cat "$d/restored.pid" 2>/dev/null || true)
+	[ -n "$restored" ] && kill -0 "$restored" 2>/dev/null || ok=1
+	[ -n "$restored" ] && kill -9 "$restored" 2>/dev/null
+	kill -9 "$v" 2>/dev/null
+	victim=
+	wait $restore $holder 2>/dev/null
+	[ $ok -eq 0 ] || grep -h 'Error (' "$d"/*.log | grep -v RLIMIT | head -2 >&2
+	rm -rf "$d"
+	return $ok
+}
+lazy=$(status lazy-pages)
+lazy_detail=$(get "$work/first.flat" probes.lazy-pages.detail)
+if [ "$(status userfaultfd)" = ok ] && [ "$(status criu-check)" = ok ]; then
+	if lazy_round_trip; then
+		expect lazy-pages ok "criu's own lazy dump, lazy-pages and restore"
+	else
+		expect lazy-pages missing "criu's own lazy dump, lazy-pages and restore failed"
+		pipe_max=$(cat /proc/sys/fs/pipe-max-size)
+		cap_res=$(( (0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24) & 1 ))
+		if [ "$pipe_max" -lt 4194304 ] && [ "$cap_res" -eq 0 ]; then
+			case "$lazy_detail" in
+			*"sysctl fs.pipe-max-size=4194304"*"") ;;
+			*) fail "lazy-pages does not say to raise fs.pipe-max-size: $lazy_detail" ;;
+			esac
+		fi
+	fi
+else
+	[ "$lazy" != ok ] || fail "lazy-pages ok without userfaultfd or a working criu"
+fi
+[ -z "$(ls -d /tmp/corral-lazy-probe-* 2>/dev/null)" ] || fail "the lazy-pages probe left its directory"
 [ "$(status tcp-repair)" != skipped ] || fail "tcp-repair not probed as root"
 
 # Exit status: 0 exactly when every required probe is ok.
