@@ -147,10 +147,39 @@ static int do_status(const struct cli_verb *v, int argc, struct cr_error *err)
 	return 0;
 }
 
+/* corral fleet set PARTITION evacuate=live|static|stop|stay group=NAME|none */
+static int do_set(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
+{
+	if (argc < 3)
+		return cli_usage_error("fleet", v->usage, "corral fleet set PARTITION attr=value ...");
+	const char *evacuate = NULL, *group = NULL;
+	for (int i = 2; i < argc; i++) {
+		if (!strncmp(argv[i], "evacuate=", 9)) {
+			evacuate = argv[i] + 9;
+			if (strcmp(evacuate, "live") && strcmp(evacuate, "static") && strcmp(evacuate, "stop") &&
+			    strcmp(evacuate, "stay"))
+				return cli_usage_error("fleet", v->usage, "evacuate= takes live, static, stop or stay");
+		} else if (!strncmp(argv[i], "group=", 6)) {
+			group = argv[i] + 6;
+		} else {
+			return cli_usage_error("fleet", v->usage, "unknown attribute '%.40s' (evacuate=, group=)", argv[i]);
+		}
+	}
+	cleanup_fleet_conf struct cr_fleet_conf c = {0};
+	int r = cr_fleet_name_check("partition name", argv[1], err);
+	if (r == 0 && group && strcmp(group, "none"))
+		r = cr_fleet_name_check("group name", group, err);
+	if (r == 0)
+		r = cr_fleet_conf_load(&c, err);
+	if (r == 0)
+		r = cr_fleet_partition_set(&c, argv[1], evacuate, group, err);
+	return r;
+}
+
 int cmd_fleet(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
 	if (argc < 2)
-		return cli_usage_error("fleet", v->usage, "which: init, join, token or status?");
+		return cli_usage_error("fleet", v->usage, "which: init, join, token, set or status?");
 	const char *sub = argv[1];
 	if (!strcmp(sub, "init"))
 		return do_init(v, argc - 1, argv + 1, err);
@@ -160,5 +189,7 @@ int cmd_fleet(const struct cli_verb *v, int argc, char **argv, struct cr_error *
 		return do_token(v, argc - 1, argv + 1, err);
 	if (!strcmp(sub, "status"))
 		return do_status(v, argc - 1, err);
+	if (!strcmp(sub, "set"))
+		return do_set(v, argc - 1, argv + 1, err);
 	return cli_usage_error("fleet", v->usage, "unknown subcommand '%.40s'", sub);
 }

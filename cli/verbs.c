@@ -69,9 +69,17 @@ static const struct cli_verb verbs[] = {
 	 "       corral fleet token [--list | --revoke TOKEN]\n"
 	 "       corral fleet join --store URL[,URL...] --address IP[:PORT] [--name NAME]\n"
 	 "                         [--domain DOMAIN] [--ca FILE --cert FILE --key FILE] TOKEN\n"
+	 "       corral fleet set PARTITION [evacuate=live|static|stop|stay] [group=NAME|none]\n"
 	 "       corral fleet status",
 	 cmd_fleet, 1, false},
 	{"hosts", "list the hosts of this host's fleet", "corral hosts [--json]", cmd_hosts, 1, false},
+	{"evacuate", "empty a host of the fleet before its maintenance",
+	 "corral evacuate HOST [--dry-run] [--parallel N] [--to HOST[,HOST...]] [--timeout SECONDS]",
+	 cmd_evacuate, 1, false},
+	{"restore", "bring back the partitions an evacuation moved away",
+	 "corral restore HOST [--parallel N] [--timeout SECONDS]", cmd_restore, 1, false},
+	{"history", "the fleet's moves: who asked, what moved where, downtime",
+	 "corral history [--json] [-n N]", cmd_history, 1, false},
 	{"autostart", "start every partition made with -A (run at boot)",
 	 "corral autostart [-s] [-t seconds]", cmd_autostart, 1, false},
 	/* internal: the process that follows a partition */

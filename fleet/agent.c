@@ -12,6 +12,9 @@
 
 #include "fleet/fleet_internal.h"
 #include "fleet/load.h"
+#include "fleet/manager.h"
+#include "fleet/runner.h"
+#include "partition/cgroup.h"
 #include "partition/registry.h"
 #include "util/cleanup.h"
 
@@ -22,6 +25,8 @@ struct agent {
 	struct cr_etcd *store;
 	int64_t lease;
 	struct cr_load load;
+	struct cr_runner runner;
+	struct cr_manager manager;
 	char *last_error; /* logged once until it changes */
 };
 
@@ -48,6 +53,22 @@ static void report(struct agent *a, const struct cr_error *err)
 	a->last_error = strdup(msg);
 }
 
+/* Memory the partition uses now (its cgroup), 0 when not running. */
+static int64_t partition_memory(const struct cr_wpar *w)
+{
+	if (w->state.state != CR_STATE_ACTIVE && w->state.state != CR_STATE_FROZEN)
+		return 0;
+	struct cr_cgroup *cg = NULL;
+	struct cr_cgroup_stats st = {-1, 0, -1};
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	if (cr_cgroup_open(w->config.name, &cg, &err) < 0)
+		return 0;
+	if (cr_cgroup_stats(cg, &st, &err) < 0)
+		st.memory_bytes = 0;
+	cr_cgroup_free(cg);
+	return st.memory_bytes > 0 ? st.memory_bytes : 0;
+}
+
 static json_object *partitions_json(void)
 {
 	json_object *arr = json_object_new_array();
@@ -62,6 +83,9 @@ static json_object *partitions_json(void)
 		json_object_object_add(p, "name", json_object_new_string(list[i].config.name));
 		json_object_object_add(p, "state", json_object_new_string(st));
 		json_object_object_add(p, "checkpointable", json_object_new_boolean(list[i].config.checkpointable));
+		int64_t mem = partition_memory(&list[i]);
+		if (mem > 0)
+			json_object_object_add(p, "mem", json_object_new_int64(mem));
 		json_object_array_add(arr, p);
 	}
 	cr_wpar_list_free(list, n);
@@ -128,7 +152,23 @@ static int publish(struct agent *a, double period_s, struct cr_error *err)
 	r = cr_fleet_sync_trust(a->store, &a->conf, err);
 	if (r > 0)
 		say(a, "fleet: trust updated for %d host(s) of fleet %s", r, a->conf.fleet);
+	if (r >= 0 && a->lease)
+		r = cr_runner_step(&a->runner, a->store, &a->conf, err);
+	if (r >= 0 && a->lease) {
+		bool was = a->manager.leader;
+		r = cr_manager_step(&a->manager, a->store, &a->conf, a->lease, err);
+		if (a->manager.leader != was)
+			say(a, "fleet: %s the fleet manager of %s", a->manager.leader ? "now" : "no longer",
+			    a->conf.fleet);
+	}
 	return r < 0 ? r : 0;
+}
+
+static void relay(void *ctx, const char *line)
+{
+	struct agent *a = ctx;
+	if (a->o->log)
+		a->o->log(a->o->log_ctx, line);
 }
 
 static void nap(const struct cr_fleet_agent_options *o, int ms)
@@ -143,6 +183,9 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 {
 	(void)err;
 	struct agent a = {.o = o};
+	a.runner.corral_exe = o->corral_exe;
+	a.runner.say = a.manager.say = relay;
+	a.runner.say_ctx = a.manager.say_ctx = &a;
 	int interval = o->interval_ms > 0 ? o->interval_ms : CR_FLEET_AGENT_INTERVAL_MS;
 	while (!*o->stop) {
 		cleanup_error struct cr_error e = CR_ERROR_INIT;
@@ -158,6 +201,7 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 		}
 		nap(o, interval);
 	}
+	cr_runner_stop(&a.runner);
 	if (a.lease) {
 		cleanup_error struct cr_error e = CR_ERROR_INIT;
 		if (cr_etcd_lease_revoke(a.store, a.lease, &e) < 0)
@@ -177,8 +221,8 @@ static void on_term(int sig)
 	agent_stop = 1;
 }
 
-int cr_fleet_agent_start(void (*log)(void *log_ctx, const char *line), void *log_ctx, pid_t *ret_pid,
-			 struct cr_error *err)
+int cr_fleet_agent_start(void (*log)(void *log_ctx, const char *line), void *log_ctx, const char *corral_exe,
+			 pid_t *ret_pid, struct cr_error *err)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -199,7 +243,8 @@ int cr_fleet_agent_start(void (*log)(void *log_ctx, const char *line), void *log
 	sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(0);
-	struct cr_fleet_agent_options o = {.stop = &agent_stop, .log = log, .log_ctx = log_ctx};
+	struct cr_fleet_agent_options o = {
+		.stop = &agent_stop, .log = log, .log_ctx = log_ctx, .corral_exe = corral_exe};
 	struct cr_error e = CR_ERROR_INIT;
 	int r = cr_fleet_agent_run(&o, &e);
 	cr_error_clear(&e);

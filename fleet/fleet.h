@@ -62,9 +62,26 @@ int cr_fleet_token_list(const struct cr_fleet_conf *c, char ***ret_lines, size_t
  * every member trusted. C->fleet is taken from the token. */
 int cr_fleet_join(struct cr_fleet_conf *c, const char *token, struct cr_error *err);
 
+/* A partition's fleet-wide settings (partitions/NAME): EVACUATE (live,
+ * static, stop, stay) and GROUP (anti-affinity; "none" clears it); NULL
+ * keeps what is set. */
+int cr_fleet_partition_set(const struct cr_fleet_conf *c, const char *partition, const char *evacuate,
+			   const char *group, struct cr_error *err);
+
 /* Trust every member of the fleet but this host (their keys from the store);
  * returns how many entries changed. */
 int cr_fleet_sync_trust(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_error *err);
+
+/* A partition as its host's agent last published it, with its fleet-wide
+ * settings (partitions/NAME: evacuate, group). */
+struct cr_fleet_partition {
+	char *name;
+	char state;          /* AIX letter */
+	bool checkpointable;
+	uint64_t mem;        /* bytes in use; 0 when not running or unknown */
+	char *evacuate;      /* live, static, stop, stay; NULL: by checkpointable */
+	char *group;         /* anti-affinity group; NULL: none */
+};
 
 /* What `corral hosts` shows of one host. */
 struct cr_fleet_host {
@@ -79,10 +96,17 @@ struct cr_fleet_host {
 	uint64_t mem_used, mem_total; /* bytes */
 	char *partitions;  /* "web:A,db:A" */
 	size_t n_partitions;
+	char *arch, *criu, *cgroup; /* capabilities from its record */
+	char **cpu_features;
+	size_t n_cpu_features;
+	struct cr_fleet_partition *parts;
+	size_t n_parts;
 	char *record_json; /* the host's record as stored (for --json) */
 	char *alive_json;  /* its liveness record; NULL when offline */
 };
 void cr_fleet_hosts_free(struct cr_fleet_host *h, size_t n);
+/* The host called NAME in H, or NULL. */
+struct cr_fleet_host *cr_fleet_host_find(struct cr_fleet_host *h, size_t n, const char *name);
 int cr_fleet_hosts(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_fleet_host **ret,
 		   size_t *ret_n, struct cr_error *err);
 

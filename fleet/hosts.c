@@ -75,6 +75,20 @@ int cr_fleet_sync_trust(struct cr_etcd *e, const struct cr_fleet_conf *c, struct
 	return changed;
 }
 
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void part_clear(struct cr_fleet_partition *p)
+{
+	free(p->name);
+	free(p->evacuate);
+	free(p->group);
+}
+
 static void host_clear(struct cr_fleet_host *h)
 {
 	free(h->name);
@@ -82,6 +96,13 @@ static void host_clear(struct cr_fleet_host *h)
 	free(h->domain);
 	free(h->state);
 	free(h->partitions);
+	free(h->arch);
+	free(h->criu);
+	free(h->cgroup);
+	strv_free(h->cpu_features, h->n_cpu_features);
+	for (size_t i = 0; i < h->n_parts; i++)
+		part_clear(&h->parts[i]);
+	free(h->parts);
 	free(h->record_json);
 	free(h->alive_json);
 	memset(h, 0, sizeof(*h));
@@ -94,39 +115,102 @@ void cr_fleet_hosts_free(struct cr_fleet_host *h, size_t n)
 	free(h);
 }
 
-static char *dup_or(const char *s, const char *fallback)
+struct cr_fleet_host *cr_fleet_host_find(struct cr_fleet_host *h, size_t n, const char *name)
 {
-	return strdup(s ? s : fallback);
+	for (size_t i = 0; name && i < n; i++)
+		if (!strcmp(h[i].name, name))
+			return &h[i];
+	return NULL;
 }
 
-/* The partitions an alive record lists, as "name:S,name:S". */
-static char *partition_summary(json_object *alive, size_t *ret_n)
+static char *dup_or(const char *s, const char *fallback)
+{
+	return s || fallback ? strdup(s ? s : fallback) : NULL;
+}
+
+static bool dup_ok(char **dst, const char *s)
+{
+	return !s || (*dst = strdup(s)) != NULL;
+}
+
+static json_object *array_field(json_object *o, const char *field)
 {
 	json_object *arr = NULL;
-	size_t len = 0;
-	char *out = strdup("");
-	*ret_n = 0;
-	if (!out || !alive || !json_object_object_get_ex(alive, "partitions", &arr) ||
-	    !json_object_is_type(arr, json_type_array))
-		return out;
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+	if (!o || !json_object_object_get_ex(o, field, &arr) || !json_object_is_type(arr, json_type_array))
+		return NULL;
+	return arr;
+}
+
+static int fill_caps(struct cr_fleet_host *h, json_object *rec)
+{
+	json_object *caps = NULL;
+	if (!json_object_object_get_ex(rec, "caps", &caps))
+		return 0;
+	if (!dup_ok(&h->arch, cr_fleet_json_str(caps, "arch")) || !dup_ok(&h->criu, cr_fleet_json_str(caps, "criu")) ||
+	    !dup_ok(&h->cgroup, cr_fleet_json_str(caps, "cgroup")))
+		return -ENOMEM;
+	json_object *f = array_field(caps, "cpu_features");
+	size_t n = f ? json_object_array_length(f) : 0;
+	h->cpu_features = calloc(n + 1, sizeof(char *));
+	if (!h->cpu_features)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(f, i);
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		if (!(h->cpu_features[h->n_cpu_features] = strdup(json_object_get_string(v))))
+			return -ENOMEM;
+		h->n_cpu_features++;
+	}
+	return 0;
+}
+
+/* The settings record of partition NAME in SETTINGS, as JSON (or NULL). */
+static json_object *settings_of(const struct cr_etcd_kvs *settings, const char *name)
+{
+	const struct cr_etcd_kv *kv = find_leaf(settings, name);
+	json_object *o = NULL;
+	cleanup_error struct cr_error bad = CR_ERROR_INIT;
+	if (!kv || cr_fleet_parse_record(kv, &o, &bad) < 0)
+		return NULL;
+	return o;
+}
+
+static int fill_parts(struct cr_fleet_host *h, json_object *alive, const struct cr_etcd_kvs *settings)
+{
+	json_object *arr = array_field(alive, "partitions");
+	size_t n = arr ? json_object_array_length(arr) : 0, len = 0;
+	h->parts = calloc(n + 1, sizeof(*h->parts));
+	h->partitions = strdup("");
+	if (!h->parts || !h->partitions)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(arr, i);
 		const char *name = cr_fleet_json_str(p, "name"), *st = cr_fleet_json_str(p, "state");
+		json_object *cp = NULL;
 		if (!name)
 			continue;
-		size_t add = strlen(name) + (st ? strlen(st) + 1 : 0) + 2;
-		char *grown = realloc(out, len + add);
+		struct cr_fleet_partition *fp = &h->parts[h->n_parts++];
+		fp->state = st && *st ? st[0] : '?';
+		fp->checkpointable = json_object_object_get_ex(p, "checkpointable", &cp) && json_object_get_boolean(cp);
+		double mem = cr_fleet_json_num(p, "mem");
+		fp->mem = mem > 0 ? (uint64_t)mem : 0;
+		cleanup_json json_object *set = settings_of(settings, name);
+		if (!(fp->name = strdup(name)) || !dup_ok(&fp->evacuate, cr_fleet_json_str(set, "evacuate")) ||
+		    !dup_ok(&fp->group, cr_fleet_json_str(set, "group")))
+			return -ENOMEM;
+		char *grown = realloc(h->partitions, len + strlen(name) + 4);
 		if (!grown)
-			break;
-		out = grown;
-		len += (size_t)sprintf(out + len, "%s%s%s%s", len ? "," : "", name, st ? ":" : "", st ? st : "");
-		(*ret_n)++;
+			return -ENOMEM;
+		h->partitions = grown;
+		len += (size_t)sprintf(grown + len, "%s%s:%c", len ? "," : "", name, fp->state);
 	}
-	return out;
+	h->n_partitions = h->n_parts;
+	return 0;
 }
 
 static int fill_host(struct cr_fleet_host *h, const struct cr_etcd_kv *rec, const struct cr_etcd_kv *alive,
-		     const struct cr_etcd_kv *state, struct cr_error *err)
+		     const struct cr_etcd_kv *state, const struct cr_etcd_kvs *settings, struct cr_error *err)
 {
 	cleanup_json json_object *o = NULL, *a = NULL, *st = NULL;
 	int r = cr_fleet_parse_record(rec, &o, err);
@@ -143,7 +227,6 @@ static int fill_host(struct cr_fleet_host *h, const struct cr_etcd_kv *rec, cons
 	h->state = dup_or(cr_fleet_json_str(st, "state"), h->online ? "online" : "offline");
 	h->record_json = strndup(rec->value, rec->value_len);
 	h->alive_json = alive ? strndup(alive->value, alive->value_len) : NULL;
-	h->partitions = partition_summary(a, &h->n_partitions);
 	h->lease_age_s = a ? (int64_t)time(NULL) - (int64_t)cr_fleet_json_num(a, "updated") : -1;
 	if (h->lease_age_s < -1)
 		h->lease_age_s = 0;
@@ -151,8 +234,8 @@ static int fill_host(struct cr_fleet_host *h, const struct cr_etcd_kv *rec, cons
 	h->cpus = (int)cr_fleet_json_num(a, "cpus");
 	h->mem_used = (uint64_t)cr_fleet_json_num(a, "mem_used");
 	h->mem_total = (uint64_t)cr_fleet_json_num(a, "mem_total");
-	if (!h->name || !h->address || !h->domain || !h->state || !h->record_json || !h->partitions ||
-	    (alive && !h->alive_json))
+	if (!h->name || !h->address || !h->domain || !h->state || !h->record_json || (alive && !h->alive_json) ||
+	    fill_caps(h, o) < 0 || fill_parts(h, a, settings) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	return 0;
 }
@@ -160,12 +243,14 @@ static int fill_host(struct cr_fleet_host *h, const struct cr_etcd_kv *rec, cons
 int cr_fleet_hosts(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_fleet_host **ret,
 		   size_t *ret_n, struct cr_error *err)
 {
-	cleanup_etcd_kvs struct cr_etcd_kvs hosts = {0}, alive = {0}, states = {0};
+	cleanup_etcd_kvs struct cr_etcd_kvs hosts = {0}, alive = {0}, states = {0}, settings = {0};
 	int r = list(e, c->fleet, "hosts/", &hosts, err);
 	if (r == 0)
 		r = list(e, c->fleet, "alive/", &alive, err);
 	if (r == 0)
 		r = list(e, c->fleet, "state/", &states, err);
+	if (r == 0)
+		r = list(e, c->fleet, "partitions/", &settings, err);
 	if (r < 0)
 		return cr_error_wrap(err, "listing the hosts of fleet %s", c->fleet);
 	struct cr_fleet_host *out = calloc(hosts.n ? hosts.n : 1, sizeof(*out));
@@ -175,7 +260,8 @@ int cr_fleet_hosts(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_f
 	for (size_t i = 0; i < hosts.n; i++) {
 		const char *name = leaf(hosts.kv[i].key);
 		cleanup_error struct cr_error bad = CR_ERROR_INIT;
-		if (fill_host(&out[n], &hosts.kv[i], find_leaf(&alive, name), find_leaf(&states, name), &bad) < 0) {
+		if (fill_host(&out[n], &hosts.kv[i], find_leaf(&alive, name), find_leaf(&states, name), &settings,
+			      &bad) < 0) {
 			if (bad.code == ENOMEM) {
 				cr_fleet_hosts_free(out, n + 1);
 				return cr_error_set(err, ENOMEM, "out of memory");

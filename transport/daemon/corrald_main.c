@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	/* The fleet agent: idle on a host in no fleet, it acts for the fleet as
 	 * soon as the host joins one (corral fleet init/join). */
 	pid_t agent = 0;
-	if (cr_fleet_agent_start(log_line, NULL, &agent, &err) < 0) {
+	if (cr_fleet_agent_start(log_line, NULL, o.corral_exe, &agent, &err) < 0) {
 		log_line(NULL, cr_error_msg(&err));
 		cr_error_clear(&err);
 	}

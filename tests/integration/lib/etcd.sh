@@ -1,19 +1,48 @@
-# etcd for tests: a cluster of N members (default 3) on 127.0.0.1 with
-# client ports from ETCD_BASE_PORT (default: 23000 + a number from this
-# shell's pid, so concurrent runs do not collide), data in a temporary
-# directory. etcd_start sets ETCD_ENDPOINTS (comma list of client URLs) and
-# ETCD_MEMBER_PIDS; etcd_stop ends every member and removes the data.
-# Source after common.sh; call etcd_stop from the test's teardown.
+# etcd for tests: a cluster of N members (default 3) on ETCD_HOST (default
+# 127.0.0.1) with client ports from ETCD_BASE_PORT (default: 23000 + a
+# number from this shell's pid, so concurrent runs do not collide), data in
+# a temporary directory. ETCD_NETNS runs the members in that network
+# namespace; ETCD_TLS_DIR (made by etcd_tls_certs) serves clients over https
+# with client certificates required. etcd_start sets ETCD_ENDPOINTS (comma
+# list of client URLs) and ETCD_MEMBER_PIDS; etcd_stop ends every member and
+# removes the data. Source after common.sh; call etcd_stop from the teardown.
 
-etcd_member_url() { echo "http://127.0.0.1:$((ETCD_BASE_PORT + 2 * $1))"; }
-etcd_peer_url() { echo "http://127.0.0.1:$((ETCD_BASE_PORT + 2 * $1 + 1))"; }
+etcd_scheme() { [ -n "${ETCD_TLS_DIR:-}" ] && echo https || echo http; }
+etcd_member_url() { echo "$(etcd_scheme)://${ETCD_HOST:-127.0.0.1}:$((ETCD_BASE_PORT + 2 * $1))"; }
+etcd_peer_url() { echo "http://${ETCD_HOST:-127.0.0.1}:$((ETCD_BASE_PORT + 2 * $1 + 1))"; }
+etcd_in() { if [ -n "${ETCD_NETNS:-}" ]; then ip netns exec "$ETCD_NETNS" "$@"; else "$@"; fi; }
+etcd_tls_args() {
+	[ -n "${ETCD_TLS_DIR:-}" ] || return 0
+	echo "--cert-file $ETCD_TLS_DIR/server.crt --key-file $ETCD_TLS_DIR/server.key" \
+		"--trusted-ca-file $ETCD_TLS_DIR/ca.crt --client-cert-auth"
+}
+
+# etcd_tls_certs DIR IP: a CA, a certificate for the members at IP (server
+# and client use: etcd's gateway dials its own port with it) and a client
+# certificate, with openssl, into DIR.
+etcd_tls_certs() {
+	local d=$1 ip=$2
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=corral-test-ca \
+		-keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null || fail "openssl: CA"
+	printf 'subjectAltName=IP:%s,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' "$ip" >"$d/ext"
+	openssl req -newkey rsa:2048 -nodes -subj /CN=etcd -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+		-extfile "$d/ext" -out "$d/server.crt" 2>/dev/null || fail "openssl: server certificate"
+	printf 'extendedKeyUsage=clientAuth\n' >"$d/cext"
+	openssl req -newkey rsa:2048 -nodes -subj /CN=corral-host -keyout "$d/client.key" -out "$d/client.csr" 2>/dev/null
+	openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+		-extfile "$d/cext" -out "$d/client.crt" 2>/dev/null || fail "openssl: client certificate"
+}
 
 # etcd_start_member I: start member I (0-based) of the cluster described by
 # ETCD_CLUSTER, in ETCD_DIR/mI; an existing data directory is reused (a
 # member that comes back).
 etcd_start_member() {
-	local i=$1
-	etcd --name "m$i" --data-dir "$ETCD_DIR/m$i" \
+	local i=$1 pre=()
+	[ -z "${ETCD_NETNS:-}" ] || pre=(ip netns exec "$ETCD_NETNS")
+	# shellcheck disable=SC2046
+	${pre[@]+"${pre[@]}"} etcd --name "m$i" --data-dir "$ETCD_DIR/m$i" $(etcd_tls_args) \
 		--listen-client-urls "$(etcd_member_url "$i")" \
 		--advertise-client-urls "$(etcd_member_url "$i")" \
 		--listen-peer-urls "$(etcd_peer_url "$i")" \
@@ -37,7 +66,11 @@ etcd_stop_member() {
 
 # etcd_healthy URL: the member at URL answers a linearizable read.
 etcd_healthy() {
-	curl -s -m 2 -X POST -d '{"key":"AA=="}' "$1/v3/kv/range" 2>/dev/null | grep -q '"header"'
+	local tls=()
+	[ -z "${ETCD_TLS_DIR:-}" ] || tls=(--cacert "$ETCD_TLS_DIR/ca.crt" --cert "$ETCD_TLS_DIR/client.crt"
+		--key "$ETCD_TLS_DIR/client.key")
+	etcd_in curl -s -m 2 ${tls[@]+"${tls[@]}"} -X POST -d '{"key":"AA=="}' "$1/v3/kv/range" 2>/dev/null |
+		grep -q '"header"'
 }
 
 etcd_start() {

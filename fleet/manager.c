@@ -1,0 +1,373 @@
+/* The fleet manager's step (fleet/manager.h). */
+#define LOG_PREFIX "fleet: "
+#include "fleet/manager.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fleet/evacuation.h"
+#include "fleet/fleet_internal.h"
+#include "fleet/task.h"
+#include "util/cleanup.h"
+
+struct step {
+	struct cr_manager *m;
+	struct cr_etcd *e;
+	const struct cr_fleet_conf *c;
+	char *leader_key;
+	struct cr_fleet_host *hosts;
+	size_t n_hosts;
+	struct cr_task *tasks;
+	size_t n_tasks;
+	struct cr_etcd_kvs origins;
+};
+
+static void say(struct step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct step *s, const char *fmt, ...)
+{
+	if (!s->m->say)
+		return;
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	s->m->say(s->m->say_ctx, line);
+}
+
+static int lead(struct cr_manager *m, struct cr_etcd *e, const struct cr_fleet_conf *c, const char *key,
+		int64_t lease, struct cr_error *err)
+{
+	cleanup_etcd_kv struct cr_etcd_kv kv = {0};
+	int r = cr_etcd_get(e, key, &kv, err);
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		m->leader = !strcmp(kv.value, c->name) && kv.lease == lease;
+		m->leader_rev = m->leader ? kv.mod_revision : 0;
+		return 0;
+	}
+	struct cr_etcd_cmp absent = {key, 0};
+	struct cr_etcd_op take = {CR_ETCD_OP_PUT, key, c->name, lease};
+	r = cr_etcd_txn(e, &absent, 1, &take, 1, err);
+	if (r < 0 && r != -ETIMEDOUT)
+		return r;
+	/* Won, lost or unknown: read who leads now. */
+	cleanup_etcd_kv struct cr_etcd_kv now = {0};
+	if ((r = cr_etcd_get(e, key, &now, err)) < 0)
+		return r;
+	m->leader = r == 1 && !strcmp(now.value, c->name) && now.lease == lease;
+	m->leader_rev = m->leader ? now.mod_revision : 0;
+	return 0;
+}
+
+/* Write T (compare its revision and our lead). */
+static int put_task(struct step *s, struct cr_task *t, struct cr_error *err)
+{
+	struct cr_etcd_cmp leading = {s->leader_key, s->m->leader_rev};
+	int r = cr_task_write(s->e, s->c->fleet, t, &leading, err);
+	return r < 0 ? r : 0; /* 0: changed meanwhile; the next step sees it */
+}
+
+static struct cr_task *task_of(struct step *s, const char *from, const char *partition)
+{
+	for (size_t i = 0; i < s->n_tasks; i++)
+		if (!strcmp(s->tasks[i].from, from) && !strcmp(s->tasks[i].partition, partition))
+			return &s->tasks[i];
+	return NULL;
+}
+
+static bool of_evac(const struct cr_task *t, const struct cr_evac *v)
+{
+	return t->evac && !strcmp(t->evac, v->host) && t->kind && !strcmp(t->kind, v->kind);
+}
+
+static int new_task(struct step *s, const struct cr_evac *v, const char *from, const char *partition,
+		    enum cr_plan_mode mode, const char *to, const char *reason, struct cr_error *err)
+{
+	struct cr_task t = {
+		.partition = (char *)partition, .from = (char *)from, .to = (char *)to, .mode = mode,
+		.kind = v->kind, .evac = v->host, .by = v->by, .downtime_ms = -1, .reason = (char *)reason,
+		.state = mode == CR_PLAN_STAY || mode == CR_PLAN_NONE ? CR_TASK_SKIPPED : CR_TASK_QUEUED,
+	};
+	if (t.state == CR_TASK_SKIPPED)
+		t.ended = (int64_t)time(NULL);
+	say(s, "fleet: %s of %s: %s %s%s%s (%s)", v->kind, v->host, partition, cr_task_state_name(t.state),
+	    to ? " to " : "", to ? to : "", reason);
+	return put_task(s, &t, err);
+}
+
+/* Plan the partitions of the host being emptied that have no task yet. */
+static int plan_new(struct step *s, const struct cr_evac *v, struct cr_fleet_host *src, struct cr_error *err)
+{
+	cleanup_free bool *skip = calloc(src->n_parts + 1, sizeof(bool));
+	cleanup_free struct cr_plan_choice *ch = calloc(src->n_parts + 1, sizeof(*ch));
+	if (!skip || !ch)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	size_t todo = 0;
+	for (size_t k = 0; k < src->n_parts; k++) {
+		struct cr_task *t = task_of(s, src->name, src->parts[k].name);
+		skip[k] = t && of_evac(t, v);
+		todo += !skip[k];
+	}
+	if (!todo)
+		return 0;
+	int r = cr_evac_plan_parts(s->hosts, s->n_hosts, src, v->to, v->n_to, skip, ch, err);
+	for (size_t k = 0; r == 0 && k < src->n_parts; k++)
+		if (!skip[k])
+			r = new_task(s, v, src->name, src->parts[k].name, ch[k].mode, ch[k].to, ch[k].reason, err);
+	return r;
+}
+
+/* A new target for task T (its last one failed or is gone): T is changed
+ * to the choice; SKIPPED when no host can take it now. */
+static int replan(struct step *s, const struct cr_evac *v, struct cr_task *t, struct cr_error *err)
+{
+	struct cr_fleet_host *src = cr_fleet_host_find(s->hosts, s->n_hosts, t->from);
+	if (!src)
+		return 0;
+	cleanup_free bool *skip = calloc(src->n_parts + 1, sizeof(bool));
+	cleanup_free struct cr_plan_choice *ch = calloc(src->n_parts + 1, sizeof(*ch));
+	if (!skip || !ch)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	size_t me = src->n_parts;
+	for (size_t k = 0; k < src->n_parts; k++) {
+		skip[k] = strcmp(src->parts[k].name, t->partition) != 0;
+		if (!skip[k])
+			me = k;
+	}
+	if (me == src->n_parts)
+		return 0; /* not there any more */
+	/* A restore goes home or nowhere; an evacuation anywhere it may. */
+	char *home[] = {v->host};
+	bool restore = !strcmp(v->kind, "restore");
+	int r = cr_evac_plan_parts(s->hosts, s->n_hosts, src, restore ? home : v->to, restore ? 1 : v->n_to, skip,
+				   ch, err);
+	if (r < 0)
+		return r;
+	if (ch[me].mode == CR_PLAN_NONE || !ch[me].to) {
+		t->state = CR_TASK_FAILED;
+		t->attempts = CR_TASK_MAX_ATTEMPTS;
+		free(t->reason);
+		t->reason = strdup(ch[me].reason);
+		return 0;
+	}
+	if (t->to && strcmp(t->to, ch[me].to))
+		say(s, "fleet: %s: %s goes to %s instead of %s", v->host, t->partition, ch[me].to, t->to);
+	char *to = strdup(ch[me].to);
+	if (!to)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	free(t->to);
+	t->to = to;
+	return 0;
+}
+
+static bool target_available(struct step *s, const struct cr_task *t)
+{
+	struct cr_fleet_host *h = t->to ? cr_fleet_host_find(s->hosts, s->n_hosts, t->to) : NULL;
+	return !t->to || (h && h->online && (!strcmp(h->state, "online") || !strcmp(h->state, "restoring")));
+}
+
+/* Requeue failed tasks with attempts left (to a target that can take them
+ * now), and let queued ones go up to V->parallel at a time, each to a
+ * target still available. Returns whether every task of V is final. */
+static int admit(struct step *s, const struct cr_evac *v, bool *ret_all_final, bool *ret_any_failed,
+		 struct cr_error *err)
+{
+	int active = 0, r = 0;
+	bool all_final = true, failed = false;
+	for (size_t i = 0; i < s->n_tasks; i++) {
+		struct cr_task *t = &s->tasks[i];
+		if (!of_evac(t, v))
+			continue;
+		if (t->state == CR_TASK_GO || t->state == CR_TASK_RUNNING)
+			active++;
+		if (t->state == CR_TASK_FAILED && t->attempts < CR_TASK_MAX_ATTEMPTS && t->to) {
+			t->state = CR_TASK_QUEUED;
+			if ((r = replan(s, v, t, err)) < 0)
+				return r;
+			if (t->state == CR_TASK_QUEUED)
+				say(s, "fleet: %s: trying %s again to %s (attempt %d of %d)", v->host, t->partition, t->to,
+				    t->attempts + 1, CR_TASK_MAX_ATTEMPTS);
+			if ((r = put_task(s, t, err)) < 0)
+				return r;
+		}
+		all_final = all_final && cr_task_final(t);
+		failed = failed || t->state == CR_TASK_FAILED;
+	}
+	for (size_t i = 0; i < s->n_tasks && active < v->parallel; i++) {
+		struct cr_task *t = &s->tasks[i];
+		if (!of_evac(t, v) || t->state != CR_TASK_QUEUED || t->mod_revision < 0)
+			continue;
+		if (!target_available(s, t) && (r = replan(s, v, t, err)) < 0)
+			return r;
+		if (t->state == CR_TASK_QUEUED)
+			t->state = CR_TASK_GO;
+		if ((r = put_task(s, t, err)) < 0)
+			return r;
+		active++;
+	}
+	*ret_all_final = all_final;
+	*ret_any_failed = failed;
+	return 0;
+}
+
+static int finish(struct step *s, struct cr_evac *v, const char *status, const char *host_state,
+		  struct cr_error *err)
+{
+	cleanup_free char *key = NULL, *json = NULL, *skey = NULL, *sval = NULL;
+	char *st = strdup(status);
+	if (!st)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	free(v->status);
+	v->status = st;
+	v->ended = (int64_t)time(NULL);
+	int r = cr_evac_key(s->c->fleet, v->host, &key, err);
+	if (r == 0)
+		r = cr_evac_to_json(v, &json, err);
+	if (r == 0)
+		r = cr_host_state_key(s->c->fleet, v->host, &skey, err);
+	if (r == 0 && host_state &&
+	    asprintf(&sval, "{\"state\":\"%s\",\"since\":%lld}", host_state, (long long)time(NULL)) < 0)
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	if (r < 0)
+		return r;
+	struct cr_etcd_cmp cmps[] = {{key, v->mod_revision}, {s->leader_key, s->m->leader_rev}};
+	struct cr_etcd_op ops[] = {
+		{CR_ETCD_OP_PUT, key, json, 0},
+		host_state ? (struct cr_etcd_op){CR_ETCD_OP_PUT, skey, sval, 0}
+			   : (struct cr_etcd_op){CR_ETCD_OP_DELETE, skey, NULL, 0},
+	};
+	r = cr_etcd_txn(s->e, cmps, 2, ops, 2, err);
+	if (r == 1)
+		say(s, "fleet: %s of %s %s", v->kind, v->host, status);
+	return r < 0 ? r : 0;
+}
+
+static int step_evacuate(struct step *s, struct cr_evac *v, struct cr_error *err)
+{
+	struct cr_fleet_host *src = cr_fleet_host_find(s->hosts, s->n_hosts, v->host);
+	if (!src || !src->online)
+		return 0; /* nothing can leave a host that is down; wait for it */
+	int r = plan_new(s, v, src, err);
+	if (r < 0)
+		return r;
+	bool all_final = false, failed = false;
+	if ((r = admit(s, v, &all_final, &failed, err)) < 0)
+		return r;
+	/* Final only when every partition there has a final task of this evacuation. */
+	for (size_t k = 0; all_final && k < src->n_parts; k++) {
+		struct cr_task *t = task_of(s, src->name, src->parts[k].name);
+		all_final = t && of_evac(t, v) && cr_task_final(t);
+	}
+	if (!all_final)
+		return 0;
+	return failed ? finish(s, v, "incomplete", "evacuating", err) : finish(s, v, "done", "evacuated", err);
+}
+
+/* Where does PARTITION run now? */
+static struct cr_fleet_host *host_running(struct step *s, const char *partition)
+{
+	for (size_t i = 0; i < s->n_hosts; i++)
+		for (size_t k = 0; k < s->hosts[i].n_parts; k++)
+			if (!strcmp(s->hosts[i].parts[k].name, partition))
+				return &s->hosts[i];
+	return NULL;
+}
+
+static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
+{
+	struct cr_fleet_host *home = cr_fleet_host_find(s->hosts, s->n_hosts, v->host);
+	if (!home || !home->online)
+		return 0;
+	int r = 0;
+	bool pending = false;
+	for (size_t i = 0; r == 0 && i < s->origins.n; i++) {
+		cleanup_json json_object *o = NULL;
+		cleanup_error struct cr_error bad = CR_ERROR_INIT;
+		const char *key = s->origins.kv[i].key, *name = strrchr(key, '/') + 1;
+		if (cr_fleet_parse_record(&s->origins.kv[i], &o, &bad) < 0)
+			continue;
+		const char *h = cr_fleet_json_str(o, "home");
+		if (!h || strcmp(h, v->host))
+			continue;
+		pending = true;
+		struct cr_fleet_host *now = host_running(s, name);
+		if (now == home) {
+			/* Back home (by this restore or by hand): the origin is done. */
+			struct cr_etcd_cmp cmps[] = {{key, s->origins.kv[i].mod_revision},
+						     {s->leader_key, s->m->leader_rev}};
+			struct cr_etcd_op del = {CR_ETCD_OP_DELETE, key, NULL, 0};
+			r = cr_etcd_txn(s->e, cmps, 2, &del, 1, err);
+			r = r < 0 ? r : 0;
+			continue;
+		}
+		if (!now)
+			continue; /* not seen anywhere now (its host is down): wait */
+		struct cr_task *t = task_of(s, now->name, name);
+		if (t && of_evac(t, v))
+			continue;
+		const struct cr_fleet_partition *p = NULL;
+		for (size_t k = 0; k < now->n_parts; k++)
+			if (!strcmp(now->parts[k].name, name))
+				p = &now->parts[k];
+		bool live = p->checkpointable && (p->state == 'A' || p->state == 'F');
+		r = new_task(s, v, now->name, name, live ? CR_PLAN_LIVE : CR_PLAN_STATIC, v->host,
+			     "back to the host it was evacuated from", err);
+	}
+	if (r < 0)
+		return r;
+	bool all_final = false, failed = false;
+	if ((r = admit(s, v, &all_final, &failed, err)) < 0)
+		return r;
+	if (pending || !all_final)
+		return 0;
+	return finish(s, v, failed ? "incomplete" : "done", NULL, err);
+}
+
+int cr_manager_step(struct cr_manager *m, struct cr_etcd *e, const struct cr_fleet_conf *c, int64_t lease,
+		    struct cr_error *err)
+{
+	struct step s = {.m = m, .e = e, .c = c};
+	cleanup_etcd_kvs struct cr_etcd_kvs evacs = {0};
+	cleanup_free char *prefix = NULL;
+	int r = cr_fleet_key(&s.leader_key, c->fleet, "leader", err);
+	if (r == 0)
+		r = lead(m, e, c, s.leader_key, lease, err);
+	if (r < 0 || !m->leader) {
+		free(s.leader_key);
+		return r;
+	}
+	if ((r = cr_fleet_key(&prefix, c->fleet, "evacuations/", err)) == 0)
+		r = cr_etcd_list(e, prefix, &evacs, err);
+	bool any = false;
+	for (size_t i = 0; r == 0 && i < evacs.n; i++)
+		any = any || strstr(evacs.kv[i].value, "\"status\":\"running\"");
+	if (r == 0 && any) {
+		cleanup_free char *oprefix = NULL;
+		r = cr_fleet_hosts(e, c, &s.hosts, &s.n_hosts, err);
+		if (r == 0)
+			r = cr_task_list(e, c->fleet, "tasks/", &s.tasks, &s.n_tasks, err);
+		if (r == 0)
+			r = cr_fleet_key(&oprefix, c->fleet, "origins/", err);
+		if (r == 0)
+			r = cr_etcd_list(e, oprefix, &s.origins, err);
+	}
+	for (size_t i = 0; r == 0 && any && i < evacs.n; i++) {
+		struct cr_evac v = {0};
+		cleanup_error struct cr_error bad = CR_ERROR_INIT;
+		if (cr_evac_from_kv(&evacs.kv[i], &v, &bad) < 0)
+			continue;
+		if (!strcmp(v.status, "running"))
+			r = !strcmp(v.kind, "restore") ? step_restore(&s, &v, err) : step_evacuate(&s, &v, err);
+		cr_evac_free(&v);
+	}
+	cr_fleet_hosts_free(s.hosts, s.n_hosts);
+	cr_task_list_free(s.tasks, s.n_tasks);
+	cr_etcd_kvs_clear(&s.origins);
+	free(s.leader_key);
+	return r;
+}

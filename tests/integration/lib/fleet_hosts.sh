@@ -1,0 +1,116 @@
+# A fleet of three hosts on one LAN, with its store: network namespaces
+# ${FP}a ${FP}b ${FP}c (hosts a, b, c at $FNET.1 .2 .3) on a switch (bridge
+# lan0 in ${FP}l at $FNET.254), a three-member etcd in the switch namespace
+# at $FNET.254 over https with client certificates (the store is not on the
+# hosts' loopback, so Corral reaches it only that way), and per host a
+# Corral root, cgroup parent, key and corrald. Source after common.sh and
+# etcd.sh; set FP (a short prefix) and FNET (a /24 prefix) first.
+
+fleet_lan() {
+	local h i=0
+	ip netns add "${FP}l"
+	ip -n "${FP}l" link set lo up
+	ip -n "${FP}l" link add lan0 type bridge
+	ip -n "${FP}l" addr add "$FNET.254/24" dev lan0
+	ip -n "${FP}l" link set lan0 up
+	for h in a b c; do
+		i=$((i + 1))
+		ip netns add "$FP$h"
+		ip -n "$FP$h" link set lo up
+		ip link add "${FP}u$h" type veth peer name "${FP}s$h"
+		ip link set "${FP}u$h" netns "$FP$h"
+		ip link set "${FP}s$h" netns "${FP}l"
+		ip -n "${FP}l" link set "${FP}s$h" master lan0
+		ip -n "${FP}l" link set "${FP}s$h" up
+		ip -n "$FP$h" addr add "$FNET.$i/24" dev "${FP}u$h"
+		ip -n "$FP$h" link set "${FP}u$h" up
+	done
+}
+
+fleet_lan_teardown() {
+	local h
+	for h in a b c l; do ip netns del "$FP$h" 2>/dev/null; done
+	return 0
+}
+
+fleet_addr() { case $1 in a) echo "$FNET.1" ;; b) echo "$FNET.2" ;; c) echo "$FNET.3" ;; esac; }
+
+# on H CMD...: CMD as host H (its network namespace, root and cgroup parent).
+on() {
+	local h=$1
+	shift
+	nsenter --net=/run/netns/"$FP$h" env CORRAL_ROOT="$FTOP/$h" CORRAL_CGROUP_PARENT="corral-test-$$-$h" "$@"
+}
+
+# fleet_store: the store on the switch, with TLS.
+fleet_store() {
+	ETCD_NETNS=${FP}l ETCD_HOST=$FNET.254 ETCD_TLS_DIR=$FTOP/tls
+	export ETCD_NETNS ETCD_HOST ETCD_TLS_DIR
+	etcd_tls_certs "$ETCD_TLS_DIR" "$FNET.254"
+	etcd_start 3
+}
+
+# fleet_member H: keys, and init (a) or join (others) with a token from a.
+fleet_member() {
+	local h=$1 tls="--ca $FTOP/tls/ca.crt --cert $FTOP/tls/client.crt --key $FTOP/tls/client.key"
+	mkdir -p "$FTOP/$h"
+	on "$h" corral keygen >/dev/null 2>&1 || fail "keygen on $h"
+	if [ "$h" = a ]; then
+		# shellcheck disable=SC2086
+		on a corral fleet init tf --name a --store "$ETCD_ENDPOINTS" --address "$(fleet_addr a)" $tls \
+			>/dev/null || fail "fleet init on a"
+	else
+		local token
+		token=$(on a corral fleet token) || fail "fleet token"
+		# shellcheck disable=SC2086
+		on "$h" corral fleet join --name "$h" --store "$ETCD_ENDPOINTS" --address "$(fleet_addr "$h")" \
+			$tls "$token" >/dev/null || fail "fleet join of $h"
+	fi
+}
+
+# fleet_corrald H: start H's corrald (its pid in CORRALD_H).
+fleet_corrald() {
+	local h=$1
+	nsenter --net=/run/netns/"$FP$h" env CORRAL_ROOT="$FTOP/$h" CORRAL_CGROUP_PARENT="corral-test-$$-$h" \
+		"$CORRAL_BUILD_DIR/cli/corrald" --foreground --listen "$(fleet_addr "$h")" \
+		>>"$FTOP/$h.corrald.log" 2>&1 &
+	eval "CORRALD_$h=$!"
+	corrald_ready "$FTOP/$h" "$!"
+}
+
+fleet_corrald_stop() {
+	local v="CORRALD_$1"
+	[ -n "${!v:-}" ] || return 0
+	kill "${!v}" 2>/dev/null
+	wait "${!v}" 2>/dev/null
+	eval "CORRALD_$1="
+	rm -f "$FTOP/$1/run/corral/corrald.sock"
+	return 0
+}
+
+# fleet_teardown: partitions, corralds, store, namespaces, cgroup parents.
+fleet_teardown() {
+	local h spec n d
+	for h in a b c; do fleet_corrald_stop "$h"; done
+	for h in a b c; do
+		for spec in "$FTOP/$h"/etc/wpars/*.spec; do
+			[ -e "$spec" ] || continue
+			n=$(basename "$spec" .spec)
+			on "$h" stopwpar -F "$n" >/dev/null 2>&1
+			on "$h" rmwpar -F "$n" >/dev/null 2>&1
+		done
+		for d in /sys/fs/cgroup/*/"corral-test-$$-$h" /sys/fs/cgroup/"corral-test-$$-$h"; do
+			[ -d "$d" ] && rmdir "$d" 2>/dev/null
+		done
+	done
+	etcd_stop
+	fleet_lan_teardown
+}
+
+# fleet_where NAME: the host that has partition NAME defined ("" if none;
+# "a b" if more than one: never).
+fleet_where() {
+	local h out=""
+	for h in a b c; do [ -e "$FTOP/$h/etc/wpars/$1.spec" ] && out="$out${out:+ }$h"; done
+	echo "$out"
+}
