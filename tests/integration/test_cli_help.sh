@@ -45,25 +45,31 @@ aix_verbs="mkwpar lswpar startwpar stopwpar rebootwpar rmwpar chwpar resumewpar 
 	syncwpar chkptwpar restartwpar movewpar"
 for v in $aix_verbs; do
 	[ -x "$bin/$v" ] || fail "no $v link next to corral"
+done
+# Every verb the table lists (corral --help), by its link name when it has
+# one (the AIX names) and as corral VERB; the internal monitor too.
+usage_ok "corral --help" "corral VERB" "$corral" --help
+listed=$(sed -n 's/^  \([a-z][a-z]*\)  .*/\1/p' out.txt)
+for v in $aix_verbs check image keygen trust autostart; do
+	echo "$listed" | grep -qx "$v" || fail "corral --help does not list $v"
+done
+for v in $listed monitor; do
+	want="corral $v"
+	if [ -L "$bin/$v" ]; then
+		want="$v "
+		for flag in --help '-?'; do
+			usage_ok "$v $flag" "$v " "$bin/$v" "$flag"
+		done
+	fi
 	for flag in --help '-?'; do
-		usage_ok "$v $flag" "$v " "$bin/$v" "$flag"
-		usage_ok "corral $v $flag" "$v " "$corral" "$v" "$flag"
+		usage_ok "corral $v $flag" "$want" "$corral" "$v" "$flag"
 	done
 done
-for v in check image keygen trust autostart; do
-	for flag in --help '-?'; do
-		usage_ok "corral $v $flag" "corral $v" "$corral" "$v" "$flag"
-	done
-done
+
 # --help among other flags is still help, not a usage error.
 usage_ok "lswpar -L --help" "lswpar " "$bin/lswpar" -L --help
 usage_ok "mkwpar -n x --help" "mkwpar " "$bin/mkwpar" -n x --help
 [ ! -e "$CORRAL_ROOT/etc/wpars/x.spec" ] || fail "mkwpar -n x --help made a partition"
-# corral's own list names every verb, and corral help VERB gives its usage.
-usage_ok "corral --help" "corral VERB" "$corral" --help
-for v in $aix_verbs check image keygen trust autostart; do
-	grep -Eq "^  $v " out.txt || fail "corral --help does not list $v"
-done
 usage_ok "corral help chwpar" "chwpar " "$corral" help chwpar
 corrald=$bin/corrald
 [ -x "$corrald" ] || corrald=$CORRAL_BUILD_DIR/transport/daemon/corrald
