@@ -31,6 +31,7 @@ int cr_host_facts_probe(struct cr_host_facts *ret, struct cr_error *err)
 	static int (*const probes[])(struct cr_host_facts *, struct cr_error *) = {
 		cr_probe_breakpoints, cr_probe_criu,       cr_probe_namespaces, cr_probe_cgroups,
 		cr_probe_memory,      cr_probe_filesystems, cr_probe_network,    cr_probe_lazy,
+		cr_probe_seccomp,
 	};
 
 	struct cr_host_facts f;

@@ -47,6 +47,7 @@ enum cr_probe_id {
 	CR_PROBE_FUSE,
 	CR_PROBE_NFTABLES,
 	CR_PROBE_TCP_REPAIR,
+	CR_PROBE_SECCOMP,        /* the partition system-call filter loads and refuses */
 	CR_PROBE_LAZY_PAGES,     /* a lazy dump, lazy-pages and restore round trip works */
 	CR_PROBE_COUNT
 

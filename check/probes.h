@@ -20,6 +20,9 @@ int cr_probe_memory(struct cr_host_facts *f, struct cr_error *err);
 int cr_probe_filesystems(struct cr_host_facts *f, struct cr_error *err);
 /* nftables and TCP repair. */
 int cr_probe_network(struct cr_host_facts *f, struct cr_error *err);
+/* The partition system-call filter, loaded in a child that must then get
+ * EPERM from add_key. */
+int cr_probe_seccomp(struct cr_host_facts *f, struct cr_error *err);
 /* Sets CR_PROBE_LAZY_PAGES by running a lazy dump, the lazy-pages daemon and
  * a lazy restore of a test process with F's criu (after cr_probe_criu and
  * cr_probe_memory), bounded by CR_LAZY_PROBE_MS. */

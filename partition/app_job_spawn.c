@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "partition/mounts.h"
 #include "partition/spawn.h"
 #include "partition/spawn_gate.h"
 #include "util/cleanup.h"
@@ -83,9 +84,7 @@ static int setup_mounts(struct cr_error *err)
 	free(points);
 	if (r < 0)
 		return r;
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return cr_error_errno(err, "cannot mount /proc for the job");
-	return 0;
+	return cr_mounts_setup_proc(err); /* confined: partition/mounts.h */
 }
 
 static int child_setup(const struct cr_wpar_config *cfg, const char *output, struct cr_error *err)

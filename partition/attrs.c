@@ -9,11 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "partition/attr_list.h"
 #include "partition/attr_values.h"
 #include "util/cleanup.h"
 
 enum kind {
 	K_STRING,  /* char *, NULL when unset */
+	K_LIST,    /* char *, comma-separated names; key+=a,b and key-=a edit it */
 	K_NAME,    /* char *, AIX name rules */
 	K_BOOL,    /* bool, default false */
 	K_BOOL_ON, /* bool, default true */
@@ -99,7 +101,8 @@ static const struct attr resources_attrs[] = {
 };
 
 static const struct attr security_attrs[] = {
-	A(struct cr_security, "privs", K_STRING, privs),
+	A(struct cr_security, "privs", K_LIST, privs),
+	A(struct cr_security, "syscalls", K_LIST, syscalls),
 	IGNORED("secfile"),
 	{NULL, K_IGNORED, 0},
 };
@@ -201,6 +204,7 @@ static int set_value(char *base, const struct attr *a, const char *value, struct
 			return r;
 		return set_string(field, value, err);
 	case K_STRING:
+	case K_LIST:
 		return set_string(field, value, err);
 	case K_BOOL:
 	case K_BOOL_ON:
@@ -253,6 +257,7 @@ static const char *format_value(const char *base, const struct attr *a, char *bu
 	switch (a->kind) {
 	case K_NAME:
 	case K_STRING:
+	case K_LIST:
 		return *(char *const *)field;
 	case K_BOOL:
 	case K_BOOL_ON:
@@ -304,6 +309,24 @@ static int attr_set_at(struct cr_wpar_config *cfg, enum cr_stanza stanza, size_t
 	if (r < 0)
 		return cr_error_wrap(err, "invalid value '%s' for %s", value, a->key);
 	return 0;
+}
+
+/* KEY+=WORDS or KEY-=WORDS (OP '+' or '-') on a list attribute (AIX -S privs+=). */
+static int attr_edit_at(struct cr_wpar_config *cfg, enum cr_stanza stanza, size_t index,
+			const char *key, char op, const char *words, struct cr_error *err)
+{
+	const struct attr *a = find_attr(stanza, key);
+	if (!a) /* the error for an unknown attribute */
+		return attr_set_at(cfg, stanza, index, key, words, err);
+	char *base = stanza_base(cfg, stanza, index);
+	if (a->kind != K_LIST || !base)
+		return cr_error_set(err, EINVAL, "'%s%c=' edits a list: privs or syscalls of -S",
+				    a->key, op);
+	cleanup_free char *list = NULL;
+	int r = cr_list_edit(*(char **)(base + a->off), op, words, &list, err);
+	if (r < 0)
+		return cr_error_wrap(err, "%s%c=", a->key, op);
+	return attr_set_at(cfg, stanza, index, a->key, list ? list : "", err);
 }
 
 int cr_attr_set(struct cr_wpar_config *cfg, enum cr_stanza stanza, const char *key,
@@ -381,9 +404,13 @@ int cr_attrs_apply(struct cr_wpar_config *cfg, const char *stanza, char *const *
 			r = cr_error_set(err, EINVAL, "attribute '%s' is not key=value", words[i]);
 			break;
 		}
-		cleanup_free char *key = strndup(words[i], (size_t)(eq - words[i]));
+		size_t klen = (size_t)(eq - words[i]);
+		char op = klen > 1 && (eq[-1] == '+' || eq[-1] == '-') ? eq[-1] : 0;
+		cleanup_free char *key = strndup(words[i], klen - (op != 0));
 		if (!key)
 			r = cr_error_set(err, ENOMEM, "out of memory");
+		else if (op)
+			r = attr_edit_at(&tmp, (enum cr_stanza)s, index, key, op, eq + 1, err);
 		else
 			r = attr_set_at(&tmp, (enum cr_stanza)s, index, key, eq + 1, err);
 	}

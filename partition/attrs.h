@@ -9,7 +9,7 @@
  *   mount:     directory vfs dev host mountopts
  *   resources: active rset shares_CPU CPU shares_memory memory memoryLimit
  *              procVirtMem totalProcesses totalThreads
- *   security:  privs
+ *   security:  privs syscalls (lists: -S privs+=a,b and -S syscalls-=c edit them)
  * AIX keys Corral does not use (routing, ostype, totalVirtMem, logname, ...)
  * are accepted and ignored. */
 #ifndef CORRAL_PARTITION_ATTRS_H

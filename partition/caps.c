@@ -7,6 +7,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
+#include "seccomp/filter.h"
 #include "util/cleanup.h"
 
 static const cap_value_t dropped[] = {
@@ -77,4 +78,20 @@ int cr_caps_drop_for_partition(const char *keep, struct cr_error *err)
 out:
 	cap_free(caps);
 	return r;
+}
+
+int cr_caps_confine(const struct cr_security *sec, struct cr_error *err)
+{
+	int r = cr_seccomp_apply(sec->privs, sec->syscalls, err);
+	if (r < 0)
+		return r;
+	return cr_caps_drop_for_partition(sec->privs, err);
+}
+
+int cr_caps_validate_security(const struct cr_security *sec, struct cr_error *err)
+{
+	int r = cr_caps_validate_list(sec->privs, err);
+	if (r < 0)
+		return r;
+	return cr_seccomp_validate_list(sec->syscalls, err);
 }

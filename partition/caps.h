@@ -2,6 +2,7 @@
 #ifndef CORRAL_PARTITION_CAPS_H
 #define CORRAL_PARTITION_CAPS_H
 
+#include "partition/config.h"
 #include "util/error.h"
 
 /* Drop from every set (bounding, permitted, effective, inheritable, ambient)
@@ -11,7 +12,18 @@
  * capability names to keep anyway (the spec's security privs), or NULL. */
 int cr_caps_drop_for_partition(const char *keep, struct cr_error *err);
 
+/* The last step before a partition's process runs its program: the
+ * system-call filter (seccomp/filter.h), loaded while CAP_SYS_ADMIN is still
+ * held so that no_new_privs is not needed (setuid programs inside keep
+ * working), then the capabilities dropped as above. SEC's privs keeps
+ * capabilities and re-allows the calls they gate; its syscalls re-allows
+ * refused calls by name. */
+int cr_caps_confine(const struct cr_security *sec, struct cr_error *err);
+
 /* Check that every name in LIST is a capability this host knows. */
 int cr_caps_validate_list(const char *list, struct cr_error *err);
+
+/* Check SEC: its privs are capabilities, its syscalls calls the filter refuses. */
+int cr_caps_validate_security(const struct cr_security *sec, struct cr_error *err);
 
 #endif

@@ -82,7 +82,8 @@ unsigned cr_change_diff(const struct cr_wpar_config *o, const struct cr_wpar_con
 		mask |= CR_CHANGE_NETWORK;
 	if (!resources_equal(&o->resources, &n->resources))
 		mask |= CR_CHANGE_RESOURCES;
-	if (!str_eq(o->security.privs, n->security.privs))
+	if (!str_eq(o->security.privs, n->security.privs) ||
+	    !str_eq(o->security.syscalls, n->security.syscalls))
 		mask |= CR_CHANGE_SECURITY;
 	if (o->checkpointable != n->checkpointable)
 		mask |= CR_CHANGE_CHECKPOINTABLE;
@@ -228,7 +229,7 @@ int cr_partition_change(const char *name, cr_change_fn apply, void *data,
 		goto out;
 	if ((r = apply(&c.cfg, data, err)) < 0 || (r = follow_rename(&c.w.config, &c.cfg, err)) < 0 ||
 	    (r = cr_config_complete(&c.cfg, err)) < 0 || (r = cr_config_validate(&c.cfg, err)) < 0 ||
-	    (r = cr_caps_validate_list(c.cfg.security.privs, err)) < 0)
+	    (r = cr_caps_validate_security(&c.cfg.security, err)) < 0)
 		goto out;
 	c.mask = cr_change_diff(&c.w.config, &c.cfg);
 	cr_debug("%s: changes 0x%x in state %c", name, c.mask, (char)c.w.state.state);

@@ -68,6 +68,7 @@ static void exec_session(const struct cr_clogin_request *req, const char *term)
 
 struct session_setup {
 	const struct cr_clogin_request *req;
+	const struct cr_security *security; /* the partition's: filter and capabilities */
 	int ns_fds[8];
 	const char *slave; /* NULL: keep the caller's stdio */
 	const char *term;
@@ -98,7 +99,7 @@ static void __attribute__((noreturn)) session_leader(struct session_setup *s)
 	if (chdir("/") < 0)
 		die_child("chdir /");
 	struct cr_error err = CR_ERROR_INIT;
-	if (cr_caps_drop_for_partition(NULL, &err) < 0) {
+	if (cr_caps_confine(s->security, &err) < 0) {
 		fprintf(stderr, "clogin: %s\n", cr_error_msg(&err));
 		_exit(126);
 	}
@@ -229,7 +230,7 @@ int cr_clogin(const struct cr_clogin_request *req, int *ret_status, struct cr_er
 	int r = cr_registry_load(req->name, &w, err);
 	if (r < 0)
 		return r;
-	struct session_setup s = {.req = req, .term = getenv("TERM")};
+	struct session_setup s = {.req = req, .security = &w.config.security, .term = getenv("TERM")};
 	cleanup_close int master = -1;
 	cleanup_free char *slave = NULL;
 	cleanup_free char *record = NULL;

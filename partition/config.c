@@ -68,6 +68,7 @@ void cr_config_free(struct cr_wpar_config *cfg)
 	free(cfg->netifs);
 	free(cfg->resources.rset);
 	free(cfg->security.privs);
+	free(cfg->security.syscalls);
 	cr_config_init(cfg);
 }
 
@@ -140,6 +141,7 @@ int cr_config_copy(struct cr_wpar_config *ret, const struct cr_wpar_config *src,
 	ok = dup_in_place(&c.owner) && ok;
 	ok = dup_in_place(&c.resources.rset) && ok;
 	ok = dup_in_place(&c.security.privs) && ok;
+	ok = dup_in_place(&c.security.syscalls) && ok;
 	if (!ok) {
 		cr_config_free(&c);
 		return cr_error_set(err, ENOMEM, "out of memory copying the configuration of %s",
@@ -283,7 +285,8 @@ bool cr_config_equal(const struct cr_wpar_config *a, const struct cr_wpar_config
 	    !str_equal(a->script, b->script) || !str_equal(a->devices, b->devices) ||
 	    !str_equal(a->owner, b->owner) || a->n_mounts != b->n_mounts ||
 	    a->n_netifs != b->n_netifs || !resources_equal(&a->resources, &b->resources) ||
-	    !str_equal(a->security.privs, b->security.privs))
+	    !str_equal(a->security.privs, b->security.privs) ||
+	    !str_equal(a->security.syscalls, b->security.syscalls))
 		return false;
 	for (size_t i = 0; i < a->n_mounts; i++)
 		if (!mount_equal(&a->mounts[i], &b->mounts[i]))

@@ -59,6 +59,7 @@ struct cr_resources {
 
 struct cr_security {
 	char *privs; /* comma-separated capability names kept (Corral: Linux capabilities) */
+	char *syscalls; /* comma-separated calls the partition filter refuses that it may use */
 };
 
 struct cr_wpar_config {

@@ -134,7 +134,7 @@ int cr_partition_create(struct cr_wpar_config *cfg, struct cr_error *err)
 	if (r < 0)
 		return r;
 	if ((r = cr_config_complete(cfg, err)) < 0 || (r = cr_config_validate(cfg, err)) < 0 ||
-	    (r = cr_caps_validate_list(cfg->security.privs, err)) < 0)
+	    (r = cr_caps_validate_security(&cfg->security, err)) < 0)
 		return r;
 	cleanup_close int lock = -1;
 	if ((r = cr_registry_lock(cfg->name, LOCK_TIMEOUT_MS, &lock, err)) < 0)

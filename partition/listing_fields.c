@@ -95,6 +95,7 @@ GETTER(get_memory, lst_format_limits(w->config.resources.memory_min, w->config.r
 GETTER(get_total_processes, count_or_unlimited(w->config.resources.total_processes, buf, len))
 GETTER(get_total_threads, count_or_unlimited(w->config.resources.total_threads, buf, len))
 GETTER(get_privs, w->config.security.privs ? w->config.security.privs : "default")
+GETTER(get_syscalls, w->config.security.syscalls ? w->config.security.syscalls : "default")
 GETTER(get_operation, w->state.operation ? w->state.operation : "none")
 GETTER(get_broken_reason, w->state.state == CR_STATE_BROKEN || w->state.broken_reason
 			? (w->state.broken_reason ? w->state.broken_reason : "unknown") : "")
@@ -182,6 +183,7 @@ static const struct lst_field resources[] = {
 static const struct lst_field security[] = {
 	NAME, STATE,
 	FIELD("privs", "Privileges", get_privs),
+	FIELD("syscalls", "Allowed System Calls", get_syscalls),
 };
 
 static const struct lst_field operation[] = {

@@ -103,6 +103,7 @@ static int one(FILE *out, const struct cr_wpar *w, struct cr_error *err)
 	kv_num(out, "totalProcesses", res->total_processes, 0);
 	kv_num(out, "totalThreads", res->total_threads, 0);
 	kv_str(out, "privs", c->security.privs);
+	kv_str(out, "syscalls", c->security.syscalls);
 	kv_str(out, "operation", w->state.operation ? w->state.operation : "none");
 	kv_num(out, "pid", w->state.init_pid, 1);
 	kv_num(out, "startTime", w->state.start_time, 1);

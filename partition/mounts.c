@@ -135,6 +135,71 @@ static int make_dev(const char *root, struct cr_error *err)
 	return 0;
 }
 
+/* What the most trusted runtimes hide from a container's /proc and /sys
+ * (runc and crun maskedPaths and readonlyPaths, LXC proc:mixed): kernel
+ * memory, the host's keys, timers and scheduler internals, firmware tables
+ * are masked (a file: /dev/null on top; a directory: an empty read-only
+ * tmpfs), and the host-wide knobs are read-only. The partition's own network
+ * namespace keeps /proc/sys/net writable. */
+static const char *const masked[] = {
+	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/key-users",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi", "/proc/kmsg", "/proc/kallsyms", "/proc/interrupts",
+	"/sys/firmware", "/sys/devices/virtual/powercap", NULL,
+};
+static const char *const readonly[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+static const char *const writable_again[] = {"/proc/sys/net", NULL};
+
+static int mask_path(const char *path, const char *dev_null, struct cr_error *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : cr_error_errno(err, "cannot look at %s", path);
+	if (S_ISDIR(st.st_mode))
+		return do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				"mode=555", err);
+	return do_mount(dev_null, path, NULL, MS_BIND, NULL, err);
+}
+
+/* PATH bound onto itself, then remounted with FLAGS (read-only or not):
+ * a bind of part of a read-only mount starts read-only, so /proc/sys/net
+ * needs the remount without MS_RDONLY to be writable again. */
+static int rebind(const char *path, unsigned long flags, struct cr_error *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : cr_error_errno(err, "cannot look at %s", path);
+	int r = do_mount(path, path, NULL, MS_BIND | MS_REC, NULL, err);
+	if (r < 0)
+		return r;
+	return do_mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | flags,
+			NULL, err);
+}
+
+/* Mask and protect /proc (freshly mounted) and /sys; DEV_NULL is the null
+ * device the masked files become. */
+static int confine_proc(const char *dev_null, struct cr_error *err)
+{
+	int r = 0;
+	for (const char *const *p = readonly; *p && r >= 0; p++)
+		r = rebind(*p, MS_RDONLY, err);
+	for (const char *const *p = writable_again; *p && r >= 0; p++)
+		r = rebind(*p, 0, err);
+	for (const char *const *p = masked; *p && r >= 0; p++)
+		r = mask_path(*p, dev_null, err);
+	return r;
+}
+
+int cr_mounts_setup_proc(struct cr_error *err)
+{
+	int r = do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+	if (r < 0)
+		return r;
+	return confine_proc("/dev/null", err); /* a system partition's: its own /dev (make_dev) */
+}
+
 static int enter_root(const char *root, struct cr_error *err)
 {
 	if (chdir(root) < 0)
@@ -145,7 +210,7 @@ static int enter_root(const char *root, struct cr_error *err)
 		return cr_error_errno(err, "cannot detach the global root");
 	if (chdir("/") < 0)
 		return cr_error_errno(err, "cannot enter the partition's /");
-	return do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+	return cr_mounts_setup_proc(err);
 }
 
 int cr_mounts_setup_system(const struct cr_wpar_config *cfg, struct cr_error *err)
@@ -185,5 +250,5 @@ int cr_mounts_setup_application(struct cr_error *err)
 	int r = do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err);
 	if (r < 0)
 		return r;
-	return do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+	return cr_mounts_setup_proc(err);
 }

@@ -13,6 +13,13 @@ int cr_mounts_setup_system(const struct cr_wpar_config *cfg, struct cr_error *er
 /* Application partition: the global file systems, with a /proc of its own. */
 int cr_mounts_setup_application(struct cr_error *err);
 
+/* A fresh /proc on /proc (in a new pid and mount namespace), confined as
+ * runc, crun and LXC confine it: /proc/sys, /proc/sysrq-trigger, /proc/irq,
+ * /proc/bus and /proc/fs read-only except /proc/sys/net (the partition's own
+ * network namespace); /proc/kcore, /proc/keys, /proc/timer_list,
+ * /proc/sched_debug, /proc/kmsg, /sys/firmware and the like masked. */
+int cr_mounts_setup_proc(struct cr_error *err);
+
 /* Returns 0 when every mount stanza can be served on this host; NFS needs the
  * nfs/ module (not yet in this build). */
 int cr_mounts_check_supported(const struct cr_wpar_config *cfg, struct cr_error *err);

@@ -70,7 +70,7 @@ int cr_spawn_child_finish(const struct cr_wpar_config *cfg, bool keep_stdio, con
 		if (setrlimit(RLIMIT_AS, &rl) < 0)
 			return cr_error_errno(err, "cannot set procVirtMem");
 	}
-	return cr_caps_drop_for_partition(cfg->security.privs, err);
+	return cr_caps_confine(&cfg->security, err);
 }
 
 static void __attribute__((noreturn)) child_main(const struct cr_spawn_request *req, struct cr_spawn_gate *gate)

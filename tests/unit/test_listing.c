@@ -323,7 +323,8 @@ static void general_and_security_paragraphs(void **state)
 	free(out);
 	o.section = CR_LIST_SECURITY;
 	out = fx_print(&w, 1, &o);
-	fx_assert_line(out, "Privileges: cap_net_admin,cap_sys_nice");
+	fx_assert_line(out, "Privileges:           cap_net_admin,cap_sys_nice");
+	fx_assert_line(out, "Allowed System Calls: default"); /* the filter's refusals all hold */
 	free(out);
 	fx_free(&w, 1);
 }
