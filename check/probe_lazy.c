@@ -255,7 +255,8 @@ static char *first_error(const struct lazy_run *run, const char *log)
 	return NULL;
 }
 
-static void set_why(struct lazy_run *run, const char *fmt, const char *what)
+/* RUN->why: CRIU's first telling error in the logs, else FALLBACK. */
+static void set_why(struct lazy_run *run, const char *fallback)
 {
 	if (run->why)
 		return;
@@ -264,27 +265,28 @@ static void set_why(struct lazy_run *run, const char *fmt, const char *what)
 		why = first_error(run, "lazy.log");
 	if (!why)
 		why = first_error(run, "restore.log");
-	if (!why && asprintf(&why, fmt, what) < 0)
-		why = NULL;
+	if (!why)
+		why = strdup(fallback);
 	run->why = why;
 }
 
 /* Wait for *PID (a criu) to end within the run's deadline; true when it
- * exited 0. */
-static bool criu_ends(struct lazy_run *run, pid_t *pid, const char *what)
+ * exited 0. TIMEOUT and FAILED say what happened otherwise. */
+static bool criu_ends(struct lazy_run *run, pid_t *pid, const char *what, const char *timeout,
+		      const char *failed)
 {
 	struct cr_error werr = CR_ERROR_INIT;
 	int status = 0;
 	int r = cr_child_wait(*pid, 0, left_ms(run), what, &status, &werr);
 	cr_error_clear(&werr);
 	if (r < 0) {
-		set_why(run, "%s did not finish in time", what);
+		set_why(run, timeout);
 		return false;
 	}
 	*pid = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return true;
-	set_why(run, "%s failed without an error in its log", what);
+	set_why(run, failed);
 	return false;
 }
 
@@ -338,20 +340,22 @@ static int round_trip(struct lazy_run *run, struct cr_error *err)
 	if ((r = start_criu(run, dump, &run->dump, err)) < 0)
 		return r;
 	if (!appears(run, "dump.log", "Starting lazy pages server", &run->dump)) {
-		set_why(run, "%s did not start its page server", "criu dump --lazy-pages");
+		set_why(run, "criu dump --lazy-pages did not start its page server");
 		return 0;
 	}
 	if ((r = start_criu(run, pages, &run->pages, err)) < 0)
 		return r;
 	if (!appears(run, "lazy.log", "Waiting for incoming connections", &run->pages)) {
-		set_why(run, "%s did not start", "criu lazy-pages");
+		set_why(run, "criu lazy-pages did not start");
 		return 0;
 	}
 	if ((r = start_criu(run, restore, &run->restore, err)) < 0)
 		return r;
 	/* The dump ends when every page went to the restored copy. */
-	bool ok = criu_ends(run, &run->dump, "criu dump --lazy-pages");
-	ok = criu_ends(run, &run->pages, "criu lazy-pages") && ok;
+	bool ok = criu_ends(run, &run->dump, "criu dump", "criu dump --lazy-pages did not finish in time",
+			    "criu dump --lazy-pages failed without an error in its log");
+	ok = criu_ends(run, &run->pages, "criu lazy-pages", "criu lazy-pages did not finish in time",
+		       "criu lazy-pages failed without an error in its log") && ok;
 	if (!ok)
 		return 0;
 	while (!(run->restored = read_pidfile(run)) && left_ms(run) > 0 &&
@@ -359,7 +363,7 @@ static int round_trip(struct lazy_run *run, struct cr_error *err)
 		nap();
 	if (!run->restored || kill(run->restored, 0) < 0 ||
 	    !log_has(run, "restore.log", "Restore finished successfully")) {
-		set_why(run, "%s did not leave a running copy", "criu restore --lazy-pages");
+		set_why(run, "criu restore --lazy-pages did not leave a running copy");
 		return 0;
 	}
 	return 1;
