@@ -33,7 +33,6 @@ int cr_host_facts_probe(struct cr_host_facts *ret, struct cr_error *err)
 		cr_probe_memory,      cr_probe_filesystems, cr_probe_network,    cr_probe_lazy,
 		cr_probe_seccomp,
 	};
-
 	struct cr_host_facts f;
 	memset(&f, 0, sizeof(f));
 	f.probed_at = (int64_t)time(NULL);

@@ -50,7 +50,6 @@ enum cr_probe_id {
 	CR_PROBE_SECCOMP,        /* the partition system-call filter loads and refuses */
 	CR_PROBE_LAZY_PAGES,     /* a lazy dump, lazy-pages and restore round trip works */
 	CR_PROBE_COUNT
-
 };
 
 struct cr_probe {

@@ -84,7 +84,6 @@ static const struct probe_info table[CR_PROBE_COUNT] = {
 		"lazy (post-copy) restore does not work here: memory is copied before a restored partition resumes"},
 };
 
-
 const char *cr_probe_name(enum cr_probe_id id)
 {
 	return (unsigned)id < CR_PROBE_COUNT ? table[id].name : "unknown";

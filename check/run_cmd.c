@@ -128,7 +128,6 @@ int cr_run_capture(char *const argv[], char *const extra_env[], int timeout_ms,
 
 	size_t len = 0;
 	r = drain(rd, deadline, buf, &len);
-
 	if (r == -ETIMEDOUT) {
 		cr_child_kill(pid, 1);
 		return cr_error_set(err, ETIMEDOUT, "%s did not finish within %d ms", argv[0],

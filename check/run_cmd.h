@@ -6,7 +6,6 @@
 
 #include "util/error.h"
 
-
 /* Largest output kept; the rest is read and dropped. */
 #define CR_RUN_OUTPUT_MAX (64 * 1024)
 

@@ -84,7 +84,6 @@ int cmd_autostart(const struct cli_verb *v, int argc, char **argv, struct cr_err
 	size_t n = 0;
 	if (cr_registry_list(&list, &n, err) < 0)
 		return cli_failed(err);
-
 	for (size_t i = 0; i < n; i++) {
 		const struct cr_wpar *w = &list[i];
 		if (!w->config.autostart || w->config.type != CR_TYPE_SYSTEM)

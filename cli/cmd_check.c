@@ -78,7 +78,6 @@ int cmd_check(const struct cli_verb *v, int argc, char **argv, struct cr_error *
 		if (cr_host_facts_to_json(&f, &text, err) < 0)
 			status = cli_report("corral check", err);
 		else
-
 			fputs(text, stdout);
 	} else {
 		print_text(&f);

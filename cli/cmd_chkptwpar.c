@@ -82,6 +82,5 @@ fail:
 out:
 	free(output);
 	cli_parsed_free(&p);
-
 	return rc;
 }

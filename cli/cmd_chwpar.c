@@ -209,7 +209,6 @@ int cmd_chwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error 
 	else if (cli_option_count(&p, 'v'))
 		report_verbose(name, &res);
 out:
-
 	cli_parsed_free(&p);
 	kargv_free(&k);
 	return rc;

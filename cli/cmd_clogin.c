@@ -26,5 +26,4 @@ int cmd_clogin(const struct cli_verb *v, int argc, char **argv, struct cr_error 
 		status = cli_failed(err);
 	cli_parsed_free(&p);
 	return status;
-
 }

@@ -88,7 +88,6 @@ static int run_reader(const struct image_args *a, struct cr_error *err)
 				     .host_key_file = a->host_key,
 				     .key_flag = "--key-file",
 				     .host_key_flag = "--host-key"};
-
 	cleanup_image_reader struct cr_image_reader *r = NULL;
 	int ret = cr_image_reader_open(&io, &keys, &r, err);
 	if (ret < 0)
@@ -219,4 +218,3 @@ int cmd_image(const struct cli_verb *v, int argc, char **argv, struct cr_error *
 	free(a.host_key);
 	return r;
 }
-

@@ -44,7 +44,6 @@ int cmd_keygen(const struct cli_verb *v, int argc, char **argv, struct cr_error 
 	cr_memzero(kp.sk, sizeof(kp.sk));
 	if (r < 0)
 		return r;
-
 	char text[CR_HOSTKEY_TEXT_MAX > 2 * CR_HOSTKEY_BYTES + 1 ? CR_HOSTKEY_TEXT_MAX
 								   : 2 * CR_HOSTKEY_BYTES + 1];
 	if (hex)

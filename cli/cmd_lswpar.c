@@ -131,7 +131,6 @@ static int load_named(char **names, int n, struct cr_wpar **ret_list, size_t *re
 			cr_error_set(&err, ENOENT, "0960-419 Could not find a workload partition called %s.",
 				     names[i]);
 		if (r < 0) {
-
 			*ret_rc = cli_report("lswpar", &err);
 		} else {
 			got++;
@@ -186,4 +185,3 @@ int cmd_lswpar(const struct cli_verb *v, int argc, char **argv, struct cr_error 
 	cr_wpar_list_free(list, n);
 	return rc;
 }
-

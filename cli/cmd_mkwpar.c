@@ -17,7 +17,6 @@ int cmd_mkwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error 
 	if (rc)
 		return rc;
 	struct cr_wpar_config cfg;
-
 	cr_config_init(&cfg);
 	if (p.first_operand < argc) {
 		rc = cli_usage_error(prog, usage, "unexpected argument '%s'", argv[p.first_operand]);
@@ -70,7 +69,6 @@ fail:
 	rc = cli_failed(err);
 out:
 	cr_config_free(&cfg);
-
 	cli_parsed_free(&p);
 	return rc;
 }

@@ -114,6 +114,5 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 	cr_move_report_free(&rep);
 out:
 	cli_parsed_free(&p);
-
 	return rc;
 }

@@ -90,7 +90,6 @@ int cmd_restartwpar(const struct cli_verb *v, int argc, char **argv, struct cr_e
 			 .host_key_file = cli_option_arg(&p, 'H'),
 			 .key_flag = "-K",
 			 .host_key_flag = "-H"},
-
 		.self_exe = "/proc/self/exe",
 	};
 	off_t shown = output_shown(name);
@@ -107,6 +106,5 @@ int cmd_restartwpar(const struct cli_verb *v, int argc, char **argv, struct cr_e
 out:
 	free(image);
 	cli_parsed_free(&p);
-
 	return rc;
 }

@@ -19,7 +19,6 @@ int cmd_rmwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error 
 	};
 	if (p.first_operand >= argc)
 		rc = cli_usage_error(v->name, v->usage, "name a partition to remove");
-
 	for (int i = p.first_operand; i < argc && rc != 2; i++) {
 		/* Each name's failure is reported as it comes. */
 		if (cr_partition_remove(argv[i], &opts, err) < 0) {
@@ -32,7 +31,6 @@ int cmd_rmwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error 
 		       opts.preserve ? " (file systems preserved)" : "");
 		cr_error_clear(err);
 	}
-
 	cli_parsed_free(&p);
 	return rc;
 }

@@ -83,7 +83,6 @@ int cmd_syncwpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 	const char *usage = v->usage;
 	struct cli_parsed p;
 	int rc = cli_parse_options("syncwpar", usage, "Apv", argc, argv, &p);
-
 	if (rc)
 		return rc;
 	struct printer pr = {cli_option_count(&p, 'p') > 0, cli_option_count(&p, 'v') > 0};

@@ -82,5 +82,4 @@ int cmd_trust(const struct cli_verb *v, int argc, char **argv, struct cr_error *
 	if (r == 0)
 		r = cr_trust_save(path, &l, err);
 	return r < 0 ? r : 0;
-
 }

@@ -55,7 +55,6 @@ int cmd_wparexec(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 	if (rc)
 		return rc;
 	struct cr_wpar_config cfg;
-
 	cr_config_init(&cfg);
 	bool registered = false;
 	if (p.first_operand >= argc) {
@@ -106,7 +105,6 @@ out:
 		cr_error_clear(&ignored);
 	}
 	cr_config_free(&cfg);
-
 	cli_parsed_free(&p);
 	return rc;
 }

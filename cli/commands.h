@@ -52,5 +52,4 @@ static inline int cli_failed(const struct cr_error *err)
 	return -(err->code > 0 ? err->code : EIO);
 }
 
-
 #endif

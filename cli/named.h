@@ -17,5 +17,4 @@ struct cli_verb;
  * Returns the exit status. */
 int cli_stop_verb(const struct cli_verb *v, bool reboot, int argc, char **argv);
 
-
 #endif

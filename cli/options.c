@@ -67,7 +67,6 @@ int cli_parse_options(const char *prog, const char *usage, const char *spec, int
 					cli_parsed_free(&p);
 					return cli_usage_error(prog, usage, "flag -%c needs attribute=value words", *c);
 				}
-
 				o.words = argv + i + 1;
 				i += (int)o.n_words;
 			}

@@ -48,4 +48,3 @@ int cli_usage_error(const char *prog, const char *usage, const char *fmt, ...)
 		fprintf(stderr, "usage: %s\n", usage);
 	return 2;
 }
-

@@ -95,7 +95,6 @@ int cr_image_keys_for_reader(const struct cr_image_header *h, const struct cr_im
 					    keys && keys->host_key_flag ? ", with " : "",
 					    keys && keys->host_key_flag ? keys->host_key_flag : "");
 
-
 		return key_from_host(h, keys->host_key_file, ret_key, err);
 	}
 	return cr_error_set(err, EINVAL, "unknown image protection %d", (int)h->prot);

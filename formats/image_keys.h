@@ -17,7 +17,6 @@ struct cr_image_keys {
 	const char *key_flag, *host_key_flag;
 };
 
-
 /* Writer: fill H's key id or sealed key, and RET_KEY, for protection PROT. */
 int cr_image_keys_for_writer(struct cr_image_header *h, const char *key_file,
 			     const uint8_t *recipient_pk, uint8_t ret_key[CR_STREAM_KEYBYTES],

@@ -282,7 +282,6 @@ int cr_config_validate(const struct cr_wpar_config *cfg, struct cr_error *err)
 				    strcmp(cfg->hostname, name) ? ""
 				    : ": the hostname defaults to the partition name; -h (or "
 				      "general: hostname) sets another");
-
 	if (cfg->directory && !cr_path_is_normalized(cfg->directory))
 		return cr_error_set(err, EINVAL,
 				    "%s: base directory '%s' must be an absolute, normalized path",

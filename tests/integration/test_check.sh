@@ -5,7 +5,6 @@
 # evidence gathered here independently (criu itself, util-linux unshare,
 # /proc/filesystems, the cgroup mounts, nft, criu's own lazy dump and restore),
 # whatever this host is. Then the
-
 # cache: a second run answers from it, --refresh and a changed criu binary
 # probe again; a missing criu exits 1; an ordinary user's run does not crash.
 set -euo pipefail

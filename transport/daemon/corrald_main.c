@@ -111,7 +111,6 @@ int main(int argc, char **argv)
 	o.corral_exe = corral_exe;
 	opterr = 0; /* reported below, once, with the usage */
 	while ((c = getopt_long(argc, argv, ":fl:s:t:c:h", opts, NULL)) != -1) {
-
 		switch (c) {
 		case 'c':
 			o.corral_exe = optarg;
@@ -140,7 +139,6 @@ int main(int argc, char **argv)
 		case ':':
 			return usage_error("a value is needed after", argv[optind - 1]);
 		case '?': {
-
 			char flag[3] = {'-', (char)optopt, '\0'};
 			if (optopt == '?') { /* -?, as every corral verb takes it */
 				printf("usage: %s\n", USAGE);
@@ -150,7 +148,6 @@ int main(int argc, char **argv)
 		}
 		default:
 			return usage_error("unknown option", NULL);
-
 		}
 	}
 	if (optind != argc)
