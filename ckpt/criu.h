@@ -87,6 +87,16 @@ struct cr_criu_dump_opts {
 	pid_t pid;                 /* root of the tree to dump */
 	bool leave_running;        /* keep the tree running after a successful dump */
 	const char *freeze_cgroup; /* --freeze-cgroup: a freezer cgroup holding the tree */
+	/* CRIU seizes the tree task by task (PTRACE_SEIZE of running tasks)
+	 * instead of through freeze_cgroup, which is then only what the
+	 * network lock's keeper watches. For a tree holding a stopped task:
+	 * seizing a stopped task that the cgroup freezer holds never returns.
+	 * HOOK (in the worker) is called with "pre-dump" right before CRIU
+	 * seizes and "post-dump" once it has dumped, the tasks still seized;
+	 * non-zero fails the dump (CRIU then resumes the tasks). */
+	bool criu_seizes;
+	int (*hook)(const char *stage, void *arg);
+	void *hook_arg;
 };
 
 /* Dump the tree rooted at O->pid into O->common.images_dir. When CRIU fails

@@ -22,6 +22,8 @@ static int hold_done_fd = -1; /* read end; the worker holds the write end till i
 static int on_notify(char *action, criu_notify_arg_t na)
 {
 	(void)na;
+	if (hold_opts && hold_opts->hook && (!strcmp(action, "pre-dump") || !strcmp(action, "post-dump")))
+		return hold_opts->hook(action, hold_opts->hook_arg);
 	if (strcmp(action, "network-unlock") != 0 || !hold_opts || hold_done_fd < 0)
 		return 0;
 	struct cr_error err = CR_ERROR_INIT;
@@ -38,6 +40,10 @@ static int on_notify(char *action, criu_notify_arg_t na)
  * and the notification that starts it. */
 static int prepare_hold(criu_opts *c, const struct cr_criu_dump_opts *o, struct cr_error *err)
 {
+	if (o->hook) {
+		hold_opts = o;
+		criu_local_set_notify_cb(c, on_notify);
+	}
 	if (!o->common.hold_network_lock || !o->freeze_cgroup ||
 	    o->common.network_lock != CR_CRIU_NETLOCK_NFTABLES)
 		return 0;
@@ -61,11 +67,11 @@ static int dump_in_worker(const struct cr_criu_job *job, const struct cr_criu_se
 		return r;
 	criu_local_set_pid(c, o->pid);
 	criu_local_set_leave_running(c, o->leave_running);
-	if (o->leave_running && (r = prepare_hold(c, o, err)) < 0) {
+	if ((o->leave_running || o->hook) && (r = prepare_hold(c, o, err)) < 0) {
 		criu_local_free_opts(c);
 		return r;
 	}
-	if (o->freeze_cgroup && criu_local_set_freeze_cgroup(c, o->freeze_cgroup) < 0) {
+	if (o->freeze_cgroup && !o->criu_seizes && criu_local_set_freeze_cgroup(c, o->freeze_cgroup) < 0) {
 		criu_local_free_opts(c);
 		return cr_error_set(err, ENOMEM, "cannot set criu freeze cgroup %s",
 				    o->freeze_cgroup);

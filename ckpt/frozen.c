@@ -23,9 +23,42 @@
 
 #define LOCK_TIMEOUT_MS 10000
 #define FREEZE_TIMEOUT_MS 10000
+#define OUTSIDER_ROUNDS 3
 #define DUMP_LOG "dump.log"
 #define DUMP_LOG_LEVEL 3
 #define WORK_SLACK (64ull << 20) /* CRIU's own files, tmpfs mounts' archives */
+
+/* Processes in the partition that its init did not start: an error naming
+ * them, or with -F, ended (and named in f->ended). WHEN qualifies them in
+ * the error ("" or " (they joined while it was frozen)"). */
+static int handle_outsiders(const struct cr_freeze_request *req, struct cr_frozen *f, const char *when,
+			    struct cr_error *err)
+{
+	struct cr_outsider *out = NULL;
+	size_t n = 0;
+	int r = cr_outsiders_find(req->name, f->w.state.init_pid, f->cg, &out, &n, err);
+	if (r < 0 || n == 0)
+		return r;
+	cleanup_free char *list = cr_outsiders_describe(out, n);
+	if (!req->force) {
+		r = cr_error_set(err, EBUSY, "%s has processes that will not survive a %s%s: %s; end them or use -F",
+				 req->name, req->operation, when, list ? list : "(out of memory)");
+	} else {
+		r = cr_outsiders_end(out, n, err);
+		if (r == 0) {
+			cr_partition_log(req->name, "%s -F ended: %s", req->operation, list ? list : "?");
+			char *all = NULL;
+			if (f->ended && list && asprintf(&all, "%s; %s", f->ended, list) >= 0) {
+				free(f->ended);
+				f->ended = all;
+			} else if (!f->ended) {
+				f->ended = steal_pointer(&list);
+			}
+		}
+	}
+	cr_outsiders_free(out, n);
+	return r;
+}
 
 /* The partition must be checkpointable, Active, and hold nothing from outside
  * (unless -F, which ends those processes and says which). */
@@ -46,26 +79,7 @@ static int check_ready(const struct cr_freeze_request *req, struct cr_frozen *f,
 	if (w->state.state != CR_STATE_ACTIVE)
 		return cr_error_set(err, EINVAL, "%s is %s: only an Active partition can be checkpointed", req->name,
 				    cr_state_name(w->state.state));
-	struct cr_outsider *out = NULL;
-	size_t n = 0;
-	int r = cr_outsiders_find(req->name, w->state.init_pid, f->cg, &out, &n, err);
-	if (r < 0)
-		return r;
-	if (n == 0)
-		return 0;
-	cleanup_free char *list = cr_outsiders_describe(out, n);
-	if (!req->force) {
-		r = cr_error_set(err, EBUSY, "%s has processes that will not survive a %s: %s; end them or use -F",
-				 req->name, req->operation, list ? list : "(out of memory)");
-	} else {
-		r = cr_outsiders_end(out, n, err);
-		if (r == 0) {
-			cr_partition_log(req->name, "%s -F ended: %s", req->operation, list ? list : "?");
-			f->ended = steal_pointer(&list);
-		}
-	}
-	cr_outsiders_free(out, n);
-	return r;
+	return handle_outsiders(req, f, "", err);
 }
 
 static uint64_t tree_bytes(const char *dir)
@@ -143,6 +157,54 @@ static int dump_log_level(void)
 	return v && !errno && end != v && !*end && level >= 1 && level <= 4 ? (int)level : DUMP_LOG_LEVEL;
 }
 
+/* In the CRIU worker, when CRIU seizes the tree itself: thawed right before
+ * it seizes (a stopped task is seized only where the freezer does not hold
+ * it), frozen again once it has dumped while the tasks are still seized, so
+ * the tree stays frozen afterwards as in the freezer path. */
+static int seize_hook(const char *stage, void *arg)
+{
+	struct cr_frozen *f = arg;
+	struct cr_error err = CR_ERROR_INIT;
+	int r = 0;
+	if (strcmp(stage, "pre-dump") == 0)
+		r = cr_cgroup_thaw(f->cg, &err);
+	else if (strcmp(stage, "post-dump") == 0)
+		r = cr_cgroup_freeze(f->cg, FREEZE_TIMEOUT_MS, &err);
+	if (r < 0)
+		cr_debug("%s: %s", stage, cr_error_msg(&err));
+	cr_error_clear(&err);
+	return r < 0 ? 1 : 0;
+}
+
+/* Freeze where CRIU can seize every task (freeze_settle.h), with no process
+ * from outside: one that joined since check_ready (a clogin just starting)
+ * would be seized too and never hand itself back. Bounded: -F ends them and
+ * freezes again, at most OUTSIDER_ROUNDS times. */
+static int freeze_alone(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
+{
+	for (int round = 1;; round++) {
+		int r = cr_freeze_settled(f->cg, FREEZE_TIMEOUT_MS, &f->stopped, err);
+		if (r < 0)
+			return r;
+		struct cr_outsider *out = NULL;
+		size_t n = 0;
+		r = cr_outsiders_find(req->name, f->w.state.init_pid, f->cg, &out, &n, err);
+		cr_outsiders_free(out, n);
+		if (r == 0 && n == 0)
+			return 0;
+		struct cr_error ignored = CR_ERROR_INIT;
+		cr_cgroup_thaw(f->cg, &ignored); /* a frozen task cannot die */
+		cr_error_clear(&ignored);
+		if (r < 0)
+			return r;
+		if ((r = handle_outsiders(req, f, " (they joined while it was freezing)", err)) < 0)
+			return r;
+		if (round == OUTSIDER_ROUNDS)
+			return cr_error_set(err, EBUSY, "%s: processes from outside kept joining it while it was freezing (%d rounds)",
+					    req->name, round);
+	}
+}
+
 /* Dump into the work directory. The tree stays frozen afterwards. */
 static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
 {
@@ -155,6 +217,13 @@ static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct
 	 * frozen partition up to a tenth of the dump here. */
 	o.common.log_level = dump_log_level();
 	o.freeze_cgroup = cr_cgroup_dir(f->cg, CR_CG_FREEZER);
+	if (f->stopped > 0) {
+		/* A stopped task: CRIU seizes the tree itself (freeze_settle.h). */
+		cr_debug("pid %d is stopped: criu seizes the tree task by task", (int)f->stopped);
+		o.criu_seizes = true;
+		o.hook = seize_hook;
+		o.hook_arg = f;
+	}
 	return cr_criu_dump(&o, err);
 }
 
@@ -197,7 +266,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	if ((r = cr_state_transition(req->name, &f->w.state, CR_STATE_FROZEN, req->operation, err)) < 0)
 		goto undo;
 	f->t_freeze = cr_now_ns();
-	if ((r = cr_freeze_settled(f->cg, FREEZE_TIMEOUT_MS, err)) < 0)
+	if ((r = freeze_alone(req, f, err)) < 0)
 		goto undo;
 	f->frozen = true;
 	int64_t t_frozen = cr_now_ns();

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ckpt/guardian.h"
 #include "ckpt/partition_image.h"
@@ -45,6 +46,7 @@ struct cr_frozen {
 	int64_t freeze_ns, dump_ns;
 	uint64_t criu_bytes;
 	char *ended;        /* processes -F ended, or NULL */
+	pid_t stopped;      /* a task in a group stop when frozen (CRIU seizes the tree itself), or 0 */
 	char criu_version[32]; /* the CRIU that dumped it ("4.1.1"), "" when unknown */
 };
 

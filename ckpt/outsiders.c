@@ -1,7 +1,7 @@
+/* Finding and ending the processes of a partition that its init did not start (see outsiders.h). */
 #define LOG_PREFIX "outsiders: "
 #include "ckpt/outsiders.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ckpt/proc_task.h"
 #include "partition/clogin.h"
 #include "partition/liveness.h"
 #include "util/cleanup.h"
@@ -16,26 +17,10 @@
 
 #define END_WAIT_MS 5000
 
-static pid_t parent_of(pid_t pid, char *comm, size_t size)
+static pid_t parent_of(pid_t pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
-	if (!open_paren || !close_paren || close_paren[1] != ' ')
-		return -1;
-	if (comm)
-		snprintf(comm, size, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
-	int ppid;
-	if (sscanf(close_paren + 2, "%*c %d", &ppid) != 1)
-		return -1;
-	return (pid_t)ppid;
+	struct cr_proc_task t;
+	return cr_proc_task_read(pid, &t) == 0 ? t.ppid : -1;
 }
 
 /* Does PID descend from INIT (or is it INIT)? */
@@ -44,7 +29,7 @@ static bool in_tree(pid_t pid, pid_t init)
 	for (int depth = 0; pid > 1 && depth < 4096; depth++) {
 		if (pid == init)
 			return true;
-		pid = parent_of(pid, NULL, 0);
+		pid = parent_of(pid);
 	}
 	return pid == init;
 }
@@ -56,7 +41,7 @@ static const struct cr_clogin_session *session_of(pid_t pid, const struct cr_clo
 		for (size_t i = 0; i < n; i++)
 			if (s[i].pid == pid)
 				return &s[i];
-		pid = parent_of(pid, NULL, 0);
+		pid = parent_of(pid);
 	}
 	return NULL;
 }
@@ -83,8 +68,9 @@ int cr_outsiders_find(const char *name, pid_t init, struct cr_cgroup *cg, struct
 	for (size_t i = 0; i < n; i++) {
 		if (in_tree(pids[i], init) || !cr_pid_alive(pids[i]))
 			continue;
-		char comm[64] = "?";
-		parent_of(pids[i], comm, sizeof(comm));
+		struct cr_proc_task t = {.comm = "?"};
+		cr_proc_task_read(pids[i], &t);
+		const char *comm = t.comm;
 		const struct cr_clogin_session *s = session_of(pids[i], sessions, n_sessions);
 		char *what = NULL;
 		int w = s ? asprintf(&what, "pid %d (%s): clogin session of %s on %s", (int)pids[i], comm,

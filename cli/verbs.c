@@ -78,6 +78,12 @@ static const struct cli_verb verbs[] = {
 	 cmd_evacuate, 1, false},
 	{"restore", "bring back the partitions an evacuation moved away",
 	 "corral restore HOST [--parallel N] [--timeout SECONDS]", cmd_restore, 1, false},
+	{"schedule", "relocate or evacuate at a time or on a cron schedule",
+	 "corral schedule add (--at YYYY-MM-DDTHH:MM[:SS]Z | --in SECONDS | --cron \"M H DOM MON DOW\")\n"
+	 "                           [--parallel N] (evacuate HOST | move PARTITION [HOST])\n"
+	 "       corral schedule list\n"
+	 "       corral schedule rm ID",
+	 cmd_schedule, 1, false},
 	{"history", "the fleet's moves: who asked, what moved where, downtime",
 	 "corral history [--json] [-n N]", cmd_history, 1, false},
 	{"autostart", "start every partition made with -A (run at boot)",

@@ -251,7 +251,7 @@ static int write_request(struct cr_etcd *e, const struct cr_fleet_conf *c, struc
 }
 
 int cr_evac_request(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, int parallel,
-		    char *const *to, size_t n_to, struct cr_error *err)
+		    char *const *to, size_t n_to, const char *by, struct cr_error *err)
 {
 	struct cr_evac old = {0};
 	int r = cr_evac_get(e, c->fleet, host, &old, err);
@@ -266,7 +266,7 @@ int cr_evac_request(struct cr_etcd *e, const struct cr_fleet_conf *c, const char
 		return r;
 	struct cr_evac v = {
 		.host = (char *)host, .kind = "evacuate", .status = "running", .parallel = parallel,
-		.to = (char **)to, .n_to = n_to, .by = c->name, .started = (int64_t)time(NULL),
+		.to = (char **)to, .n_to = n_to, .by = (char *)(by ? by : c->name), .started = (int64_t)time(NULL),
 	};
 	return write_request(e, c, &v, rev, "evacuating", err);
 }

@@ -56,10 +56,11 @@ int cr_evac_plan_parts(struct cr_fleet_host *hosts, size_t n_hosts, struct cr_fl
 		       char *const *to, size_t n_to, const bool *skip, struct cr_plan_choice *ret,
 		       struct cr_error *err);
 
-/* Ask for the evacuation of HOST (the manager carries it out): fails with
+/* Ask for the evacuation of HOST (the manager carries it out; BY: who
+ * asks, NULL: this host): fails with
  * -EBUSY when one is running. Final tasks of an earlier one are cleared. */
 int cr_evac_request(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, int parallel,
-		    char *const *to, size_t n_to, struct cr_error *err);
+		    char *const *to, size_t n_to, const char *by, struct cr_error *err);
 /* Ask for the partitions that left HOST to come back. */
 int cr_evac_request_restore(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, int parallel,
 			    struct cr_error *err);

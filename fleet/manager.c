@@ -10,6 +10,7 @@
 
 #include "fleet/evacuation.h"
 #include "fleet/fleet_internal.h"
+#include "fleet/schedule.h"
 #include "fleet/task.h"
 #include "util/cleanup.h"
 
@@ -23,6 +24,7 @@ struct step {
 	struct cr_task *tasks;
 	size_t n_tasks;
 	struct cr_etcd_kvs origins;
+	bool viewed; /* hosts, tasks and origins read */
 };
 
 static void say(struct step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -85,19 +87,28 @@ static bool of_evac(const struct cr_task *t, const struct cr_evac *v)
 	return t->evac && !strcmp(t->evac, v->host) && t->kind && !strcmp(t->kind, v->kind);
 }
 
+/* Write a new task (over OLD, a final task of the same partition there,
+ * when there is one). */
+static int write_new_task(struct step *s, struct cr_task *t, const struct cr_task *old, struct cr_error *err)
+{
+	t->mod_revision = old ? old->mod_revision : 0;
+	t->downtime_ms = -1;
+	if (t->state == CR_TASK_SKIPPED)
+		t->ended = (int64_t)time(NULL);
+	say(s, "fleet: %s: %s %s%s%s (%s)", t->kind, t->partition, cr_task_state_name(t->state), t->to ? " to " : "",
+	    t->to ? t->to : "", t->reason ? t->reason : "");
+	return put_task(s, t, err);
+}
+
 static int new_task(struct step *s, const struct cr_evac *v, const char *from, const char *partition,
 		    enum cr_plan_mode mode, const char *to, const char *reason, struct cr_error *err)
 {
 	struct cr_task t = {
 		.partition = (char *)partition, .from = (char *)from, .to = (char *)to, .mode = mode,
-		.kind = v->kind, .evac = v->host, .by = v->by, .downtime_ms = -1, .reason = (char *)reason,
+		.kind = v->kind, .evac = v->host, .by = v->by, .reason = (char *)reason,
 		.state = mode == CR_PLAN_STAY || mode == CR_PLAN_NONE ? CR_TASK_SKIPPED : CR_TASK_QUEUED,
 	};
-	if (t.state == CR_TASK_SKIPPED)
-		t.ended = (int64_t)time(NULL);
-	say(s, "fleet: %s of %s: %s %s%s%s (%s)", v->kind, v->host, partition, cr_task_state_name(t.state),
-	    to ? " to " : "", to ? to : "", reason);
-	return put_task(s, &t, err);
+	return write_new_task(s, &t, task_of(s, from, partition), err);
 }
 
 /* Plan the partitions of the host being emptied that have no task yet. */
@@ -110,7 +121,8 @@ static int plan_new(struct step *s, const struct cr_evac *v, struct cr_fleet_hos
 	size_t todo = 0;
 	for (size_t k = 0; k < src->n_parts; k++) {
 		struct cr_task *t = task_of(s, src->name, src->parts[k].name);
-		skip[k] = t && of_evac(t, v);
+		/* planned already, or being moved by another request right now */
+		skip[k] = t && (of_evac(t, v) || !cr_task_final(t));
 		todo += !skip[k];
 	}
 	if (!todo)
@@ -308,7 +320,7 @@ static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
 		if (!now)
 			continue; /* not seen anywhere now (its host is down): wait */
 		struct cr_task *t = task_of(s, now->name, name);
-		if (t && of_evac(t, v))
+		if (t && (of_evac(t, v) || !cr_task_final(t)))
 			continue;
 		const struct cr_fleet_partition *p = NULL;
 		for (size_t k = 0; k < now->n_parts; k++)
@@ -328,6 +340,107 @@ static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
 	return finish(s, v, failed ? "incomplete" : "done", NULL, err);
 }
 
+static int ensure_view(struct step *s, struct cr_error *err)
+{
+	if (s->viewed)
+		return 0;
+	cleanup_free char *oprefix = NULL;
+	int r = cr_fleet_hosts(s->e, s->c, &s->hosts, &s->n_hosts, err);
+	if (r == 0)
+		r = cr_task_list(s->e, s->c->fleet, "tasks/", &s->tasks, &s->n_tasks, err);
+	if (r == 0)
+		r = cr_fleet_key(&oprefix, s->c->fleet, "origins/", err);
+	if (r == 0)
+		r = cr_etcd_list(s->e, oprefix, &s->origins, err);
+	s->viewed = r == 0;
+	return r;
+}
+
+static int move_one(struct step *s, const char *kind, const char *by, const char *partition, const char *to,
+			char *outcome, size_t outcome_len, struct cr_error *err)
+{
+	int r = ensure_view(s, err);
+	if (r < 0)
+		return r;
+	struct cr_fleet_host *from = host_running(s, partition);
+	if (!from) {
+		snprintf(outcome, outcome_len, "%s is on no online host", partition);
+		return 0;
+	}
+	struct cr_task *old = task_of(s, from->name, partition);
+	if (old && !cr_task_final(old)) {
+		snprintf(outcome, outcome_len, "%s is being moved already", partition);
+		return 0;
+	}
+	if (to && !strcmp(to, from->name)) {
+		snprintf(outcome, outcome_len, "%s is on %s already", partition, to);
+		return 0;
+	}
+	cleanup_free bool *skip = calloc(from->n_parts + 1, sizeof(bool));
+	cleanup_free struct cr_plan_choice *ch = calloc(from->n_parts + 1, sizeof(*ch));
+	if (!skip || !ch)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	size_t me = 0;
+	for (size_t k = 0; k < from->n_parts; k++) {
+		skip[k] = strcmp(from->parts[k].name, partition) != 0;
+		if (!skip[k])
+			me = k;
+	}
+	char *only[] = {(char *)to};
+	if ((r = cr_evac_plan_parts(s->hosts, s->n_hosts, from, to ? only : NULL, to ? 1 : 0, skip, ch, err)) < 0)
+		return r;
+	if (!ch[me].to || (ch[me].mode != CR_PLAN_LIVE && ch[me].mode != CR_PLAN_STATIC)) {
+		snprintf(outcome, outcome_len, "%s not moved: %s", partition, ch[me].reason);
+		return 0;
+	}
+	struct cr_task t = {
+		.partition = (char *)partition, .from = from->name, .to = (char *)ch[me].to, .mode = ch[me].mode,
+		.kind = (char *)kind, .by = (char *)by, .reason = ch[me].reason, .state = CR_TASK_GO,
+	};
+	if ((r = write_new_task(s, &t, old, err)) < 0)
+		return r;
+	snprintf(outcome, outcome_len, "move of %s from %s to %s started", partition, from->name, ch[me].to);
+	return 1;
+}
+
+static int run_schedules(struct step *s, struct cr_error *err)
+{
+	struct cr_schedule *sch = NULL;
+	size_t n = 0;
+	int64_t now = (int64_t)time(NULL);
+	int r = cr_schedule_list(s->e, s->c, &sch, &n, err);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct cr_schedule *x = &sch[i];
+		if (x->next <= 0 || x->next > now)
+			continue;
+		char outcome[300] = "";
+		cleanup_free char *by = NULL;
+		cleanup_error struct cr_error why = CR_ERROR_INIT;
+		if (asprintf(&by, "schedule:%s", x->id) < 0)
+			return cr_error_set(err, ENOMEM, "out of memory");
+		int k;
+		if (!strcmp(x->what, "evacuate")) {
+			k = cr_evac_request(s->e, s->c, x->target, x->parallel > 0 ? x->parallel : 1, NULL, 0, by, &why);
+			snprintf(outcome, sizeof outcome, "%s", k < 0 ? cr_error_msg(&why) : "evacuation started");
+		} else {
+			k = move_one(s, "schedule", by, x->target, x->to, outcome, sizeof outcome, &why);
+			if (k < 0)
+				snprintf(outcome, sizeof outcome, "%s", cr_error_msg(&why));
+		}
+		say(s, "fleet: schedule %s (%s %s): %s", x->id, x->what, x->target, outcome);
+		x->last_run = now;
+		free(x->last_outcome);
+		x->last_outcome = strdup(outcome);
+		if (cr_schedule_plan_next(x, now, &why) < 0)
+			x->next = 0;
+		struct cr_etcd_cmp fence = {s->leader_key, s->m->leader_rev};
+		r = cr_schedule_update(s->e, s->c, x, &fence, err);
+		r = r < 0 ? r : 0;
+	}
+	cr_schedule_list_free(sch, n);
+	return r;
+}
+
 int cr_manager_step(struct cr_manager *m, struct cr_etcd *e, const struct cr_fleet_conf *c, int64_t lease,
 		    struct cr_error *err)
 {
@@ -341,27 +454,15 @@ int cr_manager_step(struct cr_manager *m, struct cr_etcd *e, const struct cr_fle
 		free(s.leader_key);
 		return r;
 	}
-	if ((r = cr_fleet_key(&prefix, c->fleet, "evacuations/", err)) == 0)
+	r = run_schedules(&s, err);
+	if (r == 0 && (r = cr_fleet_key(&prefix, c->fleet, "evacuations/", err)) == 0)
 		r = cr_etcd_list(e, prefix, &evacs, err);
-	bool any = false;
-	for (size_t i = 0; r == 0 && i < evacs.n; i++)
-		any = any || strstr(evacs.kv[i].value, "\"status\":\"running\"");
-	if (r == 0 && any) {
-		cleanup_free char *oprefix = NULL;
-		r = cr_fleet_hosts(e, c, &s.hosts, &s.n_hosts, err);
-		if (r == 0)
-			r = cr_task_list(e, c->fleet, "tasks/", &s.tasks, &s.n_tasks, err);
-		if (r == 0)
-			r = cr_fleet_key(&oprefix, c->fleet, "origins/", err);
-		if (r == 0)
-			r = cr_etcd_list(e, oprefix, &s.origins, err);
-	}
-	for (size_t i = 0; r == 0 && any && i < evacs.n; i++) {
+	for (size_t i = 0; r == 0 && i < evacs.n; i++) {
 		struct cr_evac v = {0};
 		cleanup_error struct cr_error bad = CR_ERROR_INIT;
 		if (cr_evac_from_kv(&evacs.kv[i], &v, &bad) < 0)
 			continue;
-		if (!strcmp(v.status, "running"))
+		if (!strcmp(v.status, "running") && (r = ensure_view(&s, err)) == 0)
 			r = !strcmp(v.kind, "restore") ? step_restore(&s, &v, err) : step_evacuate(&s, &v, err);
 		cr_evac_free(&v);
 	}

@@ -105,6 +105,24 @@ hist=$(on a corral history)
 [ "$(grep -Ec ' (evacuate|restore) .* done ' <<<"$hist")" -ge 8 ] || fail "history: $hist"
 pass "restore: exactly what left came back; history has every move"
 
+# --- a scheduled move fires at its time, and is recorded
+out=$(on b corral schedule add --in 2 move live1 c) || fail "schedule add: $out"
+sid=$(awk '{print $2}' <<<"$out" | tr -d :)
+rc=0; on b corral schedule add --in 2 move 2>/dev/null || rc=$?
+assert_eq 2 "$rc" "schedule add without a partition is a usage error"
+rc=0; on b corral schedule add --cron "61 * * * *" move live1 2>/dev/null || rc=$?
+assert_eq 2 "$rc" "a bad cron schedule is a usage error"
+for _ in $(seq 100); do [ "$(fleet_where live1)" = c ] && break; sleep 0.2; done
+assert_eq c "$(fleet_where live1)" "live1 moved by its schedule"
+on b corral schedule list | grep -E "^$sid .* move of live1 from a to c started" >/dev/null ||
+	fail "schedule run not recorded: $(on b corral schedule list)"
+for _ in $(seq 50); do on a corral history | grep -Eq ' schedule +schedule:'"$sid"' +live1 +a +c .* done ' && break; sleep 0.2; done
+on a corral history | grep -Eq ' schedule +schedule:'"$sid"' +live1 +a +c .* done ' || fail "history: $(on a corral history)"
+on b corral schedule rm "$sid" || fail "schedule rm"
+if on b corral schedule rm "$sid" 2>/dev/null; then fail "second schedule rm succeeded"; fi
+on c movewpar live1 a >/dev/null || fail "moving live1 back"
+pass "a scheduled move fired at its time and is recorded in the schedule and the history"
+
 # --- the manager's corrald dies during an evacuation: another finishes it
 leader=$(ip netns exec "${FP}l" curl -s --cacert "$FTOP/tls/ca.crt" --cert "$FTOP/tls/client.crt" \
 	--key "$FTOP/tls/client.key" -X POST -d "{\"key\":\"$(printf /corral/fleets/tf/leader | base64 -w0)\"}" \

@@ -1,5 +1,7 @@
 /* cr_vfork_in_flight: a parent waiting for its vfork child to exec is found
- * (CRIU cannot seize it), a plain fork is not. */
+ * (CRIU cannot seize it), a plain fork is not. cr_stopped_in: a task in a
+ * group stop is found (CRIU must seize it outside the freezer). What /proc
+ * says of a task, and how a task's state and wchan are classified. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,10 +9,13 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ckpt/freeze_settle.h"
+#include "ckpt/proc_task.h"
 
 /* A child that makes a grandchild with vfork (USE_VFORK) or fork, the
  * grandchild reporting its pid on a pipe and then waiting to be killed. */
@@ -89,9 +94,95 @@ static void fork_child_is_not(void **state)
 	assert_int_equal(cr_vfork_in_flight(pids, 2), 0);
 }
 
+static void holds_are_classified(void **state)
+{
+	(void)state;
+	assert_int_equal(cr_task_hold_of('T', ""), CR_HOLD_STOPPED);
+	assert_int_equal(cr_task_hold_of('T', NULL), CR_HOLD_STOPPED);
+	/* Frozen by the v1 freezer, a stopped task reads D. */
+	assert_int_equal(cr_task_hold_of('D', "do_signal_stop"), CR_HOLD_STOPPED);
+	assert_int_equal(cr_task_hold_of('D', "kernel_clone"), CR_HOLD_VFORK_PARENT);
+	assert_int_equal(cr_task_hold_of('D', "wait_for_vfork_done"), CR_HOLD_VFORK_PARENT);
+	assert_int_equal(cr_task_hold_of('S', "hrtimer_nanosleep"), CR_HOLD_NONE);
+	assert_int_equal(cr_task_hold_of('D', "__refrigerator"), CR_HOLD_NONE);
+	assert_int_equal(cr_task_hold_of('R', ""), CR_HOLD_NONE);
+	/* Traced (a debugger inside), not a group stop. */
+	assert_int_equal(cr_task_hold_of('t', "ptrace_stop"), CR_HOLD_NONE);
+}
+
+static pid_t sleeper(const char *name)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		prctl(PR_SET_NAME, name);
+		char ok = 1;
+		ssize_t n = write(p[1], &ok, 1);
+		(void)n;
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	char ok = 0;
+	assert_int_equal(read(p[0], &ok, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
+static void stopped_task_is_found(void **state)
+{
+	(void)state;
+	pid_t run = sleeper("runs");
+	pid_t stop = sleeper("stops");
+	kill(stop, SIGSTOP);
+	int status = 0;
+	pid_t w = waitpid(stop, &status, WUNTRACED);
+	pid_t both[] = {run, stop};
+	pid_t found = cr_stopped_in(both, 2);
+	pid_t found_running = cr_stopped_in(&run, 1);
+	struct cr_proc_task t = {0};
+	int read_r = cr_proc_task_read(stop, &t);
+	kill(run, SIGKILL);
+	kill(stop, SIGKILL);
+	waitpid(run, NULL, 0);
+	waitpid(stop, NULL, 0);
+	assert_int_equal(w, stop);
+	assert_true(WIFSTOPPED(status));
+	assert_int_equal(found, stop);
+	assert_int_equal(found_running, 0);
+	assert_int_equal(read_r, 0);
+	assert_int_equal(t.state, 'T');
+	assert_int_equal(t.ppid, getpid());
+	assert_string_equal(t.comm, "stops");
+	/* Gone: -1, and not found. */
+	assert_int_equal(cr_proc_task_read(stop, &t), -1);
+	assert_int_equal(cr_stopped_in(&stop, 1), 0);
+}
+
+static void odd_names_are_read(void **state)
+{
+	(void)state;
+	pid_t pid = sleeper("a) b (c");
+	struct cr_proc_task t = {0};
+	usleep(20000); /* asleep in pause() */
+	int r = cr_proc_task_read(pid, &t);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(r, 0);
+	assert_string_equal(t.comm, "a) b (c");
+	assert_int_equal(t.state, 'S');
+	assert_int_equal(t.ppid, getpid());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(holds_are_classified),
+		cmocka_unit_test(stopped_task_is_found),
+		cmocka_unit_test(odd_names_are_read),
 		cmocka_unit_test(vfork_child_is_found),
 		cmocka_unit_test(fork_child_is_not),
 	};
