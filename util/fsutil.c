@@ -1,3 +1,5 @@
+/* File helpers: atomic writes, bounded reads, recursive mkdir and removal. */
+#define LOG_PREFIX "fsutil: "
 #include "util/fsutil.h"
 
 #include <dirent.h>
@@ -27,32 +29,74 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int cr_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-			 struct cr_error *err)
+/* The directory part of PATH ("." when it has none). */
+static char *dir_of(const char *path)
 {
-	cleanup_free char *tmp = NULL;
-	cleanup_free char *dir = strdup(path);
-	if (!dir || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return cr_error_set(err, ENOMEM, "out of memory writing %s", path);
+	char *dir = strdup(path);
+	if (!dir)
+		return NULL;
 	char *slash = strrchr(dir, '/');
 	if (slash)
 		*(slash == dir ? slash + 1 : slash) = '\0';
 	else
 		strcpy(dir, ".");
+	return dir;
+}
 
-	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+/* Fill FD (already open for writing) and make it durable. */
+static int fill(int fd, const void *data, size_t len, mode_t mode)
+{
+	if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0)
+		return -1;
+	return 0;
+}
+
+/* An unnamed file in DIR (O_TMPFILE) given the name TMP only once it is
+ * whole: a writer killed at any moment leaves no stray file behind (but for
+ * the instant between the link and the rename). -EOPNOTSUPP where the file
+ * system has no O_TMPFILE (FUSE, NFS). */
+static int write_unnamed(const char *dir, const char *tmp, const void *data, size_t len, mode_t mode,
+			 struct cr_error *err)
+{
+	cleanup_close int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
 	if (fd < 0)
-		return cr_error_errno(err, "cannot create %s", tmp);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		int r = cr_error_errno(err, "cannot write %s", tmp);
+		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL ? -EOPNOTSUPP
+										: cr_error_errno(err, "cannot create a file in %s", dir);
+	if (fill(fd, data, len, mode) < 0)
+		return cr_error_errno(err, "cannot write a file in %s", dir);
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	(void)unlink(tmp); /* a stray one of a writer that died in the instant above */
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) < 0)
+		return errno == ENOENT ? -EOPNOTSUPP : cr_error_errno(err, "cannot create %s", tmp);
+	return 0;
+}
+
+int cr_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 struct cr_error *err)
+{
+	cleanup_free char *tmp = NULL;
+	cleanup_free char *dir = dir_of(path);
+	if (!dir || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory writing %s", path);
+	int r = write_unnamed(dir, tmp, data, len, mode, err);
+	if (r == -EOPNOTSUPP) {
+		cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+		if (fd < 0)
+			return cr_error_errno(err, "cannot create %s", tmp);
+		r = fill(fd, data, len, mode) < 0 ? cr_error_errno(err, "cannot write %s", tmp) : 0;
+	}
+	if (r == 0 && rename(tmp, path) < 0)
+		r = cr_error_errno(err, "cannot replace %s", path);
+	if (r < 0) {
 		unlink(tmp);
 		return r;
 	}
-	if (fchmod(fd, mode) < 0 || rename(tmp, path) < 0) {
-		int r = cr_error_errno(err, "cannot replace %s", path);
-		unlink(tmp);
-		return r;
-	}
+	return cr_fsync_dir(dir);
+}
+
+int cr_fsync_dir(const char *dir)
+{
 	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0)
 		(void)fsync(dfd);

@@ -7,10 +7,15 @@
 
 #include "util/error.h"
 
-/* Write DATA to PATH atomically: temp file in the same directory, fsync,
- * rename, fsync of the directory. */
+/* Write DATA to PATH atomically: an unnamed temp file in the same directory
+ * (O_TMPFILE; a named one where the file system has none), fsync, rename,
+ * fsync of the directory. A writer killed at any moment leaves PATH as it
+ * was or whole, and no temp file (but on file systems without O_TMPFILE). */
 int cr_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			 struct cr_error *err);
+
+/* Make the entries of directory DIR durable (best effort; returns 0). */
+int cr_fsync_dir(const char *dir);
 
 /* Read all of PATH (at most MAX bytes, else -EFBIG) into a NUL-terminated
  * heap buffer. */
