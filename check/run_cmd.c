@@ -125,7 +125,6 @@ int cr_run_capture(char *const argv[], char *const extra_env[], int timeout_ms,
 		return r;
 	close(cr_steal_fd(&wr));
 
-
 	size_t len = 0;
 	r = drain(rd, deadline, buf, &len);
 	if (r == -ETIMEDOUT) {

@@ -10,7 +10,6 @@
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 
-
 static int start_auto(const struct cr_wpar *w)
 {
 	const char *name = w->config.name;

@@ -11,7 +11,6 @@
 #include "cli/commands.h"
 #include "util/cleanup.h"
 
-
 static void print_text(const struct cr_host_facts *f)
 {
 	for (int i = 0; i < CR_PROBE_COUNT; i++) {

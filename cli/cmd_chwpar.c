@@ -13,7 +13,6 @@
 #include "partition/attrs.h"
 #include "partition/change.h"
 
-
 static const char spec[] = "AcKh:d:n:M*N*R*S*u:v";
 
 /* argv rewritten so the option parser sees what -K means: "-K -u" gets an

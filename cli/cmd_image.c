@@ -17,7 +17,6 @@
 #include "formats/image_writer.h"
 #include "util/cleanup.h"
 
-
 struct image_args {
 	const char *verb, *file, *dir;
 	const char *key_file, *seal_to;

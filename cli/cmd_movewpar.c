@@ -9,7 +9,6 @@
 #include "cli/options.h"
 #include "relocate/move.h"
 
-
 struct bar {
 	bool tty;
 	int64_t last_ns;

@@ -14,7 +14,6 @@
 #include "partition/registry.h"
 #include "restore/restore.h"
 
-
 /* How much of NAME's job output was already shown: its size now. The file
  * is made again if it went, since CRIU reopens it (one defined from the
  * image gets it in cr_partition_restart). */

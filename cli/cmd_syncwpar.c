@@ -11,7 +11,6 @@
 #include "partition/registry.h"
 #include "partition/sync.h"
 
-
 struct printer {
 	bool preview;
 	bool verbose;

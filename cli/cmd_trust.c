@@ -13,7 +13,6 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
-
 static int parse_key(const char *arg, uint8_t pk[CR_HOSTKEY_BYTES], struct cr_error *err)
 {
 	if (cr_path_exists(arg) == 1)

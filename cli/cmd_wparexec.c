@@ -17,7 +17,6 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
-
 /* -c: the job's output comes through its output file (partition/app_job.h).
  * Its exit status, or CR_APP_JOB_CHECKPOINTED_EXIT when chkptwpar -k took it
  * away (then its partition stays, for restartwpar), or a negative error. */
