@@ -71,8 +71,12 @@ int cr_cgroup_freeze(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err)
 	cr_error_clear(&thaw_err);
 	if (r < 0)
 		return cr_error_wrap(err, "freezing %s", cg->name);
-	return cr_error_set(err, ETIMEDOUT, "freezing %s: not frozen after %d ms (%s), thawed again",
-			    cg->name, timeout_ms, h->dir);
+	/* Say what it waited for: the task the freezer cannot reach sleeps
+	 * uninterruptibly outside a freezable wait (a hung file system...). */
+	return cr_error_set(err, ETIMEDOUT,
+			    "freezing %s: %s/%s did not say frozen within %d ms (a task of it sleeps where no freezer "
+			    "reaches it, e.g. on a file system that does not answer); thawed again",
+			    cg->name, h->dir, h->v2 ? "cgroup.events" : "freezer.state", timeout_ms);
 }
 
 int cr_cgroup_thaw(struct cr_cgroup *cg, struct cr_error *err)
