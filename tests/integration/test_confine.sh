@@ -140,7 +140,11 @@ expect_refused "$out" "wparexec"
 wparexec -n cfapp -- sh -c 'echo "$(cat /proc/sys/kernel/panic)" > /proc/sys/kernel/panic' 2>/dev/null &&
 	fail "/proc/sys is writable in an application partition"
 assert_eq "0" "$(wparexec -n cfapp -- sh -c 'head -c 64 /proc/keys | wc -c')" "/proc/keys in wparexec"
-pass "wparexec: refused calls get EPERM, /proc/sys is read-only, /proc/keys masked"
+out=$(wparexec -c -n cfjob -- "$probe_bin")
+expect_refused "$out" "wparexec -c"
+wparexec -c -n cfjob -- sh -c 'echo "$(cat /proc/sys/kernel/panic)" > /proc/sys/kernel/panic' 2>/dev/null &&
+	fail "/proc/sys is writable in a checkpointable application partition"
+pass "wparexec and wparexec -c: refused calls get EPERM, /proc/sys is read-only, /proc/keys masked"
 host_has_probe_key && fail "a key reached the host's keyring"
 assert_eq "$core_before" "$(cat /proc/sys/kernel/core_pattern)" "host core_pattern at the end"
 echo "8 passed, 0 failed"

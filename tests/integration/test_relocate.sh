@@ -264,6 +264,9 @@ t1=$(ticks "$rb")
 [ "$t1" -gt "$t0" ] || fail "the shell's counter did not go on ($t0 -> $t1)"
 [ "$t1" -lt $((t0 + 200)) ] || fail "the shell's counter restarted? ($t0 -> $t1)"
 on_b "$bin/clogin" mv hostname | grep -qx mv-host || fail "hostname after the move"
+# The system-call filter and the read-only /proc/sys moved with it (issue 14).
+on_b "$bin/clogin" mv sh -c 'grep -q "^Seccomp:[[:space:]]*2" /proc/1/status && ! (echo 0 > /proc/sys/kernel/panic) 2>/dev/null' ||
+	fail "the partition's seccomp filter or read-only /proc/sys did not survive the move"
 pass "A -> B"
 
 # B -> A: back where it came from.
