@@ -131,10 +131,10 @@ char *cr_criu_log_keep(const char *log_path, const char *label)
 	struct cr_error err = CR_ERROR_INIT;
 	const char *base = strrchr(log_path, '/');
 	base = base ? base + 1 : log_path;
-	cleanup_free char *dir = NULL;
+	cleanup_free char *dir = NULL, *dot_base = NULL;
 	char *kept = NULL;
 	if (cr_path(&dir, &err, "/var/log/corral") < 0 || cr_mkdir_p(dir, 0755, &err) < 0 ||
-	    asprintf(&kept, "%s/%s.%s", dir, label, base) < 0) {
+	    asprintf(&dot_base, ".%s", base) < 0 || cr_path_join(&kept, dir, label, dot_base, &err) < 0) {
 		cr_error_clear(&err);
 		return NULL;
 	}

@@ -9,6 +9,7 @@
 #include "cli/options.h"
 #include "ckpt/checkpoint.h"
 #include "crypto/crypto_hostkey.h"
+#include "util/paths.h"
 
 int cmd_chkptwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
@@ -44,7 +45,9 @@ int cmd_chkptwpar(const struct cli_verb *v, int argc, char **argv, struct cr_err
 		rc = cli_usage_error(prog, NULL, "the state directory %s does not exist", dir);
 		goto out;
 	}
-	if (dir ? asprintf(&output, "%s/%s.wpar", dir, req.name) < 0 : !(output = strdup(file))) {
+	if (dir && cr_path_join(&output, dir, req.name, ".wpar", err) < 0)
+		goto fail;
+	if (!dir && !(output = strdup(file))) {
 		rc = cli_usage_error(prog, NULL, "out of memory");
 		goto out;
 	}

@@ -13,6 +13,7 @@
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "restore/restore.h"
+#include "util/paths.h"
 
 /* How much of NAME's job output was already shown: its size now. The file
  * is made again if it went, since CRIU reopens it (one defined from the
@@ -77,7 +78,11 @@ int cmd_restartwpar(const struct cli_verb *v, int argc, char **argv, struct cr_e
 		goto out;
 	}
 	const char *name = argv[p.first_operand];
-	if (dir ? asprintf(&image, "%s/%s.wpar", dir, name) < 0 : !(image = strdup(file))) {
+	if (dir && cr_path_join(&image, dir, name, ".wpar", err) < 0) {
+		rc = cli_failed(err);
+		goto out;
+	}
+	if (!dir && !(image = strdup(file))) {
 		rc = cli_usage_error(prog, NULL, "out of memory");
 		goto out;
 	}

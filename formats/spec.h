@@ -13,7 +13,10 @@
  * ones of partition/attrs.h. Values may be unquoted or quoted with straight
  * quotes ("\"" and "\\" escape inside them) or with the typographic quotes of
  * web pages (“ ” ″). '#' starts a comment outside quotes. The AIX stanzas
- * route and device are accepted and ignored. */
+ * route and device are accepted and ignored. A key given twice in one
+ * stanza, or a second general:, resources: or security: stanza, is refused
+ * with its line (never "the last wins"). Errors quote input cut and escaped
+ * (util/escape.h). */
 #ifndef CORRAL_FORMATS_SPEC_H
 #define CORRAL_FORMATS_SPEC_H
 
@@ -26,6 +29,8 @@
  * mount stanzas one file may hold (bounded memory for any input). */
 #define CR_SPEC_MAX (1024 * 1024)
 #define CR_SPEC_MAX_ENTRIES 1024
+/* Room for the distinct keys of one stanza (Corral and AIX know about 20). */
+#define CR_SPEC_MAX_KEYS 128
 
 /* Parse LEN bytes of TEXT (any bytes; need not be NUL-terminated) into RET,
  * which is overwritten (not freed) on success and untouched on failure.
@@ -35,7 +40,9 @@
 int cr_spec_parse(const char *text, size_t len, const char *origin, struct cr_wpar_config *ret,
 		  struct cr_error *err);
 
-/* Read and parse the file at PATH (at most CR_SPEC_MAX bytes). */
+/* Read and parse the file at PATH (at most CR_SPEC_MAX bytes): a regular
+ * file, or standard input when PATH is "-". A FIFO, device or directory is
+ * refused at once, without waiting for a writer. */
 int cr_spec_read_file(const char *path, struct cr_wpar_config *ret, struct cr_error *err);
 
 /* Print CFG as a spec file (only values that differ from the defaults) into

@@ -1,25 +1,51 @@
 /* Reading spec files: lines, stanza headers, key = "value" pairs and the
  * quotes people paste from web pages. Every value goes through the attribute
  * table (partition/attrs.c), the same path the command line takes. */
+#define LOG_PREFIX "spec: "
 #include "formats/spec.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "partition/attrs.h"
 #include "util/cleanup.h"
+#include "util/escape.h"
 #include "util/fsutil.h"
 
 /* A stanza Corral knows by name but has no use for (AIX routes, devices). */
 #define STANZA_IGNORED (-2)
 #define STANZA_NONE (-1)
+#define N_STANZAS (CR_STANZA_SECURITY + 1)
 
 struct cursor {
 	const char *p;
 	const char *end;
 };
+
+/* Where the reader is: the stanza, the line each single stanza began on
+ * (general, resources and security may appear once; mount and network once
+ * per entry) and the keys of the current stanza with their lines (a key
+ * given twice is refused, not silently overridden). */
+struct reader {
+	int stanza;
+	unsigned line;
+	unsigned stanza_line[N_STANZAS];
+	char *keys[CR_SPEC_MAX_KEYS];
+	unsigned key_line[CR_SPEC_MAX_KEYS];
+	size_t n_keys;
+};
+
+static void reader_forget_keys(struct reader *rd)
+{
+	for (size_t i = 0; i < rd->n_keys; i++)
+		free(rd->keys[i]);
+	rd->n_keys = 0;
+}
 
 /* Typographic quotes, UTF-8: “ ” ″ */
 static const char *const curly_quotes[] = {"\xe2\x80\x9c", "\xe2\x80\x9d", "\xe2\x80\xb3"};
@@ -102,33 +128,59 @@ static int read_value(struct cursor *c, char **ret, struct cr_error *err)
 	return 0;
 }
 
-static int start_stanza(struct cr_wpar_config *cfg, const char *name, int *stanza,
+static int start_stanza(struct cr_wpar_config *cfg, struct reader *rd, const char *name,
 			struct cr_error *err)
 {
+	reader_forget_keys(rd);
 	if (strcasecmp(name, "route") == 0 || strcasecmp(name, "device") == 0) {
-		*stanza = STANZA_IGNORED;
+		rd->stanza = STANZA_IGNORED;
 		return 0;
 	}
 	int s = cr_stanza_lookup(name);
+	char shown[CR_SHOWN_SIZE];
 	if (s < 0)
-		return cr_error_set(err, EINVAL, "unknown stanza '%s'", name);
+		return cr_error_set(err, EINVAL, "unknown stanza '%s'", cr_shown(name, shown));
+	bool entry = s == CR_STANZA_MOUNT || s == CR_STANZA_NETWORK;
+	if (!entry && rd->stanza_line[s])
+		return cr_error_set(err, EINVAL,
+				    "a second %s: stanza (the first is on line %u; only mount: and "
+				    "network: stanzas repeat)",
+				    cr_stanza_name((enum cr_stanza)s), rd->stanza_line[s]);
 	size_t n = s == CR_STANZA_MOUNT ? cfg->n_mounts : cfg->n_netifs;
-	if ((s == CR_STANZA_MOUNT || s == CR_STANZA_NETWORK) && n >= CR_SPEC_MAX_ENTRIES)
-		return cr_error_set(err, EFBIG, "more than %d %s stanzas", CR_SPEC_MAX_ENTRIES, name);
+	if (entry && n >= CR_SPEC_MAX_ENTRIES)
+		return cr_error_set(err, EFBIG, "more than %d %s stanzas", CR_SPEC_MAX_ENTRIES,
+				    cr_stanza_name((enum cr_stanza)s));
 	if ((s == CR_STANZA_MOUNT && !cr_config_add_mount(cfg)) ||
 	    (s == CR_STANZA_NETWORK && !cr_config_add_netif(cfg)))
 		return cr_error_set(err, ENOMEM, "out of memory");
-	*stanza = s;
+	rd->stanza = s;
+	rd->stanza_line[s] = rd->line;
 	return 0;
 }
 
-/* One line (without its newline): a blank or comment line, "stanza:" or
- * "key = value". */
-static int parse_line(struct cr_wpar_config *cfg, struct cursor *c, int *stanza,
+/* Remember KEY for the current stanza; a key seen before is an error. */
+static int note_key(struct reader *rd, const char *key, struct cr_error *err)
+{
+	char shown[CR_SHOWN_SIZE];
+	for (size_t i = 0; i < rd->n_keys; i++)
+		if (strcasecmp(rd->keys[i], key) == 0)
+			return cr_error_set(err, EINVAL,
+					    "'%s' is given twice in this stanza (first on line %u)",
+					    cr_shown(key, shown), rd->key_line[i]);
+	if (rd->n_keys == CR_SPEC_MAX_KEYS)
+		return cr_error_set(err, EFBIG, "more than %d attributes in one stanza",
+				    CR_SPEC_MAX_KEYS);
+	if (!(rd->keys[rd->n_keys] = strdup(key)))
+		return cr_error_set(err, ENOMEM, "out of memory");
+	rd->key_line[rd->n_keys++] = rd->line;
+	return 0;
+}
+
+/* One line (without its newline, holding no NUL byte): a blank or comment
+ * line, "stanza:" or "key = value". */
+static int parse_line(struct cr_wpar_config *cfg, struct cursor *c, struct reader *rd,
 		      struct cr_error *err)
 {
-	if (memchr(c->p, '\0', (size_t)(c->end - c->p)))
-		return cr_error_set(err, EINVAL, "NUL byte in line");
 	if (at_line_end(c))
 		return 0;
 	const char *word = c->p;
@@ -136,6 +188,7 @@ static int parse_line(struct cr_wpar_config *cfg, struct cursor *c, int *stanza,
 		c->p++;
 	if (c->p == word)
 		return cr_error_set(err, EINVAL, "expected 'stanza:' or 'key = value'");
+	char shown[CR_SHOWN_SIZE];
 	cleanup_free char *key = strndup(word, (size_t)(c->p - word));
 	if (!key)
 		return cr_error_set(err, ENOMEM, "out of memory");
@@ -143,58 +196,100 @@ static int parse_line(struct cr_wpar_config *cfg, struct cursor *c, int *stanza,
 	if (c->p < c->end && *c->p == ':') {
 		c->p++;
 		if (!at_line_end(c))
-			return cr_error_set(err, EINVAL, "unexpected text after '%s:'", key);
-		return start_stanza(cfg, key, stanza, err);
+			return cr_error_set(err, EINVAL, "unexpected text after '%s:'",
+					    cr_shown(key, shown));
+		return start_stanza(cfg, rd, key, err);
 	}
 	if (c->p == c->end || *c->p != '=')
-		return cr_error_set(err, EINVAL, "expected '=' after '%s'", key);
+		return cr_error_set(err, EINVAL, "expected '=' after '%s'", cr_shown(key, shown));
 	c->p++;
 	skip_blanks(c);
 	cleanup_free char *value = NULL;
 	int r = read_value(c, &value, err);
 	if (r < 0)
 		return r;
-	if (*stanza == STANZA_IGNORED)
+	if (rd->stanza == STANZA_IGNORED)
 		return 0;
-	if (*stanza == STANZA_NONE)
+	if (rd->stanza == STANZA_NONE)
 		return cr_error_set(err, EINVAL, "attribute '%s' outside of a stanza (general:, "
-				    "network:, mount:, resources:, security:)", key);
-	return cr_attr_set(cfg, (enum cr_stanza)*stanza, key, value, err);
+				    "network:, mount:, resources:, security:)", cr_shown(key, shown));
+	if ((r = note_key(rd, key, err)) < 0)
+		return r;
+	return cr_attr_set(cfg, (enum cr_stanza)rd->stanza, key, value, err);
 }
 
 int cr_spec_parse(const char *text, size_t len, const char *origin, struct cr_wpar_config *ret,
 		  struct cr_error *err)
 {
+	char shown[CR_SHOWN_SIZE];
 	if (len > CR_SPEC_MAX)
-		return cr_error_set(err, EFBIG, "%s: larger than %d bytes", origin, CR_SPEC_MAX);
+		return cr_error_set(err, EFBIG, "%s: larger than %d bytes", cr_shown(origin, shown),
+				    CR_SPEC_MAX);
 	struct cr_wpar_config cfg;
 	cr_config_init(&cfg);
-	int stanza = STANZA_NONE;
-	unsigned line = 0;
-	const char *p = text, *end = text + len;
-	while (p < end) {
-		line++;
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct cursor c = {p, nl ? nl : end};
-		if (c.end > c.p && c.end[-1] == '\r')
-			c.end--;
-		int r = parse_line(&cfg, &c, &stanza, err);
-		if (r < 0) {
-			cr_config_free(&cfg);
-			return cr_error_wrap(err, "%s:%u", origin, line);
+	struct reader rd = {.stanza = STANZA_NONE};
+	int r = 0;
+	for (size_t off = 0; off < len && r == 0;) {
+		rd.line++;
+		const char *p = text + off;
+		size_t rest = len - off;
+		const char *nl = memchr(p, '\n', rest);
+		size_t n = nl ? (size_t)(nl - p) : rest;
+		off += nl ? n + 1 : n;
+		if (memchr(p, '\0', n)) {
+			r = cr_error_set(err, EINVAL, "NUL byte in line");
+			break;
 		}
-		p = nl ? nl + 1 : end;
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		struct cursor c = {p, p + n};
+		r = parse_line(&cfg, &c, &rd, err);
+	}
+	reader_forget_keys(&rd);
+	if (r < 0) {
+		cr_config_free(&cfg);
+		return cr_error_wrap(err, "%s:%u", cr_shown(origin, shown), rd.line);
 	}
 	*ret = cfg;
 	return 0;
 }
 
+/* Standard input for "-", else a regular file only: opened without
+ * blocking (a FIFO or a device must not hang mkwpar -f) and checked before
+ * a byte is read. */
+static int open_spec(const char *path, int *ret_fd, struct cr_error *err)
+{
+	if (strcmp(path, "-") == 0) {
+		*ret_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (*ret_fd < 0)
+			return cr_error_errno(err, "cannot read the spec file from standard input");
+		return 0;
+	}
+	cleanup_close int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return cr_error_errno(err, "cannot open %s", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return cr_error_errno(err, "cannot look at %s", path);
+	if (!S_ISREG(st.st_mode))
+		return cr_error_set(err, EINVAL, "%s is not a regular file: a spec file must be one "
+				    "(or '-' for standard input)", path);
+	if (st.st_size > CR_SPEC_MAX)
+		return cr_error_set(err, EFBIG, "%s is larger than %d bytes", path, CR_SPEC_MAX);
+	*ret_fd = cr_steal_fd(&fd);
+	return 0;
+}
+
 int cr_spec_read_file(const char *path, struct cr_wpar_config *ret, struct cr_error *err)
 {
-	cleanup_free char *text = NULL;
-	size_t len = 0;
-	int r = cr_read_file(path, CR_SPEC_MAX, &text, &len, err);
+	cleanup_close int fd = -1;
+	int r = open_spec(path, &fd, err);
 	if (r < 0)
 		return r;
-	return cr_spec_parse(text, len, path, ret, err);
+	const char *origin = strcmp(path, "-") == 0 ? "standard input" : path;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	if ((r = cr_read_fd(fd, origin, CR_SPEC_MAX, &text, &len, err)) < 0)
+		return r;
+	return cr_spec_parse(text, len, origin, ret, err);
 }

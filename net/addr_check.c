@@ -1,6 +1,7 @@
 /* The address rules of network entries (addr_check.h): pure functions over
  * the configuration and lists of addresses, so they are tested without a
  * network. */
+#define LOG_PREFIX "net: "
 #include "net/addr_check.h"
 
 #include <arpa/inet.h>
@@ -29,6 +30,22 @@ static uint32_t mask_of(unsigned plen)
 	return plen ? 0xffffffffU << (32 - plen) : 0;
 }
 
+/* Why the IPv4 address A (host order) can never be one interface's own
+ * address, or NULL: 0/8 is "this host", 224/4 multicast, 240/4 reserved,
+ * and 255.255.255.255 the limited broadcast. */
+static const char *v4_not_unicast(uint32_t a)
+{
+	if (a == 0xffffffffU)
+		return "the limited broadcast address";
+	if ((a >> 24) == 0)
+		return "in 0.0.0.0/8 (this host on this network)";
+	if ((a >> 28) == 0xe)
+		return "a multicast address (224.0.0.0/4)";
+	if ((a >> 28) == 0xf)
+		return "a reserved address (240.0.0.0/4)";
+	return NULL;
+}
+
 static const char *ifname_of(const struct cr_netif *n)
 {
 	return n->interface ? n->interface : "(no interface)";
@@ -46,6 +63,10 @@ static int parse_v4(const struct cr_netif *n, struct cr_net_entry *e, struct cr_
 				    n->address);
 	e->has_v4 = true;
 	uint32_t a = ntohl(e->addr4.s_addr), m = mask_of(e->plen4);
+	const char *why = v4_not_unicast(a);
+	if (why)
+		return cr_error_set(err, EINVAL, "%s: %s is %s, not an interface address", ifn,
+				    n->address, why);
 	if (e->plen4 < 31 && ((a & ~m) == 0 || (a & ~m) == ~m))
 		return cr_error_set(err, EINVAL, "%s: %s is the %s address of its subnet /%u", ifn,
 				    n->address, (a & ~m) == 0 ? "network" : "broadcast", e->plen4);
@@ -53,6 +74,18 @@ static int parse_v4(const struct cr_netif *n, struct cr_net_entry *e, struct cr_
 		if (inet_pton(AF_INET, n->broadcast, &e->bcast) != 1)
 			return cr_error_set(err, EINVAL, "%s: invalid broadcast address '%s'", ifn,
 					    n->broadcast);
+		if (e->plen4 >= 31)
+			return cr_error_set(err, EINVAL, "%s: a /%u subnet has no broadcast address "
+					    "(broadcast %s)", ifn, e->plen4, n->broadcast);
+		if (ntohl(e->bcast.s_addr) != (a | ~m)) {
+			struct in_addr want = {.s_addr = htonl(a | ~m)};
+			char wbuf[INET_ADDRSTRLEN];
+			return cr_error_set(err, EINVAL,
+					    "%s: broadcast %s is not the broadcast address of %s/%u "
+					    "(%s)",
+					    ifn, n->broadcast, n->address, e->plen4,
+					    inet_ntop(AF_INET, &want, wbuf, sizeof(wbuf)));
+		}
 		e->has_bcast = true;
 	}
 	return 0;
@@ -69,6 +102,11 @@ static int parse_v6(const struct cr_netif *n, struct cr_net_entry *e, struct cr_
 	if (!n->prefixlen || errno || end == n->prefixlen || *end || plen < 1 || plen > 128)
 		return cr_error_set(err, EINVAL, "%s: address6 %s needs a prefixlen in 1..128", ifn,
 				    n->address6);
+	if (IN6_IS_ADDR_MULTICAST(&e->addr6) || IN6_IS_ADDR_UNSPECIFIED(&e->addr6))
+		return cr_error_set(err, EINVAL, "%s: %s is %s, not an interface address", ifn,
+				    n->address6,
+				    IN6_IS_ADDR_MULTICAST(&e->addr6) ? "a multicast address (ff00::/8)"
+								     : "the unspecified address");
 	e->plen6 = (unsigned)plen;
 	e->has_v6 = true;
 	return 0;
@@ -88,6 +126,13 @@ static int parse_gateway(const struct cr_netif *n, struct cr_net_entry *e, struc
 		if (e->gw4.s_addr == e->addr4.s_addr)
 			return cr_error_set(err, EINVAL, "%s: gateway %s is the partition's own address",
 					    ifn, n->gateway);
+		uint32_t g = ntohl(e->gw4.s_addr);
+		const char *why = v4_not_unicast(g);
+		if (!why && e->plen4 < 31 && ((g & ~m) == 0 || (g & ~m) == ~m))
+			why = (g & ~m) == 0 ? "the network address of its subnet"
+					    : "the broadcast address of its subnet";
+		if (why)
+			return cr_error_set(err, EINVAL, "%s: gateway %s is %s", ifn, n->gateway, why);
 		e->gw_family = AF_INET;
 		return 0;
 	}
@@ -97,6 +142,9 @@ static int parse_gateway(const struct cr_netif *n, struct cr_net_entry *e, struc
 					    n->gateway);
 		if (!memcmp(&e->gw6, &e->addr6, sizeof(e->gw6)))
 			return cr_error_set(err, EINVAL, "%s: gateway %s is the partition's own address",
+					    ifn, n->gateway);
+		if (IN6_IS_ADDR_MULTICAST(&e->gw6) || IN6_IS_ADDR_UNSPECIFIED(&e->gw6))
+			return cr_error_set(err, EINVAL, "%s: gateway %s is not a unicast address",
 					    ifn, n->gateway);
 		e->gw_family = AF_INET6;
 		return 0;

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "partition/config.h"
+#include "util/escape.h"
 
 int cr_value_parse_bool(const char *s, bool *ret, struct cr_error *err)
 {
@@ -61,10 +62,12 @@ static int read_percent(const char **p, int *ret, struct cr_error *err)
 	int64_t v;
 	bool overflow;
 	size_t n = read_digits(*p, &v, &overflow);
+	char shown[CR_SHOWN_SIZE];
 	if (n == 0)
-		return cr_error_set(err, EINVAL, "expected a percentage at '%s'", *p);
+		return cr_error_set(err, EINVAL, "expected a percentage at '%s'", cr_shown(*p, shown));
 	if (overflow || v > 100)
-		return cr_error_set(err, EINVAL, "percentage %.*s%% is outside 0..100%%", (int)n, *p);
+		return cr_error_set(err, EINVAL, "percentage %s%% is outside 0..100%%",
+				    cr_shown_n(*p, n, shown));
 	*p += n;
 	if (**p == '.')
 		return cr_error_set(err, EINVAL, "only whole percentages are supported");
@@ -91,9 +94,10 @@ int cr_value_parse_percent3(const char *what, const char *s, int ret[3], struct 
 		if ((r = read_percent(&p, &v[2], err)) < 0)
 			return r;
 	}
+	char shown[CR_SHOWN_SIZE];
 	if (*p != '\0')
 		return cr_error_set(err, EINVAL, "unexpected '%s' (syntax: min%%-softmax%%,hardmax%%)",
-				    p);
+				    cr_shown(p, shown));
 	if (p == s)
 		return cr_error_set(err, EINVAL, "empty (syntax: min%%-softmax%%,hardmax%%)");
 	if ((r = cr_resources_check_percent(what, v[0], v[1], v[2], err)) < 0)
@@ -136,8 +140,10 @@ int cr_value_parse_size(const char *s, int64_t default_unit, int64_t *ret, struc
 			if (strncasecmp(u, units[i].name, 1) == 0 &&
 			    (u[1] == '\0' || ((u[1] == 'B' || u[1] == 'b') && u[2] == '\0')))
 				mult = (int64_t)1 << units[i].shift;
+		char shown[CR_SHOWN_SIZE];
 		if (!mult)
-			return cr_error_set(err, EINVAL, "unknown unit '%s' (B, K, M, G or T)", u);
+			return cr_error_set(err, EINVAL, "unknown unit '%s' (B, K, M, G or T)",
+					    cr_shown(u, shown));
 	}
 	if (overflow || v > INT64_MAX / mult)
 		return cr_error_set(err, EINVAL, "size is too large");

@@ -12,6 +12,7 @@
 #include "partition/attr_list.h"
 #include "partition/attr_values.h"
 #include "util/cleanup.h"
+#include "util/escape.h"
 
 enum kind {
 	K_STRING,  /* char *, NULL when unset */
@@ -298,16 +299,17 @@ static int attr_set_at(struct cr_wpar_config *cfg, enum cr_stanza stanza, size_t
 	if ((size_t)stanza >= N_STANZAS)
 		return cr_error_set(err, EINVAL, "unknown stanza %d", (int)stanza);
 	const struct attr *a = find_attr(stanza, key);
+	char shown[CR_SHOWN_SIZE];
 	if (!a)
-		return cr_error_set(err, ENOENT, "unknown attribute '%s' in %s stanza", key,
-				    stanzas[stanza].name);
+		return cr_error_set(err, ENOENT, "unknown attribute '%s' in %s stanza",
+				    cr_shown(key, shown), stanzas[stanza].name);
 	char *base = stanza_base(cfg, stanza, index);
 	if (!base)
 		return cr_error_set(err, EINVAL, "no %s entry to set %s on", stanzas[stanza].name,
 				    a->key);
 	int r = set_value(base, a, value, err);
 	if (r < 0)
-		return cr_error_wrap(err, "invalid value '%s' for %s", value, a->key);
+		return cr_error_wrap(err, "invalid value '%s' for %s", cr_shown(value, shown), a->key);
 	return 0;
 }
 
@@ -401,7 +403,9 @@ int cr_attrs_apply(struct cr_wpar_config *cfg, const char *stanza, char *const *
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		const char *eq = strchr(words[i], '=');
 		if (!eq || eq == words[i]) {
-			r = cr_error_set(err, EINVAL, "attribute '%s' is not key=value", words[i]);
+			char shown[CR_SHOWN_SIZE];
+			r = cr_error_set(err, EINVAL, "attribute '%s' is not key=value",
+					 cr_shown(words[i], shown));
 			break;
 		}
 		size_t klen = (size_t)(eq - words[i]);
@@ -427,18 +431,19 @@ int cr_attrs_apply(struct cr_wpar_config *cfg, const char *stanza, char *const *
 static int remove_entries(struct cr_wpar_config *cfg, enum cr_stanza s, const char *word,
 			  struct cr_error *err)
 {
+	char shown[CR_SHOWN_SIZE];
 	const char *eq = strchr(word, '=');
 	if (!eq || eq == word || !eq[1])
 		return cr_error_set(err, EINVAL,
 				    "name the %s entry to remove as attribute=value, not '%s'",
-				    stanzas[s].name, word);
+				    stanzas[s].name, cr_shown(word, shown));
 	cleanup_free char *key = strndup(word, (size_t)(eq - word));
 	if (!key)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	const struct attr *a = find_attr(s, key);
 	if (!a || a->kind == K_IGNORED)
-		return cr_error_set(err, ENOENT, "unknown attribute '%s' in %s stanza", key,
-				    stanzas[s].name);
+		return cr_error_set(err, ENOENT, "unknown attribute '%s' in %s stanza",
+				    cr_shown(key, shown), stanzas[s].name);
 	size_t removed = 0;
 	char buf[64];
 	for (size_t i = last_index(cfg, s) + 1; i-- > 0;) {
@@ -452,7 +457,8 @@ static int remove_entries(struct cr_wpar_config *cfg, enum cr_stanza s, const ch
 		removed++;
 	}
 	if (!removed)
-		return cr_error_set(err, ENOENT, "no %s entry with %s", stanzas[s].name, word);
+		return cr_error_set(err, ENOENT, "no %s entry with %s", stanzas[s].name,
+				    cr_shown(word, shown));
 	return 0;
 }
 
@@ -465,15 +471,17 @@ int cr_attrs_remove(struct cr_wpar_config *cfg, const char *stanza, const char *
 	if (s == CR_STANZA_MOUNT || s == CR_STANZA_NETWORK)
 		return remove_entries(cfg, (enum cr_stanza)s, key, err);
 	size_t len = strcspn(key, "=");
+	char shown[CR_SHOWN_SIZE];
 	if (key[len] == '=' && key[len + 1])
-		return cr_error_set(err, EINVAL, "'%s': removing an attribute takes no value", key);
+		return cr_error_set(err, EINVAL, "'%s': removing an attribute takes no value",
+				    cr_shown(key, shown));
 	cleanup_free char *k = strndup(key, len);
 	if (!k)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	const struct attr *a = find_attr(s, k);
 	if (!a)
-		return cr_error_set(err, ENOENT, "unknown attribute '%s' in %s stanza", k,
-				    stanzas[s].name);
+		return cr_error_set(err, ENOENT, "unknown attribute '%s' in %s stanza",
+				    cr_shown(k, shown), stanzas[s].name);
 	if (a->kind == K_NAME)
 		return cr_error_set(err, EINVAL, "the partition name cannot be removed");
 	return set_value(stanza_base(cfg, s, 0), a, "", err);

@@ -10,29 +10,25 @@
 #include <sys/stat.h>
 
 #include "util/cleanup.h"
+#include "util/paths.h"
 
 #define DEFAULT_PARENT "corral"
 
-/* One path component S (LEN bytes) of FULL: not empty, ".", ".." or too long. */
-static int check_component(const char *what, const char *full, const char *s, size_t len,
-			   struct cr_error *err)
+/* One path component S (LEN bytes) of a cgroup path (util/paths.h says which are). */
+static int check_component(const char *what, const char *s, size_t len, struct cr_error *err)
 {
-	if (len == 0 || len > 255 || (len == 1 && s[0] == '.') ||
-	    (len == 2 && s[0] == '.' && s[1] == '.'))
-		return cr_error_set(err, EINVAL, "invalid cgroup %s '%s'", what, full);
+	if (cr_path_component_check(s, len, err) < 0)
+		return cr_error_wrap(err, "invalid cgroup %s", what);
 	return 0;
 }
 
 static int check_names(const char *parent, const char *name, struct cr_error *err)
 {
-	if (!name || strchr(name, '/'))
-		return cr_error_set(err, EINVAL, "invalid partition name for a cgroup: '%s'",
-				    name ? name : "(null)");
-	int r = check_component("name", name, name, strlen(name), err);
+	int r = check_component("name", name, name ? strlen(name) : 0, err);
 	for (const char *p = parent; r == 0;) {
 		const char *e = strchr(p, '/');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
-		r = check_component("parent", parent, p, len, err);
+		r = check_component("parent", p, len, err);
 		if (!e)
 			break;
 		p = e + 1;

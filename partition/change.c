@@ -147,14 +147,14 @@ static int follow_rename(const struct cr_wpar_config *old_cfg, struct cr_wpar_co
 		cfg->hostname = h;
 	}
 	cleanup_free char *old_default = NULL;
-	int r = cr_path(&old_default, err, CR_BASE_DIR "/%s", old_cfg->name);
+	int r = cr_path_name(&old_default, CR_BASE_DIR, old_cfg->name, "", err);
 	if (r < 0)
 		return r;
 	if (cfg->type != CR_TYPE_SYSTEM || !str_eq(cfg->directory, old_cfg->directory) ||
 	    !str_eq(old_cfg->directory, old_default))
 		return 0;
 	char *d = NULL;
-	if ((r = cr_path(&d, err, CR_BASE_DIR "/%s", cfg->name)) < 0)
+	if ((r = cr_path_name(&d, CR_BASE_DIR, cfg->name, "", err)) < 0)
 		return r;
 	free(cfg->directory);
 	cfg->directory = d;
@@ -170,7 +170,7 @@ static int claim_new_name(const char *name, int *ret_lock, struct cr_error *err)
 		return r;
 	if ((r = cr_registry_lock(name, LOCK_TIMEOUT_MS, ret_lock, err)) < 0)
 		return r;
-	if ((r = cr_path(&state_dir, err, CR_STATE_DIR "/%s", name)) < 0)
+	if ((r = cr_path_name(&state_dir, CR_STATE_DIR, name, "", err)) < 0)
 		return r;
 	if (cr_registry_exists(name) || cr_path_exists(state_dir))
 		return cr_error_set(err, EEXIST, "a partition named %s already exists", name);

@@ -94,10 +94,10 @@ static int move_root_part(const struct cr_wpar_config *old_cfg, const char *targ
 static int runtime_dirs(const char *old_name, const char *new_name, char **ret_old, char **ret_new,
 			struct cr_error *err)
 {
-	int r = cr_path(ret_old, err, CR_STATE_DIR "/%s", old_name);
+	int r = cr_path_name(ret_old, CR_STATE_DIR, old_name, "", err);
 	if (r < 0)
 		return r;
-	if ((r = cr_path(ret_new, err, CR_STATE_DIR "/%s", new_name)) < 0) {
+	if ((r = cr_path_name(ret_new, CR_STATE_DIR, new_name, "", err)) < 0) {
 		free(*ret_old);
 		*ret_old = NULL;
 	}

@@ -226,7 +226,7 @@ int cr_config_complete(struct cr_wpar_config *cfg, struct cr_error *err)
 	if (r < 0)
 		return r;
 	if (!cfg->directory) {
-		r = cr_path(&cfg->directory, err, "%s/%s", CR_BASE_DIR, cfg->name);
+		r = cr_path_name(&cfg->directory, CR_BASE_DIR, cfg->name, "", err);
 		if (r < 0)
 			return cr_error_wrap(err, "base directory of %s", cfg->name);
 	}

@@ -38,6 +38,14 @@ struct cr_netif {
 
 #define CR_UNSET (-1)
 
+/* The smallest limits a partition can run under (mkwpar refuses less): its
+ * init and one command need a few MiB and two tasks; 16 MiB leaves room for
+ * a shell, the page cache of what it reads and the kernel's own share. */
+#define CR_MEMORY_FLOOR (16LL << 20) /* memoryLimit, procVirtMem */
+#define CR_TASKS_FLOOR 2             /* totalProcesses, totalThreads */
+/* The highest CPU number an rset may name. */
+#define CR_CPU_MAX 65535
+
 /* Resource controls (-R, the "resources:" stanza). Every number is CR_UNSET
  * (-1) when not given, which means unlimited / default. */
 struct cr_resources {
@@ -124,8 +132,13 @@ int cr_resources_check_percent(const char *what, int min, int softmax, int hardm
  * components and no trailing slash (except "/" itself). */
 bool cr_path_is_normalized(const char *path);
 
-/* AIX name rules: 1..25 bytes, no blanks or shell metacharacters, not
- * starting with '-' or '0'. Returns 0 or -EINVAL naming the problem. */
+/* Check the CPU list RSET ("0-1,3"): its syntax, and that every CPU it
+ * names is in ONLINE (the host's /sys/devices/system/cpu/online; NULL skips
+ * that part). -EINVAL naming the first CPU missing. */
+int cr_rset_check(const char *rset, const char *online, struct cr_error *err);
+
+/* AIX name rules: 1..25 bytes, no blanks, dots or shell metacharacters,
+ * not starting with '-' or '0'. Returns 0 or -EINVAL naming the problem. */
 int cr_name_validate(const char *name, struct cr_error *err);
 
 /* Fill in what the user did not give: hostname (the name), directory
@@ -134,7 +147,8 @@ int cr_name_validate(const char *name, struct cr_error *err);
 int cr_config_complete(struct cr_wpar_config *cfg, struct cr_error *err);
 
 /* Check the whole configuration for consistency (mount directories absolute
- * and unique, known vfs, NFS mounts with host and dev, resource ranges). */
+ * and unique, known vfs, NFS mounts with host and dev, resource ranges and
+ * floors, an rset of CPUs this host has online). */
 int cr_config_validate(const struct cr_wpar_config *cfg, struct cr_error *err);
 
 #endif

@@ -37,7 +37,7 @@ void cr_wpar_list_free(struct cr_wpar *list, size_t n)
 
 int cr_registry_spec_path(const char *name, char **ret_path, struct cr_error *err)
 {
-	return cr_path(ret_path, err, CR_SPEC_DIR "/%s.spec", name);
+	return cr_path_name(ret_path, CR_SPEC_DIR, name, ".spec", err);
 }
 
 int cr_registry_exists(const char *name)
@@ -193,13 +193,16 @@ int cr_registry_lock(const char *name, int timeout_ms, int *ret_fd, struct cr_er
 {
 	cleanup_free char *dir = NULL;
 	cleanup_free char *path = NULL;
-	int r = cr_path(&dir, err, CR_RUN_DIR);
+	int r = cr_name_validate(name, err);
+	if (r < 0)
+		return r;
+	r = cr_path(&dir, err, CR_RUN_DIR);
 	if (r < 0)
 		return r;
 	r = cr_mkdir_p(dir, 0700, err);
 	if (r < 0)
 		return r;
-	r = cr_path(&path, err, CR_RUN_DIR "/%s.lock", name);
+	r = cr_path_name(&path, CR_RUN_DIR, name, ".lock", err);
 	if (r < 0)
 		return r;
 	cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

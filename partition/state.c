@@ -49,7 +49,7 @@ int cr_state_letter_valid(char c)
 int cr_state_dir(const char *name, char **ret_path, struct cr_error *err)
 {
 	cleanup_free char *dir = NULL;
-	int r = cr_path(&dir, err, CR_STATE_DIR "/%s", name);
+	int r = cr_path_name(&dir, CR_STATE_DIR, name, "", err);
 	if (r < 0)
 		return r;
 	r = cr_mkdir_p(dir, 0700, err);
@@ -61,7 +61,7 @@ int cr_state_dir(const char *name, char **ret_path, struct cr_error *err)
 
 static int state_file(const char *name, char **ret_path, struct cr_error *err)
 {
-	return cr_path(ret_path, err, CR_STATE_DIR "/%s/state", name);
+	return cr_path_name(ret_path, CR_STATE_DIR, name, "/state", err);
 }
 
 static int parse_int64(const char *s, int64_t *ret)
@@ -193,7 +193,7 @@ int cr_state_transition(const char *name, struct cr_wpar_state *st, enum cr_stat
 int cr_state_remove(const char *name, struct cr_error *err)
 {
 	cleanup_free char *dir = NULL;
-	int r = cr_path(&dir, err, CR_STATE_DIR "/%s", name);
+	int r = cr_path_name(&dir, CR_STATE_DIR, name, "", err);
 	if (r < 0)
 		return r;
 	return cr_rm_rf(dir, err);

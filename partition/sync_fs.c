@@ -255,7 +255,7 @@ int cr_sync_mkdir(int root_fd, const char *rel, const char *host_path, struct cr
 
 int cr_sync_unlink(int root_fd, const char *rel, struct cr_error *err)
 {
-	const char *base;
+	const char *base = NULL; /* set by open_parent when it succeeds */
 	cleanup_close int dir = open_parent(root_fd, true, rel, &base, err);
 	if (dir == -ENOENT)
 		return 0;

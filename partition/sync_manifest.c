@@ -134,7 +134,7 @@ int cr_sync_manifest_format(const struct cr_sync_manifest *m, char **ret_text, s
 
 static int manifest_path(const char *name, char **ret, struct cr_error *err)
 {
-	return cr_path(ret, err, CR_STATE_DIR "/%s/sync-manifest", name);
+	return cr_path_name(ret, CR_STATE_DIR, name, "/sync-manifest", err);
 }
 
 int cr_sync_manifest_load(const char *name, struct cr_sync_manifest *ret, struct cr_error *err)

@@ -20,7 +20,7 @@ int cr_incoming_path(const char *name, char **ret_path, struct cr_error *err)
 	int r = cr_name_validate(name, err);
 	if (r < 0)
 		return r;
-	return cr_path(ret_path, err, CR_STATE_DIR "/incoming/%s.img", name);
+	return cr_path_name(ret_path, CR_STATE_DIR "/incoming", name, ".img", err);
 }
 
 int cr_unpacked_path(const char *name, char **ret_path, struct cr_error *err)
@@ -28,7 +28,7 @@ int cr_unpacked_path(const char *name, char **ret_path, struct cr_error *err)
 	int r = cr_name_validate(name, err);
 	if (r < 0)
 		return r;
-	return cr_path(ret_path, err, CR_STATE_DIR "/incoming/%s.d", name);
+	return cr_path_name(ret_path, CR_STATE_DIR "/incoming", name, ".d", err);
 }
 
 int cr_relocation_record_path(const char *name, char **ret_path, struct cr_error *err)
@@ -36,7 +36,7 @@ int cr_relocation_record_path(const char *name, char **ret_path, struct cr_error
 	int r = cr_name_validate(name, err);
 	if (r < 0)
 		return r;
-	return cr_path(ret_path, err, CR_STATE_DIR "/incoming/%s" CR_RELOCATION_SUFFIX, name);
+	return cr_path_name(ret_path, CR_STATE_DIR "/incoming", name, CR_RELOCATION_SUFFIX, err);
 }
 
 /* Feeds the image reader from ImageChunk messages, copying them to a file. */

@@ -123,7 +123,7 @@ static int place(const char *name, const char *unpacked, char **ret_dir, bool *r
 	cleanup_free char *tar = NULL, *dir = NULL;
 	if (asprintf(&tar, "%s/%s", unpacked, CR_IMAGE_ROOTFS_ENTRY) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	int r = cr_path(&dir, err, CR_BASE_DIR "/%s", name);
+	int r = cr_path_name(&dir, CR_BASE_DIR, name, "", err);
 	if (r < 0)
 		return r;
 	if (cr_path_exists(dir))
@@ -303,7 +303,7 @@ void cr_server_relocation_abort(const struct cr_server_ctx *ctx, const char *nam
 		set_pending(NULL);
 	if (r > 0) {
 		cleanup_free char *dir = NULL;
-		(void)cr_path(&dir, NULL, CR_BASE_DIR "/%s", name);
+		(void)cr_path_name(&dir, CR_BASE_DIR, name, "", NULL);
 		undo(name, &rec, dir, &e);
 		if (e.code)
 			cr_result_fail(res, e.code, "%s", cr_error_msg(&e));

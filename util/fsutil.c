@@ -109,6 +109,12 @@ int cr_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return cr_error_errno(err, "cannot open %s", path);
+	return cr_read_fd(fd, path, max, ret_data, ret_len, err);
+}
+
+int cr_read_fd(int fd, const char *path, size_t max, char **ret_data, size_t *ret_len,
+	       struct cr_error *err)
+{
 	size_t cap = 4096, len = 0;
 	cleanup_free char *buf = malloc(cap + 1);
 	if (!buf)

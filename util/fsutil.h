@@ -22,6 +22,10 @@ int cr_fsync_dir(const char *dir);
 int cr_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
 		 struct cr_error *err);
 
+/* The same from an open descriptor FD; PATH names it in errors. */
+int cr_read_fd(int fd, const char *path, size_t max, char **ret_data, size_t *ret_len,
+	       struct cr_error *err);
+
 /* mkdir -p with MODE for every directory created. */
 int cr_mkdir_p(const char *path, mode_t mode, struct cr_error *err);
 

@@ -23,7 +23,7 @@ static void name_rules(void **state)
 {
 	(void)state;
 	struct cr_error err = CR_ERROR_INIT;
-	const char *good[] = {"a", "wp13", "web-01", "x_y", "A.b", "1abc",
+	const char *good[] = {"a", "wp13", "web-01", "x_y", "A_b", "1abc", "web01",
 			      "abcdefghijklmnopqrstuvwxy" /* 25 bytes */};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		assert_int_equal(cr_name_validate(good[i], &err), 0);
@@ -36,20 +36,27 @@ static void name_rules(void **state)
 		      "allowed");
 	name_rejected("-web", "invalid partition name '-web': must not start with '-'");
 	name_rejected("0web", "invalid partition name '0web': must not start with '0'");
-	name_rejected("we\nb", "invalid partition name 'we?b': control character at byte 3");
-	name_rejected("w\x7f", "invalid partition name 'w?': control character at byte 2");
-	name_rejected("caf\xc3\xa9", "invalid partition name 'caf?" "?': non-ASCII byte at byte 4");
-	name_rejected("a\tb", "invalid partition name 'a?b': control character at byte 2");
+	name_rejected("we\nb", "invalid partition name 'we\\nb': control character at byte 3");
+	name_rejected("w\x7f", "invalid partition name 'w\\x7f': control character at byte 2");
+	name_rejected("caf\xc3\xa9", "invalid partition name 'caf\\xc3\\xa9': non-ASCII byte at byte 4");
+	name_rejected("a\tb", "invalid partition name 'a\\tb': control character at byte 2");
 
-	const char *meta = " `~!$%^&*()[]{}|\\;'\"<>?/,=:";
+	const char *meta = " `~!$%^&*()[]{}|\\;'\"<>?/,=:.+";
 	for (const char *m = meta; *m; m++) {
 		char name[8] = {'w', *m, 'b', '\0'};
 		char msg[160];
 		snprintf(msg, sizeof(msg),
-			 "invalid partition name '%s': character '%c' is not allowed (no blanks or "
+			 "invalid partition name '%s': character '%c' is not allowed (no blanks, dots or "
 			 "shell metacharacters)",
-			 name, *m);
+			 *m == '\\' ? "w\\\\b" : name, *m);
 		name_rejected(name, msg);
+	}
+	/* Names that would leave a directory they are joined to, and AIX's no-dot rule. */
+	const char *escapes[] = {".", "..", "q1.x", "a/b", "../x", "x/..", "web."};
+	for (size_t i = 0; i < sizeof(escapes) / sizeof(escapes[0]); i++) {
+		assert_int_equal(cr_name_validate(escapes[i], &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "is not allowed"));
+		cr_error_clear(&err);
 	}
 }
 
@@ -120,7 +127,7 @@ static void fill(struct cr_wpar_config *c)
 	n->interface = strdup("veth1");
 	n->address6 = strdup("fd00::5");
 	n->prefixlen = strdup("64");
-	c->resources.rset = strdup("0-1");
+	c->resources.rset = strdup("0"); /* every host has CPU 0 online */
 	c->resources.cpu_shares = 10;
 	c->resources.cpu_min = 5;
 	c->resources.cpu_softmax = 50;
@@ -233,12 +240,25 @@ static void b_limit(struct cr_wpar_config *c) { c->resources.memory_limit = 0; }
 static void b_vmem(struct cr_wpar_config *c) { c->resources.proc_virt_mem = -5; }
 static void b_procs(struct cr_wpar_config *c) { c->resources.total_processes = 0; }
 static void b_threads(struct cr_wpar_config *c) { c->resources.total_threads = -2; }
+static void b_limit_low(struct cr_wpar_config *c) { c->resources.memory_limit = 4096; }
+static void b_vmem_low(struct cr_wpar_config *c) { c->resources.proc_virt_mem = (16 << 20) - 1; }
+static void b_procs_one(struct cr_wpar_config *c) { c->resources.total_processes = 1; }
+static void b_threads_one(struct cr_wpar_config *c) { c->resources.total_threads = 1; }
+static void b_cpu_zero(struct cr_wpar_config *c)
+{
+	c->resources.cpu_min = c->resources.cpu_softmax = c->resources.cpu_hardmax = 0;
+}
+static void b_mem_zero(struct cr_wpar_config *c) { c->resources.memory_hardmax = 0; }
+static void b_rset_far(struct cr_wpar_config *c) { set(&c->resources.rset, "0-65535"); }
+static void b_rset_huge(struct cr_wpar_config *c) { set(&c->resources.rset, "99999999999"); }
+static void b_bcast_off(struct cr_wpar_config *c) { set(&c->netifs[0].broadcast, "10.0.1.255"); }
+static void b_multicast(struct cr_wpar_config *c) { set(&c->netifs[0].address, "224.0.0.5"); }
 
 static void validate_rejections(void **state)
 {
 	(void)state;
-	rejected(b_name, "invalid partition name 'we b': character ' ' is not allowed (no blanks "
-			 "or shell metacharacters)");
+	rejected(b_name, "invalid partition name 'we b': character ' ' is not allowed (no blanks, "
+			 "dots or shell metacharacters)");
 	rejected(b_type, "web: unknown partition type 88");
 	rejected(b_host, "web: invalid hostname 'web_1' (letters, digits, '-' and '.', at most 64 "
 			 "bytes)");
@@ -277,6 +297,58 @@ static void validate_rejections(void **state)
 	rejected(b_vmem, "web: procVirtMem -5 must be positive");
 	rejected(b_procs, "web: totalProcesses 0 must be positive");
 	rejected(b_threads, "web: totalThreads -2 must be positive");
+	/* Limits that cannot run anything (issue 14, item 8). */
+	rejected(b_limit_low, "web: memoryLimit 4096 is below 16777216 bytes (16M): nothing could "
+			      "run in the partition");
+	rejected(b_vmem_low, "web: procVirtMem 16777215 is below 16777216 bytes (16M): nothing "
+			     "could run in the partition");
+	rejected(b_procs_one, "web: totalProcesses 1 is below 2: nothing could run in the "
+			      "partition");
+	rejected(b_threads_one, "web: totalThreads 1 is below 2: nothing could run in the "
+				"partition");
+	rejected(b_cpu_zero, "web: a CPU hard maximum of 0% lets nothing run");
+	rejected(b_mem_zero, "web: a memory hard maximum of 0% lets nothing run");
+	rejected(b_rset_huge, "web: invalid rset '99999999999' (a CPU list such as 0-1,3)");
+	/* No host has CPUs 0 to 65535 all online. */
+	struct cr_wpar_config c;
+	fill(&c);
+	b_rset_far(&c);
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_config_validate(&c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "web: rset '0-65535' names CPU "));
+	assert_non_null(strstr(err.msg, ", which this host does not have online (online: "));
+	cr_error_clear(&err);
+	cr_config_free(&c);
+	/* Network entries go through the address rules too (mkwpar -w writes only these). */
+	rejected(b_bcast_off, "web: veth0: broadcast 10.0.1.255 is not the broadcast address of "
+			      "10.0.0.5/24 (10.0.0.255)");
+	rejected(b_multicast, "web: veth0: 224.0.0.5 is a multicast address (224.0.0.0/4), not an "
+			      "interface address");
+}
+
+static void rset_against_host(void **state)
+{
+	(void)state;
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_rset_check("0-1", "0-1", &err), 0);
+	assert_int_equal(cr_rset_check("1", "0-1", &err), 0);
+	assert_int_equal(cr_rset_check("0,2-3", "0,2-5", &err), 0);
+	assert_int_equal(cr_rset_check("0-1,3", NULL, &err), 0); /* host unknown: syntax only */
+	assert_null(err.msg);
+	assert_int_equal(cr_rset_check("0-999", "0-1", &err), -EINVAL);
+	assert_string_equal(err.msg, "rset '0-999' names CPU 2, which this host does not have "
+				     "online (online: 0-1)");
+	cr_error_clear(&err);
+	assert_int_equal(cr_rset_check("1", "0,2-3", &err), -EINVAL);
+	assert_string_equal(err.msg, "rset '1' names CPU 1, which this host does not have online "
+				     "(online: 0,2-3)");
+	cr_error_clear(&err);
+	const char *bad[] = {"", ",", "1-", "-1", "1-0", "0,,1", "0;1", "1 ", "65536", "0-1,"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cr_rset_check(bad[i], "0-1", &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "(a CPU list such as 0-1,3)"));
+		cr_error_clear(&err);
+	}
 }
 
 static void path_normalized(void **state)
@@ -313,6 +385,7 @@ int main(void)
 		cmocka_unit_test(init_and_defaults),
 		cmocka_unit_test(copy_and_equal),
 		cmocka_unit_test(validate_rejections),
+		cmocka_unit_test(rset_against_host),
 		cmocka_unit_test(path_normalized),
 		cmocka_unit_test(percent_checks),
 	};

@@ -138,7 +138,7 @@ static void apply_rejections(void **state)
 		    "unknown attribute 'mask' in network stanza");
 	apply_fails(&c, "general", WORDS("name=a b"), EINVAL,
 		    "invalid value 'a b' for name: invalid partition name 'a b': character ' ' is "
-		    "not allowed (no blanks or shell metacharacters)");
+		    "not allowed (no blanks, dots or shell metacharacters)");
 	apply_fails(&c, "routes", WORDS("rtdest=default"), EINVAL, "unknown stanza 'routes'");
 	apply_fails(&c, "mount", NULL, 0, EINVAL, "no attributes given for the mount stanza");
 	assert_int_equal(c.n_mounts, 0);

@@ -118,6 +118,50 @@ static void entry_parsing(void **state)
 		       "br0: IPv4 gateway 10.0.0.1 needs an IPv4 address=");
 	entry_rejected("br0", "10.0.0.5", "255.255.255.0", NULL, NULL, "router",
 		       "br0: invalid gateway 'router'");
+
+	/* Addresses no interface can hold, and broadcasts off the subnet (item 11). */
+	entry_rejected("br0", "224.0.0.5", "255.255.255.0", NULL, NULL, NULL,
+		       "br0: 224.0.0.5 is a multicast address (224.0.0.0/4), not an interface "
+		       "address");
+	entry_rejected("br0", "239.255.255.250", "255.0.0.0", NULL, NULL, NULL,
+		       "br0: 239.255.255.250 is a multicast address (224.0.0.0/4), not an interface "
+		       "address");
+	entry_rejected("br0", "255.255.255.255", "255.255.255.255", NULL, NULL, NULL,
+		       "br0: 255.255.255.255 is the limited broadcast address, not an interface "
+		       "address");
+	entry_rejected("br0", "250.1.2.3", "255.255.255.0", NULL, NULL, NULL,
+		       "br0: 250.1.2.3 is a reserved address (240.0.0.0/4), not an interface address");
+	entry_rejected("br0", "0.0.0.5", "255.255.255.0", NULL, NULL, NULL,
+		       "br0: 0.0.0.5 is in 0.0.0.0/8 (this host on this network), not an interface "
+		       "address");
+	entry_rejected("br0", NULL, NULL, "ff02::1", "64", NULL,
+		       "br0: ff02::1 is a multicast address (ff00::/8), not an interface address");
+	entry_rejected("br0", NULL, NULL, "::", "64", NULL,
+		       "br0: :: is the unspecified address, not an interface address");
+	entry_rejected("br0", "10.0.0.5", "255.0.0.0", NULL, NULL, "10.255.255.255",
+		       "br0: gateway 10.255.255.255 is the broadcast address of its subnet");
+	entry_rejected("br0", NULL, NULL, "fd00::5", "64", "ff02::2",
+		       "br0: gateway ff02::2 is not a unicast address");
+	struct cr_netif b = {0};
+	fill(&b, "br0", "10.0.0.5", "255.255.255.0", NULL, NULL, NULL);
+	struct cr_error err = CR_ERROR_INIT;
+	const char *off[] = {"10.0.1.255", "255.255.255.255", "10.0.0.0", "10.0.0.7", "224.0.0.1"};
+	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
+		set(&b.broadcast, off[i]);
+		assert_int_equal(cr_net_parse_entry(&b, &e, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "is not the broadcast address of 10.0.0.5/24 "
+						"(10.0.0.255)"));
+		cr_error_clear(&err);
+	}
+	set(&b.broadcast, "10.0.0.255");
+	assert_int_equal(cr_net_parse_entry(&b, &e, &err), 0);
+	set(&b.netmask, "255.255.255.254");
+	set(&b.address, "10.0.0.4");
+	set(&b.broadcast, "10.0.0.5");
+	assert_int_equal(cr_net_parse_entry(&b, &e, &err), -EINVAL);
+	assert_string_equal(err.msg, "br0: a /31 subnet has no broadcast address (broadcast 10.0.0.5)");
+	cr_error_clear(&err);
+	cr_netif_free(&b);
 }
 
 static void config_with(struct cr_wpar_config *c, const char *name)

@@ -5,10 +5,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats/spec.h"
+#include "util/fsutil.h"
 
 static void rejects_len(const char *text, size_t len, int code, const char *msg)
 {
@@ -78,8 +83,12 @@ static void value_errors(void **state)
 		"t.spec:2: invalid value 'maybe' for checkpointable: expected yes or no");
 	rejects("general:\ntype = container\n",
 		"t.spec:2: invalid value 'container' for type: expected system or application");
+	/* A control character is shown escaped: the error stays on one line. */
 	rejects("general:\nscript = \"a\tb\"\n",
-		"t.spec:2: invalid value 'a\tb' for script: control characters are not allowed");
+		"t.spec:2: invalid value 'a\\tb' for script: control characters are not allowed");
+	rejects("general:\nname = \"we\x01" "b\"\n",
+		"t.spec:2: invalid value 'we\\x01b' for name: invalid partition name 'we\\x01b': "
+		"control character at byte 3");
 	rejects("resources:\nactive = 1\n", "t.spec:2: invalid value '1' for active: expected yes "
 					    "or no");
 	rejects("resources:\nshares_CPU = 0\n",
@@ -185,6 +194,126 @@ static void ignored_aix_keys_and_stanzas(void **state)
 	cr_config_free(&c);
 }
 
+/* A key given twice, or a single stanza given twice, is refused with its
+ * line: the last value never silently wins. */
+static void repeated_keys_and_stanzas(void **state)
+{
+	(void)state;
+	rejects("general:\nname = a\nhostname = h\nname = b\n",
+		"t.spec:4: 'name' is given twice in this stanza (first on line 2)");
+	rejects("general:\nname = a\nNAME = b\n",
+		"t.spec:3: 'NAME' is given twice in this stanza (first on line 2)");
+	rejects("general:\nostype = 0\nostype = 0\n",
+		"t.spec:3: 'ostype' is given twice in this stanza (first on line 2)");
+	rejects("resources:\nmemoryLimit = 1G\n\nmemoryLimit = 2G\n",
+		"t.spec:4: 'memoryLimit' is given twice in this stanza (first on line 2)");
+	rejects("mount:\ndirectory = /a\ndirectory = /b\n",
+		"t.spec:3: 'directory' is given twice in this stanza (first on line 2)");
+	rejects("general:\nname = a\nresources:\nactive = yes\ngeneral:\nname = b\n",
+		"t.spec:5: a second general: stanza (the first is on line 1; only mount: and "
+		"network: stanzas repeat)");
+	rejects("resources:\nresources:\n",
+		"t.spec:2: a second resources: stanza (the first is on line 1; only mount: and "
+		"network: stanzas repeat)");
+	rejects("security:\nprivs = x\nsecurity:\n",
+		"t.spec:3: a second security: stanza (the first is on line 1; only mount: and "
+		"network: stanzas repeat)");
+	/* Entries repeat, and the same key in two entries is two values. */
+	const char *ok = "general:\nname = a\nmount:\ndirectory = /a\nmount:\ndirectory = /b\n"
+			 "network:\ninterface = e0\nnetwork:\ninterface = e1\n"
+			 "route:\nrtdest = x\nroute:\nrtdest = x\nrtdest = y\n";
+	struct cr_wpar_config c;
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_spec_parse(ok, strlen(ok), "t", &c, &err), 0);
+	assert_int_equal(c.n_mounts, 2);
+	assert_int_equal(c.n_netifs, 2);
+	cr_config_free(&c);
+}
+
+/* A huge value or key is cut in the error, not echoed whole. */
+static void long_input_is_cut(void **state)
+{
+	(void)state;
+	size_t vlen = 100 * 1024;
+	char *text = malloc(vlen + 64);
+	assert_non_null(text);
+	int n = snprintf(text, 64, "general:\ncheckpointable = ");
+	memset(text + n, 'y', vlen);
+	memcpy(text + n + vlen, "\n", 2);
+	struct cr_wpar_config c;
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_spec_parse(text, (size_t)n + vlen + 1, "t.spec", &c, &err), -EINVAL);
+	assert_true(strlen(err.msg) < 200);
+	char want[200];
+	snprintf(want, sizeof(want), "t.spec:2: invalid value '%.64s...' for checkpointable: "
+		 "expected yes or no", text + n);
+	assert_string_equal(err.msg, want);
+	cr_error_clear(&err);
+	/* A key as long as the file, unknown. */
+	n = snprintf(text, 64, "general:\n");
+	memset(text + n, 'k', vlen);
+	memcpy(text + n + vlen, " = 1\n", 5);
+	assert_int_equal(cr_spec_parse(text, (size_t)n + vlen + 5, "t.spec", &c, &err), -ENOENT);
+	assert_true(strlen(err.msg) < 200);
+	assert_non_null(strstr(err.msg, "kkk...' in general stanza"));
+	cr_error_clear(&err);
+	free(text);
+}
+
+/* Spec files come from regular files only: a FIFO fails at once (it used
+ * to block mkwpar -f forever), and so do a directory and a large file. */
+static char spec_dir[] = "/tmp/corral-spec-test.XXXXXX";
+
+static int make_spec_dir(void **state)
+{
+	(void)state;
+	return mkdtemp(spec_dir) ? 0 : -1;
+}
+
+/* Runs whether the test passed or not. */
+static int remove_spec_dir(void **state)
+{
+	(void)state;
+	struct cr_error err = CR_ERROR_INIT;
+	int r = cr_rm_rf(spec_dir, &err);
+	cr_error_clear(&err);
+	return r;
+}
+
+static void reads_regular_files_only(void **state)
+{
+	(void)state;
+	const char *dir = spec_dir;
+	char fifo[64], big[64], good[64];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(big, sizeof(big), "%s/big.spec", dir);
+	snprintf(good, sizeof(good), "%s/good.spec", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	struct cr_wpar_config c;
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_spec_read_file(fifo, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "is not a regular file"));
+	cr_error_clear(&err);
+	assert_int_equal(cr_spec_read_file(dir, &c, &err), -EINVAL);
+	cr_error_clear(&err);
+	assert_int_equal(cr_spec_read_file("/dev/zero", &c, &err), -EINVAL);
+	cr_error_clear(&err);
+	int fd = open(big, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, CR_SPEC_MAX + 1), 0);
+	close(fd);
+	assert_int_equal(cr_spec_read_file(big, &c, &err), -EFBIG);
+	assert_non_null(strstr(err.msg, "is larger than 1048576 bytes"));
+	cr_error_clear(&err);
+	fd = open(good, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "general:\nname = w\n", 18), 18);
+	close(fd);
+	assert_int_equal(cr_spec_read_file(good, &c, &err), 0);
+	assert_string_equal(c.name, "w");
+	cr_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +324,10 @@ int main(void)
 		cmocka_unit_test(too_many_entries),
 		cmocka_unit_test(failure_after_entries_frees_them),
 		cmocka_unit_test(ignored_aix_keys_and_stanzas),
+		cmocka_unit_test(repeated_keys_and_stanzas),
+		cmocka_unit_test(long_input_is_cut),
+		cmocka_unit_test_setup_teardown(reads_regular_files_only, make_spec_dir,
+						remove_spec_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
