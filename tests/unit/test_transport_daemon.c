@@ -66,5 +66,5 @@ int main(void)
 		cmocka_unit_test(test_unix_socket),
 		cmocka_unit_test(test_tcp_listen),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, t_group_setup, t_group_teardown);
 }

@@ -240,5 +240,5 @@ int main(void)
 		cmocka_unit_test(test_trust_file),        cmocka_unit_test(test_addr_split),
 		cmocka_unit_test(test_connect_errors),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, t_group_setup, t_group_teardown);
 }

@@ -365,5 +365,5 @@ int main(void)
 		cmocka_unit_test(test_reordered_frame),
 		cmocka_unit_test(test_truncated_frame),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, t_group_setup, t_group_teardown);
 }
