@@ -31,6 +31,12 @@ struct cli_verb {
 const struct cli_verb *cli_verb_find(const char *name);
 /* Print corral's own usage: every listed verb with its summary. */
 void cli_verbs_print(FILE *out);
+/* True for a verb called by its own name (an AIX command: mkwpar, ...), a
+ * link to the corral binary: its usage starts with its name, not "corral". */
+bool cli_verb_is_link(const struct cli_verb *v);
+/* Print the names of those verbs, one a line (corral --links, which the
+ * build and the install use to make the links). */
+void cli_verbs_print_links(FILE *out);
 
 cli_handler cmd_mkwpar, cmd_lswpar, cmd_startwpar, cmd_stopwpar, cmd_rebootwpar, cmd_rmwpar,
 	cmd_chwpar, cmd_wparexec, cmd_clogin, cmd_syncwpar, cmd_chkptwpar, cmd_restartwpar,

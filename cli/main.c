@@ -50,11 +50,15 @@ int main(int argc, char **argv)
 	cr_stdio_ensure_open();
 	char *self = argc > 0 ? basename(argv[0]) : "corral";
 	const struct cli_verb *v = cli_verb_find(self);
-	if (v && v->summary) /* an AIX link name; internal verbs only as corral VERB */
+	if (v && cli_verb_is_link(v)) /* an AIX name; the others only as corral VERB */
 		return run_verb(v, argc, argv);
 	if (argc < 2) {
 		cli_verbs_print(stderr);
 		return 2;
+	}
+	if (!strcmp(argv[1], "--links")) { /* for the build: cli/links.cmake */
+		cli_verbs_print_links(stdout);
+		return fflush(stdout) != 0;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("corral %s\n", CORRAL_VERSION);

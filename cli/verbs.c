@@ -101,6 +101,19 @@ const struct cli_verb *cli_verb_find(const char *name)
 	return NULL;
 }
 
+bool cli_verb_is_link(const struct cli_verb *v)
+{
+	size_t n = strlen(v->name);
+	return v->summary && !strncmp(v->usage, v->name, n) && v->usage[n] == ' ';
+}
+
+void cli_verbs_print_links(FILE *out)
+{
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (cli_verb_is_link(&verbs[i]))
+			fprintf(out, "%s\n", verbs[i].name);
+}
+
 void cli_verbs_print(FILE *out)
 {
 	fprintf(out, "usage: corral VERB [ARGS...]   (or call a verb by its name, e.g. lswpar)\n\n");

@@ -43,8 +43,14 @@ usage_ok() {
 
 aix_verbs="mkwpar lswpar startwpar stopwpar rebootwpar rmwpar chwpar resumewpar wparexec clogin
 	syncwpar chkptwpar restartwpar movewpar"
+# The links are the table's (corral --links), and the AIX names are among them.
+links=$("$corral" --links)
 for v in $aix_verbs; do
 	[ -x "$bin/$v" ] || fail "no $v link next to corral"
+	echo "$links" | grep -qx "$v" || fail "corral --links does not name $v"
+done
+for v in $links; do
+	[ -L "$bin/$v" ] || fail "corral --links names $v, which the build did not link"
 done
 # Every verb the table lists (corral --help), by its link name when it has
 # one (the AIX names) and as corral VERB; the internal monitor too.
