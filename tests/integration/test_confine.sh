@@ -84,6 +84,9 @@ out=$(clogin cf1 /tmp/confine_probe)
 expect_refused "$out" "a clogin session"
 host_has_probe_key && fail "a key added inside the partition is on the host's keyring"
 assert_eq "2" "$(clogin cf1 sh -c 'sed -n "s/^Seccomp:[[:space:]]*//p" /proc/1/status')" "seccomp mode of the partition's init"
+# Loaded while CAP_SYS_ADMIN was still held: no no_new_privs, so setuid
+# programs inside keep working.
+assert_eq "0" "$(clogin cf1 sh -c 'sed -n "s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status')" "no_new_privs of a session"
 pass "every refused call gets EPERM; the host's keyring is untouched"
 
 host_fwd=$(cat /proc/sys/net/ipv4/ip_forward)
