@@ -106,12 +106,11 @@ int cr_lazy_verdict(struct cr_host_facts *f, const struct cr_lazy_evidence *e, s
 				    "%s: %s%s%s",
 				    e->criu ? e->criu : "", e->why ? e->why : "no error logged",
 				    *pipe_note ? "; " : "", pipe_note);
-	if (*pipe_note)
-		return CR_PROBE_SET(f, CR_PROBE_LAZY_PAGES, CR_PROBE_MISSING,
-				    "not tried (%s), but a lazy dump cannot work: %s",
-				    e->why ? e->why : "no criu", pipe_note);
-	return CR_PROBE_SET(f, CR_PROBE_LAZY_PAGES, CR_PROBE_SKIPPED, "not tried: %s",
-			    e->why ? e->why : "no criu");
+	/* Not tried: no conclusion (an ordinary user's pipes say nothing of
+	 * root's), but what is known is said. */
+	return CR_PROBE_SET(f, CR_PROBE_LAZY_PAGES, CR_PROBE_SKIPPED, "not tried: %s%s%s",
+			    e->why ? e->why : "no criu", *pipe_note ? "; for this user, " : "",
+			    pipe_note);
 }
 
 /* One round trip's processes and files. */
