@@ -41,7 +41,7 @@ void cli_verbs_print_links(FILE *out);
 cli_handler cmd_mkwpar, cmd_lswpar, cmd_startwpar, cmd_stopwpar, cmd_rebootwpar, cmd_rmwpar,
 	cmd_chwpar, cmd_wparexec, cmd_clogin, cmd_syncwpar, cmd_chkptwpar, cmd_restartwpar,
 	cmd_movewpar, cmd_check, cmd_image, cmd_keygen, cmd_trust, cmd_monitor, cmd_autostart,
-	cmd_resumewpar, cmd_fleet, cmd_hosts, cmd_evacuate, cmd_restore, cmd_history, cmd_schedule;
+	cmd_resumewpar, cmd_fleet, cmd_hosts, cmd_evacuate, cmd_restore, cmd_history, cmd_schedule, cmd_policy;
 
 /* Print "PROG: message" for ERR to stderr, on one line (control characters
  * escaped), and return exit status 1. */

@@ -65,10 +65,12 @@ static const struct cli_verb verbs[] = {
 	 cmd_trust, 1, false},
 	{"fleet", "make, join or show this host's fleet",
 	 "corral fleet init FLEET --store URL[,URL...] --address IP[:PORT] [--name NAME]\n"
-	 "                         [--domain DOMAIN] [--ca FILE --cert FILE --key FILE]\n"
+	 "                         [--domain DOMAIN] [--load host|partitions]\n"
+	 "                         [--ca FILE --cert FILE --key FILE]\n"
 	 "       corral fleet token [--list | --revoke TOKEN]\n"
 	 "       corral fleet join --store URL[,URL...] --address IP[:PORT] [--name NAME]\n"
-	 "                         [--domain DOMAIN] [--ca FILE --cert FILE --key FILE] TOKEN\n"
+	 "                         [--domain DOMAIN] [--load host|partitions]\n"
+	 "                         [--ca FILE --cert FILE --key FILE] TOKEN\n"
 	 "       corral fleet set PARTITION [evacuate=live|static|stop|stay] [group=NAME|none]\n"
 	 "       corral fleet status",
 	 cmd_fleet, 1, false},
@@ -84,6 +86,11 @@ static const struct cli_verb verbs[] = {
 	 "       corral schedule list\n"
 	 "       corral schedule rm ID",
 	 cmd_schedule, 1, false},
+	{"policy", "move partitions off hosts that stay too loaded",
+	 "corral policy\n"
+	 "       corral policy set DOMAIN [cpu=PCT] [mem=PCT] [period=SECONDS] [cooldown=SECONDS]\n"
+	 "       corral policy rm DOMAIN",
+	 cmd_policy, 1, false},
 	{"history", "the fleet's moves: who asked, what moved where, downtime",
 	 "corral history [--json] [-n N]", cmd_history, 1, false},
 	{"autostart", "start every partition made with -A (run at boot)",

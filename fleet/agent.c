@@ -2,6 +2,7 @@
 #define LOG_PREFIX "fleet: "
 #include "fleet/agent.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ struct agent {
 	struct cr_etcd *store;
 	int64_t lease;
 	struct cr_load load;
+	struct cr_part_load parts;
+	double interval_s;
 	struct cr_runner runner;
 	struct cr_manager manager;
 	char *last_error; /* logged once until it changes */
@@ -53,28 +56,24 @@ static void report(struct agent *a, const struct cr_error *err)
 	a->last_error = strdup(msg);
 }
 
-/* Memory the partition uses now (its cgroup), 0 when not running. */
-static int64_t partition_memory(const struct cr_wpar *w)
+static bool running(const struct cr_wpar *w)
 {
-	if (w->state.state != CR_STATE_ACTIVE && w->state.state != CR_STATE_FROZEN)
-		return 0;
-	struct cr_cgroup *cg = NULL;
-	struct cr_cgroup_stats st = {-1, 0, -1};
-	cleanup_error struct cr_error err = CR_ERROR_INIT;
-	if (cr_cgroup_open(w->config.name, &cg, &err) < 0)
-		return 0;
-	if (cr_cgroup_stats(cg, &st, &err) < 0)
-		st.memory_bytes = 0;
-	cr_cgroup_free(cg);
-	return st.memory_bytes > 0 ? st.memory_bytes : 0;
+	return w->state.state == CR_STATE_ACTIVE || w->state.state == CR_STATE_FROZEN ||
+	       w->state.state == CR_STATE_PAUSED;
 }
 
-static json_object *partitions_json(void)
+/* The partitions with their load; with the load source "partitions", the
+ * host's CPU and memory are theirs (a host shared with other work, or
+ * hosts that share one machine, as in the tests). */
+static json_object *partitions_json(struct agent *a)
 {
 	json_object *arr = json_object_new_array();
 	struct cr_wpar *list = NULL;
 	size_t n = 0;
 	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	bool theirs = a->conf.load && !strcmp(a->conf.load, "partitions");
+	double cpu = 0;
+	uint64_t mem = 0;
 	if (!arr || cr_registry_list(&list, &n, &err) < 0)
 		return arr;
 	for (size_t i = 0; i < n; i++) {
@@ -83,12 +82,24 @@ static json_object *partitions_json(void)
 		json_object_object_add(p, "name", json_object_new_string(list[i].config.name));
 		json_object_object_add(p, "state", json_object_new_string(st));
 		json_object_object_add(p, "checkpointable", json_object_new_boolean(list[i].config.checkpointable));
-		int64_t mem = partition_memory(&list[i]);
-		if (mem > 0)
-			json_object_object_add(p, "mem", json_object_new_int64(mem));
+		const struct cr_part_sample *s = running(&list[i])
+							 ? cr_part_load_sample(&a->parts, list[i].config.name, a->load.cpus)
+							 : NULL;
+		if (s && s->mem)
+			json_object_object_add(p, "mem", json_object_new_int64((int64_t)s->mem));
+		if (s)
+			json_object_object_add(p, "cpu", json_object_new_double(s->cpu));
+		cpu += s ? s->cpu : 0;
+		mem += s ? s->mem : 0;
 		json_object_array_add(arr, p);
 	}
+	cr_part_load_sweep(&a->parts);
 	cr_wpar_list_free(list, n);
+	if (theirs) {
+		a->load.cpu_now = cpu;
+		a->load.cpu += (cpu - a->load.cpu) * (1.0 - exp(-(a->interval_s) / CR_LOAD_AVERAGE_S));
+		a->load.mem_used = mem;
+	}
 	return arr;
 }
 
@@ -97,12 +108,14 @@ static int alive_json(struct agent *a, char **ret, struct cr_error *err)
 	cleanup_json json_object *o = json_object_new_object();
 	if (!o)
 		return cr_error_set(err, ENOMEM, "out of memory");
+	json_object *parts = partitions_json(a);
 	json_object_object_add(o, "updated", json_object_new_int64((int64_t)time(NULL)));
 	json_object_object_add(o, "cpu", json_object_new_double(a->load.cpu));
+	json_object_object_add(o, "cpu_now", json_object_new_double(a->load.cpu_now));
 	json_object_object_add(o, "cpus", json_object_new_int(a->load.cpus));
 	json_object_object_add(o, "mem_used", json_object_new_int64((int64_t)a->load.mem_used));
 	json_object_object_add(o, "mem_total", json_object_new_int64((int64_t)a->load.mem_total));
-	json_object_object_add(o, "partitions", partitions_json());
+	json_object_object_add(o, "partitions", parts);
 	if (!(*ret = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))))
 		return cr_error_set(err, ENOMEM, "out of memory");
 	return 0;
@@ -183,6 +196,7 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 {
 	(void)err;
 	struct agent a = {.o = o};
+	a.interval_s = (o->interval_ms > 0 ? o->interval_ms : CR_FLEET_AGENT_INTERVAL_MS) / 1000.0;
 	a.runner.corral_exe = o->corral_exe;
 	a.runner.say = a.manager.say = relay;
 	a.runner.say_ctx = a.manager.say_ctx = &a;
@@ -209,6 +223,7 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 	}
 	cr_etcd_close(a.store);
 	cr_fleet_conf_free(&a.conf);
+	cr_part_load_free(&a.parts);
 	free(a.last_error);
 	return 0;
 }

@@ -23,6 +23,7 @@ void cr_fleet_conf_free(struct cr_fleet_conf *c)
 	free(c->store);
 	free(c->address);
 	free(c->domain);
+	free(c->load);
 	free(c->ca_file);
 	free(c->cert_file);
 	free(c->key_file);
@@ -103,6 +104,8 @@ int cr_fleet_conf_check(const struct cr_fleet_conf *c, struct cr_error *err)
 		r = cr_fleet_name_check("host name", c->name, err);
 	if (r == 0 && c->domain)
 		r = cr_fleet_name_check("relocation domain", c->domain, err);
+	if (r == 0 && c->load && strcmp(c->load, "host") && strcmp(c->load, "partitions"))
+		r = cr_error_set(err, EINVAL, "load source '%.20s': host or partitions", c->load);
 	if (r == 0)
 		r = check_store(c, err);
 	if (r == 0 && !c->address)
@@ -126,6 +129,7 @@ static int set_field(struct cr_fleet_conf *c, const char *key, const char *value
 		{"store", offsetof(struct cr_fleet_conf, store)},
 		{"address", offsetof(struct cr_fleet_conf, address)},
 		{"domain", offsetof(struct cr_fleet_conf, domain)},
+		{"load", offsetof(struct cr_fleet_conf, load)},
 		{"ca", offsetof(struct cr_fleet_conf, ca_file)},
 		{"cert", offsetof(struct cr_fleet_conf, cert_file)},
 		{"key", offsetof(struct cr_fleet_conf, key_file)},
@@ -193,8 +197,9 @@ int cr_fleet_conf_save(const struct cr_fleet_conf *c, struct cr_error *err)
 		return r;
 	if (asprintf(&text,
 		     "# This host's fleet (corral fleet init/join); the fleet's state is in the store.\n"
-		     "fleet=%s\nname=%s\nstore=%s\naddress=%s\ndomain=%s\n%s%s%s%s%s%s%s%s%s",
+		     "fleet=%s\nname=%s\nstore=%s\naddress=%s\ndomain=%s\nload=%s\n%s%s%s%s%s%s%s%s%s",
 		     c->fleet, c->name, c->store, c->address, c->domain ? c->domain : "default",
+		     c->load ? c->load : "host",
 		     c->ca_file ? "ca=" : "", c->ca_file ? c->ca_file : "", c->ca_file ? "\n" : "",
 		     c->cert_file ? "cert=" : "", c->cert_file ? c->cert_file : "", c->cert_file ? "\n" : "",
 		     c->key_file ? "key=" : "", c->key_file ? c->key_file : "", c->key_file ? "\n" : "") < 0)

@@ -22,6 +22,7 @@ struct cr_fleet_conf {
 	char *store;     /* the store's endpoints, comma-separated URLs */
 	char *address;   /* where this host's corrald listens for its peers (IP[:PORT]) */
 	char *domain;    /* relocation domain; "default" */
+	char *load;      /* what counts as this host's load: "host" (default) or "partitions" */
 	char *ca_file;   /* TLS to the store: CA, client certificate and key */
 	char *cert_file;
 	char *key_file;
@@ -72,6 +73,10 @@ int cr_fleet_partition_set(const struct cr_fleet_conf *c, const char *partition,
  * returns how many entries changed. */
 int cr_fleet_sync_trust(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_error *err);
 
+/* Does the corrald at ADDRESS (IP[:PORT]) accept a connection within
+ * TIMEOUT_MS? The second witness, beside an expired lease, that a host is down. */
+bool cr_fleet_host_answers(const char *address, int timeout_ms);
+
 /* A partition as its host's agent last published it, with its fleet-wide
  * settings (partitions/NAME: evacuate, group). */
 struct cr_fleet_partition {
@@ -79,6 +84,7 @@ struct cr_fleet_partition {
 	char state;          /* AIX letter */
 	bool checkpointable;
 	uint64_t mem;        /* bytes in use; 0 when not running or unknown */
+	double cpu;          /* 0..1 of its host's CPUs, over the last interval */
 	char *evacuate;      /* live, static, stop, stay; NULL: by checkpointable */
 	char *group;         /* anti-affinity group; NULL: none */
 };
@@ -92,6 +98,7 @@ struct cr_fleet_host {
 	bool online;       /* its lease is alive */
 	int64_t lease_age_s; /* since its agent last wrote; -1 when offline */
 	double cpu;        /* CPU use, 0..1 of all its CPUs, averaged over a minute */
+	double cpu_now;    /* the same over its agent's last interval */
 	int cpus;
 	uint64_t mem_used, mem_total; /* bytes */
 	char *partitions;  /* "web:A,db:A" */

@@ -195,6 +195,7 @@ static int fill_parts(struct cr_fleet_host *h, json_object *alive, const struct 
 		fp->checkpointable = json_object_object_get_ex(p, "checkpointable", &cp) && json_object_get_boolean(cp);
 		double mem = cr_fleet_json_num(p, "mem");
 		fp->mem = mem > 0 ? (uint64_t)mem : 0;
+		fp->cpu = cr_fleet_json_num(p, "cpu");
 		cleanup_json json_object *set = settings_of(settings, name);
 		if (!(fp->name = strdup(name)) || !dup_ok(&fp->evacuate, cr_fleet_json_str(set, "evacuate")) ||
 		    !dup_ok(&fp->group, cr_fleet_json_str(set, "group")))
@@ -231,6 +232,7 @@ static int fill_host(struct cr_fleet_host *h, const struct cr_etcd_kv *rec, cons
 	if (h->lease_age_s < -1)
 		h->lease_age_s = 0;
 	h->cpu = cr_fleet_json_num(a, "cpu");
+	h->cpu_now = cr_fleet_json_num(a, "cpu_now");
 	h->cpus = (int)cr_fleet_json_num(a, "cpus");
 	h->mem_used = (uint64_t)cr_fleet_json_num(a, "mem_used");
 	h->mem_total = (uint64_t)cr_fleet_json_num(a, "mem_total");

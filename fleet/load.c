@@ -5,7 +5,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "partition/cgroup.h"
 
 #include "fleet/load.h"
 #include "util/cleanup.h"
@@ -57,6 +61,7 @@ int cr_load_sample(struct cr_load *l, double period_s)
 	l->cpus = n > 0 ? (int)n : 1;
 	if (l->samples > 0 && total > l->last_total) {
 		double now = (double)(busy - l->last_busy) / (double)(total - l->last_total);
+		l->cpu_now = now;
 		/* The weight of a sample taken PERIOD_S after the last one in a
 		 * one-minute average. */
 		double w = l->samples == 1 ? 1.0 : 1.0 - exp(-period_s / CR_LOAD_AVERAGE_S);
@@ -66,4 +71,65 @@ int cr_load_sample(struct cr_load *l, double period_s)
 	l->last_total = total;
 	l->samples++;
 	return 0;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const struct cr_part_sample *cr_part_load_sample(struct cr_part_load *pl, const char *name, int cpus)
+{
+	struct cr_part_sample *p = NULL;
+	for (size_t i = 0; i < pl->n && !p; i++)
+		if (!strcmp(pl->s[i].name, name))
+			p = &pl->s[i];
+	if (!p) {
+		struct cr_part_sample *g = realloc(pl->s, (pl->n + 1) * sizeof(*g));
+		if (!g)
+			return NULL;
+		pl->s = g;
+		p = &g[pl->n++];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof p->name, "%s", name);
+		p->cpu_ns = -1;
+	}
+	struct cr_cgroup *cg = NULL;
+	struct cr_cgroup_stats st = {-1, 0, -1};
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	int64_t now = mono_ns();
+	if (cr_cgroup_open(name, &cg, &err) == 0) {
+		if (cr_cgroup_stats(cg, &st, &err) < 0)
+			st = (struct cr_cgroup_stats){-1, 0, -1};
+		cr_cgroup_free(cg);
+	}
+	p->mem = st.memory_bytes > 0 ? (uint64_t)st.memory_bytes : 0;
+	if (st.cpu_usage_ns >= 0 && p->cpu_ns >= 0 && now > p->at_ns && st.cpu_usage_ns >= p->cpu_ns)
+		p->cpu = (double)(st.cpu_usage_ns - p->cpu_ns) / ((double)(now - p->at_ns) * (cpus > 0 ? cpus : 1));
+	else
+		p->cpu = 0;
+	p->cpu_ns = st.cpu_usage_ns;
+	p->at_ns = now;
+	p->seen = true;
+	return p;
+}
+
+void cr_part_load_sweep(struct cr_part_load *pl)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->s[i].seen) {
+			pl->s[i].seen = false;
+			pl->s[k++] = pl->s[i];
+		}
+	pl->n = k;
+}
+
+void cr_part_load_free(struct cr_part_load *pl)
+{
+	free(pl->s);
+	pl->s = NULL;
+	pl->n = 0;
 }

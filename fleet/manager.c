@@ -10,6 +10,7 @@
 
 #include "fleet/evacuation.h"
 #include "fleet/fleet_internal.h"
+#include "fleet/policy.h"
 #include "fleet/schedule.h"
 #include "fleet/task.h"
 #include "util/cleanup.h"
@@ -177,10 +178,16 @@ static int replan(struct step *s, const struct cr_evac *v, struct cr_task *t, st
 	return 0;
 }
 
+/* Can T's target still take it? A target whose lease expired is given up
+ * only when its corrald does not answer either. */
 static bool target_available(struct step *s, const struct cr_task *t)
 {
 	struct cr_fleet_host *h = t->to ? cr_fleet_host_find(s->hosts, s->n_hosts, t->to) : NULL;
-	return !t->to || (h && h->online && (!strcmp(h->state, "online") || !strcmp(h->state, "restoring")));
+	if (!t->to)
+		return true;
+	if (!h || (strcmp(h->state, "online") && strcmp(h->state, "offline") && strcmp(h->state, "restoring")))
+		return false; /* gone from the fleet, or being emptied */
+	return h->online || cr_fleet_host_answers(h->address, 500);
 }
 
 /* Requeue failed tasks with attempts left (to a target that can take them
@@ -296,7 +303,7 @@ static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
 	if (!home || !home->online)
 		return 0;
 	int r = 0;
-	bool pending = false;
+	bool pending = false, missing = false;
 	for (size_t i = 0; r == 0 && i < s->origins.n; i++) {
 		cleanup_json json_object *o = NULL;
 		cleanup_error struct cr_error bad = CR_ERROR_INIT;
@@ -306,7 +313,6 @@ static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
 		const char *h = cr_fleet_json_str(o, "home");
 		if (!h || strcmp(h, v->host))
 			continue;
-		pending = true;
 		struct cr_fleet_host *now = host_running(s, name);
 		if (now == home) {
 			/* Back home (by this restore or by hand): the origin is done. */
@@ -315,13 +321,22 @@ static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
 			struct cr_etcd_op del = {CR_ETCD_OP_DELETE, key, NULL, 0};
 			r = cr_etcd_txn(s->e, cmps, 2, &del, 1, err);
 			r = r < 0 ? r : 0;
+			pending = true; /* the next step sees it gone */
 			continue;
 		}
-		if (!now)
-			continue; /* not seen anywhere now (its host is down): wait */
-		struct cr_task *t = task_of(s, now->name, name);
-		if (t && (of_evac(t, v) || !cr_task_final(t)))
+		if (!now) {
+			missing = true; /* on no online host (removed, or its host is down): reported */
 			continue;
+		}
+		struct cr_task *t = task_of(s, now->name, name);
+		if (t && of_evac(t, v)) {
+			pending = pending || !cr_task_final(t) ||
+				  (t->state == CR_TASK_FAILED && t->attempts < CR_TASK_MAX_ATTEMPTS);
+			continue; /* planned; a move back that failed for good ends it incomplete */
+		}
+		pending = true;
+		if (t && !cr_task_final(t))
+			continue; /* moved by another request right now: after that */
 		const struct cr_fleet_partition *p = NULL;
 		for (size_t k = 0; k < now->n_parts; k++)
 			if (!strcmp(now->parts[k].name, name))
@@ -337,7 +352,7 @@ static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
 		return r;
 	if (pending || !all_final)
 		return 0;
-	return finish(s, v, failed ? "incomplete" : "done", NULL, err);
+	return finish(s, v, failed || missing ? "incomplete" : "done", NULL, err);
 }
 
 static int ensure_view(struct step *s, struct cr_error *err)
@@ -441,6 +456,77 @@ static int run_schedules(struct step *s, struct cr_error *err)
 	return r;
 }
 
+static bool host_busy(struct step *s, const struct cr_fleet_host *h)
+{
+	for (size_t i = 0; i < s->n_tasks; i++)
+		if (!cr_task_final(&s->tasks[i]) &&
+		    (!strcmp(s->tasks[i].from, h->name) || (s->tasks[i].to && !strcmp(s->tasks[i].to, h->name))))
+			return true;
+	return false;
+}
+
+static int touch_state(struct step *s, const char *host, int64_t now, struct cr_error *err)
+{
+	struct cr_policy_state st;
+	struct cr_etcd_cmp fence = {s->leader_key, s->m->leader_rev};
+	int r = cr_policy_state_get(s->e, s->c, host, &st, err);
+	if (r < 0)
+		return r;
+	st.last_move = now;
+	st.over_since = 0;
+	r = cr_policy_state_put(s->e, s->c, host, &st, &fence, err);
+	return r < 0 ? r : 0;
+}
+
+static int run_policies(struct step *s, struct cr_error *err)
+{
+	struct cr_policy *pol = NULL;
+	size_t n_pol = 0;
+	int r = cr_policy_list(s->e, s->c, &pol, &n_pol, err);
+	if (r == 0 && n_pol)
+		r = ensure_view(s, err);
+	int64_t now = (int64_t)time(NULL);
+	for (size_t i = 0; r == 0 && n_pol && i < s->n_hosts; i++) {
+		struct cr_fleet_host *h = &s->hosts[i];
+		const struct cr_policy *p = NULL;
+		for (size_t k = 0; k < n_pol; k++)
+			if (!strcmp(pol[k].domain, h->domain))
+				p = &pol[k];
+		if (!p || !h->online || strcmp(h->state, "online"))
+			continue;
+		struct cr_policy_state st;
+		struct cr_policy_verdict v;
+		struct cr_etcd_cmp fence = {s->leader_key, s->m->leader_rev};
+		if ((r = cr_policy_state_get(s->e, s->c, h->name, &st, err)) < 0 ||
+		    (r = cr_policy_judge(p, s->hosts, s->n_hosts, h, &st, now, &v, err)) < 0)
+			break;
+		if (v.over != (st.over_since != 0)) {
+			st.over_since = v.over ? now : 0;
+			r = cr_policy_state_put(s->e, s->c, h->name, &st, &fence, err);
+			r = r < 0 ? r : 0;
+			continue;
+		}
+		if (!v.act || host_busy(s, h))
+			continue;
+		char outcome[300], by[80];
+		snprintf(by, sizeof by, "policy:%s", p->domain);
+		cleanup_free char *to = strdup(v.to), *part = strdup(v.partition);
+		if (!to || !part)
+			return cr_error_set(err, ENOMEM, "out of memory");
+		say(s, "fleet: policy of %s: host %s %s", p->domain, h->name, v.why);
+		int k = move_one(s, "policy", by, part, to, outcome, sizeof outcome, err);
+		if (k < 0) {
+			r = k;
+			break;
+		}
+		say(s, "fleet: policy of %s: %s", p->domain, outcome);
+		if (k > 0 && (r = touch_state(s, h->name, now, err)) == 0)
+			r = touch_state(s, to, now, err);
+	}
+	cr_policy_list_free(pol, n_pol);
+	return r;
+}
+
 int cr_manager_step(struct cr_manager *m, struct cr_etcd *e, const struct cr_fleet_conf *c, int64_t lease,
 		    struct cr_error *err)
 {
@@ -455,6 +541,8 @@ int cr_manager_step(struct cr_manager *m, struct cr_etcd *e, const struct cr_fle
 		return r;
 	}
 	r = run_schedules(&s, err);
+	if (r == 0)
+		r = run_policies(&s, err);
 	if (r == 0 && (r = cr_fleet_key(&prefix, c->fleet, "evacuations/", err)) == 0)
 		r = cr_etcd_list(e, prefix, &evacs, err);
 	for (size_t i = 0; r == 0 && i < evacs.n; i++) {

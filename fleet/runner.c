@@ -15,6 +15,8 @@
 #include "fleet/fleet_internal.h"
 #include "partition/registry.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/paths.h"
 
 #define OUT_MAX (64 * 1024)
 
@@ -53,11 +55,38 @@ int cr_history_add(struct cr_etcd *e, const char *fleet, const struct cr_task *t
 	return r;
 }
 
+/* The move's output goes to a file ($ROOT/var/log/corral/fleet/P.log), not
+ * a pipe: a move must outlive an agent that stops (a pipe would give it
+ * SIGPIPE on its last words). */
+static int output_file(const char *partition, int *ret_w, int *ret_r, struct cr_error *err)
+{
+	cleanup_free char *dir = NULL, *path = NULL;
+	int r = cr_path(&dir, err, "/var/log/corral/fleet");
+	if (r == 0)
+		r = cr_mkdir_p(dir, 0755, err);
+	if (r == 0 && asprintf(&path, "%s/%s.log", dir, partition) < 0)
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	if (r < 0)
+		return r;
+	int w = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (w < 0)
+		return cr_error_errno(err, "cannot open %s", path);
+	int rd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rd < 0) {
+		close(w);
+		return cr_error_errno(err, "cannot open %s", path);
+	}
+	*ret_w = w;
+	*ret_r = rd;
+	return 0;
+}
+
 static int spawn(struct cr_runner *rn, struct cr_runner_job *j, struct cr_error *err)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return cr_error_errno(err, "cannot make a pipe for %s", j->task.partition);
+	int w = -1, rd = -1;
+	int r = output_file(j->task.partition, &w, &rd, err);
+	if (r < 0)
+		return r;
 	const char *argv[8];
 	int n = 0;
 	argv[n++] = "corral";
@@ -74,22 +103,21 @@ static int spawn(struct cr_runner *rn, struct cr_runner_job *j, struct cr_error 
 	argv[n] = NULL;
 	pid_t pid = fork();
 	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
+		close(w);
+		close(rd);
 		return cr_error_errno(err, "cannot start the move of %s", j->task.partition);
 	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
+		if (null < 0 || dup2(null, 0) < 0 || dup2(w, 1) < 0 || dup2(w, 2) < 0)
 			_exit(127);
 		setpgid(0, 0);
 		execv(rn->corral_exe, (char *const *)argv);
 		_exit(127);
 	}
-	close(p[1]);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	close(w);
 	j->pid = pid;
-	j->out_fd = p[0];
+	j->out_fd = rd;
 	j->started_ns = now_ns();
 	say(rn, "fleet: %s %s%s%s (%s)", argv[1], j->task.partition, j->task.to ? " to " : "",
 	    j->task.to ? j->task.to : "", j->task.kind);
@@ -243,11 +271,13 @@ static int settle_orphan(struct cr_runner *rn, struct cr_etcd *e, const struct c
 	bool in_flight = still_here && w.state.owner_pid > 0 && kill(w.state.owner_pid, 0) == 0 &&
 			 (w.state.state == CR_STATE_TRANSITIONAL || w.state.state == CR_STATE_FROZEN ||
 			  w.state.state == CR_STATE_PAUSED);
+	bool stopped = still_here && w.state.state == CR_STATE_DEFINED;
 	if (still_here)
 		cr_wpar_free(&w);
 	if (in_flight)
 		return 0; /* the move an earlier agent started goes on: settled when it ends */
-	bool done = t->mode == CR_PLAN_STOP ? false : !still_here;
+	/* a move is done when the partition left; a stop when it is Defined */
+	bool done = t->mode == CR_PLAN_STOP ? stopped : !still_here;
 	struct cr_runner_job j = {.out_fd = -1, .task = *t, .reaped = true};
 	memset(t, 0, sizeof(*t));
 	j.status = done ? 0 : (1 << 8);

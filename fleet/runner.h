@@ -37,8 +37,8 @@ struct cr_runner {
 };
 
 int cr_runner_step(struct cr_runner *rn, struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_error *err);
-/* End every job (SIGTERM, then SIGKILL) and forget it: its task is settled
- * by whoever runs next. */
+/* Forget every job without ending it: a move in flight goes on (its output
+ * is a file, its hand-over its own) and the next agent settles its task. */
 void cr_runner_stop(struct cr_runner *rn);
 
 /* History: one record per finished task (history/STAMP-PARTITION). */

@@ -50,9 +50,11 @@ fleet_store() {
 	etcd_start 3
 }
 
-# fleet_member H: keys, and init (a) or join (others) with a token from a.
+# fleet_member H: keys, and init (a) or join (others) with a token from a;
+# FLEET_MEMBER_ARGS: more options for both (e.g. --load partitions).
 fleet_member() {
 	local h=$1 tls="--ca $FTOP/tls/ca.crt --cert $FTOP/tls/client.crt --key $FTOP/tls/client.key"
+	tls="$tls ${FLEET_MEMBER_ARGS:-}"
 	mkdir -p "$FTOP/$h"
 	on "$h" corral keygen >/dev/null 2>&1 || fail "keygen on $h"
 	if [ "$h" = a ]; then

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# labels: root criu net etcd slow
+# timeout: 600
+# Policy relocation on a real fleet (three hosts as network namespaces, a
+# three-member etcd over TLS, a corrald per host): host b runs two
+# checkpointable partitions that each burn up to 20% of the machine (a CPU
+# hardmax), so b stays above a CPU policy set at 3/4 of what it uses; within
+# the period plus a few
+# agent intervals the manager moves one of them live to another host (it
+# alone stays well below the threshold there), and nothing moves back or
+# again during the cooldown. The hosts count their partitions' load
+# (fleet.conf load=partitions): they share this machine's CPUs.
+set -euo pipefail
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/etcd.sh"
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/fleet_hosts.sh"
+need_root
+command -v criu >/dev/null || skip "no criu"
+command -v openssl >/dev/null || skip "no openssl"
+export PATH="$CORRAL_BUILD_DIR/cli:$PATH"
+
+FP=crp$(( $$ % 10000 )) FNET=10.218.$(( $$ % 200 + 20 ))
+FTOP=$(mktemp -d /tmp/corral-test-policy-XXXXXX)
+CORRALD_a= CORRALD_b= CORRALD_c=
+teardown() {
+	local rc=$?
+	set +e
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		for f in "$FTOP"/*.corrald.log; do echo "--- $f" >&2; tail -n 25 "$f" >&2; done
+	fi
+	fleet_teardown
+	rm -rf "$FTOP"
+	exit "$rc"
+}
+trap teardown EXIT
+
+fleet_lan
+fleet_store
+FLEET_MEMBER_ARGS="--load partitions"
+for h in a b c; do fleet_member "$h"; done
+for h in a b c; do fleet_corrald "$h"; done
+
+for p in hog1 hog2; do
+	on b mkwpar -c -R CPU=0%-20%,20% -n "$p" >/dev/null || fail "mkwpar $p"
+	echo 'respawn: while :; do :; done' >>"$FTOP/b/wpars/$p/etc/corral/services"
+	on b startwpar "$p" >/dev/null || fail "startwpar $p"
+done
+out=$(on a corral policy)
+assert_contains "$out" "no policy" "no policy yet"
+rc=0; on a corral policy set default cpu=300 2>/dev/null || rc=$?
+assert_eq 2 "$rc" "cpu=300 is a usage error"
+# The two hogs get what this machine's load leaves them: the threshold is
+# set from what b really uses (its lowest of five samples): b stays above
+# it, one hog alone stays below 0.85 of it.
+low=
+for _ in 1 2 3 4 5; do
+	sleep 2
+	now=$(on a corral hosts --json | python3 -c 'import json,sys; print([h for h in json.load(sys.stdin) if h["name"]=="b"][0]["alive"]["cpu_now"])')
+	low=$(python3 -c "print(min(float('$now'), float('${low:-1}')))")
+done
+thr=$(python3 -c "print(round($low * 100 * 0.75, 2))")
+python3 -c "import sys; sys.exit(0 if $low >= 0.02 else 1)" || fail "the hogs get almost no CPU here ($low)"
+echo "b uses at least $low of the machine: threshold $thr%"
+on a corral policy set default cpu="$thr" mem=100 period=6 cooldown=120 >/dev/null || fail "policy set"
+
+moved=
+for _ in $(seq 120); do
+	for p in hog1 hog2; do
+		w=$(fleet_where "$p")
+		case $w in a | c) moved="$p:$w" ;; esac # one host, not b: the move is over
+	done
+	[ -n "$moved" ] && break
+	sleep 0.5
+done
+[ -n "$moved" ] || { on a corral policy >&2; fail "no policy move within 60 s"; }
+echo "moved: $moved"
+assert_eq b "$(fleet_where "$([ "${moved%%:*}" = hog1 ] && echo hog2 || echo hog1)")" "the other hog stays on b"
+w=${moved#*:}
+for _ in $(seq 50); do [ "$(sed -n 's/^state=//p' "$FTOP/$w/var/lib/corral/${moved%%:*}/state")" = A ] && break; sleep 0.2; done
+assert_eq A "$(sed -n 's/^state=//p' "$FTOP/$w/var/lib/corral/${moved%%:*}/state")" "the moved hog runs on $w"
+pass "one policy move off b: $moved"
+
+sleep 20
+assert_eq "$w" "$(fleet_where "${moved%%:*}")" "no move back"
+n=$(on a corral history | grep -c ' policy ' || true)
+assert_eq 1 "$n" "policy moves in the history"
+out=$(on a corral policy)
+echo "$out"
+assert_contains "$out" "default: CPU " "corral policy shows the policy"
+pass "no move back or again during the cooldown; corral policy explains each host"
