@@ -8,10 +8,13 @@
 #include <sys/types.h>
 
 #include "partition/config.h"
+#include "partition/registry.h"
 #include "util/error.h"
 
 /* mkwpar: validate CFG, fill defaults, create and populate the root part and
- * record the spec. On failure nothing is left behind. */
+ * record the spec. On failure nothing is left behind; a killed mkwpar's
+ * leftovers are rolled back by the next command that takes the name's lock
+ * (or by lswpar). */
 int cr_partition_create(struct cr_wpar_config *cfg, struct cr_error *err);
 
 /* startwpar: D -> T -> A. Launches the monitor (`corral monitor NAME`, via
@@ -43,8 +46,19 @@ struct cr_remove_options {
 /* The NFS stanza of CFG's "/" when its root part lives on NFS, else NULL. */
 const struct cr_mount *cr_partition_nfs_root(const struct cr_wpar_config *cfg);
 
-/* rmwpar. */
+/* rmwpar. Once begun, a removal only goes forward: a killed rmwpar's is
+ * carried through by the next command that takes the name's lock. */
 int cr_partition_remove(const char *name, const struct cr_remove_options *opts, struct cr_error *err);
+
+/* With NAME's lock held: a killed mkwpar's record (partition/registry_intent.h)
+ * is rolled back, a killed rmwpar's carried through; *RET says which. */
+int cr_partition_settle_intent(const char *name, enum cr_settled *ret, struct cr_error *err);
+
+/* With NAME's lock held: a Transitional state whose command was killed is
+ * ended. A start or restart with no monitor at work is undone (D); a stop
+ * is carried through (D) when the monitor is gone, else the partition is
+ * Active again (the next stopwpar stops it). */
+int cr_partition_settle_transition(const char *name, enum cr_settled *ret, struct cr_error *err);
 
 /* The monitor's body: start the partition's init and follow it until it ends.
  * REPORT_FD (or -1) receives "ok\n" once the partition runs or

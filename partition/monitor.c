@@ -2,7 +2,10 @@
  * cor_NAME). It creates the cgroup, starts the init in its namespaces, records
  * the state, and when the init ends cleans up and records the end. */
 #define LOG_PREFIX "monitor: "
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +26,15 @@
 #include "net/net_ckpt.h"
 #include "nfs/nfs.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 
 #define CLEANUP_TIMEOUT_MS 10000
 #define LOCK_TIMEOUT_MS 30000
 #define NFS_UNMOUNT_MS 30000
+/* Bound on a new init's set-up before it takes over its signals. */
+#define INIT_READY_MS 10000
+#define INIT_READY_POLL_US 5000
 
 static volatile pid_t forward_to;
 
@@ -37,11 +44,27 @@ static void forward_signal(int sig)
 		kill(forward_to, sig);
 }
 
+/* Tell the command that launched us. It may have been killed: then the
+ * write fails (EPIPE) and must not end the monitor with SIGPIPE, which is
+ * held back (and taken) instead of ignored, so no child inherits that. */
 static void report(int fd, const char *status, const char *msg)
 {
 	if (fd < 0)
 		return;
+	sigset_t pipe_set, old;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	bool was_pending = false;
+	sigset_t pending;
+	if (sigpending(&pending) == 0)
+		was_pending = sigismember(&pending, SIGPIPE);
 	dprintf(fd, "%s%s%s\n", status, msg ? ": " : "", msg ? msg : "");
+	struct timespec none = {0, 0};
+	if (!was_pending)
+		while (sigtimedwait(&pipe_set, NULL, &none) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* Record a state change under the partition's lock. */
@@ -82,6 +105,79 @@ static int wait_for_init(pid_t init)
 	}
 }
 
+/* How many tasks of CG the kernel killed for want of memory (-1: unknown).
+ * cgroup2's memory.events and v1's memory.oom_control both count them as
+ * "oom_kill N". */
+static long oom_kills(struct cr_cgroup *cg)
+{
+	const char *dir = cr_cgroup_dir(cg, CR_CG_MEMORY);
+	static const char *const files[] = {"memory.events", "memory.oom_control"};
+	for (size_t i = 0; dir && i < 2; i++) {
+		cleanup_free char *path = NULL;
+		cleanup_free char *text = NULL;
+		if (asprintf(&path, "%s/%s", dir, files[i]) < 0 || cr_read_file(path, 4096, &text, NULL, NULL) < 0)
+			continue;
+		const char *line = strstr(text, "oom_kill ");
+		if (line && (line == text || line[-1] == '\n'))
+			return strtol(line + 9, NULL, 10);
+	}
+	return -1;
+}
+
+/* How an init ended, in words, for lswpar and startwpar. */
+static void describe_end(int status, long ooms, char *buf, size_t size)
+{
+	int n;
+	if (WIFEXITED(status))
+		n = snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		n = snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		n = snprintf(buf, size, "wait status %#x", (unsigned)status);
+	if (ooms > 0 && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, "; the kernel killed %ld of its processes for want of memory (memoryLimit)",
+			 ooms);
+}
+
+/* corral-init blocks SIGTERM and SIGCHLD (it takes them from a signalfd) as
+ * soon as it has set itself up: from then on it is running, and an init
+ * that dies before (a broken binary, no memory to load it) died at once. */
+static bool init_took_signals(pid_t pid)
+{
+	char path[64];
+	cleanup_free char *text = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (cr_read_file(path, 64 * 1024, &text, NULL, NULL) < 0)
+		return false;
+	const char *line = strstr(text, "\nSigBlk:");
+	unsigned long long mask = line ? strtoull(line + 9, NULL, 16) : 0;
+	unsigned long long want = (1ULL << (SIGTERM - 1)) | (1ULL << (SIGCHLD - 1));
+	return (mask & want) == want;
+}
+
+/* Wait until a system partition's new init runs (it took over its signals),
+ * at most INIT_READY_MS; an init that ends before is a failed start, with
+ * how it ended. */
+static int wait_init_ready(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, pid_t init, struct cr_error *err)
+{
+	for (long waited = 0;; waited += INIT_READY_POLL_US / 1000) {
+		int status;
+		if (waitpid(init, &status, WNOHANG) == init) {
+			char how[256];
+			describe_end(status, oom_kills(cg), how, sizeof(how));
+			return cr_error_set(err, ECHILD, "the init of %s ended as it started: %s", cfg->name, how);
+		}
+		if (init_took_signals(init))
+			return 0;
+		if (waited >= INIT_READY_MS) {
+			cr_partition_log(cfg->name, "its init did not take over its signals within %d s: taken as running",
+					 INIT_READY_MS / 1000);
+			return 0;
+		}
+		usleep(INIT_READY_POLL_US);
+	}
+}
+
 /* Start the partition's processes in CG: a new init, or a restored tree. */
 typedef int (*launch_fn)(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, void *ctx,
 			 pid_t *ret_init, enum cr_state *ret_state, struct cr_error *err);
@@ -106,8 +202,26 @@ static int spawn_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, 
 	int r = cr_spawn_init(&req, ret_init, err);
 	if (r < 0)
 		return cr_error_wrap(err, "starting the init of %s", cfg->name);
+	if (cfg->type == CR_TYPE_SYSTEM && (r = wait_init_ready(cfg, cg, *ret_init, err)) < 0)
+		return r;
 	*ret_state = CR_STATE_ACTIVE;
 	return 0;
+}
+
+/* A system partition's init that ended while no command was stopping it
+ * (its state is not Transitional): WHY says how, for lswpar. */
+static void ended_on_its_own(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, int status, char *why,
+			     size_t size)
+{
+	struct cr_wpar_state st;
+	if (cfg->type != CR_TYPE_SYSTEM || cr_state_load(cfg->name, &st, NULL) < 0)
+		return;
+	if (st.state != CR_STATE_TRANSITIONAL) {
+		char how[256];
+		describe_end(status, oom_kills(cg), how, sizeof(how));
+		snprintf(why, size, "its init ended with no stop asked for (%s)", how);
+	}
+	cr_state_free(&st);
 }
 
 /* Launch, follow the init, clean up. Shared by system and application
@@ -145,7 +259,9 @@ static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *c
 	int status = wait_for_init(init);
 	forward_to = 0;
 	*ret_status = status;
-	cr_partition_log(cfg->name, "init ended (status %d)", status);
+	char why[320] = "";
+	ended_on_its_own(cfg, cg, status, why, sizeof(why));
+	cr_partition_log(cfg->name, "init ended (status %d)%s%s", status, *why ? ": " : "", why);
 	struct cr_error cleanup_err = CR_ERROR_INIT;
 	if (cr_net_release(cfg, &netns, &cleanup_err) < 0)
 		cr_partition_log(cfg->name, "%s", cr_error_msg(&cleanup_err));
@@ -161,7 +277,7 @@ static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *c
 	}
 	cr_cgroup_free(cg);
 	cr_partition_log(cfg->name, "stopped");
-	return record_state(cfg->name, CR_STATE_DEFINED, 0, NULL, err);
+	return record_state(cfg->name, CR_STATE_DEFINED, 0, *why ? why : NULL, err);
 fail:
 	(void)cr_net_release(cfg, &netns, NULL);
 	cr_cgroup_destroy(cg, CLEANUP_TIMEOUT_MS, NULL);
@@ -171,8 +287,26 @@ fail:
 	return r;
 }
 
+/* The monitor lock (partition/liveness.h), held until this process ends:
+ * handed down on descriptor 4 by startwpar, else taken here. */
+static int monitor_lock = -1;
+
+static void hold_monitor_lock(const char *name)
+{
+	if (cr_monitor_lock_is(name, 4)) {
+		monitor_lock = 4;
+		(void)fcntl(monitor_lock, F_SETFD, FD_CLOEXEC);
+		return;
+	}
+	struct cr_error err = CR_ERROR_INIT;
+	if (cr_monitor_lock_take(name, 0, &monitor_lock, &err) < 0)
+		cr_debug("%s", cr_error_msg(&err));
+	cr_error_clear(&err);
+}
+
 static void become_monitor(const char *name)
 {
+	hold_monitor_lock(name);
 	char comm[16];
 	cr_monitor_comm(name, comm, sizeof(comm));
 	prctl(PR_SET_NAME, comm);

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "formats/spec.h"
+#include "partition/lifecycle.h"
 #include "partition/liveness.h"
+#include "partition/registry_intent.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -57,6 +59,8 @@ static void reconcile(const char *name, struct cr_wpar_state *st)
 		return; /* a paused checkpoint holds no process */
 	if (st->state == CR_STATE_TRANSITIONAL && st->owner_pid > 0 && cr_pid_alive(st->owner_pid))
 		return; /* a command is carrying out an operation on it */
+	if (st->state == CR_STATE_TRANSITIONAL && cr_monitor_lock_held(name))
+		return; /* its monitor is starting it, and records the outcome */
 	if (st->monitor_pid > 0 && cr_monitor_alive(name, st->monitor_pid))
 		return;
 	char *why = NULL;
@@ -73,6 +77,42 @@ static void reconcile(const char *name, struct cr_wpar_state *st)
 	st->state = CR_STATE_BROKEN;
 }
 
+static int take_lock(const char *name, int timeout_ms, int *ret_fd, struct cr_error *err);
+static int settle_locked(const char *name, enum cr_settled *ret, struct cr_error *err);
+
+/* A command that ended left NAME half done: settle it now, unless its lock
+ * is taken (by a command at work, or by this process). */
+static int try_settle(const char *name, struct cr_error *err)
+{
+	cleanup_close int lock = -1;
+	if (take_lock(name, 0, &lock, NULL) < 0)
+		return 0;
+	return settle_locked(name, NULL, err);
+}
+
+static bool left_half_done(const char *name, const struct cr_wpar_state *st)
+{
+	if (cr_intent_exists(name))
+		return true;
+	return st->state == CR_STATE_TRANSITIONAL && !(st->owner_pid > 0 && cr_pid_alive(st->owner_pid));
+}
+
+static int load_once(const char *name, const char *path, struct cr_wpar *ret, struct cr_error *err)
+{
+	struct cr_wpar w;
+	cr_config_init(&w.config);
+	cr_state_init(&w.state);
+	int r = cr_spec_read_file(path, &w.config, err);
+	if (r == 0)
+		r = cr_state_load(name, &w.state, err);
+	if (r < 0) {
+		cr_wpar_free(&w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
 int cr_registry_load(const char *name, struct cr_wpar *ret, struct cr_error *err)
 {
 	cleanup_free char *path = NULL;
@@ -82,23 +122,47 @@ int cr_registry_load(const char *name, struct cr_wpar *ret, struct cr_error *err
 	r = cr_registry_spec_path(name, &path, err);
 	if (r < 0)
 		return r;
+	if (cr_intent_exists(name) && (r = try_settle(name, NULL)) < 0)
+		cr_debug("%s: cannot settle it now", name);
 	if (!cr_path_exists(path))
 		return cr_error_set(err, ENOENT, "no partition named %s", name);
 	struct cr_wpar w;
-	cr_config_init(&w.config);
-	cr_state_init(&w.state);
-	r = cr_spec_read_file(path, &w.config, err);
-	if (r < 0)
-		goto fail;
-	r = cr_state_load(name, &w.state, err);
-	if (r < 0)
-		goto fail;
+	if ((r = load_once(name, path, &w, err)) < 0)
+		return cr_error_wrap(err, "loading partition %s", name);
+	if (left_half_done(name, &w.state)) {
+		struct cr_error why = CR_ERROR_INIT;
+		if (try_settle(name, &why) < 0) {
+			/* Its removal was begun and cannot be completed: say why. */
+			free(w.state.broken_reason);
+			w.state.broken_reason = strdup(cr_error_msg(&why));
+			w.state.state = CR_STATE_BROKEN;
+		} else {
+			cr_wpar_free(&w);
+			cr_error_clear(&why);
+			if (!cr_path_exists(path))
+				return cr_error_set(err, ENOENT, "no partition named %s", name);
+			if ((r = load_once(name, path, &w, err)) < 0)
+				return cr_error_wrap(err, "loading partition %s", name);
+		}
+		cr_error_clear(&why);
+	}
 	reconcile(name, &w.state);
 	*ret = w;
 	return 0;
-fail:
-	cr_wpar_free(&w);
-	return cr_error_wrap(err, "loading partition %s", name);
+}
+
+/* lswpar's walk: a killed mkwpar's leftovers go before anyone lists them. */
+static void settle_intents(void)
+{
+	char **names = NULL;
+	size_t n = 0;
+	if (cr_intent_names(&names, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		(void)try_settle(names[i], NULL);
+		free(names[i]);
+	}
+	free(names);
 }
 
 static int compare_by_name(const void *a, const void *b)
@@ -115,6 +179,7 @@ int cr_registry_list(struct cr_wpar **ret_list, size_t *ret_n, struct cr_error *
 		return r;
 	struct cr_wpar *list = NULL;
 	size_t n = 0, cap = 0;
+	settle_intents();
 	cleanup_dir DIR *d = opendir(dir);
 	if (!d) {
 		if (errno == ENOENT) {
@@ -189,7 +254,21 @@ int cr_registry_remove_config(const char *name, struct cr_error *err)
 	return 0;
 }
 
-int cr_registry_lock(const char *name, int timeout_ms, int *ret_fd, struct cr_error *err)
+/* With NAME's lock held, nobody else is at work on it: a record or a
+ * Transitional state left behind is a killed command's. */
+static int settle_locked(const char *name, enum cr_settled *ret, struct cr_error *err)
+{
+	enum cr_settled settled = CR_SETTLED_NOTHING;
+	int r = cr_partition_settle_intent(name, &settled, err);
+	if (r == 0 && settled != CR_SETTLED_REMOVED && settled != CR_SETTLED_UNCREATED && cr_registry_exists(name))
+		r = cr_partition_settle_transition(name, &settled, err);
+	if (r == 0 && ret)
+		*ret = settled;
+	return r;
+}
+
+/* Take NAME's lock file, nothing more: -EBUSY after TIMEOUT_MS. */
+static int take_lock(const char *name, int timeout_ms, int *ret_fd, struct cr_error *err)
 {
 	cleanup_free char *dir = NULL;
 	cleanup_free char *path = NULL;
@@ -222,6 +301,22 @@ int cr_registry_lock(const char *name, int timeout_ms, int *ret_fd, struct cr_er
 					    "partition %s is busy: another command holds its lock", name);
 		poll(NULL, 0, 20);
 	}
+	*ret_fd = cr_steal_fd(&fd);
+	return 0;
+}
+
+int cr_registry_lock(const char *name, int timeout_ms, int *ret_fd, struct cr_error *err)
+{
+	return cr_registry_lock_settled(name, timeout_ms, ret_fd, NULL, err);
+}
+
+int cr_registry_lock_settled(const char *name, int timeout_ms, int *ret_fd, enum cr_settled *ret_settled,
+			     struct cr_error *err)
+{
+	cleanup_close int fd = -1;
+	int r = take_lock(name, timeout_ms, &fd, err);
+	if (r < 0 || (r = settle_locked(name, ret_settled, err)) < 0)
+		return r;
 	*ret_fd = cr_steal_fd(&fd);
 	return 0;
 }

@@ -19,10 +19,13 @@ struct cr_wpar {
 void cr_wpar_free(struct cr_wpar *w);
 void cr_wpar_list_free(struct cr_wpar *list, size_t n);
 
-/* Load one partition; -ENOENT with "no partition named NAME" when unknown. */
+/* Load one partition; -ENOENT with "no partition named NAME" when unknown.
+ * What a killed command left half done to it is settled first when its lock
+ * is free; a removal that cannot be completed shows it Broken, the reason
+ * being why. */
 int cr_registry_load(const char *name, struct cr_wpar *ret, struct cr_error *err);
 
-/* Every partition, sorted by name. */
+/* Every partition, sorted by name; a half-made one is never listed. */
 int cr_registry_list(struct cr_wpar **ret_list, size_t *ret_n, struct cr_error *err);
 
 /* 1 if a partition NAME is defined, 0 if not. */
@@ -38,8 +41,23 @@ int cr_registry_remove_config(const char *name, struct cr_error *err);
 int cr_registry_spec_path(const char *name, char **ret_path, struct cr_error *err);
 
 /* Take the per-partition lock (flock on $ROOT/run/corral/NAME.lock), waiting
- * at most TIMEOUT_MS; returns the lock fd in *RET_FD. Close it to release. */
+ * at most TIMEOUT_MS; returns the lock fd in *RET_FD. Close it to release.
+ * Whatever a command that ended (killed) left half done to NAME is settled
+ * first (cr_registry_lock_settled); a failure to do so is an error. */
 int cr_registry_lock(const char *name, int timeout_ms, int *ret_fd, struct cr_error *err);
+
+/* What taking a name's lock found and settled. */
+enum cr_settled {
+	CR_SETTLED_NOTHING = 0,
+	CR_SETTLED_UNCREATED,  /* a killed mkwpar's partial partition was rolled back */
+	CR_SETTLED_CREATED,    /* a killed mkwpar had finished but for its record */
+	CR_SETTLED_REMOVED,    /* a killed rmwpar's removal was carried through */
+	CR_SETTLED_TRANSITION, /* a killed startwpar or stopwpar's Transitional state was ended */
+};
+
+/* cr_registry_lock, telling in *RET_SETTLED what it settled. */
+int cr_registry_lock_settled(const char *name, int timeout_ms, int *ret_fd, enum cr_settled *ret_settled,
+			     struct cr_error *err);
 
 /* Take NAME's lock (cr_registry_lock) and load it; on failure the lock is
  * released and *RET_LOCK stays -1. */

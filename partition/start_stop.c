@@ -21,16 +21,19 @@
 #include "partition/rootfs.h"
 #include "util/cleanup.h"
 #include "util/fdwait.h"
+#include "formats/spec.h"
 #include "util/log.h"
 
 #define LOCK_TIMEOUT_MS 10000
 #define START_TIMEOUT_MS 60000
 #define KILL_WAIT_MS 15000
 #define NFS_UNMOUNT_MS 30000
+/* A monitor that recorded the end of an earlier run may still be leaving. */
+#define MONITOR_LOCK_MS 5000
 
 /* Fork the monitor, detached in a session of its own, its output in the log. */
 static int launch_monitor(const char *name, const char *self_exe, char *const *extra, int report_fd,
-			  pid_t *ret_pid, struct cr_error *err)
+			  int monitor_lock, pid_t *ret_pid, struct cr_error *err)
 {
 	cleanup_free char *log = NULL;
 	int r = cr_partition_log_path(name, &log, err);
@@ -49,9 +52,11 @@ static int launch_monitor(const char *name, const char *self_exe, char *const *e
 	int out = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(127);
-	if (dup2(report_fd, 3) < 0)
+	/* Its report pipe on 3, and on 4 the monitor lock it holds until it ends. */
+	int report = fcntl(report_fd, F_DUPFD_CLOEXEC, 10), held = fcntl(monitor_lock, F_DUPFD_CLOEXEC, 10);
+	if (report < 0 || held < 0 || dup2(report, 3) < 0 || dup2(held, 4) < 0)
 		_exit(127);
-	(void)syscall(SYS_close_range, 4, ~0U, 0);
+	(void)syscall(SYS_close_range, 5, ~0U, 0);
 	/* The monitor must not keep its parent's session: fork once more so
 	 * startwpar's process is not its parent (no zombie, no SIGCHLD). */
 	pid_t grandchild = fork();
@@ -68,10 +73,16 @@ int cr_partition_launch(const char *name, const char *self_exe, char *const *ext
 			struct cr_error *err)
 {
 	int pipefd[2];
+	/* Taken here and handed down, so that a monitor is known to be at work
+	 * from this moment on, whenever this command is killed. */
+	cleanup_close int monitor_lock = -1;
+	int r = cr_monitor_lock_take(name, MONITOR_LOCK_MS, &monitor_lock, err);
+	if (r < 0)
+		return r;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return cr_error_errno(err, "cannot create a pipe");
 	pid_t child = 0;
-	int r = launch_monitor(name, self_exe, extra, pipefd[1], &child, err);
+	r = launch_monitor(name, self_exe, extra, pipefd[1], monitor_lock, &child, err);
 	close(pipefd[1]);
 	if (r < 0) {
 		close(pipefd[0]);
@@ -96,12 +107,32 @@ int cr_partition_launch(const char *name, const char *self_exe, char *const *ext
 	return 0;
 }
 
+/* NAME is Transitional, its start carried on by a monitor although the
+ * startwpar that launched it was killed: wait (bounded) for the outcome the
+ * monitor records, then hold the lock and NAME as it is. */
+static int await_orphaned_start(const char *name, int *lock, struct cr_wpar *w, struct cr_error *err)
+{
+	for (int waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
+		bool orphaned = w->state.state == CR_STATE_TRANSITIONAL && !cr_pid_alive(w->state.owner_pid) &&
+				cr_monitor_lock_held(name);
+		if (!orphaned)
+			return 0;
+		close(cr_steal_fd(lock));
+		cr_wpar_free(w);
+		poll(NULL, 0, 20);
+		int r = cr_registry_lock_load(name, LOCK_TIMEOUT_MS, lock, w, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int cr_partition_start(const char *name, const char *self_exe, struct cr_error *err)
 {
 	cleanup_close int lock = -1;
 	struct cr_wpar w;
 	int r = cr_registry_lock_load(name, LOCK_TIMEOUT_MS, &lock, &w, err);
-	if (r < 0)
+	if (r < 0 || (r = await_orphaned_start(name, &lock, &w, err)) < 0)
 		return r;
 	if (w.config.type != CR_TYPE_SYSTEM) {
 		r = cr_error_set(err, EINVAL, "%s is an application partition: run it with wparexec", name);
@@ -244,6 +275,47 @@ int cr_partition_stop(const char *name, const struct cr_stop_options *opts, stru
 		/* The monitor did not record the end (it was killed): do it here. */
 		r = clean_leftovers(name, &w, err);
 	}
+out:
+	cr_wpar_free(&w);
+	return r;
+}
+
+/* The partition's spec and state, read as they are (no reconciling). */
+static int read_as_is(const char *name, struct cr_wpar *ret, struct cr_error *err)
+{
+	cleanup_free char *spec = NULL;
+	cr_config_init(&ret->config);
+	cr_state_init(&ret->state);
+	int r = cr_registry_spec_path(name, &spec, err);
+	if (r == 0)
+		r = cr_spec_read_file(spec, &ret->config, err);
+	if (r == 0)
+		r = cr_state_load(name, &ret->state, err);
+	if (r < 0)
+		cr_wpar_free(ret);
+	return r;
+}
+
+int cr_partition_settle_transition(const char *name, enum cr_settled *ret, struct cr_error *err)
+{
+	struct cr_wpar w;
+	int r = read_as_is(name, &w, err);
+	if (r < 0)
+		return r;
+	struct cr_wpar_state *st = &w.state;
+	if (st->state != CR_STATE_TRANSITIONAL || (st->owner_pid > 0 && cr_pid_alive(st->owner_pid)))
+		goto out;
+	bool monitor = cr_monitor_lock_held(name) || (st->monitor_pid > 0 && cr_monitor_alive(name, st->monitor_pid));
+	bool stopping = st->operation && !strcmp(st->operation, "stop");
+	if (monitor && !stopping)
+		goto out; /* the monitor it launched is starting it and records the outcome */
+	cr_partition_log(name, "the command doing '%s' (pid %d) ended before it finished: %s", st->operation ? st->operation : "?",
+			 (int)st->owner_pid, monitor ? "Active again" : "Defined again");
+	*ret = CR_SETTLED_TRANSITION;
+	if (monitor) /* the stop was not carried out: it runs */
+		r = cr_state_transition(name, st, CR_STATE_ACTIVE, "none", err);
+	else
+		r = clean_leftovers(name, &w, err);
 out:
 	cr_wpar_free(&w);
 	return r;
