@@ -265,8 +265,12 @@ int cr_clogin(const struct cr_clogin_request *req, int *ret_status, struct cr_er
 		r = cr_error_errno(err, "cannot fork");
 		goto out;
 	}
-	if (leader == 0)
+	if (leader == 0) {
+		/* Only the caller writes "go": should it die first, the read
+		 * ends (EOF) instead of waiting for good inside the cgroup. */
+		close(go[1]);
 		session_leader(&s);
+	}
 	close(pidp[1]);
 	pidp[1] = -1;
 	if ((r = cr_cgroup_attach(cg, leader, err)) < 0 || write(go[1], "g", 1) != 1) {
