@@ -167,8 +167,13 @@ static void odd_names_are_read(void **state)
 	(void)state;
 	pid_t pid = sleeper("a) b (c");
 	struct cr_proc_task t = {0};
-	usleep(20000); /* asleep in pause() */
-	int r = cr_proc_task_read(pid, &t);
+	int r = -1;
+	for (int i = 0; i < 200; i++) { /* till it sleeps in pause() */
+		r = cr_proc_task_read(pid, &t);
+		if (r < 0 || t.state == 'S')
+			break;
+		usleep(10000);
+	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	assert_int_equal(r, 0);
