@@ -129,6 +129,14 @@ int cr_freeze_settled(struct cr_cgroup *cg, int timeout_ms, pid_t *ret_stopped, 
 {
 	int64_t start = now_ms();
 	*ret_stopped = 0;
+	/* Looked for before the freeze too: frozen, a stopped task reads D,
+	 * and only its wchan (which a kernel may not show) still tells. Going
+	 * the stopped way for a task continued since costs nothing. */
+	pid_t stopped_before = 0;
+	cleanup_free pid_t *before = NULL;
+	size_t n_before = 0;
+	if (cr_cgroup_pids(cg, &before, &n_before, NULL) == 0)
+		stopped_before = cr_stopped_in(before, n_before);
 	for (int attempt = 1;; attempt++) {
 		int r = cr_cgroup_freeze(cg, timeout_ms, err);
 		if (r < 0)
@@ -143,7 +151,8 @@ int cr_freeze_settled(struct cr_cgroup *cg, int timeout_ms, pid_t *ret_stopped, 
 		}
 		pid_t pid = cr_vfork_in_flight(pids, n);
 		if (pid == 0) {
-			*ret_stopped = cr_stopped_in(pids, n);
+			pid_t stopped = cr_stopped_in(pids, n);
+			*ret_stopped = stopped > 0 ? stopped : stopped_before;
 			return 0;
 		}
 		int64_t waited = now_ms() - start;
