@@ -165,7 +165,15 @@ static int publish(struct agent *a, double period_s, struct cr_error *err)
 	r = cr_fleet_sync_trust(a->store, &a->conf, err);
 	if (r > 0)
 		say(a, "fleet: trust updated for %d host(s) of fleet %s", r, a->conf.fleet);
-	if (r >= 0 && a->lease)
+	return r < 0 ? r : 0;
+}
+
+/* Run this host's tasks and take a turn as the manager: every tick, so a
+ * move starts within a tick of being let go. */
+static int act(struct agent *a, struct cr_error *err)
+{
+	int r = 0;
+	if (a->lease)
 		r = cr_runner_step(&a->runner, a->store, &a->conf, err);
 	if (r >= 0 && a->lease) {
 		bool was = a->manager.leader;
@@ -201,11 +209,14 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 	a.runner.say = a.manager.say = relay;
 	a.runner.say_ctx = a.manager.say_ctx = &a;
 	int interval = o->interval_ms > 0 ? o->interval_ms : CR_FLEET_AGENT_INTERVAL_MS;
-	while (!*o->stop) {
+	int ticks = interval / CR_FLEET_AGENT_TICK_MS > 0 ? interval / CR_FLEET_AGENT_TICK_MS : 1;
+	for (unsigned tick = 0; !*o->stop; tick++) {
 		cleanup_error struct cr_error e = CR_ERROR_INIT;
 		int r = find_fleet(&a, &e);
-		if (r > 0)
+		if (r > 0 && (tick % (unsigned)ticks == 0 || !a.lease))
 			r = publish(&a, interval / 1000.0, &e);
+		if (r > 0 || r == 0)
+			r = a.member ? act(&a, &e) : 0;
 		if (r < 0)
 			report(&a, &e);
 		else if (a.last_error) {
@@ -213,7 +224,7 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 			free(a.last_error);
 			a.last_error = NULL;
 		}
-		nap(o, interval);
+		nap(o, CR_FLEET_AGENT_TICK_MS);
 	}
 	cr_runner_stop(&a.runner);
 	if (a.lease) {

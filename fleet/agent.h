@@ -12,7 +12,8 @@
 
 #include "util/error.h"
 
-#define CR_FLEET_AGENT_INTERVAL_MS 2000
+#define CR_FLEET_AGENT_INTERVAL_MS 2000 /* publish load and partitions, renew the lease */
+#define CR_FLEET_AGENT_TICK_MS 500      /* run tasks, manage */
 
 struct cr_fleet_agent_options {
 	int interval_ms;             /* 0: CR_FLEET_AGENT_INTERVAL_MS */
