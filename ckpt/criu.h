@@ -97,6 +97,15 @@ struct cr_criu_dump_opts {
 	bool criu_seizes;
 	int (*hook)(const char *stage, void *arg);
 	void *hook_arg;
+	/* Post-copy (> 0: set): dump everything but the memory contents, then
+	 * serve the pages as CRIU's lazy page server over LAZY_PS_FD, a
+	 * connected socket of the caller (criu gets it as --ps-socket; nothing
+	 * listens). The call returns once every page was served (or the
+	 * transfer failed: CRIU then resumes the tasks). IMAGES_READY_FD (> 0)
+	 * gets one byte and is closed the moment the images are complete and
+	 * the page server is about to start. */
+	int lazy_ps_fd;
+	int images_ready_fd;
 };
 
 /* Dump the tree rooted at O->pid into O->common.images_dir. When CRIU fails
@@ -134,6 +143,9 @@ struct cr_criu_restore_opts {
 	size_t n_veth_pairs;
 	const struct cr_criu_kv *cg_roots; /* --cgroup-root CTRL:PATH (CTRL may be NULL) */
 	size_t n_cg_roots;
+	/* Post-copy: memory is registered for page faults and served by a
+	 * `criu lazy-pages` that already listens in the work directory. */
+	bool lazy_pages;
 };
 
 /* Restore the tree in O->common.images_dir. *RET_PID is the restored root's
@@ -142,6 +154,22 @@ struct cr_criu_restore_opts {
  * mount namespace need common.root (criu 4.1 crashes without it). When the
  * call times out, the tree criu had started is killed with the worker. */
 int cr_criu_restore(const struct cr_criu_restore_opts *o, pid_t *ret_pid, struct cr_error *err);
+
+/* Post-copy, on the destination: start `criu lazy-pages --page-server
+ * --ps-socket PS_FD` for the lazy restore of partition NAME from IMAGES_DIR
+ * (also its work directory) under a guard process (*RET_GUARD, a child of
+ * the caller in a session of its own; OTHER_FD, the caller's end of the
+ * page socket, is closed there). Returns once the daemon listens for
+ * the restore. The guard keeps every userfaultfd the daemon receives and,
+ * should the daemon end before every page arrived or the guard get SIGTERM,
+ * kills every task of NAME's cgroup before the descriptors go: a task of the
+ * partition never reads a zero page in place of a missing one. */
+int cr_criu_lazy_daemon_start(const char *name, const char *images_dir, int ps_fd, int other_fd,
+			      pid_t *ret_guard, struct cr_error *err);
+
+/* Wait (at most TIMEOUT_MS, then SIGTERM: the copy is ended) for the guard:
+ * 0 when every page arrived, else an error saying the copy was ended. */
+int cr_criu_lazy_guard_wait(pid_t guard, int timeout_ms, struct cr_error *err);
 
 /* The version of the criu binary: major * 10000 + minor * 100 + sublevel. */
 int cr_criu_get_version(int *ret_version, struct cr_error *err);

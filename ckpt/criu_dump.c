@@ -10,6 +10,7 @@
 #include "ckpt/criu_internal.h"
 #include "net/net_ckpt.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 
 #define DUMP_LOG "dump.log"
@@ -18,11 +19,33 @@
 static const struct cr_criu_dump_opts *hold_opts;
 static int hold_done_fd = -1; /* read end; the worker holds the write end till it exits */
 
+/* In the worker, post-copy: the configuration that makes swrk dump lazily
+ * (libcriu has no setter for it), removed once the images are complete. */
+static char *lazy_conf;
+
+/* The images are complete: tell the caller (post-copy). */
+static void images_ready(void)
+{
+	if (!hold_opts || hold_opts->images_ready_fd <= 0)
+		return;
+	if (lazy_conf)
+		(void)unlink(lazy_conf);
+	ssize_t ignored = write(hold_opts->images_ready_fd, "i", 1);
+	(void)ignored;
+	close(hold_opts->images_ready_fd);
+}
+
 /* criu is about to lift its network lock: ours first (net/net_ckpt.h). */
 static int on_notify(char *action, criu_notify_arg_t na)
 {
 	(void)na;
-	if (hold_opts && hold_opts->hook && (!strcmp(action, "pre-dump") || !strcmp(action, "post-dump")))
+	if (!strcmp(action, "post-dump")) {
+		int r = hold_opts && hold_opts->hook ? hold_opts->hook(action, hold_opts->hook_arg) : 0;
+		if (r == 0)
+			images_ready();
+		return r;
+	}
+	if (hold_opts && hold_opts->hook && !strcmp(action, "pre-dump"))
 		return hold_opts->hook(action, hold_opts->hook_arg);
 	if (strcmp(action, "network-unlock") != 0 || !hold_opts || hold_done_fd < 0)
 		return 0;
@@ -57,6 +80,29 @@ static int prepare_hold(criu_opts *c, const struct cr_criu_dump_opts *o, struct 
 	return 0;
 }
 
+/* Post-copy: swrk reads CRIU_CONFIG_FILE when it starts (libcriu 4.1 has no
+ * lazy-pages setter, and RPC's own page-server options are ignored with lazy
+ * pages); O->lazy_ps_fd is inherited by swrk under the same number. */
+static int prepare_lazy(criu_opts *c, const struct cr_criu_dump_opts *o, struct cr_error *err)
+{
+	hold_opts = o;
+	criu_local_set_notify_cb(c, on_notify);
+	int flags = fcntl(o->lazy_ps_fd, F_GETFD);
+	if (flags < 0 || fcntl(o->lazy_ps_fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+		return cr_error_errno(err, "cannot pass the page socket to criu");
+	char text[64];
+	int len = snprintf(text, sizeof(text), "lazy-pages\nps-socket %d\n", o->lazy_ps_fd);
+	if (asprintf(&lazy_conf, "%s/corral-lazy-dump.conf", o->common.images_dir) < 0) {
+		lazy_conf = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	int r = cr_write_file_atomic(lazy_conf, text, (size_t)len, 0600, err);
+	if (r < 0)
+		return r;
+	setenv("CRIU_CONFIG_FILE", lazy_conf, 1);
+	return 0;
+}
+
 static int dump_in_worker(const struct cr_criu_job *job, const struct cr_criu_service *svc,
 			  struct cr_error *err)
 {
@@ -67,6 +113,10 @@ static int dump_in_worker(const struct cr_criu_job *job, const struct cr_criu_se
 		return r;
 	criu_local_set_pid(c, o->pid);
 	criu_local_set_leave_running(c, o->leave_running);
+	if (o->lazy_ps_fd > 0 && (r = prepare_lazy(c, o, err)) < 0) {
+		criu_local_free_opts(c);
+		return r;
+	}
 	if ((o->leave_running || o->hook) && (r = prepare_hold(c, o, err)) < 0) {
 		criu_local_free_opts(c);
 		return r;

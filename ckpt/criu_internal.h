@@ -17,6 +17,9 @@ struct cr_criu_service {
 int cr_criu_service_get(struct cr_criu_service *ret, struct cr_error *err);
 void cr_criu_service_free(struct cr_criu_service *s);
 
+/* In a process about to run criu: CRIU_FAULT as S says. */
+void cr_criu_service_setenv(const struct cr_criu_service *s);
+
 struct cr_criu_job;
 
 /* Runs in the worker: returns a value >= 0 or a negative code with ERR set. */

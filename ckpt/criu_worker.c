@@ -40,7 +40,7 @@ static void nap_10ms(void)
 	nanosleep(&nap, NULL);
 }
 
-static void worker_setup_env(const struct cr_criu_service *svc)
+void cr_criu_service_setenv(const struct cr_criu_service *svc)
 {
 	if (svc->fault > 0) {
 		char value[16];
@@ -70,7 +70,7 @@ static __attribute__((noreturn)) void worker_main(const struct cr_criu_job *job,
 	}
 	dup2(out_fd, STDOUT_FILENO);
 	dup2(out_fd, STDERR_FILENO);
-	worker_setup_env(svc);
+	cr_criu_service_setenv(svc);
 
 	worker_res_fd = res_fd;
 	struct cr_error err = CR_ERROR_INIT;

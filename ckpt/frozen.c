@@ -217,6 +217,8 @@ static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct
 	 * frozen partition up to a tenth of the dump here. */
 	o.common.log_level = dump_log_level();
 	o.freeze_cgroup = cr_cgroup_dir(f->cg, CR_CG_FREEZER);
+	o.lazy_ps_fd = req->lazy_ps_fd;
+	o.images_ready_fd = req->images_ready_fd;
 	if (f->stopped > 0) {
 		/* A stopped task: CRIU seizes the tree itself (freeze_settle.h). */
 		cr_debug("pid %d is stopped: criu seizes the tree task by task", (int)f->stopped);

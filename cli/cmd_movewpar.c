@@ -48,6 +48,10 @@ static void translate_long_options(int argc, char **argv)
 			argv[i] = "-S";
 		else if (strcmp(argv[i], "--dry-run") == 0)
 			argv[i] = "-n";
+		else if (strcmp(argv[i], "--mode") == 0)
+			argv[i] = "-m";
+		else if (strncmp(argv[i], "--mode=", 7) == 0)
+			argv[i] += 5, argv[i][0] = '-', argv[i][1] = 'm';
 	}
 }
 
@@ -56,7 +60,7 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 	const char *prog = v->name, *usage = v->usage;
 	translate_long_options(argc, argv);
 	struct cli_parsed p;
-	int rc = cli_parse_options(prog, usage, "SnFt:v", argc, argv, &p);
+	int rc = cli_parse_options(prog, usage, "SnFt:vm:", argc, argv, &p);
 	if (rc)
 		return rc;
 	struct bar bar = {.tty = isatty(STDERR_FILENO) == 1};
@@ -81,6 +85,17 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 		goto out;
 	}
 	req.timeout_ms = (int)seconds * 1000;
+	const char *mode = cli_option_arg(&p, 'm');
+	if (!mode || strcmp(mode, "auto") == 0) {
+		req.mode = CR_MOVE_AUTO;
+	} else if (strcmp(mode, "post-copy") == 0) {
+		req.mode = CR_MOVE_POST_COPY;
+	} else if (strcmp(mode, "stop-copy") == 0) {
+		req.mode = CR_MOVE_STOP_COPY;
+	} else {
+		rc = cli_usage_error(prog, usage, "--mode wants auto, post-copy or stop-copy, not %s", mode);
+		goto out;
+	}
 	struct cr_move_report rep;
 	int r = cr_partition_move(&req, &rep, err);
 	if (bar.tty && bar.last_phase)
@@ -95,11 +110,29 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 	if (req.dry_run) {
 		printf("Workload partition %s can move to %s (%s): pre-flight passed, nothing moved.\n", req.name,
 		       req.peer, rep.peer_host ? rep.peer_host : "?");
+		if (!req.static_move)
+			printf("mode %s (%s)\n", cr_move_mode_name(rep.mode), rep.mode_why ? rep.mode_why : "");
+	} else if (!req.static_move && rep.mode == CR_MOVE_POST_COPY) {
+		double lazy = rep.lazy_window_ns / 1e9;
+		double mib = rep.page_bytes / 1048576.0;
+		printf("Workload partition %s relocated to %s (%s), post-copy (%s).\n", req.name, req.peer,
+		       rep.peer_host ? rep.peer_host : "?", rep.mode_why ? rep.mode_why : "");
+		printf("downtime %.0f ms, lazy window %.0f ms (%.1f MiB of pages, %.1f MiB/s), state %.1f MiB%s, "
+		       "total %.2f s\n",
+		       rep.downtime_ns / 1e6, rep.lazy_window_ns / 1e6, mib, lazy > 0 ? mib / lazy : 0.0,
+		       (rep.sent_bytes - rep.page_bytes - rep.page_request_bytes) / 1048576.0,
+		       rep.carried_fs ? " (file systems included)" : "", rep.total_ns / 1e9);
+		if (cli_option_count(&p, 'v'))
+			printf("freeze %.0f ms, dump %.0f ms, archive %.0f ms, stream %.0f ms, restore %.0f ms, "
+			       "hand-over %.0f ms, page messages %llu\n",
+			       rep.freeze_ns / 1e6, rep.dump_ns / 1e6, rep.archive_ns / 1e6, rep.stream_ns / 1e6,
+			       rep.restore_ns / 1e6, rep.handover_ns / 1e6, (unsigned long long)rep.page_msgs);
 	} else {
 		double secs = rep.stream_ns / 1e9;
 		double mib = rep.sent_bytes / 1048576.0;
-		printf("Workload partition %s relocated to %s (%s)%s.\n", req.name, req.peer,
-		       rep.peer_host ? rep.peer_host : "?", req.static_move ? " stopped and started again" : "");
+		printf("Workload partition %s relocated to %s (%s)%s%s%s.\n", req.name, req.peer,
+		       rep.peer_host ? rep.peer_host : "?", req.static_move ? " stopped and started again" : ", stop-copy (",
+		       req.static_move ? "" : (rep.mode_why ? rep.mode_why : ""), req.static_move ? "" : ")");
 		printf("downtime %.0f ms, sent %.1f MiB%s, compression %.2f, throughput %.1f MiB/s, total %.2f s\n",
 		       rep.downtime_ns / 1e6, mib, rep.carried_fs ? " (file systems included)" : "",
 		       rep.content_bytes ? (double)rep.sent_bytes / (double)rep.content_bytes : 1.0,

@@ -45,7 +45,7 @@ static const struct cli_verb verbs[] = {
 	 "restartwpar (-d directory | -i file) [-p] [-K keyfile] [-H hostkeyfile] [-v] name",
 	 cmd_restartwpar, 1, false},
 	{"movewpar", "relocate a running partition to another host",
-	 "movewpar [--static] [--dry-run] [-F] [-t seconds] [-v] name host", cmd_movewpar, 1, false},
+	 "movewpar [--static | --mode auto|post-copy|stop-copy] [--dry-run] [-F] [-t seconds] [-v] name host", cmd_movewpar, 1, false},
 	{"resumewpar", "resume a Paused partition", "resumewpar [-F] name ...", cmd_resumewpar, 1,
 	 false},
 	{"check", "probe this host for what Corral needs", "corral check [--json] [--refresh]",

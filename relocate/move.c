@@ -30,7 +30,8 @@ void cr_move_report_free(struct cr_move_report *r)
 {
 	free(r->peer_host);
 	free(r->ended);
-	r->peer_host = r->ended = NULL;
+	free(r->mode_why);
+	r->peer_host = r->ended = r->mode_why = NULL;
 }
 
 void cr_move_progress_report(struct move *m, const char *phase)
@@ -237,6 +238,10 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 				 req->name);
 		goto out;
 	}
+	if (!live && req->mode == CR_MOVE_POST_COPY) {
+		r = cr_error_set(err, EINVAL, "--mode post-copy moves a running partition: --static moves a stopped one");
+		goto out;
+	}
 	if (w.config.type != CR_TYPE_SYSTEM) {
 		r = cr_error_set(err, EOPNOTSUPP, "%s is an application partition: only system partitions relocate",
 				 req->name);
@@ -257,9 +262,19 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 	/* NFS file systems do not travel: the peer must see the very same ones. */
 	if (has_nfs(&w.config) && (r = cr_nfs_mark_write(&w.config, &m.nfs_mark, err)) < 0)
 		goto out;
-	if ((r = cr_relocate_preflight(p, &w.config, live, disk, memory, m.nfs_mark, err)) < 0 || req->dry_run)
+	m.memory_bytes = memory;
+	if ((r = cr_relocate_preflight(p, &w.config, live, disk, memory, m.nfs_mark, err)) < 0)
 		goto out;
-	r = live ? move_live(&m, &p, &w.config, err) : cr_move_static(&m, &p, &w, err);
+	if (live && (r = cr_move_choose_mode(&m, p, err)) < 0)
+		goto out;
+	if (req->dry_run)
+		goto out;
+	if (!live)
+		r = cr_move_static(&m, &p, &w, err);
+	else if (rep->mode == CR_MOVE_POST_COPY)
+		r = cr_move_postcopy(&m, &p, &w.config, err);
+	else
+		r = move_live(&m, &p, &w.config, err);
 out:
 	if (m.nfs_mark) {
 		(void)cr_nfs_mark_remove(&w.config, NULL);

@@ -22,15 +22,24 @@
 #include "util/error.h"
 
 struct cr_move_progress {
-	const char *phase;  /* "pre-flight", "freezing", "dumping", "archiving", "streaming", "restoring", "handing over" */
+	const char *phase;  /* "pre-flight", "freezing", "dumping", "archiving", "streaming", "restoring",
+			     * "pages" (post-copy: the lazy phase), "handing over" */
 	uint64_t in_done;   /* bytes of the image's contents streamed so far */
 	uint64_t in_total;  /* and in all (0 while unknown) */
-	uint64_t sent;      /* image bytes sent */
+	uint64_t sent;      /* image bytes sent ("pages": page bytes relayed) */
 	int64_t elapsed_ns; /* since the relocation began */
+};
+
+/* How a live relocation moves memory (movewpar --mode). */
+enum cr_move_mode {
+	CR_MOVE_AUTO = 0,   /* post-copy where both hosts proved it works, else stop-copy */
+	CR_MOVE_POST_COPY,  /* run there first, memory follows on demand (lazy pages) */
+	CR_MOVE_STOP_COPY,  /* frozen here until every page is there */
 };
 
 struct cr_move_request {
 	const char *name;
+	enum cr_move_mode mode;
 	const char *peer;   /* a name in trusted-peers, or its address */
 	bool static_move;   /* --static */
 	bool dry_run;       /* --dry-run: pre-flight only */
@@ -50,7 +59,18 @@ struct cr_move_report {
 	uint64_t sent_bytes;    /* image bytes on the wire */
 	bool carried_fs;        /* the file systems went inside the image */
 	char *ended;            /* processes -F ended, or NULL */
+	/* Live moves: the mode that ran (or, --dry-run, would run) and why. */
+	enum cr_move_mode mode;
+	char *mode_why;
+	/* Post-copy: from the resume there to the last page there (only the
+	 * source host dying inside this window can lose the partition), and
+	 * the page traffic relayed (bytes each way, messages from the source). */
+	int64_t lazy_window_ns;
+	uint64_t page_bytes, page_request_bytes, page_msgs;
 };
+
+/* "post-copy", "stop-copy", "auto". */
+const char *cr_move_mode_name(enum cr_move_mode mode);
 
 void cr_move_report_free(struct cr_move_report *r);
 

@@ -14,7 +14,16 @@ struct move {
 	char *nfs_mark; /* the token on the partition's NFS exports, or NULL */
 	char criu_version[32]; /* of the dump, for the manifest; "" when none */
 	uint64_t fs_bytes;     /* its private file systems, archived into the image */
+	uint64_t memory_bytes; /* its memory (the cgroup's count), for the pages' progress */
 };
+
+/* Decide the mode of a live move (M->req->mode, the probes of this host and
+ * of the peer P): M->rep->mode and mode_why; -EOPNOTSUPP when post-copy was
+ * asked for and cannot run. */
+int cr_move_choose_mode(struct move *m, struct cr_peer *p, struct cr_error *err);
+
+/* The live move, post-copy (relocate/move_postcopy.c). */
+int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_config *cfg, struct cr_error *err);
 
 /* Tell the caller's progress callback we are in PHASE. */
 void cr_move_progress_report(struct move *m, const char *phase);

@@ -9,6 +9,7 @@
 #include "ckpt/criu_internal.h"
 #include "net/net_ckpt.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 
 /* swrk inherits the descriptors it is to hand over, so they must survive
@@ -67,6 +68,23 @@ static int on_notify(char *action, criu_notify_arg_t na)
 	return 0;
 }
 
+/* Post-copy: swrk reads CRIU_CONFIG_FILE when it starts (libcriu 4.1 has no
+ * lazy-pages setter); it then hands the memory to the `criu lazy-pages` that
+ * listens in the work directory. */
+static int set_lazy(const struct cr_criu_restore_opts *o, struct cr_error *err)
+{
+	static const char text[] = "lazy-pages\n";
+	cleanup_free char *conf = NULL;
+	if (asprintf(&conf, "%s/corral-lazy-restore.conf", o->common.images_dir) < 0) {
+		conf = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	int r = cr_write_file_atomic(conf, text, sizeof(text) - 1, 0600, err);
+	if (r == 0)
+		setenv("CRIU_CONFIG_FILE", conf, 1);
+	return r;
+}
+
 static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu_service *svc,
 			     struct cr_error *err)
 {
@@ -77,6 +95,10 @@ static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu
 		return r;
 	r = add_restore_lists(c, o, err);
 	if (r < 0) {
+		criu_local_free_opts(c);
+		return r;
+	}
+	if (o->lazy_pages && (r = set_lazy(o, err)) < 0) {
 		criu_local_free_opts(c);
 		return r;
 	}

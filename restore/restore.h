@@ -16,6 +16,12 @@
 int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
 		    pid_t *ret_init, struct cr_error *err);
 
+/* Post-copy: a file of this name in the images directory makes
+ * cr_restore_tree restore lazily (its memory served by a `criu lazy-pages`
+ * already listening there, transport/server_lazy.c). */
+#define CR_RESTORE_LAZY_MARK "corral-lazy"
+bool cr_restore_is_lazy(const char *images_dir);
+
 /* What CRIU does not restore faithfully, mended on the frozen restored tree in
  * CG: expired periodic timerfds come back disarmed (ckpt/timerfd_rearm.h). */
 int cr_restore_fixups(struct cr_cgroup *cg, struct cr_error *err);

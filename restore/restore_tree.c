@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_criu_restore_opts o = {0};
 	cr_partition_criu_common(cfg, images_dir, RESTORE_LOG, &o.common);
+	o.lazy_pages = cr_restore_is_lazy(images_dir);
 	o.common.externals = (const char *const *)externals;
 	o.common.n_externals = n_externals;
 	int r = cr_cgroup_attach(cg, getpid(), &err);
@@ -105,6 +107,14 @@ int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, cons
 	cr_debug("%s restored: init pid %d", cfg->name, (int)init);
 	*ret_init = init;
 	return 0;
+}
+
+bool cr_restore_is_lazy(const char *images_dir)
+{
+	char path[4096];
+	struct stat st;
+	return snprintf(path, sizeof(path), "%s/%s", images_dir, CR_RESTORE_LAZY_MARK) < (int)sizeof(path) &&
+	       stat(path, &st) == 0;
 }
 
 int cr_restore_fixups(struct cr_cgroup *cg, struct cr_error *err)

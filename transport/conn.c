@@ -163,6 +163,10 @@ const char *cr_wire_body_name(const Crwire__Envelope *m)
 		return "result";
 	case CRWIRE__ENVELOPE__BODY_RESTORE:
 		return "restore";
+	case CRWIRE__ENVELOPE__BODY_LAZY_PAGES:
+		return "lazy_pages";
+	case CRWIRE__ENVELOPE__BODY_PAGE_DATA:
+		return "page_data";
 	default:
 		return "unknown message";
 	}

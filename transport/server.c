@@ -110,9 +110,12 @@ static int dispatch(const struct cr_server_ctx *ctx, struct cr_conn *c, const Cr
 		return cr_server_on_commit(ctx, m->commit, res);
 	case CRWIRE__ENVELOPE__BODY_ABORT:
 		return cr_server_on_abort(ctx, m->abort, res);
+	case CRWIRE__ENVELOPE__BODY_LAZY_PAGES:
+		return cr_server_on_lazy_pages(ctx, c, m->lazy_pages, res, err);
 	case CRWIRE__ENVELOPE__BODY_HELLO:
 	case CRWIRE__ENVELOPE__BODY_RESULT:
 	case CRWIRE__ENVELOPE__BODY_IMAGE_CHUNK:
+	case CRWIRE__ENVELOPE__BODY_PAGE_DATA:
 		return cr_error_set(err, EPROTO, "%s sent %s out of place", c->peer_name,
 				    cr_wire_body_name(m));
 	default:

@@ -56,6 +56,13 @@ int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
 int cr_server_on_abort(const struct cr_server_ctx *ctx, const Crwire__Abort *req,
 		       Crwire__Result *res);
 
+/* Post-copy (server_lazy.c): LazyPages starts criu lazy-pages for the
+ * images received for NAME and relays its pages; Restore(lazy) waits (a
+ * bounded time) until that daemon listens in IMAGES_DIR. */
+int cr_server_lazy_wait_daemon(const char *images_dir, struct cr_error *err);
+int cr_server_on_lazy_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crwire__LazyPages *req,
+			    Crwire__Result *res, struct cr_error *err);
+
 /* Fill RES with CODE and a formatted message (heap; freed by cr_result_clear). */
 void cr_result_fail(Crwire__Result *res, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -47,6 +47,21 @@ static bool criu_ready(void)
 	return ok;
 }
 
+/* Post-copy (the need "lazy-pages"): `corral check` proved a lazy dump,
+ * lazy-pages and restore round trip here. */
+static void check_lazy(Crwire__Result *res)
+{
+	struct cr_host_facts f = {0};
+	struct cr_error e = CR_ERROR_INIT;
+	if (cr_host_facts_get(false, &f, &e) < 0)
+		add_reason(res, "post-copy is unproven here: %s", cr_error_msg(&e));
+	else if (f.probes[CR_PROBE_LAZY_PAGES].status != CR_PROBE_OK)
+		add_reason(res, "post-copy does not work here: %s",
+			   f.probes[CR_PROBE_LAZY_PAGES].detail ? f.probes[CR_PROBE_LAZY_PAGES].detail : "not proven");
+	cr_host_facts_free(&f);
+	cr_error_clear(&e);
+}
+
 static bool same(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
@@ -146,6 +161,8 @@ static void check_need(const struct cr_peer_info *l, const struct cr_wpar_config
 		if (!same(l->cgroup_mode, need + 7))
 			add_reason(res, "cgroup mode %s needed, this host has %s", need + 7,
 				   l->cgroup_mode ? l->cgroup_mode : "none detected");
+	} else if (strcmp(need, "lazy-pages") == 0) {
+		check_lazy(res);
 	} else if (strcmp(need, "nfs") == 0) {
 		if (!cr_peer_info_has_fs(l, "fuse") && !cr_peer_info_has_fs(l, "nfs-kernel"))
 			add_reason(res, "this host can mount no NFS (no kernel client, no FUSE)");

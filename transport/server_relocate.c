@@ -214,12 +214,19 @@ static int restore(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crw
 		.self_exe = ctx->corral_exe,
 		.origin = origin,
 	};
+	bool lazy = req->has_lazy && req->lazy;
+	if (lazy && (r = cr_server_lazy_wait_daemon(images, err)) < 0)
+		goto fail;
 	if ((r = cr_partition_restart_unpacked(&u, &rec.defined, err)) < 0)
+		goto fail;
+	/* Post-copy: it runs here at once; its memory follows. */
+	if (lazy && (r = cr_partition_resume(req->name, err)) < 0)
 		goto fail;
 	if ((r = record_save(req->name, &rec, err)) < 0)
 		goto fail;
 	cr_server_log(ctx, "%s: %s %s, %s until the source hands it over", c->peer_name,
-		      u.start ? "started" : "restored", req->name, u.start ? "running" : "paused");
+		      u.start ? "started" : "restored", req->name,
+		      lazy ? "running (post-copy: its memory follows)" : u.start ? "running" : "paused");
 	set_pending(req->name);
 	record_free(&rec);
 	return 0;

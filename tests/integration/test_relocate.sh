@@ -123,7 +123,7 @@ ticks_go_on() {
 refused() {
 	local what=$1 text=$2 out
 	shift 2
-	if out=$(on_a "$bin/movewpar" "$@" 2>&1); then fail "$what: movewpar succeeded: $out"; fi
+	if out=$(on_a "$bin/movewpar" --mode stop-copy "$@" 2>&1); then fail "$what: movewpar succeeded: $out"; fi
 	assert_contains "$out" "$text" "$what"
 	[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "$what: not a one-line error: $out"
 	only_on "$ra" "$rb" "$what"
@@ -133,7 +133,7 @@ refused() {
 # Start a move over a slowed link; once B is unpacking, run "$@".
 interrupt_midstream() {
 	ip netns exec "$na" tc qdisc add dev "$va" root tbf rate 4mbit burst 32kbit latency 400ms
-	on_a "$bin/movewpar" -t 5 mv b >"$work/mid.out" 2>&1 &
+	on_a "$bin/movewpar" --mode stop-copy -t 5 mv b >"$work/mid.out" 2>&1 &
 	local mover=$! i
 	for i in $(seq 1200); do
 		[ -n "$(find "$rb/var/lib/corral/incoming" "$rb/run/corral" -mindepth 2 -type f 2>/dev/null | head -1)" ] &&
@@ -159,7 +159,7 @@ CORRAL_ROOT=$ra zdtm_wait_ready mv
 pass "partition running on A"
 
 # Pre-flight only.
-out=$(on_a "$bin/movewpar" --dry-run mv b) || fail "dry run: $out"
+out=$(on_a "$bin/movewpar" --mode stop-copy --dry-run mv b) || fail "dry run: $out"
 assert_contains "$out" "pre-flight passed" "dry run"
 only_on "$ra" "$rb" "dry run"
 
@@ -173,7 +173,7 @@ refused "protocol mismatch" "protocol version" mv b
 b_env=()
 restart_b
 on_b "$bin/mkwpar" -n mv >/dev/null
-if out=$(on_a "$bin/movewpar" mv b 2>&1); then fail "name taken: moved"; fi
+if out=$(on_a "$bin/movewpar" --mode stop-copy mv b 2>&1); then fail "name taken: moved"; fi
 assert_contains "$out" "a partition named mv already exists here" "name taken"
 on_b "$bin/rmwpar" mv >/dev/null
 only_on "$ra" "$rb" "name taken"
@@ -213,7 +213,7 @@ pass "link down mid-stream: still running on A, B cleaned up after its timeout"
 # removes its Paused copy.
 b_env=(CORRAL_TEST_FAULT=drop-after-restore)
 restart_b
-if out=$(on_a "$bin/movewpar" mv b 2>&1); then fail "lost answer: moved"; fi
+if out=$(on_a "$bin/movewpar" --mode stop-copy mv b 2>&1); then fail "lost answer: moved"; fi
 b_env=()
 for _ in $(seq 150); do
 	[ ! -e "$rb/etc/wpars/mv.spec" ] && [ -z "$(ls -A "$rb/var/lib/corral/incoming")" ] && break
@@ -229,7 +229,7 @@ pass "answer to Restore lost: A went on, B asked A and removed its copy"
 # and removes it.
 b_env=(CORRAL_TEST_FAULT=die-after-restore)
 restart_b
-if out=$(on_a "$bin/movewpar" mv b 2>&1); then fail "corrald died: moved"; fi
+if out=$(on_a "$bin/movewpar" --mode stop-copy mv b 2>&1); then fail "corrald died: moved"; fi
 b_env=()
 wait "$pb" 2>/dev/null || true
 [ -e "$rb/var/lib/corral/incoming/mv.relocation" ] || fail "corrald died: no relocation record on B"
@@ -251,7 +251,7 @@ restart_b
 
 # A -> B.
 t0=$(ticks "$ra")
-out=$(on_a "$bin/movewpar" -v mv b 2>&1) || fail "move A -> B: $out"
+out=$(on_a "$bin/movewpar" --mode stop-copy -v mv b 2>&1) || fail "move A -> B: $out"
 echo "$out"
 assert_contains "$out" "relocated to b" "move A -> B"
 assert_contains "$out" "downtime" "move A -> B"
@@ -269,15 +269,16 @@ on_b "$bin/clogin" mv sh -c 'grep -q "^Seccomp:[[:space:]]*2" /proc/1/status && 
 	fail "the partition's seccomp filter or read-only /proc/sys did not survive the move"
 pass "A -> B"
 
-# B -> A: back where it came from.
-out=$(on_b "$bin/movewpar" mv a 2>&1) || fail "move B -> A: $out"
+# B -> A: back where it came from, post-copy where both hosts proved it
+# (the faults above are the stop-copy's; test_relocate_postcopy has its own).
+out=$(on_b "$bin/movewpar" --mode auto mv a 2>&1) || fail "move B -> A: $out"
 only_on "$ra" "$rb" "after B -> A"
 CORRAL_ROOT=$ra CORRAL_CGROUP_PARENT=$cga zdtm_verify mv
 pass "B -> A, every workload verified its state"
 
 # The Commit is lost: A has ended its copy; B asks A, finds it gone, and
 # resumes its own.
-if out=$(on_a env CORRAL_TEST_FAULT=lose-commit "$bin/movewpar" mv b 2>&1); then fail "lost commit: no error"; fi
+if out=$(on_a env CORRAL_TEST_FAULT=lose-commit "$bin/movewpar" --mode stop-copy mv b 2>&1); then fail "lost commit: no error"; fi
 assert_contains "$out" "hand-over was not confirmed" "lost commit"
 for _ in $(seq 150); do [ "$(state_on "$rb" mv)" = A ] && break; sleep 0.1; done
 only_on "$rb" "$ra" "Commit lost" 0

@@ -1,0 +1,342 @@
+/* movewpar, post-copy: freeze, dump everything but the memory contents,
+ * stream that, restore there with the memory registered for page faults and
+ * resume there, while the pages are served from the frozen copy here (on
+ * demand and pushed in the background) through a second corrald connection
+ * until the last one arrived; then the copy here ends and the hand-over
+ * commits.
+ *
+ * The dump (cr_frozen_begin with a lazy page socket) runs in this thread (its
+ * guardian watches the thread that started it) and returns only once every
+ * page was served. Its worker says when the images are complete; a mover
+ * thread then streams them, starts the page relay (a third thread: the
+ * restore there already faults pages in) and has the peer restore and
+ * resume. Until the peer has every page the frozen copy here stays whole:
+ * should anything fail, the peer's copy is ended first (its answer says so;
+ * without an answer the mover waits out the peer's idle timeout, after which
+ * the peer ends it on its own), then the page socket is shut, the dump fails
+ * and the partition thaws here. */
+#define LOG_PREFIX "move: "
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt/frozen.h"
+#include "ckpt/partition_criu.h"
+#include "ckpt/scratch.h"
+#include "partition/lifecycle.h"
+#include "partition/rootfs_archive.h"
+#include "relocate/move_internal.h"
+#include "transport/client_lazy.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+#define DEFAULT_IDLE_MS 30000
+#define PEER_END_MARGIN_MS 5000 /* beyond the peer's idle timeout */
+#define ABORT_TRIES 3
+#define PING_EVERY_NS (1000 * 1000 * 1000LL)
+
+/* Shut a page socket: forks of this process (the CRIU worker, the
+ * checkpoint guardian) hold copies, so only a shutdown ends its session. */
+static void end_socket(int fd, int how)
+{
+	if (fd >= 0)
+		(void)shutdown(fd, how);
+}
+
+/* The next event: 'i' images complete, 'd' the dump returned. */
+static char next_event(int fd)
+{
+	char c = 'd';
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		;
+	return c;
+}
+
+/* The page relay, on its own connection and thread. */
+struct relay_job {
+	struct move *m;
+	struct cr_peer *p;
+	int local;
+	int idle_ms;
+	struct cr_page_relay_stats st;
+	bool answered;
+	int r;
+	struct cr_error err;
+	bool done;
+};
+
+static void on_pages(void *ctx, const struct cr_page_relay_stats *st);
+
+static void *relay_thread(void *arg)
+{
+	struct relay_job *rj = arg;
+	rj->r = cr_peer_lazy_pages(rj->p, rj->m->req->name, rj->local, rj->idle_ms, &rj->st, on_pages, rj->m,
+				   &rj->answered, &rj->err);
+	__atomic_store_n(&rj->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void on_pages(void *ctx, const struct cr_page_relay_stats *st)
+{
+	struct move *m = ctx;
+	m->pr.in_done = st->to_peer < m->memory_bytes ? st->to_peer : m->memory_bytes;
+	m->pr.in_total = m->memory_bytes;
+	m->pr.sent = st->to_peer;
+	cr_move_progress_report(m, "pages");
+}
+
+/* Nothing of the partition may run there once it resumes here: ask the peer
+ * to end its copy on a fresh connection; without its word, wait until its
+ * idle timeout has ended it. */
+static void end_peer_copy(struct move *m, struct cr_peer **p, int idle_ms)
+{
+	for (int i = 0; i < ABORT_TRIES; i++) {
+		struct cr_error e = CR_ERROR_INIT;
+		cr_peer_close(*p);
+		*p = NULL;
+		int r = cr_move_connect(m->req, p, &e);
+		if (r == 0)
+			r = cr_peer_abort(*p, m->req->name, &e);
+		cr_error_clear(&e);
+		if (r == 0)
+			return;
+		usleep(500 * 1000);
+	}
+	int wait_ms = (idle_ms > DEFAULT_IDLE_MS ? idle_ms : DEFAULT_IDLE_MS) + PEER_END_MARGIN_MS;
+	cr_partition_log(m->req->name, "post-copy: %s does not answer: waiting %d ms for it to end its copy", m->req->peer,
+			 wait_ms);
+	struct timespec t = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000};
+	nanosleep(&t, NULL);
+}
+
+/* The state: archive the file systems, stream them with the images. */
+static int send_state(struct move *m, struct cr_peer **p, struct cr_frozen *f, char **tar, struct cr_error *err)
+{
+	const struct cr_move_request *req = m->req;
+	int r;
+	m->rep->carried_fs = !cr_partition_nfs_root(&f->w.config);
+	if (m->rep->carried_fs) {
+		cr_move_progress_report(m, "archiving");
+		if (asprintf(tar, "%s/%s", f->work, CR_IMAGE_ROOTFS_ENTRY) < 0) {
+			*tar = NULL;
+			return cr_error_set(err, ENOMEM, "out of memory");
+		}
+		int64_t t = cr_now_ns();
+		if ((r = cr_rootfs_archive_create(f->w.config.directory, *tar, err)) < 0)
+			return r;
+		m->rep->archive_ns = cr_now_ns() - t;
+	}
+	m->rep->content_bytes = cr_scratch_tree_bytes(f->images, UINT64_MAX / 2) + cr_move_file_size(*tar);
+	cr_peer_close(*p);
+	*p = NULL;
+	if ((r = cr_move_connect(req, p, err)) < 0 || (r = cr_move_stream(m, *p, &f->w.config, f->images, *tar, err)) < 0)
+		return r;
+	return 0;
+}
+
+/* The mover thread: everything between the images and the last page. */
+struct mover {
+	struct move *m;
+	struct cr_peer **p;
+	struct cr_frozen *f;
+	int events;      /* read end: 'i' images complete, 'd' the dump returned */
+	int local;       /* our end of the page socket */
+	int idle_ms;
+	int r;
+	struct cr_error err;
+	bool restored_there; /* running there: the hand-over follows the pages */
+	char *tar;
+};
+
+/* Stream, relay and restore; 0 once every page is there. On failure the
+ * copy there has been ended (or waited out) before this returns. */
+static int move_pages(struct mover *mv, struct cr_error *err)
+{
+	struct move *m = mv->m;
+	const struct cr_move_request *req = m->req;
+	struct cr_frozen *f = mv->f;
+	struct relay_job rj = {.m = m, .local = mv->local, .idle_ms = mv->idle_ms, .err = CR_ERROR_INIT};
+	pthread_t relay_th;
+	bool relaying = false, restore_answered = false;
+	m->rep->freeze_ns = f->freeze_ns;
+	m->rep->dump_ns = cr_now_ns() - f->t_freeze - f->freeze_ns;
+	m->rep->ended = f->ended ? strdup(f->ended) : NULL;
+	memcpy(m->criu_version, f->criu_version, sizeof(m->criu_version));
+	int r = send_state(m, mv->p, f, &mv->tar, err);
+	if (r < 0)
+		goto fail;
+	/* The pages' connection first: the restore there faults pages in. */
+	if ((r = cr_move_connect(req, &rj.p, err)) < 0)
+		goto fail;
+	if ((r = pthread_create(&relay_th, NULL, relay_thread, &rj)) != 0) {
+		errno = r;
+		r = cr_error_errno(err, "relocating %s: cannot start the page relay", req->name);
+		goto fail;
+	}
+	relaying = true;
+	cr_move_progress_report(m, "restoring");
+	int64_t t_restore = cr_now_ns();
+	if ((r = cr_peer_restore_lazy(*mv->p, req->name, m->nfs_mark, err)) < 0) {
+		restore_answered = err->code != ETIMEDOUT && err->code != ECONNRESET && err->code != EPIPE &&
+				   err->code != ENOTCONN;
+		goto fail;
+	}
+	mv->restored_there = true;
+	int64_t t_resume = cr_now_ns();
+	m->rep->restore_ns = t_resume - t_restore;
+	m->rep->downtime_ns = t_resume - f->t_freeze;
+	cr_move_progress_report(m, "pages");
+	/* The Restore's connection carries the Commit after the last page:
+	 * keep it from the peer's idle timeout meanwhile. */
+	int64_t last_ping = cr_now_ns();
+	while (!__atomic_load_n(&rj.done, __ATOMIC_ACQUIRE)) {
+		usleep(10 * 1000);
+		if (cr_now_ns() - last_ping > PING_EVERY_NS) {
+			struct cr_error pe = CR_ERROR_INIT;
+			(void)cr_peer_ping(*mv->p, &pe); /* a broken one is replaced for the Commit */
+			cr_error_clear(&pe);
+			last_ping = cr_now_ns();
+		}
+	}
+	pthread_join(relay_th, NULL);
+	relaying = false;
+	m->rep->lazy_window_ns = cr_now_ns() - t_resume;
+	m->rep->page_bytes = rj.st.to_peer; /* this side answers, the peer asks */
+	m->rep->page_request_bytes = rj.st.from_peer;
+	m->rep->page_msgs = rj.st.msgs_to_peer;
+	m->rep->sent_bytes += rj.st.from_peer + rj.st.to_peer;
+	if ((r = rj.r) < 0) {
+		cr_error_set(err, rj.err.code ? rj.err.code : EIO, "%s", cr_error_msg(&rj.err));
+		if (!rj.answered)
+			end_peer_copy(m, mv->p, mv->idle_ms);
+		mv->restored_there = false; /* ended there (it said so, or it was waited out) */
+		goto out;
+	}
+	goto out;
+fail:
+	/* A Restore that was not answered may have left it running there. */
+	if (relaying && !restore_answered) {
+		end_peer_copy(m, mv->p, mv->idle_ms);
+	} else if (*mv->p) {
+		struct cr_error ae = CR_ERROR_INIT;
+		(void)cr_peer_abort(*mv->p, req->name, &ae);
+		cr_error_clear(&ae);
+	}
+out:
+	if (relaying) {
+		cr_peer_shutdown(rj.p);
+		pthread_join(relay_th, NULL);
+	}
+	cr_peer_close(rj.p);
+	cr_error_clear(&rj.err);
+	return r < 0 ? r : 0;
+}
+
+static void *mover_thread(void *arg)
+{
+	struct mover *mv = arg;
+	if (next_event(mv->events) != 'i') { /* the dump failed first */
+		mv->r = 1;
+		return NULL;
+	}
+	mv->r = move_pages(mv, &mv->err);
+	if (mv->r < 0)
+		end_socket(mv->local, SHUT_RDWR); /* the dump fails: it thaws here */
+	return NULL;
+}
+
+int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_config *cfg, struct cr_error *err)
+{
+	(void)cfg;
+	const struct cr_move_request *req = m->req;
+	int sp[2] = {-1, -1}, ev[2] = {-1, -1};
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return cr_error_errno(err, "relocating %s: cannot make the page socket", req->name);
+	if (pipe2(ev, O_CLOEXEC) < 0) {
+		int r = cr_error_errno(err, "relocating %s: cannot make a pipe", req->name);
+		close(sp[0]);
+		close(sp[1]);
+		return r;
+	}
+	struct cr_frozen f;
+	memset(&f, 0, sizeof(f));
+	struct mover mv = {.m = m, .p = p, .f = &f, .events = ev[0], .local = sp[0],
+			   .idle_ms = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_IDLE_MS, .err = CR_ERROR_INIT};
+	struct cr_freeze_request fr = {.name = req->name, .operation = "relocation", .force = req->force,
+				       .work_extra = m->fs_bytes, .lazy_ps_fd = sp[1], .images_ready_fd = ev[1]};
+	pthread_t th;
+	int r = pthread_create(&th, NULL, mover_thread, &mv);
+	if (r != 0) {
+		errno = r;
+		r = cr_error_errno(err, "relocating %s: cannot start the mover", req->name);
+		goto close_all;
+	}
+	cr_move_progress_report(m, "freezing");
+	struct cr_error derr = CR_ERROR_INIT;
+	int dr = cr_frozen_begin(&fr, &f, &derr);
+	/* The page server's session is over: the relay sees its end. */
+	end_socket(sp[1], SHUT_WR);
+	ssize_t ignored = write(ev[1], "d", 1);
+	(void)ignored;
+	pthread_join(th, NULL);
+	if (dr < 0) { /* thawed here (cr_frozen_begin undid it) */
+		if (mv.r < 0)
+			cr_error_set(err, mv.err.code, "%s", cr_error_msg(&mv.err));
+		else
+			cr_error_set(err, derr.code, "%s", cr_error_msg(&derr));
+		if (mv.restored_there) { /* the dump failed on its own: the copy there goes */
+			struct cr_error ae = CR_ERROR_INIT;
+			if (cr_peer_abort(*p, req->name, &ae) < 0)
+				end_peer_copy(m, p, mv.idle_ms);
+			cr_error_clear(&ae);
+		}
+		r = -err->code;
+		goto done;
+	}
+	if (mv.r < 0) { /* every page was served, yet the peer did not confirm: it ended its copy */
+		cr_error_set(err, mv.err.code, "%s", cr_error_msg(&mv.err));
+		cr_frozen_undo(&f, err);
+		cr_frozen_release(&f);
+		r = -err->code;
+		goto done;
+	}
+	cr_move_progress_report(m, "handing over");
+	int64_t t = cr_now_ns();
+	if ((r = cr_frozen_end(&f, err)) < 0) {
+		/* Still whole here: the copy there goes, this one thaws. */
+		cr_error_wrap(err, "ending the frozen copy of %s here", req->name);
+		struct cr_error ae = CR_ERROR_INIT;
+		if (cr_peer_abort(*p, req->name, &ae) < 0)
+			end_peer_copy(m, p, mv.idle_ms);
+		cr_error_clear(&ae);
+		cr_frozen_undo(&f, err);
+		cr_frozen_release(&f);
+		goto done;
+	}
+	cr_move_forget_here(&f.w.config);
+	r = cr_move_commit(m, p, err);
+	if (r == 0)
+		m->rep->handover_ns = cr_now_ns() - t;
+	cr_frozen_release(&f);
+	cr_error_clear(&derr);
+	cr_error_clear(&mv.err);
+	free(mv.tar);
+	goto close_all;
+done:
+	cr_error_clear(&derr);
+	cr_error_clear(&mv.err);
+	free(mv.tar);
+	cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
+	r = -err->code;
+close_all:
+	close(sp[0]);
+	close(sp[1]);
+	close(ev[0]);
+	close(ev[1]);
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# labels: root criu net slow
+# timeout: 900
+# Post-copy relocation (movewpar --mode post-copy) between two "hosts":
+# network namespaces joined by a veth, as test_relocate.sh. The partition
+# runs memhog (tests/helpers/memhog.c: half-random pages it checks byte by
+# byte on SIGUSR1) and a shell counter. It moves A -> B post-copy: it runs on
+# B before its memory is there, the pages come through the corralds'
+# encrypted connection, and memhog verifies every page. --mode auto says why
+# it picks what it picks. Then the faults of the lazy phase (the link slowed
+# so that the phase lasts): B's criu lazy-pages killed, and the link down for
+# good. After each, exactly one running copy, on A, with every page intact
+# (memhog checks them); B keeps nothing.
+# Needs a CRIU whose lazy dump works here (corral check: lazy-pages ok; the
+# CRIU that scripts/deps.sh builds, or fs.pipe-max-size raised); else skips.
+set -euo pipefail
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/hosts.sh"
+need_root
+command -v ip >/dev/null || skip "no ip (iproute2)"
+command -v tc >/dev/null || skip "no tc (iproute2)"
+bin=$CORRAL_BUILD_DIR/cli
+MIB=${POSTCOPY_TEST_MIB:-64}
+
+x=$(( $$ % 200 + 20 ))
+na=crpA$$ nb=crpB$$ va=crpvA$$ vb=crpvB$$
+work=$(mktemp -d /tmp/corral-test-postcopy-XXXXXX)
+ra=$work/a rb=$work/b
+cga=corral-test-$$-a cgb=corral-test-$$-b
+pa= pb=
+teardown() {
+	set +e
+	for h in a b; do
+		r=$work/$h
+		for spec in "$r"/etc/wpars/*.spec; do
+			[ -e "$spec" ] || continue
+			n=$(basename "$spec" .spec)
+			CORRAL_ROOT=$r CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/stopwpar" -F "$n" >/dev/null 2>&1
+			CORRAL_ROOT=$r CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/rmwpar" -F "$n" >/dev/null 2>&1
+		done
+	done
+	for p in $pa $pb; do kill -9 "$p" 2>/dev/null; done
+	umount -l "$rb/run/corral" 2>/dev/null
+	ip netns del "$na" 2>/dev/null
+	ip netns del "$nb" 2>/dev/null
+	[ -n "${POSTCOPY_TEST_KEEP:-}" ] || rm -rf "$work"
+}
+trap teardown EXIT
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$work"/*.log "$work"/*.out; do [ -f "$f" ] && { echo "--- $f" >&2; tail -30 "$f" >&2; }; done
+	for h in a b; do
+		for l in "$work/$h"/var/lib/corral/*/log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -20 "$l" >&2; }; done
+	done
+	KEPT_LOG_ROOTS="$ra $rb" show_kept_criu_logs
+	exit 1
+}
+
+two_hosts "$na" "$nb" "$va" "$vb" "10.216.$x"
+on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
+on_b() { nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@"; }
+for r in "$ra" "$rb"; do
+	mkdir -p "$r"
+	CORRAL_ROOT=$r "$bin/corral" keygen >/dev/null 2>&1
+done
+CORRAL_ROOT=$ra "$bin/corral" trust b "10.216.$x.2" "$rb/etc/corral/host.pub"
+CORRAL_ROOT=$rb "$bin/corral" trust a "10.216.$x.1" "$ra/etc/corral/host.pub"
+
+# Post-copy must be proven on this machine (both "hosts" share its CRIU).
+lazy=$(CORRAL_ROOT=$ra "$bin/corral" check 2>&1 | grep -E '^[a-z]+ +lazy-pages ' || true)
+case "$lazy" in
+ok*) ;;
+*) skip "post-copy does not work with this CRIU: $lazy" ;;
+esac
+
+mkdir -p "$rb/run/corral"
+mount -t tmpfs -o size=2g,mode=0755 corral-test-run "$rb/run/corral"
+start_a() {
+	nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$bin/corrald" --foreground \
+		--listen "10.216.$x.1" --timeout 20 2>>"$work/a.log" >/dev/null &
+	pa=$!
+}
+start_b() {
+	nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" \
+		"$bin/corrald" --foreground --listen "10.216.$x.2" --timeout 5 2>>"$work/b.log" >/dev/null &
+	pb=$!
+}
+start_a
+start_b
+corrald_ready "$ra" "$pa"
+corrald_ready "$rb" "$pb"
+
+state_on() { sed -n 's/^state=//p' "$1/var/lib/corral/$2/state" 2>/dev/null || echo none; }
+memhogs() {
+	local n=0 p
+	for p in $(pgrep -f '^/root/memhog /tmp/memhog' || true); do
+		grep -q "corral-test-$$-" "/proc/$p/cgroup" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+memhog_pid() {
+	local p
+	for p in $(pgrep -f '^/root/memhog /tmp/memhog' || true); do
+		grep -q "corral-test-$$-$1" "/proc/$p/cgroup" 2>/dev/null && { echo "$p"; return; }
+	done
+}
+ticks() { read_whole "$1/wpars/pc/tmp/ticks"; }
+ticks_go_on() {
+	local a b
+	a=$(ticks "$1")
+	sleep 0.4
+	b=$(ticks "$1")
+	[ "$b" -gt "$a" ] || fail "$2: the partition does not run on $1 ($a -> $b)"
+}
+# Exactly one copy, Active, on host root $1 (letter $3); nothing under root $2.
+only_on() {
+	[ "$(state_on "$1" pc)" = A ] || fail "$4: pc is $(state_on "$1" pc) on $1, not A"
+	[ ! -e "$2/etc/wpars/pc.spec" ] || fail "$4: pc is still defined on $2"
+	[ -z "$(ls -A "$2/var/lib/corral/incoming" 2>/dev/null)" ] || fail "$4: $2 kept $(ls -A "$2/var/lib/corral/incoming")"
+	[ "$(memhogs)" = 1 ] || fail "$4: memhog runs $(memhogs) times"
+	[ -n "$(memhog_pid "$3")" ] || fail "$4: memhog does not run on $3"
+	ticks_go_on "$1" "$4"
+}
+# memhog on host letter $1 (root $2) checks every page: PASS.
+verify_pages() {
+	local pid
+	pid=$(memhog_pid "$1")
+	rm -f "$2/wpars/pc/tmp/memhog/result"
+	kill -USR1 "$pid"
+	for _ in $(seq 300); do [ -s "$2/wpars/pc/tmp/memhog/result" ] && break; sleep 0.1; done
+	assert_eq "PASS" "$(head -1 "$2/wpars/pc/tmp/memhog/result" 2>/dev/null)" "$3: memhog's page check"
+}
+# A fresh memhog (it exits after its check): restart the partition's service.
+rearm_memhog() {
+	for _ in $(seq 100); do [ -n "$(memhog_pid "$1")" ] && [ -f "$2/wpars/pc/tmp/memhog/ready" ] && return; sleep 0.1; done
+	fail "memhog did not come back on $1"
+}
+
+on_a "$bin/mkwpar" -c -n pc -h pc-host >/dev/null
+install -m 0755 "$CORRAL_BUILD_DIR/tests/helpers/memhog" "$ra/wpars/pc/root/memhog"
+mkdir -p "$ra/wpars/pc/tmp/memhog"
+echo "respawn: rm -f /tmp/memhog/ready; /root/memhog /tmp/memhog $MIB" >> "$ra/wpars/pc/etc/corral/services"
+echo 'respawn: i=0; while true; do i=$((i+1)); echo $i > /tmp/ticks; sleep 0.1; done' >> "$ra/wpars/pc/etc/corral/services"
+on_a "$bin/startwpar" pc >/dev/null
+rearm_memhog a "$ra"
+pass "partition with $MIB MiB of checked memory running on A"
+
+# --mode auto, dry run: post-copy, and why.
+out=$(on_a "$bin/movewpar" --dry-run pc b) || fail "dry run: $out"
+assert_contains "$out" "mode post-copy (auto: this host and b proved lazy pages" "auto picks post-copy"
+out=$(on_a "$bin/movewpar" --dry-run --mode stop-copy pc b) || fail "dry run: $out"
+assert_contains "$out" "mode stop-copy (asked for" "stop-copy asked for"
+pass "auto picks post-copy where both hosts proved it, and says why"
+
+# A -> B post-copy: every page verified there.
+out=$(on_a "$bin/movewpar" -v --mode post-copy pc b 2>&1) || fail "post-copy A -> B: $out"
+echo "$out"
+assert_contains "$out" "post-copy" "A -> B"
+assert_contains "$out" "lazy window" "A -> B"
+only_on "$rb" "$ra" b "after A -> B"
+grep -q "every page of pc is here" "$work/b.log" || fail "B did not log the end of the lazy phase"
+verify_pages b "$rb" "after A -> B"
+rearm_memhog b "$rb"
+pass "post-copy A -> B: runs on B, every page verified"
+
+# B -> A, auto.
+out=$(on_b "$bin/movewpar" pc a 2>&1) || fail "auto B -> A: $out"
+assert_contains "$out" "post-copy" "B -> A"
+only_on "$ra" "$rb" a "after B -> A"
+pass "auto B -> A: post-copy"

@@ -1,0 +1,66 @@
+/* The source half of a post-copy relocation on the wire: Restore(lazy), then
+ * LazyPages with the page relay until the peer's Result. */
+#define LOG_PREFIX "client: "
+#include "transport/client_lazy.h"
+
+#include "transport/client_internal.h"
+#include <sys/socket.h>
+
+#include "util/cleanup.h"
+
+int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_mark, struct cr_error *err)
+{
+	Crwire__Restore q = CRWIRE__RESTORE__INIT;
+	q.name = (char *)name;
+	q.nfs_mark = (char *)nfs_mark;
+	q.has_lazy = true;
+	q.lazy = true;
+	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
+	req.body_case = CRWIRE__ENVELOPE__BODY_RESTORE;
+	req.restore = &q;
+	return cr_peer_call(p, &req, NULL, err);
+}
+
+int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, int idle_ms, struct cr_page_relay_stats *st,
+		       void (*progress)(void *ctx, const struct cr_page_relay_stats *st), void *ctx,
+		       bool *ret_peer_answered, struct cr_error *err)
+{
+	*ret_peer_answered = false;
+	Crwire__LazyPages q = CRWIRE__LAZY_PAGES__INIT;
+	q.name = (char *)name;
+	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
+	req.body_case = CRWIRE__ENVELOPE__BODY_LAZY_PAGES;
+	req.lazy_pages = &q;
+	req.has_id = true;
+	req.id = ++p->next_id;
+	int r = cr_conn_send(&p->conn, &req, err);
+	if (r < 0)
+		return cr_error_wrap(err, "lazy_pages request to %s", p->conn.peer_name);
+	cleanup_envelope Crwire__Envelope *result = NULL;
+	r = cr_page_relay(&p->conn, local, idle_ms, st, progress, ctx, &result, err);
+	if (r < 0 && r != -ECANCELED)
+		return r;
+	if (!result) { /* both sides ended the relay: the Result follows */
+		if ((r = cr_conn_recv(&p->conn, &result, err)) < 0)
+			return cr_error_wrap(err, "waiting for %s's answer to lazy_pages", p->conn.peer_name);
+		if (result->body_case != CRWIRE__ENVELOPE__BODY_RESULT)
+			return cr_error_set(err, EPROTO, "%s answered lazy_pages with %s", p->conn.peer_name,
+					    cr_wire_body_name(result));
+	}
+	cr_error_clear(err);
+	*ret_peer_answered = true;
+	int code = result->result->code;
+	if (code == 0 && r == -ECANCELED)
+		return cr_error_set(err, EPROTO, "%s ended the page transfer early yet called it a success",
+				    p->conn.peer_name);
+	if (code != 0)
+		return cr_error_set(err, code > 0 && code < 4096 ? code : EPROTO, "%s: %s", p->conn.peer_name,
+				    result->result->message ? result->result->message : "failed");
+	return 0;
+}
+
+void cr_peer_shutdown(struct cr_peer *p)
+{
+	if (p && p->fd >= 0)
+		(void)shutdown(p->fd, SHUT_RDWR);
+}

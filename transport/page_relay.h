@@ -1,0 +1,33 @@
+/* The lazy-pages relay: CRIU's page-server traffic between a local socket
+ * (a criu dump --lazy-pages on the source, a criu lazy-pages on the
+ * destination) and a corrald connection, as PageData messages. Nothing
+ * listens on the network: both criu ends talk to a socketpair. Every read
+ * from the local socket goes out as one message at once (a fault's answer
+ * never waits in a buffer behind a batch of pushed pages). */
+#ifndef CORRAL_TRANSPORT_PAGE_RELAY_H
+#define CORRAL_TRANSPORT_PAGE_RELAY_H
+
+#include <stdint.h>
+
+#include "transport/conn.h"
+#include "util/error.h"
+
+#define CR_PAGE_RELAY_CHUNK (256 * 1024) /* largest PageData payload sent */
+
+struct cr_page_relay_stats {
+	uint64_t to_peer, from_peer;      /* payload bytes each way */
+	uint64_t msgs_to_peer, msgs_from_peer;
+};
+
+/* Relay between LOCAL (a connected stream socket) and C until both sides
+ * have ended: the local criu closed its socket (then PageData{final} goes to
+ * the peer) and the peer sent its final PageData (then LOCAL's write side is
+ * shut). IDLE_MS without a byte either way is -ETIMEDOUT. PROGRESS (may be
+ * NULL) is called after each message with CTX. A message other than
+ * PageData from the peer is -EPROTO, except a Result, which ends the relay
+ * with -ECANCELED: *RET_RESULT (when not NULL) then holds it. */
+int cr_page_relay(struct cr_conn *c, int local, int idle_ms, struct cr_page_relay_stats *st,
+		  void (*progress)(void *ctx, const struct cr_page_relay_stats *st), void *ctx,
+		  Crwire__Envelope **ret_result, struct cr_error *err);
+
+#endif

@@ -1,0 +1,153 @@
+/* The destination half of a post-copy relocation. LazyPages, on a
+ * connection of its own, starts `criu lazy-pages` under its guard
+ * (ckpt/criu_lazy.c) on a socketpair and relays the daemon's page-server
+ * traffic through the connection (transport/page_relay.h) until every page
+ * arrived; Restore(lazy) on the first connection waits for that daemon,
+ * restores the partition with its memory registered for page faults (the
+ * restore itself faults pages in) and resumes it. Should the relay or the
+ * daemon fail, the copy here is ended (the guard kills its tasks before any
+ * could read a zero page) and all the relocation made is removed, as an
+ * Abort does: the source, which kept its frozen copy, resumes it. */
+#define LOG_PREFIX "corrald: "
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ckpt/checkpoint.h"
+#include "ckpt/criu.h"
+#include "ckpt/partition_image.h"
+#include "partition/lifecycle.h"
+#include "restore/restore.h"
+#include "transport/page_relay.h"
+#include "transport/server.h"
+#include "util/paths.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+#define GUARD_END_MS 30000 /* the daemon's end once its page server said goodbye */
+#define DAEMON_WAIT_MS 10000 /* Restore(lazy) waiting for LazyPages' daemon */
+
+/* This process serves one connection: at most one lazy-pages daemon. */
+static struct {
+	pid_t guard;
+	int relay; /* our end of the daemon's page socket */
+} lazy = {0, -1};
+
+/* Mark the images lazy and start criu lazy-pages on a socketpair. */
+static int lazy_start(const char *name, const char *images_dir, struct cr_error *err)
+{
+	cleanup_free char *mark = NULL;
+	if (asprintf(&mark, "%s/%s", images_dir, CR_RESTORE_LAZY_MARK) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	int r = cr_write_file_atomic(mark, "", 0, 0600, err);
+	if (r < 0)
+		return r;
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return cr_error_errno(err, "cannot make the page socket of %s", name);
+	pid_t guard = 0;
+	r = cr_criu_lazy_daemon_start(name, images_dir, sp[1], sp[0], &guard, err);
+	close(sp[1]);
+	if (r < 0) {
+		close(sp[0]);
+		return r;
+	}
+	lazy.guard = guard;
+	lazy.relay = sp[0];
+	return 0;
+}
+
+/* End the daemon; its guard ends the copy first when pages are missing. */
+static void lazy_stop(void)
+{
+	if (lazy.guard > 0) {
+		kill(lazy.guard, SIGTERM);
+		(void)cr_criu_lazy_guard_wait(lazy.guard, GUARD_END_MS, NULL);
+	}
+	lazy.guard = 0;
+	if (lazy.relay >= 0)
+		close(lazy.relay);
+	lazy.relay = -1;
+}
+
+/* Start the daemon, relay, and hear the guard: 0 when every page arrived.
+ * A broken connection is negative with *RET_CONN_BROKEN set. */
+static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const char *name, bool *ret_conn_broken,
+		       struct cr_error *err)
+{
+	cleanup_free char *unpacked = NULL, *images = NULL;
+	int r = cr_unpacked_path(name, &unpacked, err);
+	if (r < 0)
+		return r;
+	if (!cr_path_exists(unpacked))
+		return cr_error_set(err, ENOENT, "no image of %s was received for a relocation", name);
+	if (asprintf(&images, "%s/%s", unpacked, CR_IMAGE_CRIU_DIR) < 0) {
+		images = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	if ((r = lazy_start(name, images, err)) < 0)
+		return r;
+	cr_server_log(ctx, "%s: serving the memory of %s on demand", c->peer_name, name);
+	struct cr_page_relay_stats st = {0};
+	r = cr_page_relay(c, lazy.relay, ctx->timeout_ms, &st, NULL, NULL, NULL, err);
+	if (r < 0) {
+		*ret_conn_broken = r != -ECANCELED && r != -EPROTO;
+		return r;
+	}
+	r = cr_criu_lazy_guard_wait(lazy.guard, GUARD_END_MS, err);
+	lazy.guard = 0;
+	if (r == 0)
+		cr_server_log(ctx, "%s: every page of %s is here (%llu bytes of page traffic)", c->peer_name, name,
+			      (unsigned long long)(st.from_peer + st.to_peer));
+	return r;
+}
+
+int cr_server_on_lazy_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crwire__LazyPages *req,
+			    Crwire__Result *res, struct cr_error *err)
+{
+	if (lazy.guard > 0) {
+		cr_result_fail(res, EBUSY, "a lazy page transfer is already under way on this connection");
+		return 0;
+	}
+	struct cr_error e = CR_ERROR_INIT;
+	bool broken = false;
+	int r = serve_pages(ctx, c, req->name, &broken, &e);
+	if (r < 0) {
+		/* The guard ends the copy before the daemon's descriptors go. */
+		lazy_stop();
+		Crwire__Result ignored = CRWIRE__RESULT__INIT;
+		cr_server_relocation_abort(ctx, req->name, &ignored);
+		cr_result_clear(&ignored);
+		cr_server_log(ctx, "%s: post-copy of %s failed (%s): the copy here was ended", c->peer_name, req->name,
+			      cr_error_msg(&e));
+		cr_result_fail(res, e.code ? e.code : EIO, "post-copy of %s failed, the copy here was ended: %s",
+			       req->name, cr_error_msg(&e));
+		if (broken) {
+			r = cr_error_set(err, e.code ? e.code : EIO, "%s", cr_error_msg(&e));
+			cr_error_clear(&e);
+			return r;
+		}
+	}
+	cr_error_clear(&e);
+	lazy_stop();
+	return 0;
+}
+
+int cr_server_lazy_wait_daemon(const char *images_dir, struct cr_error *err)
+{
+	cleanup_free char *mark = NULL, *sock = NULL;
+	if (asprintf(&mark, "%s/%s", images_dir, CR_RESTORE_LAZY_MARK) < 0 ||
+	    asprintf(&sock, "%s/lazy-pages.socket", images_dir) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	for (int waited = 0; waited < DAEMON_WAIT_MS; waited += 10) {
+		if (cr_path_exists(mark) && cr_path_exists(sock))
+			return 0;
+		usleep(10 * 1000);
+	}
+	return cr_error_set(err, ETIMEDOUT, "no lazy page transfer was started for these images within %d ms "
+			    "(LazyPages on a second connection comes first)", DAEMON_WAIT_MS);
+}
