@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "fleet/owner.h"
 #include "relocate/move.h"
 
 struct bar {
@@ -96,8 +97,22 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 		rc = cli_usage_error(prog, usage, "--mode wants auto, post-copy or stop-copy, not %s", mode);
 		goto out;
 	}
+	/* In a fleet, the partition's ownership is fenced in the hand-over. */
+	struct cr_owner_fence fence;
+	int r = req.dry_run ? 1 : cr_owner_fence_begin(&fence, req.name, err);
+	if (r < 0) {
+		rc = r;
+		goto out;
+	}
+	bool fenced = r == 0;
+	if (fenced) {
+		req.commit_gate = cr_owner_fence_commit;
+		req.commit_gate_ctx = &fence;
+	}
 	struct cr_move_report rep;
-	int r = cr_partition_move(&req, &rep, err);
+	r = cr_partition_move(&req, &rep, err);
+	if (fenced)
+		cr_owner_fence_end(&fence);
 	if (bar.tty && bar.last_phase)
 		fprintf(stderr, "\r\033[K");
 	if (r < 0) {

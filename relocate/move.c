@@ -192,6 +192,8 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 		goto undo;
 	restored_there = true;
 	m->rep->restore_ns = cr_now_ns() - t;
+	if (req->commit_gate && (r = req->commit_gate(req->commit_gate_ctx, req->name, req->peer, err)) < 0)
+		goto undo;
 
 	/* The hand-over: the copy here ends, then the one there resumes. */
 	cr_move_progress_report(m, "handing over");

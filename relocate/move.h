@@ -48,6 +48,12 @@ struct cr_move_request {
 	const char *self_exe; /* the corral binary: --static starts it here again on failure */
 	void (*progress)(void *ctx, const struct cr_move_progress *p);
 	void *progress_ctx;
+	/* The last word before the hand-over: called once the peer holds the
+	 * partition (restored Paused, or started for --static) and before this
+	 * host ends its copy; a failure aborts the move and the partition goes
+	 * on here. A fleet fences the partition's ownership there. NULL: none. */
+	int (*commit_gate)(void *ctx, const char *name, const char *peer, struct cr_error *err);
+	void *commit_gate_ctx;
 };
 
 struct cr_move_report {

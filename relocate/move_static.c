@@ -66,6 +66,8 @@ int cr_move_static(struct move *m, struct cr_peer **p, const struct cr_wpar *w, 
 	if ((r = cr_peer_restore(*p, req->name, true, m->nfs_mark, err)) < 0)
 		goto undo;
 	m->rep->restore_ns = cr_now_ns() - t;
+	if (req->commit_gate && (r = req->commit_gate(req->commit_gate_ctx, req->name, req->peer, err)) < 0)
+		goto undo;
 	cr_move_progress_report(m, "handing over");
 	cr_move_forget_here(cfg);
 	if ((r = cr_move_commit(m, p, err)) < 0)

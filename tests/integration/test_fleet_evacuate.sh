@@ -54,6 +54,13 @@ mk() {
 	on "$h" startwpar "$n" >/dev/null || fail "startwpar $n on $h"
 }
 ticks_of() { read_whole "$FTOP/$(fleet_where "$1")/wpars/$1/tmp/ticks"; }
+# store_get KEY: its value in the store (through the switch, with TLS)
+store_get() {
+	ip netns exec "${FP}l" curl -s --cacert "$FTOP/tls/ca.crt" --cert "$FTOP/tls/client.crt" \
+		--key "$FTOP/tls/client.key" -X POST -d "{\"key\":\"$(printf %s "$1" | base64 -w0)\"}" \
+		"${ETCD_ENDPOINTS%%,*}/v3/kv/range" |
+		python3 -c 'import sys,json,base64; print(base64.b64decode(json.load(sys.stdin).get("kvs",[{"value":""}])[0]["value"]).decode())'
+}
 
 mk a live1 -c
 mk a live2 -c
@@ -93,7 +100,10 @@ t2=$(ticks_of live1)
 grep -q "evacuation of a: done" <<<"$out" || fail "evacuation not reported done"
 grep -Eq '^lonely .* skipped +no host can take it' <<<"$out" || fail "lonely not in the final table"
 on c corral hosts | grep -Eq '^a +evacuated' || fail "a not shown evacuated"
-pass "evacuate --parallel 2: four moved (live ones kept their state), one reported and left running"
+for p in live1 stat1; do
+	assert_contains "$(store_get /corral/fleets/tf/owners/$p)" "\"host\":\"$(fleet_where "$p")\"" "owner record of $p"
+done
+pass "evacuate --parallel 2: four moved (live ones kept their state), one reported and left running; owners fenced"
 
 out=$(on c corral restore a --timeout 300 2>&1) || fail "restore a: $out"
 echo "$out"
@@ -124,9 +134,7 @@ on c movewpar live1 a >/dev/null || fail "moving live1 back"
 pass "a scheduled move fired at its time and is recorded in the schedule and the history"
 
 # --- the manager's corrald dies during an evacuation: another finishes it
-leader=$(ip netns exec "${FP}l" curl -s --cacert "$FTOP/tls/ca.crt" --cert "$FTOP/tls/client.crt" \
-	--key "$FTOP/tls/client.key" -X POST -d "{\"key\":\"$(printf /corral/fleets/tf/leader | base64 -w0)\"}" \
-	"${ETCD_ENDPOINTS%%,*}/v3/kv/range" | python3 -c 'import sys,json,base64; print(base64.b64decode(json.load(sys.stdin)["kvs"][0]["value"]).decode())')
+leader=$(store_get /corral/fleets/tf/leader)
 echo "leader: $leader"
 case $leader in a) src=b ;; *) src=a ;; esac
 [ "$src" = a ] || { mk b extra1 -c; sleep 3; }

@@ -3,7 +3,8 @@
 # timeout: 180
 # The fleet's store client (fleet/etcd*.c) against a real three-member etcd
 # on loopback: everything up, one member stopped (the client goes on with
-# the others), every member stopped (each call fails within its bound).
+# the others), every member stopped (each call fails within its bound); and
+# the ownership fencing of movewpar's hand-over (tests/fleet/test_owner_live.c).
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/etcd.sh"
 PROG=$CORRAL_BUILD_DIR/tests/fleet/test_etcd_live
@@ -12,7 +13,8 @@ trap 'rc=$?; etcd_stop; exit $rc' EXIT
 
 etcd_start 3
 "$PROG" all || fail "etcd client with every member up"
-pass "every member up"
+"$CORRAL_BUILD_DIR/tests/fleet/test_owner_live" || fail "ownership fencing"
+pass "every member up; ownership fencing"
 
 etcd_stop_member 0
 "$PROG" degraded || fail "etcd client with member 0 stopped"
