@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/fleet_listing.h"
 #include "partition/listing.h"
 #include "partition/registry.h"
 
@@ -24,7 +25,7 @@ static const struct {
 /* The command line as given, before it is checked as a whole. */
 struct flags {
 	char section; /* the section flag letter, 0 for the default table */
-	bool colon, quiet, json;
+	bool colon, quiet, json, fleet;
 	const char *delim, *fields, *states, *types;
 };
 
@@ -46,6 +47,7 @@ static int parse_flags(int argc, char **argv, struct flags *f, struct cr_listing
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'J'},
+		{"fleet", no_argument, NULL, 'F'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, rc = 0;
@@ -60,6 +62,7 @@ static int parse_flags(int argc, char **argv, struct flags *f, struct cr_listing
 		case 's': f->states = optarg; break;
 		case 't': f->types = optarg; break;
 		case 'J': f->json = true; break;
+		case 'F': f->fleet = true; break;
 		case ':':
 			rc = usage_error("flag -%c needs a value", optopt);
 			break;
@@ -167,6 +170,11 @@ int cmd_lswpar(const struct cli_verb *v, int argc, char **argv, struct cr_error 
 	int rc = parse_flags(argc, argv, &f, &opts);
 	if (rc)
 		return rc;
+	if (f.fleet) {
+		if (f.section || f.colon || f.delim || f.fields || f.quiet || f.states || f.types)
+			return usage_error("--fleet lists names, states and hosts: it takes only --json and names");
+		return cli_lswpar_fleet(f.json, argv + optind, argc - optind, err);
+	}
 	rc = build_opts(&f, &opts);
 	if (rc)
 		return rc;

@@ -15,7 +15,8 @@ static const struct cli_verb verbs[] = {
 	 cmd_mkwpar, 1, false},
 	{"lswpar", "list partitions",
 	 "lswpar [-G | -L | -M | -N | -R | -S | -T | -D] [-c | -d delim] [-a field[,field...]]\n"
-	 "              [-q] [-s states] [-t types] [--json] [name ...]",
+	 "              [-q] [-s states] [-t types] [--json] [name ...]\n"
+	 "       lswpar --fleet [--json] [name ...]",
 	 cmd_lswpar, 1, false},
 	{"startwpar", "start a system partition", "startwpar [-v] name ...", cmd_startwpar, 1, false},
 	{"stopwpar", "stop a partition",

@@ -100,6 +100,15 @@ wait_hosts a '^b +online .*1 \(web1:D\)' 10
 json=$(on a corral hosts --json) || fail "hosts --json"
 python3 -c 'import json,sys; h={x["name"]:x for x in json.load(sys.stdin)}; assert h["b"]["online"] and h["b"]["record"]["caps"]["arch"]; assert h["b"]["alive"]["mem_total"] > 0' <<<"$json" || fail "hosts --json: $json"
 pass "corral hosts: b online with its partition, --json holds caps and load"
+out=$(on a lswpar --fleet) || fail "lswpar --fleet: $out"
+grep -Eq '^web1 +D +b +online' <<<"$out" || fail "lswpar --fleet: $out"
+on a lswpar --fleet --json web1 | python3 -c 'import json,sys; l=json.load(sys.stdin); assert l[0]["host"]=="b" and l[0]["state"]=="D"' ||
+	fail "lswpar --fleet --json"
+if on a lswpar --fleet nosuch >/dev/null 2>&1; then fail "lswpar --fleet of an unknown name succeeded"; fi
+rc=0; on a lswpar --fleet -L >/dev/null 2>&1 || rc=$?
+assert_eq 2 "$rc" "lswpar --fleet -L is a usage error"
+if on c lswpar --fleet >/dev/null 2>&1; then fail "lswpar --fleet outside a fleet succeeded"; fi
+pass "lswpar --fleet: which host runs what"
 
 kill "$CORRALD_b"; wait "$CORRALD_b" 2>/dev/null || true
 wait_hosts a '^b +offline' 3
