@@ -11,6 +11,10 @@ echo "== release build"
 bash scripts/build.sh release
 ctest --test-dir build --output-on-failure --timeout 900
 
+echo "== packager builds (Release, gcc and clang; built, not tested)"
+bash scripts/build.sh release-gcc
+bash scripts/build.sh release-clang
+
 echo "== sanitizer build (ASan + UBSan)"
 bash scripts/build.sh asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
