@@ -24,7 +24,7 @@ PACKAGES=(
 	libfuse3-dev fuse3 libcap-dev libseccomp-dev
 	nfs-ganesha nfs-ganesha-vfs rpcbind iproute2 nftables util-linux procps
 	psmisc tar xz-utils iputils-ping socat
-	etcd-server etcd-client curl libcurl4-openssl-dev libjson-c-dev
+	etcd-server etcd-client curl libcurl4-openssl-dev libjson-c-dev openssl python3
 )
 CRIU_BUILD_PACKAGES=(
 	libprotobuf-dev protobuf-compiler python3-protobuf libnet1-dev libbsd-dev
