@@ -60,7 +60,7 @@ static int monitor_lock_path(const char *name, char **ret_path, struct cr_error 
 	int r = cr_path(&dir, err, CR_RUN_DIR);
 	if (r < 0 || (r = cr_mkdir_p(dir, 0700, err)) < 0)
 		return r;
-	return cr_path(ret_path, err, CR_RUN_DIR "/%s.monitor", name);
+	return cr_path_name(ret_path, CR_RUN_DIR, name, ".monitor", err);
 }
 
 int cr_monitor_lock_take(const char *name, int timeout_ms, int *ret_fd, struct cr_error *err)

@@ -28,7 +28,7 @@ static int intent_path(const char *name, char **ret_path, struct cr_error *err)
 	int r = cr_name_validate(name, err);
 	if (r < 0)
 		return r;
-	return cr_path(ret_path, err, CR_STATE_DIR "/%s" INTENT_SUFFIX, name);
+	return cr_path_name(ret_path, CR_STATE_DIR, name, INTENT_SUFFIX, err);
 }
 
 int cr_intent_write(const char *name, const struct cr_intent *in, struct cr_error *err)
