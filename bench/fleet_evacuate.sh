@@ -21,23 +21,9 @@ need_commands criu etcd openssl ip nsenter
 export PATH="$CORRAL_BUILD_DIR/cli:$PATH"
 N=${BENCH_PARTITIONS:-8}
 
-FP=crb$(( $$ % 10000 )) FNET=10.219.$(( $$ % 200 + 20 ))
-FTOP=$(mktemp -d /tmp/corral-bench-fleet-XXXXXX)
-CORRALD_a= CORRALD_b= CORRALD_c=
-cleanup() {
-	local rc=$?
-	set +e
-	fleet_teardown >/dev/null 2>&1
-	rm -rf "$FTOP"
-	exit "$rc"
-}
-trap cleanup EXIT
 trap 'exit 130' INT TERM
 load_note
-fleet_lan
-fleet_store
-for h in a b c; do fleet_member "$h"; done
-for h in a b c; do fleet_corrald "$h"; done
+fleet_test_up crb 219
 for i in $(seq "$N"); do
 	on a mkwpar -c -n "s$i" >/dev/null
 	echo 'respawn: i=0; while true; do i=$((i+1)); echo $i > /tmp/ticks; sleep 0.1; done' \

@@ -252,9 +252,7 @@ int cmd_evacuate(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 	cleanup_fleet_conf struct cr_fleet_conf c = {0};
 	cleanup_etcd struct cr_etcd *e = NULL;
 	struct cr_evac_plan plan = {0};
-	int r = cr_fleet_conf_load(&c, err);
-	if (r == 0)
-		r = cr_fleet_open_store(&c, &e, err);
+	int r = cr_fleet_connect(&c, &e, err);
 	if (r == 0)
 		r = cr_evac_plan_make(e, &c, a.host, a.to, a.n_to, &plan, err);
 	if (r == 0) {
@@ -286,9 +284,7 @@ int cmd_restore(const struct cli_verb *v, int argc, char **argv, struct cr_error
 	}
 	cleanup_fleet_conf struct cr_fleet_conf c = {0};
 	cleanup_etcd struct cr_etcd *e = NULL;
-	int r = cr_fleet_conf_load(&c, err);
-	if (r == 0)
-		r = cr_fleet_open_store(&c, &e, err);
+	int r = cr_fleet_connect(&c, &e, err);
 	if (r == 0) {
 		if (!a.parallel)
 			a.parallel = default_parallel(e, &c);

@@ -38,9 +38,7 @@ int cmd_history(const struct cli_verb *v, int argc, char **argv, struct cr_error
 	cleanup_etcd struct cr_etcd *e = NULL;
 	struct cr_task *t = NULL;
 	size_t n = 0;
-	int r = cr_fleet_conf_load(&conf, err);
-	if (r == 0)
-		r = cr_fleet_open_store(&conf, &e, err);
+	int r = cr_fleet_connect(&conf, &e, err);
 	if (r == 0)
 		r = cr_task_list(e, conf.fleet, "history/", &t, &n, err);
 	if (r < 0)

@@ -148,9 +148,7 @@ int cmd_schedule(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 		return cli_usage_error("schedule", v->usage, "corral schedule rm ID");
 	cleanup_fleet_conf struct cr_fleet_conf c = {0};
 	cleanup_etcd struct cr_etcd *e = NULL;
-	int r = cr_fleet_conf_load(&c, err);
-	if (r == 0)
-		r = cr_fleet_open_store(&c, &e, err);
+	int r = cr_fleet_connect(&c, &e, err);
 	if (r < 0)
 		return r;
 	if (!strcmp(sub, "list"))

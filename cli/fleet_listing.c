@@ -22,9 +22,7 @@ int cli_lswpar_fleet(bool json, char **names, int n, struct cr_error *err)
 	cleanup_etcd struct cr_etcd *e = NULL;
 	struct cr_fleet_host *h = NULL;
 	size_t nh = 0;
-	int r = cr_fleet_conf_load(&conf, err);
-	if (r == 0)
-		r = cr_fleet_open_store(&conf, &e, err);
+	int r = cr_fleet_connect(&conf, &e, err);
 	if (r == 0)
 		r = cr_fleet_hosts(e, &conf, &h, &nh, err);
 	if (r < 0)

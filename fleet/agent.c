@@ -33,18 +33,7 @@ struct agent {
 	char *last_error; /* logged once until it changes */
 };
 
-static void say(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct agent *a, const char *fmt, ...)
-{
-	if (!a->o->log)
-		return;
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	a->o->log(a->o->log_ctx, line);
-}
+#define say(a, ...) cr_fleet_say((a)->o->log, (a)->o->log_ctx, __VA_ARGS__)
 
 static void report(struct agent *a, const struct cr_error *err)
 {

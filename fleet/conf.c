@@ -224,3 +224,11 @@ int cr_fleet_open_store(const struct cr_fleet_conf *c, struct cr_etcd **ret, str
 	};
 	return cr_etcd_open(&o, ret, err);
 }
+
+int cr_fleet_connect(struct cr_fleet_conf *ret_conf, struct cr_etcd **ret_store, struct cr_error *err)
+{
+	int r = cr_fleet_conf_load(ret_conf, err);
+	if (r == 0 && (r = cr_fleet_open_store(ret_conf, ret_store, err)) < 0)
+		cr_fleet_conf_free(ret_conf);
+	return r;
+}

@@ -40,6 +40,8 @@ int cr_fleet_conf_save(const struct cr_fleet_conf *c, struct cr_error *err);
  * https with a CA and a client certificate and key. */
 int cr_fleet_conf_check(const struct cr_fleet_conf *c, struct cr_error *err);
 int cr_fleet_open_store(const struct cr_fleet_conf *c, struct cr_etcd **ret, struct cr_error *err);
+/* Both: this host's fleet.conf into RET_CONF, and its store opened. */
+int cr_fleet_connect(struct cr_fleet_conf *ret_conf, struct cr_etcd **ret_store, struct cr_error *err);
 
 /* A fleet name or a host name in it: 1..63 of [A-Za-z0-9_-], a letter or
  * digit first (they become parts of store keys and trust entries). */

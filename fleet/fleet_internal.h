@@ -13,4 +13,8 @@ int cr_fleet_parse_record(const struct cr_etcd_kv *kv, json_object **ret, struct
 const char *cr_fleet_json_str(json_object *o, const char *field);
 double cr_fleet_json_num(json_object *o, const char *field);
 
+/* Format a line and hand it to LOG (nothing when LOG is NULL). */
+void cr_fleet_say(void (*log)(void *ctx, const char *line), void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

@@ -3,6 +3,8 @@
  * the relocation pre-flight compares: CRIU, kernel, architecture, CPU
  * features, cgroup mode, file systems). Written when it joins. */
 #define LOG_PREFIX "fleet: "
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -96,4 +98,16 @@ double cr_fleet_json_num(json_object *o, const char *field)
 	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
 		return json_object_get_double(v);
 	return 0;
+}
+
+void cr_fleet_say(void (*log)(void *ctx, const char *line), void *ctx, const char *fmt, ...)
+{
+	if (!log)
+		return;
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	log(ctx, line);
 }

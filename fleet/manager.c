@@ -15,6 +15,9 @@
 #include "fleet/task.h"
 #include "util/cleanup.h"
 
+/* How long a restore waits for a partition that no online host lists. */
+#define CR_RESTORE_GRACE_S 30
+
 struct step {
 	struct cr_manager *m;
 	struct cr_etcd *e;
@@ -28,18 +31,7 @@ struct step {
 	bool viewed; /* hosts, tasks and origins read */
 };
 
-static void say(struct step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct step *s, const char *fmt, ...)
-{
-	if (!s->m->say)
-		return;
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	s->m->say(s->m->say_ctx, line);
-}
+#define say(s, ...) cr_fleet_say((s)->m->say, (s)->m->say_ctx, __VA_ARGS__)
 
 static int lead(struct cr_manager *m, struct cr_etcd *e, const struct cr_fleet_conf *c, const char *key,
 		int64_t lease, struct cr_error *err)
@@ -325,7 +317,12 @@ static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
 			continue;
 		}
 		if (!now) {
-			missing = true; /* on no online host (removed, or its host is down): reported */
+			/* On no online host: just moved (its new host has not published it
+			 * yet), or removed, or its host is down. Wait a while, then report. */
+			if ((int64_t)time(NULL) - v->started < CR_RESTORE_GRACE_S)
+				pending = true;
+			else
+				missing = true;
 			continue;
 		}
 		struct cr_task *t = task_of(s, now->name, name);

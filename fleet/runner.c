@@ -20,18 +20,7 @@
 
 #define OUT_MAX (64 * 1024)
 
-static void say(struct cr_runner *rn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct cr_runner *rn, const char *fmt, ...)
-{
-	if (!rn->say)
-		return;
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	rn->say(rn->say_ctx, line);
-}
+#define say(rn, ...) cr_fleet_say((rn)->say, (rn)->say_ctx, __VA_ARGS__)
 
 static int64_t now_ns(void)
 {

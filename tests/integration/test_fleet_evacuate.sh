@@ -19,31 +19,7 @@ set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/etcd.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/fleet_hosts.sh"
-need_root
-command -v criu >/dev/null || skip "no criu"
-command -v openssl >/dev/null || skip "no openssl"
-export PATH="$CORRAL_BUILD_DIR/cli:$PATH"
-
-FP=crf$(( $$ % 10000 )) FNET=10.217.$(( $$ % 200 + 20 ))
-FTOP=$(mktemp -d /tmp/corral-test-fleet-XXXXXX)
-CORRALD_a= CORRALD_b= CORRALD_c=
-teardown() {
-	local rc=$?
-	set +e
-	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-		for f in "$FTOP"/*.corrald.log; do echo "--- $f" >&2; tail -n 25 "$f" >&2; done
-		KEPT_LOG_ROOTS="$FTOP/a $FTOP/b $FTOP/c" show_kept_criu_logs
-	fi
-	fleet_teardown
-	rm -rf "$FTOP"
-	exit "$rc"
-}
-trap teardown EXIT
-
-fleet_lan
-fleet_store
-for h in a b c; do fleet_member "$h"; done
-for h in a b c; do fleet_corrald "$h"; done
+fleet_test_up crf 217
 
 ticker='respawn: i=0; while true; do i=$((i+1)); echo $i > /tmp/ticks; sleep 0.1; done'
 # mk H NAME [mkwpar flags]: a partition running the ticker on host H

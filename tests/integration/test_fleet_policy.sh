@@ -14,31 +14,8 @@ set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/etcd.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/fleet_hosts.sh"
-need_root
-command -v criu >/dev/null || skip "no criu"
-command -v openssl >/dev/null || skip "no openssl"
-export PATH="$CORRAL_BUILD_DIR/cli:$PATH"
-
-FP=crp$(( $$ % 10000 )) FNET=10.218.$(( $$ % 200 + 20 ))
-FTOP=$(mktemp -d /tmp/corral-test-policy-XXXXXX)
-CORRALD_a= CORRALD_b= CORRALD_c=
-teardown() {
-	local rc=$?
-	set +e
-	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-		for f in "$FTOP"/*.corrald.log; do echo "--- $f" >&2; tail -n 25 "$f" >&2; done
-	fi
-	fleet_teardown
-	rm -rf "$FTOP"
-	exit "$rc"
-}
-trap teardown EXIT
-
-fleet_lan
-fleet_store
 FLEET_MEMBER_ARGS="--load partitions"
-for h in a b c; do fleet_member "$h"; done
-for h in a b c; do fleet_corrald "$h"; done
+fleet_test_up crp 218
 
 for p in hog1 hog2; do
 	on b mkwpar -c -R CPU=0%-20%,20% -n "$p" >/dev/null || fail "mkwpar $p"
@@ -52,10 +29,13 @@ assert_eq 2 "$rc" "cpu=300 is a usage error"
 # The two hogs get what this machine's load leaves them: the threshold is
 # set from what b really uses (its lowest of five samples): b stays above
 # it, one hog alone stays below 0.85 of it.
+b_cpu() { on a corral hosts --json | python3 -c 'import json,sys; print([h for h in json.load(sys.stdin) if h["name"]=="b"][0]["alive"]["cpu_now"])'; }
+# the agent measures a partition from its second sample on
+for _ in $(seq 30); do python3 -c "import sys; sys.exit(0 if $(b_cpu) > 0 else 1)" && break; sleep 1; done
 low=
 for _ in 1 2 3 4 5; do
 	sleep 2
-	now=$(on a corral hosts --json | python3 -c 'import json,sys; print([h for h in json.load(sys.stdin) if h["name"]=="b"][0]["alive"]["cpu_now"])')
+	now=$(b_cpu)
 	low=$(python3 -c "print(min(float('$now'), float('${low:-1}')))")
 done
 thr=$(python3 -c "print(round($low * 100 * 0.75, 2))")

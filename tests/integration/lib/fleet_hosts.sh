@@ -116,3 +116,35 @@ fleet_where() {
 	for h in a b c; do [ -e "$FTOP/$h/etc/wpars/$1.spec" ] && out="$out${out:+ }$h"; done
 	echo "$out"
 }
+
+# fleet_test_up P NET: a whole test fleet: FP=P+pid, FNET=10.NET.x, a
+# temporary FTOP, the EXIT trap (corrald logs and kept CRIU logs shown on a
+# failure, everything removed), the LAN, the store, hosts a b c joined
+# (FLEET_MEMBER_ARGS for more options) and their corralds.
+fleet_test_up() {
+	need_root
+	command -v criu >/dev/null || skip "no criu"
+	command -v openssl >/dev/null || skip "no openssl"
+	export PATH="$CORRAL_BUILD_DIR/cli:$PATH"
+	FP=$1$(($$ % 10000)) FNET=10.$2.$(($$ % 200 + 20))
+	FTOP=$(mktemp -d /tmp/corral-test-fleet-XXXXXX)
+	CORRALD_a= CORRALD_b= CORRALD_c=
+	trap fleet_test_down EXIT
+	fleet_lan
+	fleet_store
+	local h
+	for h in a b c; do fleet_member "$h"; done
+	for h in a b c; do fleet_corrald "$h"; done
+}
+
+fleet_test_down() {
+	local rc=$? f
+	set +e
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		for f in "$FTOP"/*.corrald.log; do echo "--- $f" >&2; tail -n 25 "$f" >&2; done
+		KEPT_LOG_ROOTS="$FTOP/a $FTOP/b $FTOP/c" show_kept_criu_logs
+	fi
+	fleet_teardown
+	rm -rf "$FTOP"
+	exit "$rc"
+}
