@@ -8,10 +8,20 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/log.h"
+
+#define KEEPALIVE_MS 1000 /* an empty PageData when nothing else went for this long */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int send_data(struct cr_conn *c, const uint8_t *buf, size_t len, bool final, struct cr_error *err)
 {
@@ -56,8 +66,10 @@ static int on_peer(struct cr_conn *c, int local, int idle_ms, struct cr_page_rel
 {
 	cleanup_envelope Crwire__Envelope *m = NULL;
 	int r = cr_conn_recv(c, &m, err);
-	if (r < 0)
+	if (r < 0) {
+		st->conn_failed = true;
 		return r;
+	}
 	if (m->body_case == CRWIRE__ENVELOPE__BODY_RESULT) {
 		if (ret_result)
 			*ret_result = steal_pointer(&m);
@@ -66,7 +78,8 @@ static int on_peer(struct cr_conn *c, int local, int idle_ms, struct cr_page_rel
 	if (m->body_case != CRWIRE__ENVELOPE__BODY_PAGE_DATA)
 		return cr_error_set(err, EPROTO, "%s sent %s amid page data", c->peer_name, cr_wire_body_name(m));
 	const Crwire__PageData *pd = m->page_data;
-	st->msgs_from_peer++;
+	if (pd->has_data && pd->data.len > 0)
+		st->msgs_from_peer++;
 	if (pd->has_data && pd->data.len > 0) {
 		if ((r = write_local(local, pd->data.data, pd->data.len, idle_ms, err)) < 0)
 			return r;
@@ -91,16 +104,35 @@ int cr_page_relay(struct cr_conn *c, int local, int idle_ms, struct cr_page_rela
 	int one = 1;
 	(void)setsockopt(c->io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	bool local_done = false, peer_done = false;
+	int64_t last_rx = now_ms(), last_tx = last_rx;
 	while (!local_done || !peer_done) {
 		struct pollfd p[2] = {{.fd = local_done ? -1 : local, .events = POLLIN},
 				      {.fd = peer_done ? -1 : c->io.fd, .events = POLLIN}};
-		int n = poll(p, 2, idle_ms);
+		int n = poll(p, 2, KEEPALIVE_MS);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return cr_error_errno(err, "waiting for page data");
+		int64_t now = now_ms();
+		if (now - last_rx > idle_ms) {
+			if (peer_done)
+				return cr_error_set(err, ETIMEDOUT, "the local criu did not end its page session within "
+						    "%d ms of %s's", idle_ms, c->peer_name);
+			st->conn_failed = true;
+			return cr_error_set(err, ETIMEDOUT, "no word from %s for %d ms", c->peer_name, idle_ms);
+		}
+		/* Quiet is normal before the restore there asks its first page:
+		 * say we are here, so that the peer's idle timeout means a dead
+		 * link only. */
+		if (!local_done && now - last_tx >= KEEPALIVE_MS) {
+			if (send_data(c, NULL, 0, false, err) < 0) {
+				st->conn_failed = true;
+				return -err->code;
+			}
+			last_tx = now;
+		}
 		if (n == 0)
-			return cr_error_set(err, ETIMEDOUT, "no page data either way for %d ms", idle_ms);
+			continue;
 		if (p[0].revents) {
 			ssize_t got = recv(local, buf, CR_PAGE_RELAY_CHUNK, MSG_DONTWAIT);
 			if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -108,13 +140,17 @@ int cr_page_relay(struct cr_conn *c, int local, int idle_ms, struct cr_page_rela
 			if (got >= 0) {
 				local_done = got == 0;
 				int r = send_data(c, buf, (size_t)got, local_done, err);
-				if (r < 0)
+				if (r < 0) {
+					st->conn_failed = true;
 					return r;
+				}
 				st->to_peer += (uint64_t)got;
 				st->msgs_to_peer++;
+				last_tx = now;
 			}
 		}
 		if (p[1].revents) {
+			last_rx = now;
 			int r = on_peer(c, local, idle_ms, st, ret_result, err);
 			if (r < 0)
 				return r;

@@ -7,6 +7,7 @@
 #ifndef CORRAL_TRANSPORT_PAGE_RELAY_H
 #define CORRAL_TRANSPORT_PAGE_RELAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "transport/conn.h"
@@ -17,12 +18,16 @@
 struct cr_page_relay_stats {
 	uint64_t to_peer, from_peer;      /* payload bytes each way */
 	uint64_t msgs_to_peer, msgs_from_peer;
+	bool conn_failed; /* the relay failed on the connection, not on the local criu */
 };
 
 /* Relay between LOCAL (a connected stream socket) and C until both sides
  * have ended: the local criu closed its socket (then PageData{final} goes to
  * the peer) and the peer sent its final PageData (then LOCAL's write side is
- * shut). IDLE_MS without a byte either way is -ETIMEDOUT. PROGRESS (may be
+ * shut). While the local side has not ended, an empty PageData goes out
+ * after a second without one (before the restore there asks its first
+ * page, nothing else would); IDLE_MS without a message from the peer is
+ * -ETIMEDOUT. PROGRESS (may be
  * NULL) is called after each message with CTX. A message other than
  * PageData from the peer is -EPROTO, except a Result, which ends the relay
  * with -ECANCELED: *RET_RESULT (when not NULL) then holds it. */

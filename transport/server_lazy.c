@@ -94,8 +94,17 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 	cr_server_log(ctx, "%s: serving the memory of %s on demand", c->peer_name, name);
 	struct cr_page_relay_stats st = {0};
 	r = cr_page_relay(c, lazy.relay, ctx->timeout_ms, &st, NULL, NULL, NULL, err);
+	if (r < 0 && !st.conn_failed) { /* the daemon's end: its guard says why */
+		struct cr_error gerr = CR_ERROR_INIT;
+		if (cr_criu_lazy_guard_wait(lazy.guard, GUARD_END_MS, &gerr) < 0) {
+			cr_error_set(err, gerr.code, "%s", cr_error_msg(&gerr));
+			r = -gerr.code;
+		}
+		lazy.guard = 0;
+		cr_error_clear(&gerr);
+	}
 	if (r < 0) {
-		*ret_conn_broken = r != -ECANCELED && r != -EPROTO;
+		*ret_conn_broken = st.conn_failed;
 		return r;
 	}
 	r = cr_criu_lazy_guard_wait(lazy.guard, GUARD_END_MS, err);

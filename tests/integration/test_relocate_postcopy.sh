@@ -168,3 +168,83 @@ out=$(on_b "$bin/movewpar" pc a 2>&1) || fail "auto B -> A: $out"
 assert_contains "$out" "post-copy" "B -> A"
 only_on "$ra" "$rb" a "after B -> A"
 pass "auto B -> A: post-copy"
+rearm_memhog a "$ra"
+
+# The faults of the lazy phase. The link is slowed so that the pages take
+# seconds; once B runs the partition, FAULT ("$@") strikes.
+restored_on_b() { grep -c "restored pc, running (post-copy" "$work/b.log" || true; }
+lazy_fault() {
+	local before i
+	before=$(restored_on_b)
+	ip netns exec "$na" tc qdisc add dev "$va" root tbf rate 100mbit burst 64kbit latency 400ms
+	on_a "$bin/movewpar" -t 15 --mode post-copy pc b >"$work/fault.out" 2>&1 &
+	mover=$!
+	for i in $(seq 600); do
+		[ "$(restored_on_b)" -gt "$before" ] && break
+		kill -0 "$mover" 2>/dev/null || fail "movewpar ended before the lazy phase: $(cat "$work/fault.out")"
+		sleep 0.05
+	done
+	[ "$i" -lt 600 ] || fail "the partition never ran on B"
+	sleep 0.5
+	kill -0 "$mover" 2>/dev/null || fail "the lazy phase was over before the fault: $(cat "$work/fault.out")"
+	"$@"
+}
+lazy_fault_end() {
+	mover_rc=0
+	wait "$mover" || mover_rc=$?
+	ip netns exec "$na" tc qdisc del dev "$va" root 2>/dev/null || true
+	cat "$work/fault.out"
+}
+# Wait until B has removed what the failed relocation made.
+b_cleaned() {
+	for _ in $(seq 200); do
+		[ ! -e "$rb/etc/wpars/pc.spec" ] && [ -z "$(ls -A "$rb/var/lib/corral/incoming" 2>/dev/null)" ] && return
+		sleep 0.1
+	done
+}
+# criu lazy-pages of B's copy (its images are under B's root).
+lazy_daemon() { pgrep -f "criu lazy-pages .*$rb/" || true; }
+
+# B's criu lazy-pages killed: B ends its copy before it reads a missing page;
+# A thaws its own, every page intact.
+kill_lazy_daemon() {
+	local p
+	p=$(lazy_daemon)
+	[ -n "$p" ] || fail "no lazy-pages daemon on B to kill"
+	kill -9 $p
+}
+lazy_fault kill_lazy_daemon
+lazy_fault_end
+[ "$mover_rc" -ne 0 ] || fail "lazy-pages killed: movewpar succeeded"
+assert_contains "$(cat "$work/fault.out")" "goes on here" "lazy-pages killed"
+assert_contains "$(cat "$work/fault.out")" "lazy-pages ended before every page arrived" "lazy-pages killed"
+b_cleaned
+only_on "$ra" "$rb" a "lazy-pages killed"
+[ -z "$(lazy_daemon)" ] || fail "lazy-pages killed: a lazy-pages daemon is left on B"
+verify_pages a "$ra" "lazy-pages killed"
+rearm_memhog a "$ra"
+pass "B's lazy-pages killed in the lazy phase: one copy, on A, every page intact"
+
+# The link down for 2 s (B's idle timeout is 5 s): the pages resume, the
+# move completes, every page verified on B.
+lazy_fault sh -c "ip -n $na link set $va down; sleep 2; ip -n $na link set $va up"
+lazy_fault_end
+[ "$mover_rc" -eq 0 ] || fail "link down 2 s: movewpar failed"
+only_on "$rb" "$ra" b "link down 2 s"
+verify_pages b "$rb" "link down 2 s"
+rearm_memhog b "$rb"
+out=$(on_b "$bin/movewpar" --mode stop-copy pc a 2>&1) || fail "back to A: $out"
+rearm_memhog a "$ra"
+pass "link down for 2 s in the lazy phase: the move completed, every page verified on B"
+
+# The link down for good: B ends its copy after its idle timeout; A, which
+# cannot reach B, waits that out and thaws its own, every page intact.
+lazy_fault ip -n "$na" link set "$va" down
+lazy_fault_end
+ip -n "$na" link set "$va" up
+[ "$mover_rc" -ne 0 ] || fail "link down: movewpar succeeded"
+b_cleaned
+only_on "$ra" "$rb" a "link down"
+verify_pages a "$ra" "link down"
+rearm_memhog a "$ra"
+pass "link down for good in the lazy phase: one copy, on A, every page intact"
