@@ -98,6 +98,50 @@ sleep 1
 run lswpar demo
 echo "counter back home: $(cat "$CORRAL_ROOT/wpars/demo/tmp/counter")"
 
+say "A fleet: both hosts keep their shared state in etcd (one member here, reached over TLS)"
+tls=$CORRAL_ROOT/tls
+mkdir -p "$tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=corral-demo-ca -keyout "$tls/ca.key" \
+	-out "$tls/ca.crt" 2>/dev/null
+printf 'subjectAltName=IP:10.213.7.1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$tls/ext"
+openssl req -newkey rsa:2048 -nodes -subj /CN=etcd -keyout "$tls/etcd.key" -out "$tls/etcd.csr" 2>/dev/null
+openssl x509 -req -in "$tls/etcd.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial -days 1 \
+	-extfile "$tls/ext" -out "$tls/etcd.crt" 2>/dev/null
+etcd --name demo --data-dir "$CORRAL_ROOT/etcd" --listen-client-urls https://10.213.7.1:23790 \
+	--advertise-client-urls https://10.213.7.1:23790 --listen-peer-urls http://127.0.0.1:23791 \
+	--initial-advertise-peer-urls http://127.0.0.1:23791 --initial-cluster demo=http://127.0.0.1:23791 \
+	--cert-file "$tls/etcd.crt" --key-file "$tls/etcd.key" --trusted-ca-file "$tls/ca.crt" \
+	--client-cert-auth >"$CORRAL_ROOT/etcd.log" 2>&1 &
+daemons="$daemons $!"
+store=https://10.213.7.1:23790
+creds=(--ca "$tls/ca.crt" --cert "$tls/etcd.crt" --key "$tls/etcd.key")
+for _ in $(seq 100); do
+	corral fleet init demo --name hosta --store "$store" --address 10.213.7.1 "${creds[@]}" \
+		>"$CORRAL_ROOT/init.out" 2>&1 && break
+	sleep 0.2
+done
+cat "$CORRAL_ROOT/init.out"
+printf '# %s\n' "token=\$(corral fleet token)"
+token=$(corral fleet token)
+printf '# on hostb: %s\n' "corral fleet join --name hostb --store $store --address 10.213.7.2 ... TOKEN"
+on_b corral fleet join --name hostb --store "$store" --address 10.213.7.2 "${creds[@]}" "$token"
+sleep 3
+run corral hosts
+run lswpar --fleet
+
+say "Evacuate hosta before its maintenance: its partitions move to hostb while they run"
+run corral evacuate hosta --dry-run
+echo "counter before: $(cat "$CORRAL_ROOT/wpars/demo/tmp/counter")"
+run corral evacuate hosta
+sleep 1
+echo "counter on hostb: $(cat "$host_b_root/wpars/demo/tmp/counter") (it went on)"
+run corral hosts
+
+say "Maintenance over: bring back what left hosta"
+run corral restore hosta
+run corral history
+run lswpar --fleet
+
 say "An application partition: one command, its exit status"
 run wparexec -n job -- sh -c 'echo "in $(hostname) as pid $$"; exit 3' || echo "exit status: $?"
 
