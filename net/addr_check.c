@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/escape.h"
+
 int cr_net_netmask_prefix(const char *mask, unsigned *ret_plen)
 {
 	struct in_addr a;
@@ -54,12 +56,15 @@ static const char *ifname_of(const struct cr_netif *n)
 static int parse_v4(const struct cr_netif *n, struct cr_net_entry *e, struct cr_error *err)
 {
 	const char *ifn = ifname_of(n);
+	char shown[CR_SHOWN_SIZE];
 	if (!n->netmask)
 		return cr_error_set(err, EINVAL, "%s: address %s needs a netmask", ifn, n->address);
 	if (inet_pton(AF_INET, n->address, &e->addr4) != 1)
-		return cr_error_set(err, EINVAL, "%s: invalid IPv4 address '%s'", ifn, n->address);
+		return cr_error_set(err, EINVAL, "%s: invalid IPv4 address '%s'", ifn,
+				    cr_shown(n->address, shown));
 	if (cr_net_netmask_prefix(n->netmask, &e->plen4) < 0)
-		return cr_error_set(err, EINVAL, "%s: invalid netmask '%s' for %s", ifn, n->netmask,
+		return cr_error_set(err, EINVAL, "%s: invalid netmask '%s' for %s", ifn,
+				    cr_shown(n->netmask, shown),
 				    n->address);
 	e->has_v4 = true;
 	uint32_t a = ntohl(e->addr4.s_addr), m = mask_of(e->plen4);
@@ -73,7 +78,7 @@ static int parse_v4(const struct cr_netif *n, struct cr_net_entry *e, struct cr_
 	if (n->broadcast) {
 		if (inet_pton(AF_INET, n->broadcast, &e->bcast) != 1)
 			return cr_error_set(err, EINVAL, "%s: invalid broadcast address '%s'", ifn,
-					    n->broadcast);
+					    cr_shown(n->broadcast, shown));
 		if (e->plen4 >= 31)
 			return cr_error_set(err, EINVAL, "%s: a /%u subnet has no broadcast address "
 					    "(broadcast %s)", ifn, e->plen4, n->broadcast);
@@ -94,8 +99,10 @@ static int parse_v4(const struct cr_netif *n, struct cr_net_entry *e, struct cr_
 static int parse_v6(const struct cr_netif *n, struct cr_net_entry *e, struct cr_error *err)
 {
 	const char *ifn = ifname_of(n);
+	char shown[CR_SHOWN_SIZE];
 	if (inet_pton(AF_INET6, n->address6, &e->addr6) != 1)
-		return cr_error_set(err, EINVAL, "%s: invalid IPv6 address '%s'", ifn, n->address6);
+		return cr_error_set(err, EINVAL, "%s: invalid IPv6 address '%s'", ifn,
+				    cr_shown(n->address6, shown));
 	char *end;
 	errno = 0;
 	long plen = n->prefixlen ? strtol(n->prefixlen, &end, 10) : -1;
@@ -149,18 +156,21 @@ static int parse_gateway(const struct cr_netif *n, struct cr_net_entry *e, struc
 		e->gw_family = AF_INET6;
 		return 0;
 	}
-	return cr_error_set(err, EINVAL, "%s: invalid gateway '%s'", ifn, n->gateway);
+	char shown[CR_SHOWN_SIZE];
+	return cr_error_set(err, EINVAL, "%s: invalid gateway '%s'", ifn, cr_shown(n->gateway, shown));
 }
 
 int cr_net_parse_entry(const struct cr_netif *n, struct cr_net_entry *ret, struct cr_error *err)
 {
 	struct cr_net_entry e;
 	memset(&e, 0, sizeof(e));
+	char shown[CR_SHOWN_SIZE];
 	if (!n->interface || !*n->interface)
 		return cr_error_set(err, EINVAL, "a network entry has no interface= (the host "
 				    "interface whose subnet it joins)");
 	if (strlen(n->interface) >= IFNAMSIZ)
-		return cr_error_set(err, EINVAL, "invalid interface name '%s'", n->interface);
+		return cr_error_set(err, EINVAL, "invalid interface name '%s'",
+				    cr_shown(n->interface, shown));
 	if (!n->address && !n->address6)
 		return cr_error_set(err, EINVAL, "%s: the network entry has no address= or address6=",
 				    n->interface);

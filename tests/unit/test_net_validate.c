@@ -142,6 +142,13 @@ static void entry_parsing(void **state)
 		       "br0: gateway 10.255.255.255 is the broadcast address of its subnet");
 	entry_rejected("br0", NULL, NULL, "fd00::5", "64", "ff02::2",
 		       "br0: gateway ff02::2 is not a unicast address");
+	/* A long value is cut in the error, a control byte escaped. */
+	entry_rejected("br0", "10.0.0.5", "255.255.255.0", NULL, NULL,
+		       "gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg",
+		       "br0: invalid gateway "
+		       "'gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg...'");
+	entry_rejected("br0", "10.0.0.5\n", "255.255.255.0", NULL, NULL, NULL,
+		       "br0: invalid IPv4 address '10.0.0.5\\n'");
 	struct cr_netif b = {0};
 	fill(&b, "br0", "10.0.0.5", "255.255.255.0", NULL, NULL, NULL);
 	struct cr_error err = CR_ERROR_INIT;
