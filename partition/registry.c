@@ -97,12 +97,15 @@ static bool left_half_done(const char *name, const struct cr_wpar_state *st)
 	return st->state == CR_STATE_TRANSITIONAL && !(st->owner_pid > 0 && cr_pid_alive(st->owner_pid));
 }
 
-static int load_once(const char *name, const char *path, struct cr_wpar *ret, struct cr_error *err)
+int cr_registry_read(const char *name, struct cr_wpar *ret, struct cr_error *err)
 {
+	cleanup_free char *path = NULL;
 	struct cr_wpar w;
 	cr_config_init(&w.config);
 	cr_state_init(&w.state);
-	int r = cr_spec_read_file(path, &w.config, err);
+	int r = cr_registry_spec_path(name, &path, err);
+	if (r == 0)
+		r = cr_spec_read_file(path, &w.config, err);
 	if (r == 0)
 		r = cr_state_load(name, &w.state, err);
 	if (r < 0) {
@@ -127,7 +130,7 @@ int cr_registry_load(const char *name, struct cr_wpar *ret, struct cr_error *err
 	if (!cr_path_exists(path))
 		return cr_error_set(err, ENOENT, "no partition named %s", name);
 	struct cr_wpar w;
-	if ((r = load_once(name, path, &w, err)) < 0)
+	if ((r = cr_registry_read(name, &w, err)) < 0)
 		return cr_error_wrap(err, "loading partition %s", name);
 	if (left_half_done(name, &w.state)) {
 		struct cr_error why = CR_ERROR_INIT;
@@ -141,7 +144,7 @@ int cr_registry_load(const char *name, struct cr_wpar *ret, struct cr_error *err
 			cr_error_clear(&why);
 			if (!cr_path_exists(path))
 				return cr_error_set(err, ENOENT, "no partition named %s", name);
-			if ((r = load_once(name, path, &w, err)) < 0)
+			if ((r = cr_registry_read(name, &w, err)) < 0)
 				return cr_error_wrap(err, "loading partition %s", name);
 		}
 		cr_error_clear(&why);

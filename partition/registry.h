@@ -25,6 +25,10 @@ void cr_wpar_list_free(struct cr_wpar *list, size_t n);
  * being why. */
 int cr_registry_load(const char *name, struct cr_wpar *ret, struct cr_error *err);
 
+/* NAME's spec and state as they are recorded: nothing settled or reconciled
+ * (for the code that settles). */
+int cr_registry_read(const char *name, struct cr_wpar *ret, struct cr_error *err);
+
 /* Every partition, sorted by name; a half-made one is never listed. */
 int cr_registry_list(struct cr_wpar **ret_list, size_t *ret_n, struct cr_error *err);
 

@@ -21,7 +21,6 @@
 #include "partition/rootfs.h"
 #include "util/cleanup.h"
 #include "util/fdwait.h"
-#include "formats/spec.h"
 #include "util/log.h"
 
 #define LOCK_TIMEOUT_MS 10000
@@ -280,26 +279,10 @@ out:
 	return r;
 }
 
-/* The partition's spec and state, read as they are (no reconciling). */
-static int read_as_is(const char *name, struct cr_wpar *ret, struct cr_error *err)
-{
-	cleanup_free char *spec = NULL;
-	cr_config_init(&ret->config);
-	cr_state_init(&ret->state);
-	int r = cr_registry_spec_path(name, &spec, err);
-	if (r == 0)
-		r = cr_spec_read_file(spec, &ret->config, err);
-	if (r == 0)
-		r = cr_state_load(name, &ret->state, err);
-	if (r < 0)
-		cr_wpar_free(ret);
-	return r;
-}
-
 int cr_partition_settle_transition(const char *name, enum cr_settled *ret, struct cr_error *err)
 {
 	struct cr_wpar w;
-	int r = read_as_is(name, &w, err);
+	int r = cr_registry_read(name, &w, err);
 	if (r < 0)
 		return r;
 	struct cr_wpar_state *st = &w.state;
