@@ -12,6 +12,7 @@
 #include "nfs/client.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/paths.h"
 
 #define MARK_READ_MAX 128
 
@@ -40,10 +41,15 @@ static int target_open(const struct cr_wpar_config *cfg, const struct cr_mount *
 	int r = cr_nfs_stanza_options(m, m->directory, &t->opts, err);
 	if (r < 0)
 		return r;
+	cleanup_free char *mark = NULL;
 	if (asprintf(&t->where, "%s:%s", m->host, m->dev) < 0 ||
-	    asprintf(&t->file, "/" CR_NFS_MARK_PREFIX "%s", cfg->name) < 0) {
+	    asprintf(&mark, CR_NFS_MARK_PREFIX "%s", cfg->name) < 0) {
 		target_close(t);
 		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	if ((r = cr_path_join(&t->file, "", mark, NULL, err)) < 0) { /* one file in the export's root */
+		target_close(t);
+		return r;
 	}
 	if ((r = cr_nfs_connect(m->host, m->dev, &t->opts, 0, &t->nfs, err)) < 0)
 		target_close(t);
