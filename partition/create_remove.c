@@ -278,7 +278,7 @@ int cr_partition_settle_intent(const char *name, enum cr_settled *ret, struct cr
 	} else {
 		*ret = CR_SETTLED_REMOVED;
 		if ((r = finish_remove(name, &in, err)) < 0)
-			cr_error_wrap(err, "completing the interrupted removal of %s", name);
+			cr_error_wrap(err, "completing the removal of %s an earlier rmwpar began", name);
 	}
 	cr_debug("%s: settled a %s left by a command that ended (%d)", name,
 		 in.op == CR_INTENT_CREATE ? "creation" : "removal", r);
