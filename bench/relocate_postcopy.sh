@@ -55,7 +55,19 @@ move_round() {
 	on_a "$BIN/startwpar" "$name" >/dev/null || fail "startwpar failed"
 	wait_file "$root/tmp/memhog/ready" "the partition's memhog"
 	sleep 0.5
-	out=$(on_a "$BIN/movewpar" -v --mode "$mode" "$name" b 2>&1) || fail "movewpar --mode $mode failed: $out"
+	if ! out=$(on_a "$BIN/movewpar" -v --mode "$mode" "$name" b 2>&1); then
+		# A failed post-copy leaves the partition running here, whole:
+		# report it (with the kept lazy-pages log) and go on.
+		echo "  $mib MiB $mode FAILED: $out"
+		tail -5 "$rb"/var/log/corral/*.lazy-pages.log 2>/dev/null | sed 's/^/    /'
+		[ "$(CORRAL_ROOT=$ra state_of "$name")" = A ] || fail "not Active on A after the failed move"
+		pid=$(partition_memhog "$CORRAL_CGROUP_PARENT-a") || fail "no memhog on A after the failed move"
+		check_pages "$root/tmp/memhog" "$pid" "movewpar --mode $mode (failed)" "the failed move"
+		on_a "$BIN/stopwpar" -F "$name" >/dev/null
+		on_a "$BIN/rmwpar" -F "$name" >/dev/null
+		r_down= r_lazy= r_pages= r_gap= r_restore=
+		return
+	fi
 	sleep 0.5
 	case "$out" in *"$mode"*) ;; *) fail "movewpar did not run $mode: $out" ;; esac
 	echo "  $mib MiB $mode: $(grep -E '^(downtime|freeze)' <<<"$out" | tr '\n' ';' | sed 's/;$//; s/;/; /')"
@@ -103,6 +115,7 @@ echo
 printf '  %-9s %-10s %10s %12s %12s %12s %10s\n' "memory" "mode" "downtime" "heartbeat" "restore" "lazy window" "pages"
 for mib in $sizes; do
 	for mode in stop-copy post-copy; do
+		[ -n "${down[$mib,$mode]}" ] || { printf '  %5s MiB %-10s failed (see above)\n' "$mib" "$mode"; continue; }
 		printf '  %5s MiB %-10s %7s ms %9s ms %9s ms %9s ms %6s MiB\n' "$mib" "$mode" "$(ms "${down[$mib,$mode]}")" \
 			"$(ms "${gap[$mib,$mode]}")" "$(ms "${restore[$mib,$mode]}")" \
 			"$([ -n "${lazyw[$mib,$mode]}" ] && ms "${lazyw[$mib,$mode]}" || echo -)" "${pages[$mib,$mode]:--}"

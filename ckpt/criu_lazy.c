@@ -135,6 +135,15 @@ static void close_others(int keep)
 	closedir(d);
 }
 
+/* The daemon's log, kept as /var/log/corral/NAME.lazy-pages.log: the
+ * images go with the failed relocation. */
+static void keep_log(const char *name, const char *images_dir)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/%s", images_dir, LAZY_LOG) < (int)sizeof(path))
+		free(cr_criu_log_keep(path, name));
+}
+
 static __attribute__((noreturn)) void guard_main(const char *name, const char *images_dir, int ps_fd,
 						 int other_fd, const struct cr_criu_service *svc)
 {
@@ -179,6 +188,7 @@ static __attribute__((noreturn)) void guard_main(const char *name, const char *i
 			kill(daemon, SIGKILL);
 			while (waitpid(daemon, NULL, 0) < 0 && errno == EINTR)
 				;
+			keep_log(name, images_dir);
 			_exit(1);
 		}
 		nap_ms(GUARD_POLL_MS);
@@ -186,6 +196,7 @@ static __attribute__((noreturn)) void guard_main(const char *name, const char *i
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !guard_told)
 		_exit(0); /* every page arrived: the copies may go */
 	kill_partition(name);
+	keep_log(name, images_dir);
 	_exit(1);
 }
 

@@ -117,7 +117,6 @@ static void end_peer_copy(struct move *m, struct cr_peer **p, int idle_ms)
 /* The state: archive the file systems, stream them with the images. */
 static int send_state(struct move *m, struct cr_peer **p, struct cr_frozen *f, char **tar, struct cr_error *err)
 {
-	const struct cr_move_request *req = m->req;
 	int r;
 	m->rep->carried_fs = !cr_partition_nfs_root(&f->w.config);
 	if (m->rep->carried_fs) {
@@ -132,11 +131,7 @@ static int send_state(struct move *m, struct cr_peer **p, struct cr_frozen *f, c
 		m->rep->archive_ns = cr_now_ns() - t;
 	}
 	m->rep->content_bytes = cr_scratch_tree_bytes(f->images, UINT64_MAX / 2) + cr_move_file_size(*tar);
-	cr_peer_close(*p);
-	*p = NULL;
-	if ((r = cr_move_connect(req, p, err)) < 0 || (r = cr_move_stream(m, *p, &f->w.config, f->images, *tar, err)) < 0)
-		return r;
-	return 0;
+	return cr_move_stream(m, *p, &f->w.config, f->images, *tar, err);
 }
 
 /* The mover thread: everything between the images and the last page. */
@@ -151,6 +146,7 @@ struct mover {
 	struct cr_error err;
 	bool restored_there; /* running there: the hand-over follows the pages */
 	char *tar;
+	struct cr_peer *pages; /* the pages' connection, made before the freeze */
 };
 
 /* Stream, relay and restore; 0 once every page is there. On failure the
@@ -170,9 +166,8 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	int r = send_state(m, mv->p, f, &mv->tar, err);
 	if (r < 0)
 		goto fail;
-	/* The pages' connection first: the restore there faults pages in. */
-	if ((r = cr_move_connect(req, &rj.p, err)) < 0)
-		goto fail;
+	/* The pages' relay first: the restore there faults pages in. */
+	rj.p = steal_pointer(&mv->pages);
 	if ((r = pthread_create(&relay_th, NULL, relay_thread, &rj)) != 0) {
 		errno = r;
 		r = cr_error_errno(err, "relocating %s: cannot start the page relay", req->name);
@@ -269,8 +264,20 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 			   .idle_ms = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_IDLE_MS, .err = CR_ERROR_INIT};
 	struct cr_freeze_request fr = {.name = req->name, .operation = "relocation", .force = req->force,
 				       .work_extra = m->fs_bytes, .lazy_ps_fd = sp[1], .images_ready_fd = ev[1]};
+	/* Both connections are made before the freeze: their hand-shakes stay
+	 * out of the downtime. A lazy dump is short (no page is written), well
+	 * within the peer's idle timeout. */
+	cr_peer_close(*p);
+	*p = NULL;
+	int r = cr_move_connect(req, p, err);
+	if (r == 0)
+		r = cr_move_connect(req, &mv.pages, err);
+	if (r < 0) {
+		cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
+		goto close_all;
+	}
 	pthread_t th;
-	int r = pthread_create(&th, NULL, mover_thread, &mv);
+	r = pthread_create(&th, NULL, mover_thread, &mv);
 	if (r != 0) {
 		errno = r;
 		r = cr_error_errno(err, "relocating %s: cannot start the mover", req->name);
@@ -337,6 +344,7 @@ done:
 	cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
 	r = -err->code;
 close_all:
+	cr_peer_close(mv.pages);
 	close(sp[0]);
 	close(sp[1]);
 	close(ev[0]);
