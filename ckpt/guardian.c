@@ -2,6 +2,7 @@
 #include "ckpt/guardian.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,26 +41,47 @@ static pid_t tracer_of(pid_t pid)
 	return (pid_t)tracer;
 }
 
-/* CRIU goes on without its client and would leave the tasks frozen at the
- * end: end every CRIU that holds a task of the partition, with its worker's
- * process group. Watch for 8 s, since it may only be starting now. */
+/* Does a tracer (CRIU) hold a task of the partition? Kill it and its
+ * worker's process group when KILL. */
+static bool traced(struct cr_cgroup *cg, bool kill_it)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+	bool any = false;
+	if (cr_cgroup_pids(cg, &pids, &n, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		pid_t tracer = tracer_of(pids[i]);
+		if (tracer <= 0)
+			continue;
+		any = true;
+		if (!kill_it)
+			continue;
+		pid_t group = getpgid(tracer);
+		if (group > 1 && group != getpgrp())
+			kill(-group, SIGKILL);
+		kill(tracer, SIGKILL);
+	}
+	free(pids);
+	return any;
+}
+
+/* CRIU goes on without its client. Killed while it holds the tasks, it
+ * leaves them as they are that instant: a parasite half-run or a hardware
+ * breakpoint armed, and the partition's init died of SIGTRAP when the next
+ * one fired (test_crash_kill_chkptwpar, 2 kills in 80). So let it finish
+ * (it cures the tasks and lets them go; the freezer holds them, thawed
+ * below): wait until no task is traced for QUIET_MS (a CRIU may only be
+ * starting now), and kill it only when it still holds them after
+ * CRIU_GRACE_MS. Its dump is never used: chkptwpar, which packs it, is gone. */
+#define QUIET_MS 3000
+#define CRIU_GRACE_MS 30000
 static void end_criu(struct cr_cgroup *cg)
 {
-	for (int round = 0; round < 80; round++) {
-		pid_t *pids = NULL;
-		size_t n = 0;
-		if (cr_cgroup_pids(cg, &pids, &n, NULL) < 0)
-			return;
-		for (size_t i = 0; i < n; i++) {
-			pid_t tracer = tracer_of(pids[i]);
-			if (tracer <= 0)
-				continue;
-			pid_t group = getpgid(tracer);
-			if (group > 1 && group != getpgrp())
-				kill(-group, SIGKILL);
-			kill(tracer, SIGKILL);
-		}
-		free(pids);
+	int quiet = 0;
+	for (int waited = 0; quiet < QUIET_MS; waited += 100) {
+		bool held = traced(cg, waited >= CRIU_GRACE_MS);
+		quiet = held ? 0 : quiet + 100;
 		usleep(100 * 1000);
 	}
 }

@@ -4,10 +4,12 @@
 # Crash safety of chkptwpar (issue 14, item 7): killed with SIGKILL at a
 # random moment of its run, 20 times, then run again: the partition is left
 # Active, thawed, with no CRIU holding its tasks, and the next chkptwpar
-# writes an image that verifies. Its guardian (ckpt/guardian.c) recovers the
-# partition for up to 10 s after chkptwpar is killed, holding its lock: each
-# round waits for that lock before the next chkptwpar (whose own wait for it
-# is 10 s too).
+# writes an image that verifies; the partition's init never dies (it did of
+# SIGTRAP when the guardian killed a CRIU holding it mid-dump). The guardian
+# (ckpt/guardian.c) recovers the partition in a few seconds after chkptwpar
+# is killed (it lets a running CRIU finish, up to 30 s), holding its lock:
+# each round waits for that lock before the next chkptwpar (whose own wait
+# for it is 10 s).
 . "$(dirname "$0")/lib/common.sh"
 need_root
 command -v criu >/dev/null && criu check >/dev/null 2>&1 || skip "no working CRIU here"
