@@ -60,6 +60,8 @@ move_round() {
 		# report it (with the kept lazy-pages log) and go on.
 		echo "  $mib MiB $mode FAILED: $out"
 		tail -5 "$rb"/var/log/corral/*.lazy-pages.log 2>/dev/null | sed 's/^/    /'
+		[ -z "${BENCH_KEEP_LOGS:-}" ] || cp -r "$ra/var/log/corral" "$BENCH_KEEP_LOGS/a.$mib" 2>/dev/null
+		[ -z "${BENCH_KEEP_LOGS:-}" ] || cp -r "$rb/var/log/corral" "$BENCH_KEEP_LOGS/b.$mib" 2>/dev/null
 		[ "$(CORRAL_ROOT=$ra state_of "$name")" = A ] || fail "not Active on A after the failed move"
 		pid=$(partition_memhog "$CORRAL_CGROUP_PARENT-a") || fail "no memhog on A after the failed move"
 		check_pages "$root/tmp/memhog" "$pid" "movewpar --mode $mode (failed)" "the failed move"
