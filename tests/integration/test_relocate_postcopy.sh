@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # labels: root criu net slow
-# timeout: 900
+# timeout: 1200
 # Post-copy relocation (movewpar --mode post-copy) between two "hosts":
 # network namespaces joined by a veth, as test_relocate.sh. The partition
 # runs memhog (tests/helpers/memhog.c: half-random pages it checks byte by
@@ -10,7 +10,8 @@
 # it picks what it picks. Then the faults of the lazy phase (the link slowed
 # so that the phase lasts): B's criu lazy-pages killed, and the link down for
 # good. After each, exactly one running copy, on A, with every page intact
-# (memhog checks them); B keeps nothing.
+# (memhog checks them); B keeps nothing. Last, each corrald killed in the
+# lazy phase: A's (the move completes), B's (the partition goes on on A).
 # Needs a CRIU whose lazy dump works here (corral check: lazy-pages ok; the
 # CRIU that scripts/deps.sh builds, or fs.pipe-max-size raised); else skips.
 set -euo pipefail
@@ -248,3 +249,44 @@ only_on "$ra" "$rb" a "link down"
 verify_pages a "$ra" "link down"
 rearm_memhog a "$ra"
 pass "link down for good in the lazy phase: one copy, on A, every page intact"
+
+# A's corrald killed in the lazy phase: movewpar is the client, A's corrald
+# only answers B's questions; the move completes, every page verified on B.
+restart_a() {
+	wait "$pa" 2>/dev/null || true
+	rm -f "$ra/run/corral/corrald.sock"
+	start_a
+	corrald_ready "$ra" "$pa"
+}
+lazy_fault kill -9 "$pa"
+lazy_fault_end
+restart_a
+[ "$mover_rc" -eq 0 ] || fail "A's corrald killed: movewpar failed"
+only_on "$rb" "$ra" b "A's corrald killed"
+verify_pages b "$rb" "A's corrald killed"
+rearm_memhog b "$rb"
+out=$(on_b "$bin/movewpar" --mode stop-copy pc a 2>&1) || fail "back to A: $out"
+rearm_memhog a "$ra"
+pass "A's corrald killed in the lazy phase: the move completed, every page verified on B"
+
+# B's corrald killed in the lazy phase (its connections die with it): B's
+# guard ends the copy there when its lazy-pages loses the pages; A cannot
+# reach B, waits out B's idle timeout and thaws its copy, every page intact;
+# B's next corrald finds the relocation record, asks A and removes what is
+# left there.
+restart_b() {
+	wait "$pb" 2>/dev/null || true
+	rm -f "$rb/run/corral/corrald.sock"
+	start_b
+	corrald_ready "$rb" "$pb"
+}
+lazy_fault kill -9 "$pb"
+lazy_fault_end
+[ "$mover_rc" -ne 0 ] || fail "B's corrald killed: movewpar succeeded"
+[ "$(memhogs)" = 1 ] || fail "B's corrald killed: memhog runs $(memhogs) times"
+restart_b
+b_cleaned
+only_on "$ra" "$rb" a "B's corrald killed"
+[ -z "$(lazy_daemon)" ] || fail "B's corrald killed: a lazy-pages daemon is left on B"
+verify_pages a "$ra" "B's corrald killed"
+pass "B's corrald killed in the lazy phase: one copy, on A, every page intact; B cleaned up"
