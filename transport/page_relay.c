@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "util/log.h"
 
 #define KEEPALIVE_MS 1000 /* an empty PageData when nothing else went for this long */
+#define OUT_HIGH_WATER (8u << 20) /* bytes for the local criu before the peer is not read */
 
 static int64_t now_ms(void)
 {
@@ -37,31 +39,66 @@ static int send_data(struct cr_conn *c, const uint8_t *buf, size_t len, bool fin
 	return cr_conn_send(c, &m, err);
 }
 
-static int write_local(int fd, const uint8_t *buf, size_t len, int idle_ms, struct cr_error *err)
+/* Bytes from the peer not yet taken by the local criu. They are written as
+ * the socket takes them, never blocking: meanwhile the relay keeps reading
+ * the local criu's requests (criu lazy-pages sends them with MSG_DONTWAIT
+ * and fails when its socket is full). */
+struct outbuf {
+	uint8_t *data;
+	size_t len, off, cap;
+};
+
+static int out_add(struct outbuf *o, const uint8_t *buf, size_t len, struct cr_error *err)
 {
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (o->off > 0 && o->off == o->len)
+		o->off = o->len = 0;
+	if (o->len + len > o->cap) {
+		if (o->off > 0) {
+			memmove(o->data, o->data + o->off, o->len - o->off);
+			o->len -= o->off;
+			o->off = 0;
+		}
+		if (o->len + len > o->cap) {
+			size_t cap = o->cap ? o->cap : CR_PAGE_RELAY_CHUNK;
+			while (cap < o->len + len)
+				cap *= 2;
+			uint8_t *d = realloc(o->data, cap);
+			if (!d)
+				return cr_error_set(err, ENOMEM, "out of memory");
+			o->data = d;
+			o->cap = cap;
+		}
+	}
+	memcpy(o->data + o->len, buf, len);
+	o->len += len;
+	return 0;
+}
+
+/* Write what the local socket takes now. */
+static int out_flush(struct outbuf *o, int fd, struct cr_error *err)
+{
+	while (o->off < o->len) {
+		ssize_t n = send(fd, o->data + o->off, o->len - o->off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
+			o->off += (size_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-			return cr_error_errno(err, "writing to the local criu");
-		struct pollfd p = {.fd = fd, .events = POLLOUT};
-		int r = poll(&p, 1, idle_ms);
-		if (r == 0)
-			return cr_error_set(err, ETIMEDOUT, "the local criu took no page data for %d ms", idle_ms);
-		if (r < 0 && errno != EINTR)
-			return cr_error_errno(err, "waiting for the local criu");
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return cr_error_errno(err, "writing to the local criu");
 	}
 	return 0;
 }
 
+static size_t out_pending(const struct outbuf *o)
+{
+	return o->len - o->off;
+}
+
 /* One message from the peer: 1 when it was its final PageData. */
-static int on_peer(struct cr_conn *c, int local, int idle_ms, struct cr_page_relay_stats *st,
+static int on_peer(struct cr_conn *c, struct outbuf *out, struct cr_page_relay_stats *st,
 		   Crwire__Envelope **ret_result, struct cr_error *err)
 {
 	cleanup_envelope Crwire__Envelope *m = NULL;
@@ -78,18 +115,13 @@ static int on_peer(struct cr_conn *c, int local, int idle_ms, struct cr_page_rel
 	if (m->body_case != CRWIRE__ENVELOPE__BODY_PAGE_DATA)
 		return cr_error_set(err, EPROTO, "%s sent %s amid page data", c->peer_name, cr_wire_body_name(m));
 	const Crwire__PageData *pd = m->page_data;
-	if (pd->has_data && pd->data.len > 0)
-		st->msgs_from_peer++;
 	if (pd->has_data && pd->data.len > 0) {
-		if ((r = write_local(local, pd->data.data, pd->data.len, idle_ms, err)) < 0)
+		if ((r = out_add(out, pd->data.data, pd->data.len, err)) < 0)
 			return r;
+		st->msgs_from_peer++;
 		st->from_peer += pd->data.len;
 	}
-	if (pd->has_final && pd->final) {
-		(void)shutdown(local, SHUT_WR);
-		return 1;
-	}
-	return 0;
+	return pd->has_final && pd->final ? 1 : 0;
 }
 
 int cr_page_relay(struct cr_conn *c, int local, int idle_ms, struct cr_page_relay_stats *st,
@@ -103,46 +135,66 @@ int cr_page_relay(struct cr_conn *c, int local, int idle_ms, struct cr_page_rela
 	 * back for the acknowledgement of the previous answer. */
 	int one = 1;
 	(void)setsockopt(c->io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	bool local_done = false, peer_done = false;
+	struct outbuf out = {0};
+	int r = 0;
+	bool local_done = false, peer_done = false, shut = false;
 	int64_t last_rx = now_ms(), last_tx = last_rx;
-	while (!local_done || !peer_done) {
-		struct pollfd p[2] = {{.fd = local_done ? -1 : local, .events = POLLIN},
-				      {.fd = peer_done ? -1 : c->io.fd, .events = POLLIN}};
+	while (!local_done || !shut) {
+		if (peer_done && !shut && out_pending(&out) == 0) {
+			(void)shutdown(local, SHUT_WR); /* the peer's criu ended: so does ours */
+			shut = true;
+			continue;
+		}
+		short local_events = (local_done ? 0 : POLLIN) | (out_pending(&out) ? POLLOUT : 0);
+		/* Back-pressure: no more from the peer while the local criu lags. */
+		bool take_peer = !peer_done && out_pending(&out) < OUT_HIGH_WATER;
+		struct pollfd p[2] = {{.fd = local_events ? local : -1, .events = local_events},
+				      {.fd = take_peer ? c->io.fd : -1, .events = POLLIN}};
 		int n = poll(p, 2, KEEPALIVE_MS);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return cr_error_errno(err, "waiting for page data");
+		if (n < 0) {
+			r = cr_error_errno(err, "waiting for page data");
+			goto out;
+		}
 		int64_t now = now_ms();
 		if (now - last_rx > idle_ms) {
-			if (peer_done)
-				return cr_error_set(err, ETIMEDOUT, "the local criu did not end its page session within "
-						    "%d ms of %s's", idle_ms, c->peer_name);
+			if (peer_done) {
+				r = cr_error_set(err, ETIMEDOUT, "the local criu did not end its page session within "
+						 "%d ms of %s's", idle_ms, c->peer_name);
+				goto out;
+			}
 			st->conn_failed = true;
-			return cr_error_set(err, ETIMEDOUT, "no word from %s for %d ms", c->peer_name, idle_ms);
+			r = cr_error_set(err, ETIMEDOUT, "no word from %s for %d ms", c->peer_name, idle_ms);
+			goto out;
 		}
 		/* Quiet is normal before the restore there asks its first page:
 		 * say we are here, so that the peer's idle timeout means a dead
 		 * link only. */
 		if (!local_done && now - last_tx >= KEEPALIVE_MS) {
-			if (send_data(c, NULL, 0, false, err) < 0) {
+			if ((r = send_data(c, NULL, 0, false, err)) < 0) {
 				st->conn_failed = true;
-				return -err->code;
+				goto out;
 			}
 			last_tx = now;
 		}
 		if (n == 0)
 			continue;
-		if (p[0].revents) {
-			ssize_t got = recv(local, buf, CR_PAGE_RELAY_CHUNK, MSG_DONTWAIT);
-			if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				return cr_error_errno(err, "reading from the local criu");
-			if (got >= 0) {
+		if (p[0].revents & POLLOUT) {
+			if ((r = out_flush(&out, local, err)) < 0)
+				goto out;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t got = local_done ? 0 : recv(local, buf, CR_PAGE_RELAY_CHUNK, MSG_DONTWAIT);
+			if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				r = cr_error_errno(err, "reading from the local criu");
+				goto out;
+			}
+			if (got >= 0 && !local_done) {
 				local_done = got == 0;
-				int r = send_data(c, buf, (size_t)got, local_done, err);
-				if (r < 0) {
+				if ((r = send_data(c, buf, (size_t)got, local_done, err)) < 0) {
 					st->conn_failed = true;
-					return r;
+					goto out;
 				}
 				st->to_peer += (uint64_t)got;
 				st->msgs_to_peer++;
@@ -151,13 +203,18 @@ int cr_page_relay(struct cr_conn *c, int local, int idle_ms, struct cr_page_rela
 		}
 		if (p[1].revents) {
 			last_rx = now;
-			int r = on_peer(c, local, idle_ms, st, ret_result, err);
+			r = on_peer(c, &out, st, ret_result, err);
 			if (r < 0)
-				return r;
+				goto out;
 			peer_done = r == 1;
+			r = 0;
+			if ((r = out_flush(&out, local, err)) < 0)
+				goto out;
 		}
 		if (progress)
 			progress(ctx, st);
 	}
-	return 0;
+out:
+	free(out.data);
+	return r;
 }
