@@ -25,6 +25,7 @@
 
 #define CONNECT_TIMEOUT_MS 30000
 #define COMMIT_TRIES 3
+#define COMMIT_RETRY_MS 10000
 
 void cr_move_report_free(struct cr_move_report *r)
 {
@@ -92,7 +93,10 @@ int cr_move_commit(struct move *m, struct cr_peer **p, struct cr_error *err)
 		return cr_error_set(err, ECONNRESET, "%s has ended here and waits Paused on %s, but the hand-over "
 				    "was not confirmed (test fault lose-commit)", m->req->name, m->req->peer);
 	int r = cr_peer_commit(*p, m->req->name, err);
-	for (int tries = 1; r < 0 && tries < COMMIT_TRIES; tries++) {
+	/* A link that is down a few seconds (the route gone: each try fails at
+	 * once) does not lose the hand-over: tries go on for COMMIT_RETRY_MS. */
+	int64_t until = cr_now_ns() + (int64_t)COMMIT_RETRY_MS * 1000000;
+	for (int tries = 1; r < 0 && (tries < COMMIT_TRIES || cr_now_ns() < until); tries++) {
 		cr_debug("relocation commit failed (%s), asking again", cr_error_msg(err));
 		cr_error_clear(err);
 		cr_peer_close(*p);

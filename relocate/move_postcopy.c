@@ -18,6 +18,7 @@
 #define LOG_PREFIX "move: "
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ckpt/criu.h"
 #include "ckpt/frozen.h"
 #include "ckpt/partition_criu.h"
 #include "ckpt/scratch.h"
@@ -262,7 +264,13 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	memset(&f, 0, sizeof(f));
 	struct mover mv = {.m = m, .p = p, .f = &f, .events = ev[0], .local = sp[0],
 			   .idle_ms = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_IDLE_MS, .err = CR_ERROR_INIT};
+	/* The dump lasts until the last page is served: its deadline grows with
+	 * the memory (at least 1 MiB/s on top of CRIU's usual bound). Killed at
+	 * its deadline, it would let the copy here thaw while the copy there
+	 * runs until its lazy-pages notices. A stalled relay ends it sooner. */
+	int64_t dump_ms = (int64_t)CR_CRIU_DUMP_TIMEOUT_MS + (int64_t)(m->memory_bytes >> 20) * 1000;
 	struct cr_freeze_request fr = {.name = req->name, .operation = "relocation", .force = req->force,
+				       .timeout_ms = dump_ms > INT32_MAX ? INT32_MAX : (int)dump_ms,
 				       .work_extra = m->fs_bytes, .lazy_ps_fd = sp[1], .images_ready_fd = ev[1]};
 	/* Both connections are made before the freeze: their hand-shakes stay
 	 * out of the downtime. A lazy dump is short (no page is written), well
