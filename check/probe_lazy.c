@@ -115,7 +115,7 @@ int cr_lazy_verdict(struct cr_host_facts *f, const struct cr_lazy_evidence *e, s
 
 /* One round trip's processes and files. */
 struct lazy_run {
-	char dir[sizeof("/tmp/corral-lazy-probe-XXXXXX")];
+	char *dir; /* heap: $TMPDIR (or /tmp)/corral-lazy-probe-XXXXXX */
 	pid_t holder, victim, dump, pages, restore, restored;
 	int64_t deadline;
 	struct cr_host_facts *f;
@@ -378,8 +378,9 @@ static void end_run(struct lazy_run *run)
 	if (run->victim > 0)
 		kill(run->victim, SIGKILL); /* the holder reaps it */
 	cr_child_kill(run->holder, 1);
-	if (run->dir[0])
+	if (run->dir && run->dir[0])
 		(void)cr_rm_rf(run->dir, NULL);
+	free(run->dir);
 	free(run->why);
 }
 
@@ -407,11 +408,16 @@ int cr_probe_lazy(struct cr_host_facts *f, struct cr_error *err)
 		e.why = "no working criu (see criu and criu-check)";
 		return cr_lazy_verdict(f, &e, err);
 	}
-	struct lazy_run run = {.dir = "/tmp/corral-lazy-probe-XXXXXX", .f = f};
+	struct lazy_run run = {.f = f};
+	const char *tmp = getenv("TMPDIR");
 	run.deadline = cr_now_ms() + CR_LAZY_PROBE_MS;
+	if (asprintf(&run.dir, "%s/corral-lazy-probe-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp") < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
 	if (!mkdtemp(run.dir)) {
-		run.dir[0] = '\0';
-		return cr_error_errno(err, "cannot make a directory for the lazy-pages probe");
+		int r = cr_error_errno(err, "cannot make a directory for the lazy-pages probe in %s",
+				       tmp && *tmp == '/' ? tmp : "/tmp");
+		free(run.dir);
+		return r;
 	}
 	struct cr_error rerr = CR_ERROR_INIT;
 	int r = round_trip(&run, &rerr);

@@ -23,6 +23,9 @@ cleanup() {
 trap cleanup EXIT
 export CORRAL_ROOT=$work/root
 mkdir -p "$CORRAL_ROOT"
+# the lazy probe's round trips here, apart from other programs' at the same time
+export TMPDIR=$work/tmp
+mkdir -p "$TMPDIR"
 unset CORRAL_CRIU CRIU_FAULT
 
 fail() {
@@ -236,7 +239,7 @@ if [ "$(status userfaultfd)" = ok ] && [ "$(status criu-check)" = ok ]; then
 else
 	[ "$lazy" != ok ] || fail "lazy-pages ok without userfaultfd or a working criu"
 fi
-[ -z "$(ls -d /tmp/corral-lazy-probe-* 2>/dev/null)" ] || fail "the lazy-pages probe left its directory"
+[ -z "$(ls -d "$TMPDIR"/corral-lazy-probe-* 2>/dev/null)" ] || fail "the lazy-pages probe left its directory"
 [ "$(status tcp-repair)" != skipped ] || fail "tcp-repair not probed as root"
 
 # Exit status: 0 exactly when every required probe is ok.

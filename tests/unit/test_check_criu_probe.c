@@ -307,14 +307,17 @@ static void lazy_probe(struct cr_host_facts *f, char *criu)
 	assert_int_equal(cr_probe_lazy(f, &err), 0);
 }
 
-/* No directory of a round trip is left behind. */
+/* No directory of a round trip is left behind (in this test's TMPDIR). */
 static void assert_no_probe_dirs(void)
 {
 	char *out = NULL;
 	int status = 0;
 	struct cr_error err = CR_ERROR_INIT;
-	char *argv[] = {"/bin/sh", "-c", "ls -d /tmp/corral-lazy-probe-* 2>/dev/null | wc -l", NULL};
+	char *cmd = NULL;
+	assert_true(asprintf(&cmd, "ls -d %s/corral-lazy-probe-* 2>/dev/null | wc -l", tmp_dir) > 0);
+	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
 	assert_int_equal(cr_run_capture(argv, NULL, 5000, &out, &status, &err), 0);
+	free(cmd);
 	assert_string_equal(out, "0\n");
 	free(out);
 }
@@ -385,7 +388,12 @@ static void lazy_probe_accepts_a_working_round_trip(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(tmp_dir) ? 0 : -1;
+	if (!mkdtemp(tmp_dir))
+		return -1;
+	/* The lazy probe's round trips in here, not beside those of other
+	 * programs probing at the same time. */
+	setenv("TMPDIR", tmp_dir, 1);
+	return 0;
 }
 
 static int teardown(void **state)
