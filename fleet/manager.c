@@ -111,14 +111,14 @@ static int plan_new(struct step *s, const struct cr_evac *v, struct cr_fleet_hos
 	cleanup_free struct cr_plan_choice *ch = calloc(src->n_parts + 1, sizeof(*ch));
 	if (!skip || !ch)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	size_t todo = 0;
+	size_t unplanned = 0;
 	for (size_t k = 0; k < src->n_parts; k++) {
 		struct cr_task *t = task_of(s, src->name, src->parts[k].name);
 		/* planned already, or being moved by another request right now */
 		skip[k] = t && (of_evac(t, v) || !cr_task_final(t));
-		todo += !skip[k];
+		unplanned += !skip[k];
 	}
-	if (!todo)
+	if (!unplanned)
 		return 0;
 	int r = cr_evac_plan_parts(s->hosts, s->n_hosts, src, v->to, v->n_to, skip, ch, err);
 	for (size_t k = 0; r == 0 && k < src->n_parts; k++)
