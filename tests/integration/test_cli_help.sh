@@ -78,7 +78,7 @@ usage_ok "mkwpar -n x --help" "mkwpar " "$bin/mkwpar" -n x --help
 [ ! -e "$CORRAL_ROOT/etc/wpars/x.spec" ] || fail "mkwpar -n x --help made a partition"
 usage_ok "corral help chwpar" "chwpar " "$corral" help chwpar
 corrald=$bin/corrald
-[ -x "$corrald" ] || corrald=$CORRAL_BUILD_DIR/transport/daemon/corrald
+[ -x "$corrald" ] || corrald=$CORRAL_BUILD_DIR/corrald/corrald
 usage_ok "corrald --help" "corrald " "$corrald" --help
 usage_ok "corrald -?" "corrald " "$corrald" '-?'
 echo "ok: --help and -? on every verb"
