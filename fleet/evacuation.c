@@ -221,7 +221,10 @@ static int clear_old_tasks(struct cr_etcd *e, const char *fleet, const char *hos
 		if (r == 0) {
 			struct cr_etcd_cmp same = {key, t[i].mod_revision};
 			struct cr_etcd_op del = {CR_ETCD_OP_DELETE, key, NULL, 0};
+			/* 1 deleted, 0 changed meanwhile (no longer final): either
+			 * way on to the next one. */
 			r = cr_etcd_txn(e, &same, 1, &del, 1, err);
+			r = r < 0 ? r : 0;
 		}
 	}
 	cr_task_list_free(t, n);

@@ -18,23 +18,16 @@
 #include "fleet/owner.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "live_store.h"
 
 static const char *endpoints;
 static char root[] = "/tmp/corral-owner-test.XXXXXX";
 static char fleet[32];
 
-static struct cr_etcd *store(void)
-{
-	struct cr_etcd_options o = {.endpoints = endpoints, .timeout_ms = 3000};
-	struct cr_etcd *e = NULL;
-	struct cr_error err = CR_ERROR_INIT;
-	assert_int_equal(cr_etcd_open(&o, &e, &err), 0);
-	return e;
-}
 
 static void put(const char *key, const char *value)
 {
-	cleanup_etcd struct cr_etcd *e = store();
+	cleanup_etcd struct cr_etcd *e = live_store(endpoints);
 	struct cr_error err = CR_ERROR_INIT;
 	assert_int_equal(cr_etcd_put(e, key, value, 0, &err), 0);
 }
@@ -48,7 +41,7 @@ static char *owner_key(const char *name)
 
 static char *value_of(const char *key)
 {
-	cleanup_etcd struct cr_etcd *e = store();
+	cleanup_etcd struct cr_etcd *e = live_store(endpoints);
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_etcd_kv kv = {0};
 	if (cr_etcd_get(e, key, &kv, &err) != 1)
