@@ -32,10 +32,42 @@ for i in $(seq "$N"); do
 done
 sleep 3
 
-lone=()
-for _ in 1 2 3; do
-	out=$(on a movewpar s1 b)
+# move_row LABEL T0_S < LOG: one move's row of the per-move table from
+# its movewpar -v output (with the runner's "started E:" line, or T0_S, the
+# wall time it was started at): when it froze (seconds from the table's
+# start), its downtime and where that went (freeze, dump, archive, stream,
+# restore there), and its whole length.
+move_row() {
+	awk -v label="$1" -v t0="$2" -v base="$table_base" '
+		/^started [0-9.]+:/ {sub(":", "", $2); t0 = $2}
+		/^phase freezing at/ {fz = $4}
+		/^downtime / {dt = $2; for (i = 1; i <= NF; i++) if ($i == "total") tot = $(i + 1)}
+		/^freeze .* ms, dump / {gsub(",", ""); f = $2; d = $5; a = $8; s = $11; r = $14}
+		END {printf "%-6s %7.2f %7.2f %8.0f %6.0f %6.0f %7.0f %6.0f %7.0f %6.2f\n",
+			label, t0 - base, t0 - base + fz, dt, f, d, a, s, r, tot}'
+}
+table_head() {
+	printf '%-6s %7s %7s %8s %6s %6s %7s %6s %7s %6s\n' move start frozen downtime freeze dump \
+		archive stream restore total
+}
+# evac_table: the rows of every move the last evacuation of a made, by
+# when each one froze (its runner's logs, read before the next one).
+evac_table() {
+	local f
+	table_head
+	for f in "$FTOP/a/var/log/corral/fleet"/s*.log; do
+		move_row "$(basename "$f" .log)" 0 <"$f"
+	done | sort -k3,3n
+}
+wall_s() { awk -v u="$(now_us)" 'BEGIN {printf "%.3f", u / 1e6}'; }
+
+lone=() lone_rows=()
+table_base=$(wall_s)
+for k in 1 2 3; do
+	t0=$(wall_s)
+	out=$(on a movewpar -v s1 b)
 	lone+=("$(ms_field downtime "$out")")
+	lone_rows+=("$(move_row "lone$k" "$t0" <<<"$out")")
 	on b movewpar s1 a >/dev/null
 done
 lone_ms=$(median_ms "${lone[@]}")
@@ -44,12 +76,15 @@ sleep 3
 # evac P: evacuate a with --parallel P; prints "TOTAL_US MAX_DOWNTIME_US"
 evac() {
 	local t0 t1 out
+	table_base=$(wall_s)
 	t0=$(now_us)
 	out=$(on b corral evacuate a --parallel "$1" --timeout 600)
 	t1=$(now_us)
 	local max
 	max=$(awk '$5 == "done" && $7 == "ms" {if ($6 > m) m = $6} END {print m * 1000}' <<<"$out")
-	on c corral restore a --parallel 2 --timeout 600 >/dev/null
+	evac_table >"$FTOP/table-$1"
+	echo "$out" >"$FTOP/evac-$1"
+	on c corral restore a --parallel 2 --timeout 600 >"$FTOP/restore-$1"
 	sleep 3
 	echo "$((t1 - t0)) $max"
 }
@@ -63,6 +98,17 @@ echo "  --parallel 2:                    $(ms "$par_us") ms, longest downtime $(
 echo "  a lone movewpar:                 downtime $lone_ms ms (median of 3)"
 echo "  total, parallel / sequential:    $(ratio "$par_us" "$seq_us")x"
 echo "  longest downtime, parallel / lone move: $(ratio "$(ms "$par_max")" "$lone_ms")x"
+echo
+echo "every move, by when it froze (seconds from the start of its run; ms unless named):"
+echo "lone moves of s1 to b:"
+table_head
+printf '%s\n' "${lone_rows[@]}"
+for p in 1 2; do
+	echo "evacuation --parallel $p:"
+	cat "$FTOP/table-$p"
+	[ -z "${BENCH_VERBOSE:-}" ] || cat "$FTOP/evac-$p" "$FTOP/restore-$p"
+done
+echo
 goal "--parallel 2 total <= 0.6x sequential" "$(ratio "$par_us" "$seq_us")" "<=" 0.6
 goal "longest parallel downtime <= 1.3x a lone move" "$(ratio "$(ms "$par_max")" "$lone_ms")" "<=" 1.3
 echo

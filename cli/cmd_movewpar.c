@@ -12,6 +12,7 @@
 
 struct bar {
 	bool tty;
+	bool log_phases; /* -v without a terminal: one line per phase, as it begins */
 	int64_t last_ns;
 	const char *last_phase;
 };
@@ -19,9 +20,15 @@ struct bar {
 static void show_progress(void *ctx, const struct cr_move_progress *p)
 {
 	struct bar *b = ctx;
-	if (!b->tty)
-		return;
 	bool new_phase = b->last_phase != p->phase;
+	if (!b->tty) {
+		/* A log (the fleet's, a script's): when each phase began, to
+		 * tell which one a slow move spent its time in. */
+		if (b->log_phases && new_phase)
+			printf("phase %s at %.3f s\n", p->phase, p->elapsed_ns / 1e9);
+		b->last_phase = p->phase;
+		return;
+	}
 	if (!new_phase && p->elapsed_ns - b->last_ns < 100 * 1000000LL)
 		return;
 	b->last_ns = p->elapsed_ns;
@@ -65,6 +72,7 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 	if (rc)
 		return rc;
 	struct bar bar = {.tty = isatty(STDERR_FILENO) == 1};
+	bar.log_phases = !bar.tty && cli_option_count(&p, 'v') > 0;
 	struct cr_move_request req = {
 		.static_move = cli_option_count(&p, 'S') > 0,
 		.dry_run = cli_option_count(&p, 'n') > 0,
@@ -113,6 +121,8 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 	r = cr_partition_move(&req, &rep, err);
 	if (fenced)
 		cr_owner_fence_end(&fence);
+	if (bar.log_phases)
+		fflush(stdout);
 	if (bar.tty && bar.last_phase)
 		fprintf(stderr, "\r\033[K");
 	if (r < 0) {

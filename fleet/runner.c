@@ -84,12 +84,19 @@ static int spawn(struct cr_runner *rn, struct cr_runner_job *j, struct cr_error 
 		argv[n++] = j->task.partition;
 	} else {
 		argv[n++] = "movewpar";
+		argv[n++] = "-v"; /* the log tells which phase a slow move spent its time in */
 		if (j->task.mode == CR_PLAN_STATIC)
 			argv[n++] = "--static";
 		argv[n++] = j->task.partition;
 		argv[n++] = j->task.to;
 	}
 	argv[n] = NULL;
+	/* The log's first line: when, in wall time, so that moves of several
+	 * hosts can be laid side by side (each phase line counts from it). */
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	dprintf(w, "started %lld.%03ld: %s %s\n", (long long)wall.tv_sec, wall.tv_nsec / 1000000, argv[1],
+		j->task.partition);
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(w);
