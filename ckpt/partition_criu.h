@@ -4,7 +4,7 @@
 #define CORRAL_CKPT_PARTITION_CRIU_H
 
 #include "ckpt/criu.h"
-#include "partition/config.h"
+#include "spec/config.h"
 
 /* A file a partition unlinked while it keeps it open goes into the image up
  * to this size (CRIU's own limit is 1 MiB: a log file or a temporary file

@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "formats/spec.h"
+#include "spec/spec_file.h"
 #include "util/cleanup.h"
 
 int cr_partition_image_write(const struct cr_wpar_config *cfg, const char *criu_dir, const char *rootfs_tar,

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "formats/image_writer.h"
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 #define CR_IMAGE_ROOTFS_ENTRY "rootfs.tar"

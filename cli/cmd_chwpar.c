@@ -10,8 +10,8 @@
 #include "cli/commands.h"
 #include "cli/config_flags.h"
 #include "cli/options.h"
-#include "partition/attrs.h"
 #include "partition/change.h"
+#include "spec/attrs.h"
 
 static const char spec[] = "AcKh:d:n:M*N*R*S*u:v";
 

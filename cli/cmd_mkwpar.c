@@ -5,9 +5,9 @@
 #include "cli/commands.h"
 #include "cli/config_flags.h"
 #include "cli/options.h"
-#include "formats/spec.h"
-#include "partition/attrs.h"
 #include "partition/lifecycle.h"
+#include "spec/attrs.h"
+#include "spec/spec_file.h"
 
 int cmd_mkwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {

@@ -11,9 +11,9 @@
 #include "cli/config_flags.h"
 #include "cli/options.h"
 #include "partition/app_job.h"
-#include "partition/attrs.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
+#include "spec/attrs.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 

@@ -1,6 +1,6 @@
 #include "cli/config_flags.h"
 
-#include "partition/attrs.h"
+#include "spec/attrs.h"
 
 static int set_general(struct cr_wpar_config *cfg, const char *key, const char *value,
 		       struct cr_error *err)

@@ -3,7 +3,7 @@
 #define CORRAL_CLI_CONFIG_FLAGS_H
 
 #include "cli/options.h"
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* Apply, in command-line order: -h host, -d dir, -A, -c, -r, -l, -p, -u script,

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "partition/attrs.h"
+#include "spec/attrs.h"
 
 static char kind_of(const char *spec, char flag)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/spec.h"
+#include "spec/spec_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "net/addr_check.h"
 #include "net/net.h"
 #include "net/nl_internal.h"
+#include "spec/addr_check.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 

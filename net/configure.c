@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net/addr_check.h"
 #include "net/net.h"
 #include "net/nl_internal.h"
+#include "spec/addr_check.h"
 #include "util/log.h"
 
 #define CARRIER_WAIT_MS 2000

@@ -23,7 +23,7 @@
 
 #include <sys/types.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* Pre-flight, before anything changes: every entry's interface exists on

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* Lock the network namespace of PID (drop all but loopback traffic). */

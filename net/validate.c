@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/addr_check.h"
 #include "net/net.h"
 #include "net/nl_internal.h"
 #include "partition/registry.h"
+#include "spec/addr_check.h"
 
 struct host_addrs {
 	struct nl_cache *links;

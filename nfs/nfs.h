@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 #define CR_NFS_DEFAULT_TIMEOUT_S 30

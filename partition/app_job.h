@@ -24,7 +24,7 @@
 #include <sys/types.h>
 
 #include "partition/cgroup.h"
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* wparexec and restartwpar exit with this when chkptwpar -k took the job

@@ -2,7 +2,7 @@
 #ifndef CORRAL_PARTITION_CAPS_H
 #define CORRAL_PARTITION_CAPS_H
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* Drop from every set (bounding, permitted, effective, inheritable, ambient)

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 enum cr_cgroup_mode {

@@ -17,8 +17,8 @@
 
 #include <stdbool.h>
 
-#include "partition/config.h"
 #include "partition/registry.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* Applies the requested changes to CFG (a copy of the recorded one). Setting

@@ -8,14 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "net/net.h"
+#include "nfs/nfs.h"
 #include "partition/caps.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "partition/registry_intent.h"
 #include "partition/rootfs.h"
-#include "net/net.h"
-#include "nfs/nfs.h"
-#include "formats/spec.h"
+#include "spec/spec_file.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"

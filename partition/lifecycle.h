@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "partition/config.h"
 #include "partition/registry.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* mkwpar: validate CFG, fill defaults, create and populate the root part and

@@ -2,7 +2,7 @@
 #ifndef CORRAL_PARTITION_MOUNTS_H
 #define CORRAL_PARTITION_MOUNTS_H
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* System partition: private / (the base directory), its mount stanzas, the

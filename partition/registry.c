@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "formats/spec.h"
 #include "partition/lifecycle.h"
 #include "partition/liveness.h"
 #include "partition/registry_intent.h"
+#include "spec/spec_file.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"

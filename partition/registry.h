@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "partition/config.h"
 #include "partition/state.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 struct cr_wpar {

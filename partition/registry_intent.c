@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"

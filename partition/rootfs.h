@@ -3,7 +3,7 @@
 #ifndef CORRAL_PARTITION_ROOTFS_H
 #define CORRAL_PARTITION_ROOTFS_H
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* Where the partition's init reads the services it starts (inside the partition). */

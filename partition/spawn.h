@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 #include "partition/cgroup.h"
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 struct cr_spawn_request {

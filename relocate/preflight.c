@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/spec.h"
 #include "partition/lifecycle.h"
+#include "spec/spec_file.h"
 #include "transport/hello.h"
 #include "util/cleanup.h"
 

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "transport/client.h"
 #include "util/error.h"
 

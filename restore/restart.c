@@ -10,12 +10,12 @@
 
 #include "ckpt/scratch.h"
 #include "formats/image_reader.h"
-#include "formats/spec.h"
 #include "nfs/nfs.h"
 #include "partition/app_job.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "restore/restore.h"
+#include "spec/spec_file.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"

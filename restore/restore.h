@@ -7,7 +7,7 @@
 
 #include "formats/image_keys.h"
 #include "partition/cgroup.h"
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* Restore the tree of CFG from IMAGES_DIR into cgroup CG. The restored init

@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "partition/config.h"
 #include "partition/registry.h"
+#include "spec/config.h"
 #include "transport/handshake.h"
 #include "transport/trust.h"
 #include "util/cleanup.h"

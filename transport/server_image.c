@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "formats/image_reader.h"
-#include "partition/config.h"
+#include "spec/config.h"
 #include "transport/server.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"

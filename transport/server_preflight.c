@@ -7,12 +7,12 @@
 #include <sys/statvfs.h>
 
 #include "check/host_facts.h"
-#include "formats/spec.h"
-#include "partition/config.h"
-#include "partition/registry.h"
-#include "transport/server.h"
 #include "net/net.h"
 #include "nfs/nfs.h"
+#include "partition/registry.h"
+#include "spec/config.h"
+#include "spec/spec_file.h"
+#include "transport/server.h"
 #include "util/cleanup.h"
 #include "util/paths.h"
 

@@ -19,12 +19,12 @@
 
 #include "ckpt/checkpoint.h"
 #include "ckpt/frozen.h"
-#include "formats/spec.h"
 #include "nfs/nfs.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "partition/rootfs_archive.h"
 #include "restore/restore.h"
+#include "spec/spec_file.h"
 #include "transport/client.h"
 #include "transport/server.h"
 #include "util/cleanup.h"

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "partition/attrs.h"
 #include "partition/change.h"
 #include "partition/registry.h"
 #include "partition/state.h"
+#include "spec/attrs.h"
 #include "util/fsutil.h"
 
 static void base(struct cr_wpar_config *c)

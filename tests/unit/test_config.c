@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 
 static void name_rejected(const char *name, const char *msg)
 {

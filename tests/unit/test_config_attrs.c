@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/spec.h"
-#include "partition/attrs.h"
+#include "spec/attrs.h"
+#include "spec/spec_file.h"
 
 #define WORDS(...) (char *[]){__VA_ARGS__}, sizeof((char *[]){__VA_ARGS__}) / sizeof(char *)
 

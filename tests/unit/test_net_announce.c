@@ -21,7 +21,7 @@
 
 #include "net/net.h"
 #include "net/nl_internal.h"
-#include "partition/config.h"
+#include "spec/config.h"
 #include "tests/unit/test_netns_fixture.h"
 
 static const uint8_t mac[6] = {0x02, 0x13, 0, 0, 0, 0x10};

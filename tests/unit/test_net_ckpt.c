@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "net/net_ckpt.h"
-#include "partition/config.h"
+#include "spec/config.h"
 #include "tests/unit/test_netns_fixture.h"
 
 static bool have_root;

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net/addr_check.h"
 #include "net/net.h"
 #include "net/nl_internal.h"
-#include "partition/config.h"
+#include "spec/addr_check.h"
+#include "spec/config.h"
 #include "util/fsutil.h"
 
 static void netmask_prefix(void **state)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 
 /* Add to CFG the stanza "-M directory=DIR vfs=nfs host=HOST dev=EXPORT
  * mountopts=OPTS". */

@@ -17,11 +17,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "formats/spec.h"
-#include "partition/attr_list.h"
-#include "partition/attrs.h"
 #include "partition/caps.h"
 #include "seccomp/filter.h"
+#include "spec/attr_list.h"
+#include "spec/attrs.h"
+#include "spec/spec_file.h"
 
 #define WORDS(...) (char *[]){__VA_ARGS__}, sizeof((char *[]){__VA_ARGS__}) / sizeof(char *)
 

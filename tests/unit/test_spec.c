@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/spec.h"
+#include "spec/spec_file.h"
 #include "util/cleanup.h"
 
 static char *data_path(const char *name)

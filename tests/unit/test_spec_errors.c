@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/spec.h"
+#include "spec/spec_file.h"
 #include "util/fsutil.h"
 
 static void rejects_len(const char *text, size_t len, int code, const char *msg)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/spec.h"
+#include "spec/spec_file.h"
 
 static void round_trip(const struct cr_wpar_config *a)
 {

@@ -1,12 +1,12 @@
 /* Attribute values: booleans, integers, percentage triples and sizes. */
-#include "partition/attr_values.h"
+#include "spec/attr_values.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/escape.h"
 
 int cr_value_parse_bool(const char *s, bool *ret, struct cr_error *err)

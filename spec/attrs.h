@@ -1,5 +1,5 @@
 /* Partition attributes by stanza and key, the one place that knows them:
- * the spec file (formats/spec_*.c) and the command line (-M, -N, -R, -S,
+ * the spec file (spec/spec_*.c) and the command line (-M, -N, -R, -S,
  * chwpar -K) both set, print and reset attributes through here.
  *
  * Stanzas and keys (keys match in any case):
@@ -12,12 +12,12 @@
  *   security:  privs syscalls (lists: -S privs+=a,b and -S syscalls-=c edit them)
  * AIX keys Corral does not use (routing, ostype, totalVirtMem, logname, ...)
  * are accepted and ignored. */
-#ifndef CORRAL_PARTITION_ATTRS_H
-#define CORRAL_PARTITION_ATTRS_H
+#ifndef CORRAL_SPEC_ATTRS_H
+#define CORRAL_SPEC_ATTRS_H
 
 #include <stddef.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 enum cr_stanza {

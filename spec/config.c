@@ -1,7 +1,7 @@
 /* A partition's configuration in memory: defaults, ownership, deep copies,
  * the mount and network lists, and filling in what the user left out.
  * The checks live in config_validate.c. */
-#include "partition/config.h"
+#include "spec/config.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,8 +2,8 @@
  * booleans, shares, "min%-softmax%,hardmax%" triples, sizes with units and
  * counts. Shared by the spec file and the command line through attrs.c.
  * Errors name the rule broken; the caller adds the attribute and value. */
-#ifndef CORRAL_PARTITION_ATTR_VALUES_H
-#define CORRAL_PARTITION_ATTR_VALUES_H
+#ifndef CORRAL_SPEC_ATTR_VALUES_H
+#define CORRAL_SPEC_ATTR_VALUES_H
 
 #include <stdbool.h>
 #include <stddef.h>

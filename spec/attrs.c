@@ -1,7 +1,7 @@
 /* The attribute table: every key of every stanza, where it lives in
  * struct cr_wpar_config and how its value reads and prints. The spec file
  * and the command line both go through cr_attr_set / cr_attrs_foreach. */
-#include "partition/attrs.h"
+#include "spec/attrs.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "partition/attr_list.h"
-#include "partition/attr_values.h"
+#include "spec/attr_list.h"
+#include "spec/attr_values.h"
 #include "util/cleanup.h"
 #include "util/escape.h"
 

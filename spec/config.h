@@ -1,7 +1,7 @@
 /* A partition's configuration: what mkwpar records and a spec file holds.
- * The spec file (formats/spec_*.c) reads and writes exactly this. */
-#ifndef CORRAL_PARTITION_CONFIG_H
-#define CORRAL_PARTITION_CONFIG_H
+ * The spec file (spec/spec_*.c) reads and writes exactly this. */
+#ifndef CORRAL_SPEC_CONFIG_H
+#define CORRAL_SPEC_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,7 +2,7 @@
  * the configuration and lists of addresses, so they are tested without a
  * network. */
 #define LOG_PREFIX "net: "
-#include "net/addr_check.h"
+#include "spec/addr_check.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>

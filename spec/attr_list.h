@@ -1,7 +1,7 @@
 /* The list attributes of the security stanza (privs, syscalls) and AIX's
  * `-S privs+=a,b` / `-S privs-=a` edits of them. */
-#ifndef CORRAL_PARTITION_ATTR_LIST_H
-#define CORRAL_PARTITION_ATTR_LIST_H
+#ifndef CORRAL_SPEC_ATTR_LIST_H
+#define CORRAL_SPEC_ATTR_LIST_H
 
 #include "util/error.h"
 

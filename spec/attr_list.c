@@ -1,7 +1,7 @@
 /* Editing comma-separated attribute lists: `privs+=cap_sys_time`,
  * `syscalls-=keyctl` (AIX's mkwpar/chwpar -S syntax). */
 #define LOG_PREFIX "attrs: "
-#include "partition/attr_list.h"
+#include "spec/attr_list.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

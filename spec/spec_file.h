@@ -10,19 +10,19 @@
  *
  * Stanzas general, network, mount, resources, security hold key = "value"
  * lines; each network and each mount stanza is one entry. The keys are the
- * ones of partition/attrs.h. Values may be unquoted or quoted with straight
+ * ones of spec/attrs.h. Values may be unquoted or quoted with straight
  * quotes ("\"" and "\\" escape inside them) or with the typographic quotes of
  * web pages (“ ” ″). '#' starts a comment outside quotes. The AIX stanzas
  * route and device are accepted and ignored. A key given twice in one
  * stanza, or a second general:, resources: or security: stanza, is refused
  * with its line (never "the last wins"). Errors quote input cut and escaped
  * (util/escape.h). */
-#ifndef CORRAL_FORMATS_SPEC_H
-#define CORRAL_FORMATS_SPEC_H
+#ifndef CORRAL_SPEC_SPEC_FILE_H
+#define CORRAL_SPEC_SPEC_FILE_H
 
 #include <stddef.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* The largest spec file read, parsed or written, and the most network or

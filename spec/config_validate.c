@@ -1,7 +1,7 @@
 /* The checks on a partition configuration: AIX name rules, paths, mounts,
  * network entries and resource ranges. Each error is one line naming the
  * partition, the entry and the rule broken. */
-#include "partition/config.h"
+#include "spec/config.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/addr_check.h"
+#include "spec/addr_check.h"
 #include "util/cleanup.h"
 #include "util/escape.h"
 #include "util/fsutil.h"

@@ -1,15 +1,15 @@
 /* The address rules of network entries, without touching the system:
  * parsing an entry, and the conflicts cr_net_validate refuses (addresses
  * given twice, held by this host, or by another partition). */
-#ifndef CORRAL_NET_ADDR_CHECK_H
-#define CORRAL_NET_ADDR_CHECK_H
+#ifndef CORRAL_SPEC_ADDR_CHECK_H
+#define CORRAL_SPEC_ADDR_CHECK_H
 
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "partition/config.h"
+#include "spec/config.h"
 #include "util/error.h"
 
 /* One address: AF_INET (4 bytes used) or AF_INET6, and where it was seen. */

@@ -1,8 +1,8 @@
 /* Reading spec files: lines, stanza headers, key = "value" pairs and the
  * quotes people paste from web pages. Every value goes through the attribute
- * table (partition/attrs.c), the same path the command line takes. */
+ * table (spec/attrs.c), the same path the command line takes. */
 #define LOG_PREFIX "spec: "
-#include "formats/spec.h"
+#include "spec/spec_file.h"
 
 #include <fcntl.h>
 #include <stdbool.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "partition/attrs.h"
+#include "spec/attrs.h"
 #include "util/cleanup.h"
 #include "util/escape.h"
 #include "util/fsutil.h"

@@ -1,13 +1,13 @@
 /* Writing spec files: AIX-style stanzas with tab-indented key = "value"
  * lines, only the values that differ from the defaults. What is written is
  * parsed back before it is handed out, so a file we write we can read. */
-#include "formats/spec.h"
+#include "spec/spec_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "partition/attrs.h"
+#include "spec/attrs.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
