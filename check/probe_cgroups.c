@@ -1,11 +1,11 @@
-/* The cgroup layout (partition/cgroup.c detects it) and whether a partition
+/* The cgroup layout (cgroup/cgroup.c detects it) and whether a partition
  * can be frozen: the v1 freezer controller or cgroup.freeze on cgroup2. */
 #include "check/probes.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 
 #define CONTROLLERS_MAX 256
 

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "ckpt/frozen.h"
 #include "ckpt/partition_criu.h"
 #include "formats/image_writeback.h"
 #include "net/net_ckpt.h"
-#include "partition/cgroup.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "util/cleanup.h"

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "ckpt/criu_internal.h"
-#include "partition/cgroup.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 

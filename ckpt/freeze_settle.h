@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "util/error.h"
 
 /* The most a freeze waits for a vfork to end in an exec (thawing and

@@ -17,9 +17,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup/cgroup.h"
 #include "ckpt/guardian.h"
 #include "ckpt/partition_image.h"
-#include "partition/cgroup.h"
 #include "partition/registry.h"
 #include "util/error.h"
 

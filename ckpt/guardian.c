@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "ckpt/criu_internal.h"
-#include "partition/cgroup.h"
 #include "partition/lifecycle.h"
 #include "partition/liveness.h"
 #include "partition/state.h"

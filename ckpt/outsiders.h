@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "util/error.h"
 
 struct cr_outsider {

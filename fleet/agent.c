@@ -11,11 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "fleet/fleet_internal.h"
 #include "fleet/load.h"
 #include "fleet/manager.h"
 #include "fleet/runner.h"
-#include "partition/cgroup.h"
 #include "partition/registry.h"
 #include "util/cleanup.h"
 

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 
 #include "fleet/load.h"
 #include "util/cleanup.h"

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "spec/config.h"
 #include "util/error.h"
 

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "partition/change.h"
 #include "partition/rootfs.h"
 #include "util/cleanup.h"

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "partition/caps.h"
-#include "partition/cgroup.h"
 #include "partition/lifecycle.h"
 #include "partition/liveness.h"
 #include "partition/registry.h"

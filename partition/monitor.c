@@ -14,17 +14,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
+#include "net/net.h"
+#include "net/net_ckpt.h"
+#include "nfs/nfs.h"
 #include "partition/app_job.h"
-#include "partition/cgroup.h"
 #include "partition/lifecycle.h"
 #include "partition/liveness.h"
 #include "partition/registry.h"
 #include "partition/rootfs.h"
 #include "partition/spawn.h"
 #include "restore/restore.h"
-#include "net/net.h"
-#include "net/net_ckpt.h"
-#include "nfs/nfs.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"

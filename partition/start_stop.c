@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "net/net.h"
 #include "nfs/nfs.h"
-#include "partition/cgroup.h"
 #include "partition/lifecycle.h"
 #include "partition/liveness.h"
 #include "partition/mounts.h"

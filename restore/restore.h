@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cgroup/cgroup.h"
 #include "formats/image_keys.h"
-#include "partition/cgroup.h"
 #include "spec/config.h"
 #include "util/error.h"
 

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "partition/cgroup.h"
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup.h"
+#include "cgroup/cgroup_internal.h"
 
 static char test_parent[64];
 

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 #include "util/fsutil.h"
 
 static char tmp[64];

@@ -16,7 +16,7 @@
 #include <sys/mount.h>
 #include <sys/vfs.h>
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "tests/unit/test_cgroup_common.h"
 
 #define CGROUP2_MAGIC 0x63677270

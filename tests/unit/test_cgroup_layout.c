@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/vfs.h>
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 
 #define CGROUP2_MAGIC 0x63677270
 

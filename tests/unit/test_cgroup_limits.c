@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "tests/unit/test_cgroup_common.h"
 
 static struct cr_resources unlimited(void)

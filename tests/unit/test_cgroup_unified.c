@@ -11,7 +11,7 @@
 
 #include <sys/vfs.h>
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "tests/unit/test_cgroup_common.h"
 
 #define CGROUP2_MAGIC 0x63677270

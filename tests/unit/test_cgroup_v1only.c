@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 #include "tests/unit/test_cgroup_common.h"
 
 static struct cg_mounts mounts;

@@ -8,7 +8,7 @@
  * the layout therefore does not claim it; the groups made by cr_cgroup_create
  * check for the file themselves and use it when it is there. */
 #define LOG_PREFIX "cgroup: "
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Usage figures of a partition: memory, tasks and CPU time, from whichever
  * of v1 and cgroup2 holds each controller. */
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 
 #include "util/cleanup.h"
 

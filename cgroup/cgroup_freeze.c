@@ -4,7 +4,7 @@
  * freezer wins in the hybrid layout; a cgroup2 group is used when there is
  * no v1 freezer. */
 #define LOG_PREFIX "cgroup: "
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 
 #include <string.h>
 

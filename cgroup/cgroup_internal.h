@@ -1,15 +1,15 @@
-/* Internals shared by the partition/cgroup_*.c files (not a public API).
+/* Internals shared by the cgroup/cgroup_*.c files (not a public API).
  * Unit tests include it to build groups on a fake tree in a temporary
  * directory, which exercises the file writes without root. */
-#ifndef CORRAL_PARTITION_CGROUP_INTERNAL_H
-#define CORRAL_PARTITION_CGROUP_INTERNAL_H
+#ifndef CORRAL_CGROUP_INTERNAL_H
+#define CORRAL_CGROUP_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "partition/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "util/error.h"
 
 #define CG_NCTRL 8 /* the CR_CG_* bits are 1 << 0 .. 1 << 7 */

@@ -2,7 +2,7 @@
  * (the set-up is in cgroup_create.c), lookup by controller, and attach.
  * The groups are PARENT/NAME in every hierarchy, PARENT being "corral" or
  * $CORRAL_CGROUP_PARENT. */
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

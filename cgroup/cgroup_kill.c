@@ -9,7 +9,7 @@
  * group is empty or KILL_ROUNDS_MS have passed. Other signals are sent once
  * to every task listed. */
 #define LOG_PREFIX "cgroup: "
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 
 #include <signal.h>
 #include <stdlib.h>

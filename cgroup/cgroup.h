@@ -1,8 +1,8 @@
 /* Control groups for partitions, on cgroup v1, v2 and the hybrid layout.
  * The only code that touches /sys/fs/cgroup. Each partition gets a group named
  * corral/NAME in every hierarchy it uses. */
-#ifndef CORRAL_PARTITION_CGROUP_H
-#define CORRAL_PARTITION_CGROUP_H
+#ifndef CORRAL_CGROUP_H
+#define CORRAL_CGROUP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,7 +5,7 @@
  * controller, so one the host refuses does not stop the others; a control
  * that then lacks its controller is refused by cr_cgroup_apply). */
 #define LOG_PREFIX "cgroup: "
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -23,7 +23,7 @@
  * shares_memory have no Linux equivalent and are accepted but not enforced.
  * "active = no" applies nothing: every control is reset to its default. */
 #define LOG_PREFIX "cgroup: "
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

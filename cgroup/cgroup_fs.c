@@ -2,7 +2,7 @@
  * kernel parses each write on its own), bounded reads, pid lists and the
  * removal of group trees. */
 #define LOG_PREFIX "cgroup: "
-#include "partition/cgroup_internal.h"
+#include "cgroup/cgroup_internal.h"
 
 #include <dirent.h>
 #include <fcntl.h>
