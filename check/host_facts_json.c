@@ -1,7 +1,7 @@
 /* The host facts as JSON, for `corral check --json` and for scripts. */
 #include "check/host_facts.h"
 
-#include "check/json_writer.h"
+#include "util/json_writer.h"
 
 int cr_host_facts_to_json(const struct cr_host_facts *f, char **ret_json, struct cr_error *err)
 {

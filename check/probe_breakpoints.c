@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check/child_wait.h"
+#include "util/child_wait.h"
 #include "util/log.h"
 
 #define BREAKPOINT_TIMEOUT_MS 2000

@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check/child_wait.h"
 #include "check/run_cmd.h"
+#include "util/child_wait.h"
 #include "util/cleanup.h"
 #include "util/fdwait.h"
 #include "util/fsutil.h"

@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check/child_wait.h"
 #include "seccomp/filter.h"
+#include "util/child_wait.h"
 
 #define SECCOMP_PROBE_TIMEOUT_MS 2000
 #define LOAD_FAILED 100 /* exit status base: 100 + errno of the load */

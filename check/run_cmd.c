@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check/child_wait.h"
+#include "util/child_wait.h"
 #include "util/cleanup.h"
 
 extern char **environ;

@@ -19,7 +19,7 @@ int cr_run_capture(char *const argv[], char *const extra_env[], int timeout_ms,
 
 /* Start ARGV in the background, in its own process group, with stdin, stdout
  * and stderr on /dev/null and the environment of cr_run_capture. The caller
- * waits for it with a bound (check/child_wait.h) and kills it when that
+ * waits for it with a bound (util/child_wait.h) and kills it when that
  * passes (cr_child_kill with GROUP). */
 int cr_run_start(char *const argv[], char *const extra_env[], pid_t *ret_pid,
 		 struct cr_error *err);

@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check/child_wait.h"
 #include "ckpt/criu_internal.h"
+#include "util/child_wait.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 

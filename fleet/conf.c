@@ -204,11 +204,7 @@ int cr_fleet_conf_save(const struct cr_fleet_conf *c, struct cr_error *err)
 		     c->cert_file ? "cert=" : "", c->cert_file ? c->cert_file : "", c->cert_file ? "\n" : "",
 		     c->key_file ? "key=" : "", c->key_file ? c->key_file : "", c->key_file ? "\n" : "") < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	cleanup_free char *dir = strdup(path);
-	if (!dir)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	*strrchr(dir, '/') = '\0';
-	if ((r = cr_mkdir_p(dir, 0755, err)) < 0)
+	if ((r = cr_mkdir_parent(path, 0755, err)) < 0)
 		return r;
 	return cr_write_file_atomic(path, text, strlen(text), 0600, err);
 }

@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check/child_wait.h"
 #include "net/net_ckpt.h"
 #include "net/nl_internal.h"
+#include "util/child_wait.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 

@@ -1,13 +1,13 @@
 /* lswpar --json: one object per partition with every field, keyed by the
  * -a field names; yes/no as booleans, counts as numbers, unset or
  * unlimited as null; mounts, addresses and devices as arrays of objects.
- * Strings are escaped and invalid UTF-8 becomes U+FFFD (check/json_writer),
+ * Strings are escaped and invalid UTF-8 becomes U+FFFD (util/json_writer),
  * so the output always parses. */
 #include <inttypes.h>
 #include <string.h>
 
-#include "check/json_writer.h"
 #include "partition/listing_int.h"
+#include "util/json_writer.h"
 
 static void key(FILE *out, const char *k)
 {

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "util/cleanup.h"
-#include "util/fsutil.h"
 
 static int parse_port(const char *text, const char *addr, int *ret, struct cr_error *err)
 {
@@ -69,16 +68,4 @@ int cr_addr_resolve(const char *addr, bool passive, struct addrinfo **ret_ai,
 	if (g != 0)
 		return cr_error_set(err, EINVAL, "address %s: %s", addr, gai_strerror(g));
 	return 0;
-}
-
-int cr_mkdir_parent(const char *path, mode_t mode, struct cr_error *err)
-{
-	cleanup_free char *dir = strdup(path);
-	if (!dir)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	return cr_mkdir_p(dir, mode, err);
 }

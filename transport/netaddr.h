@@ -1,4 +1,4 @@
-/* Addresses of corrald peers and small helpers for the files next to them. */
+/* Addresses of corrald peers. */
 #ifndef CORRAL_TRANSPORT_NETADDR_H
 #define CORRAL_TRANSPORT_NETADDR_H
 
@@ -18,8 +18,5 @@ int cr_addr_split(const char *addr, int default_port, char **ret_host, int *ret_
  * for a listening socket. Free with freeaddrinfo. */
 int cr_addr_resolve(const char *addr, bool passive, struct addrinfo **ret_ai,
 		    struct cr_error *err);
-
-/* mkdir -p of the directory holding PATH. */
-int cr_mkdir_parent(const char *path, mode_t mode, struct cr_error *err);
 
 #endif

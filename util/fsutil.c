@@ -165,6 +165,18 @@ int cr_mkdir_p(const char *path, mode_t mode, struct cr_error *err)
 	return 0;
 }
 
+int cr_mkdir_parent(const char *path, mode_t mode, struct cr_error *err)
+{
+	cleanup_free char *dir = strdup(path);
+	if (!dir)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return cr_mkdir_p(dir, mode, err);
+}
+
 static int remove_tree_at(int parent_fd, const char *name, dev_t dev, struct cr_error *err)
 {
 	struct stat st;

@@ -29,6 +29,9 @@ int cr_read_fd(int fd, const char *path, size_t max, char **ret_data, size_t *re
 /* mkdir -p with MODE for every directory created. */
 int cr_mkdir_p(const char *path, mode_t mode, struct cr_error *err);
 
+/* mkdir -p of the directory holding PATH. */
+int cr_mkdir_parent(const char *path, mode_t mode, struct cr_error *err);
+
 /* rm -rf, not crossing mount points; a missing PATH is success. */
 int cr_rm_rf(const char *path, struct cr_error *err);
 

@@ -15,10 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check/child_wait.h"
 #include "check/criu_binary.h"
 #include "check/probes.h"
 #include "check/run_cmd.h"
+#include "util/child_wait.h"
 #include "util/fsutil.h"
 
 static char tmp_dir[] = "/tmp/corral-test-check-criu-XXXXXX";

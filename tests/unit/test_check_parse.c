@@ -10,8 +10,8 @@
 
 #include "check/criu_binary.h"
 #include "check/host_facts.h"
-#include "check/json_writer.h"
 #include "check/proc_text.h"
+#include "util/json_writer.h"
 
 static void criu_versions_parse(void **state)
 {

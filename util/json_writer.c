@@ -1,4 +1,4 @@
-#include "check/json_writer.h"
+#include "util/json_writer.h"
 
 #include <stdlib.h>
 #include <string.h>

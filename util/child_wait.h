@@ -1,7 +1,7 @@
-/* Waiting for a child process with a deadline: nothing the probes start may
- * hang `corral check`. */
-#ifndef CORRAL_CHECK_CHILD_WAIT_H
-#define CORRAL_CHECK_CHILD_WAIT_H
+/* Waiting for a child process with a deadline: nothing Corral starts (the
+ * probes of `corral check`, helpers such as nft) may hang it. */
+#ifndef CORRAL_UTIL_CHILD_WAIT_H
+#define CORRAL_UTIL_CHILD_WAIT_H
 
 #include <stdint.h>
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-#include "check/child_wait.h"
+#include "util/child_wait.h"
 
 #include <errno.h>
 #include <signal.h>

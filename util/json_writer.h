@@ -1,7 +1,7 @@
 /* A tiny JSON writer: objects, arrays, strings (escaped, invalid UTF-8
  * replaced by U+FFFD), integers, booleans and null, into a heap string. */
-#ifndef CORRAL_CHECK_JSON_WRITER_H
-#define CORRAL_CHECK_JSON_WRITER_H
+#ifndef CORRAL_UTIL_JSON_WRITER_H
+#define CORRAL_UTIL_JSON_WRITER_H
 
 #include <stdbool.h>
 #include <stddef.h>
