@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "partition/lifecycle.h"
+#include "restore/restore.h"
 
 int cmd_monitor(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {

@@ -8,8 +8,11 @@
 #include <sys/types.h>
 
 #include "partition/registry.h"
+#include "partition/state.h"
 #include "spec/config.h"
 #include "util/error.h"
+
+struct cr_cgroup;
 
 /* mkwpar: validate CFG, fill defaults, create and populate the root part and
  * record the spec. On failure nothing is left behind; a killed mkwpar's
@@ -65,11 +68,23 @@ int cr_partition_settle_transition(const char *name, enum cr_settled *ret, struc
  * "error: MESSAGE\n". Returns when the partition has ended. */
 int cr_monitor_run(const char *name, int report_fd, struct cr_error *err);
 
-/* The monitor's body for restartwpar: restore the partition from the CRIU
- * images in IMAGES_DIR instead of starting a new init; with PAUSED it is left
- * frozen (P). A failed restore records D: nothing is left half-running. */
-int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int report_fd,
-		       struct cr_error *err);
+/* Start a partition's processes in CG instead of a new init (restartwpar:
+ * a restored tree, restore/restore_launch.c). *RET_INIT gets its init, a
+ * child of the monitor; *RET_STATE what to record (Active, or Paused for a
+ * tree left frozen). On failure nothing it started may be left in CG. */
+typedef int (*cr_monitor_launch_fn)(const struct cr_wpar_config *cfg, struct cr_cgroup *cg,
+				    void *ctx, pid_t *ret_init, enum cr_state *ret_state,
+				    struct cr_error *err);
+
+/* The monitor's body for a partition whose processes LAUNCH starts, followed
+ * as cr_monitor_run follows a new init. A failure while the partition is
+ * Transitional records D: nothing is left half-running. */
+int cr_monitor_launch(const char *name, cr_monitor_launch_fn launch, void *ctx, int report_fd,
+		      struct cr_error *err);
+
+/* For a LAUNCH that fails after its init started: kill everything in CG and
+ * reap INIT. */
+void cr_monitor_kill_launched(struct cr_cgroup *cg, pid_t init);
 
 /* wparexec: run ARGV in application partition CFG (already validated and
  * registered), in the foreground; *RET_STATUS gets the command's exit code. */

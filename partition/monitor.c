@@ -16,7 +16,6 @@
 
 #include "cgroup/cgroup.h"
 #include "net/net.h"
-#include "net/net_ckpt.h"
 #include "nfs/nfs.h"
 #include "partition/app_job.h"
 #include "partition/lifecycle.h"
@@ -24,7 +23,6 @@
 #include "partition/registry.h"
 #include "partition/rootfs.h"
 #include "partition/spawn.h"
-#include "restore/restore.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -178,10 +176,6 @@ static int wait_init_ready(const struct cr_wpar_config *cfg, struct cr_cgroup *c
 	}
 }
 
-/* Start the partition's processes in CG: a new init, or a restored tree. */
-typedef int (*launch_fn)(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, void *ctx,
-			 pid_t *ret_init, enum cr_state *ret_state, struct cr_error *err);
-
 struct spawn_ctx {
 	char *const *argv;
 	bool keep_stdio;
@@ -226,7 +220,7 @@ static void ended_on_its_own(const struct cr_wpar_config *cfg, struct cr_cgroup 
 
 /* Launch, follow the init, clean up. Shared by system and application
  * partitions, fresh or restored. REPORT_FD hears once whether it runs. */
-static int supervise(const struct cr_wpar_config *cfg, launch_fn launch, void *ctx, int report_fd,
+static int supervise(const struct cr_wpar_config *cfg, cr_monitor_launch_fn launch, void *ctx, int report_fd,
 		     int *ret_status, struct cr_error *err)
 {
 	struct cr_cgroup *cg = NULL;
@@ -393,36 +387,14 @@ int cr_partition_exec(const struct cr_wpar_config *cfg, char *const *argv, int *
 	return 0;
 }
 
-struct restore_ctx {
-	const char *images_dir;
-	bool paused;
-};
-
-static int restore_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, void *ctx,
-			  pid_t *ret_init, enum cr_state *ret_state, struct cr_error *err)
+void cr_monitor_kill_launched(struct cr_cgroup *cg, pid_t init)
 {
-	const struct restore_ctx *rc = ctx;
-	int r = cr_restore_tree(cfg, cg, rc->images_dir, ret_init, err);
-	if (r < 0)
-		return r;
-	/* Hold the restored tree still while its timers are mended. */
-	if ((r = cr_cgroup_freeze(cg, CLEANUP_TIMEOUT_MS, err)) < 0 || (r = cr_restore_fixups(cg, err)) < 0 ||
-	    (!rc->paused && (r = cr_cgroup_thaw(cg, err)) < 0)) {
-		cr_cgroup_kill_all(cg, SIGKILL, NULL);
-		wait_for_init(*ret_init);
-		return cr_error_wrap(err, "resuming the restored %s", cfg->name);
-	}
-	/* Running: its addresses are here now (a Paused one says so when resumed). */
-	struct cr_error net_err = CR_ERROR_INIT;
-	if (!rc->paused && cr_net_resumed(cfg, *ret_init, &net_err) < 0)
-		cr_partition_log(cfg->name, "restored, but: %s", cr_error_msg(&net_err));
-	cr_error_clear(&net_err);
-	*ret_state = rc->paused ? CR_STATE_PAUSED : CR_STATE_ACTIVE;
-	return 0;
+	cr_cgroup_kill_all(cg, SIGKILL, NULL);
+	wait_for_init(init);
 }
 
-int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int report_fd,
-		       struct cr_error *err)
+int cr_monitor_launch(const char *name, cr_monitor_launch_fn launch, void *ctx, int report_fd,
+		      struct cr_error *err)
 {
 	become_monitor(name);
 	struct cr_wpar w;
@@ -431,13 +403,12 @@ int cr_monitor_restore(const char *name, const char *images_dir, bool paused, in
 		report(report_fd, "error", cr_error_msg(err));
 		return r;
 	}
-	struct restore_ctx rc = {images_dir, paused};
 	int status = 0;
 	bool job = w.config.type == CR_TYPE_APPLICATION && w.config.checkpointable;
 	off_t mark = cr_app_job_log_mark(name);
 	if (job)
 		cr_app_job_clear_end(name);
-	r = supervise(&w.config, restore_launch, &rc, report_fd, &status, err);
+	r = supervise(&w.config, launch, ctx, report_fd, &status, err);
 	if (r == 0 && job) /* wparexec -c: restartwpar waits for this */
 		r = cr_app_job_record_end(name, status, mark, err);
 	if (r < 0 && w.state.state == CR_STATE_TRANSITIONAL) {

@@ -26,6 +26,13 @@ bool cr_restore_is_lazy(const char *images_dir);
  * CG: expired periodic timerfds come back disarmed (ckpt/timerfd_rearm.h). */
 int cr_restore_fixups(struct cr_cgroup *cg, struct cr_error *err);
 
+/* The monitor's body for restartwpar (`corral monitor NAME FD --restore
+ * IMAGES_DIR`): restore the partition from the CRIU images in IMAGES_DIR
+ * instead of starting a new init; with PAUSED it is left frozen (P). A failed
+ * restore records D: nothing is left half-running. */
+int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int report_fd,
+		       struct cr_error *err);
+
 struct cr_restart_request {
 	const char *name;      /* NULL: the partition named in the image */
 	const char *image;     /* the image file */
