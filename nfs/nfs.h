@@ -109,12 +109,6 @@ int cr_nfs_with_mounted(const struct cr_mount *m,
 			int (*fn)(const char *mountpoint, void *data, struct cr_error *err),
 			void *data, struct cr_error *err);
 
-/* mkwpar with "-M directory=/ vfs=nfs ...": write CFG's root part onto the
- * export of ROOT (its vfs=nfs stanza for "/"). The export must be empty
- * unless CFG->preserve. */
-int cr_nfs_populate(const struct cr_wpar_config *cfg, const struct cr_mount *root,
-		    struct cr_error *err);
-
 /* startwpar and restartwpar: mount every vfs=nfs stanza of CFG on
  * CFG->directory + its directory in the caller's mount namespace, parents
  * first (an NFS "/" first), creating mount points; one that shows the same

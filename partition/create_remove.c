@@ -116,7 +116,7 @@ static int populate_root_part(const struct cr_wpar_config *cfg, struct cr_error 
 	int r = cr_mkdir_p(cfg->directory, 0755, err);
 	if (r < 0)
 		return r;
-	return cr_nfs_populate(cfg, root, err);
+	return cr_rootfs_populate_nfs(cfg, root, err);
 }
 
 /* The record mkwpar leaves while it works: what to undo should it die. */

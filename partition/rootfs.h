@@ -18,6 +18,12 @@ extern const char *const cr_rootfs_etc_files[];
  * kept as it is (mkwpar -p). */
 int cr_rootfs_populate(const struct cr_wpar_config *cfg, struct cr_error *err);
 
+/* mkwpar with "-M directory=/ vfs=nfs ...": write CFG's root part onto the
+ * export of ROOT (its vfs=nfs stanza for "/"). The export must be empty
+ * unless CFG->preserve. */
+int cr_rootfs_populate_nfs(const struct cr_wpar_config *cfg, const struct cr_mount *root,
+			   struct cr_error *err);
+
 /* Write the partition's hostname into its /etc/hostname and /etc/hosts. */
 int cr_rootfs_write_hostname(const char *dir, const char *hostname, struct cr_error *err);
 

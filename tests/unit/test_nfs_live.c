@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "nfs/nfs.h"
+#include "partition/rootfs.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -376,7 +377,7 @@ static void populate_root_part_onto_export(void **state)
 	cfg.type = CR_TYPE_SYSTEM;
 	struct cr_mount root = {.directory = "/", .vfs = "nfs", .host = "127.0.0.1", .dev = srv.rw,
 				.mountopts = srv.port_opts};
-	assert_int_equal(cr_nfs_populate(&cfg, &root, &err), 0);
+	assert_int_equal(cr_rootfs_populate_nfs(&cfg, &root, &err), 0);
 	const char *e = srv.rw;
 	assert_int_equal(run("test \"$(cat %s/etc/hostname)\" = nfshost && test -d %s/etc/corral", e, e), 0);
 	assert_int_equal(run("test \"$(stat -c %%a %s/tmp)\" = 1777 && test \"$(stat -c %%a %s/root)\" = 700", e, e), 0);
@@ -386,18 +387,18 @@ static void populate_root_part_onto_export(void **state)
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 
 	/* A second mkwpar onto the same export must not overwrite it... */
-	assert_int_equal(cr_nfs_populate(&cfg, &root, &err), -EEXIST);
+	assert_int_equal(cr_rootfs_populate_nfs(&cfg, &root, &err), -EEXIST);
 	assert_non_null(strstr(cr_error_msg(&err), "not empty"));
 	cr_error_clear(&err);
 	/* ...unless it preserves it (mkwpar -p): only the hostname changes. */
 	cfg.preserve = true;
 	cfg.hostname = "renamed";
-	assert_int_equal(cr_nfs_populate(&cfg, &root, &err), 0);
+	assert_int_equal(cr_rootfs_populate_nfs(&cfg, &root, &err), 0);
 	assert_int_equal(run("test \"$(cat %s/etc/hostname)\" = renamed", e), 0);
 	/* An export that squashes root cannot hold a partition's root. */
 	cfg.preserve = false;
 	root.dev = srv.squash;
-	assert_int_equal(cr_nfs_populate(&cfg, &root, &err), -EPERM);
+	assert_int_equal(cr_rootfs_populate_nfs(&cfg, &root, &err), -EPERM);
 	assert_non_null(strstr(cr_error_msg(&err), "nfsroot"));
 	assert_non_null(strstr(cr_error_msg(&err), "root is squashed"));
 	cr_error_clear(&err);
@@ -433,7 +434,7 @@ static void partition_runs_on_the_export(void **state)
 	cfg.directory = base;
 	cfg.mounts = mounts;
 	cfg.n_mounts = 2;
-	assert_int_equal(cr_nfs_populate(&cfg, &mounts[1], &err), 0);
+	assert_int_equal(cr_rootfs_populate_nfs(&cfg, &mounts[1], &err), 0);
 	assert_int_equal(cr_nfs_mount_all(&cfg, &err), 0);
 	assert_int_equal(cr_nfs_mount_all(&cfg, &err), 0); /* mounted already: kept */
 	assert_int_equal(run("test $(grep -c ' %s[/ ].*fuse.nfs' /proc/mounts) = 2", base), 0);

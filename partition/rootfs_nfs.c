@@ -1,7 +1,8 @@
 /* Writing a partition's root part onto an NFS export (mkwpar with an NFS
  * "/"): the export is mounted, the root part is made in a staging directory
  * on it by the usual cr_rootfs_populate, and its entries are renamed into the
- * export's root (renames on one server: cheap and complete). */
+ * export's root (renames on one server: cheap and complete). The export is reached
+ * through nfs/; what goes onto it is the root part of partition/rootfs.c. */
 #define LOG_PREFIX "nfs: "
 #include <dirent.h>
 #include <fcntl.h>
@@ -85,7 +86,7 @@ static int populate_mounted(const char *mountpoint, void *data, struct cr_error 
 	return 0;
 }
 
-int cr_nfs_populate(const struct cr_wpar_config *cfg, const struct cr_mount *root,
+int cr_rootfs_populate_nfs(const struct cr_wpar_config *cfg, const struct cr_mount *root,
 		    struct cr_error *err)
 {
 	struct cr_nfs_options o;
