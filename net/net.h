@@ -26,14 +26,13 @@
 #include "spec/config.h"
 #include "util/error.h"
 
-/* Pre-flight, before anything changes: every entry's interface exists on
- * this host, its addresses are well formed (netmask contiguous, gateway on
- * the entry's subnet), none is an address of this host, of another entry or
- * of another partition (every spec file; SELF_NAME's own is skipped, may be
- * NULL). -ENODEV, -EINVAL or -EADDRINUSE with a one-line message naming the
- * interface and the address. */
-int cr_net_validate(const struct cr_wpar_config *cfg, const char *self_name,
-		    struct cr_error *err);
+/* Pre-flight against this host, before anything changes: every entry's
+ * interface exists on this host, its addresses are well formed (netmask
+ * contiguous, gateway on the entry's subnet), none is an address of this host
+ * or of another entry. -ENODEV, -EINVAL or -EADDRINUSE with a one-line
+ * message naming the interface and the address. The other partitions'
+ * addresses: cr_partition_net_validate (partition/lifecycle.h). */
+int cr_net_validate_host(const struct cr_wpar_config *cfg, struct cr_error *err);
 
 /* Host side, in the host's network namespace: create CFG's links and put
  * their inner ends (eth0, eth1, ...) into the network namespace of

@@ -1,6 +1,6 @@
-/* cr_net_validate: the pre-flight of a partition's network entries against
- * this host (its links and addresses, through libnl caches) and the other
- * partitions (their spec files). */
+/* cr_net_validate_host: the pre-flight of a partition's network entries
+ * against this host (its links and addresses, through libnl caches). The
+ * other partitions' addresses are partition/net_validate.c's part. */
 #define LOG_PREFIX "net: "
 #include <netlink/cache.h>
 #include <netlink/netlink.h>
@@ -12,7 +12,6 @@
 
 #include "net/net.h"
 #include "net/nl_internal.h"
-#include "partition/registry.h"
 #include "spec/addr_check.h"
 
 struct host_addrs {
@@ -94,31 +93,12 @@ out:
 	return r;
 }
 
-static int check_partitions(const struct cr_wpar_config *cfg, const char *self_name,
-			    struct cr_error *err)
-{
-	struct cr_wpar *list = NULL;
-	size_t n = 0;
-	int r = cr_registry_list(&list, &n, err);
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		const struct cr_wpar_config *other = &list[i].config;
-		bool self = self_name && other->name && !strcmp(other->name, self_name);
-		if (!self)
-			r = cr_net_check_other(cfg, other, err);
-	}
-	if (list)
-		cr_wpar_list_free(list, n);
-	return r;
-}
-
-int cr_net_validate(const struct cr_wpar_config *cfg, const char *self_name,
-		    struct cr_error *err)
+int cr_net_validate_host(const struct cr_wpar_config *cfg, struct cr_error *err)
 {
 	if (cfg->n_netifs == 0)
 		return 0;
 	int r;
-	if ((r = cr_net_check_entries(cfg, err)) < 0 || (r = check_host(cfg, err)) < 0 ||
-	    (r = check_partitions(cfg, self_name, err)) < 0)
+	if ((r = cr_net_check_entries(cfg, err)) < 0 || (r = check_host(cfg, err)) < 0)
 		return r;
 	return 0;
 }

@@ -240,7 +240,7 @@ int cr_partition_change(const char *name, cr_change_fn apply, void *data,
 	if ((c.mask & CR_CHANGE_NAME) && (r = claim_new_name(c.cfg.name, &new_lock, err)) < 0)
 		goto out;
 	/* The network pre-flight of mkwpar: interfaces exist, addresses free. */
-	if ((c.mask & CR_CHANGE_NETWORK) && (r = cr_net_validate(&c.cfg, name, err)) < 0)
+	if ((c.mask & CR_CHANGE_NETWORK) && (r = cr_partition_net_validate(&c.cfg, name, err)) < 0)
 		goto out;
 	if ((r = carry_out(&c, err)) < 0)
 		goto out;

@@ -184,7 +184,7 @@ int cr_partition_create(struct cr_wpar_config *cfg, struct cr_error *err)
 	if (cr_registry_exists(cfg->name))
 		return cr_error_set(err, EEXIST, "a partition named %s already exists", cfg->name);
 	/* Networking (net/net.h): interfaces exist, addresses free, before anything is made. */
-	if ((r = cr_net_validate(cfg, cfg->name, err)) < 0 || (r = probe_nfs_exports(cfg, err)) < 0)
+	if ((r = cr_partition_net_validate(cfg, cfg->name, err)) < 0 || (r = probe_nfs_exports(cfg, err)) < 0)
 		return r;
 	if (cfg->type == CR_TYPE_SYSTEM &&
 	    ((r = check_base_directory(cfg, err)) < 0 || (r = check_directory_unused(cfg, err)) < 0))

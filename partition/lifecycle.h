@@ -14,6 +14,14 @@
 
 struct cr_cgroup;
 
+/* Pre-flight of CFG's network entries, before anything changes:
+ * cr_net_validate_host (net/net.h), then no address is one of another
+ * partition (every spec file; SELF_NAME's own is skipped, may be NULL).
+ * -ENODEV, -EINVAL or -EADDRINUSE with a one-line message naming the
+ * interface and the address. */
+int cr_partition_net_validate(const struct cr_wpar_config *cfg, const char *self_name,
+			      struct cr_error *err);
+
 /* mkwpar: validate CFG, fill defaults, create and populate the root part and
  * record the spec. On failure nothing is left behind; a killed mkwpar's
  * leftovers are rolled back by the next command that takes the name's lock

@@ -146,7 +146,7 @@ int cr_partition_start(const char *name, const char *self_exe, struct cr_error *
 		r = cr_error_set(err, EBUSY, "%s is already %s", name, cr_state_name(w.state.state));
 		goto out;
 	}
-	if ((r = cr_mounts_check_supported(&w.config, err)) < 0 || (r = cr_net_validate(&w.config, name, err)) < 0) {
+	if ((r = cr_mounts_check_supported(&w.config, err)) < 0 || (r = cr_partition_net_validate(&w.config, name, err)) < 0) {
 		cr_error_wrap(err, "starting %s", name);
 		goto out;
 	}

@@ -1,6 +1,6 @@
 /* The address rules of network entries, without touching the system:
- * parsing an entry, and the conflicts cr_net_validate refuses (addresses
- * given twice, held by this host, or by another partition). */
+ * parsing an entry, and the conflicts cr_partition_net_validate refuses
+ * (addresses given twice, held by this host, or by another partition). */
 #ifndef CORRAL_SPEC_ADDR_CHECK_H
 #define CORRAL_SPEC_ADDR_CHECK_H
 

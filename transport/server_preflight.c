@@ -7,8 +7,8 @@
 #include <sys/statvfs.h>
 
 #include "check/host_facts.h"
-#include "net/net.h"
 #include "nfs/nfs.h"
+#include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "spec/config.h"
 #include "spec/spec_file.h"
@@ -196,7 +196,7 @@ int cr_server_on_preflight(const struct cr_server_ctx *ctx, const Crwire__Prefli
 		} else {
 			have_cfg = true;
 			/* Its network interfaces must exist here, its addresses be free. */
-			if (cr_net_validate(&cfg, cfg.name, &e) < 0)
+			if (cr_partition_net_validate(&cfg, cfg.name, &e) < 0)
 				add_reason(res, "%s", cr_error_msg(&e));
 		}
 		cr_error_clear(&e);

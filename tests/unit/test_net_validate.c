@@ -1,6 +1,6 @@
 /* The network pre-flight: netmask and entry parsing (each rejection), the
  * conflicts refused (an address given twice, held by this host, held by
- * another partition), cr_net_validate against this host's real interfaces,
+ * another partition), cr_partition_net_validate against this host's real interfaces,
  * and the names and hardware addresses a partition's links get. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 
 #include "net/net.h"
 #include "net/nl_internal.h"
+#include "partition/lifecycle.h"
 #include "spec/addr_check.h"
 #include "spec/config.h"
 #include "util/fsutil.h"
@@ -224,7 +225,7 @@ static void conflicts(void **state)
 	cr_config_free(&b);
 }
 
-/* cr_net_validate against this host: loopback exists and holds 127.0.0.1. */
+/* cr_partition_net_validate against this host: loopback exists and holds 127.0.0.1. */
 static void validate_on_this_host(void **state)
 {
 	(void)state;
@@ -234,15 +235,15 @@ static void validate_on_this_host(void **state)
 	struct cr_wpar_config c;
 	struct cr_error err = CR_ERROR_INIT;
 	config_with(&c, "web");
-	assert_int_equal(cr_net_validate(&c, "web", NULL), 0); /* no entries, nothing to check */
+	assert_int_equal(cr_partition_net_validate(&c, "web", NULL), 0); /* no entries, nothing to check */
 	fill(cr_config_add_netif(&c), "lo", "127.0.0.9", "255.0.0.0", NULL, NULL, NULL);
-	assert_int_equal(cr_net_validate(&c, "web", &err), 0);
+	assert_int_equal(cr_partition_net_validate(&c, "web", &err), 0);
 	set(&c.netifs[0].address, "127.0.0.1");
-	assert_int_equal(cr_net_validate(&c, "web", &err), -EADDRINUSE);
+	assert_int_equal(cr_partition_net_validate(&c, "web", &err), -EADDRINUSE);
 	assert_string_equal(err.msg, "lo: address 127.0.0.1 is already an address of this host (on lo)");
 	cr_error_clear(&err);
 	fill(&c.netifs[0], "nosuch-corral0", "10.213.9.9", "255.255.255.0", NULL, NULL, NULL);
-	assert_int_equal(cr_net_validate(&c, "web", &err), -ENODEV);
+	assert_int_equal(cr_partition_net_validate(&c, "web", &err), -ENODEV);
 	assert_string_equal(err.msg, "interface nosuch-corral0 (for 10.213.9.9) does not exist on this host");
 	cr_error_clear(&err);
 	cr_config_free(&c);
