@@ -39,18 +39,6 @@ int cr_hostkey_generate(struct cr_host_keypair *ret_kp, struct cr_error *err)
 	return 0;
 }
 
-static int parent_dir(const char *path, struct cr_error *err)
-{
-	cleanup_free char *dir = strdup(path);
-	if (!dir)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	return cr_mkdir_p(dir, 0755, err);
-}
-
 int cr_hostkey_save(const struct cr_host_keypair *kp, const char *key_path,
 		    const char *pub_path, bool force, struct cr_error *err)
 {
@@ -58,10 +46,10 @@ int cr_hostkey_save(const struct cr_host_keypair *kp, const char *key_path,
 		return cr_error_set(err, EEXIST,
 				    "%s already exists: use --force to replace this host's key",
 				    key_path);
-	int r = parent_dir(key_path, err);
+	int r = cr_mkdir_parent(key_path, 0755, err);
 	if (r < 0)
 		return r;
-	r = parent_dir(pub_path, err);
+	r = cr_mkdir_parent(pub_path, 0755, err);
 	if (r < 0)
 		return r;
 	r = cr_secret_file_write(key_path, kp->sk, sizeof(kp->sk), true, err);
