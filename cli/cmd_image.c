@@ -42,7 +42,8 @@ static void print_info(const struct cr_image_manifest *m)
 		files += m->entries[i].type == CR_ENTRY_FILE;
 		bytes += m->entries[i].size;
 	}
-	printf("%-13s %u.%u\n", "format:", m->major, m->minor);
+	printf("%-13s %u.%u%s\n", "format:", m->major, m->minor,
+	       m->major == CR_IMAGE_MAJOR_STREAMED ? " (streamed: an index at the end, random access)" : "");
 	printf("%-13s %s\n", "protection:", cr_image_protection_name(m->protection));
 	printf("%-13s %s\n", "partition:", m->partition ? m->partition : "-");
 	printf("%-13s %s\n", "source host:", m->hostname ? m->hostname : "-");

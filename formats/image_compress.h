@@ -3,6 +3,9 @@
 #define CORRAL_FORMATS_IMAGE_COMPRESS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
 
 /* Largest output of cr_compress_block for LEN input bytes. */
 size_t cr_compress_bound(size_t len);
@@ -14,5 +17,18 @@ size_t cr_compress_block(const void *src, size_t len, void *dst, size_t cap);
 /* Decompress SRC into exactly RAW_LEN bytes at DST. Returns 0, or -1 when SRC
  * is not a valid block of that size (never reads or writes out of bounds). */
 int cr_decompress_block(const void *src, size_t len, void *dst, size_t raw_len);
+
+/* A DATA body (docs/image-format.md): codec:u8 raw_length:u32 payload. */
+#define CR_DATA_BODY_HDR 5
+
+/* Encode RAW_LEN bytes of RAW into OUT (CR_DATA_BODY_HDR + BOUND bytes,
+ * BOUND = cr_compress_bound(RAW_LEN)): one LZ4 block, or stored when LZ4
+ * would not shrink it. Returns the body's length. */
+size_t cr_data_body_encode(const uint8_t *raw, size_t raw_len, uint8_t *out, size_t bound);
+
+/* Decode BODY (LEN bytes) into exactly WANT bytes at RAW. Errors name
+ * record REC and PATH. */
+int cr_data_body_decode(const uint8_t *body, size_t len, uint8_t *raw, size_t want,
+			unsigned long long rec, const char *path, struct cr_error *err);
 
 #endif

@@ -10,6 +10,10 @@
 #define CR_IMAGE_MAGIC_LEN 8
 #define CR_IMAGE_MAJOR 1
 #define CR_IMAGE_MINOR 0
+/* Format 2.0: the streamed layout (formats/image_stream_writer.h), entries
+ * listed at the end in an INDEX record found through a fixed tail. */
+#define CR_IMAGE_MAJOR_STREAMED 2
+#define CR_IMAGE_MINOR_STREAMED 0
 
 /* Fixed header prefix: magic, major, minor, protection, reserved, ext length. */
 #define CR_IMAGE_PREFIX_LEN 16
@@ -27,12 +31,21 @@ enum {
 	CR_REC_MANIFEST = 1,
 	CR_REC_DATA = 2,
 	CR_REC_TRAILER = 3,
+	CR_REC_CHUNK = 4, /* 2.x: entry:u32 then a DATA body */
+	CR_REC_INDEX = 5, /* 2.x: a Manifest of every entry and chunk */
 	CR_REC_OPTIONAL_MIN = 128,
 };
 
 /* DATA record body: codec (1 byte), raw length (4 bytes), payload. */
 enum { CR_CODEC_STORED = 0, CR_CODEC_LZ4 = 1 };
 #define CR_DATA_HDR_LEN 6 /* type + codec + raw length */
+#define CR_CHUNK_HDR_LEN 10 /* type + entry + codec + raw length */
+
+/* 2.x: the image ends with a fixed tail after the trailer frame:
+ * index_offset:u64 index_frame:u64 index_prev:u32 crc:u32 magic[8], the CRC32C
+ * covering the 20 bytes before it. */
+#define CR_IMAGE_TAIL_LEN 32
+#define CR_IMAGE_TAIL_MAGIC "\x89" "CRLEND\n"
 
 #define CR_IMAGE_BLOCK_SIZE (128u * 1024u) /* what this writer uses */
 #define CR_IMAGE_BLOCK_MIN 4096u           /* what a reader accepts */

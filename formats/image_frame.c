@@ -80,6 +80,30 @@ int cr_frame_seal_encrypted(const struct cr_frame_state *st, uint64_t index,
 	return 0;
 }
 
+int cr_frame_emit(struct cr_frame_state *st, uint8_t *plain, size_t len, bool final,
+		  struct cr_buf *enc, const struct cr_image_io *io, size_t *ret_len,
+		  struct cr_error *err)
+{
+	const uint8_t *frame = NULL;
+	size_t flen = 0;
+	uint64_t index = st->index++;
+	if (st->prot == CR_IMAGE_PLAIN) {
+		cr_frame_seal_plain(st, plain, len, cr_crc32c(0, plain, len), &frame, &flen);
+	} else {
+		int r = cr_buf_reserve(enc, len + 4 + cr_frame_overhead(st->prot), err);
+		if (r == 0)
+			r = cr_frame_seal_encrypted(st, index, plain, len, final, enc->p, &flen, err);
+		if (r < 0)
+			return r;
+		frame = enc->p;
+	}
+	int r = cr_io_write_all(io, frame, flen, err);
+	if (r < 0)
+		return r;
+	*ret_len = flen;
+	return 0;
+}
+
 int cr_frame_read(struct cr_frame_state *st, const struct cr_image_io *io, struct cr_buf *buf,
 		  size_t max, size_t *ret_len, uint64_t *ret_index, struct cr_error *err)
 {

@@ -51,6 +51,13 @@ int cr_frame_seal_encrypted(const struct cr_frame_state *st, uint64_t index,
 			    const uint8_t *plain, size_t len, bool final, uint8_t *out,
 			    size_t *ret_len, struct cr_error *err);
 
+/* Seal PLAIN (LEN bytes with 4 writable bytes before and after it) as the
+ * next frame, in order, and write it to IO (ENC: scratch for encrypted
+ * frames). *RET_LEN gets the frame's size in the image. */
+int cr_frame_emit(struct cr_frame_state *st, uint8_t *plain, size_t len, bool final,
+		  struct cr_buf *enc, const struct cr_image_io *io, size_t *ret_len,
+		  struct cr_error *err);
+
 /* Read the next frame (type + rest) into BUF; MAX caps the length field
  * before anything is allocated. Gives the frame's index. Returns 1 at a
  * clean end of stream. */

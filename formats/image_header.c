@@ -82,11 +82,13 @@ int cr_image_header_read(const struct cr_image_io *io, struct cr_image_header *r
 		return cr_error_set(err, EBADMSG, "not a Corral checkpoint image (bad magic)");
 	h.major = cr_get_le16(p + 8);
 	h.minor = cr_get_le16(p + 10);
-	if (h.major != CR_IMAGE_MAJOR)
+	if (h.major != CR_IMAGE_MAJOR && h.major != CR_IMAGE_MAJOR_STREAMED)
 		return cr_error_set(err, EPROTONOSUPPORT,
 				    "image format version %u.%u is not supported: this reader "
-				    "reads version %u.x (up to %u.%u)",
-				    h.major, h.minor, CR_IMAGE_MAJOR, CR_IMAGE_MAJOR, CR_IMAGE_MINOR);
+				    "reads versions %u.x (up to %u.%u) and %u.x (up to %u.%u)",
+				    h.major, h.minor, CR_IMAGE_MAJOR, CR_IMAGE_MAJOR, CR_IMAGE_MINOR,
+				    CR_IMAGE_MAJOR_STREAMED, CR_IMAGE_MAJOR_STREAMED,
+				    CR_IMAGE_MINOR_STREAMED);
 	if (p[12] > CR_IMAGE_SEALED)
 		return cr_error_set(err, EPROTONOSUPPORT,
 				    "image uses unknown protection mode %u (format %u.%u)", p[12],

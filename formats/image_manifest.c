@@ -34,6 +34,7 @@ void cr_image_manifest_free(struct cr_image_manifest *m)
 		free(m->entries[i].link_target);
 	}
 	free(m->entries);
+	free(m->chunks);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -41,6 +42,70 @@ void cr_image_manifest_free(struct cr_image_manifest *m)
 static char *str(const char *s)
 {
 	return (char *)s;
+}
+
+/* Format 2.x: the INDEX's four chunk lists, one element per CHUNK record. */
+struct chunk_lists {
+	uint32_t *entry, *prev;
+	uint64_t *offset, *frame;
+};
+
+static void chunk_lists_free(struct chunk_lists *cl)
+{
+	free(cl->entry);
+	free(cl->prev);
+	free(cl->offset);
+	free(cl->frame);
+}
+
+static int chunk_lists_fill(struct chunk_lists *cl, const struct cr_image_manifest *m,
+			    Crimg__Manifest *pm)
+{
+	size_t n = m->n_chunks;
+	cl->entry = malloc(n * sizeof(*cl->entry));
+	cl->prev = malloc(n * sizeof(*cl->prev));
+	cl->offset = malloc(n * sizeof(*cl->offset));
+	cl->frame = malloc(n * sizeof(*cl->frame));
+	if (!cl->entry || !cl->prev || !cl->offset || !cl->frame)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		cl->entry[i] = m->chunks[i].entry;
+		cl->prev[i] = m->chunks[i].prev;
+		cl->offset[i] = m->chunks[i].offset;
+		cl->frame[i] = m->chunks[i].frame;
+	}
+	pm->n_chunk_entry = pm->n_chunk_prev = pm->n_chunk_offset = pm->n_chunk_frame = n;
+	pm->chunk_entry = cl->entry;
+	pm->chunk_prev = cl->prev;
+	pm->chunk_offset = cl->offset;
+	pm->chunk_frame = cl->frame;
+	return 0;
+}
+
+/* Format 2.x: the chunk lists of an INDEX, checked against its entries. */
+static int convert_chunks(const Crimg__Manifest *pm, struct cr_image_manifest *m,
+			  struct cr_error *err)
+{
+	size_t n = pm->n_chunk_entry;
+	if (pm->n_chunk_offset != n || pm->n_chunk_frame != n || pm->n_chunk_prev != n)
+		return cr_error_set(err, EBADMSG, "index chunk lists differ in length");
+	if (n == 0)
+		return 0;
+	m->chunks = calloc(n, sizeof(*m->chunks));
+	if (!m->chunks)
+		return cr_error_set(err, ENOMEM, "out of memory reading the index");
+	m->n_chunks = n;
+	for (size_t i = 0; i < n; i++) {
+		if (pm->chunk_entry[i] >= m->n_entries ||
+		    m->entries[pm->chunk_entry[i]].type != CR_ENTRY_FILE)
+			return cr_error_set(err, EBADMSG, "index chunk %zu names entry %u, not a file",
+					    i, pm->chunk_entry[i]);
+		m->chunks[i] = (struct cr_image_chunk){.entry = pm->chunk_entry[i],
+						       .offset = pm->chunk_offset[i],
+						       .frame = pm->chunk_frame[i],
+						       .prev = pm->chunk_prev[i]};
+	}
+	return 0;
 }
 
 int cr_image_manifest_pack(const struct cr_image_manifest *m, uint8_t **ret_buf,
@@ -83,14 +148,21 @@ int cr_image_manifest_pack(const struct cr_image_manifest *m, uint8_t **ret_buf,
 	}
 	pm.n_entries = m->n_entries;
 	pm.entries = ptrs;
+	struct chunk_lists cl = {0};
+	if (m->n_chunks && chunk_lists_fill(&cl, m, &pm) < 0) {
+		chunk_lists_free(&cl);
+		return cr_error_set(err, ENOMEM, "out of memory packing the index");
+	}
 	size_t len = crimg__manifest__get_packed_size(&pm);
+	uint8_t *buf = len + CR_DATA_HDR_LEN > CR_IMAGE_MANIFEST_MAX ? NULL : malloc(len ? len : 1);
+	if (buf)
+		crimg__manifest__pack(&pm, buf);
+	chunk_lists_free(&cl);
 	if (len + CR_DATA_HDR_LEN > CR_IMAGE_MANIFEST_MAX)
 		return cr_error_set(err, EFBIG, "manifest of %zu bytes exceeds the %u-byte limit",
 				    len, CR_IMAGE_MANIFEST_MAX);
-	uint8_t *buf = malloc(len ? len : 1);
 	if (!buf)
 		return cr_error_set(err, ENOMEM, "out of memory packing the manifest");
-	crimg__manifest__pack(&pm, buf);
 	*ret_buf = buf;
 	*ret_len = len;
 	return 0;
@@ -246,7 +318,8 @@ static int convert(const Crimg__Manifest *pm, struct cr_image_manifest *m, struc
 	if (m->block_size < CR_IMAGE_BLOCK_MIN || m->block_size > CR_IMAGE_BLOCK_MAX)
 		return cr_error_set(err, EBADMSG, "manifest block size %u is outside %u..%u",
 				    m->block_size, CR_IMAGE_BLOCK_MIN, CR_IMAGE_BLOCK_MAX);
-	return convert_entries(pm, m, err);
+	int r = convert_entries(pm, m, err);
+	return r < 0 ? r : convert_chunks(pm, m, err);
 }
 
 /* protobuf-c allocates several structures per message; a hostile manifest of

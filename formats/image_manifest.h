@@ -24,6 +24,13 @@ struct cr_image_entry {
 	int64_t mtime_ns;
 };
 
+struct cr_image_chunk {
+	uint32_t entry;  /* index into entries */
+	uint64_t offset; /* byte offset of its frame in the image */
+	uint64_t frame;  /* its frame number */
+	uint32_t prev;   /* plain images: check of the frame before it */
+};
+
 struct cr_image_manifest {
 	uint16_t major, minor; /* format version of the image read */
 	int protection;        /* enum cr_image_protection */
@@ -36,6 +43,10 @@ struct cr_image_manifest {
 	uint32_t block_size;
 	struct cr_image_entry *entries;
 	size_t n_entries;
+	/* Format 2.x: where each CHUNK record lies, in image order (from the
+	 * INDEX record; see docs/image-format.md). */
+	struct cr_image_chunk *chunks;
+	size_t n_chunks;
 };
 
 struct cr_image_trailer {

@@ -74,16 +74,7 @@ static void pack_job_run(void *arg)
 		return;
 	uint8_t *p = j->buf + 4;
 	p[0] = CR_REC_DATA;
-	size_t n = cr_compress_block(j->raw, j->raw_len, p + CR_DATA_HDR_LEN, j->bound);
-	if (n == 0) {
-		p[1] = CR_CODEC_STORED;
-		memcpy(p + CR_DATA_HDR_LEN, j->raw, j->raw_len);
-		n = j->raw_len;
-	} else {
-		p[1] = CR_CODEC_LZ4;
-	}
-	cr_put_le32(p + 2, (uint32_t)j->raw_len);
-	j->plain_len = CR_DATA_HDR_LEN + n;
+	j->plain_len = 1 + cr_data_body_encode(j->raw, j->raw_len, p + 1, j->bound);
 	if (j->prot == CR_IMAGE_PLAIN)
 		j->body_crc = cr_crc32c(0, p, j->plain_len);
 	else
@@ -103,21 +94,11 @@ static int write_frame(struct packer *pk, const uint8_t *frame, size_t len, stru
 /* Seal and write a frame made by this thread (manifest, trailer). */
 static int emit(struct packer *pk, uint8_t *plain, size_t len, bool final, struct cr_error *err)
 {
-	const uint8_t *frame = NULL;
 	size_t flen = 0;
-	uint64_t index = pk->fs.index++;
-	if (pk->fs.prot == CR_IMAGE_PLAIN) {
-		cr_frame_seal_plain(&pk->fs, plain, len, cr_crc32c(0, plain, len), &frame, &flen);
-	} else {
-		int r = cr_buf_reserve(&pk->enc, len + 4 + cr_frame_overhead(pk->fs.prot), err);
-		if (r == 0)
-			r = cr_frame_seal_encrypted(&pk->fs, index, plain, len, final, pk->enc.p, &flen,
-						    err);
-		if (r < 0)
-			return r;
-		frame = pk->enc.p;
-	}
-	return write_frame(pk, frame, flen, err);
+	int r = cr_frame_emit(&pk->fs, plain, len, final, &pk->enc, &pk->w->out, &flen, err);
+	if (r == 0)
+		pk->w->written += flen;
+	return r;
 }
 
 static int emit_oldest(struct packer *pk, struct cr_error *err)
@@ -246,9 +227,9 @@ static void packer_done(struct packer *pk)
 	cr_buf_free(&pk->enc);
 }
 
-static int write_head(struct packer *pk, struct cr_error *err)
+int cr_writer_head(struct cr_image_writer *w, struct cr_frame_state *fs, struct cr_buf *enc,
+		   struct cr_error *err)
 {
-	struct cr_image_writer *w = pk->w;
 	cleanup_free uint8_t *pb = NULL;
 	size_t pb_len = 0;
 	int r = cr_image_manifest_check(&w->m, err);
@@ -259,10 +240,11 @@ static int write_head(struct packer *pk, struct cr_error *err)
 	if (w->h.prot != CR_IMAGE_PLAIN)
 		cr_random_bytes(w->h.nonce, sizeof(w->h.nonce));
 	cr_image_header_encode(&w->h);
-	pk->fs.chain = w->h.crc;
-	pk->fs.key = w->key;
-	pk->fs.hdr = w->h.raw;
-	pk->fs.hdr_len = w->h.raw_len;
+	fs->prot = w->h.prot;
+	fs->chain = w->h.crc;
+	fs->key = w->key;
+	fs->hdr = w->h.raw;
+	fs->hdr_len = w->h.raw_len;
 	r = cr_io_write_all(&w->out, w->h.raw, w->h.raw_len, err);
 	if (r < 0)
 		return r;
@@ -272,7 +254,11 @@ static int write_head(struct packer *pk, struct cr_error *err)
 		return cr_error_set(err, ENOMEM, "out of memory writing the manifest");
 	rec[4] = CR_REC_MANIFEST;
 	memcpy(rec + 5, pb, pb_len);
-	return emit(pk, rec + 4, 1 + pb_len, false, err);
+	size_t flen = 0;
+	r = cr_frame_emit(fs, rec + 4, 1 + pb_len, false, enc, &w->out, &flen, err);
+	if (r == 0)
+		w->written += flen;
+	return r;
 }
 
 static int write_tail(struct packer *pk, struct cr_error *err)
@@ -291,7 +277,7 @@ static int write_tail(struct packer *pk, struct cr_error *err)
 
 static int pack_all(struct packer *pk, struct cr_error *err)
 {
-	int r = write_head(pk, err);
+	int r = cr_writer_head(pk->w, &pk->fs, &pk->enc, err);
 	if (r < 0)
 		return cr_error_wrap(err, "writing the image header");
 	for (size_t i = 0; i < pk->w->m.n_entries; i++)

@@ -54,6 +54,8 @@ int cr_image_reader_open(const struct cr_image_io *in, const struct cr_image_key
 	}
 	if (ret == 0)
 		ret = read_manifest(r, err);
+	if (ret == 0 && r->h.major == CR_IMAGE_MAJOR_STREAMED)
+		ret = cr_image_index_load(r, err);
 	if (ret < 0) {
 		cr_image_reader_free(r);
 		return ret;
@@ -81,5 +83,8 @@ void cr_image_reader_free(struct cr_image_reader *r)
 	cr_image_manifest_free(&r->m);
 	cr_buf_free(&r->frame);
 	cr_buf_free(&r->plain);
+	free(r->first);
+	free(r->chunk_of);
+	free(r->block);
 	free(r);
 }

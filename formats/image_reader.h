@@ -50,6 +50,13 @@ int cr_image_verify(struct cr_image_reader *r, struct cr_image_trailer *ret_trai
  * directory beside it that is renamed to DIR at the end, or removed on error. */
 int cr_image_extract_all(struct cr_image_reader *r, const char *dir, struct cr_error *err);
 
+/* Format 2.x only (a file): copy LEN bytes of FILE entry number ENTRY from
+ * byte OFF into BUF, decompressing the chunks that hold them; *RET_GOT is
+ * less than LEN only at the end of the file. Any number of calls, any
+ * order; every chunk read is checked. */
+int cr_image_file_pread(struct cr_image_reader *r, size_t entry, uint64_t off, void *buf, size_t len,
+			size_t *ret_got, struct cr_error *err);
+
 void cr_image_reader_free(struct cr_image_reader *r);
 
 static inline void cr_image_reader_freep(struct cr_image_reader **r)

@@ -15,6 +15,25 @@ struct cr_image_reader {
 	uint8_t key[CR_STREAM_KEYBYTES];
 	bool consumed;
 	bool allow_trailing;
+	/* Format 2.x (image_seek.c): the trailer checked at open, and each FILE
+	 * entry's chunks in order (chunk_of[first[e] .. first[e + 1]]). */
+	struct cr_image_trailer trailer;
+	size_t *first;
+	uint32_t *chunk_of;
+	/* cr_image_file_pread's last decoded block. */
+	uint8_t *block;
+	size_t block_entry;
+	uint64_t block_no;
+	bool block_valid;
 };
+
+/* Format 2.x, from cr_image_reader_open: find the index through the tail,
+ * check it, the trailer and the end of the file, and fill the manifest's
+ * entries. The input must be a file (read with pread). */
+int cr_image_index_load(struct cr_image_reader *r, struct cr_error *err);
+
+/* Format 2.x: cr_image_reader_read_all by random access. */
+int cr_image_read_all_indexed(struct cr_image_reader *r, const struct cr_image_visitor *v,
+			      struct cr_image_trailer *ret_trailer, struct cr_error *err);
 
 #endif

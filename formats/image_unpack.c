@@ -36,34 +36,8 @@ struct unpacker {
 
 static int decode_block(struct unpack_job *j, struct cr_error *err)
 {
-	unsigned long long rec = (unsigned long long)j->record;
-	if (j->pt_len < CR_DATA_HDR_LEN)
-		return cr_error_set(err, EBADMSG, "record %llu: data record of %zu bytes is too short",
-				    rec, j->pt_len);
-	int codec = j->pt[1];
-	size_t raw_len = cr_get_le32(j->pt + 2);
-	const uint8_t *payload = j->pt + CR_DATA_HDR_LEN;
-	size_t payload_len = j->pt_len - CR_DATA_HDR_LEN;
-	if (raw_len != j->raw_len)
-		return cr_error_set(err, EBADMSG,
-				    "record %llu holds %zu bytes of %s where %zu were expected", rec,
-				    raw_len, j->path, j->raw_len);
-	if (codec == CR_CODEC_STORED) {
-		if (payload_len != raw_len)
-			return cr_error_set(err, EBADMSG,
-					    "record %llu: stored block has %zu bytes, expected %zu",
-					    rec, payload_len, raw_len);
-		memcpy(j->raw, payload, raw_len);
-		return 0;
-	}
-	if (codec != CR_CODEC_LZ4)
-		return cr_error_set(err, EBADMSG, "record %llu uses unknown compression %d", rec,
-				    codec);
-	if (cr_decompress_block(payload, payload_len, j->raw, raw_len) < 0)
-		return cr_error_set(err, EBADMSG,
-				    "record %llu: LZ4 block does not decompress to %zu bytes", rec,
-				    raw_len);
-	return 0;
+	return cr_data_body_decode(j->pt + 1, j->pt_len - 1, j->raw, j->raw_len,
+				   (unsigned long long)j->record, j->path, err);
 }
 
 static void unpack_job_run(void *arg)
@@ -248,6 +222,8 @@ int cr_image_reader_read_all(struct cr_image_reader *r, const struct cr_image_vi
 	if (r->consumed)
 		return cr_error_set(err, EINVAL, "the image data was already read");
 	r->consumed = true;
+	if (r->h.major == CR_IMAGE_MAJOR_STREAMED)
+		return cr_image_read_all_indexed(r, v, ret_trailer, err);
 	struct unpacker u;
 	memset(&u, 0, sizeof(u));
 	u.r = r;

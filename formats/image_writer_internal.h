@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "formats/image_frame.h"
 #include "formats/image_header.h"
 #include "formats/image_manifest.h"
 #include "formats/image_writer.h"
@@ -34,5 +35,10 @@ int cr_writer_push_entry(struct cr_image_writer *w, const struct cr_image_entry 
 			 struct cr_wsource src, struct cr_error *err);
 
 void cr_wsource_release(struct cr_wsource *s);
+
+/* Write W's header (its version and protection as set) and its manifest as
+ * frame 0, and set FS up for the frames that follow (ENC: scratch). */
+int cr_writer_head(struct cr_image_writer *w, struct cr_frame_state *fs, struct cr_buf *enc,
+		   struct cr_error *err);
 
 #endif

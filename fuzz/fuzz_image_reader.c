@@ -6,11 +6,17 @@
  * Input byte 0 picks the mode. Even: the rest is an image as is. Odd: the
  * rest is a list of records (u16 length + plaintext) that this target frames
  * with valid checks, so mutations reach past the CRCs into the manifest,
- * LZ4 and trailer logic. */
+ * LZ4 and trailer logic; with bit 1 set too, it frames a streamed image
+ * (format 2.0) whose valid tail points at the last record but one, so they
+ * reach the index, the chunk lists and random access. Every image is read
+ * from a memfd (streamed images are read by pread). */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "formats/image_crc32c.h"
 #include "formats/image_frame.h"
@@ -31,16 +37,28 @@ static int on_data(void *ctx, const struct cr_image_entry *e, const void *data, 
 
 static void read_image(struct cr_image_membuf *mb)
 {
-	struct cr_image_io io = cr_image_io_mem(mb);
+	int fd = memfd_create("fuzz-image", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, mb->data, mb->len) != (ssize_t)mb->len || lseek(fd, 0, SEEK_SET) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct cr_image_io io = cr_image_io_fd(fd);
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_image_reader *r = NULL;
 	if (cr_image_reader_open(&io, NULL, &r, &err) == 0) {
 		size_t sum = 0;
 		struct cr_image_visitor v = {NULL, on_data, NULL, &sum};
 		(void)cr_image_reader_read_all(r, &v, 1, NULL, &err);
+		const struct cr_image_manifest *m = cr_image_reader_manifest(r);
+		uint8_t buf[1000];
+		size_t got = 0;
+		for (size_t e = 0; e < m->n_entries && e < 4; e++)
+			(void)cr_image_file_pread(r, e, m->entries[e].size / 2, buf, sizeof(buf), &got, &err);
 		cr_image_reader_free(r);
 	}
 	cr_error_clear(&err);
+	close(fd);
 }
 
 /* Frame the records of DATA into a valid plain image in MB. */
@@ -48,12 +66,15 @@ static void build_image(const uint8_t *data, size_t size, struct cr_image_membuf
 {
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_image_io io = cr_image_io_mem(mb);
-	struct cr_image_header h = {.major = 1, .minor = size ? data[0] : 0,
-				    .prot = CR_IMAGE_PLAIN};
+	bool streamed = size && (data[0] & 2);
+	struct cr_image_header h = {.major = streamed ? CR_IMAGE_MAJOR_STREAMED : CR_IMAGE_MAJOR,
+				    .minor = size ? data[0] >> 2 : 0, .prot = CR_IMAGE_PLAIN};
 	cr_image_header_encode(&h);
 	(void)cr_io_write_all(&io, h.raw, h.raw_len, &err);
 	struct cr_frame_state fs = {.prot = CR_IMAGE_PLAIN, .chain = h.crc};
 	size_t pos = size ? 1 : 0;
+	uint64_t off[2] = {0, 0}, frame[2] = {0, 0};
+	uint32_t prev[2] = {0, 0};
 	for (int n = 0; n < 64 && pos + 2 <= size; n++) {
 		size_t len = (size_t)data[pos] | ((size_t)data[pos + 1] << 8);
 		pos += 2;
@@ -66,11 +87,28 @@ static void build_image(const uint8_t *data, size_t size, struct cr_image_membuf
 			break;
 		memcpy(buf + 4, data + pos, len);
 		pos += len;
-		const uint8_t *frame = NULL;
+		off[0] = off[1];
+		frame[0] = frame[1];
+		prev[0] = prev[1];
+		off[1] = mb->len;
+		frame[1] = fs.index++;
+		prev[1] = fs.chain;
+		const uint8_t *rec = NULL;
 		size_t flen = 0;
-		cr_frame_seal_plain(&fs, buf + 4, len, cr_crc32c(0, buf + 4, len), &frame, &flen);
-		(void)cr_io_write_all(&io, frame, flen, &err);
+		cr_frame_seal_plain(&fs, buf + 4, len, cr_crc32c(0, buf + 4, len), &rec, &flen);
+		(void)cr_io_write_all(&io, rec, flen, &err);
 		free(buf);
+	}
+	if (streamed) {
+		uint8_t tail[CR_IMAGE_TAIL_LEN];
+		cr_put_le32(tail, (uint32_t)off[0]);
+		cr_put_le32(tail + 4, (uint32_t)(off[0] >> 32));
+		cr_put_le32(tail + 8, (uint32_t)frame[0]);
+		cr_put_le32(tail + 12, (uint32_t)(frame[0] >> 32));
+		cr_put_le32(tail + 16, prev[0]);
+		cr_put_le32(tail + 20, cr_crc32c(0, tail, 20));
+		memcpy(tail + 24, CR_IMAGE_TAIL_MAGIC, 8);
+		(void)cr_io_write_all(&io, tail, sizeof(tail), &err);
 	}
 	cr_error_clear(&err);
 }
