@@ -1,0 +1,302 @@
+/* The capture thread: accept CRIU, take each image file's pipe, drain every
+ * open pipe into the streamed image as bytes arrive. */
+#define LOG_PREFIX "stream: "
+#include "stream/capture.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stream/streamer_proto.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+#define READ_CHUNK (1u << 20)
+#define PIPE_SIZE (1 << 20) /* fewer wake-ups; the default fs.pipe-max-size */
+
+struct open_pipe {
+	int fd;
+	uint32_t file;
+	char *name;
+};
+
+struct cr_capture {
+	int listen_fd, conn_fd;
+	int stop[2]; /* the caller writes 'o' (dump succeeded) or 'f' to stop the thread */
+	char *sock_path, *prefix;
+	struct cr_image_stream_writer *sw;
+	pthread_t thread;
+	bool running;
+	int timeout_ms; /* set before 'o' is written */
+	struct cr_streamer_in in;
+	struct open_pipe *pipes;
+	size_t n_pipes, cap_pipes;
+	uint8_t *buf;
+	char *pending; /* a request's file name whose pipe is still due */
+	uint64_t files;
+	int result;
+	struct cr_error err;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A new image file: its pipe joins the ones being drained. */
+static int take_file(struct cr_capture *c, char *name, int fd, struct cr_error *err)
+{
+	cleanup_free char *path = NULL;
+	int r = 0;
+	if (c->n_pipes == c->cap_pipes) {
+		size_t ncap = c->cap_pipes ? 2 * c->cap_pipes : 16;
+		struct open_pipe *np = realloc(c->pipes, ncap * sizeof(*np));
+		if (!np)
+			r = cr_error_set(err, ENOMEM, "out of memory");
+		else {
+			c->pipes = np;
+			c->cap_pipes = ncap;
+		}
+	}
+	if (r == 0 && asprintf(&path, "%s/%s", c->prefix, name) < 0) {
+		path = NULL;
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	}
+	int flags = fcntl(fd, F_GETFL);
+	if (r == 0 && (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0))
+		r = cr_error_errno(err, "cannot set criu's pipe for %s non-blocking", name);
+	(void)fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
+	uint32_t file = 0;
+	if (r == 0)
+		r = cr_image_stream_file_open(c->sw, path, 0600, &file, err);
+	if (r < 0) {
+		close(fd);
+		free(name);
+		return r;
+	}
+	c->pipes[c->n_pipes++] = (struct open_pipe){.fd = fd, .file = file, .name = name};
+	c->files++;
+	return 0;
+}
+
+static int on_socket(struct cr_capture *c, struct cr_error *err)
+{
+	int r = cr_streamer_recv(c->conn_fd, &c->in, err);
+	while (r == 0) {
+		if (!c->pending && (r = cr_streamer_take_request(&c->in, &c->pending, err)) <= 0)
+			break;
+		int fd = -1;
+		if ((r = cr_streamer_take_fd(&c->in, &fd, err)) <= 0)
+			break;
+		r = take_file(c, c->pending, fd, err);
+		c->pending = NULL;
+	}
+	if (r > 0)
+		r = 0;
+	if (r == 0 && c->in.eof && (c->in.len > 0 || c->pending))
+		r = cr_error_set(err, EPROTO, "criu closed the streamer socket in the middle of a request");
+	return r;
+}
+
+/* Drain what pipe I holds; at its end the file is complete. */
+static int on_pipe(struct cr_capture *c, size_t i, struct cr_error *err)
+{
+	struct open_pipe *p = &c->pipes[i];
+	ssize_t n = read(p->fd, c->buf, READ_CHUNK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n < 0)
+		return cr_error_errno(err, "cannot read image file %s from criu", p->name);
+	if (n > 0)
+		return cr_image_stream_file_write(c->sw, p->file, c->buf, (size_t)n, err);
+	int r = cr_image_stream_file_close(c->sw, p->file, err);
+	close(p->fd);
+	free(p->name);
+	*p = c->pipes[--c->n_pipes];
+	return r;
+}
+
+static int on_listen(struct cr_capture *c, struct cr_error *err)
+{
+	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (fd < 0)
+		return cr_error_errno(err, "cannot accept criu on %s", c->sock_path);
+	c->conn_fd = fd;
+	close(c->listen_fd); /* one criu per dump */
+	c->listen_fd = -1;
+	return 0;
+}
+
+/* 0 to go on; 1 when the dump is over and every file was taken. */
+static int on_stop(struct cr_capture *c, int64_t *deadline, struct cr_error *err)
+{
+	char why = 'f';
+	if (read(c->stop[0], &why, 1) != 1 || why != 'o')
+		return cr_error_set(err, ECANCELED, "the dump failed: the image is incomplete");
+	int r = c->conn_fd < 0 ? on_listen(c, err) : 0; /* it may have come with the stop */
+	if (r < 0)
+		return r;
+	if (c->conn_fd < 0)
+		return cr_error_set(err, EPROTO, "criu did not stream its images (does the installed criu "
+						 "take the stream option? see corral check)");
+	*deadline = now_ms() + c->timeout_ms;
+	return 0;
+}
+
+static int loop(struct cr_capture *c, struct cr_error *err)
+{
+	int64_t deadline = -1;
+	cleanup_free struct pollfd *pfd = NULL;
+	size_t cap = 0;
+	for (;;) {
+		if (deadline >= 0 && c->in.eof && c->n_pipes == 0)
+			return 0;
+		if (cap < c->n_pipes + 2) {
+			cap = c->n_pipes + 18;
+			struct pollfd *np = realloc(pfd, cap * sizeof(*np));
+			if (!np)
+				return cr_error_set(err, ENOMEM, "out of memory");
+			pfd = np;
+		}
+		pfd[0] = (struct pollfd){.fd = deadline < 0 ? c->stop[0] : -1, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = c->conn_fd >= 0 ? (c->in.eof ? -1 : c->conn_fd) : c->listen_fd,
+					 .events = POLLIN};
+		for (size_t i = 0; i < c->n_pipes; i++)
+			pfd[2 + i] = (struct pollfd){.fd = c->pipes[i].fd, .events = POLLIN};
+		int timeout = -1;
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0)
+				return cr_error_set(err, ETIMEDOUT,
+						    "criu's dump ended but %zu of its image files stayed open %d ms",
+						    c->n_pipes, c->timeout_ms);
+			timeout = left > 1000 ? 1000 : (int)left;
+		}
+		size_t n_pipes = c->n_pipes;
+		int n = poll(pfd, 2 + n_pipes, timeout);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cr_error_errno(err, "cannot wait for criu's image files");
+		int r = 0;
+		if (pfd[0].revents && (r = on_stop(c, &deadline, err)) < 0)
+			return r;
+		if (pfd[1].revents && (r = c->conn_fd >= 0 ? on_socket(c, err) : on_listen(c, err)) < 0)
+			return r;
+		/* From the last: on_pipe moves the last pipe into a finished one's place. */
+		for (size_t i = n_pipes; i-- > 0;)
+			if (pfd[2 + i].revents && (r = on_pipe(c, i, err)) < 0)
+				return r;
+	}
+}
+
+static void *run(void *arg)
+{
+	struct cr_capture *c = arg;
+	c->result = loop(c, &c->err);
+	if (c->result < 0)
+		cr_debug("capture ended: %s", cr_error_msg(&c->err));
+	return NULL;
+}
+
+static int listen_on(struct cr_capture *c, const char *images_dir, struct cr_error *err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (asprintf(&c->sock_path, "%s/%s", images_dir, CR_STREAMER_CAPTURE_SOCK) < 0) {
+		c->sock_path = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	if (strlen(c->sock_path) >= sizeof(addr.sun_path))
+		return cr_error_set(err, ENAMETOOLONG, "streamer socket path %s is too long", c->sock_path);
+	strcpy(addr.sun_path, c->sock_path);
+	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->listen_fd < 0)
+		return cr_error_errno(err, "cannot make the streamer socket");
+	if (bind(c->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(c->listen_fd, 1) < 0)
+		return cr_error_errno(err, "cannot listen on %s", c->sock_path);
+	return 0;
+}
+
+int cr_capture_start(const char *images_dir, const char *prefix, struct cr_image_stream_writer *sw,
+		     struct cr_capture **ret_capture, struct cr_error *err)
+{
+	struct cr_capture *c = calloc(1, sizeof(*c));
+	if (!c)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	c->listen_fd = c->conn_fd = c->stop[0] = c->stop[1] = -1;
+	c->sw = sw;
+	cr_streamer_in_init(&c->in);
+	int r = 0;
+	if (!(c->prefix = strdup(prefix)) || !(c->buf = malloc(READ_CHUNK)))
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	if (r == 0 && pipe2(c->stop, O_CLOEXEC) < 0)
+		r = cr_error_errno(err, "cannot make a pipe");
+	if (r == 0)
+		r = listen_on(c, images_dir, err);
+	if (r == 0 && (r = pthread_create(&c->thread, NULL, run, c)) != 0)
+		r = cr_error_set(err, r, "cannot start the streamer thread");
+	if (r < 0) {
+		cr_capture_free(c);
+		return r;
+	}
+	c->running = true;
+	*ret_capture = c;
+	return 0;
+}
+
+int cr_capture_finish(struct cr_capture *c, bool dump_ok, int timeout_ms, struct cr_error *err)
+{
+	if (!c->running)
+		return cr_error_set(err, EINVAL, "the streamer is not running");
+	c->timeout_ms = timeout_ms;
+	char why = dump_ok ? 'o' : 'f';
+	ssize_t ignored = write(c->stop[1], &why, 1); /* a pipe with room: cannot fail */
+	(void)ignored;
+	pthread_join(c->thread, NULL);
+	c->running = false;
+	if (c->result < 0)
+		return cr_error_set(err, c->err.code, "%s", cr_error_msg(&c->err));
+	return 0;
+}
+
+uint64_t cr_capture_files(const struct cr_capture *c)
+{
+	return c->files;
+}
+
+void cr_capture_free(struct cr_capture *c)
+{
+	if (!c)
+		return;
+	if (c->running)
+		(void)cr_capture_finish(c, false, 0, NULL);
+	for (size_t i = 0; i < c->n_pipes; i++) {
+		close(c->pipes[i].fd);
+		free(c->pipes[i].name);
+	}
+	cr_streamer_in_release(&c->in);
+	if (c->sock_path)
+		unlink(c->sock_path);
+	int fds[] = {c->listen_fd, c->conn_fd, c->stop[0], c->stop[1]};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	cr_error_clear(&c->err);
+	free(c->pending);
+	free(c->pipes);
+	free(c->buf);
+	free(c->sock_path);
+	free(c->prefix);
+	free(c);
+}

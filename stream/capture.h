@@ -1,0 +1,34 @@
+/* Corral as CRIU's image streamer during a dump: a thread listens on
+ * <images dir>/streamer-capture.sock, takes each image file CRIU opens as a
+ * pipe and feeds its bytes, as they come, into a streamed image
+ * (formats/image_stream_writer.h) under PREFIX/. Every open file is drained
+ * at once (CRIU writes several together), so nothing is staged. */
+#ifndef CORRAL_STREAM_CAPTURE_H
+#define CORRAL_STREAM_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "formats/image_stream_writer.h"
+#include "util/error.h"
+
+struct cr_capture;
+
+/* Listen in IMAGES_DIR and start the thread. SW is used by the thread alone
+ * until cr_capture_finish returns. */
+int cr_capture_start(const char *images_dir, const char *prefix, struct cr_image_stream_writer *sw,
+		     struct cr_capture **ret_capture, struct cr_error *err);
+
+/* CRIU's dump has ended (DUMP_OK: it succeeded). On success wait, at most
+ * TIMEOUT_MS, until CRIU closed every file and the socket, then stop the
+ * thread: 0 when every file was taken in whole. On failure stop at once. An
+ * error of the thread (the image could not be written...) is returned here. */
+int cr_capture_finish(struct cr_capture *c, bool dump_ok, int timeout_ms, struct cr_error *err);
+
+/* Image files CRIU handed over, and their bytes. */
+uint64_t cr_capture_files(const struct cr_capture *c);
+
+/* Stop the thread if it runs (as a failed dump), remove the socket, free. */
+void cr_capture_free(struct cr_capture *c);
+
+#endif

@@ -1,0 +1,225 @@
+/* The capture streamer against a stand-in for CRIU speaking its protocol
+ * (criu/img-streamer.c): two files open at once, written in turns through
+ * their pipes, come out whole in the streamed image; a dump that failed, a
+ * CRIU that never came, a file left open and bad requests are errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "formats/image_stream_writer.h"
+#include "stream/capture.h"
+#include "stream/streamer_proto.h"
+#include "test_image_util.h"
+
+struct fixture {
+	char *dir, *image;
+	int image_fd;
+	struct cr_image_stream_writer *sw;
+	struct cr_capture *cap;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->dir = t_mkdtemp();
+	f->image = t_join(f->dir, "img.crimg");
+	f->image_fd = open(f->image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(f->image_fd >= 0);
+	struct cr_image_io io = cr_image_io_fd(f->image_fd);
+	struct cr_image_options opts = {.protection = CR_IMAGE_PLAIN};
+	struct cr_image_info info = {.partition = "p", .hostname = "h", .kernel = "k", .arch = "a", .cpu_features = ""};
+	struct cr_error err = CR_ERROR_INIT;
+	if (cr_image_stream_open(&io, &opts, &info, &f->sw, &err) < 0 ||
+	    cr_capture_start(f->dir, "criu", f->sw, &f->cap, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	cr_capture_free(f->cap);
+	cr_image_stream_free(f->sw);
+	close(f->image_fd);
+	t_rm_rf(f->dir);
+	free(f->dir);
+	free(f->image);
+	free(f);
+	return 0;
+}
+
+/* CRIU's side: connect, and per file a request and a pipe's write end. */
+static int criu_connect(const char *dir)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", dir, CR_STREAMER_CAPTURE_SOCK);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	assert_int_equal(connect(s, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	return s;
+}
+
+static void send_raw(int s, const void *data, size_t len)
+{
+	assert_int_equal(send(s, data, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* Request NAME (protobuf field 1, a string) and hand over the pipe's write end. */
+static int criu_open(int s, const char *name)
+{
+	uint8_t msg[300];
+	size_t n = strlen(name);
+	msg[4] = 0x0a;
+	msg[5] = (uint8_t)n;
+	memcpy(msg + 6, name, n);
+	uint32_t size = (uint32_t)(2 + n);
+	memcpy(msg, &size, 4);
+	send_raw(s, msg, 6 + n);
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	char dummy = 0;
+	struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &p[0], sizeof(int));
+	assert_int_equal(sendmsg(s, &mh, MSG_NOSIGNAL), 1);
+	close(p[0]);
+	return p[1];
+}
+
+static void write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void interleaved_files_come_out_whole(void **state)
+{
+	struct fixture *f = *state;
+	size_t big = 3u << 20, small = 9000;
+	uint8_t *a = malloc(big), *b = malloc(small);
+	t_fill(a, big, 5);
+	t_fill(b, small, 6);
+	int s = criu_connect(f->dir);
+	int pa = criu_open(s, "pages-1.img");
+	int pb = criu_open(s, "pagemap-1.img");
+	for (size_t i = 0; i < 30; i++) {
+		write_all(pa, a + i * (big / 30), big / 30);
+		write_all(pb, b + i * (small / 30), small / 30);
+	}
+	close(pa);
+	close(pb);
+	int pi = criu_open(s, "inventory.img");
+	write_all(pi, (const uint8_t *)"inventory", 9);
+	close(pi);
+	close(s);
+	struct cr_error err = CR_ERROR_INIT;
+	if (cr_capture_finish(f->cap, true, 5000, &err) < 0 || cr_image_stream_finish(f->sw, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(cr_capture_files(f->cap), 3);
+	int fd = open(f->image, O_RDONLY | O_CLOEXEC);
+	struct cr_image_io io = cr_image_io_fd(fd);
+	struct cr_image_reader *r = NULL;
+	if (cr_image_reader_open(&io, NULL, &r, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	const struct cr_image_manifest *m = cr_image_reader_manifest(r);
+	assert_int_equal(m->n_entries, 3);
+	uint8_t *got = malloc(big);
+	size_t n = 0;
+	for (size_t e = 0; e < m->n_entries; e++) {
+		const uint8_t *want = strstr(m->entries[e].path, "pages") ? a : strstr(m->entries[e].path, "pagemap") ? b
+												: (const uint8_t *)"inventory";
+		assert_int_equal(cr_image_file_pread(r, e, 0, got, big, &n, &err), 0);
+		assert_int_equal(n, m->entries[e].size);
+		assert_memory_equal(got, want, n);
+	}
+	assert_non_null(strstr(m->entries[2].path, "criu/inventory.img"));
+	cr_image_reader_free(r);
+	close(fd);
+	free(got);
+	free(a);
+	free(b);
+}
+
+static void failed_dump_and_absent_criu_are_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	t_expect_error(cr_capture_finish(f->cap, true, 1000, &err), &err, "criu did not stream its images");
+	cr_capture_free(f->cap);
+	assert_int_equal(cr_capture_start(f->dir, "criu", f->sw, &f->cap, &err), 0);
+	int s = criu_connect(f->dir);
+	int p = criu_open(s, "core-1.img");
+	t_expect_error(cr_capture_finish(f->cap, false, 1000, &err), &err, "the dump failed");
+	close(p);
+	close(s);
+	cr_error_clear(&err);
+}
+
+static void file_left_open_times_out(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	int s = criu_connect(f->dir);
+	int p = criu_open(s, "core-1.img");
+	close(s);
+	t_expect_error(cr_capture_finish(f->cap, true, 300, &err), &err, "1 of its image files stayed open");
+	close(p);
+	cr_error_clear(&err);
+}
+
+static void bad_requests_are_refused(void **state)
+{
+	(void)state;
+	struct cr_error err = CR_ERROR_INIT;
+	char *name = NULL;
+	static const uint8_t slash[] = {0x0a, 4, '.', '.', '/', 'x'};
+	t_expect_error(cr_streamer_parse_request(slash, sizeof(slash), &name, &err), &err, "bad name");
+	static const uint8_t dots[] = {0x0a, 2, '.', '.'};
+	t_expect_error(cr_streamer_parse_request(dots, sizeof(dots), &name, &err), &err, "bad name");
+	static const uint8_t junk[] = {0xff, 0xff, 0xff};
+	t_expect_error(cr_streamer_parse_request(junk, sizeof(junk), &name, &err), &err, "not a valid message");
+	struct cr_streamer_in in;
+	cr_streamer_in_init(&in);
+	uint32_t huge = 100000;
+	memcpy(in.buf, &huge, 4);
+	in.len = 4;
+	t_expect_error(cr_streamer_take_request(&in, &name, &err), &err, "exceeds");
+	static const uint8_t ok[] = {6, 0, 0, 0, 0x0a, 4, 'a', '.', 'i', 'm', 0};
+	cr_streamer_in_init(&in);
+	memcpy(in.buf, ok, sizeof(ok));
+	in.len = sizeof(ok);
+	assert_int_equal(cr_streamer_take_request(&in, &name, &err), 1);
+	assert_string_equal(name, "a.im");
+	free(name);
+	int fd = -1;
+	t_expect_error(cr_streamer_take_fd(&in, &fd, &err), &err, "no pipe");
+	cr_error_clear(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(interleaved_files_come_out_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_dump_and_absent_criu_are_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(file_left_open_times_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(bad_requests_are_refused, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
