@@ -15,7 +15,20 @@ struct bar {
 	bool log_phases; /* -v without a terminal: one line per phase, as it begins */
 	int64_t last_ns;
 	const char *last_phase;
+	int64_t phase_ns; /* when the phase shown began */
 };
+
+/* Post-copy's lazy phase: pages so far (on faults + pushed), their rate in
+ * this phase, and what remains of the partition's memory. */
+static void show_pages(const struct bar *b, const struct cr_move_progress *p)
+{
+	double secs = (p->elapsed_ns - b->phase_ns) / 1e9;
+	double mib = p->in_done / 1048576.0, left = (p->in_total - p->in_done) / 1048576.0;
+	double rate = secs > 0 ? mib / secs : 0;
+	fprintf(stderr, "\r\033[Kpages %llu (%llu on demand, %llu pushed) %8.1f MiB %7.1f MiB/s, %.1f MiB left",
+		(unsigned long long)(p->pages_demand + p->pages_pushed), (unsigned long long)p->pages_demand,
+		(unsigned long long)p->pages_pushed, mib, rate, left);
+}
 
 static void show_progress(void *ctx, const struct cr_move_progress *p)
 {
@@ -32,10 +45,14 @@ static void show_progress(void *ctx, const struct cr_move_progress *p)
 	if (!new_phase && p->elapsed_ns - b->last_ns < 100 * 1000000LL)
 		return;
 	b->last_ns = p->elapsed_ns;
+	if (new_phase)
+		b->phase_ns = p->elapsed_ns;
 	b->last_phase = p->phase;
 	double secs = p->elapsed_ns / 1e9;
 	double mib = p->sent / 1048576.0;
-	if (p->in_total == 0) {
+	if (strcmp(p->phase, "pages") == 0 && p->in_total > 0) {
+		show_pages(b, p);
+	} else if (p->in_total == 0) {
 		fprintf(stderr, "\r\033[K%-13s %6.1f s", p->phase, secs);
 	} else {
 		double frac = (double)p->in_done / (double)p->in_total;
@@ -94,6 +111,14 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 		goto out;
 	}
 	req.timeout_ms = (int)seconds * 1000;
+	/* Benchmarks only: what one background push answer may take. */
+	const char *cap = getenv("CORRAL_PUSH_CAP");
+	long cap_bytes = 0;
+	if (cap && *cap && cli_parse_long(cap, 4096, 64L << 20, &cap_bytes) < 0) {
+		rc = cli_usage_error(prog, usage, "CORRAL_PUSH_CAP wants 4096 to 67108864 bytes, not %s", cap);
+		goto out;
+	}
+	req.push_cap = (uint32_t)cap_bytes;
 	const char *mode = cli_option_arg(&p, 'm');
 	if (!mode || strcmp(mode, "auto") == 0) {
 		req.mode = CR_MOVE_AUTO;
@@ -142,16 +167,18 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 		double mib = rep.page_bytes / 1048576.0;
 		printf("Workload partition %s relocated to %s (%s), post-copy (%s).\n", req.name, req.peer,
 		       rep.peer_host ? rep.peer_host : "?", rep.mode_why ? rep.mode_why : "");
-		printf("downtime %.0f ms, lazy window %.0f ms (%.1f MiB of pages, %.1f MiB/s), state %.1f MiB%s, "
-		       "total %.2f s\n",
-		       rep.downtime_ns / 1e6, rep.lazy_window_ns / 1e6, mib, lazy > 0 ? mib / lazy : 0.0,
+		printf("downtime %.0f ms, lazy window %.0f ms, pages %llu on demand + %llu pushed, %.1f MiB at "
+		       "%.1f MiB/s, state %.1f MiB%s, total %.2f s\n",
+		       rep.downtime_ns / 1e6, rep.lazy_window_ns / 1e6, (unsigned long long)rep.pages_demand,
+		       (unsigned long long)rep.pages_pushed, mib, lazy > 0 ? mib / lazy : 0.0,
 		       (rep.sent_bytes - rep.page_bytes - rep.page_request_bytes) / 1048576.0,
 		       rep.carried_fs ? " (file systems included)" : "", rep.total_ns / 1e9);
 		if (cli_option_count(&p, 'v'))
 			printf("freeze %.0f ms, dump %.0f ms, archive %.0f ms, stream %.0f ms, restore %.0f ms, "
-			       "hand-over %.0f ms, page messages %llu\n",
+			       "hand-over %.0f ms, page messages %llu, push answers %llu (longest %u pages)\n",
 			       rep.freeze_ns / 1e6, rep.dump_ns / 1e6, rep.archive_ns / 1e6, rep.stream_ns / 1e6,
-			       rep.restore_ns / 1e6, rep.handover_ns / 1e6, (unsigned long long)rep.page_msgs);
+			       rep.restore_ns / 1e6, rep.handover_ns / 1e6, (unsigned long long)rep.page_msgs,
+			       (unsigned long long)rep.push_requests, rep.push_max_pages);
 	} else {
 		double secs = rep.stream_ns / 1e9;
 		double mib = rep.sent_bytes / 1048576.0;

@@ -49,7 +49,8 @@ void cr_move_on_packed(void *ctx, uint64_t in_done, uint64_t in_total, uint64_t 
 	m->pr.in_done = in_done;
 	m->pr.in_total = in_total;
 	m->pr.sent = out_bytes;
-	cr_move_progress_report(m, "streaming");
+	/* Post-copy streams the state only: its pages follow ("pages"). */
+	cr_move_progress_report(m, m->rep->mode == CR_MOVE_POST_COPY ? "state" : "streaming");
 }
 
 /* What the peer must have free: disk for the file systems unpacked and for

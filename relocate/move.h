@@ -22,11 +22,12 @@
 #include "util/error.h"
 
 struct cr_move_progress {
-	const char *phase;  /* "pre-flight", "freezing", "dumping", "archiving", "streaming", "restoring",
-			     * "pages" (post-copy: the lazy phase), "handing over" */
+	const char *phase;  /* "pre-flight", "freezing", "dumping", "archiving", "streaming" (post-copy:
+			     * "state"), "restoring", "pages" (post-copy: the lazy phase), "handing over" */
 	uint64_t in_done;   /* bytes of the image's contents streamed so far */
 	uint64_t in_total;  /* and in all (0 while unknown) */
 	uint64_t sent;      /* image bytes sent ("pages": page bytes relayed) */
+	uint64_t pages_demand, pages_pushed; /* "pages": pages served on faults and pushed */
 	int64_t elapsed_ns; /* since the relocation began */
 };
 
@@ -45,6 +46,7 @@ struct cr_move_request {
 	bool dry_run;       /* --dry-run: pre-flight only */
 	bool force;         /* -F: end clogin sessions first */
 	int timeout_ms;     /* of the connection and every network read/write; 0: 30 s */
+	uint32_t push_cap;  /* post-copy: bytes one background push answer may take; 0: 512 KiB */
 	const char *self_exe; /* the corral binary: --static starts it here again on failure */
 	void (*progress)(void *ctx, const struct cr_move_progress *p);
 	void *progress_ctx;
@@ -70,9 +72,13 @@ struct cr_move_report {
 	char *mode_why;
 	/* Post-copy: from the resume there to the last page there (only the
 	 * source host dying inside this window can lose the partition), and
-	 * the page traffic relayed (bytes each way, messages from the source). */
+	 * the page traffic relayed (bytes each way, messages from the source),
+	 * the pages served on faults and pushed in the background. */
 	int64_t lazy_window_ns;
 	uint64_t page_bytes, page_request_bytes, page_msgs;
+	uint64_t pages_demand, pages_pushed;
+	uint64_t push_requests;  /* answers of the push */
+	uint32_t push_max_pages; /* the longest of them (at most the cap) */
 };
 
 /* "post-copy", "stop-copy", "auto". */

@@ -77,18 +77,24 @@ static void on_pages(void *ctx, const struct cr_page_relay_stats *st);
 static void *relay_thread(void *arg)
 {
 	struct relay_job *rj = arg;
-	rj->r = cr_peer_lazy_pages(rj->p, rj->m->req->name, rj->local, rj->idle_ms, &rj->st, on_pages, rj->m,
-				   &rj->answered, &rj->err);
+	const struct cr_page_relay_opts o = {.idle_ms = rj->idle_ms, .push_cap = rj->m->req->push_cap,
+					     .progress = on_pages, .ctx = rj->m};
+	rj->r = cr_peer_lazy_pages(rj->p, rj->m->req->name, rj->local, &o, &rj->st, &rj->answered, &rj->err);
 	__atomic_store_n(&rj->done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
+/* The lazy phase's progress: pages answered against the partition's memory
+ * (the cgroup's count: an estimate of the pages to come). */
 static void on_pages(void *ctx, const struct cr_page_relay_stats *st)
 {
 	struct move *m = ctx;
-	m->pr.in_done = st->to_peer < m->memory_bytes ? st->to_peer : m->memory_bytes;
+	uint64_t done = (st->pages.demand_pages + st->pages.pushed_pages) * CR_PAGE_WIRE_PAGE;
+	m->pr.in_done = done < m->memory_bytes ? done : m->memory_bytes;
 	m->pr.in_total = m->memory_bytes;
 	m->pr.sent = st->to_peer;
+	m->pr.pages_demand = st->pages.demand_pages;
+	m->pr.pages_pushed = st->pages.pushed_pages;
 	cr_move_progress_report(m, "pages");
 }
 
@@ -176,6 +182,7 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 		goto fail;
 	}
 	relaying = true;
+	m->pr.in_total = 0;
 	cr_move_progress_report(m, "restoring");
 	int64_t t_restore = cr_now_ns();
 	if ((r = cr_peer_restore_lazy(*mv->p, req->name, m->nfs_mark, err)) < 0) {
@@ -206,6 +213,10 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	m->rep->page_bytes = rj.st.to_peer; /* this side answers, the peer asks */
 	m->rep->page_request_bytes = rj.st.from_peer;
 	m->rep->page_msgs = rj.st.msgs_to_peer;
+	m->rep->pages_demand = rj.st.pages.demand_pages;
+	m->rep->pages_pushed = rj.st.pages.pushed_pages;
+	m->rep->push_requests = rj.st.pages.pushed_requests;
+	m->rep->push_max_pages = rj.st.pages.max_push_pages;
 	m->rep->sent_bytes += rj.st.from_peer + rj.st.to_peer;
 	if ((r = rj.r) < 0) {
 		cr_error_set(err, rj.err.code ? rj.err.code : EIO, "%s", cr_error_msg(&rj.err));

@@ -21,9 +21,8 @@ int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_ma
 	return cr_peer_call(p, &req, NULL, err);
 }
 
-int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, int idle_ms, struct cr_page_relay_stats *st,
-		       void (*progress)(void *ctx, const struct cr_page_relay_stats *st), void *ctx,
-		       bool *ret_peer_answered, struct cr_error *err)
+int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, const struct cr_page_relay_opts *o,
+		       struct cr_page_relay_stats *st, bool *ret_peer_answered, struct cr_error *err)
 {
 	*ret_peer_answered = false;
 	Crwire__LazyPages q = CRWIRE__LAZY_PAGES__INIT;
@@ -37,7 +36,9 @@ int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, int idle_
 	if (r < 0)
 		return cr_error_wrap(err, "lazy_pages request to %s", p->conn.peer_name);
 	cleanup_envelope Crwire__Envelope *result = NULL;
-	r = cr_page_relay(&p->conn, local, idle_ms, st, progress, ctx, &result, err);
+	struct cr_page_relay_opts so = *o;
+	so.source = true;
+	r = cr_page_relay(&p->conn, local, &so, st, &result, err);
 	if (r < 0 && r != -ECANCELED)
 		return r;
 	if (!result) { /* both sides ended the relay: the Result follows */

@@ -15,13 +15,13 @@
 int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_mark, struct cr_error *err);
 
 /* Have the peer start criu lazy-pages for NAME's images and relay the
- * page-server traffic of LOCAL (the source criu's page socket) until the
+ * page-server traffic of LOCAL (the source criu's page socket), as O says
+ * (its source is set here), until the
  * peer's Result: 0 when every page is there. On a connection of its own:
  * the Restore(lazy) of the other connection needs pages while it restores. *RET_PEER_ANSWERED: the peer's Result came (on failure the peer has
  * then ended its copy); false when the connection failed first. */
-int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, int idle_ms, struct cr_page_relay_stats *st,
-		       void (*progress)(void *ctx, const struct cr_page_relay_stats *st), void *ctx,
-		       bool *ret_peer_answered, struct cr_error *err);
+int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, const struct cr_page_relay_opts *o,
+		       struct cr_page_relay_stats *st, bool *ret_peer_answered, struct cr_error *err);
 
 /* Shut P's socket both ways: a relay blocked on it ends at once. */
 void cr_peer_shutdown(struct cr_peer *p);

@@ -17,6 +17,7 @@
 
 #define KEEPALIVE_MS 1000 /* an empty PageData when nothing else went for this long */
 #define OUT_HIGH_WATER (8u << 20) /* bytes for the local criu before the peer is not read */
+#define REQ_CHUNK (CR_PAGE_RELAY_CHUNK / 16) /* a read of criu lazy-pages' requests */
 
 static int64_t now_ms(void)
 {
@@ -97,9 +98,11 @@ static size_t out_pending(const struct outbuf *o)
 	return o->len - o->off;
 }
 
-/* One message from the peer: 1 when it was its final PageData. */
-static int on_peer(struct cr_conn *c, struct outbuf *out, struct cr_page_relay_stats *st,
-		   Crwire__Envelope **ret_result, struct cr_error *err)
+/* One message from the peer: 1 when it was its final PageData. Its bytes
+ * are answers (to criu lazy-pages) or, at the source, requests, which go
+ * to the dump's page server whole and capped. */
+static int on_peer(struct cr_conn *c, bool source, struct cr_page_wire *w, struct outbuf *out,
+		   struct cr_page_relay_stats *st, Crwire__Envelope **ret_result, struct cr_error *err)
 {
 	cleanup_envelope Crwire__Envelope *m = NULL;
 	int r = cr_conn_recv(c, &m, err);
@@ -116,21 +119,68 @@ static int on_peer(struct cr_conn *c, struct outbuf *out, struct cr_page_relay_s
 		return cr_error_set(err, EPROTO, "%s sent %s amid page data", c->peer_name, cr_wire_body_name(m));
 	const Crwire__PageData *pd = m->page_data;
 	if (pd->has_data && pd->data.len > 0) {
-		if ((r = out_add(out, pd->data.data, pd->data.len, err)) < 0)
-			return r;
 		st->msgs_from_peer++;
 		st->from_peer += pd->data.len;
+		if (source) {
+			cleanup_free uint8_t *reqs = malloc(pd->data.len + CR_PAGE_WIRE_HDR);
+			size_t n = 0;
+			if (!reqs)
+				return cr_error_set(err, ENOMEM, "out of memory");
+			if ((r = cr_page_wire_requests(w, pd->data.data, pd->data.len, reqs, &n, err)) < 0 ||
+			    (r = out_add(out, reqs, n, err)) < 0)
+				return r;
+		} else {
+			if ((r = cr_page_wire_answers(w, pd->data.data, pd->data.len, err)) < 0 ||
+			    (r = out_add(out, pd->data.data, pd->data.len, err)) < 0)
+				return r;
+		}
+		st->pages = w->counts;
 	}
 	return pd->has_final && pd->final ? 1 : 0;
 }
 
-int cr_page_relay(struct cr_conn *c, int local, int idle_ms, struct cr_page_relay_stats *st,
-		  void (*progress)(void *ctx, const struct cr_page_relay_stats *st), void *ctx,
+/* What the local criu said (GOT bytes in BUF; 0: it ended), sent on at
+ * once: answers as they are, requests whole. */
+static int on_local(struct cr_conn *c, bool source, struct cr_page_wire *w, uint8_t *buf, size_t got,
+		    struct cr_page_relay_stats *st, struct cr_error *err)
+{
+	int r;
+	size_t n = got;
+	uint8_t reqs[REQ_CHUNK + CR_PAGE_WIRE_HDR];
+	const uint8_t *send = buf;
+	if (source) {
+		if ((r = cr_page_wire_answers(w, buf, got, err)) < 0)
+			return r;
+	} else if (got > 0) {
+		if ((r = cr_page_wire_requests(w, buf, got, reqs, &n, err)) < 0)
+			return r;
+		send = reqs;
+		if (n == 0)
+			return 0; /* the rest of a request follows */
+	}
+	st->pages = w->counts;
+	if ((r = send_data(c, send, n, got == 0, err)) < 0) {
+		st->conn_failed = true;
+		return r;
+	}
+	st->to_peer += n;
+	st->msgs_to_peer++;
+	return 0;
+}
+
+int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts *o, struct cr_page_relay_stats *st,
 		  Crwire__Envelope **ret_result, struct cr_error *err)
 {
-	cleanup_free uint8_t *buf = malloc(CR_PAGE_RELAY_CHUNK);
+	const int idle_ms = o->idle_ms;
+	/* criu lazy-pages reads a request's answer whole before the next:
+	 * at the destination a read of requests is at most a few of them. */
+	size_t chunk = o->source ? CR_PAGE_RELAY_CHUNK : REQ_CHUNK;
+	cleanup_free uint8_t *buf = malloc(chunk);
 	if (!buf)
 		return cr_error_set(err, ENOMEM, "out of memory");
+	struct cr_page_wire w;
+	uint32_t cap = o->push_cap ? o->push_cap : CR_PAGE_RELAY_PUSH_CAP;
+	cr_page_wire_init(&w, o->source ? (cap + CR_PAGE_WIRE_PAGE - 1) / CR_PAGE_WIRE_PAGE : 0);
 	/* A page request is a few dozen bytes: Nagle's algorithm would hold it
 	 * back for the acknowledgement of the previous answer. */
 	int one = 1;
@@ -185,25 +235,21 @@ int cr_page_relay(struct cr_conn *c, int local, int idle_ms, struct cr_page_rela
 				goto out;
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t got = local_done ? 0 : recv(local, buf, CR_PAGE_RELAY_CHUNK, MSG_DONTWAIT);
+			ssize_t got = local_done ? 0 : recv(local, buf, chunk, MSG_DONTWAIT);
 			if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				r = cr_error_errno(err, "reading from the local criu");
 				goto out;
 			}
 			if (got >= 0 && !local_done) {
 				local_done = got == 0;
-				if ((r = send_data(c, buf, (size_t)got, local_done, err)) < 0) {
-					st->conn_failed = true;
+				if ((r = on_local(c, o->source, &w, buf, (size_t)got, st, err)) < 0)
 					goto out;
-				}
-				st->to_peer += (uint64_t)got;
-				st->msgs_to_peer++;
 				last_tx = now;
 			}
 		}
 		if (p[1].revents) {
 			last_rx = now;
-			r = on_peer(c, &out, st, ret_result, err);
+			r = on_peer(c, o->source, &w, &out, st, ret_result, err);
 			if (r < 0)
 				goto out;
 			peer_done = r == 1;
@@ -211,8 +257,8 @@ int cr_page_relay(struct cr_conn *c, int local, int idle_ms, struct cr_page_rela
 			if ((r = out_flush(&out, local, err)) < 0)
 				goto out;
 		}
-		if (progress)
-			progress(ctx, st);
+		if (o->progress)
+			o->progress(o->ctx, st);
 	}
 out:
 	free(out.data);

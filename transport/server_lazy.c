@@ -93,7 +93,8 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 		return r;
 	cr_server_log(ctx, "%s: serving the memory of %s on demand", c->peer_name, name);
 	struct cr_page_relay_stats st = {0};
-	r = cr_page_relay(c, lazy.relay, ctx->timeout_ms, &st, NULL, NULL, NULL, err);
+	const struct cr_page_relay_opts o = {.idle_ms = ctx->timeout_ms};
+	r = cr_page_relay(c, lazy.relay, &o, &st, NULL, err);
 	if (r < 0 && !st.conn_failed) { /* the daemon's end: its guard says why */
 		struct cr_error gerr = CR_ERROR_INIT;
 		if (cr_criu_lazy_guard_wait(lazy.guard, GUARD_END_MS, &gerr) < 0) {
@@ -110,8 +111,9 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 	r = cr_criu_lazy_guard_wait(lazy.guard, GUARD_END_MS, err);
 	lazy.guard = 0;
 	if (r == 0)
-		cr_server_log(ctx, "%s: every page of %s is here (%llu bytes of page traffic)", c->peer_name, name,
-			      (unsigned long long)(st.from_peer + st.to_peer));
+		cr_server_log(ctx, "%s: every page of %s is here: %llu pages on demand, %llu pushed (%llu bytes of "
+			      "page traffic)", c->peer_name, name, (unsigned long long)st.pages.demand_pages,
+			      (unsigned long long)st.pages.pushed_pages, (unsigned long long)(st.from_peer + st.to_peer));
 	return r;
 }
 

@@ -160,6 +160,19 @@ assert_contains "$out" "post-copy" "A -> B"
 assert_contains "$out" "lazy window" "A -> B"
 only_on "$rb" "$ra" b "after A -> B"
 grep -q "every page of pc is here" "$work/b.log" || fail "B did not log the end of the lazy phase"
+# The final line: pages on faults and pushed, as B counted them too; each
+# push answer within the relay's cap (512 KiB: 128 pages; criu lazy-pages
+# asks up to 1024), so that a fault never waits behind more.
+demand=$(sed -n 's/.*pages \([0-9]*\) on demand + [0-9]* pushed.*/\1/p' <<<"$out")
+pushed=$(sed -n 's/.*pages [0-9]* on demand + \([0-9]*\) pushed.*/\1/p' <<<"$out")
+longest=$(sed -n 's/.*push answers [0-9]* (longest \([0-9]*\) pages).*/\1/p' <<<"$out")
+[ -n "$demand" ] && [ -n "$pushed" ] && [ -n "$longest" ] || fail "no page counts in movewpar's report"
+grep -q "pc is here: $demand pages on demand, $pushed pushed" "$work/b.log" ||
+	fail "B counted other pages: $(grep 'pc is here' "$work/b.log")"
+[ "$demand" -gt 0 ] || fail "no page was served on demand"
+[ $((pushed + demand)) -ge $((MIB * 256)) ] || fail "only $((pushed + demand)) pages for $MIB MiB"
+[ "$longest" -gt 16 ] && [ "$longest" -le 128 ] || fail "the longest push answer had $longest pages, not 17 to 128"
+assert_contains "$out" " at " "A -> B: throughput"
 verify_pages b "$rb" "after A -> B"
 rearm_memhog b "$rb"
 pass "post-copy A -> B: runs on B, every page verified"
