@@ -269,6 +269,18 @@ bench_hosts() {
 	bench_cleanups+=(hosts_down)
 }
 
+# bench_netns_hosts PREFIX SUBNET_BASE: hosts a and b as network namespaces
+# (na, nb, with veths va, vb, on subnet net=SUBNET_BASE.x, port a TCP port
+# for the script's own use), removed on exit; call after bench_hosts.
+bench_netns_hosts() {
+	local x=$(($$ % 200 + 20))
+	na=${1}A$$ nb=${1}B$$ va=${1}vA$$ vb=${1}vB$$ net=$2.$x port=$((20000 + $$ % 10000))
+	# shellcheck disable=SC2034 # for on_a and on_b
+	host_a=(nsenter --net=/run/netns/"$na") host_b=(nsenter --net=/run/netns/"$nb")
+	# shellcheck disable=SC2016 # expanded by the trap, when it runs
+	bench_cleanups+=('ip netns del "$na"; ip netns del "$nb"')
+}
+
 # host_prefix HOST: the command prefix that runs on HOST (a or b), in the
 # caller's array _on.
 host_prefix() {

@@ -30,12 +30,7 @@ raw_criu_options
 bench_setup /dev/shm
 raw_baseline_dir
 bench_hosts
-x=$(($$ % 200 + 20))
-na=crbA$$ nb=crbB$$ va=crbvA$$ vb=crbvB$$ net=10.216.$x port=$((20000 + $$ % 10000))
-# shellcheck disable=SC2034 # for on_a and on_b (bench/lib.sh)
-host_a=(nsenter --net=/run/netns/"$na") host_b=(nsenter --net=/run/netns/"$nb")
-# shellcheck disable=SC2016 # expanded by the trap, when it runs
-bench_cleanups+=('ip netns del "$na"; ip netns del "$nb"')
+bench_netns_hosts crb 10.216
 
 # The baseline: dump on A, tar | lz4 | socat to B, untar there, restore on B.
 raw_round() {

@@ -26,12 +26,7 @@ need_memhog
 
 bench_setup /dev/shm
 bench_hosts
-x=$(($$ % 200 + 20))
-na=crpbA$$ nb=crpbB$$ va=crpbvA$$ vb=crpbvB$$ net=10.217.$x port=$((20000 + $$ % 10000))
-# shellcheck disable=SC2034 # for on_a and on_b (bench/lib.sh)
-host_a=(nsenter --net=/run/netns/"$na") host_b=(nsenter --net=/run/netns/"$nb")
-# shellcheck disable=SC2016 # expanded by the trap, when it runs
-bench_cleanups+=('ip netns del "$na"; ip netns del "$nb"')
+bench_netns_hosts crpb 10.217
 
 lazy=$(CORRAL_ROOT=$CORRAL_ROOT/a "$BIN/corral" check 2>&1 | grep -E '^[a-z]+ +lazy-pages ' || true)
 case "$lazy" in
