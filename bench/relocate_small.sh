@@ -10,7 +10,8 @@
 # BENCH_SIZES ("1 64") is measured the same way (both sides), for the record.
 # Goal: the median move pause at the first size <= 3x the median raw pause.
 # Usage, as root: bench/relocate_small.sh   (CORRAL_BUILD_DIR defaults to
-# ./build; BENCH_SIZES="1" for the goal alone; BENCH_VERBOSE=1 prints each
+# ./build; BENCH_SIZES="1" for the goal alone; BENCH_MODE=post-copy or
+# stop-copy passes --mode to movewpar (default: its auto); BENCH_VERBOSE=1 prints each
 # move's timing lines; BENCH_PROFILE=DIR keeps, per size, both corralds' logs,
 # every CRIU log of the moves (hard links taken while CRIU runs: Corral
 # removes its work directories) and a kernel trace of every fork, exec and
@@ -140,7 +141,7 @@ corral_round() {
 	for _ in 1 2 3; do
 		mark "move $from -> $to begins"
 		t0=$(now_us)
-		out=$(on_host "$from" "$BIN/movewpar" -v "$name" "$to" 2>&1) || fail "movewpar $from -> $to failed: $out"
+		out=$(on_host "$from" "$BIN/movewpar" -v ${BENCH_MODE:+--mode "$BENCH_MODE"} "$name" "$to" 2>&1) || fail "movewpar $from -> $to failed: $out"
 		t1=$(now_us)
 		mark "move $from -> $to ends"
 		sleep 0.3

@@ -55,6 +55,7 @@ int cr_criu_service_get(struct cr_criu_service *ret, struct cr_error *err)
 	}
 	ret->binary = steal_pointer(&binary);
 	ret->fault = fault;
+	cr_criu_kdat_ensure(ret);
 	return 0;
 }
 

@@ -17,6 +17,11 @@ struct cr_criu_service {
 int cr_criu_service_get(struct cr_criu_service *ret, struct cr_error *err);
 void cr_criu_service_free(struct cr_criu_service *s);
 
+/* Where /run is not a tmpfs, make CRIU's kernel-probe cache (/run/criu.kdat)
+ * that CRIU makes only on a tmpfs, once per boot (ckpt/criu_kdat.c). Best
+ * effort; called before criu starts. */
+void cr_criu_kdat_ensure(const struct cr_criu_service *svc);
+
 /* In a process about to run criu: CRIU_FAULT as S says. */
 void cr_criu_service_setenv(const struct cr_criu_service *s);
 
