@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static int frozen_in(const struct cg_hier *h, struct cr_error *err)
@@ -49,14 +50,14 @@ int cr_cgroup_freeze(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err)
 	r = set_frozen(h, true, err);
 	if (r < 0)
 		return cr_error_wrap(err, "freezing %s", cg->name);
-	int64_t deadline = cg_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = cr_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int pause = 1;
 	unsigned asks = 0;
 	for (;;) {
 		r = frozen_in(h, err);
 		if (r == 1)
 			return 0;
-		if (r < 0 || cg_now_ms() >= deadline)
+		if (r < 0 || cr_now_ms() >= deadline)
 			break;
 		cg_sleep_ms(pause);
 		pause = pause < 16 ? pause * 2 : 16;

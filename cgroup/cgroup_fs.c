@@ -217,12 +217,6 @@ int cg_rmdir_tree(const char *dir, struct cr_error *err)
 	return rmdir_rec(dir, NULL, 0, err);
 }
 
-int64_t cg_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void cg_sleep_ms(int ms)
 {

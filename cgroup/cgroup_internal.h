@@ -82,7 +82,6 @@ bool cg_has(const char *dir, const char *file);
 int cg_list_pids(const char *dir, pid_t **ret_pids, size_t *ret_n, struct cr_error *err);
 /* rmdir DIR and the groups below it, deepest first; a missing DIR is fine. */
 int cg_rmdir_tree(const char *dir, struct cr_error *err);
-int64_t cg_now_ms(void);
 void cg_sleep_ms(int ms);
 
 /* cgroup_resources.c: the translation of struct cr_resources. */

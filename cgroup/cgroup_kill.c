@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define KILL_ROUNDS_MS 2000
@@ -101,13 +102,13 @@ static int kill_all_until(struct cr_cgroup *cg, int sig, int64_t deadline, struc
 		if (n == 0)
 			return 0;
 		cg_sleep_ms(10);
-	} while (cg_now_ms() < deadline);
+	} while (cr_now_ms() < deadline);
 	return 0;
 }
 
 int cr_cgroup_kill_all(struct cr_cgroup *cg, int sig, struct cr_error *err)
 {
-	return kill_all_until(cg, sig, cg_now_ms() + KILL_ROUNDS_MS, err);
+	return kill_all_until(cg, sig, cr_now_ms() + KILL_ROUNDS_MS, err);
 }
 
 /* Wait until no task is left, up to DEADLINE. */
@@ -121,7 +122,7 @@ static int wait_empty(struct cr_cgroup *cg, int64_t deadline, struct cr_error *e
 			return r;
 		if (n == 0)
 			return 0;
-		if (cg_now_ms() >= deadline)
+		if (cr_now_ms() >= deadline)
 			return cr_error_set(err, ETIMEDOUT, "%zu task(s) of %s (pid %d...) still "
 					    "alive", n, cg->name, (int)pids[0]);
 		cg_sleep_ms(10);
@@ -130,7 +131,7 @@ static int wait_empty(struct cr_cgroup *cg, int64_t deadline, struct cr_error *e
 
 int cr_cgroup_destroy(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err)
 {
-	int64_t now = cg_now_ms();
+	int64_t now = cr_now_ms();
 	int64_t deadline = now + (timeout_ms > 0 ? timeout_ms : 0);
 	int64_t rounds_end = now + KILL_ROUNDS_MS;
 	int r = 0;
@@ -143,7 +144,7 @@ int cr_cgroup_destroy(struct cr_cgroup *cg, int timeout_ms, struct cr_error *err
 	for (size_t i = 0; r == 0 && i < cg->n_hier; i++) {
 		/* a group can stay busy a moment after its last task is gone */
 		while ((r = cg_rmdir_tree(cg->hier[i].dir, err)) == -EBUSY &&
-		       cg_now_ms() < deadline)
+		       cr_now_ms() < deadline)
 			cg_sleep_ms(10);
 	}
 	if (r < 0)

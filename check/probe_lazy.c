@@ -27,6 +27,7 @@
 #include "check/run_cmd.h"
 #include "util/child_wait.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fdwait.h"
 #include "util/fsutil.h"
 #include "util/log.h"

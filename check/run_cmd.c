@@ -11,6 +11,7 @@
 
 #include "util/child_wait.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 
 extern char **environ;
 

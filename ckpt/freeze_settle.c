@@ -13,6 +13,7 @@
 
 #include "ckpt/proc_task.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define SETTLE_ATTEMPTS 50   /* freezes tried at most */
@@ -79,13 +80,6 @@ static void pause_us(long us)
 		;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Thawed: until the vfork parent PARENT is out of its wait (its child has
  * exec'd), at most VFORK_WAIT_US; the freeze that follows then finds the
  * shell waiting for a running command, not for an exec. A fixed pause alone
@@ -127,7 +121,7 @@ static int vfork_error(pid_t pid, const pid_t *pids, size_t n, int64_t waited_ms
 
 int cr_freeze_settled(struct cr_cgroup *cg, int timeout_ms, pid_t *ret_stopped, struct cr_error *err)
 {
-	int64_t start = now_ms();
+	int64_t start = cr_now_ms();
 	*ret_stopped = 0;
 	/* Looked for before the freeze too: frozen, a stopped task reads D,
 	 * and only its wchan (which a kernel may not show) still tells. Going
@@ -155,7 +149,7 @@ int cr_freeze_settled(struct cr_cgroup *cg, int timeout_ms, pid_t *ret_stopped, 
 			*ret_stopped = stopped > 0 ? stopped : stopped_before;
 			return 0;
 		}
-		int64_t waited = now_ms() - start;
+		int64_t waited = cr_now_ms() - start;
 		if (attempt >= SETTLE_ATTEMPTS || waited >= CR_VFORK_SETTLE_MS) {
 			r = vfork_error(pid, pids, n, waited, err);
 			struct cr_error ignored = CR_ERROR_INIT;

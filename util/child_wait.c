@@ -5,12 +5,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-int64_t cr_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/clock.h"
 
 int cr_child_wait(pid_t pid, int flags, int timeout_ms, const char *what, int *ret_status,
 		  struct cr_error *err)

@@ -8,9 +8,6 @@
 
 #include "util/error.h"
 
-/* Milliseconds on the monotonic clock. */
-int64_t cr_now_ms(void);
-
 /* waitpid(PID, FLAGS) until it reports a state change or TIMEOUT_MS pass.
  * Returns 0 with *RET_STATUS, -ETIMEDOUT (naming WHAT) or another -errno.
  * Does not kill the child. */

@@ -8,19 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/clock.h"
 
 #define OUTPUT_KEEP 512
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void __attribute__((noreturn)) child(char *const *argv, int out_fd)
 {
@@ -76,10 +69,10 @@ int cr_run(char *const *argv, int timeout_ms, struct cr_error *err)
 	char tail[OUTPUT_KEEP];
 	size_t tail_len = 0;
 	tail[0] = '\0';
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = cr_now_ms() + timeout_ms;
 	bool timed_out = false;
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - cr_now_ms();
 		if (left <= 0) {
 			timed_out = true;
 			break;
@@ -105,7 +98,7 @@ int cr_run(char *const *argv, int timeout_ms, struct cr_error *err)
 			break;
 		if (got < 0 && errno != EINTR)
 			break;
-		if (now_ms() >= deadline)
+		if (cr_now_ms() >= deadline)
 			timed_out = true;
 		else
 			usleep(2000);

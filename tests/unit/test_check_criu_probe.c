@@ -19,6 +19,7 @@
 #include "check/probes.h"
 #include "check/run_cmd.h"
 #include "util/child_wait.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
 
 static char tmp_dir[] = "/tmp/corral-test-check-criu-XXXXXX";

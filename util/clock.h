@@ -1,0 +1,11 @@
+/* The monotonic clock, for deadlines and durations (never the wall clock,
+ * which steps). */
+#ifndef CORRAL_UTIL_CLOCK_H
+#define CORRAL_UTIL_CLOCK_H
+
+#include <stdint.h>
+
+/* Milliseconds on the monotonic clock. */
+int64_t cr_now_ms(void);
+
+#endif
