@@ -1,6 +1,7 @@
 /* corral-peer-probe: a diagnostic client for corrald.
  *   corral-peer-probe [OPTIONS] ping|hello PEER
  *   corral-peer-probe [OPTIONS] exists|commit|abort PEER NAME
+ *   corral-peer-probe [OPTIONS] commit PEER NAME RELOCATION-ID
  *   corral-peer-probe [OPTIONS] preflight PEER [NEED...]
  *   corral-peer-probe [OPTIONS] send-image PEER NAME FILE
  * OPTIONS (before the verb): --timeout-ms N, --spec FILE, --chunk-delay-ms N.
@@ -23,6 +24,7 @@
 #define USAGE                                                                               \
 	"corral-peer-probe [OPTIONS] ping|hello PEER\n"                                      \
 	"       corral-peer-probe [OPTIONS] exists|commit|abort PEER NAME\n"                 \
+	"       corral-peer-probe [OPTIONS] commit PEER NAME RELOCATION-ID\n"               \
 	"       corral-peer-probe [OPTIONS] preflight PEER [NEED...]\n"                      \
 	"       corral-peer-probe [OPTIONS] send-image PEER NAME FILE\n"                     \
 	"OPTIONS: --timeout-ms N, --spec FILE (preflight), --chunk-delay-ms N (send-image)"
@@ -143,7 +145,7 @@ static int run(const char *verb, const char *peer_arg, int argc, char **argv,
 		return r;
 	}
 	if (strcmp(verb, "commit") == 0)
-		return cr_peer_commit(p, argv[0], err);
+		return cr_peer_commit(p, argv[0], argc > 1 ? argv[1] : NULL, err);
 	if (strcmp(verb, "abort") == 0)
 		return cr_peer_abort(p, argv[0], err);
 	if (strcmp(verb, "send-image") == 0) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,7 +94,7 @@ int cr_move_commit(struct move *m, struct cr_peer **p, struct cr_error *err)
 	if (fault && strcmp(fault, "lose-commit") == 0) /* tests: the Commit never arrives */
 		return cr_error_set(err, ECONNRESET, "%s has ended here and waits Paused on %s, but the hand-over "
 				    "was not confirmed (test fault lose-commit)", m->req->name, m->req->peer);
-	int r = cr_peer_commit(*p, m->req->name, err);
+	int r = cr_peer_commit(*p, m->req->name, m->relocation, err);
 	/* A link that is down a few seconds (the route gone: each try fails at
 	 * once) does not lose the hand-over: tries go on for COMMIT_RETRY_MS. */
 	int64_t until = cr_now_ns() + (int64_t)COMMIT_RETRY_MS * 1000000;
@@ -104,7 +105,7 @@ int cr_move_commit(struct move *m, struct cr_peer **p, struct cr_error *err)
 		*p = NULL;
 		usleep(500 * 1000);
 		if ((r = cr_move_connect(m->req, p, err)) == 0)
-			r = cr_peer_commit(*p, m->req->name, err);
+			r = cr_peer_commit(*p, m->req->name, m->relocation, err);
 	}
 	if (r < 0)
 		return cr_error_wrap(err, "%s has ended here and waits Paused on %s, but the hand-over was not "
@@ -193,7 +194,7 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 		goto undo;
 	cr_move_progress_report(m, "restoring");
 	int64_t t = cr_now_ns();
-	if ((r = cr_peer_restore(*p, req->name, false, m->nfs_mark, err)) < 0)
+	if ((r = cr_peer_restore(*p, req->name, false, m->nfs_mark, m->relocation, err)) < 0)
 		goto undo;
 	restored_there = true;
 	m->rep->restore_ns = cr_now_ns() - t;
@@ -230,13 +231,26 @@ undo:
 	return cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
 }
 
+/* 128 random bits in hex: no two relocations share an id. */
+static int relocation_id_new(char out[CR_RELOCATION_ID_LEN + 1], struct cr_error *err)
+{
+	unsigned char rnd[CR_RELOCATION_ID_LEN / 2];
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return cr_error_errno(err, "cannot draw a relocation id");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
+}
+
 int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *rep, struct cr_error *err)
 {
 	memset(rep, 0, sizeof(*rep));
 	struct move m = {.req = req, .rep = rep, .t0 = cr_now_ns()};
 	struct cr_wpar w;
-	int r = cr_registry_load(req->name, &w, err);
+	int r = relocation_id_new(m.relocation, err);
 	if (r < 0)
+		return r;
+	if ((r = cr_registry_load(req->name, &w, err)) < 0)
 		return r;
 	cleanup_peer struct cr_peer *p = NULL;
 	bool live = !req->static_move;

@@ -6,6 +6,8 @@
 #include "relocate/move.h"
 #include "transport/client.h"
 
+#define CR_RELOCATION_ID_LEN 32 /* hex digits */
+
 struct move {
 	const struct cr_move_request *req;
 	struct cr_move_report *rep;
@@ -15,6 +17,9 @@ struct move {
 	char criu_version[32]; /* of the dump, for the manifest; "" when none */
 	uint64_t fs_bytes;     /* its private file systems, archived into the image */
 	uint64_t memory_bytes; /* its memory (the cgroup's count), for the pages' progress */
+	/* This relocation's id, sent with Restore and Commit: the peer answers
+	 * a repeated Commit of a relocation it committed as done. */
+	char relocation[CR_RELOCATION_ID_LEN + 1];
 };
 
 /* Decide the mode of a live move (M->req->mode, the probes of this host and

@@ -185,7 +185,7 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	m->pr.in_total = 0;
 	cr_move_progress_report(m, "restoring");
 	int64_t t_restore = cr_now_ns();
-	if ((r = cr_peer_restore_lazy(*mv->p, req->name, m->nfs_mark, err)) < 0) {
+	if ((r = cr_peer_restore_lazy(*mv->p, req->name, m->nfs_mark, m->relocation, err)) < 0) {
 		restore_answered = err->code != ETIMEDOUT && err->code != ECONNRESET && err->code != EPIPE &&
 				   err->code != ENOTCONN;
 		goto fail;

@@ -63,7 +63,7 @@ int cr_move_static(struct move *m, struct cr_peer **p, const struct cr_wpar *w, 
 		goto undo;
 	cr_move_progress_report(m, "starting");
 	int64_t t = cr_now_ns();
-	if ((r = cr_peer_restore(*p, req->name, true, m->nfs_mark, err)) < 0)
+	if ((r = cr_peer_restore(*p, req->name, true, m->nfs_mark, m->relocation, err)) < 0)
 		goto undo;
 	m->rep->restore_ns = cr_now_ns() - t;
 	if (req->commit_gate && (r = req->commit_gate(req->commit_gate_ctx, req->name, req->peer, err)) < 0)

@@ -326,13 +326,15 @@ int cr_peer_preflight(struct cr_peer *p, const char *spec_text, const char *cons
 	return 0;
 }
 
-static int name_call(struct cr_peer *p, const char *name, bool commit, struct cr_error *err)
+static int name_call(struct cr_peer *p, const char *name, bool commit, const char *relocation,
+		     struct cr_error *err)
 {
 	Crwire__Commit c = CRWIRE__COMMIT__INIT;
 	Crwire__Abort a = CRWIRE__ABORT__INIT;
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
 	if (commit) {
 		c.name = (char *)name;
+		c.relocation = (char *)relocation;
 		req.body_case = CRWIRE__ENVELOPE__BODY_COMMIT;
 		req.commit = &c;
 	} else {
@@ -343,7 +345,7 @@ static int name_call(struct cr_peer *p, const char *name, bool commit, struct cr
 	return cr_peer_call(p, &req, NULL, err);
 }
 
-int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char *nfs_mark,
+int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char *nfs_mark, const char *relocation,
 		    struct cr_error *err)
 {
 	if (p->remote.proto_major == 1 && p->remote.proto_minor < 1)
@@ -355,18 +357,19 @@ int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char 
 	q.has_start = start;
 	q.start = start;
 	q.nfs_mark = (char *)nfs_mark;
+	q.relocation = (char *)relocation;
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
 	req.body_case = CRWIRE__ENVELOPE__BODY_RESTORE;
 	req.restore = &q;
 	return cr_peer_call(p, &req, NULL, err);
 }
 
-int cr_peer_commit(struct cr_peer *p, const char *name, struct cr_error *err)
+int cr_peer_commit(struct cr_peer *p, const char *name, const char *relocation, struct cr_error *err)
 {
-	return name_call(p, name, true, err);
+	return name_call(p, name, true, relocation, err);
 }
 
 int cr_peer_abort(struct cr_peer *p, const char *name, struct cr_error *err)
 {
-	return name_call(p, name, false, err);
+	return name_call(p, name, false, NULL, err);
 }

@@ -79,13 +79,16 @@ int cr_peer_send_image(struct cr_peer *p, const char *name, int fd, struct cr_er
 /* A relocation's destination half (protocol 1.1): bring the partition
  * unpacked by an UNPACK image to life there, Paused; restored from its CRIU
  * images, or with START started afresh (movewpar --static); NFS_MARK (or
- * NULL) is the token the peer must find on its NFS exports. Commit then
- * resumes it, Abort ends it and removes all the peer made for it. */
-int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char *nfs_mark,
+ * NULL) is the token the peer must find on its NFS exports; RELOCATION (or
+ * NULL) the relocation's id (cr_relocation_id_new), which its Commit repeats.
+ * Commit then resumes it, Abort ends it and removes all the peer made for it. */
+int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char *nfs_mark, const char *relocation,
 		    struct cr_error *err);
 
-/* Phase two: keep the received image (Commit) or delete it (Abort). */
-int cr_peer_commit(struct cr_peer *p, const char *name, struct cr_error *err);
+/* Phase two: keep the received image (Commit) or delete it (Abort). A
+ * Commit of a relocation names its id (RELOCATION, else NULL): repeated
+ * after the peer committed it, it is answered 0. */
+int cr_peer_commit(struct cr_peer *p, const char *name, const char *relocation, struct cr_error *err);
 int cr_peer_abort(struct cr_peer *p, const char *name, struct cr_error *err);
 
 void cr_peer_close(struct cr_peer *p);

@@ -8,11 +8,13 @@
 
 #include "util/cleanup.h"
 
-int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_mark, struct cr_error *err)
+int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_mark, const char *relocation,
+			 struct cr_error *err)
 {
 	Crwire__Restore q = CRWIRE__RESTORE__INIT;
 	q.name = (char *)name;
 	q.nfs_mark = (char *)nfs_mark;
+	q.relocation = (char *)relocation;
 	q.has_lazy = true;
 	q.lazy = true;
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;

@@ -12,7 +12,8 @@
 /* Restore NAME (unpacked by an UNPACK image) on the peer with its memory
  * served on demand by the LazyPages of another connection (started first),
  * and resume it there. */
-int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_mark, struct cr_error *err);
+int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_mark, const char *relocation,
+			 struct cr_error *err);
 
 /* Have the peer start criu lazy-pages for NAME's images and relay the
  * page-server traffic of LOCAL (the source criu's page socket), as O says

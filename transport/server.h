@@ -45,8 +45,11 @@ int cr_server_on_commit(const struct cr_server_ctx *ctx, const Crwire__Commit *r
 			Crwire__Result *res);
 /* Commit and Abort of a relocation (NAME.relocation exists): commit returns
  * 1 when it was one (RES says how it went), 0 when not; abort removes all a
- * relocation made here, if anything. */
-int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *name, Crwire__Result *res);
+ * relocation made here, if anything. RELOCATION (or NULL) is the id the
+ * source sent: a Commit of the relocation committed here last is answered
+ * as done (1, code 0), one of a relocation not known here refused. */
+int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *name, const char *relocation,
+				Crwire__Result *res);
 void cr_server_relocation_abort(const struct cr_server_ctx *ctx, const char *name, Crwire__Result *res);
 /* After a connection from PEER ended: a relocation it restored here and left
  * pending is settled by asking PEER's corrald (see server_relocate.c). */

@@ -266,7 +266,7 @@ int cr_server_on_commit(const struct cr_server_ctx *ctx, const Crwire__Commit *r
 			Crwire__Result *res)
 {
 	cleanup_free char *path = incoming_or_fail(req->name, res);
-	if (!path || cr_server_relocation_commit(ctx, req->name, res))
+	if (!path || cr_server_relocation_commit(ctx, req->name, req->relocation, res))
 		return 0;
 	if (!cr_path_exists(path))
 		cr_result_fail(res, ENOENT, "no image was received for %s", req->name);

@@ -29,6 +29,7 @@
 #include "transport/server.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/log.h"
 #include "util/paths.h"
 
 #define RECONCILE_GRACE_MS 3000 /* time for the source to retry its Commit itself */
@@ -47,6 +48,7 @@ static void set_pending(const char *name)
 struct relocation_record {
 	char *rootfs; /* file systems unpacked here, or NULL */
 	char *peer;   /* the source's name in the trust file */
+	char *id;     /* the relocation's id (Restore.relocation), or NULL */
 	bool defined; /* the partition was defined here */
 };
 
@@ -54,7 +56,18 @@ static void record_free(struct relocation_record *rec)
 {
 	free(rec->rootfs);
 	free(rec->peer);
-	rec->rootfs = rec->peer = NULL;
+	free(rec->id);
+	rec->rootfs = rec->peer = rec->id = NULL;
+}
+
+/* A relocation id from the wire: 1 to 64 lower-case hex digits (it is
+ * written as a line of the record). */
+static int id_check(const char *id, struct cr_error *err)
+{
+	size_t n = strspn(id, "0123456789abcdef");
+	if (n == 0 || n > 64 || id[n])
+		return cr_error_set(err, EINVAL, "a relocation id is 1 to 64 hex digits");
+	return 0;
 }
 
 static int record_save(const char *name, const struct relocation_record *rec, struct cr_error *err)
@@ -63,8 +76,8 @@ static int record_save(const char *name, const struct relocation_record *rec, st
 	int r = cr_relocation_record_path(name, &path, err);
 	if (r < 0)
 		return r;
-	int n = asprintf(&text, "defined %d\nrootfs %s\npeer %s\n", rec->defined ? 1 : 0,
-			 rec->rootfs ? rec->rootfs : "", rec->peer ? rec->peer : "");
+	int n = asprintf(&text, "defined %d\nrootfs %s\npeer %s\nid %s\n", rec->defined ? 1 : 0,
+			 rec->rootfs ? rec->rootfs : "", rec->peer ? rec->peer : "", rec->id ? rec->id : "");
 	if (n < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	return cr_write_file_atomic(path, text, (size_t)n, 0600, err);
@@ -90,6 +103,8 @@ static int record_load(const char *name, struct relocation_record *rec, struct c
 		else if (strncmp(line, "rootfs /", 8) == 0 && !(rec->rootfs = strdup(line + 7)))
 			return cr_error_set(err, ENOMEM, "out of memory");
 		else if (strncmp(line, "peer ", 5) == 0 && line[5] && !(rec->peer = strdup(line + 5)))
+			return cr_error_set(err, ENOMEM, "out of memory");
+		else if (strncmp(line, "id ", 3) == 0 && line[3] && !(rec->id = strdup(line + 3)))
 			return cr_error_set(err, ENOMEM, "out of memory");
 	}
 	return 1;
@@ -191,13 +206,16 @@ static int restore(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crw
 	    asprintf(&images, "%s/%s", unpacked, CR_IMAGE_CRIU_DIR) < 0 ||
 	    asprintf(&origin, "a relocation from %s", c->peer_name) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
+	if (req->relocation && (r = id_check(req->relocation, err)) < 0)
+		return r;
 	if ((r = cr_read_file(spec_path, 1 << 20, &spec, &len, err)) < 0)
 		return r;
 	if (req->nfs_mark && (r = verify_nfs(spec, req->nfs_mark, err)) < 0)
 		return r;
 	if ((r = place(req->name, unpacked, &dir, &fs_made, err)) < 0)
 		return r;
-	if ((fs_made && !(rec.rootfs = strdup(dir))) || !(rec.peer = strdup(c->peer_name))) {
+	if ((fs_made && !(rec.rootfs = strdup(dir))) || !(rec.peer = strdup(c->peer_name)) ||
+	    (req->relocation && !(rec.id = strdup(req->relocation)))) {
 		r = cr_error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -267,7 +285,51 @@ static bool already_owned(const char *name)
 	return active;
 }
 
-int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *name, Crwire__Result *res)
+/* <state>/NAME/arrival: the id of the relocation that brought NAME here,
+ * written when it commits; it goes with the partition's state. */
+static int arrival_path(const char *name, char **ret_path, struct cr_error *err)
+{
+	return cr_path_name(ret_path, CR_STATE_DIR, name, "/arrival", err);
+}
+
+static void arrival_save(const char *name, const char *id)
+{
+	cleanup_free char *path = NULL;
+	struct cr_error e = CR_ERROR_INIT;
+	if (id && arrival_path(name, &path, &e) == 0 && cr_write_file_atomic(path, id, strlen(id), 0600, &e) < 0)
+		cr_debug("%s: cannot record the relocation id: %s", name, cr_error_msg(&e));
+	cr_error_clear(&e);
+}
+
+/* NAME came here by relocation ID, committed. */
+static bool arrived_by(const char *name, const char *id)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	size_t len = 0;
+	if (arrival_path(name, &path, NULL) < 0 || cr_read_file(path, 128, &text, &len, NULL) < 0)
+		return false;
+	return len == strlen(id) && memcmp(text, id, len) == 0;
+}
+
+/* A Commit with no record here: a repeat of one already carried out (the
+ * answer to the first was lost) is answered as done; a relocation this host
+ * does not know is refused. Without an id (a source before relocation ids)
+ * the partition running here stands for it. */
+static int commit_repeated(const struct cr_server_ctx *ctx, const char *name, const char *relocation,
+			   Crwire__Result *res)
+{
+	if (!relocation)
+		return already_owned(name);
+	if (!arrived_by(name, relocation)) {
+		cr_result_fail(res, ENOENT, "no relocation %s of %s is known here", relocation, name);
+		return 1;
+	}
+	cr_server_log(ctx, "%s: relocation %s was committed here already", name, relocation);
+	return 1;
+}
+
+int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *name, const char *relocation,
+				Crwire__Result *res)
 {
 	struct relocation_record rec;
 	struct cr_error e = CR_ERROR_INIT;
@@ -276,9 +338,13 @@ int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *nam
 		if (r < 0)
 			cr_result_fail(res, e.code, "%s", cr_error_msg(&e));
 		cr_error_clear(&e);
-		return r < 0 || already_owned(name);
+		return r < 0 || commit_repeated(ctx, name, relocation, res);
 	}
-	record_free(&rec);
+	if (relocation && rec.id && strcmp(relocation, rec.id) != 0) {
+		cr_result_fail(res, ESTALE, "the relocation of %s pending here is %s, not %s", name, rec.id, relocation);
+		record_free(&rec);
+		return 1;
+	}
 	if (pending && strcmp(pending, name) == 0)
 		set_pending(NULL);
 	struct cr_wpar w;
@@ -288,10 +354,14 @@ int cr_server_relocation_commit(const struct cr_server_ctx *ctx, const char *nam
 		if (paused && cr_partition_resume(name, &e) < 0) {
 			cr_result_fail(res, e.code, "cannot resume %s: %s", name, cr_error_msg(&e));
 			cr_error_clear(&e);
+			record_free(&rec);
 			return 1;
 		}
 	}
 	cr_error_clear(&e);
+	/* Before the record goes: a repeated Commit finds one or the other. */
+	arrival_save(name, rec.id);
+	record_free(&rec);
 	cr_relocation_forget(name);
 	cr_partition_log(name, "relocation committed: this host owns it now");
 	cr_server_log(ctx, "%s: relocation committed, running here", name);
@@ -362,7 +432,7 @@ static void settle(const struct cr_server_ctx *ctx, const char *peer, const char
 		cr_server_relocation_abort(ctx, name, &res);
 	} else {
 		cr_server_log(ctx, "%s: %s has ended there: the relocation is committed here", peer, name);
-		(void)cr_server_relocation_commit(ctx, name, &res);
+		(void)cr_server_relocation_commit(ctx, name, NULL, &res);
 	}
 	if (res.code)
 		cr_server_log(ctx, "%s: settling %s: %s", peer, name, res.message ? res.message : "failed");

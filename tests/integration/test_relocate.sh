@@ -268,6 +268,12 @@ on_b "$bin/clogin" mv hostname | grep -qx mv-host || fail "hostname after the mo
 on_b "$bin/clogin" mv sh -c 'grep -q "^Seccomp:[[:space:]]*2" /proc/1/status && ! (echo 0 > /proc/sys/kernel/panic) 2>/dev/null' ||
 	fail "the partition's seccomp filter or read-only /proc/sys did not survive the move"
 pass "A -> B"
+# A Commit repeated after B committed (its answer lost with the link) is
+# answered as done, for that relocation only.
+id=$(cat "$rb/var/lib/corral/mv/arrival" 2>/dev/null) || fail "B did not record the relocation's id"
+on_a "$bin/corral-peer-probe" commit b mv "$id" || fail "a repeated Commit was refused"
+if on_a "$bin/corral-peer-probe" commit b mv 00ff 2>/dev/null; then fail "a Commit of an unknown relocation was accepted"; fi
+pass "a repeated Commit is answered as committed"
 
 # B -> A: back where it came from, post-copy where both hosts proved it
 # (the faults above are the stop-copy's; test_relocate_postcopy has its own).

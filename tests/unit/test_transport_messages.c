@@ -13,6 +13,7 @@
 #include "test_transport_util.h"
 #include "transport/client.h"
 #include "transport/server.h"
+#include "util/fsutil.h"
 #include "util/paths.h"
 
 struct srv {
@@ -269,11 +270,11 @@ static void test_image_handover(void **state)
 	assert_int_equal(len, img.len);
 	assert_memory_equal(got, img.data, len);
 	free(got);
-	assert_int_equal(cr_peer_commit(p, "web", &err), 0);
+	assert_int_equal(cr_peer_commit(p, "web", NULL, &err), 0);
 	assert_int_equal(cr_path_exists(path), 1);
 	assert_int_equal(cr_peer_abort(p, "web", &err), 0);
 	assert_int_equal(cr_path_exists(path), 0);
-	assert_int_equal(cr_peer_commit(p, "web", &err), -ENOENT);
+	assert_int_equal(cr_peer_commit(p, "web", NULL, &err), -ENOENT);
 
 	/* A corrupt image is refused, nothing is kept, the connection goes on. */
 	img.data[img.len / 2] ^= 0x40;
@@ -296,6 +297,44 @@ static void test_image_handover(void **state)
 	cr_error_clear(&err);
 }
 
+/* A relocation's Commit repeated (its first answer lost) is answered as
+ * done; a Commit naming another relocation, or one not known here, is not. */
+static void test_commit_repeated(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_peer *p = NULL;
+	char *record = NULL, *dir = NULL;
+	const char *id = "0123456789abcdef0123456789abcdef";
+	const char *text = "defined 0\nrootfs \npeer a\nid 0123456789abcdef0123456789abcdef\n";
+	assert_int_equal(cr_relocation_record_path("web", &record, &err), 0);
+	assert_int_equal(cr_path_name(&dir, CR_STATE_DIR, "web", "", &err), 0);
+	assert_int_equal(cr_mkdir_p(dir, 0700, &err), 0);
+	*strrchr(record, '/') = '\0';
+	assert_int_equal(cr_mkdir_p(record, 0700, &err), 0);
+	record[strlen(record)] = '/';
+	assert_int_equal(cr_write_file_atomic(record, text, strlen(text), 0600, &err), 0);
+	start(f, CR_PROTO_MAJOR);
+	if (connect_client(f, &p, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(cr_peer_commit(p, "web", "feed", &err), -ESTALE);
+	cr_error_clear(&err);
+	assert_int_equal(cr_path_exists(record), 1);
+	if (cr_peer_commit(p, "web", id, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(cr_path_exists(record), 0);
+	if (cr_peer_commit(p, "web", id, &err) < 0)
+		fail_msg("repeated commit refused: %s", cr_error_msg(&err));
+	assert_int_equal(cr_peer_commit(p, "web", "feed", &err), -ENOENT);
+	cr_error_clear(&err);
+	assert_int_equal(cr_peer_commit(p, "db", id, &err), -ENOENT);
+	cr_error_clear(&err);
+	stop(f, p);
+	assert_int_equal(f->srv.result, 0);
+	free(record);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +344,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_minor_accepted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_handover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_repeated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, t_group_setup, t_group_teardown);
 }
