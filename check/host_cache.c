@@ -9,7 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "check/criu_binary.h"
+#include "criu/criu.h"
 #include "check/proc_text.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"

@@ -106,15 +106,17 @@ int cr_host_criu_env(struct cr_criu_env *ret, struct cr_error *err)
 	return r;
 }
 
-int cr_host_criu_apply_env(struct cr_error *err)
+int cr_host_criu_service(struct cr_criu_service *ret, struct cr_error *err)
 {
+	int r = cr_criu_service_forced(ret, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	struct cr_criu_env env = {NULL, false};
-	int r = cr_host_criu_env(&env, err);
+	r = cr_host_criu_env(&env, err);
 	if (r < 0)
-		return r;
-	bool fault = env.needs_fault;
+		return cr_error_wrap(err, "finding out how to run criu here");
+	ret->binary = steal_pointer(&env.criu_path);
+	ret->fault = env.needs_fault ? CR_CRIU_FAULT_NO_BREAKPOINTS_CODE : -1;
 	cr_criu_env_free(&env);
-	if (fault && setenv(CR_CRIU_FAULT_VAR, CR_CRIU_FAULT_NO_BREAKPOINTS, 1) < 0)
-		return cr_error_errno(err, "cannot set %s for criu", CR_CRIU_FAULT_VAR);
-	return fault ? 1 : 0;
+	return 0;
 }

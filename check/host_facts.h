@@ -9,16 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "criu/criu.h" /* CR_CRIU_FAULT_*, CR_CRIU_MIN_* */
 #include "util/error.h"
-
-/* CRIU's fault-injection switch FI_NO_BREAKPOINTS: CRIU then single-steps
- * syscalls instead of setting hardware breakpoints. */
-#define CR_CRIU_FAULT_VAR "CRIU_FAULT"
-#define CR_CRIU_FAULT_NO_BREAKPOINTS "130"
-
-/* The oldest CRIU Corral works with. */
-#define CR_CRIU_MIN_MAJOR 4
-#define CR_CRIU_MIN_MINOR 1
 
 enum cr_probe_status {
 	CR_PROBE_MISSING = 0, /* probed: not there or not working */
@@ -111,10 +103,8 @@ struct cr_criu_env {
 int cr_host_criu_env(struct cr_criu_env *ret, struct cr_error *err);
 void cr_criu_env_free(struct cr_criu_env *env);
 
-/* Convenience for code that starts criu (or libcriu's swrk) from this process:
- * setenv CRIU_FAULT=130 when needed (call it before threads start; the
- * environment is left alone otherwise). Returns 1 when set, 0 when not
- * needed, negative on error. */
-int cr_host_criu_apply_env(struct cr_error *err);
+/* How the CRIU engine is to run criu here (criu/criu.h): $CORRAL_CRIU_FAULT's
+ * override when set (cr_criu_service_forced), else cr_host_criu_env's answer. */
+int cr_host_criu_service(struct cr_criu_service *ret, struct cr_error *err);
 
 #endif

@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check/criu_binary.h"
+#include "criu/criu.h"
 #include "check/run_cmd.h"
 #include "util/cleanup.h"
 #include "util/log.h"

@@ -10,11 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ckpt/criu.h"
+#include "check/host_facts.h"
 #include "ckpt/outsiders.h"
 #include "ckpt/partition_criu.h"
 #include "ckpt/freeze_settle.h"
 #include "ckpt/scratch.h"
+#include "criu/criu.h"
 #include "net/net_ckpt.h"
 #include "partition/lifecycle.h"
 #include "util/cleanup.h"
@@ -208,8 +209,14 @@ static int freeze_alone(const struct cr_freeze_request *req, struct cr_frozen *f
 /* Dump into the work directory. The tree stays frozen afterwards. */
 static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
 {
+	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
+	int r = cr_host_criu_service(&svc, err);
+	if (r < 0)
+		return r;
 	struct cr_criu_dump_opts o = {.pid = f->w.state.init_pid, .leave_running = true};
 	cr_partition_criu_common(&f->w.config, f->images, DUMP_LOG, &o.common);
+	o.common.service = &svc;
+	o.lock_network_until_thaw = cr_net_lock_until_thaw;
 	o.common.timeout_ms = req->timeout_ms;
 	/* CRIU's info level: its errors, the run id that names an nftables lock,
 	 * one line per step. Its debug level (4) writes a line for every 256
@@ -227,6 +234,18 @@ static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct
 		o.hook_arg = f;
 	}
 	return cr_criu_dump(&o, err);
+}
+
+/* The criu version into F (left empty when it cannot be asked). */
+static void note_criu_version(struct cr_frozen *f)
+{
+	int version = 0;
+	struct cr_error ignored = CR_ERROR_INIT;
+	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
+	if (cr_host_criu_service(&svc, &ignored) == 0 && cr_criu_get_version(&svc, &version, &ignored) == 0)
+		snprintf(f->criu_version, sizeof(f->criu_version), "%d.%d.%d", version / 10000, version / 100 % 100,
+			 version % 100);
+	cr_error_clear(&ignored);
 }
 
 int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
@@ -256,12 +275,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 		goto fail;
 
 	/* Asked now, not while the partition is frozen. */
-	int version = 0;
-	struct cr_error ignored = CR_ERROR_INIT;
-	if (cr_criu_get_version(&version, &ignored) == 0)
-		snprintf(f->criu_version, sizeof(f->criu_version), "%d.%d.%d", version / 10000, version / 100 % 100,
-			 version % 100);
-	cr_error_clear(&ignored);
+	note_criu_version(f);
 
 	/* A -> F: the cgroup freezer stops every task at once. */
 	cr_partition_log(req->name, "%s: freezing", req->operation);

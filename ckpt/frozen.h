@@ -31,7 +31,7 @@ struct cr_freeze_request {
 	const char *log_copy;  /* where to keep CRIU's log should the dump fail, or NULL */
 	uint64_t work_extra;   /* bytes the caller adds to the work directory (a relocation's archive) */
 	/* Post-copy (movewpar, > 0: set): see lazy_ps_fd and images_ready_fd in
-	 * ckpt/criu.h. cr_frozen_begin then returns once every page was served. */
+	 * criu/criu.h. cr_frozen_begin then returns once every page was served. */
 	int lazy_ps_fd;
 	int images_ready_fd;
 };

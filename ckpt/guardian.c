@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
-#include "ckpt/criu_internal.h"
+#include "criu/criu.h"
 #include "partition/lifecycle.h"
 #include "partition/liveness.h"
 #include "partition/state.h"

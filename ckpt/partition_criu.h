@@ -3,7 +3,7 @@
 #ifndef CORRAL_CKPT_PARTITION_CRIU_H
 #define CORRAL_CKPT_PARTITION_CRIU_H
 
-#include "ckpt/criu.h"
+#include "criu/criu.h"
 #include "spec/config.h"
 
 /* A file a partition unlinked while it keeps it open goes into the image up

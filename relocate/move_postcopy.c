@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt/criu.h"
+#include "criu/criu.h"
 #include "ckpt/frozen.h"
 #include "ckpt/partition_criu.h"
 #include "ckpt/scratch.h"

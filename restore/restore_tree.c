@@ -9,9 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ckpt/criu.h"
+#include "check/host_facts.h"
 #include "ckpt/partition_criu.h"
 #include "ckpt/timerfd_rearm.h"
+#include "criu/criu.h"
 #include "net/net.h"
 #include "net/net_ckpt.h"
 #include "restore/restore.h"
@@ -34,11 +35,16 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	struct restore_result res = {0};
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_criu_restore_opts o = {0};
+	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
 	cr_partition_criu_common(cfg, images_dir, RESTORE_LOG, &o.common);
+	o.common.service = &svc;
 	o.lazy_pages = cr_restore_is_lazy(images_dir);
+	o.lock_network = cr_net_lock;
 	o.common.externals = (const char *const *)externals;
 	o.common.n_externals = n_externals;
 	int r = cr_cgroup_attach(cg, getpid(), &err);
+	if (r == 0)
+		r = cr_host_criu_service(&svc, &err);
 	if (r == 0)
 		r = cr_criu_restore(&o, &res.pid, &err);
 	res.code = r;

@@ -1,6 +1,6 @@
 /* The destination half of a post-copy relocation. LazyPages, on a
  * connection of its own, starts `criu lazy-pages` under its guard
- * (ckpt/criu_lazy.c) on a socketpair and relays the daemon's page-server
+ * (criu/lazy.c) on a socketpair and relays the daemon's page-server
  * traffic through the connection (transport/page_relay.h) until every page
  * arrived; Restore(lazy) on the first connection waits for that daemon,
  * restores the partition with its memory registered for page faults (the
@@ -17,9 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check/host_facts.h"
 #include "ckpt/checkpoint.h"
-#include "ckpt/criu.h"
 #include "ckpt/partition_image.h"
+#include "criu/criu.h"
 #include "partition/lifecycle.h"
 #include "restore/restore.h"
 #include "transport/page_relay.h"
@@ -50,7 +51,10 @@ static int lazy_start(const char *name, const char *images_dir, struct cr_error 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		return cr_error_errno(err, "cannot make the page socket of %s", name);
 	pid_t guard = 0;
-	r = cr_criu_lazy_daemon_start(name, images_dir, sp[1], sp[0], &guard, err);
+	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
+	r = cr_host_criu_service(&svc, err);
+	if (r == 0)
+		r = cr_criu_lazy_daemon_start(&svc, name, images_dir, sp[1], sp[0], &guard, err);
 	close(sp[1]);
 	if (r < 0) {
 		close(sp[0]);

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "check/host_facts.h"
-#include "ckpt/criu.h"
+#include "criu/criu.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -32,6 +32,9 @@
 
 /* What a failed test leaves: the directory of the program it started. */
 static char *live_dir;
+
+/* How criu runs on this host (the host facts), for every call. */
+static struct cr_criu_service host = {NULL, -1};
 
 struct zdtm {
 	char *dir;    /* the program's DIR: ready, result, img/ */
@@ -202,6 +205,7 @@ static void expect_pass(struct zdtm *z, pid_t pid)
 static void dump_zdtm(struct zdtm *z, struct cr_criu_dump_opts d)
 {
 	struct cr_error err = CR_ERROR_INIT;
+	d.common.service = &host;
 	d.common.images_dir = z->img;
 	d.common.timeout_ms = 60000;
 	d.pid = z->pid;
@@ -222,6 +226,7 @@ static void dump_zdtm(struct zdtm *z, struct cr_criu_dump_opts d)
 static pid_t restore_zdtm(struct zdtm *z, struct cr_criu_restore_opts r)
 {
 	struct cr_error err = CR_ERROR_INIT;
+	r.common.service = &host;
 	r.common.images_dir = z->img;
 	r.common.root = "/";
 	if (!r.common.timeout_ms)
@@ -358,7 +363,7 @@ static void dump_timeout_leaves_task_running(void **state)
 	struct zdtm z = start_zdtm("zdtm_counter");
 	int before = count_children();
 	struct cr_error err = CR_ERROR_INIT;
-	struct cr_criu_dump_opts d = {.common = {.images_dir = z.img, .timeout_ms = 1},
+	struct cr_criu_dump_opts d = {.common = {.service = &host, .images_dir = z.img, .timeout_ms = 1},
 				      .pid = z.pid};
 	assert_int_equal(cr_criu_dump(&d, &err), -ETIMEDOUT);
 	assert_non_null(strstr(err.msg, "timed out"));
@@ -413,7 +418,7 @@ static void restore_cut_short_leaves_nothing(void **state)
 	for (size_t i = 0; i < sizeof(deadlines) / sizeof(deadlines[0]); i++) {
 		struct cr_error err = CR_ERROR_INIT;
 		struct cr_criu_restore_opts r = {
-			.common = {.images_dir = z.img, .root = "/", .timeout_ms = deadlines[i]}};
+			.common = {.service = &host, .images_dir = z.img, .root = "/", .timeout_ms = deadlines[i]}};
 		pid_t pid = -1;
 		int ret = cr_criu_restore(&r, &pid, &err);
 		if (ret == 0) {
@@ -488,7 +493,7 @@ static void cut_dump_releases_the_network_lock(void **state)
 	for (int deadline = 50; deadline <= 3000 && !removed && !done; deadline += 10) {
 		struct cr_error err = CR_ERROR_INIT;
 		struct cr_criu_dump_opts d = {
-			.common = {.images_dir = z.img,
+			.common = {.service = &host, .images_dir = z.img,
 				   .timeout_ms = deadline,
 				   .network_lock = CR_CRIU_NETLOCK_NFTABLES},
 			.pid = z.pid,
@@ -543,7 +548,7 @@ static void failed_dump_lets_the_task_run_on(void **state)
 	struct zdtm z = start_zdtm("zdtm_counter");
 	mount_ramfs_in(z.pid, z.dir);
 	struct cr_error err = CR_ERROR_INIT;
-	struct cr_criu_dump_opts d = {.common = {.images_dir = z.img, .timeout_ms = 60000},
+	struct cr_criu_dump_opts d = {.common = {.service = &host, .images_dir = z.img, .timeout_ms = 60000},
 				      .pid = z.pid};
 	assert_true(cr_criu_dump(&d, &err) < 0);
 	assert_non_null(strstr(err.msg, "criu dump of pid"));
@@ -563,7 +568,7 @@ static void failed_restore_quotes_criu_log(void **state)
 	char tmpl[] = "/tmp/corral-criu-empty-XXXXXX";
 	assert_non_null(mkdtemp(tmpl));
 	struct cr_error err = CR_ERROR_INIT;
-	struct cr_criu_restore_opts r = {.common = {.images_dir = tmpl, .timeout_ms = 60000}};
+	struct cr_criu_restore_opts r = {.common = {.service = &host, .images_dir = tmpl, .timeout_ms = 60000}};
 	pid_t pid = -1;
 	assert_true(cr_criu_restore(&r, &pid, &err) < 0);
 	assert_int_equal(pid, -1);
@@ -580,11 +585,11 @@ static void version_is_at_least_4_1(void **state)
 	(void)state;
 	struct cr_error err = CR_ERROR_INIT;
 	int v = 0;
-	assert_int_equal(cr_criu_get_version(&v, &err), 0);
+	assert_int_equal(cr_criu_get_version(&host, &v, &err), 0);
 	assert_true(v >= 40100);
-	assert_int_equal(cr_criu_check(&err), 0);
+	assert_int_equal(cr_criu_check(&host, &err), 0);
 	struct cr_criu_features f;
-	assert_int_equal(cr_criu_get_features(&f, &err), 0);
+	assert_int_equal(cr_criu_get_features(&host, &f, &err), 0);
 }
 
 /* One dump_restore test per zdtm program. */
@@ -598,7 +603,7 @@ int main(void)
 	}
 	struct cr_error err = CR_ERROR_INIT;
 	int version = 0;
-	if (cr_criu_get_version(&version, &err) < 0) {
+	if (cr_host_criu_service(&host, &err) < 0 || cr_criu_get_version(&host, &version, &err) < 0) {
 		fprintf(stderr, "skipped: no usable criu: %s\n", cr_error_msg(&err));
 		cr_error_clear(&err);
 		return 77;

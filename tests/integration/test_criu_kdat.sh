@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # labels: root criu
 # timeout: 120
-# CRIU's kernel-probe cache where /run is not a tmpfs (ckpt/criu_kdat.c): the
+# CRIU's kernel-probe cache where /run is not a tmpfs (criu/kdat.c): the
 # first criu run of a checkpoint makes /run/criu.kdat as CRIU would on a
 # tmpfs, criu then loads it, and a copy older than this boot is replaced.
 # Skipped where /run is a tmpfs (CRIU keeps its cache by itself there).

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check/criu_binary.h"
+#include "criu/criu.h"
 #include "check/probes.h"
 #include "check/run_cmd.h"
 #include "util/child_wait.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check/criu_binary.h"
+#include "criu/criu.h"
 #include "check/host_facts.h"
 #include "check/proc_text.h"
 #include "util/json_writer.h"

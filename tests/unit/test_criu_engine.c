@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt/criu.h"
-#include "ckpt/criu_internal.h"
+#include "criu/criu.h"
+#include "criu/criu_internal.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -242,18 +242,25 @@ static void failed_log_is_kept(void **state)
 	unsetenv("CORRAL_ROOT");
 }
 
-/* What the fake criu saw in CRIU_FAULT, with CORRAL_CRIU_FAULT set to SETTING. */
-static char *fault_seen(const char *setting)
+/* What the fake criu saw in CRIU_FAULT, with CORRAL_CRIU_FAULT set to SETTING
+ * (NULL: unset, and the caller's service SVC decides). */
+static char *fault_seen(const char *setting, struct cr_criu_service *svc)
 {
 	cleanup_free char *out = in_tmp("fault");
 	unlink(out);
 	cleanup_free char *body = NULL;
 	assert_true(asprintf(&body, "echo \"x${CRIU_FAULT}\" > %s\nexit 1", out) > 0);
 	fake_criu(body);
-	setenv("CORRAL_CRIU_FAULT", setting, 1);
+	if (setting) {
+		setenv("CORRAL_CRIU_FAULT", setting, 1);
+	} else {
+		unsetenv("CORRAL_CRIU_FAULT");
+		svc->binary = getenv("CORRAL_CRIU") ? strdup(getenv("CORRAL_CRIU")) : NULL;
+		unsetenv("CORRAL_CRIU"); /* the service's binary, not the located one, runs */
+	}
 	struct cr_error err = CR_ERROR_INIT;
 	int v = 0;
-	assert_true(cr_criu_get_version(&v, &err) < 0);
+	assert_true(cr_criu_get_version(svc, &v, &err) < 0);
 	cr_error_clear(&err);
 	char *text = NULL;
 	size_t len = 0;
@@ -261,13 +268,30 @@ static char *fault_seen(const char *setting)
 	return text;
 }
 
+/* Without $CORRAL_CRIU_FAULT the caller's service decides: its binary runs
+ * with its CRIU_FAULT; without either, the call is refused. */
+static void given_service_reaches_criu(void **state)
+{
+	(void)state;
+	struct cr_criu_service svc = {NULL, 130};
+	cleanup_free char *set = fault_seen(NULL, &svc);
+	assert_string_equal(set, "x130\n");
+	cr_criu_service_free(&svc);
+	assert_null(svc.binary);
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_criu_dump_opts d = {.common = {.images_dir = tmpdir}, .pid = getpid()};
+	assert_int_equal(cr_criu_dump(&d, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "how to run criu on this host was not given"));
+	cr_error_clear(&err);
+}
+
 static void criu_fault_reaches_criu(void **state)
 {
 	(void)state;
 	setenv("CRIU_FAULT", "7", 1);
-	cleanup_free char *set = fault_seen("130");
+	cleanup_free char *set = fault_seen("130", NULL);
 	assert_string_equal(set, "x130\n");
-	cleanup_free char *cleared = fault_seen("0");
+	cleanup_free char *cleared = fault_seen("0", NULL);
 	assert_string_equal(cleared, "x\n");
 	unsetenv("CRIU_FAULT");
 	/* Our own environment is untouched: only the worker changed. */
@@ -291,6 +315,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(failing_criu_is_quoted, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_log_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(criu_fault_reaches_criu, setup, teardown),
+		cmocka_unit_test_setup_teardown(given_service_reaches_criu, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

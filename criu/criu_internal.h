@@ -1,24 +1,19 @@
-/* Internals shared by the CRIU engine files (ckpt/criu_*.c, restore/criu_*.c):
+/* Internals shared by the CRIU engine files in criu/:
  * the timed worker, the libcriu session setup, how criu is started here, and
  * the CRIU log reader. */
-#ifndef CORRAL_CKPT_CRIU_INTERNAL_H
-#define CORRAL_CKPT_CRIU_INTERNAL_H
+#ifndef CORRAL_CRIU_CRIU_INTERNAL_H
+#define CORRAL_CRIU_CRIU_INTERNAL_H
 
-#include "ckpt/criu.h"
+#include "criu/criu.h"
 
-/* How to start criu on this host (decided in the caller, before forking). */
-struct cr_criu_service {
-	char *binary; /* heap: the criu binary */
-	int fault;    /* CRIU_FAULT for criu: > 0 set it, 0 remove it, -1 leave it */
-};
-
-/* With $CORRAL_CRIU_FAULT set (0..65535): that, and the criu that
- * cr_criu_locate finds. Else both from the host facts (cr_host_criu_env). */
-int cr_criu_service_get(struct cr_criu_service *ret, struct cr_error *err);
-void cr_criu_service_free(struct cr_criu_service *s);
+/* How to start criu for a call given GIVEN (decided in the caller, before
+ * forking): a copy of GIVEN, else $CORRAL_CRIU_FAULT's override
+ * (cr_criu_service_forced); -EINVAL when there is neither. */
+int cr_criu_service_get(const struct cr_criu_service *given, struct cr_criu_service *ret,
+			struct cr_error *err);
 
 /* Where /run is not a tmpfs, make CRIU's kernel-probe cache (/run/criu.kdat)
- * that CRIU makes only on a tmpfs, once per boot (ckpt/criu_kdat.c). Best
+ * that CRIU makes only on a tmpfs, once per boot (criu/kdat.c). Best
  * effort; called before criu starts. */
 void cr_criu_kdat_ensure(const struct cr_criu_service *svc);
 
@@ -33,14 +28,15 @@ typedef int (*cr_criu_job_fn)(const struct cr_criu_job *job, const struct cr_cri
 
 struct cr_criu_job {
 	const char *what;                    /* "criu dump of pid 42", for messages */
-	const struct cr_criu_common *common; /* its log and timeout; NULL for queries */
+	const struct cr_criu_service *service; /* queries: how to run criu (see cr_criu_service_get) */
+	const struct cr_criu_common *common; /* its log, timeout and service; NULL for queries */
 	const char *default_log;             /* log name when common->log_file is NULL */
 	int default_timeout_ms;              /* when common is NULL or has no timeout */
 	cr_criu_job_fn fn;
 	const void *arg;
 };
 
-/* Run JOB->fn in a worker process with a deadline (see ckpt/criu.h). A stale
+/* Run JOB->fn in a worker process with a deadline (see criu/criu.h). A stale
  * CRIU log of the same name is removed first, and CRIU's log tail goes into
  * errors. On success *RET_VALUE is what fn returned. */
 int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_error *err);

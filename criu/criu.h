@@ -1,6 +1,6 @@
 /* The CRIU engine: dump and restore process trees through libcriu (RPC to
- * `criu swrk`). Only the ckpt/criu_*.c and restore/criu_*.c files include
- * <criu/criu.h>; everything else calls this API.
+ * `criu swrk`), and find the criu binary. Only the criu/ folder includes
+ * libcriu's <criu.h>; everything else calls this API.
  *
  * Every call runs libcriu in a forked worker process that is the leader of its
  * own process group (so the `criu swrk` it starts is in that group). The
@@ -8,23 +8,46 @@
  * reaped and the call returns -ETIMEDOUT naming what timed out.
  *
  * CRIU_FAULT: on hosts where hardware breakpoints do not fire, criu needs
- * CRIU_FAULT=130 in its environment. The worker sets it from
- * $CORRAL_CRIU_FAULT when that is set (a number; 0 removes CRIU_FAULT), else
- * from `corral check`'s cached host facts (check/host_facts.h:
- * cr_host_criu_env, which probes when the cache is stale); when those say
- * breakpoints work it leaves the environment as it is. The criu binary is
- * $CORRAL_CRIU, else the one the host facts (or cr_criu_locate) found.
+ * CRIU_FAULT=130 in its environment. How criu runs here (its binary and
+ * CRIU_FAULT) is a struct cr_criu_service that every call is given: the
+ * caller gets it from `corral check`'s cached host facts
+ * (check/host_facts.h: cr_host_criu_service, which probes when the cache is
+ * stale), so this folder needs nothing above it. $CORRAL_CRIU_FAULT, when
+ * set (a number; 0 removes CRIU_FAULT), overrides the host facts, and with
+ * it the binary is $CORRAL_CRIU or what cr_criu_locate finds.
  *
  * When CRIU fails, the error message carries the last "Error" lines of the
  * CRIU log file so the user sees why. */
-#ifndef CORRAL_CKPT_CRIU_H
-#define CORRAL_CKPT_CRIU_H
+#ifndef CORRAL_CRIU_CRIU_H
+#define CORRAL_CRIU_CRIU_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "util/error.h"
+
+/* The oldest CRIU Corral works with. */
+#define CR_CRIU_MIN_MAJOR 4
+#define CR_CRIU_MIN_MINOR 1
+
+/* CRIU's fault-injection switch FI_NO_BREAKPOINTS: CRIU then single-steps
+ * syscalls instead of setting hardware breakpoints. */
+#define CR_CRIU_FAULT_VAR "CRIU_FAULT"
+#define CR_CRIU_FAULT_NO_BREAKPOINTS "130"
+#define CR_CRIU_FAULT_NO_BREAKPOINTS_CODE 130
+
+/* How to start criu on this host. */
+struct cr_criu_service {
+	char *binary; /* heap: the criu binary */
+	int fault;    /* CRIU_FAULT for criu: > 0 set it, 0 remove it, -1 leave it */
+};
+
+/* $CORRAL_CRIU_FAULT's override: when it is set (0..65535), 1 with *RET that
+ * fault and the criu that cr_criu_locate finds; 0 when it is not set. */
+int cr_criu_service_forced(struct cr_criu_service *ret, struct cr_error *err);
+void cr_criu_service_free(struct cr_criu_service *s);
+#define cleanup_criu_service __attribute__((cleanup(cr_criu_service_free)))
 
 /* Defaults used when an options' timeout_ms is 0. */
 #define CR_CRIU_DUMP_TIMEOUT_MS (300 * 1000)
@@ -49,6 +72,8 @@ struct cr_criu_kv {
 
 /* Options that dump and restore share. Only images_dir is required. */
 struct cr_criu_common {
+	/* How to run criu here; NULL only with $CORRAL_CRIU_FAULT set. */
+	const struct cr_criu_service *service;
 	const char *images_dir; /* directory of the CRIU images (must exist) */
 	const char *work_dir;   /* where the log goes; NULL: images_dir */
 	const char *log_file;   /* a plain file name in work_dir; NULL: dump.log / restore.log */
@@ -68,11 +93,12 @@ struct cr_criu_common {
 	bool ext_mount_map_auto;
 	bool manage_cgroups_ignore; /* --manage-cgroups=ignore */
 	enum cr_criu_netlock network_lock;
-	/* With network_lock NFTABLES, when criu lifts its lock a lock of ours
-	 * takes over (net/net_ckpt.h). Dump (leave_running, freeze_cgroup): it
-	 * lasts until the cgroup thaws. Restore: until the caller lifts it
-	 * (cr_net_resumed), so a restored tree kept Paused is as silent as a
-	 * frozen one and can be ended without a word to its peers. */
+	/* With network_lock NFTABLES, when criu lifts its lock a lock of the
+	 * caller's takes over (the lock_network* hook of the dump or restore
+	 * options, which must then be set: net/net_ckpt.h). Dump (leave_running,
+	 * freeze_cgroup): it lasts until the cgroup thaws. Restore: until the
+	 * caller lifts it (cr_net_resumed), so a restored tree kept Paused is as
+	 * silent as a frozen one and can be ended without a word to its peers. */
 	bool hold_network_lock;
 	const struct cr_criu_kv *ext_mounts; /* --ext-mount-map KEY:VALUE */
 	size_t n_ext_mounts;
@@ -106,6 +132,11 @@ struct cr_criu_dump_opts {
 	 * the page server is about to start. */
 	int lazy_ps_fd;
 	int images_ready_fd;
+	/* With common.hold_network_lock, called in the worker when criu is about
+	 * to lift its network lock: lock PID's network until FREEZE_CGROUP thaws,
+	 * watching from when DONE_FD reaches its end (cr_net_lock_until_thaw). */
+	int (*lock_network_until_thaw)(pid_t pid, const char *freeze_cgroup, int done_fd,
+				       struct cr_error *err);
 };
 
 /* Dump the tree rooted at O->pid into O->common.images_dir. When CRIU fails
@@ -146,6 +177,10 @@ struct cr_criu_restore_opts {
 	/* Post-copy: memory is registered for page faults and served by a
 	 * `criu lazy-pages` that already listens in the work directory. */
 	bool lazy_pages;
+	/* With common.hold_network_lock, called in the worker when criu is about
+	 * to lift its network lock: lock the network of the restored root PID
+	 * (cr_net_lock). */
+	int (*lock_network)(pid_t pid, struct cr_error *err);
 };
 
 /* Restore the tree in O->common.images_dir. *RET_PID is the restored root's
@@ -154,6 +189,9 @@ struct cr_criu_restore_opts {
  * mount namespace need common.root (criu 4.1 crashes without it). When the
  * call times out, the tree criu had started is killed with the worker. */
 int cr_criu_restore(const struct cr_criu_restore_opts *o, pid_t *ret_pid, struct cr_error *err);
+
+/* The queries and the lazy-pages daemon below take SVC as common.service
+ * does. */
 
 /* Post-copy, on the destination: start `criu lazy-pages --page-server
  * --ps-socket PS_FD` for the lazy restore of partition NAME from IMAGES_DIR
@@ -164,19 +202,19 @@ int cr_criu_restore(const struct cr_criu_restore_opts *o, pid_t *ret_pid, struct
  * should the daemon end before every page arrived or the guard get SIGTERM,
  * kills every task of NAME's cgroup before the descriptors go: a task of the
  * partition never reads a zero page in place of a missing one. */
-int cr_criu_lazy_daemon_start(const char *name, const char *images_dir, int ps_fd, int other_fd,
-			      pid_t *ret_guard, struct cr_error *err);
+int cr_criu_lazy_daemon_start(const struct cr_criu_service *svc, const char *name, const char *images_dir,
+			      int ps_fd, int other_fd, pid_t *ret_guard, struct cr_error *err);
 
 /* Wait (at most TIMEOUT_MS, then SIGTERM: the copy is ended) for the guard:
  * 0 when every page arrived, else an error saying the copy was ended. */
 int cr_criu_lazy_guard_wait(pid_t guard, int timeout_ms, struct cr_error *err);
 
 /* The version of the criu binary: major * 10000 + minor * 100 + sublevel. */
-int cr_criu_get_version(int *ret_version, struct cr_error *err);
+int cr_criu_get_version(const struct cr_criu_service *svc, int *ret_version, struct cr_error *err);
 
 /* `criu check` (run by the worker: libcriu's check request does not work with
  * criu 4.1): 0 when CRIU can work on this host, else its output in ERR. */
-int cr_criu_check(struct cr_error *err);
+int cr_criu_check(const struct cr_criu_service *svc, struct cr_error *err);
 
 struct cr_criu_features {
 	bool mem_track;  /* soft-dirty tracking: iterative pre-dump */
@@ -184,6 +222,22 @@ struct cr_criu_features {
 	bool pidfd_store;
 };
 
-int cr_criu_get_features(struct cr_criu_features *ret, struct cr_error *err);
+int cr_criu_get_features(const struct cr_criu_service *svc, struct cr_criu_features *ret,
+			 struct cr_error *err);
+
+/* The criu binary: $CORRAL_CRIU when set, else the first executable criu on
+ * $PATH, else in /usr/local/sbin, /usr/sbin, /sbin, /usr/local/bin, /usr/bin.
+ * -ENOENT when there is none. */
+int cr_criu_locate(char **ret_path, struct cr_error *err);
+
+struct cr_criu_version {
+	int major, minor, sublevel;
+};
+
+/* Parse the "Version: 4.1.1" line of `criu --version`. -EINVAL if absent. */
+int cr_criu_parse_version(const char *text, struct cr_criu_version *ret, struct cr_error *err);
+
+/* True when V is at least CR_CRIU_MIN_MAJOR.CR_CRIU_MIN_MINOR. */
+bool cr_criu_version_ok(const struct cr_criu_version *v);
 
 #endif

@@ -1,10 +1,10 @@
 /* libcriu session setup shared by dump and restore (runs in the worker). */
-#include <criu/criu.h>
+#include <criu.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ckpt/criu_internal.h"
+#include "criu/criu_internal.h"
 
 /* Open DIR for criu: swrk reads it as /proc/<worker>/fd/N, so close-on-exec
  * is fine. The descriptor lives until the worker exits. */

@@ -15,14 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt/criu_answer.h"
-#include "ckpt/criu_internal.h"
+#include "criu/answer_internal.h"
+#include "criu/criu_internal.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
 #define REAP_GRACE_MS 2000 /* how long killed processes get to disappear */
 
-/* In the worker: where its records go (ckpt/criu_answer.h). A restore
+/* In the worker: where its records go (criu/answer_internal.h). A restore
  * reports the root pid as soon as criu knows it, so that a restore that
  * times out can be killed with its restored tree. */
 static int worker_res_fd = -1;
@@ -230,7 +230,7 @@ int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_err
 	if (r < 0)
 		return r;
 	struct cr_criu_service svc = {NULL, -1};
-	r = cr_criu_service_get(&svc, err);
+	r = cr_criu_service_get(job->common ? job->common->service : job->service, &svc, err);
 	if (r < 0)
 		return cr_error_wrap(err, "%s", job->what);
 

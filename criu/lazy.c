@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
-#include "ckpt/criu_internal.h"
+#include "criu/criu_internal.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -200,11 +200,11 @@ static __attribute__((noreturn)) void guard_main(const char *name, const char *i
 	_exit(1);
 }
 
-int cr_criu_lazy_daemon_start(const char *name, const char *images_dir, int ps_fd, int other_fd,
-			      pid_t *ret_guard, struct cr_error *err)
+int cr_criu_lazy_daemon_start(const struct cr_criu_service *given, const char *name, const char *images_dir,
+			      int ps_fd, int other_fd, pid_t *ret_guard, struct cr_error *err)
 {
 	struct cr_criu_service svc = {NULL, -1};
-	int r = cr_criu_service_get(&svc, err);
+	int r = cr_criu_service_get(given, &svc, err);
 	if (r < 0)
 		return cr_error_wrap(err, "starting criu lazy-pages for %s", name);
 	cleanup_free char *sock = NULL;

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ckpt/criu_internal.h"
+#include "criu/criu_internal.h"
 #include "util/child_wait.h"
 #include "util/cleanup.h"
 #include "util/log.h"

@@ -1,13 +1,12 @@
 /* Restoring a process tree with libcriu, inside the timed worker. */
 #define LOG_PREFIX "criu: "
-#include <criu/criu.h>
+#include <criu.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckpt/criu_internal.h"
-#include "net/net_ckpt.h"
+#include "criu/criu_internal.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -46,14 +45,15 @@ static int add_restore_lists(criu_opts *c, const struct cr_criu_restore_opts *o,
 	return 0;
 }
 
-/* In the worker: whether to hold the network (hold_network_lock), and the
+/* In the worker: how to hold the network (hold_network_lock), and the
  * restored root once criu names it. */
-static bool hold_lock;
+static int (*hold_lock)(pid_t pid, struct cr_error *err);
 static pid_t restored_root;
 
 /* criu names the restored root in its "setup-namespaces" notification,
  * before any task runs restored code. When it lifts its network lock, ours
- * takes over (net/net_ckpt.h); the caller lifts it once the tree runs. */
+ * takes over (the caller's lock_network); the caller lifts it once the tree
+ * runs. */
 static int on_notify(char *action, criu_notify_arg_t na)
 {
 	if (strcmp(action, "setup-namespaces") == 0 || strcmp(action, "post-restore") == 0) {
@@ -61,7 +61,7 @@ static int on_notify(char *action, criu_notify_arg_t na)
 		cr_criu_worker_report_root(restored_root);
 	} else if (strcmp(action, "network-unlock") == 0 && hold_lock && restored_root > 0) {
 		struct cr_error err = CR_ERROR_INIT;
-		if (cr_net_lock(restored_root, &err) < 0)
+		if (hold_lock(restored_root, &err) < 0)
 			cr_debug("the restored network stays unlocked: %s", cr_error_msg(&err));
 		cr_error_clear(&err);
 	}
@@ -102,8 +102,13 @@ static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu
 		criu_local_free_opts(c);
 		return r;
 	}
-	hold_lock = o->common.hold_network_lock &&
-		    o->common.network_lock == CR_CRIU_NETLOCK_NFTABLES;
+	if (o->common.hold_network_lock && o->common.network_lock == CR_CRIU_NETLOCK_NFTABLES) {
+		if (!o->lock_network) {
+			criu_local_free_opts(c);
+			return cr_error_set(err, EINVAL, "%s: no network lock was given to hold", job->what);
+		}
+		hold_lock = o->lock_network;
+	}
 	criu_local_set_notify_cb(c, on_notify);
 	r = o->restore_sibling ? criu_local_restore_child(c) : criu_local_restore(c);
 	criu_local_free_opts(c);

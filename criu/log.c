@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ckpt/criu_internal.h"
+#include "criu/criu_internal.h"
 #include "util/cleanup.h"
 #include "util/copytree.h"
 #include "util/fsutil.h"

@@ -1,14 +1,13 @@
 /* Dumping a process tree with libcriu, inside the timed worker. */
 #define LOG_PREFIX "criu: "
-#include <criu/criu.h>
+#include <criu.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ckpt/criu_internal.h"
-#include "net/net_ckpt.h"
+#include "criu/criu_internal.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -35,7 +34,7 @@ static void images_ready(void)
 	close(hold_opts->images_ready_fd);
 }
 
-/* criu is about to lift its network lock: ours first (net/net_ckpt.h). */
+/* criu is about to lift its network lock: the caller's first. */
 static int on_notify(char *action, criu_notify_arg_t na)
 {
 	(void)na;
@@ -50,7 +49,8 @@ static int on_notify(char *action, criu_notify_arg_t na)
 	if (strcmp(action, "network-unlock") != 0 || !hold_opts || hold_done_fd < 0)
 		return 0;
 	struct cr_error err = CR_ERROR_INIT;
-	if (cr_net_lock_until_thaw(hold_opts->pid, hold_opts->freeze_cgroup, hold_done_fd, &err) < 0)
+	if (hold_opts->lock_network_until_thaw(hold_opts->pid, hold_opts->freeze_cgroup, hold_done_fd,
+					       &err) < 0)
 		cr_debug("the network of pid %d stays unlocked: %s", (int)hold_opts->pid,
 			 cr_error_msg(&err));
 	cr_error_clear(&err);
@@ -70,6 +70,8 @@ static int prepare_hold(criu_opts *c, const struct cr_criu_dump_opts *o, struct 
 	if (!o->common.hold_network_lock || !o->freeze_cgroup ||
 	    o->common.network_lock != CR_CRIU_NETLOCK_NFTABLES)
 		return 0;
+	if (!o->lock_network_until_thaw)
+		return cr_error_set(err, EINVAL, "no network lock was given to hold");
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return cr_error_errno(err, "cannot create a pipe");

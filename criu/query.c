@@ -1,12 +1,12 @@
 /* Questions to criu itself: its version, `criu check`, its features. Each
  * runs in the timed worker like a dump. */
-#include <criu/criu.h>
+#include <criu.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ckpt/criu_internal.h"
+#include "criu/criu_internal.h"
 
 static int version_in_worker(const struct cr_criu_job *job, const struct cr_criu_service *svc,
 			     struct cr_error *err)
@@ -64,31 +64,34 @@ static int features_in_worker(const struct cr_criu_job *job, const struct cr_cri
 	       (f.pidfd_store ? FEATURE_PIDFD_STORE : 0);
 }
 
-static int query(const char *what, cr_criu_job_fn fn, int *ret_value, struct cr_error *err)
+static int query(const struct cr_criu_service *svc, const char *what, cr_criu_job_fn fn, int *ret_value,
+		 struct cr_error *err)
 {
 	struct cr_criu_job job = {
 		.what = what,
+		.service = svc,
 		.default_timeout_ms = CR_CRIU_QUERY_TIMEOUT_MS,
 		.fn = fn,
 	};
 	return cr_criu_run_job(&job, ret_value, err);
 }
 
-int cr_criu_get_version(int *ret_version, struct cr_error *err)
+int cr_criu_get_version(const struct cr_criu_service *svc, int *ret_version, struct cr_error *err)
 {
-	return query("criu version query", version_in_worker, ret_version, err);
+	return query(svc, "criu version query", version_in_worker, ret_version, err);
 }
 
-int cr_criu_check(struct cr_error *err)
+int cr_criu_check(const struct cr_criu_service *svc, struct cr_error *err)
 {
 	int ignored = 0;
-	return query("criu check", check_in_worker, &ignored, err);
+	return query(svc, "criu check", check_in_worker, &ignored, err);
 }
 
-int cr_criu_get_features(struct cr_criu_features *ret, struct cr_error *err)
+int cr_criu_get_features(const struct cr_criu_service *svc, struct cr_criu_features *ret,
+			 struct cr_error *err)
 {
 	int bits = 0;
-	int r = query("criu feature check", features_in_worker, &bits, err);
+	int r = query(svc, "criu feature check", features_in_worker, &bits, err);
 	if (r < 0)
 		return r;
 	ret->mem_track = bits & FEATURE_MEM_TRACK;

@@ -1,6 +1,6 @@
 /* The CRIU worker's answer: a record stream on one pipe, and the tail of
  * what libcriu and criu (before its log is open) print on another. */
-#include "ckpt/criu_answer.h"
+#include "criu/answer_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

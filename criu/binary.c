@@ -1,4 +1,5 @@
-#include "check/criu_binary.h"
+/* Finding the criu binary and making sense of its version. */
+#include "criu/criu.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -7,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check/host_facts.h"
 #include "util/cleanup.h"
 
 static bool is_executable_file(const char *path)

@@ -1,8 +1,8 @@
 /* What the CRIU worker tells its caller: records on its result pipe (the
  * answer, and a restore's root pid as soon as criu knows it), and the tail of
- * what it and criu printed. Used by ckpt/criu_worker.c only. */
-#ifndef CORRAL_CKPT_CRIU_ANSWER_H
-#define CORRAL_CKPT_CRIU_ANSWER_H
+ * what it and criu printed. Used by criu/worker.c only. */
+#ifndef CORRAL_CRIU_ANSWER_INTERNAL_H
+#define CORRAL_CRIU_ANSWER_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

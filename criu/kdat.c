@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt/criu_internal.h"
+#include "criu/criu_internal.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
