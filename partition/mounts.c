@@ -152,15 +152,26 @@ static const char *const readonly[] = {
 };
 static const char *const writable_again[] = {"/proc/sys/net", NULL};
 
-static int mask_path(const char *path, const char *dev_null, struct cr_error *err)
+/* A masked directory: the first gets an empty read-only tmpfs (*EMPTY names
+ * it then), every other one a read-only bind of it. One file system for all
+ * of them: CRIU archives every tmpfs it dumps with tar and gzip, and
+ * unarchives it on restore, about 20 ms each way inside a move's pause. */
+static int mask_path(const char *path, const char *dev_null, const char **empty, struct cr_error *err)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : cr_error_errno(err, "cannot look at %s", path);
-	if (S_ISDIR(st.st_mode))
-		return do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-				"mode=555", err);
-	return do_mount(dev_null, path, NULL, MS_BIND, NULL, err);
+	if (!S_ISDIR(st.st_mode))
+		return do_mount(dev_null, path, NULL, MS_BIND, NULL, err);
+	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (!*empty) {
+		int r = do_mount("tmpfs", path, "tmpfs", ro, "mode=555", err);
+		if (r == 0)
+			*empty = path;
+		return r;
+	}
+	int r = do_mount(*empty, path, NULL, MS_BIND, NULL, err);
+	return r < 0 ? r : do_mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | ro, NULL, err);
 }
 
 /* PATH bound onto itself, then remounted with FLAGS (read-only or not):
@@ -187,8 +198,9 @@ static int confine_proc(const char *dev_null, struct cr_error *err)
 		r = rebind(*p, MS_RDONLY, err);
 	for (const char *const *p = writable_again; *p && r >= 0; p++)
 		r = rebind(*p, 0, err);
+	const char *empty = NULL;
 	for (const char *const *p = masked; *p && r >= 0; p++)
-		r = mask_path(*p, dev_null, err);
+		r = mask_path(*p, dev_null, &empty, err);
 	return r;
 }
 

@@ -73,6 +73,10 @@ for f in kcore keys timer_list sched_debug kallsyms kmsg; do
 done
 assert_eq "0" "$(clogin cf1 sh -c 'ls -A /sys/firmware | wc -l')" "entries in /sys/firmware"
 clogin cf1 sh -c 'touch /sys/firmware/x' 2>/dev/null && fail "the /sys/firmware mask is writable"
+# One empty file system masks every directory (CRIU archives each tmpfs).
+assert_eq "$(clogin cf1 stat -c %d /proc/acpi)" "$(clogin cf1 stat -c %d /sys/firmware)" \
+	"the file system masking /proc/acpi and /sys/firmware"
+clogin cf1 sh -c 'touch /proc/acpi/x' 2>/dev/null && fail "the /proc/acpi mask is writable"
 pass "/proc/kcore, keys, timer_list, sched_debug, kallsyms, kmsg and /sys/firmware are masked"
 
 clogin cf1 sh -c 'hostname evil' 2>/dev/null && fail "sethostname succeeded inside"
