@@ -18,6 +18,7 @@
 #include "criu/answer_internal.h"
 #include "criu/criu_internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define REAP_GRACE_MS 2000 /* how long killed processes get to disappear */
@@ -26,13 +27,6 @@
  * reports the root pid as soon as criu knows it, so that a restore that
  * times out can be killed with its restored tree. */
 static int worker_res_fd = -1;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void nap_10ms(void)
 {
@@ -94,8 +88,8 @@ static void kill_group(pid_t pgid)
 	kill(-pgid, SIGKILL);
 	while (waitpid(pgid, NULL, 0) < 0 && errno == EINTR)
 		;
-	int64_t until = mono_ms() + REAP_GRACE_MS;
-	while (mono_ms() < until) {
+	int64_t until = cr_now_ms() + REAP_GRACE_MS;
+	while (cr_now_ms() < until) {
 		while (waitpid(-pgid, NULL, WNOHANG) > 0)
 			;
 		if (kill(-pgid, 0) < 0 && errno == ESRCH)
@@ -111,7 +105,7 @@ static int pump(int res_fd, int out_fd, int64_t deadline, struct cr_criu_answer 
 {
 	bool out_open = true;
 	for (;;) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - cr_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd pfd[2] = {{.fd = res_fd, .events = POLLIN},
@@ -201,8 +195,8 @@ static void kill_all(pid_t worker, const struct cr_criu_answer *io)
 	}
 	kill_group(worker);
 	/* A subreaper caller inherited the root: do not leave it a zombie. */
-	int64_t until = mono_ms() + REAP_GRACE_MS;
-	while (tree > 0 && waitpid(tree, NULL, WNOHANG) == 0 && mono_ms() < until)
+	int64_t until = cr_now_ms() + REAP_GRACE_MS;
+	while (tree > 0 && waitpid(tree, NULL, WNOHANG) == 0 && cr_now_ms() < until)
 		nap_10ms();
 }
 
@@ -239,7 +233,7 @@ int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_err
 		r = cr_error_errno(err, "%s: cannot create pipes", job->what);
 		goto out;
 	}
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = cr_now_ms() + timeout_ms;
 	pid_t pid = fork();
 	if (pid < 0) {
 		r = cr_error_errno(err, "%s: cannot fork the worker", job->what);
