@@ -27,7 +27,6 @@ struct agent {
 	int64_t lease;
 	struct cr_load load;
 	struct cr_part_load parts;
-	double interval_s;
 	struct cr_runner runner;
 	struct cr_manager manager;
 	char *last_error; /* logged once until it changes */
@@ -53,14 +52,16 @@ static bool running(const struct cr_wpar *w)
 
 /* The partitions with their load; with the load source "partitions", the
  * host's CPU and memory are theirs (a host shared with other work, or
- * hosts that share one machine, as in the tests). */
-static json_object *partitions_json(struct agent *a)
+ * hosts that share one machine, as in the tests), averaged over samples
+ * PERIOD_S apart (0: a publish between two samples, which leaves the
+ * host's load as it was). */
+static json_object *partitions_json(struct agent *a, double period_s)
 {
 	json_object *arr = json_object_new_array();
 	struct cr_wpar *list = NULL;
 	size_t n = 0;
 	cleanup_error struct cr_error err = CR_ERROR_INIT;
-	bool theirs = a->conf.load && !strcmp(a->conf.load, "partitions");
+	bool theirs = a->conf.load && !strcmp(a->conf.load, "partitions") && period_s > 0;
 	double cpu = 0;
 	uint64_t mem = 0;
 	if (!arr || cr_registry_list(&list, &n, &err) < 0)
@@ -86,18 +87,18 @@ static json_object *partitions_json(struct agent *a)
 	cr_wpar_list_free(list, n);
 	if (theirs) {
 		a->load.cpu_now = cpu;
-		a->load.cpu += (cpu - a->load.cpu) * (1.0 - exp(-(a->interval_s) / CR_LOAD_AVERAGE_S));
+		a->load.cpu += (cpu - a->load.cpu) * (1.0 - exp(-period_s / CR_LOAD_AVERAGE_S));
 		a->load.mem_used = mem;
 	}
 	return arr;
 }
 
-static int alive_json(struct agent *a, char **ret, struct cr_error *err)
+static int alive_json(struct agent *a, double period_s, char **ret, struct cr_error *err)
 {
 	cleanup_json json_object *o = json_object_new_object();
 	if (!o)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	json_object *parts = partitions_json(a);
+	json_object *parts = partitions_json(a, period_s);
 	json_object_object_add(o, "updated", json_object_new_int64((int64_t)time(NULL)));
 	json_object_object_add(o, "cpu", json_object_new_double(a->load.cpu));
 	json_object_object_add(o, "cpu_now", json_object_new_double(a->load.cpu_now));
@@ -129,22 +130,38 @@ static int find_fleet(struct agent *a, struct cr_error *err)
 	return 1;
 }
 
-static int publish(struct agent *a, double period_s, struct cr_error *err)
+/* alive/NAME: load and partitions, under the lease. */
+static int put_alive(struct agent *a, double period_s, struct cr_error *err)
 {
 	cleanup_free char *key = NULL, *value = NULL, *item = NULL;
+	int r = 0;
+	if (asprintf(&item, "alive/%s", a->conf.name) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	if ((r = cr_fleet_key(&key, a->conf.fleet, item, err)) < 0 || (r = alive_json(a, period_s, &value, err)) < 0)
+		return r;
+	r = cr_etcd_put(a->store, key, value, a->lease, err);
+	if (r < 0 && strstr(cr_error_msg(err), "lease not found"))
+		a->lease = 0; /* expired while the store was away: a new one next time */
+	return r;
+}
+
+/* The runner's publish: the partitions as they are now, between samples. */
+static int publish_partitions(void *ctx, struct cr_error *err)
+{
+	struct agent *a = ctx;
+	if (!a->lease)
+		return cr_error_set(err, ENOLCK, "no lease: this host is not published");
+	return put_alive(a, 0, err);
+}
+
+static int publish(struct agent *a, double period_s, struct cr_error *err)
+{
 	int r = 0;
 	if (cr_load_sample(&a->load, period_s) < 0)
 		say(a, "fleet: cannot read this host's load from /proc");
 	if (!a->lease && (r = cr_etcd_lease_grant(a->store, CR_FLEET_LEASE_TTL_S, &a->lease, err)) < 0)
 		return r;
-	if (asprintf(&item, "alive/%s", a->conf.name) < 0)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	if ((r = cr_fleet_key(&key, a->conf.fleet, item, err)) < 0 || (r = alive_json(a, &value, err)) < 0)
-		return r;
-	r = cr_etcd_put(a->store, key, value, a->lease, err);
-	if (r < 0 && strstr(cr_error_msg(err), "lease not found"))
-		a->lease = 0; /* expired while the store was away: a new one next time */
-	if (r < 0)
+	if ((r = put_alive(a, period_s, err)) < 0)
 		return r;
 	int64_t ttl = 0;
 	if ((r = cr_etcd_lease_keepalive(a->store, a->lease, &ttl, err)) < 0)
@@ -193,10 +210,11 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 {
 	(void)err;
 	struct agent a = {.o = o};
-	a.interval_s = (o->interval_ms > 0 ? o->interval_ms : CR_FLEET_AGENT_INTERVAL_MS) / 1000.0;
 	a.runner.corral_exe = o->corral_exe;
 	a.runner.say = a.manager.say = relay;
 	a.runner.say_ctx = a.manager.say_ctx = &a;
+	a.runner.publish = publish_partitions;
+	a.runner.publish_ctx = &a;
 	int interval = o->interval_ms > 0 ? o->interval_ms : CR_FLEET_AGENT_INTERVAL_MS;
 	int ticks = interval / CR_FLEET_AGENT_TICK_MS > 0 ? interval / CR_FLEET_AGENT_TICK_MS : 1;
 	for (unsigned tick = 0; !*o->stop; tick++) {

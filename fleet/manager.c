@@ -357,13 +357,17 @@ static int ensure_view(struct step *s, struct cr_error *err)
 	if (s->viewed)
 		return 0;
 	cleanup_free char *oprefix = NULL;
-	int r = cr_fleet_hosts(s->e, s->c, &s->hosts, &s->n_hosts, err);
-	if (r == 0)
-		r = cr_task_list(s->e, s->c->fleet, "tasks/", &s->tasks, &s->n_tasks, err);
+	/* Tasks and origins before the hosts: an agent publishes its host's
+	 * partitions before it records a move done (fleet/runner.c), so a
+	 * task read done here is never paired with a list that still shows
+	 * the partition where it left (a restore would take it for home). */
+	int r = cr_task_list(s->e, s->c->fleet, "tasks/", &s->tasks, &s->n_tasks, err);
 	if (r == 0)
 		r = cr_fleet_key(&oprefix, s->c->fleet, "origins/", err);
 	if (r == 0)
 		r = cr_etcd_list(s->e, oprefix, &s->origins, err);
+	if (r == 0)
+		r = cr_fleet_hosts(s->e, s->c, &s->hosts, &s->n_hosts, err);
 	s->viewed = r == 0;
 	return r;
 }

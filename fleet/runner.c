@@ -233,10 +233,11 @@ static struct cr_runner_job *job_of(struct cr_runner *rn, const char *partition)
 	return NULL;
 }
 
-/* Reap, time out and record finished jobs. */
-static void follow(struct cr_runner *rn, struct cr_etcd *e, const struct cr_fleet_conf *c)
+/* Reap and time out jobs: whether one has ended (reaped, not yet recorded). */
+static bool reap(struct cr_runner *rn)
 {
-	for (size_t i = 0; i < rn->n_jobs;) {
+	bool ended = false;
+	for (size_t i = 0; i < rn->n_jobs; i++) {
 		struct cr_runner_job *j = &rn->jobs[i];
 		drain(j);
 		if (!j->reaped && waitpid(j->pid, &j->status, WNOHANG) == j->pid) {
@@ -246,6 +247,24 @@ static void follow(struct cr_runner *rn, struct cr_etcd *e, const struct cr_flee
 		} else if (!j->reaped && now_ns() - j->started_ns > (int64_t)CR_RUNNER_JOB_TIMEOUT_S * 1000000000LL) {
 			kill(-j->pid, SIGKILL); /* reaped and settled on a later step */
 		}
+		ended = ended || j->reaped;
+	}
+	return ended;
+}
+
+/* Reap, time out and record finished jobs, once the host's partitions as
+ * they are now are published. */
+static void follow(struct cr_runner *rn, struct cr_etcd *e, const struct cr_fleet_conf *c)
+{
+	if (!reap(rn))
+		return;
+	if (rn->publish) {
+		cleanup_error struct cr_error err = CR_ERROR_INIT;
+		if (rn->publish(rn->publish_ctx, &err) < 0)
+			return; /* recorded after a later publish */
+	}
+	for (size_t i = 0; i < rn->n_jobs;) {
+		struct cr_runner_job *j = &rn->jobs[i];
 		cleanup_error struct cr_error err = CR_ERROR_INIT;
 		if (j->reaped && record(rn, e, c, j, &err) == 0) {
 			job_free(j);

@@ -34,6 +34,12 @@ struct cr_runner {
 	size_t n_jobs;
 	void (*say)(void *ctx, const char *line);
 	void *say_ctx;
+	/* Publish this host's partitions now: called after a move ended and
+	 * before its outcome is recorded, so that whoever reads the task done
+	 * and then the host's list sees the list without it. A failure
+	 * leaves the outcome for the next step. NULL: none. */
+	int (*publish)(void *ctx, struct cr_error *err);
+	void *publish_ctx;
 };
 
 int cr_runner_step(struct cr_runner *rn, struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_error *err);
