@@ -12,7 +12,8 @@
 # Usage, as root: bench/relocate_small.sh   (CORRAL_BUILD_DIR defaults to
 # ./build; BENCH_SIZES="1" for the goal alone; BENCH_MODE=post-copy or
 # stop-copy passes --mode to movewpar (default: its auto); BENCH_VERBOSE=1 prints each
-# move's timing lines; BENCH_PROFILE=DIR keeps, per size, both corralds' logs,
+# move's timing lines; BENCH_PROFILE=DIR keeps, per size, both corralds' logs
+# and movewpar's output (with CORRAL_DEBUG=1: every step, time-stamped),
 # every CRIU log of the moves (hard links taken while CRIU runs: Corral
 # removes its work directories) and a kernel trace of every fork, exec and
 # exit on the machine with markers around each move, in DIR). Exits non-zero
@@ -144,6 +145,7 @@ corral_round() {
 		out=$(on_host "$from" "$BIN/movewpar" -v ${BENCH_MODE:+--mode "$BENCH_MODE"} "$name" "$to" 2>&1) || fail "movewpar $from -> $to failed: $out"
 		t1=$(now_us)
 		mark "move $from -> $to ends"
+		[ -z "$profile" ] || printf '%s\n' "$out" >>"$keep/movewpar.out"
 		sleep 0.3
 		root=$CORRAL_ROOT/$to/wpars/$name
 		c_gap+=("$(gap_in "$root/tmp/heartbeat" "$t0" "$t1")")
