@@ -335,3 +335,13 @@ hosts_down() {
 	[ ${#corralds[@]} -eq 0 ] || kill "${corralds[@]}"
 	rmdir /sys/fs/cgroup/*/"$CORRAL_CGROUP_PARENT"-[ab]
 }
+
+# need_lazy_pages: fail unless corral check proved post-copy with this CRIU.
+need_lazy_pages() {
+	local lazy
+	lazy=$(CORRAL_ROOT=$CORRAL_ROOT/a "$BIN/corral" check 2>&1 | grep -E '^[a-z]+ +lazy-pages ' || true)
+	case "$lazy" in
+	ok*) ;;
+	*) fail "post-copy does not work with this CRIU: $lazy" ;;
+	esac
+}

@@ -27,12 +27,7 @@ need_memhog
 bench_setup /dev/shm
 bench_hosts
 bench_netns_hosts crpb 10.217
-
-lazy=$(CORRAL_ROOT=$CORRAL_ROOT/a "$BIN/corral" check 2>&1 | grep -E '^[a-z]+ +lazy-pages ' || true)
-case "$lazy" in
-ok*) ;;
-*) fail "post-copy does not work with this CRIU: $lazy" ;;
-esac
+need_lazy_pages
 
 # The largest gap, in microseconds, between two lines of heartbeat file $1
 # (nanoseconds of the wall clock, one line every 10 ms).
@@ -70,7 +65,7 @@ move_round() {
 	echo "  $mib MiB $mode: $(grep -E '^(downtime|freeze)' <<<"$out" | tr '\n' ';' | sed 's/;$//; s/;/; /')"
 	r_down=$(ms_field downtime "$out")
 	r_lazy=$(ms_field "lazy window" "$out")
-	r_pages=$(sed -n 's/.*lazy window [0-9]* ms (\([0-9.]*\) MiB of pages.*/\1/p' <<<"$out")
+	r_pages=$(sed -n 's/.* pushed, \([0-9.]*\) MiB at .*/\1/p' <<<"$out")
 	r_gap=$(largest_gap "$rb/wpars/hog/tmp/heartbeat")
 	r_restore=$(ms_field restore "$out")
 	pid=$(partition_memhog "$CORRAL_CGROUP_PARENT-b") || fail "no memhog in B's partition after the move"

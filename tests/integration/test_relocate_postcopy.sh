@@ -153,8 +153,19 @@ out=$(on_a "$bin/movewpar" --dry-run --mode stop-copy pc b) || fail "dry run: $o
 assert_contains "$out" "mode stop-copy (asked for" "stop-copy asked for"
 pass "auto picks post-copy where both hosts proved it, and says why"
 
-# A -> B post-copy: every page verified there.
-out=$(on_a "$bin/movewpar" -v --mode post-copy pc b 2>&1) || fail "post-copy A -> B: $out"
+# A -> B post-copy: every page verified there. On a terminal (script(1)
+# makes one) the progress shows the state sent, then the pages: count, on
+# demand and pushed, rate, what is left.
+if command -v script >/dev/null; then
+	out=$(on_a script -qec "$bin/movewpar -v --mode post-copy pc b" /dev/null | tr '\r' '\n') ||
+		fail "post-copy A -> B: $out"
+	grep -qE '\[Kstate +' <<<"$out" || fail "A -> B: no progress of the state: $out"
+	grep -qE '\[Kpages [0-9]+ \([0-9]+ on demand, [0-9]+ pushed\) +[0-9.]+ MiB +[0-9.]+ MiB/s, [0-9.]+ MiB left' \
+		<<<"$out" || fail "A -> B: no progress of the pages: $out"
+	out=$(sed 's/\x1b\[K//g' <<<"$out" | grep -v '^$')
+else
+	out=$(on_a "$bin/movewpar" -v --mode post-copy pc b 2>&1) || fail "post-copy A -> B: $out"
+fi
 echo "$out"
 assert_contains "$out" "post-copy" "A -> B"
 assert_contains "$out" "lazy window" "A -> B"
