@@ -16,6 +16,7 @@
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define LOCK_TIMEOUT_MS 10000

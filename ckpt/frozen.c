@@ -19,6 +19,7 @@
 #include "net/net_ckpt.h"
 #include "partition/lifecycle.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 

@@ -1,7 +1,6 @@
 #include "ckpt/partition_criu.h"
 
 #include <string.h>
-#include <time.h>
 
 void cr_partition_criu_common(const struct cr_wpar_config *cfg, const char *images_dir,
 			      const char *log_name, struct cr_criu_common *ret)
@@ -27,11 +26,4 @@ void cr_partition_criu_common(const struct cr_wpar_config *cfg, const char *imag
 	 * acknowledged that the image does not hold. */
 	ret->hold_network_lock = cfg->type == CR_TYPE_SYSTEM && cfg->n_netifs > 0;
 	ret->shell_job = cfg->type != CR_TYPE_SYSTEM;
-}
-
-int64_t cr_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

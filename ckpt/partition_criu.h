@@ -15,7 +15,4 @@
 void cr_partition_criu_common(const struct cr_wpar_config *cfg, const char *images_dir,
 			      const char *log_name, struct cr_criu_common *ret);
 
-/* Nanoseconds on the monotonic clock. */
-int64_t cr_now_ns(void);
-
 #endif

@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
 
 #include "fleet/load.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 
 static int read_cpu(uint64_t *ret_busy, uint64_t *ret_total)
 {
@@ -73,13 +73,6 @@ int cr_load_sample(struct cr_load *l, double period_s)
 	return 0;
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 const struct cr_part_sample *cr_part_load_sample(struct cr_part_load *pl, const char *name, int cpus)
 {
 	struct cr_part_sample *p = NULL;
@@ -99,7 +92,7 @@ const struct cr_part_sample *cr_part_load_sample(struct cr_part_load *pl, const 
 	struct cr_cgroup *cg = NULL;
 	struct cr_cgroup_stats st = {-1, 0, -1};
 	cleanup_error struct cr_error err = CR_ERROR_INIT;
-	int64_t now = mono_ns();
+	int64_t now = cr_now_ns();
 	if (cr_cgroup_open(name, &cg, &err) == 0) {
 		if (cr_cgroup_stats(cg, &st, &err) < 0)
 			st = (struct cr_cgroup_stats){-1, 0, -1};

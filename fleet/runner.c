@@ -15,19 +15,13 @@
 #include "fleet/fleet_internal.h"
 #include "partition/registry.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
 #include "util/paths.h"
 
 #define OUT_MAX (64 * 1024)
 
 #define say(rn, ...) cr_fleet_say((rn)->say, (rn)->say_ctx, __VA_ARGS__)
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 int cr_history_add(struct cr_etcd *e, const char *fleet, const struct cr_task *t, struct cr_error *err)
 {
@@ -114,7 +108,7 @@ static int spawn(struct cr_runner *rn, struct cr_runner_job *j, struct cr_error 
 	close(w);
 	j->pid = pid;
 	j->out_fd = rd;
-	j->started_ns = now_ns();
+	j->started_ns = cr_now_ns();
 	say(rn, "fleet: %s %s%s%s (%s)", argv[1], j->task.partition, j->task.to ? " to " : "",
 	    j->task.to ? j->task.to : "", j->task.kind);
 	return 0;
@@ -244,7 +238,7 @@ static bool reap(struct cr_runner *rn)
 			j->reaped = true;
 			drain(j);
 			settle(j);
-		} else if (!j->reaped && now_ns() - j->started_ns > (int64_t)CR_RUNNER_JOB_TIMEOUT_S * 1000000000LL) {
+		} else if (!j->reaped && cr_now_ns() - j->started_ns > (int64_t)CR_RUNNER_JOB_TIMEOUT_S * 1000000000LL) {
 			kill(-j->pid, SIGKILL); /* reaped and settled on a later step */
 		}
 		ended = ended || j->reaped;

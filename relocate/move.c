@@ -21,6 +21,7 @@
 #include "relocate/preflight.h"
 #include "transport/client.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 

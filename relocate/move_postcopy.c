@@ -35,6 +35,7 @@
 #include "relocate/move_internal.h"
 #include "transport/client_lazy.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define DEFAULT_IDLE_MS 30000

@@ -13,6 +13,7 @@
 #include "partition/rootfs_archive.h"
 #include "relocate/move_internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
 
 #define STOP_GRACE_S 60

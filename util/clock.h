@@ -8,4 +8,7 @@
 /* Milliseconds on the monotonic clock. */
 int64_t cr_now_ms(void);
 
+/* Nanoseconds on the monotonic clock. */
+int64_t cr_now_ns(void);
+
 #endif
