@@ -8,9 +8,10 @@
 # B before its memory is there, the pages come through the corralds'
 # encrypted connection, and memhog verifies every page. --mode auto says why
 # it picks what it picks. Then the faults of the lazy phase (the link slowed
-# so that the phase lasts): B's criu lazy-pages killed, and the link down for
-# good. After each, exactly one running copy, on A, with every page intact
-# (memhog checks them); B keeps nothing. Last, each corrald killed in the
+# so that the phase lasts): B's criu lazy-pages killed, the link down for 2 s
+# (the move completes), the link down for good, movewpar's connections
+# reset. After each but the second, exactly one running copy, on A, with
+# every page intact (memhog checks them); B keeps nothing. Last, each corrald killed in the
 # lazy phase: A's (the move completes), B's (the partition goes on on A).
 # Needs a CRIU whose lazy dump works here (corral check: lazy-pages ok; the
 # CRIU that scripts/deps.sh builds, or fs.pipe-max-size raised); else skips.
@@ -275,6 +276,18 @@ only_on "$ra" "$rb" a "link down"
 verify_pages a "$ra" "link down"
 rearm_memhog a "$ra"
 pass "link down for good in the lazy phase: one copy, on A, every page intact"
+
+# movewpar's connections to B killed in the lazy phase (ss -K: each end sees
+# its connection reset, the link stays up). Not resumed yet (issue 16): A
+# asks B to end its copy on a fresh connection and thaws its own.
+lazy_fault ip netns exec "$na" ss -K dst "10.216.$x.2"
+lazy_fault_end
+[ "$mover_rc" -ne 0 ] || fail "connections reset: movewpar succeeded"
+b_cleaned
+only_on "$ra" "$rb" a "connections reset"
+verify_pages a "$ra" "connections reset"
+rearm_memhog a "$ra"
+pass "movewpar's connections reset in the lazy phase: one copy, on A, every page intact"
 
 # A's corrald killed in the lazy phase: movewpar is the client, A's corrald
 # only answers B's questions; the move completes, every page verified on B.
