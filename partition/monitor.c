@@ -313,27 +313,42 @@ static void become_monitor(const char *name)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-int cr_monitor_run(const char *name, int report_fd, struct cr_error *err)
+/* Become NAME's monitor and load NAME into *RET; a failure is reported on
+ * REPORT_FD. */
+static int monitor_load(const char *name, int report_fd, struct cr_wpar *ret, struct cr_error *err)
 {
 	become_monitor(name);
-	struct cr_wpar w;
-	int r = cr_registry_load(name, &w, err);
-	if (r < 0) {
+	int r = cr_registry_load(name, ret, err);
+	if (r < 0)
 		report(report_fd, "error", cr_error_msg(err));
+	return r;
+}
+
+/* A WHAT ("start", "restart") that failed while NAME was Transitional: NAME
+ * is recorded STATE (Broken with ERR as the reason, or Defined), and the
+ * failure logged and reported on REPORT_FD. */
+static void launch_failed(const char *name, const char *what, enum cr_state state, int report_fd,
+			  const struct cr_error *err)
+{
+	cr_partition_log(name, "%s failed: %s", what, cr_error_msg(err));
+	struct cr_error ignored = CR_ERROR_INIT;
+	record_state(name, state, 0, state == CR_STATE_BROKEN ? cr_error_msg(err) : NULL, &ignored);
+	cr_error_clear(&ignored);
+	report(report_fd, "error", cr_error_msg(err));
+}
+
+int cr_monitor_run(const char *name, int report_fd, struct cr_error *err)
+{
+	struct cr_wpar w;
+	int r = monitor_load(name, report_fd, &w, err);
+	if (r < 0)
 		return r;
-	}
 	char *argv[] = {CR_INIT_PATH, "--system", NULL};
 	struct spawn_ctx sc = {argv, false, NULL};
 	int status = 0;
 	r = supervise(&w.config, spawn_launch, &sc, report_fd, &status, err);
-	if (r < 0 && w.state.state == CR_STATE_TRANSITIONAL) {
-		/* The start failed: the partition is Broken, with the reason. */
-		cr_partition_log(name, "start failed: %s", cr_error_msg(err));
-		struct cr_error ignored = CR_ERROR_INIT;
-		record_state(name, CR_STATE_BROKEN, 0, cr_error_msg(err), &ignored);
-		cr_error_clear(&ignored);
-		report(report_fd, "error", cr_error_msg(err));
-	}
+	if (r < 0 && w.state.state == CR_STATE_TRANSITIONAL) /* Broken, with the reason */
+		launch_failed(name, "start", CR_STATE_BROKEN, report_fd, err);
 	cr_wpar_free(&w);
 	return r;
 }
@@ -396,13 +411,10 @@ void cr_monitor_kill_launched(struct cr_cgroup *cg, pid_t init)
 int cr_monitor_launch(const char *name, cr_monitor_launch_fn launch, void *ctx, int report_fd,
 		      struct cr_error *err)
 {
-	become_monitor(name);
 	struct cr_wpar w;
-	int r = cr_registry_load(name, &w, err);
-	if (r < 0) {
-		report(report_fd, "error", cr_error_msg(err));
+	int r = monitor_load(name, report_fd, &w, err);
+	if (r < 0)
 		return r;
-	}
 	int status = 0;
 	bool job = w.config.type == CR_TYPE_APPLICATION && w.config.checkpointable;
 	off_t mark = cr_app_job_log_mark(name);
@@ -411,14 +423,8 @@ int cr_monitor_launch(const char *name, cr_monitor_launch_fn launch, void *ctx, 
 	r = supervise(&w.config, launch, ctx, report_fd, &status, err);
 	if (r == 0 && job) /* wparexec -c: restartwpar waits for this */
 		r = cr_app_job_record_end(name, status, mark, err);
-	if (r < 0 && w.state.state == CR_STATE_TRANSITIONAL) {
-		/* Nothing runs: the partition is Defined again, the image untouched. */
-		cr_partition_log(name, "restart failed: %s", cr_error_msg(err));
-		struct cr_error ignored = CR_ERROR_INIT;
-		record_state(name, CR_STATE_DEFINED, 0, NULL, &ignored);
-		cr_error_clear(&ignored);
-		report(report_fd, "error", cr_error_msg(err));
-	}
+	if (r < 0 && w.state.state == CR_STATE_TRANSITIONAL) /* nothing runs: Defined again */
+		launch_failed(name, "restart", CR_STATE_DEFINED, report_fd, err);
 	cr_wpar_free(&w);
 	return r;
 }
