@@ -137,6 +137,10 @@ struct cr_criu_dump_opts {
 	 * watching from when DONE_FD reaches its end (cr_net_lock_until_thaw). */
 	int (*lock_network_until_thaw)(pid_t pid, const char *freeze_cgroup, int done_fd,
 				       struct cr_error *err);
+	/* CRIU streams its images (--stream) to a streamer that listens in
+	 * common.images_dir (stream/capture.h); needs a CRIU whose RPC takes
+	 * the option (cr_criu_features.stream). */
+	bool stream;
 };
 
 /* Dump the tree rooted at O->pid into O->common.images_dir. When CRIU fails
@@ -220,6 +224,7 @@ struct cr_criu_features {
 	bool mem_track;  /* soft-dirty tracking: iterative pre-dump */
 	bool lazy_pages; /* userfaultfd: post-copy restore */
 	bool pidfd_store;
+	bool stream; /* dump and restore requests take the stream option */
 };
 
 int cr_criu_get_features(const struct cr_criu_service *svc, struct cr_criu_features *ret,
