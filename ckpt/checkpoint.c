@@ -2,24 +2,32 @@
 #define LOG_PREFIX "checkpoint: "
 #include "ckpt/checkpoint.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
+#include "check/host_facts.h"
 #include "ckpt/frozen.h"
+#include "criu/criu.h"
 #include "ckpt/partition_criu.h"
+#include "formats/image_stream_writer.h"
 #include "formats/image_writeback.h"
+#include "spec/spec_file.h"
 #include "net/net_ckpt.h"
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 
 #define LOCK_TIMEOUT_MS 10000
+#define STREAM_LOOSE_MAX (256u << 20) /* CRIU's log and stats, kept beside its streamed images */
 
 void cr_checkpoint_report_free(struct cr_checkpoint_report *r)
 {
@@ -55,17 +63,123 @@ static int write_image(const struct cr_checkpoint_request *req, struct cr_frozen
 	return 0;
 }
 
+/* Streamed: the image file CRIU's files flow into during the dump. */
+struct streamed {
+	const struct cr_checkpoint_request *req;
+	char *tmp;
+	int fd;
+	struct cr_image_writeback wb;
+	struct cr_image_io io;
+	struct cr_image_stream_writer *sw;
+};
+
+/* Stream unless $CORRAL_CHECKPOINT_STREAM is 0 or the installed CRIU cannot. */
+static bool want_stream(void)
+{
+	const char *v = getenv("CORRAL_CHECKPOINT_STREAM");
+	if (v && strcmp(v, "0") == 0)
+		return false;
+	struct cr_criu_features feat = {0};
+	struct cr_error ignored = CR_ERROR_INIT;
+	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
+	int r = cr_host_criu_service(&svc, &ignored);
+	if (r == 0)
+		r = cr_criu_get_features(&svc, &feat, &ignored);
+	if (r < 0)
+		cr_debug("criu feature check: %s", cr_error_msg(&ignored));
+	cr_error_clear(&ignored);
+	return r == 0 && feat.stream;
+}
+
+/* frozen.h's open_stream: the header and manifest are written now. */
+static int open_stream(void *arg, const struct cr_frozen *f, struct cr_image_stream_writer **ret_sw,
+		       struct cr_error *err)
+{
+	struct streamed *s = arg;
+	cleanup_free char *spec = NULL;
+	if (asprintf(&s->tmp, "%s.tmp.%d", s->req->output, (int)getpid()) < 0) {
+		s->tmp = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (s->fd < 0)
+		return cr_error_errno(err, "cannot create the image %s", s->tmp);
+	s->io = cr_image_io_fd_writeback(&s->wb, s->fd);
+	int r = cr_spec_write(&f->w.config, &spec, err);
+	struct cr_image_info info = {.partition = f->name, .spec_text = spec,
+				     .criu_version = f->criu_version[0] ? f->criu_version : NULL};
+	if (r == 0)
+		r = cr_image_stream_open(&s->io, &s->req->image, &info, &s->sw, err);
+	if (r < 0)
+		return cr_error_wrap(err, "writing the image %s", s->req->output);
+	*ret_sw = s->sw;
+	return 0;
+}
+
+/* What CRIU left in the work directory itself (its log, stats-dump) goes in
+ * too, then the index; the image is made durable and takes its name. */
+static int finish_stream(struct streamed *s, const struct cr_frozen *f, uint64_t *ret_bytes, struct cr_error *err)
+{
+	cleanup_dir DIR *d = opendir(f->images);
+	struct dirent *de;
+	int r = d ? 0 : cr_error_errno(err, "cannot read %s", f->images);
+	while (r == 0 && (de = readdir(d))) {
+		struct stat st;
+		cleanup_free char *data = NULL, *path = NULL;
+		size_t len = 0;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (asprintf(&path, "%s/%s", f->images, de->d_name) < 0 ||
+		    asprintf(&data, "%s/%s", CR_IMAGE_CRIU_DIR, de->d_name) < 0) {
+			r = cr_error_set(err, ENOMEM, "out of memory");
+			break;
+		}
+		cleanup_free char *entry = steal_pointer(&data);
+		if ((r = cr_read_file(path, STREAM_LOOSE_MAX, &data, &len, err)) == 0)
+			r = cr_image_stream_add_buffer(s->sw, entry, data, len, st.st_mode, err);
+	}
+	if (r == 0)
+		r = cr_image_stream_finish(s->sw, err);
+	if (r == 0 && fsync(s->fd) < 0)
+		r = cr_error_errno(err, "cannot write the image %s", s->tmp);
+	if (r == 0 && rename(s->tmp, s->req->output) < 0)
+		r = cr_error_errno(err, "cannot write the image %s", s->req->output);
+	if (r < 0)
+		return cr_error_wrap(err, "writing the image %s", s->req->output);
+	*ret_bytes = cr_image_stream_bytes_written(s->sw);
+	free(s->tmp); /* renamed: nothing to remove */
+	s->tmp = NULL;
+	return 0;
+}
+
+static void streamed_release(struct streamed *s)
+{
+	cr_image_stream_free(s->sw);
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->tmp)
+		unlink(s->tmp);
+	free(s->tmp);
+}
+
 int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_checkpoint_report *ret,
 			    struct cr_error *err)
 {
+	struct streamed sd = {.req = req, .fd = -1};
 	struct cr_freeze_request freq = {
 		.name = req->name, .operation = "checkpoint", .force = req->force, .timeout_ms = req->timeout_ms,
 		.log_copy = req->log_copy};
+	if (want_stream()) {
+		freq.open_stream = open_stream;
+		freq.stream_arg = &sd;
+	}
 	struct cr_frozen f;
 	struct cr_checkpoint_report rep = {0};
 	int r = cr_frozen_begin(&freq, &f, err);
-	if (r < 0)
+	if (r < 0) {
+		streamed_release(&sd);
 		return r;
+	}
 	rep.freeze_ns = f.freeze_ns;
 	rep.dump_ns = f.dump_ns;
 	rep.criu_bytes = f.criu_bytes;
@@ -74,7 +188,8 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 	if (req->after == CR_AFTER_RESUME && (r = cr_frozen_resume(&f, &rep.frozen_ns, err)) < 0)
 		goto out;
 	int64_t t_pack = cr_now_ns();
-	if ((r = write_image(req, &f, &rep.image_bytes, err)) < 0) {
+	if ((r = sd.sw ? finish_stream(&sd, &f, &rep.image_bytes, err) : write_image(req, &f, &rep.image_bytes, err)) <
+	    0) {
 		cr_frozen_copy_log(&f, req->log_copy);
 		cr_frozen_undo(&f, err);
 		goto out;
@@ -95,6 +210,7 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 out:
 	rep.ended = steal_pointer(&f.ended);
 	cr_frozen_release(&f);
+	streamed_release(&sd);
 	if (r == 0)
 		*ret = rep;
 	else

@@ -18,6 +18,7 @@
 #include "criu/criu.h"
 #include "net/net_ckpt.h"
 #include "partition/lifecycle.h"
+#include "stream/capture.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/fsutil.h"
@@ -29,6 +30,7 @@
 #define DUMP_LOG "dump.log"
 #define DUMP_LOG_LEVEL 3
 #define WORK_SLACK (64ull << 20) /* CRIU's own files, tmpfs mounts' archives */
+#define STREAM_DRAIN_MS 30000 /* after a dump, for CRIU's last image bytes */
 
 /* Processes in the partition that its init did not start: an error naming
  * them, or with -F, ended (and named in f->ended). WHEN qualifies them in
@@ -100,18 +102,18 @@ static uint64_t tree_bytes(const char *dir)
 /* Scratch the dump may take: the partition's memory (CRIU's images are at
  * most that) and what the caller adds (WORK_EXTRA: a relocation's archive of
  * its private file systems, which relocate/move.c has measured already). */
-static uint64_t scratch_need(const struct cr_frozen *f, uint64_t work_extra)
+static uint64_t scratch_need(const struct cr_frozen *f, uint64_t work_extra, bool streamed)
 {
 	struct cr_cgroup_stats st;
 	uint64_t mem = 0;
-	if (f->cg && cr_cgroup_stats(f->cg, &st, NULL) == 0 && st.memory_bytes > 0)
+	if (!streamed && f->cg && cr_cgroup_stats(f->cg, &st, NULL) == 0 && st.memory_bytes > 0)
 		mem = (uint64_t)st.memory_bytes;
 	return mem + WORK_SLACK + work_extra;
 }
 
 /* The work directory: on a tmpfs with room for the images (ckpt/scratch.h),
  * else in the partition's state directory. */
-static int make_work_dir(struct cr_frozen *f, uint64_t work_extra, struct cr_error *err)
+static int make_work_dir(struct cr_frozen *f, uint64_t work_extra, bool streamed, struct cr_error *err)
 {
 	cleanup_free char *dir = NULL;
 	int r = cr_state_dir(f->name, &dir, err);
@@ -124,7 +126,7 @@ static int make_work_dir(struct cr_frozen *f, uint64_t work_extra, struct cr_err
 	}
 	cr_scratch_sweep(prefix); /* we hold the lock: no other run of ours is alive */
 	bool tmpfs = false;
-	cleanup_free char *base = cr_scratch_base(dir, scratch_need(f, work_extra), &tmpfs);
+	cleanup_free char *base = cr_scratch_base(dir, scratch_need(f, work_extra, streamed), &tmpfs);
 	if (!base)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	if ((tmpfs ? asprintf(&f->work, "%s/%sXXXXXX", base, prefix) : asprintf(&f->work, "%s/checkpoint.XXXXXX", base)) <
@@ -234,7 +236,22 @@ static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct
 		o.hook = seize_hook;
 		o.hook_arg = f;
 	}
-	return cr_criu_dump(&o, err);
+	if (!f->stream)
+		return cr_criu_dump(&o, err);
+	/* Streamed: CRIU's files go through the capture into the image. */
+	struct cr_capture *cap = NULL;
+	r = cr_capture_start(f->images, CR_IMAGE_CRIU_DIR, f->stream, &cap, err);
+	if (r < 0)
+		return r;
+	o.stream = true;
+	r = cr_criu_dump(&o, err);
+	struct cr_error cerr = CR_ERROR_INIT;
+	int c = cr_capture_finish(cap, r == 0, STREAM_DRAIN_MS, &cerr);
+	if (r == 0 && c < 0)
+		r = cr_error_set(err, cerr.code, "streaming criu's images: %s", cr_error_msg(&cerr));
+	cr_error_clear(&cerr);
+	cr_capture_free(cap);
+	return r;
 }
 
 /* The criu version into F (left empty when it cannot be asked). */
@@ -265,7 +282,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	}
 	if ((r = cr_cgroup_open(req->name, &f->cg, err)) < 0 && f->w.state.state == CR_STATE_ACTIVE)
 		goto fail;
-	if ((r = check_ready(req, f, err)) < 0 || (r = make_work_dir(f, req->work_extra, err)) < 0)
+	if ((r = check_ready(req, f, err)) < 0 || (r = make_work_dir(f, req->work_extra, req->open_stream != NULL, err)) < 0)
 		goto fail;
 	if (asprintf(&log_path, "%s/%s", f->images, DUMP_LOG) < 0) {
 		log_path = NULL;
@@ -277,6 +294,8 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 
 	/* Asked now, not while the partition is frozen. */
 	note_criu_version(f);
+	if (req->open_stream && (r = req->open_stream(req->stream_arg, f, &f->stream, err)) < 0)
+		goto fail;
 
 	/* A -> F: the cgroup freezer stops every task at once. */
 	cr_partition_log(req->name, "%s: freezing", req->operation);
@@ -295,7 +314,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	f->dump_ns = cr_now_ns() - t_frozen;
 	if ((r = cr_state_transition(req->name, &f->w.state, CR_STATE_PAUSED, req->operation, err)) < 0)
 		goto undo;
-	f->criu_bytes = tree_bytes(f->images);
+	f->criu_bytes = f->stream ? cr_image_stream_bytes_in(f->stream) : tree_bytes(f->images);
 	return 0;
 undo:
 	cr_frozen_copy_log(f, req->log_copy);

@@ -23,6 +23,9 @@
 #include "partition/registry.h"
 #include "util/error.h"
 
+struct cr_frozen;
+struct cr_image_stream_writer;
+
 struct cr_freeze_request {
 	const char *name;
 	const char *operation; /* "checkpoint", "relocation": for the log and lswpar */
@@ -34,6 +37,13 @@ struct cr_freeze_request {
 	 * criu/criu.h. cr_frozen_begin then returns once every page was served. */
 	int lazy_ps_fd;
 	int images_ready_fd;
+	/* Streamed (chkptwpar): called once the partition is known and before it
+	 * freezes, OPEN_STREAM gives the streamed image CRIU's files go into as
+	 * CRIU writes them (stream/capture.h, under "criu/"); nothing is staged
+	 * in the work directory. */
+	int (*open_stream)(void *arg, const struct cr_frozen *f, struct cr_image_stream_writer **ret_sw,
+			   struct cr_error *err);
+	void *stream_arg;
 };
 
 struct cr_frozen {
@@ -52,6 +62,7 @@ struct cr_frozen {
 	char *ended;        /* processes -F ended, or NULL */
 	pid_t stopped;      /* a task in a group stop when frozen (CRIU seizes the tree itself), or 0 */
 	char criu_version[32]; /* the CRIU that dumped it ("4.1.1"), "" when unknown */
+	struct cr_image_stream_writer *stream; /* from open_stream, the caller's */
 };
 
 int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err);
