@@ -120,3 +120,17 @@ int cr_host_criu_service(struct cr_criu_service *ret, struct cr_error *err)
 	cr_criu_env_free(&env);
 	return 0;
 }
+
+bool cr_host_criu_streams(void)
+{
+	struct cr_criu_features feat = {0};
+	struct cr_error err = CR_ERROR_INIT;
+	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
+	int r = cr_host_criu_service(&svc, &err);
+	if (r == 0)
+		r = cr_criu_get_features(&svc, &feat, &err);
+	if (r < 0)
+		cr_debug("criu feature check: %s", cr_error_msg(&err));
+	cr_error_clear(&err);
+	return r == 0 && feat.stream;
+}

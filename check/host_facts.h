@@ -107,4 +107,8 @@ void cr_criu_env_free(struct cr_criu_env *env);
  * override when set (cr_criu_service_forced), else cr_host_criu_env's answer. */
 int cr_host_criu_service(struct cr_criu_service *ret, struct cr_error *err);
 
+/* Whether criu here streams its images through RPC (scripts/criu-patches/0003):
+ * chkptwpar and restartwpar then stream instead of staging CRIU's files. */
+bool cr_host_criu_streams(void);
+
 #endif

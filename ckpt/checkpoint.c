@@ -13,7 +13,6 @@
 #include "cgroup/cgroup.h"
 #include "check/host_facts.h"
 #include "ckpt/frozen.h"
-#include "criu/criu.h"
 #include "ckpt/partition_criu.h"
 #include "formats/image_stream_writer.h"
 #include "formats/image_writeback.h"
@@ -79,16 +78,7 @@ static bool want_stream(void)
 	const char *v = getenv("CORRAL_CHECKPOINT_STREAM");
 	if (v && strcmp(v, "0") == 0)
 		return false;
-	struct cr_criu_features feat = {0};
-	struct cr_error ignored = CR_ERROR_INIT;
-	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
-	int r = cr_host_criu_service(&svc, &ignored);
-	if (r == 0)
-		r = cr_criu_get_features(&svc, &feat, &ignored);
-	if (r < 0)
-		cr_debug("criu feature check: %s", cr_error_msg(&ignored));
-	cr_error_clear(&ignored);
-	return r == 0 && feat.stream;
+	return cr_host_criu_streams();
 }
 
 /* frozen.h's open_stream: the header and manifest are written now. */

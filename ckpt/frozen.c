@@ -243,7 +243,8 @@ static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct
 	r = cr_capture_start(f->images, CR_IMAGE_CRIU_DIR, f->stream, &cap, err);
 	if (r < 0)
 		return r;
-	o.stream = true;
+	o.common.stream = true;
+	o.common.worker_close_fd = cr_capture_listen_fd(cap);
 	r = cr_criu_dump(&o, err);
 	struct cr_error cerr = CR_ERROR_INIT;
 	int c = cr_capture_finish(cap, r == 0, STREAM_DRAIN_MS, &cerr);

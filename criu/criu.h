@@ -106,6 +106,15 @@ struct cr_criu_common {
 	size_t n_externals;
 	const char *const *skip_mounts; /* --skip-mnt PATH */
 	size_t n_skip_mounts;
+	/* --stream: CRIU writes (dump) or reads (restore) every image file
+	 * through a streamer listening in images_dir (stream/capture.h,
+	 * stream/serve.h); needs a CRIU whose RPC takes the option
+	 * (cr_criu_features.stream). */
+	bool stream;
+	/* > 0: a descriptor of the caller the worker closes at once (the
+	 * streamer's listening socket: were the caller killed, criu must find
+	 * nobody there rather than a socket nobody serves). */
+	int worker_close_fd;
 };
 
 struct cr_criu_dump_opts {
@@ -137,10 +146,6 @@ struct cr_criu_dump_opts {
 	 * watching from when DONE_FD reaches its end (cr_net_lock_until_thaw). */
 	int (*lock_network_until_thaw)(pid_t pid, const char *freeze_cgroup, int done_fd,
 				       struct cr_error *err);
-	/* CRIU streams its images (--stream) to a streamer that listens in
-	 * common.images_dir (stream/capture.h); needs a CRIU whose RPC takes
-	 * the option (cr_criu_features.stream). */
-	bool stream;
 };
 
 /* Dump the tree rooted at O->pid into O->common.images_dir. When CRIU fails

@@ -115,15 +115,7 @@ static int dump_in_worker(const struct cr_criu_job *job, const struct cr_criu_se
 		return r;
 	criu_local_set_pid(c, o->pid);
 	criu_local_set_leave_running(c, o->leave_running);
-	if (o->stream) {
-#ifdef CORRAL_HAVE_CRIU_STREAM
-		criu_local_set_stream(c, true);
-#else
-		criu_local_free_opts(c);
-		return cr_error_set(err, EOPNOTSUPP, "%s: this libcriu cannot ask criu to stream its images",
-				    job->what);
-#endif
-	}
+
 	if (o->lazy_ps_fd > 0 && (r = prepare_lazy(c, o, err)) < 0) {
 		criu_local_free_opts(c);
 		return r;

@@ -66,6 +66,13 @@ static int set_common(criu_opts *o, const struct cr_criu_common *c, const char *
 		criu_local_set_ext_sharing(o, true);
 		criu_local_set_ext_masters(o, true);
 	}
+	if (c->stream) {
+#ifdef CORRAL_HAVE_CRIU_STREAM
+		criu_local_set_stream(o, true);
+#else
+		return cr_error_set(err, EOPNOTSUPP, "this libcriu cannot ask criu to stream its images");
+#endif
+	}
 	if (c->manage_cgroups_ignore)
 		criu_local_set_manage_cgroups_mode(o, CRIU_CG_MODE_IGNORE);
 	static const enum criu_network_lock_method locks[] = {

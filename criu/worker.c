@@ -52,6 +52,8 @@ static __attribute__((noreturn)) void worker_main(const struct cr_criu_job *job,
 						  int out_fd)
 {
 	setpgid(0, 0);
+	if (job->common && job->common->worker_close_fd > 0)
+		close(job->common->worker_close_fd);
 	signal(SIGPIPE, SIG_IGN); /* a dead swrk must give -ECOMM, not kill us */
 	signal(SIGCHLD, SIG_DFL); /* libcriu waits for swrk */
 	sigset_t none;

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ckpt/scratch.h"
+#include "check/host_facts.h"
 #include "formats/image_reader.h"
 #include "nfs/nfs.h"
 #include "partition/app_job.h"
@@ -16,6 +18,7 @@
 #include "partition/registry.h"
 #include "restore/restore.h"
 #include "spec/spec_file.h"
+#include "stream/serve.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -56,17 +59,13 @@ static int make_work_dir(uint64_t need, char **ret_work, struct cr_error *err)
 	return 0;
 }
 
-/* Open IMAGE, check it is a partition's, extract it into WORK_IMAGE under
- * a new work directory (*RET_WORK, verifying every block on the way). *RET_SPEC gets
- * the partition's spec text. */
-static int unpack(const struct cr_restart_request *req, char **ret_work, char **ret_name,
-		  char **ret_spec, struct cr_error *err)
+/* Open IMAGE and check it holds partition REQ->name (when given). */
+static int open_image(const struct cr_restart_request *req, int *ret_fd, struct cr_image_reader **ret_reader,
+		      struct cr_error *err)
 {
 	cleanup_close int fd = open(req->image, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return cr_error_errno(err, "cannot open the image %s", req->image);
-	/* Read once from start to end: the kernel may read ahead as far as it likes. */
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	struct cr_image_io io = cr_image_io_fd(fd);
 	cleanup_image_reader struct cr_image_reader *r = NULL;
 	int rc = cr_image_reader_open(&io, &req->keys, &r, err);
@@ -77,28 +76,50 @@ static int unpack(const struct cr_restart_request *req, char **ret_work, char **
 		return cr_error_set(err, EINVAL, "%s holds no partition (no name or spec in its manifest)", req->image);
 	if (req->name && strcmp(req->name, m->partition) != 0)
 		return cr_error_set(err, EINVAL, "%s holds partition %s, not %s", req->image, m->partition, req->name);
+	*ret_fd = cr_steal_fd(&fd);
+	*ret_reader = steal_pointer(&r);
+	return 0;
+}
+
+/* Streamed images (2.x) are served to CRIU from the file, block by block,
+ * when CRIU can read them so ($CORRAL_RESTART_STREAM=0: extract instead). */
+static bool serve_image(const struct cr_image_manifest *m)
+{
+	const char *v = getenv("CORRAL_RESTART_STREAM");
+	if (m->major != CR_IMAGE_MAJOR_STREAMED || (v && strcmp(v, "0") == 0))
+		return false;
+	return cr_host_criu_streams();
+}
+
+/* A new work directory holding WORK_IMAGE/criu: extracted from R (verifying
+ * every block on the way), or left empty for the streamer that serves it. */
+static int prepare(const struct cr_restart_request *req, struct cr_image_reader *r, bool served, char **ret_work,
+		   struct cr_error *err)
+{
+	const struct cr_image_manifest *m = cr_image_reader_manifest(r);
 	uint64_t need = 0;
-	for (size_t i = 0; i < m->n_entries; i++)
+	for (size_t i = 0; !served && i < m->n_entries; i++)
 		need += m->entries[i].size;
 	cleanup_free char *work = NULL, *into = NULL;
-	if ((rc = make_work_dir(need, &work, err)) < 0)
+	int rc = make_work_dir(need, &work, err);
+	if (rc < 0)
 		return rc;
-	char *name = strdup(m->partition), *spec = strdup(m->spec_text);
-	if (!name || !spec)
+	if (asprintf(&into, served ? "%s/" WORK_IMAGE "/criu" : "%s/" WORK_IMAGE, work) < 0) {
+		into = NULL;
 		rc = cr_error_set(err, ENOMEM, "out of memory");
-	else if (asprintf(&into, "%s/" WORK_IMAGE, work) < 0)
-		rc = cr_error_set(err, ENOMEM, "out of memory");
-	else if ((rc = cr_image_extract_all(r, into, err)) < 0)
+	} else if (served) {
+		if ((rc = cr_mkdir_p(into, 0700, err)) == 0)
+			rc = cr_image_check_frames(r, err);
+		if (rc < 0)
+			cr_error_wrap(err, "reading %s", req->image);
+	} else if ((rc = cr_image_extract_all(r, into, err)) < 0) {
 		cr_error_wrap(err, "reading %s", req->image);
+	}
 	if (rc < 0) {
 		cr_rm_rf(work, NULL);
-		free(name);
-		free(spec);
 		return rc;
 	}
 	*ret_work = steal_pointer(&work);
-	*ret_name = name;
-	*ret_spec = spec;
 	return 0;
 }
 
@@ -208,16 +229,28 @@ out:
 
 int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *err)
 {
-	cleanup_free char *work = NULL;
-	cleanup_free char *images = NULL;
-	cleanup_free char *name = NULL;
-	cleanup_free char *spec = NULL;
-	int r = unpack(req, &work, &name, &spec, err);
-	if (r < 0)
-		return r;
+	cleanup_close int fd = -1;
+	cleanup_image_reader struct cr_image_reader *r = NULL;
+	int rc = open_image(req, &fd, &r, err);
+	if (rc < 0)
+		return rc;
+	const struct cr_image_manifest *m = cr_image_reader_manifest(r);
+	bool served = serve_image(m);
+	/* Extracting reads the file once from start to end: the kernel may read ahead. */
+	if (!served)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	cleanup_free char *work = NULL, *images = NULL;
+	cleanup_free char *name = strdup(m->partition), *spec = strdup(m->spec_text);
+	if (!name || !spec)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	if ((rc = prepare(req, r, served, &work, err)) < 0)
+		return rc;
+	struct cr_serve *srv = NULL;
 	if (asprintf(&images, "%s/" WORK_IMAGE "/criu", work) < 0) {
 		images = NULL;
-		r = cr_error_set(err, ENOMEM, "out of memory");
+		rc = cr_error_set(err, ENOMEM, "out of memory");
+	} else if (served && (rc = cr_serve_start(images, "criu", r, &srv, err)) < 0) {
+		cr_error_wrap(err, "serving %s to criu", req->image);
 	} else {
 		struct cr_restart_unpacked u = {
 			.name = name,
@@ -227,8 +260,13 @@ int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *
 			.self_exe = req->self_exe,
 			.origin = req->image,
 		};
-		r = cr_partition_restart_unpacked(&u, NULL, err);
+		rc = cr_partition_restart_unpacked(&u, NULL, err);
 	}
+	struct cr_error serr = CR_ERROR_INIT;
+	if (srv && cr_serve_finish(srv, &serr) < 0 && rc < 0) /* why criu could not read it */
+		cr_error_wrap(err, "%s; reading %s", cr_error_msg(&serr), req->image);
+	cr_error_clear(&serr);
+	cr_serve_free(srv);
 	cr_rm_rf(work, NULL);
-	return r;
+	return rc;
 }

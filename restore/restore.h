@@ -22,6 +22,10 @@ int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, cons
 #define CR_RESTORE_LAZY_MARK "corral-lazy"
 bool cr_restore_is_lazy(const char *images_dir);
 
+/* Whether a streamer serves IMAGES_DIR's files (its socket is there,
+ * stream/serve.h): CRIU then reads them all from it. */
+bool cr_restore_is_streamed(const char *images_dir);
+
 /* What CRIU does not restore faithfully, mended on the frozen restored tree in
  * CG: expired periodic timerfds come back disarmed (ckpt/timerfd_rearm.h). */
 int cr_restore_fixups(struct cr_cgroup *cg, struct cr_error *err);

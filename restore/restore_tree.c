@@ -16,6 +16,7 @@
 #include "net/net.h"
 #include "net/net_ckpt.h"
 #include "restore/restore.h"
+#include "stream/streamer_proto.h"
 #include "util/log.h"
 
 #define RESTORE_LOG "restore.log"
@@ -40,6 +41,7 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	o.common.service = &svc;
 	o.lazy_pages = cr_restore_is_lazy(images_dir);
 	o.lock_network = cr_net_lock;
+	o.common.stream = cr_restore_is_streamed(images_dir);
 	o.common.externals = (const char *const *)externals;
 	o.common.n_externals = n_externals;
 	int r = cr_cgroup_attach(cg, getpid(), &err);
@@ -115,12 +117,21 @@ int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, cons
 	return 0;
 }
 
-bool cr_restore_is_lazy(const char *images_dir)
+static bool has(const char *images_dir, const char *name)
 {
 	char path[4096];
 	struct stat st;
-	return snprintf(path, sizeof(path), "%s/%s", images_dir, CR_RESTORE_LAZY_MARK) < (int)sizeof(path) &&
-	       stat(path, &st) == 0;
+	return snprintf(path, sizeof(path), "%s/%s", images_dir, name) < (int)sizeof(path) && stat(path, &st) == 0;
+}
+
+bool cr_restore_is_lazy(const char *images_dir)
+{
+	return has(images_dir, CR_RESTORE_LAZY_MARK);
+}
+
+bool cr_restore_is_streamed(const char *images_dir)
+{
+	return has(images_dir, CR_STREAMER_SERVE_SOCK);
 }
 
 int cr_restore_fixups(struct cr_cgroup *cg, struct cr_error *err)

@@ -5,16 +5,13 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "stream/streamer_proto.h"
+#include "stream/streamer_thread.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -28,21 +25,15 @@ struct open_pipe {
 };
 
 struct cr_capture {
-	int listen_fd, conn_fd;
-	int stop[2]; /* the caller writes 'o' (dump succeeded) or 'f' to stop the thread */
-	char *sock_path, *prefix;
+	struct cr_streamer t; /* stopped with 'o' (the dump succeeded) or 'f' */
+	char *prefix;
 	struct cr_image_stream_writer *sw;
-	pthread_t thread;
-	bool running;
 	int timeout_ms; /* set before 'o' is written */
-	struct cr_streamer_in in;
 	struct open_pipe *pipes;
 	size_t n_pipes, cap_pipes;
 	uint8_t *buf;
 	char *pending; /* a request's file name whose pipe is still due */
 	uint64_t files;
-	int result;
-	struct cr_error err;
 };
 
 static int64_t now_ms(void)
@@ -90,19 +81,20 @@ static int take_file(struct cr_capture *c, char *name, int fd, struct cr_error *
 
 static int on_socket(struct cr_capture *c, struct cr_error *err)
 {
-	int r = cr_streamer_recv(c->conn_fd, &c->in, err);
-	while (r == 0) {
-		if (!c->pending && (r = cr_streamer_take_request(&c->in, &c->pending, err)) <= 0)
+	struct cr_streamer_in *in = &c->t.in;
+	int r = cr_streamer_socket_ready(&c->t, err);
+	while (r == 0 && c->t.conn_fd >= 0) {
+		if (!c->pending && (r = cr_streamer_take_request(in, &c->pending, err)) <= 0)
 			break;
 		int fd = -1;
-		if ((r = cr_streamer_take_fd(&c->in, &fd, err)) <= 0)
+		if ((r = cr_streamer_take_fd(in, &fd, err)) <= 0)
 			break;
 		r = take_file(c, c->pending, fd, err);
 		c->pending = NULL;
 	}
 	if (r > 0)
 		r = 0;
-	if (r == 0 && c->in.eof && (c->in.len > 0 || c->pending))
+	if (r == 0 && in->eof && (in->len > 0 || c->pending))
 		r = cr_error_set(err, EPROTO, "criu closed the streamer socket in the middle of a request");
 	return r;
 }
@@ -125,29 +117,16 @@ static int on_pipe(struct cr_capture *c, size_t i, struct cr_error *err)
 	return r;
 }
 
-static int on_listen(struct cr_capture *c, struct cr_error *err)
-{
-	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (fd < 0)
-		return cr_error_errno(err, "cannot accept criu on %s", c->sock_path);
-	c->conn_fd = fd;
-	close(c->listen_fd); /* one criu per dump */
-	c->listen_fd = -1;
-	return 0;
-}
-
 /* 0 to go on; 1 when the dump is over and every file was taken. */
 static int on_stop(struct cr_capture *c, int64_t *deadline, struct cr_error *err)
 {
 	char why = 'f';
-	if (read(c->stop[0], &why, 1) != 1 || why != 'o')
+	if (read(c->t.stop[0], &why, 1) != 1 || why != 'o')
 		return cr_error_set(err, ECANCELED, "the dump failed: the image is incomplete");
-	int r = c->conn_fd < 0 ? on_listen(c, err) : 0; /* it may have come with the stop */
+	int r = c->t.conn_fd < 0 ? cr_streamer_socket_ready(&c->t, err) : 0; /* it may have come with the stop */
 	if (r < 0)
 		return r;
-	if (c->conn_fd < 0)
+	if (c->t.conn_fd < 0)
 		return cr_error_set(err, EPROTO, "criu did not stream its images (does the installed criu "
 						 "take the stream option? see corral check)");
 	*deadline = now_ms() + c->timeout_ms;
@@ -160,7 +139,7 @@ static int loop(struct cr_capture *c, struct cr_error *err)
 	cleanup_free struct pollfd *pfd = NULL;
 	size_t cap = 0;
 	for (;;) {
-		if (deadline >= 0 && c->in.eof && c->n_pipes == 0)
+		if (deadline >= 0 && c->t.in.eof && c->n_pipes == 0)
 			return 0;
 		if (cap < c->n_pipes + 2) {
 			cap = c->n_pipes + 18;
@@ -169,9 +148,8 @@ static int loop(struct cr_capture *c, struct cr_error *err)
 				return cr_error_set(err, ENOMEM, "out of memory");
 			pfd = np;
 		}
-		pfd[0] = (struct pollfd){.fd = deadline < 0 ? c->stop[0] : -1, .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = c->conn_fd >= 0 ? (c->in.eof ? -1 : c->conn_fd) : c->listen_fd,
-					 .events = POLLIN};
+		pfd[0] = (struct pollfd){.fd = deadline < 0 ? c->t.stop[0] : -1, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = cr_streamer_socket_fd(&c->t), .events = POLLIN};
 		for (size_t i = 0; i < c->n_pipes; i++)
 			pfd[2 + i] = (struct pollfd){.fd = c->pipes[i].fd, .events = POLLIN};
 		int timeout = -1;
@@ -192,7 +170,7 @@ static int loop(struct cr_capture *c, struct cr_error *err)
 		int r = 0;
 		if (pfd[0].revents && (r = on_stop(c, &deadline, err)) < 0)
 			return r;
-		if (pfd[1].revents && (r = c->conn_fd >= 0 ? on_socket(c, err) : on_listen(c, err)) < 0)
+		if (pfd[1].revents && (r = on_socket(c, err)) < 0)
 			return r;
 		/* From the last: on_pipe moves the last pipe into a finished one's place. */
 		for (size_t i = n_pipes; i-- > 0;)
@@ -204,28 +182,10 @@ static int loop(struct cr_capture *c, struct cr_error *err)
 static void *run(void *arg)
 {
 	struct cr_capture *c = arg;
-	c->result = loop(c, &c->err);
-	if (c->result < 0)
-		cr_debug("capture ended: %s", cr_error_msg(&c->err));
+	c->t.result = loop(c, &c->t.err);
+	if (c->t.result < 0)
+		cr_debug("capture ended: %s", cr_error_msg(&c->t.err));
 	return NULL;
-}
-
-static int listen_on(struct cr_capture *c, const char *images_dir, struct cr_error *err)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (asprintf(&c->sock_path, "%s/%s", images_dir, CR_STREAMER_CAPTURE_SOCK) < 0) {
-		c->sock_path = NULL;
-		return cr_error_set(err, ENOMEM, "out of memory");
-	}
-	if (strlen(c->sock_path) >= sizeof(addr.sun_path))
-		return cr_error_set(err, ENAMETOOLONG, "streamer socket path %s is too long", c->sock_path);
-	strcpy(addr.sun_path, c->sock_path);
-	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (c->listen_fd < 0)
-		return cr_error_errno(err, "cannot make the streamer socket");
-	if (bind(c->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(c->listen_fd, 1) < 0)
-		return cr_error_errno(err, "cannot listen on %s", c->sock_path);
-	return 0;
 }
 
 int cr_capture_start(const char *images_dir, const char *prefix, struct cr_image_stream_writer *sw,
@@ -234,40 +194,31 @@ int cr_capture_start(const char *images_dir, const char *prefix, struct cr_image
 	struct cr_capture *c = calloc(1, sizeof(*c));
 	if (!c)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	c->listen_fd = c->conn_fd = c->stop[0] = c->stop[1] = -1;
 	c->sw = sw;
-	cr_streamer_in_init(&c->in);
 	int r = 0;
 	if (!(c->prefix = strdup(prefix)) || !(c->buf = malloc(READ_CHUNK)))
 		r = cr_error_set(err, ENOMEM, "out of memory");
-	if (r == 0 && pipe2(c->stop, O_CLOEXEC) < 0)
-		r = cr_error_errno(err, "cannot make a pipe");
 	if (r == 0)
-		r = listen_on(c, images_dir, err);
-	if (r == 0 && (r = pthread_create(&c->thread, NULL, run, c)) != 0)
-		r = cr_error_set(err, r, "cannot start the streamer thread");
+		r = cr_streamer_start(&c->t, images_dir, CR_STREAMER_CAPTURE_SOCK, run, c, err);
 	if (r < 0) {
 		cr_capture_free(c);
 		return r;
 	}
-	c->running = true;
 	*ret_capture = c;
 	return 0;
 }
 
 int cr_capture_finish(struct cr_capture *c, bool dump_ok, int timeout_ms, struct cr_error *err)
 {
-	if (!c->running)
+	if (!c->t.running)
 		return cr_error_set(err, EINVAL, "the streamer is not running");
 	c->timeout_ms = timeout_ms;
-	char why = dump_ok ? 'o' : 'f';
-	ssize_t ignored = write(c->stop[1], &why, 1); /* a pipe with room: cannot fail */
-	(void)ignored;
-	pthread_join(c->thread, NULL);
-	c->running = false;
-	if (c->result < 0)
-		return cr_error_set(err, c->err.code, "%s", cr_error_msg(&c->err));
-	return 0;
+	return cr_streamer_stop(&c->t, dump_ok ? 'o' : 'f', err);
+}
+
+int cr_capture_listen_fd(const struct cr_capture *c)
+{
+	return c->t.listen_fd;
 }
 
 uint64_t cr_capture_files(const struct cr_capture *c)
@@ -279,24 +230,14 @@ void cr_capture_free(struct cr_capture *c)
 {
 	if (!c)
 		return;
-	if (c->running)
-		(void)cr_capture_finish(c, false, 0, NULL);
+	cr_streamer_release(&c->t);
 	for (size_t i = 0; i < c->n_pipes; i++) {
 		close(c->pipes[i].fd);
 		free(c->pipes[i].name);
 	}
-	cr_streamer_in_release(&c->in);
-	if (c->sock_path)
-		unlink(c->sock_path);
-	int fds[] = {c->listen_fd, c->conn_fd, c->stop[0], c->stop[1]};
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	cr_error_clear(&c->err);
 	free(c->pending);
 	free(c->pipes);
 	free(c->buf);
-	free(c->sock_path);
 	free(c->prefix);
 	free(c);
 }

@@ -25,7 +25,11 @@ int cr_capture_start(const char *images_dir, const char *prefix, struct cr_image
  * error of the thread (the image could not be written...) is returned here. */
 int cr_capture_finish(struct cr_capture *c, bool dump_ok, int timeout_ms, struct cr_error *err);
 
-/* Image files CRIU handed over, and their bytes. */
+/* The listening socket, for a process forked now to close (see
+ * cr_criu_common.worker_close_fd). */
+int cr_capture_listen_fd(const struct cr_capture *c);
+
+/* Image files CRIU handed over. */
 uint64_t cr_capture_files(const struct cr_capture *c);
 
 /* Stop the thread if it runs (as a failed dump), remove the socket, free. */

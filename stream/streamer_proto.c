@@ -4,7 +4,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "streamer.pb-c.h"
@@ -155,5 +157,32 @@ int cr_streamer_send_reply(int sock, bool exists, struct cr_error *err)
 			return cr_error_errno(err, "cannot answer criu on the streamer socket");
 		done += (size_t)n;
 	}
+	return 0;
+}
+
+int cr_streamer_listen(const char *dir, const char *name, char **ret_path, int *ret_fd, struct cr_error *err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	char *path = NULL;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	int r = 0, fd = -1;
+	if (strlen(path) >= sizeof(addr.sun_path))
+		r = cr_error_set(err, ENAMETOOLONG, "streamer socket path %s is too long", path);
+	else if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		r = cr_error_errno(err, "cannot make the streamer socket");
+	if (r == 0) {
+		memcpy(addr.sun_path, path, strlen(path) + 1);
+		if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0)
+			r = cr_error_errno(err, "cannot listen on %s", path);
+	}
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return r;
+	}
+	*ret_path = path;
+	*ret_fd = fd;
 	return 0;
 }

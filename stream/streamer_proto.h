@@ -56,6 +56,9 @@ int cr_streamer_take_fd(struct cr_streamer_in *in, int *ret_fd, struct cr_error 
 /* Decode a Request's protobuf (LEN bytes) and check its name. */
 int cr_streamer_parse_request(const uint8_t *pb, size_t len, char **ret_name, struct cr_error *err);
 
+/* Listen (non-blocking) on DIR/NAME for CRIU: *RET_PATH (heap) and *RET_FD. */
+int cr_streamer_listen(const char *dir, const char *name, char **ret_path, int *ret_fd, struct cr_error *err);
+
 /* Restore: answer whether the file asked for exists (blocking write). */
 int cr_streamer_send_reply(int sock, bool exists, struct cr_error *err);
 

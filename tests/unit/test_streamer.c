@@ -1,7 +1,9 @@
-/* The capture streamer against a stand-in for CRIU speaking its protocol
- * (criu/img-streamer.c): two files open at once, written in turns through
- * their pipes, come out whole in the streamed image; a dump that failed, a
- * CRIU that never came, a file left open and bad requests are errors. */
+/* The streamers against a stand-in for CRIU speaking its protocol
+ * (criu/img-streamer.c). Capture: two files open at once, written in turns
+ * through their pipes, come out whole in the streamed image; a dump that
+ * failed, a CRIU that never came, a file left open and bad requests are
+ * errors. Serve: files asked for in any order, several open at once, come
+ * back byte for byte from the image; a file not in it is answered so. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 
 #include "formats/image_stream_writer.h"
 #include "stream/capture.h"
+#include "stream/serve.h"
 #include "stream/streamer_proto.h"
 #include "test_image_util.h"
 
@@ -54,14 +57,19 @@ static int teardown(void **state)
 }
 
 /* CRIU's side: connect, and per file a request and a pipe's write end. */
-static int criu_connect(const char *dir)
+static int criu_connect_to(const char *dir, const char *sock)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", dir, CR_STREAMER_CAPTURE_SOCK);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", dir, sock);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(s >= 0);
 	assert_int_equal(connect(s, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	return s;
+}
+
+static int criu_connect(const char *dir)
+{
+	return criu_connect_to(dir, CR_STREAMER_CAPTURE_SOCK);
 }
 
 static void send_raw(int s, const void *data, size_t len)
@@ -69,8 +77,8 @@ static void send_raw(int s, const void *data, size_t len)
 	assert_int_equal(send(s, data, len, MSG_NOSIGNAL), (ssize_t)len);
 }
 
-/* Request NAME (protobuf field 1, a string) and hand over the pipe's write end. */
-static int criu_open(int s, const char *name)
+/* Ask for NAME (protobuf field 1, a string). */
+static void criu_request(int s, const char *name)
 {
 	uint8_t msg[300];
 	size_t n = strlen(name);
@@ -80,6 +88,12 @@ static int criu_open(int s, const char *name)
 	uint32_t size = (uint32_t)(2 + n);
 	memcpy(msg, &size, 4);
 	send_raw(s, msg, 6 + n);
+}
+
+/* Hand over one end of a new pipe (WRITER: its write end, as a dump does)
+ * and return the other. */
+static int criu_pipe(int s, bool writer)
+{
 	int p[2];
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	union {
@@ -93,10 +107,17 @@ static int criu_open(int s, const char *name)
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &p[0], sizeof(int));
+	memcpy(CMSG_DATA(c), &p[writer ? 0 : 1], sizeof(int));
 	assert_int_equal(sendmsg(s, &mh, MSG_NOSIGNAL), 1);
-	close(p[0]);
-	return p[1];
+	close(p[writer ? 0 : 1]);
+	return p[writer ? 1 : 0];
+}
+
+/* Dump: a file's request and its pipe's write end. */
+static int criu_open(int s, const char *name)
+{
+	criu_request(s, name);
+	return criu_pipe(s, true);
 }
 
 static void write_all(int fd, const uint8_t *p, size_t len)
@@ -213,6 +234,94 @@ static void bad_requests_are_refused(void **state)
 	cr_error_clear(&err);
 }
 
+/* Restore: the streamer's answer (u32 length, Reply {exists}). */
+static bool criu_exists(int s)
+{
+	uint8_t b[6];
+	size_t got = 0;
+	while (got < sizeof(b)) {
+		ssize_t n = recv(s, b + got, sizeof(b) - got, 0);
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+	uint32_t size;
+	memcpy(&size, b, 4);
+	assert_int_equal(size, 2);
+	assert_int_equal(b[4], 0x08);
+	return b[5] != 0;
+}
+
+static uint8_t *read_pipe(int fd, size_t *ret_len)
+{
+	size_t cap = 1 << 16, len = 0;
+	uint8_t *buf = malloc(cap);
+	for (;;) {
+		if (len == cap)
+			buf = realloc(buf, cap *= 2);
+		ssize_t n = read(fd, buf + len, cap - len);
+		assert_true(n >= 0);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	*ret_len = len;
+	return buf;
+}
+
+static void served_files_come_back_whole(void **state)
+{
+	struct fixture *f = *state;
+	size_t big = 2u << 20;
+	uint8_t *a = malloc(big);
+	t_fill(a, big, 7);
+	struct cr_error err = CR_ERROR_INIT;
+	uint32_t fa = 0;
+	assert_int_equal(cr_capture_finish(f->cap, false, 0, &err) < 0, 1);
+	assert_int_equal(cr_image_stream_file_open(f->sw, "criu/pages-1.img", 0600, &fa, &err), 0);
+	assert_int_equal(cr_image_stream_file_write(f->sw, fa, a, big, &err), 0);
+	assert_int_equal(cr_image_stream_file_close(f->sw, fa, &err), 0);
+	assert_int_equal(cr_image_stream_add_buffer(f->sw, "criu/inventory.img", "inv", 3, 0600, &err), 0);
+	assert_int_equal(cr_image_stream_add_buffer(f->sw, "other/inventory2.img", "x", 1, 0600, &err), 0);
+	assert_int_equal(cr_image_stream_finish(f->sw, &err), 0);
+	int fd = open(f->image, O_RDONLY | O_CLOEXEC);
+	struct cr_image_io io = cr_image_io_fd(fd);
+	struct cr_image_reader *r = NULL;
+	struct cr_serve *srv = NULL;
+	char *dir = t_join(f->dir, "serve");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	if (cr_image_reader_open(&io, NULL, &r, &err) < 0 || cr_image_check_frames(r, &err) < 0 ||
+	    cr_serve_start(dir, "criu", r, &srv, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	int s = criu_connect_to(dir, CR_STREAMER_SERVE_SOCK);
+	criu_request(s, "inventory.img");
+	assert_true(criu_exists(s));
+	int pi = criu_pipe(s, false);
+	criu_request(s, "inventory2.img");
+	assert_false(criu_exists(s));
+	criu_request(s, "pages-1.img");
+	assert_true(criu_exists(s));
+	int pp = criu_pipe(s, false);
+	size_t len = 0;
+	uint8_t *got = read_pipe(pp, &len);
+	assert_int_equal(len, big);
+	assert_memory_equal(got, a, big);
+	free(got);
+	got = read_pipe(pi, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(got, "inv", 3);
+	free(got);
+	close(s);
+	assert_int_equal(cr_serve_finish(srv, &err), 0);
+	assert_int_equal(cr_serve_files(srv), 2);
+	cr_serve_free(srv);
+	cr_image_reader_free(r);
+	close(fd);
+	free(dir);
+	free(a);
+	cr_error_clear(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(failed_dump_and_absent_criu_are_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_left_open_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(served_files_come_back_whole, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,241 @@
+/* The serve thread: answer CRIU's requests for image files from the image's
+ * index, and fill each open pipe block by block as CRIU reads it. */
+#define LOG_PREFIX "stream: "
+#include "stream/serve.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stream/streamer_thread.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+#define PIPE_SIZE (1 << 20)
+
+struct out_pipe {
+	int fd;
+	size_t entry;
+	uint64_t off;    /* next byte of the file to decode */
+	uint8_t *buf;    /* one block decoded, not yet written */
+	size_t len, pos;
+};
+
+struct cr_serve {
+	struct cr_streamer t;
+	char *prefix;
+	struct cr_image_reader *r;
+	size_t pending; /* entry whose pipe is due, or SIZE_MAX */
+	struct out_pipe *pipes;
+	size_t n_pipes, cap_pipes;
+	unsigned files;
+};
+
+/* The FILE entry PREFIX/NAME, or SIZE_MAX. */
+static size_t find_entry(const struct cr_serve *s, const char *name)
+{
+	const struct cr_image_manifest *m = cr_image_reader_manifest(s->r);
+	size_t pl = strlen(s->prefix);
+	for (size_t i = 0; i < m->n_entries; i++) {
+		const char *p = m->entries[i].path;
+		if (m->entries[i].type == CR_ENTRY_FILE && !strncmp(p, s->prefix, pl) && p[pl] == '/' &&
+		    !strcmp(p + pl + 1, name))
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+static int add_pipe(struct cr_serve *s, int fd, size_t entry, struct cr_error *err)
+{
+	const struct cr_image_manifest *m = cr_image_reader_manifest(s->r);
+	int r = 0;
+	if (s->n_pipes == s->cap_pipes) {
+		size_t ncap = s->cap_pipes ? 2 * s->cap_pipes : 16;
+		struct out_pipe *np = realloc(s->pipes, ncap * sizeof(*np));
+		if (!np)
+			r = cr_error_set(err, ENOMEM, "out of memory");
+		else {
+			s->pipes = np;
+			s->cap_pipes = ncap;
+		}
+	}
+	uint8_t *buf = r == 0 ? malloc(m->block_size) : NULL;
+	if (r == 0 && !buf)
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	int flags = fcntl(fd, F_GETFL);
+	if (r == 0 && (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0))
+		r = cr_error_errno(err, "cannot set criu's pipe non-blocking");
+	if (r < 0) {
+		free(buf);
+		close(fd);
+		return r;
+	}
+	(void)fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
+	s->pipes[s->n_pipes++] = (struct out_pipe){.fd = fd, .entry = entry, .buf = buf};
+	return 0;
+}
+
+static int on_socket(struct cr_serve *s, struct cr_error *err)
+{
+	int r = cr_streamer_socket_ready(&s->t, err);
+	while (r == 0 && s->t.conn_fd >= 0) {
+		if (s->pending == SIZE_MAX) {
+			char *name = NULL;
+			if ((r = cr_streamer_take_request(&s->t.in, &name, err)) <= 0)
+				break;
+			size_t e = find_entry(s, name);
+			cr_debug("criu asks for %s%s", name, e == SIZE_MAX ? " (not in the image)" : "");
+			free(name);
+			if ((r = cr_streamer_send_reply(s->t.conn_fd, e != SIZE_MAX, err)) < 0)
+				break;
+			if (e == SIZE_MAX) {
+				s->t.in.in_request = false; /* no pipe follows */
+				continue;
+			}
+			s->pending = e;
+		}
+		int fd = -1;
+		if ((r = cr_streamer_take_fd(&s->t.in, &fd, err)) <= 0)
+			break;
+		r = add_pipe(s, fd, s->pending, err);
+		s->pending = SIZE_MAX;
+	}
+	return r > 0 ? 0 : r;
+}
+
+static void drop_pipe(struct cr_serve *s, size_t i)
+{
+	close(s->pipes[i].fd);
+	free(s->pipes[i].buf);
+	s->pipes[i] = s->pipes[--s->n_pipes];
+}
+
+/* Pipe I has room: decode the next block when the last is written, write. */
+static int on_pipe(struct cr_serve *s, size_t i, short revents, struct cr_error *err)
+{
+	struct out_pipe *p = &s->pipes[i];
+	const struct cr_image_manifest *m = cr_image_reader_manifest(s->r);
+	uint64_t size = m->entries[p->entry].size;
+	if (revents & (POLLERR | POLLHUP)) { /* criu stopped reading it: its choice */
+		drop_pipe(s, i);
+		return 0;
+	}
+	if (p->pos == p->len && p->off < size) {
+		size_t got = 0;
+		int r = cr_image_file_pread(s->r, p->entry, p->off, p->buf, m->block_size, &got, err);
+		if (r < 0)
+			return r;
+		p->off += got;
+		p->len = got;
+		p->pos = 0;
+	}
+	while (p->pos < p->len) {
+		ssize_t n = write(p->fd, p->buf + p->pos, p->len - p->pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0 && errno == EPIPE) {
+			drop_pipe(s, i);
+			return 0;
+		}
+		if (n < 0)
+			return cr_error_errno(err, "cannot write %s to criu", m->entries[p->entry].path);
+		p->pos += (size_t)n;
+	}
+	if (p->off == size) {
+		s->files++;
+		drop_pipe(s, i);
+	}
+	return 0;
+}
+
+static int loop(struct cr_serve *s, struct cr_error *err)
+{
+	cleanup_free struct pollfd *pfd = NULL;
+	size_t cap = 0;
+	for (;;) {
+		if (cap < s->n_pipes + 2) {
+			cap = s->n_pipes + 18;
+			struct pollfd *np = realloc(pfd, cap * sizeof(*np));
+			if (!np)
+				return cr_error_set(err, ENOMEM, "out of memory");
+			pfd = np;
+		}
+		pfd[0] = (struct pollfd){.fd = s->t.stop[0], .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = cr_streamer_socket_fd(&s->t), .events = POLLIN};
+		for (size_t i = 0; i < s->n_pipes; i++)
+			pfd[2 + i] = (struct pollfd){.fd = s->pipes[i].fd, .events = POLLOUT};
+		size_t n_pipes = s->n_pipes;
+		int n = poll(pfd, 2 + n_pipes, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cr_error_errno(err, "cannot wait for criu's requests");
+		if (pfd[0].revents)
+			return 0; /* the restore is over: whatever criu did not read, it did not need */
+		int r = 0;
+		if (pfd[1].revents && (r = on_socket(s, err)) < 0)
+			return r;
+		for (size_t i = n_pipes; i-- > 0;)
+			if (pfd[2 + i].revents && (r = on_pipe(s, i, pfd[2 + i].revents, err)) < 0)
+				return r;
+	}
+}
+
+static void *run(void *arg)
+{
+	struct cr_serve *s = arg;
+	s->t.result = loop(s, &s->t.err);
+	if (s->t.result < 0)
+		cr_debug("serving ended: %s", cr_error_msg(&s->t.err));
+	/* criu reads an end of file or an error from here on, never waits. */
+	for (size_t i = s->n_pipes; i-- > 0;)
+		drop_pipe(s, i);
+	if (s->t.conn_fd >= 0)
+		shutdown(s->t.conn_fd, SHUT_RDWR);
+	return NULL;
+}
+
+int cr_serve_start(const char *images_dir, const char *prefix, struct cr_image_reader *r,
+		   struct cr_serve **ret_serve, struct cr_error *err)
+{
+	struct cr_serve *s = calloc(1, sizeof(*s));
+	if (!s)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	s->r = r;
+	s->pending = SIZE_MAX;
+	int rc = (s->prefix = strdup(prefix)) ? 0 : cr_error_set(err, ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = cr_streamer_start(&s->t, images_dir, CR_STREAMER_SERVE_SOCK, run, s, err);
+	if (rc < 0) {
+		cr_serve_free(s);
+		return rc;
+	}
+	*ret_serve = s;
+	return 0;
+}
+
+int cr_serve_finish(struct cr_serve *s, struct cr_error *err)
+{
+	return cr_streamer_stop(&s->t, 's', err);
+}
+
+unsigned cr_serve_files(const struct cr_serve *s)
+{
+	return s->files;
+}
+
+void cr_serve_free(struct cr_serve *s)
+{
+	if (!s)
+		return;
+	cr_streamer_release(&s->t);
+	free(s->pipes);
+	free(s->prefix);
+	free(s);
+}
