@@ -84,9 +84,9 @@ ls -a | grep -q partial && fail "a temporary extraction directory was left behin
 python3 - plain.img major.img <<'PY'
 import struct, sys, zlib
 d = bytearray(open(sys.argv[1], 'rb').read())
-d[8:10] = struct.pack('<H', 2)
+d[8:10] = struct.pack('<H', 3)
 open(sys.argv[2], 'wb').write(d)
 PY
-expect_fail "version 2.0 is not supported" "$corral" image info major.img
+expect_fail "version 3.0 is not supported" "$corral" image info major.img
 expect_fail "usage" "$corral" image verify
 echo "image CLI: all checks passed"
