@@ -31,7 +31,7 @@ int cr_host_facts_probe(struct cr_host_facts *ret, struct cr_error *err)
 	static int (*const probes[])(struct cr_host_facts *, struct cr_error *) = {
 		cr_probe_breakpoints, cr_probe_criu,       cr_probe_namespaces, cr_probe_cgroups,
 		cr_probe_memory,      cr_probe_filesystems, cr_probe_network,    cr_probe_lazy,
-		cr_probe_seccomp,
+		cr_probe_seccomp,     cr_probe_criu_stream,
 	};
 	struct cr_host_facts f;
 	memset(&f, 0, sizeof(f));
@@ -123,14 +123,15 @@ int cr_host_criu_service(struct cr_criu_service *ret, struct cr_error *err)
 
 bool cr_host_criu_streams(void)
 {
-	struct cr_criu_features feat = {0};
+	struct cr_host_facts f;
 	struct cr_error err = CR_ERROR_INIT;
-	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
-	int r = cr_host_criu_service(&svc, &err);
-	if (r == 0)
-		r = cr_criu_get_features(&svc, &feat, &err);
-	if (r < 0)
-		cr_debug("criu feature check: %s", cr_error_msg(&err));
+	bool yes = false;
+	if (cr_host_facts_get(false, &f, &err) == 0) {
+		yes = f.probes[CR_PROBE_CRIU_STREAM].status == CR_PROBE_OK;
+		cr_host_facts_free(&f);
+	} else {
+		cr_debug("host facts: %s", cr_error_msg(&err));
+	}
 	cr_error_clear(&err);
-	return r == 0 && feat.stream;
+	return yes;
 }

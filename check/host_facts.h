@@ -41,6 +41,7 @@ enum cr_probe_id {
 	CR_PROBE_TCP_REPAIR,
 	CR_PROBE_SECCOMP,        /* the partition system-call filter loads and refuses */
 	CR_PROBE_LAZY_PAGES,     /* a lazy dump, lazy-pages and restore round trip works */
+	CR_PROBE_CRIU_STREAM,    /* criu's RPC takes the stream option (scripts/criu-patches/0003) */
 	CR_PROBE_COUNT
 };
 

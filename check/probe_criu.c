@@ -97,3 +97,21 @@ int cr_probe_criu(struct cr_host_facts *f, struct cr_error *err)
 			     f->criu_path);
 	return r < 0 ? r : probe_check(f, err);
 }
+
+int cr_probe_criu_stream(struct cr_host_facts *f, struct cr_error *err)
+{
+	(void)err;
+	if (f->probes[CR_PROBE_CRIU_CHECK].status != CR_PROBE_OK)
+		return CR_PROBE_SET(f, CR_PROBE_CRIU_STREAM, CR_PROBE_SKIPPED, "not asked: no working criu");
+	struct cr_criu_service svc = {f->criu_path, f->criu_needs_fault ? CR_CRIU_FAULT_NO_BREAKPOINTS_CODE : -1};
+	struct cr_criu_features feat = {0};
+	struct cr_error qerr = CR_ERROR_INIT;
+	int r = cr_criu_get_features(&svc, &feat, &qerr);
+	if (r < 0) {
+		r = CR_PROBE_SET(f, CR_PROBE_CRIU_STREAM, CR_PROBE_MISSING, "%s", cr_error_msg(&qerr));
+		cr_error_clear(&qerr);
+		return r;
+	}
+	return CR_PROBE_SET(f, CR_PROBE_CRIU_STREAM, feat.stream ? CR_PROBE_OK : CR_PROBE_MISSING, "%s",
+			    feat.stream ? "its feature check answers stream" : "its feature check does not know stream");
+}

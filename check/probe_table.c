@@ -82,6 +82,9 @@ static const struct probe_info table[CR_PROBE_COUNT] = {
 	[CR_PROBE_LAZY_PAGES] = {"lazy-pages", false,
 		"lazy (post-copy) restore works: a lazy dump, lazy-pages and restore of a test process succeeded",
 		"lazy (post-copy) restore does not work here: memory is copied before a restored partition resumes"},
+	[CR_PROBE_CRIU_STREAM] = {"criu-stream", false,
+		"criu streams its images through RPC: checkpoints go straight into the image file, restarts read straight from it",
+		"criu cannot stream its images through RPC (scripts/criu-patches/0003 not applied): checkpoints and restarts stage CRIU's files on a tmpfs or disk"},
 };
 
 const char *cr_probe_name(enum cr_probe_id id)

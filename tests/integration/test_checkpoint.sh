@@ -39,6 +39,19 @@ b1=$(beat); sleep 0.5; b2=$(beat)
 [ "$b2" -gt "$b1" ] || fail "the partition does not run after a snapshot"
 pass "snapshot: image written, partition still running"
 
+# Where criu streams its images (issue 18), the image is the streamed format
+# and nothing but criu's socket and log ever sat in the work directory.
+streams=0
+corral check 2>/dev/null | grep -q '^ok *criu-stream' && streams=1
+if [ $streams = 1 ]; then
+	assert_contains "$(corral image info "$img/snap.wpar")" "2.0 (streamed" "a snapshot is a streamed image"
+	out=$(CORRAL_CHECKPOINT_STREAM=0 chkptwpar -o "$img/staged.wpar" ck1)
+	assert_contains "$(corral image info "$img/staged.wpar")" "format:       1.0" "CORRAL_CHECKPOINT_STREAM=0 stages"
+	assert_eq "A" "$(state_of ck1)" "state after a staged snapshot"
+	rm -f "$img/staged.wpar"
+	pass "snapshots are streamed (format 2.0); CORRAL_CHECKPOINT_STREAM=0 writes 1.0"
+fi
+
 # A clogin session blocks a checkpoint without -F.
 clogin ck1 sleep 60 &
 clogin_pid=$!
@@ -65,9 +78,13 @@ assert_eq 1 "$(echo "$err" | grep -c .)" "one-line error for a corrupted image"
 assert_eq "D" "$(state_of ck1)" "state after a refused restart"
 pass "corrupted image refused: $err"
 
-# Restart: same pids inside, every workload's state intact.
+# Restart: same pids inside, every workload's state intact. A streamed
+# image is served to criu from the file, inventory.img first.
 sum=$(md5sum < "$img/ck1.wpar")
-restartwpar -i "$img/ck1.wpar" ck1 >/dev/null
+CORRAL_DEBUG=1 restartwpar -i "$img/ck1.wpar" ck1 >/dev/null 2>"$CORRAL_ROOT/restart.err" ||
+	fail "restartwpar: $(grep -v '^debug' "$CORRAL_ROOT/restart.err" | tail -n 3)"
+[ $streams = 1 ] && { grep -q "criu asks for inventory.img" "$CORRAL_ROOT/restart.err" ||
+	fail "restartwpar did not serve the streamed image to criu"; }
 assert_eq "A" "$(state_of ck1)" "state after restartwpar"
 assert_eq "$sum" "$(md5sum < "$img/ck1.wpar")" "the image is untouched by a restart"
 pid_after=$(zdtm_host_pid ck1 zdtm_counter)
