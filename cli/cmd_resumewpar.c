@@ -5,28 +5,16 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "ckpt/checkpoint.h"
-#include "transport/server.h"
-#include "util/cleanup.h"
+#include "relocate/arrival.h"
 
 static int resume_one(const char *prog, const char *name, bool force)
 {
 	struct cr_error err = CR_ERROR_INIT;
-	cleanup_free char *source = NULL;
 	int rc = 0;
-	/* Resuming a copy whose source may still run it would run it twice. */
-	if (cr_relocation_pending(name, &source) && !force) {
-		cr_error_set(&err, EBUSY,
-			     "%s was relocated here from %s and the hand-over is not settled: "
-			     "resume it with -F once it surely does not run there",
-			     name, source ? source : "another host");
+	if (cr_arrival_resume(name, force, &err) < 0)
 		rc = cli_report(prog, &err);
-	} else if (cr_partition_resume(name, &err) < 0) {
-		rc = cli_report(prog, &err);
-	} else {
-		cr_relocation_forget(name);
+	else
 		printf("Workload partition %s is active.\n", name);
-	}
 	cr_error_clear(&err);
 	return rc;
 }

@@ -4,7 +4,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "partition/lifecycle.h"
-#include "transport/server.h"
+#include "relocate/relocation_record.h"
 
 int cmd_rmwpar(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fleet/agent.h"
+#include "relocate/arrival.h"
 #include "transport/daemon.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -104,7 +105,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	cr_stdio_ensure_open();
-	struct cr_daemon_options o = {.log = log_line};
+	struct cr_daemon_options o = {.log = log_line, .arrival = &cr_relocate_arrival};
 	bool foreground = false;
 	int c;
 	cleanup_free char *corral_exe = default_corral_exe();

@@ -116,7 +116,8 @@ static void settle_left(struct daemon *d)
 	pid_t pid = fork();
 	if (pid == 0) {
 		become_child(d);
-		cr_server_relocation_settle_left(&d->sctx);
+		struct cr_arrival_env env = cr_server_arrival_env(&d->sctx);
+		d->sctx.arrival->settle_left(&env);
 		_exit(0);
 	}
 	if (pid < 0)
@@ -259,7 +260,7 @@ int cr_daemon_run(const struct cr_daemon_options *o, struct cr_error *err)
 	d.sctx = (struct cr_server_ctx){
 		.kp = &kp, .host_key_path = key_path, .trust_path = trust_path, .local = &local,
 		.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : CR_WIRE_IDLE_TIMEOUT_MS,
-		.corral_exe = o->corral_exe, .log = o->log, .log_ctx = o->log_ctx};
+		.corral_exe = o->corral_exe, .arrival = o->arrival, .log = o->log, .log_ctx = o->log_ctx};
 	if (sigprocmask(SIG_BLOCK, &mask, &d.old_mask) < 0) {
 		r = cr_error_errno(err, "cannot block signals");
 		goto out;
@@ -268,12 +269,18 @@ int cr_daemon_run(const struct cr_daemon_options *o, struct cr_error *err)
 	if (d.sig_fd < 0)
 		r = cr_error_errno(err, "cannot make a signalfd");
 	unsigned swept = 0;
-	if (r == 0 && (r = cr_incoming_sweep(&swept, err)) == 0 && swept > 0)
+	if (r == 0 && (r = cr_incoming_sweep(&swept, err)) == 0 && o->arrival) {
+		unsigned landings = 0;
+		o->arrival->sweep(&landings);
+		swept += landings;
+	}
+	if (r == 0 && swept > 0)
 		dlog(&d, "removed %u partial incoming image(s) of earlier connections", swept);
 	if (r == 0)
 		r = setup(&d, &sock_path, err);
 	if (r == 0) {
-		settle_left(&d);
+		if (d.sctx.arrival)
+			settle_left(&d);
 		r = loop(&d, err);
 	}
 	stop_children(&d);

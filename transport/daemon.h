@@ -8,6 +8,7 @@
 #ifndef CORRAL_TRANSPORT_DAEMON_H
 #define CORRAL_TRANSPORT_DAEMON_H
 
+#include "transport/arrival.h"
 #include "util/error.h"
 
 #define CR_DAEMON_MAX_CONNECTIONS 64
@@ -17,6 +18,7 @@ struct cr_daemon_options {
 	const char *socket_path; /* NULL: $ROOT/run/corral/corrald.sock; "none": no Unix socket */
 	int timeout_ms;          /* idle time per read/write; 0: CR_WIRE_IDLE_TIMEOUT_MS */
 	const char *corral_exe;  /* the corral binary, for the partitions relocated here */
+	const struct cr_arrival_ops *arrival; /* relocations to this host (relocate/arrival.h); NULL: refused */
 	void (*log)(void *log_ctx, const char *line);
 	void *log_ctx;
 };

@@ -18,17 +18,22 @@
 
 void cr_server_log(const struct cr_server_ctx *ctx, const char *fmt, ...)
 {
-	if (!ctx->log)
-		return;
-	char *line = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&line, fmt, ap);
+	cr_log_vline(ctx->log, ctx->log_ctx, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	ctx->log(ctx->log_ctx, line);
-	free(line);
+}
+
+struct cr_arrival_env cr_server_arrival_env(const struct cr_server_ctx *ctx)
+{
+	return (struct cr_arrival_env){.corral_exe = ctx->corral_exe, .log = ctx->log, .log_ctx = ctx->log_ctx};
+}
+
+const struct cr_arrival_ops *cr_server_arrival(const struct cr_server_ctx *ctx, Crwire__Result *res)
+{
+	if (!ctx->arrival)
+		cr_result_fail(res, EOPNOTSUPP, "this server takes no relocations");
+	return ctx->arrival;
 }
 
 void cr_result_fail(Crwire__Result *res, int code, const char *fmt, ...)
@@ -229,8 +234,10 @@ int cr_server_serve(const struct cr_server_ctx *ctx, int fd, bool local, const c
 		r = serve_requests(ctx, &c, err);
 	/* A relocation restored here but neither committed nor aborted when the
 	 * connection ended: ask its source how it stands. */
-	if (!local && c.peer_name)
-		cr_server_relocation_reconcile(ctx, c.peer_name);
+	if (!local && c.peer_name && ctx->arrival) {
+		struct cr_arrival_env env = cr_server_arrival_env(ctx);
+		ctx->arrival->connection_ended(&env, c.peer_name);
+	}
 	if (r == 0)
 		cr_server_log(ctx, "%s: connection from %s closed", c.peer_name, from);
 	cr_conn_release(&c);

@@ -23,22 +23,6 @@ int cr_incoming_path(const char *name, char **ret_path, struct cr_error *err)
 	return cr_path_name(ret_path, CR_STATE_DIR "/incoming", name, ".img", err);
 }
 
-int cr_unpacked_path(const char *name, char **ret_path, struct cr_error *err)
-{
-	int r = cr_name_validate(name, err);
-	if (r < 0)
-		return r;
-	return cr_path_name(ret_path, CR_STATE_DIR "/incoming", name, ".d", err);
-}
-
-int cr_relocation_record_path(const char *name, char **ret_path, struct cr_error *err)
-{
-	int r = cr_name_validate(name, err);
-	if (r < 0)
-		return r;
-	return cr_path_name(ret_path, CR_STATE_DIR "/incoming", name, CR_RELOCATION_SUFFIX, err);
-}
-
 /* Feeds the image reader from ImageChunk messages, copying them to a file. */
 struct chunk_source {
 	struct cr_conn *c;
@@ -140,10 +124,12 @@ static int open_temp(const char *final_path, char **ret_tmp, int *ret_fd, struct
 }
 
 /* Where an image goes: a file (stored whole, for Commit to keep) or a
- * directory (unpacked as it arrives, for Restore). Written under TMP, renamed
- * to FINAL once the whole image is verified. */
+ * directory (unpacked as it arrives, for Restore: the arrival's landing).
+ * Written under TMP, renamed to FINAL (a file) or kept by the arrival once
+ * the whole image is verified. */
 struct landing {
-	bool unpack;
+	const struct cr_arrival_ops *arrival; /* unpacked, else stored */
+	const char *name;
 	char *final;
 	char *tmp;
 	int fd;
@@ -151,8 +137,8 @@ struct landing {
 
 static void landing_drop(struct landing *l)
 {
-	if (l->tmp && l->unpack)
-		cr_unpacked_remove_at(l->tmp);
+	if (l->tmp && l->arrival)
+		l->arrival->landing_drop(l->tmp);
 	else if (l->tmp)
 		(void)unlink(l->tmp);
 	if (l->fd >= 0)
@@ -163,31 +149,26 @@ static void landing_drop(struct landing *l)
 	l->fd = -1;
 }
 
-static int landing_open(const char *name, bool unpack, uint64_t size_hint, struct landing *l,
-			struct cr_error *err)
+static int landing_open(const char *name, const struct cr_arrival_ops *arrival, uint64_t size_hint,
+			struct landing *l, struct cr_error *err)
 {
-	l->unpack = unpack;
+	l->arrival = arrival;
+	l->name = name;
 	l->fd = -1;
-	int r = unpack ? cr_unpacked_path(name, &l->final, err) : cr_incoming_path(name, &l->final, err);
+	if (arrival)
+		return arrival->landing_open(name, size_hint, &l->tmp, err);
+	int r = cr_incoming_path(name, &l->final, err);
 	if (r < 0)
 		return r;
-	if (!unpack)
-		return open_temp(l->final, &l->tmp, &l->fd, err);
-	cleanup_free char *made = NULL;
-	if ((r = cr_relocation_record_path(name, &made, err)) < 0)
-		return r;
-	if (cr_path_exists(made))
-		return cr_error_set(err, EBUSY, "a relocation of %s is already in progress here", name);
-	cr_unpacked_remove(name); /* left by a connection that died */
-	return cr_unpacked_landing(name, size_hint, &l->tmp, err);
+	return open_temp(l->final, &l->tmp, &l->fd, err);
 }
 
 static int landing_keep(struct landing *l, struct cr_error *err)
 {
-	if (!l->unpack && fsync(l->fd) < 0)
+	if (!l->arrival && fsync(l->fd) < 0)
 		return cr_error_errno(err, "cannot sync %s", l->tmp);
-	if (l->unpack) {
-		int r = cr_unpacked_settle(l->tmp, l->final, err);
+	if (l->arrival) {
+		int r = l->arrival->landing_keep(l->name, l->tmp, err);
 		if (r < 0)
 			return r;
 	} else if (rename(l->tmp, l->final) < 0) {
@@ -204,14 +185,14 @@ static int receive(const struct cr_server_ctx *ctx, struct cr_conn *c, const cha
 		   struct landing *l, Crwire__Result *res, struct cr_error *err)
 {
 	struct chunk_source s = {.c = c, .fd = l->fd};
-	int r = verify_stream(ctx, &s, name, l->unpack ? l->tmp : NULL, err);
+	int r = verify_stream(ctx, &s, name, l->arrival ? l->tmp : NULL, err);
 	if (r == 0)
 		r = landing_keep(l, err);
 	if (r == 0) {
 		res->has_bytes = true;
 		res->bytes = s.bytes;
-		cr_server_log(ctx, "%s: received %s (%llu bytes, verified%s)", c->peer_name, l->final,
-			      (unsigned long long)s.bytes, l->unpack ? ", unpacked" : "");
+		cr_server_log(ctx, "%s: received %s (%llu bytes, verified%s)", c->peer_name, l->final ? l->final : name,
+			      (unsigned long long)s.bytes, l->arrival ? ", unpacked" : "");
 	}
 	int drain = 0;
 	if (r < 0 && !s.conn_failed) {
@@ -231,8 +212,10 @@ int cr_server_on_prepare(const struct cr_server_ctx *ctx, struct cr_conn *c,
 {
 	struct landing l = {.fd = -1};
 	struct cr_error e = CR_ERROR_INIT;
-	if (landing_open(req->name, req->has_unpack && req->unpack, req->has_size_hint ? req->size_hint : 0, &l,
-			 &e) < 0) {
+	const struct cr_arrival_ops *arrival = NULL;
+	if (req->has_unpack && req->unpack && !(arrival = cr_server_arrival(ctx, res)))
+		return 0;
+	if (landing_open(req->name, arrival, req->has_size_hint ? req->size_hint : 0, &l, &e) < 0) {
 		cr_result_fail(res, e.code, "cannot receive an image for %s: %s", req->name,
 			       cr_error_msg(&e));
 		cr_error_clear(&e);
@@ -266,8 +249,18 @@ int cr_server_on_commit(const struct cr_server_ctx *ctx, const Crwire__Commit *r
 			Crwire__Result *res)
 {
 	cleanup_free char *path = incoming_or_fail(req->name, res);
-	if (!path || cr_server_relocation_commit(ctx, req->name, req->relocation, res))
+	if (!path)
 		return 0;
+	if (ctx->arrival) { /* a relocation's Commit, if there is one */
+		struct cr_arrival_env env = cr_server_arrival_env(ctx);
+		struct cr_error e = CR_ERROR_INIT;
+		int r = ctx->arrival->commit(&env, req->name, req->relocation, &e);
+		if (r < 0)
+			cr_result_fail(res, e.code, "%s", cr_error_msg(&e));
+		cr_error_clear(&e);
+		if (r != 0)
+			return 0;
+	}
 	if (!cr_path_exists(path))
 		cr_result_fail(res, ENOENT, "no image was received for %s", req->name);
 	return 0;
@@ -279,7 +272,13 @@ int cr_server_on_abort(const struct cr_server_ctx *ctx, const Crwire__Abort *req
 	cleanup_free char *path = incoming_or_fail(req->name, res);
 	if (!path)
 		return 0;
-	cr_server_relocation_abort(ctx, req->name, res);
+	if (ctx->arrival) { /* all a relocation made here, if anything */
+		struct cr_arrival_env env = cr_server_arrival_env(ctx);
+		struct cr_error e = CR_ERROR_INIT;
+		if (ctx->arrival->abort(&env, req->name, &e) < 0)
+			cr_result_fail(res, e.code, "%s", cr_error_msg(&e));
+		cr_error_clear(&e);
+	}
 	if (unlink(path) == 0)
 		cr_server_log(ctx, "aborted: %s deleted", path);
 	else if (errno != ENOENT)
@@ -297,26 +296,12 @@ int cr_incoming_sweep(unsigned *ret_removed, struct cr_error *err)
 	unsigned n = 0;
 	if (!d && errno != ENOENT)
 		return cr_error_errno(err, "cannot open %s", dir);
-	cr_unpacked_sweep();
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
-		/* Partial files are ".NAME.img.XXXXXX" (open_temp), partial
-		 * unpacked images ".NAME.d.XXXXXX" (cr_unpacked_landing);
-		 * a NAME.d link whose tmpfs directory went with the sweep
-		 * above (or a reboot) is gone too. */
-		struct stat st;
-		if (de->d_type == DT_LNK && fstatat(dirfd(d), de->d_name, &st, 0) < 0 &&
-		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+		/* Partial files are ".NAME.img.XXXXXX" (open_temp); the
+		 * arrival sweeps its own landings. */
+		if (de->d_name[0] == '.' && strstr(de->d_name, ".img.") && unlinkat(dirfd(d), de->d_name, 0) == 0)
 			n++;
-		if (de->d_name[0] != '.')
-			continue;
-		if (strstr(de->d_name, ".img.") && unlinkat(dirfd(d), de->d_name, 0) == 0)
-			n++;
-		if (strstr(de->d_name, ".d.")) {
-			cleanup_free char *path = NULL;
-			if (asprintf(&path, "%s/%s", dir, de->d_name) >= 0 && cr_rm_rf(path, NULL) == 0)
-				n++;
-		}
 	}
 	*ret_removed = n;
 	return 0;

@@ -2,9 +2,9 @@
  * connection of its own, starts `criu lazy-pages` under its guard
  * (criu/lazy.c) on a socketpair and relays the daemon's page-server
  * traffic through the connection (transport/page_relay.h) until every page
- * arrived; Restore(lazy) on the first connection waits for that daemon,
- * restores the partition with its memory registered for page faults (the
- * restore itself faults pages in) and resumes it. Should the relay or the
+ * arrived; Restore(lazy) on the first connection (relocate/arrival.c)
+ * waits for that daemon, restores the partition with its memory registered
+ * for page faults (the restore itself faults pages in) and resumes it. Should the relay or the
  * daemon fail, the copy here is ended (the guard kills its tasks before any
  * could read a zero page) and all the relocation made is removed, as an
  * Abort does: the source, which kept its frozen copy, resumes it. */
@@ -30,7 +30,6 @@
 #include "util/fsutil.h"
 
 #define GUARD_END_MS 30000 /* the daemon's end once its page server said goodbye */
-#define DAEMON_WAIT_MS 10000 /* Restore(lazy) waiting for LazyPages' daemon */
 
 /* This process serves one connection: at most one lazy-pages daemon. */
 static struct {
@@ -83,16 +82,10 @@ static void lazy_stop(void)
 static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const char *name, bool *ret_conn_broken,
 		       struct cr_error *err)
 {
-	cleanup_free char *unpacked = NULL, *images = NULL;
-	int r = cr_unpacked_path(name, &unpacked, err);
+	cleanup_free char *images = NULL;
+	int r = ctx->arrival->images_dir(name, &images, err);
 	if (r < 0)
 		return r;
-	if (!cr_path_exists(unpacked))
-		return cr_error_set(err, ENOENT, "no image of %s was received for a relocation", name);
-	if (asprintf(&images, "%s/%s", unpacked, CR_IMAGE_CRIU_DIR) < 0) {
-		images = NULL;
-		return cr_error_set(err, ENOMEM, "out of memory");
-	}
 	if ((r = lazy_start(name, images, err)) < 0)
 		return r;
 	cr_server_log(ctx, "%s: serving the memory of %s on demand", c->peer_name, name);
@@ -124,6 +117,8 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 int cr_server_on_lazy_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crwire__LazyPages *req,
 			    Crwire__Result *res, struct cr_error *err)
 {
+	if (!cr_server_arrival(ctx, res))
+		return 0;
 	if (lazy.guard > 0) {
 		cr_result_fail(res, EBUSY, "a lazy page transfer is already under way on this connection");
 		return 0;
@@ -134,9 +129,10 @@ int cr_server_on_lazy_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, 
 	if (r < 0) {
 		/* The guard ends the copy before the daemon's descriptors go. */
 		lazy_stop();
-		Crwire__Result ignored = CRWIRE__RESULT__INIT;
-		cr_server_relocation_abort(ctx, req->name, &ignored);
-		cr_result_clear(&ignored);
+		struct cr_arrival_env env = cr_server_arrival_env(ctx);
+		struct cr_error ignored = CR_ERROR_INIT;
+		(void)ctx->arrival->abort(&env, req->name, &ignored);
+		cr_error_clear(&ignored);
 		cr_server_log(ctx, "%s: post-copy of %s failed (%s): the copy here was ended", c->peer_name, req->name,
 			      cr_error_msg(&e));
 		cr_result_fail(res, e.code ? e.code : EIO, "post-copy of %s failed, the copy here was ended: %s",
@@ -150,19 +146,4 @@ int cr_server_on_lazy_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, 
 	cr_error_clear(&e);
 	lazy_stop();
 	return 0;
-}
-
-int cr_server_lazy_wait_daemon(const char *images_dir, struct cr_error *err)
-{
-	cleanup_free char *mark = NULL, *sock = NULL;
-	if (asprintf(&mark, "%s/%s", images_dir, CR_RESTORE_LAZY_MARK) < 0 ||
-	    asprintf(&sock, "%s/lazy-pages.socket", images_dir) < 0)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	for (int waited = 0; waited < DAEMON_WAIT_MS; waited += 10) {
-		if (cr_path_exists(mark) && cr_path_exists(sock))
-			return 0;
-		usleep(10 * 1000);
-	}
-	return cr_error_set(err, ETIMEDOUT, "no lazy page transfer was started for these images within %d ms "
-			    "(LazyPages on a second connection comes first)", DAEMON_WAIT_MS);
 }

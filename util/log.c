@@ -35,3 +35,12 @@ void cr_log_debug_at(const char *prefix, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+void cr_log_vline(void (*log)(void *log_ctx, const char *line), void *log_ctx, const char *fmt, va_list ap)
+{
+	char *line = NULL;
+	if (!log || vasprintf(&line, fmt, ap) < 0)
+		return;
+	log(log_ctx, line);
+	free(line);
+}

@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "formats/image_writer.h"
+#include "relocate/arrival.h"
+#include "relocate/relocation_record.h"
 #include "test_transport_util.h"
 #include "transport/client.h"
 #include "transport/server.h"
@@ -46,6 +48,7 @@ static void start(struct fixture *f, uint32_t server_major)
 		fail_msg("%s", cr_error_msg(&err));
 	f->srv.local.proto_major = server_major;
 	f->srv.ctx = (struct cr_server_ctx){.local = &f->srv.local, .timeout_ms = T_TIMEOUT_MS,
+					    .arrival = &cr_relocate_arrival,
 					    .host_key_path = "/nonexistent/host.key",
 					    .trust_path = "/nonexistent/trusted-peers"};
 	t_socketpair(f->fds);

@@ -1,25 +1,33 @@
-/* Where a relocation's image is unpacked on arrival. CRIU's images for the
- * restore (about the partition's memory) and its file systems go to a tmpfs
- * when one has room for them and for the restored memory besides
- * (ckpt/scratch.h), so that no full image lands on a disk: incoming/NAME.d
- * is then a symbolic link to that directory. Otherwise NAME.d is a
- * directory in the state directory, as before. */
+/* The landing area of a relocation's image (relocate/landing.h). */
+#define LOG_PREFIX "landing: "
+#include "relocate/landing.h"
+
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ckpt/scratch.h"
-#include "transport/server.h"
+#include "spec/config.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/paths.h"
 
+#define INCOMING_DIR CR_STATE_DIR "/incoming"
 #define UNPACK_SCRATCH_PREFIX "corral-incoming-"
 #define UNPACK_SLACK (64ull << 20)
 
-int cr_unpacked_landing(const char *name, uint64_t size_hint, char **ret_tmp, struct cr_error *err)
+int cr_unpacked_path(const char *name, char **ret_path, struct cr_error *err)
+{
+	int r = cr_name_validate(name, err);
+	if (r < 0)
+		return r;
+	return cr_path_name(ret_path, INCOMING_DIR, name, ".d", err);
+}
+
+int cr_landing_new(const char *name, uint64_t size_hint, char **ret_tmp, struct cr_error *err)
 {
 	cleanup_free char *final = NULL;
 	int r = cr_unpacked_path(name, &final, err);
@@ -49,8 +57,12 @@ int cr_unpacked_landing(const char *name, uint64_t size_hint, char **ret_tmp, st
 	return 0;
 }
 
-int cr_unpacked_settle(const char *tmp, const char *final, struct cr_error *err)
+int cr_landing_keep(const char *name, const char *tmp, struct cr_error *err)
 {
+	cleanup_free char *final = NULL;
+	int r = cr_unpacked_path(name, &final, err);
+	if (r < 0)
+		return r;
 	cleanup_free char *dir = strdup(final);
 	if (!dir)
 		return cr_error_set(err, ENOMEM, "out of memory");
@@ -66,7 +78,7 @@ int cr_unpacked_settle(const char *tmp, const char *final, struct cr_error *err)
 	return 0;
 }
 
-void cr_unpacked_remove_at(const char *path)
+void cr_landing_remove_at(const char *path)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
@@ -85,13 +97,34 @@ void cr_unpacked_remove(const char *name)
 {
 	cleanup_free char *path = NULL;
 	if (cr_unpacked_path(name, &path, NULL) == 0)
-		cr_unpacked_remove_at(path);
+		cr_landing_remove_at(path);
 }
 
-void cr_unpacked_sweep(void)
+unsigned cr_landing_sweep(void)
 {
-	/* At daemon start no connection is alive: every landing is a leftover,
-	 * and so is a partial extraction (".<landing>.partial-*"). */
+	/* Every landing on the tmpfs is a leftover, and so is a partial
+	 * extraction (".<landing>.partial-*"). */
 	cr_scratch_sweep(UNPACK_SCRATCH_PREFIX);
 	cr_scratch_sweep("." UNPACK_SCRATCH_PREFIX);
+	cleanup_free char *dir = NULL;
+	if (cr_path(&dir, NULL, INCOMING_DIR) < 0)
+		return 0;
+	cleanup_dir DIR *d = opendir(dir);
+	unsigned n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		/* Partial landings are ".NAME.d.XXXXXX" (cr_landing_new); a NAME.d
+		 * link whose tmpfs directory went with the sweep above (or a
+		 * reboot) is gone too. */
+		struct stat st;
+		if (de->d_type == DT_LNK && fstatat(dirfd(d), de->d_name, &st, 0) < 0 &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+		if (de->d_name[0] == '.' && strstr(de->d_name, ".d.")) {
+			cleanup_free char *path = NULL;
+			if (asprintf(&path, "%s/%s", dir, de->d_name) >= 0 && cr_rm_rf(path, NULL) == 0)
+				n++;
+		}
+	}
+	return n;
 }

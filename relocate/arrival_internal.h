@@ -1,0 +1,25 @@
+/* The pieces of the arrival (relocate/arrival.h) its files share. */
+#ifndef CORRAL_RELOCATE_ARRIVAL_INTERNAL_H
+#define CORRAL_RELOCATE_ARRIVAL_INTERNAL_H
+
+#include "relocate/arrival.h"
+
+/* One line to ENV's log (nothing when it has none). */
+void cr_arrival_log(const struct cr_arrival_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* arrival.c: Restore, Commit, Abort (the table's entries), and the
+ * relocation this process restored and has not settled yet (heap, NULL
+ * when none; taken: no longer pending). */
+int cr_arrival_restore(const struct cr_arrival_env *env, const struct cr_arrival_restore *req, struct cr_error *err);
+int cr_arrival_commit(const struct cr_arrival_env *env, const char *name, const char *relocation,
+		      struct cr_error *err);
+int cr_arrival_abort(const struct cr_arrival_env *env, const char *name, struct cr_error *err);
+int cr_arrival_landing_open(const char *name, uint64_t size_hint, char **ret_tmp, struct cr_error *err);
+int cr_arrival_images_dir(const char *name, char **ret_dir, struct cr_error *err);
+char *cr_arrival_take_pending(void);
+
+/* arrival_settle.c: a relocation settled by asking its source. */
+void cr_arrival_connection_ended(const struct cr_arrival_env *env, const char *peer);
+void cr_arrival_settle_left(const struct cr_arrival_env *env);
+
+#endif

@@ -1,0 +1,66 @@
+/* What the destination of a relocation does, as corrald's server asks it.
+ * transport/ only carries the messages (decode, call, encode); the work is
+ * relocate/arrival.h's, which implements this table, and corrald plugs it in
+ * (cr_daemon_options.arrival). The table is declared here, in the lower
+ * folder, so that relocate/ uses transport/ and never the other way round.
+ * A server without the table refuses relocations. */
+#ifndef CORRAL_TRANSPORT_ARRIVAL_H
+#define CORRAL_TRANSPORT_ARRIVAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* Where the work reports: corrald's log (LOG may be NULL), and the corral
+ * binary that runs the monitors of partitions relocated here. */
+struct cr_arrival_env {
+	const char *corral_exe;
+	void (*log)(void *log_ctx, const char *line);
+	void *log_ctx;
+};
+
+/* A Restore of a relocation, decoded. */
+struct cr_arrival_restore {
+	const char *name;
+	const char *peer;       /* the source's name in the trusted-peers file */
+	const char *nfs_mark;   /* the token the source wrote on its NFS exports, or NULL */
+	const char *relocation; /* the relocation's id, or NULL (an older source) */
+	bool start;             /* started afresh (movewpar --static), not restored */
+	bool lazy;              /* post-copy: its memory follows, it runs at once */
+};
+
+/* A landing holds the image's entries and, as CR_UNPACKED_SPEC, the
+ * partition's spec from its manifest. */
+#define CR_UNPACKED_SPEC "spec"
+
+struct cr_arrival_ops {
+	/* Prepare(unpack): a fresh directory *RET_TMP (heap) to unpack NAME's
+	 * image of SIZE_HINT bytes into; refused while a relocation of NAME is
+	 * pending here. keep: the image arrived whole and TMP becomes NAME's
+	 * unpacked image; drop: whatever is left of TMP goes. */
+	int (*landing_open)(const char *name, uint64_t size_hint, char **ret_tmp, struct cr_error *err);
+	int (*landing_keep)(const char *name, const char *tmp, struct cr_error *err);
+	void (*landing_drop)(const char *tmp);
+	/* The CRIU images of NAME's unpacked image (heap); ENOENT when none came. */
+	int (*images_dir)(const char *name, char **ret_dir, struct cr_error *err);
+	/* Restore: bring NAME to life here, Paused (running when lazy). */
+	int (*restore)(const struct cr_arrival_env *env, const struct cr_arrival_restore *req, struct cr_error *err);
+	/* Commit: 1 when NAME's relocation (id RELOCATION, or NULL) is
+	 * committed here, now or before; 0 when no relocation of NAME is known
+	 * here and RELOCATION is NULL (the Commit of a stored image); negative
+	 * when refused. */
+	int (*commit)(const struct cr_arrival_env *env, const char *name, const char *relocation, struct cr_error *err);
+	/* Abort: remove all a relocation of NAME made here, if anything. */
+	int (*abort)(const struct cr_arrival_env *env, const char *name, struct cr_error *err);
+	/* The connection from PEER ended: a relocation it restored here and did
+	 * not settle is settled by asking PEER's corrald. */
+	void (*connection_ended)(const struct cr_arrival_env *env, const char *peer);
+	/* At daemon start, with no connection alive: remove what dead
+	 * connections left (the count in *RET_REMOVED), then (in a child)
+	 * settle every relocation an earlier corrald left unsettled. */
+	void (*sweep)(unsigned *ret_removed);
+	void (*settle_left)(const struct cr_arrival_env *env);
+};
+
+#endif
