@@ -22,6 +22,7 @@
 #include "transport/client.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/fault.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 
@@ -91,8 +92,7 @@ int cr_move_connect(const struct cr_move_request *req, struct cr_peer **ret, str
 /* Commit, once more on a fresh connection if the first one broke. */
 int cr_move_commit(struct move *m, struct cr_peer **p, struct cr_error *err)
 {
-	const char *fault = getenv(CR_TEST_FAULT_ENV);
-	if (fault && strcmp(fault, "lose-commit") == 0) /* tests: the Commit never arrives */
+	if (cr_fault_injected(CR_FAULT_LOSE_COMMIT)) /* the Commit never arrives */
 		return cr_error_set(err, ECONNRESET, "%s has ended here and waits Paused on %s, but the hand-over "
 				    "was not confirmed (test fault lose-commit)", m->req->name, m->req->peer);
 	int r = cr_peer_commit(*p, m->req->name, m->relocation, err);

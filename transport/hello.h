@@ -14,11 +14,6 @@
 #define CR_PROTO_MAJOR 1
 #define CR_PROTO_MINOR 1
 
-/* Tests only: a fault to inject in a relocation: "drop-after-restore"
- * (corrald ends the connection instead of answering a Restore it carried
- * out), "lose-commit" (movewpar never sends its Commit). */
-#define CR_TEST_FAULT_ENV "CORRAL_TEST_FAULT"
-
 /* Tests only: advertise this "MAJOR.MINOR" instead of the real version. */
 #define CR_PROTO_VERSION_ENV "CORRAL_TEST_PROTO_VERSION"
 

@@ -2,11 +2,10 @@
  * (transport/arrival.h), which brings the partition to life here; its
  * answer encoded. Commit and Abort are in server_image.c. */
 #include <signal.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "transport/server.h"
+#include "util/fault.h"
 
 int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
 			 const Crwire__Restore *req, Crwire__Result *res, struct cr_error *err)
@@ -27,10 +26,9 @@ int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
 	if (arrival->restore(&env, &q, &e) < 0)
 		cr_result_fail(res, e.code, "cannot restore %s here: %s", req->name, cr_error_msg(&e));
 	cr_error_clear(&e);
-	const char *fault = getenv(CR_TEST_FAULT_ENV);
-	if (res->code == 0 && fault && strcmp(fault, "drop-after-restore") == 0) /* tests: the answer is lost */
+	if (res->code == 0 && cr_fault_injected(CR_FAULT_DROP_AFTER_RESTORE)) /* the answer is lost */
 		return cr_error_set(err, ECONNRESET, "test fault drop-after-restore: connection dropped");
-	if (res->code == 0 && fault && strcmp(fault, "die-after-restore") == 0) { /* tests: corrald dies */
+	if (res->code == 0 && cr_fault_injected(CR_FAULT_DIE_AFTER_RESTORE)) { /* corrald dies */
 		kill(getppid(), SIGKILL);
 		_exit(1);
 	}

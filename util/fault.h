@@ -1,0 +1,42 @@
+/* Fault points for tests: one enum and one lookup (as CRIU's
+ * criu/include/fault-injection.h), instead of comparing environment strings
+ * where the fault strikes. A test names the point in CORRAL_TEST_FAULT
+ * (its name below, or its number); production code asks
+ * cr_fault_injected(CR_FAULT_...) at that point. The points are compiled in
+ * when CORRAL_FAULT_INJECTION is defined (CMake option of that name, on by
+ * default: the tests need it); without it every point is false. */
+#ifndef CORRAL_UTIL_FAULT_H
+#define CORRAL_UTIL_FAULT_H
+
+#include <stdbool.h>
+
+#define CR_TEST_FAULT_ENV "CORRAL_TEST_FAULT"
+
+enum cr_fault {
+	CR_FAULT_NONE = 0,
+	CR_FAULT_DROP_AFTER_RESTORE = 1, /* "drop-after-restore": corrald drops the connection instead of
+					  * answering a Restore it carried out */
+	CR_FAULT_DIE_AFTER_RESTORE = 2,  /* "die-after-restore": corrald (the whole daemon) dies there */
+	CR_FAULT_LOSE_COMMIT = 3,        /* "lose-commit": movewpar never sends its Commit */
+	CR_FAULT_MAX,
+};
+
+#ifdef CORRAL_FAULT_INJECTION
+/* The fault CORRAL_TEST_FAULT names (CR_FAULT_NONE when unset or unknown). */
+enum cr_fault cr_fault_active(void);
+#else
+static inline enum cr_fault cr_fault_active(void)
+{
+	return CR_FAULT_NONE;
+}
+#endif
+
+static inline bool cr_fault_injected(enum cr_fault f)
+{
+	return f != CR_FAULT_NONE && cr_fault_active() == f;
+}
+
+/* The point's name, as CORRAL_TEST_FAULT spells it ("" for none). */
+const char *cr_fault_name(enum cr_fault f);
+
+#endif
