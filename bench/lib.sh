@@ -109,6 +109,29 @@ goal() {
 	fi
 }
 
+# mem_run CMD...: run CMD (a program, not a function) while sampling, every
+# 20 ms, the use of the file system holding $CORRAL_ROOT (a tmpfs here) and
+# CMD's own peak RSS (VmHWM). Sets mem_fs_kib (peak use above the use at the
+# start) and mem_rss_kib; returns CMD's status. Sampling costs a little CPU.
+mem_run() {
+	local base peak used h pid rc=0
+	base=$(df -k --output=used "$CORRAL_ROOT" | tail -n 1)
+	peak=$base
+	mem_rss_kib=0
+	"$@" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		used=$(df -k --output=used "$CORRAL_ROOT" | tail -n 1)
+		[ "$used" -gt "$peak" ] && peak=$used
+		h=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+		[ -n "$h" ] && mem_rss_kib=$h
+		sleep 0.02
+	done
+	wait "$pid" || rc=$?
+	mem_fs_kib=$((peak - base))
+	return $rc
+}
+
 # load_note: the load average, since a busy machine slows everything here.
 load_note() { echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"; }
 
