@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "stream/streamer_thread.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define READ_CHUNK (1u << 20)
@@ -35,13 +35,6 @@ struct cr_capture {
 	char *pending; /* a request's file name whose pipe is still due */
 	uint64_t files;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A new image file: its pipe joins the ones being drained. */
 static int take_file(struct cr_capture *c, char *name, int fd, struct cr_error *err)
@@ -129,7 +122,7 @@ static int on_stop(struct cr_capture *c, int64_t *deadline, struct cr_error *err
 	if (c->t.conn_fd < 0)
 		return cr_error_set(err, EPROTO, "criu did not stream its images (does the installed criu "
 						 "take the stream option? see corral check)");
-	*deadline = now_ms() + c->timeout_ms;
+	*deadline = cr_now_ms() + c->timeout_ms;
 	return 0;
 }
 
@@ -154,7 +147,7 @@ static int loop(struct cr_capture *c, struct cr_error *err)
 			pfd[2 + i] = (struct pollfd){.fd = c->pipes[i].fd, .events = POLLIN};
 		int timeout = -1;
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - cr_now_ms();
 			if (left <= 0)
 				return cr_error_set(err, ETIMEDOUT,
 						    "criu's dump ended but %zu of its image files stayed open %d ms",
