@@ -108,7 +108,7 @@ static int on_peer(struct cr_conn *c, bool source, struct cr_page_wire *w, struc
 	int r = cr_conn_recv(c, &m, err);
 	if (r < 0) {
 		st->conn_failed = true;
-		return r;
+		return cr_error_wrap(err, "page data from %s", c->peer_name);
 	}
 	if (m->body_case == CRWIRE__ENVELOPE__BODY_RESULT) {
 		if (ret_result)
@@ -161,7 +161,7 @@ static int on_local(struct cr_conn *c, bool source, struct cr_page_wire *w, uint
 	st->pages = w->counts;
 	if ((r = send_data(c, send, n, got == 0, err)) < 0) {
 		st->conn_failed = true;
-		return r;
+		return cr_error_wrap(err, "page data to %s", c->peer_name);
 	}
 	st->to_peer += n;
 	st->msgs_to_peer++;
@@ -224,6 +224,7 @@ int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts 
 		if (!local_done && now - last_tx >= KEEPALIVE_MS) {
 			if ((r = send_data(c, NULL, 0, false, err)) < 0) {
 				st->conn_failed = true;
+				cr_error_wrap(err, "page data to %s", c->peer_name);
 				goto out;
 			}
 			last_tx = now;

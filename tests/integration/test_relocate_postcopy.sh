@@ -283,6 +283,7 @@ pass "link down for good in the lazy phase: one copy, on A, every page intact"
 lazy_fault ip netns exec "$na" ss -K dst "10.216.$x.2"
 lazy_fault_end
 [ "$mover_rc" -ne 0 ] || fail "connections reset: movewpar succeeded"
+assert_contains "$(cat "$work/fault.out")" "page data" "connections reset: the report names the page transfer"
 b_cleaned
 only_on "$ra" "$rb" a "connections reset"
 verify_pages a "$ra" "connections reset"
