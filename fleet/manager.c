@@ -114,8 +114,11 @@ static int plan_new(struct step *s, const struct cr_evac *v, struct cr_fleet_hos
 	size_t unplanned = 0;
 	for (size_t k = 0; k < src->n_parts; k++) {
 		struct cr_task *t = task_of(s, src->name, src->parts[k].name);
-		/* planned already, or being moved by another request right now */
-		skip[k] = t && (of_evac(t, v) || !cr_task_final(t));
+		/* planned already, or being moved by another request right now, or
+		 * between two states (arriving, starting): planned once settled, as
+		 * what it is then (planned now, a partition arriving live would
+		 * read as not running and be moved static: stopped, its state lost) */
+		skip[k] = (t && (of_evac(t, v) || !cr_task_final(t))) || src->parts[k].state == 'T';
 		unplanned += !skip[k];
 	}
 	if (!unplanned)
@@ -338,7 +341,11 @@ static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
 		for (size_t k = 0; k < now->n_parts; k++)
 			if (!strcmp(now->parts[k].name, name))
 				p = &now->parts[k];
-		bool live = p->checkpointable && (p->state == 'A' || p->state == 'F');
+		if (p->state == 'T')
+			continue; /* between two states (just arrived): planned once settled */
+		/* Paused: restored there, waiting for its hand-over (a list
+		 * published a moment before the Commit): it runs. */
+		bool live = p->checkpointable && (p->state == 'A' || p->state == 'F' || p->state == 'P');
 		r = new_task(s, v, now->name, name, live ? CR_PLAN_LIVE : CR_PLAN_STATIC, v->host,
 			     "back to the host it was evacuated from", err);
 	}
