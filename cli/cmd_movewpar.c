@@ -195,6 +195,9 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 			       rep.freeze_ns / 1e6, rep.dump_ns / 1e6, rep.archive_ns / 1e6, rep.stream_ns / 1e6,
 			       rep.restore_ns / 1e6, rep.handover_ns / 1e6);
 	}
+	if (!req.dry_run && cli_option_count(&p, 'v'))
+		printf("waited %.0f ms for this host's frozen window (another move's) before the freeze\n",
+		       rep.window_wait_ns / 1e6);
 	cr_move_report_free(&rep);
 out:
 	cli_parsed_free(&p);

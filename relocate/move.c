@@ -46,6 +46,21 @@ void cr_move_progress_report(struct move *m, const char *phase)
 		m->req->progress(m->req->progress_ctx, &m->pr);
 }
 
+void cr_move_window_enter(struct move *m)
+{
+	cr_move_progress_report(m, "waiting");
+	struct cr_error e = CR_ERROR_INIT;
+	if (cr_frozen_window_enter(&m->window, CR_FROZEN_WINDOW_WAIT_MS, &e) > 0)
+		cr_debug("%s freezes without this host's frozen window: %s", m->req->name, cr_error_msg(&e));
+	m->rep->window_wait_ns = m->window.waited_ns;
+	cr_error_clear(&e);
+}
+
+void cr_move_window_leave(struct move *m)
+{
+	cr_frozen_window_leave(&m->window);
+}
+
 void cr_move_on_packed(void *ctx, uint64_t in_done, uint64_t in_total, uint64_t out_bytes)
 {
 	struct move *m = ctx;
@@ -165,6 +180,7 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	struct cr_frozen f;
 	cleanup_free char *tar = NULL;
 	bool restored_there = false;
+	cr_move_window_enter(m);
 	cr_move_progress_report(m, "freezing");
 	int r = cr_frozen_begin(&fr, &f, err);
 	if (r < 0)
@@ -213,6 +229,7 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	 * asks this host's corrald and finds it gone (transport/server_relocate.c). */
 	cr_move_forget_here(cfg);
 	r = cr_move_commit(m, p, err);
+	cr_move_window_leave(m); /* running there (or, not committed, paused there) */
 	if (r == 0) {
 		m->rep->handover_ns = cr_now_ns() - t;
 		m->rep->downtime_ns = cr_now_ns() - f.t_freeze;
@@ -246,7 +263,7 @@ static int relocation_id_new(char out[CR_RELOCATION_ID_LEN + 1], struct cr_error
 int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *rep, struct cr_error *err)
 {
 	memset(rep, 0, sizeof(*rep));
-	struct move m = {.req = req, .rep = rep, .t0 = cr_now_ns()};
+	struct move m = {.req = req, .rep = rep, .t0 = cr_now_ns(), .window = {.fd = -1}};
 	struct cr_wpar w;
 	int r = relocation_id_new(m.relocation, err);
 	if (r < 0)
@@ -298,6 +315,7 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 	else
 		r = move_live(&m, &p, &w.config, err);
 out:
+	cr_move_window_leave(&m); /* a failed move runs here again by now */
 	if (m.nfs_mark) {
 		(void)cr_nfs_mark_remove(&w.config, NULL);
 		free(m.nfs_mark);

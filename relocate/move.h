@@ -22,8 +22,9 @@
 #include "util/error.h"
 
 struct cr_move_progress {
-	const char *phase;  /* "pre-flight", "freezing", "dumping", "archiving", "streaming" (post-copy:
-			     * "state"), "restoring", "pages" (post-copy: the lazy phase), "handing over" */
+	const char *phase;  /* "pre-flight", "waiting" (for this host's frozen window), "freezing",
+			     * "dumping", "archiving", "streaming" (post-copy: "state"), "restoring",
+			     * "pages" (post-copy: the lazy phase), "handing over" */
 	uint64_t in_done;   /* bytes of the image's contents streamed so far */
 	uint64_t in_total;  /* and in all (0 while unknown) */
 	uint64_t sent;      /* image bytes sent ("pages": page bytes relayed) */
@@ -63,6 +64,7 @@ struct cr_move_report {
 	int64_t downtime_ns;  /* frozen (stopped, --static) here to running there */
 	int64_t total_ns;
 	int64_t freeze_ns, dump_ns, archive_ns, stream_ns, restore_ns, handover_ns;
+	int64_t window_wait_ns; /* waited for this host's frozen window (another move's), before the freeze */
 	uint64_t content_bytes; /* CRIU's images and file systems before packing */
 	uint64_t sent_bytes;    /* image bytes on the wire */
 	bool carried_fs;        /* the file systems went inside the image */

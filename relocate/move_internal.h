@@ -3,6 +3,7 @@
 #define CORRAL_RELOCATE_MOVE_INTERNAL_H
 
 #include "partition/registry.h"
+#include "relocate/frozen_window.h"
 #include "relocate/move.h"
 #include "transport/client.h"
 
@@ -20,7 +21,15 @@ struct move {
 	/* This relocation's id, sent with Restore and Commit: the peer answers
 	 * a repeated Commit of a relocation it committed as done. */
 	char relocation[CR_RELOCATION_ID_LEN + 1];
+	struct cr_frozen_window window; /* this host's, held from the freeze to running there */
 };
+
+/* Wait for this host's frozen window (relocate/frozen_window.h) just before
+ * the freeze (or stop); past its bound the move goes on without it. */
+void cr_move_window_enter(struct move *m);
+/* Give the window back once the partition runs again (there, or here
+ * after a failure); nothing when not held. */
+void cr_move_window_leave(struct move *m);
 
 /* Decide the mode of a live move (M->req->mode, the probes of this host and
  * of the peer P): M->rep->mode and mode_why; -EOPNOTSUPP when post-copy was

@@ -195,6 +195,7 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	int64_t t_resume = cr_now_ns();
 	m->rep->restore_ns = t_resume - t_restore;
 	m->rep->downtime_ns = t_resume - f->t_freeze;
+	cr_move_window_leave(m); /* running there: its pages follow outside the window */
 	cr_move_progress_report(m, "pages");
 	/* The Restore's connection carries the Commit after the last page:
 	 * keep it from the peer's idle timeout meanwhile. */
@@ -303,6 +304,7 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 		r = cr_error_errno(err, "relocating %s: cannot start the mover", req->name);
 		goto close_all;
 	}
+	cr_move_window_enter(m);
 	cr_move_progress_report(m, "freezing");
 	struct cr_error derr = CR_ERROR_INIT;
 	int dr = cr_frozen_begin(&fr, &f, &derr);

@@ -43,6 +43,8 @@ int cr_move_static(struct move *m, struct cr_peer **p, const struct cr_wpar *w, 
 	const struct cr_wpar_config *cfg = &w->config;
 	cleanup_free char *work = NULL, *tar = NULL;
 	bool was_active = w->state.state == CR_STATE_ACTIVE;
+	if (was_active)
+		cr_move_window_enter(m);
 	int64_t t_stop = cr_now_ns();
 	int r = make_work(req->name, &work, &tar, err);
 	if (r < 0)
@@ -71,7 +73,9 @@ int cr_move_static(struct move *m, struct cr_peer **p, const struct cr_wpar *w, 
 		goto undo;
 	cr_move_progress_report(m, "handing over");
 	cr_move_forget_here(cfg);
-	if ((r = cr_move_commit(m, p, err)) < 0)
+	r = cr_move_commit(m, p, err);
+	cr_move_window_leave(m);
+	if (r < 0)
 		goto out;
 	m->rep->downtime_ns = was_active ? cr_now_ns() - t_stop : 0;
 	goto out;

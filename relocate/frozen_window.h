@@ -1,0 +1,35 @@
+/* One frozen window at a time on this host. A move's frozen window runs
+ * from its freeze (or stop, --static) here to the partition running again
+ * there: its downtime. Dump, archive, stream and the restore there are
+ * CPU-bound; two moves of one host frozen at once share the CPUs and each
+ * one's downtime grows (an evacuation with --parallel 2 saw its longest
+ * downtime at about twice a lone move's). So a move waits, still running,
+ * until no other move of this host is frozen, then freezes; its
+ * pre-flight, connections and post-copy pages run beside the other's
+ * window. The wait is bounded: a window longer than that (a large
+ * partition) does not hold the others back further. An flock on
+ * $ROOT/run/corral/frozen-window.lock: released by the kernel when a move
+ * dies. */
+#ifndef CORRAL_RELOCATE_FROZEN_WINDOW_H
+#define CORRAL_RELOCATE_FROZEN_WINDOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+#define CR_FROZEN_WINDOW_WAIT_MS 20000
+
+struct cr_frozen_window {
+	int fd;            /* the lock's, -1 when not held */
+	int64_t waited_ns; /* how long the move waited for it */
+};
+
+/* Take this host's window, waiting up to WAIT_MS while another move holds
+ * it: 0 taken; 1 not taken (waited out, or the lock cannot be made: the
+ * move goes on without it, as before there was one; ERR says why). */
+int cr_frozen_window_enter(struct cr_frozen_window *w, int wait_ms, struct cr_error *err);
+/* Give it back (nothing when not held). */
+void cr_frozen_window_leave(struct cr_frozen_window *w);
+
+#endif

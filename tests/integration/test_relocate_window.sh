@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# labels: root criu net slow
+# timeout: 300
+# One frozen window at a time per host (relocate/frozen_window.h): two
+# partitions of host A relocated to B at the same moment by two movewpar
+# -v. Each logs when it froze (counted from its start) and its downtime;
+# the two frozen windows must not overlap (a tolerance of 150 ms for the
+# two processes' start), one of the moves says it waited for the other's,
+# and both end Active on B, their counters going on (moved live).
+set -euo pipefail
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/hosts.sh"
+need_root
+for c in ip criu; do command -v "$c" >/dev/null || skip "no $c"; done
+bin=$CORRAL_BUILD_DIR/cli
+
+x=$(($$ % 200 + 20))
+na=crwA$$ nb=crwB$$ va=crwvA$$ vb=crwvB$$
+work=$(mktemp -d /tmp/corral-test-window-XXXXXX)
+ra=$work/a rb=$work/b
+cga=corral-test-$$-a cgb=corral-test-$$-b
+pb=
+teardown() {
+	set +e
+	for h in a b; do
+		for spec in "$work/$h"/etc/wpars/*.spec; do
+			[ -e "$spec" ] || continue
+			n=$(basename "$spec" .spec)
+			CORRAL_ROOT=$work/$h CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/stopwpar" -F "$n" >/dev/null 2>&1
+			CORRAL_ROOT=$work/$h CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/rmwpar" -F "$n" >/dev/null 2>&1
+		done
+		for d in /sys/fs/cgroup/*/"corral-test-$$-$h"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+	done
+	[ -z "$pb" ] || { kill "$pb" 2>/dev/null; wait "$pb" 2>/dev/null; }
+	two_hosts_del "$na" "$nb"
+	rm -rf "$work"
+}
+trap teardown EXIT
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$work"/*.out "$work"/b.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
+	exit 1
+}
+
+two_hosts "$na" "$nb" "$va" "$vb" "10.212.$x"
+two_hosts_trust "$ra" "$rb" "10.212.$x" || fail "host keys and trust"
+on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
+nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$bin/corrald" --foreground \
+	--listen "10.212.$x.2" 2>>"$work/b.log" >/dev/null &
+pb=$!
+corrald_ready "$rb" "$pb"
+
+for n in w1 w2; do
+	on_a "$bin/mkwpar" -c -n "$n" >/dev/null || fail "mkwpar $n"
+	echo 'respawn: i=0; while true; do i=$((i+1)); echo $i > /tmp/ticks; sleep 0.1; done' \
+		>>"$ra/wpars/$n/etc/corral/services"
+	on_a "$bin/startwpar" "$n" >/dev/null || fail "startwpar $n"
+done
+sleep 2
+t1=$(read_whole "$ra/wpars/w1/tmp/ticks")
+
+for n in w1 w2; do
+	on_a "$bin/movewpar" -v "$n" b >"$work/$n.out" 2>&1 &
+	eval "mv_$n=\$!"
+done
+# shellcheck disable=SC2154 # set by the eval above
+wait "$mv_w1" || fail "movewpar w1"
+# shellcheck disable=SC2154
+wait "$mv_w2" || fail "movewpar w2"
+cat "$work/w1.out" "$work/w2.out"
+
+# window N: "FROZE_MS RESUMED_MS WAITED_MS" from N's log
+window() {
+	awk '/^phase freezing at/ {f = $4 * 1000} /^downtime / {d = $2} /^waited [0-9.]+ ms for this host/ {w = $2}
+		END {if (f == "" || d == "") exit 1; printf "%d %d %d\n", f, f + d, w}' "$work/$1.out" ||
+		fail "no freeze time or downtime in $1's log"
+}
+read -r f1 e1 w1 <<<"$(window w1)"
+read -r f2 e2 w2 <<<"$(window w2)"
+echo "w1 frozen $f1-$e1 ms (waited $w1), w2 frozen $f2-$e2 ms (waited $w2)"
+if [ "$f1" -le "$f2" ]; then
+	[ "$f2" -ge $((e1 - 150)) ] || fail "w2 froze at $f2 ms while w1 was frozen ($f1-$e1 ms)"
+	[ "$w2" -gt 0 ] || fail "w2 froze after w1 without waiting for it"
+else
+	[ "$f1" -ge $((e2 - 150)) ] || fail "w1 froze at $f1 ms while w2 was frozen ($f2-$e2 ms)"
+	[ "$w1" -gt 0 ] || fail "w1 froze after w2 without waiting for it"
+fi
+pass "two moves of one host at once: one frozen window after the other, the second waited"
+
+for n in w1 w2; do
+	assert_eq A "$(sed -n 's/^state=//p' "$rb/var/lib/corral/$n/state")" "$n Active on b"
+	[ ! -e "$ra/etc/wpars/$n.spec" ] || fail "$n still defined on a"
+done
+sleep 0.5
+t2=$(read_whole "$rb/wpars/w1/tmp/ticks")
+[ "$t2" -gt "$t1" ] || fail "w1's counter restarted ($t1 -> $t2): not moved live"
+pass "both moved live, Active on b"
