@@ -1,6 +1,7 @@
 /* CRIU page-server traffic as the page relays follow it (transport/
- * page_wire.c): the first byte splits the input into requests (the source
- * reads them from the network) and answers, each fed in pieces. */
+ * page_wire.c): two bytes (little-endian) give how many of the rest are
+ * requests (the source reads them from the network), a third whether the
+ * source's cap applies; the answers follow the requests, fed in pieces. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,13 +12,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 2)
+	if (size < 3)
 		return 0;
-	size_t split = (size_t)data[0] * (size - 1) / 255;
-	const uint8_t *req = data + 1, *ans = data + 1 + split;
-	size_t req_len = split, ans_len = size - 1 - split;
+	size_t rest = size - 3, split = ((size_t)data[0] | (size_t)data[1] << 8) % (rest + 1);
+	const uint8_t *req = data + 3, *ans = data + 3 + split;
+	size_t req_len = split, ans_len = rest - split;
 	struct cr_page_wire w;
-	cr_page_wire_init(&w, data[1] % 2 ? 16 : 0);
+	cr_page_wire_init(&w, data[2] % 2 ? 16 : 0);
 	struct cr_error err = CR_ERROR_INIT;
 	uint8_t *out = malloc(req_len + CR_PAGE_WIRE_HDR);
 	size_t n = 0;
