@@ -3,7 +3,8 @@
 # partitions on a real fleet (three hosts as network namespaces, a
 # three-member etcd over TLS, a corrald per host), as root.
 #   baseline 1: the same 8 moves one after another (--parallel 1);
-#   baseline 2: a lone movewpar of one of them (its downtime);
+#   baseline 2: a lone movewpar of one of them (its downtime; median of 3,
+#               before, between and after the evacuations);
 #   measured:   the evacuation with --parallel 2.
 # Prints the total time of each evacuation, the parallel one's longest
 # downtime, and the ratios against the issue's goals (total <= 0.6x the
@@ -63,17 +64,21 @@ evac_table() {
 }
 wall_s() { awk -v u="$(now_us)" 'BEGIN {printf "%.3f", u / 1e6}'; }
 
+# lone_move K: a lone movewpar of s1 to b (its downtime in lone, its row in
+# lone_rows) and back. The three are spread over the run (before, between
+# and after the evacuations): the machine's load drifts, and baselines
+# taken only at the start compared a busy start with a quiet end.
 lone=() lone_rows=()
 table_base=$(wall_s)
-for k in 1 2 3; do
+lone_move() {
+	local t0 out
 	t0=$(wall_s)
 	out=$(on a movewpar -v s1 b)
 	lone+=("$(ms_field downtime "$out")")
-	lone_rows+=("$(move_row "lone$k" "$t0" <<<"$out")")
+	lone_rows+=("$(move_row "lone$1" "$t0" <<<"$out")")
 	on b movewpar s1 a >/dev/null
-done
-lone_ms=$(median_ms "${lone[@]}")
-sleep 3
+	sleep 3
+}
 
 # evac P: evacuate a with --parallel P; prints "TOTAL_US MAX_DOWNTIME_US"
 evac() {
@@ -95,8 +100,12 @@ evac() {
 	sleep 3
 	echo "$((t1 - t0)) $max"
 }
+lone_move 1
 read -r seq_us seq_max <<<"$(evac 1)"
+lone_move 2
 read -r par_us par_max <<<"$(evac 2)"
+lone_move 3
+lone_ms=$(median_ms "${lone[@]}")
 
 echo
 echo "evacuation of $N small partitions (3 hosts, etcd over TLS):"
