@@ -14,7 +14,6 @@
 #include "ckpt/outsiders.h"
 #include "ckpt/partition_criu.h"
 #include "ckpt/freeze_settle.h"
-#include "ckpt/scratch.h"
 #include "criu/criu.h"
 #include "net/net_ckpt.h"
 #include "partition/lifecycle.h"
@@ -23,13 +22,13 @@
 #include "util/clock.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/workdir.h"
 
 #define LOCK_TIMEOUT_MS 10000
 #define FREEZE_TIMEOUT_MS 10000
 #define OUTSIDER_ROUNDS 3
 #define DUMP_LOG "dump.log"
 #define DUMP_LOG_LEVEL 3
-#define WORK_SLACK (64ull << 20) /* CRIU's own files, tmpfs mounts' archives */
 #define STREAM_DRAIN_MS 30000 /* after a dump, for CRIU's last image bytes */
 
 /* Processes in the partition that its init did not start: an error naming
@@ -99,47 +98,40 @@ static uint64_t tree_bytes(const char *dir)
 	return total;
 }
 
-/* Scratch the dump may take: the partition's memory (CRIU's images are at
- * most that) and what the caller adds (WORK_EXTRA: a relocation's archive of
- * its private file systems, which relocate/move.c has measured already). */
-static uint64_t scratch_need(const struct cr_frozen *f, uint64_t work_extra, bool streamed)
+/* What the dump's work directory will hold: CRIU's images (at most the
+ * partition's memory; nothing when they stream into the image file) and what
+ * the caller adds (WORK_EXTRA: a relocation's archive of its private file
+ * systems, which relocate/move.c has measured already). */
+static uint64_t work_contents(const struct cr_frozen *f, uint64_t work_extra, bool streamed)
 {
 	struct cr_cgroup_stats st;
 	uint64_t mem = 0;
 	if (!streamed && f->cg && cr_cgroup_stats(f->cg, &st, NULL) == 0 && st.memory_bytes > 0)
 		mem = (uint64_t)st.memory_bytes;
-	return mem + WORK_SLACK + work_extra;
+	return mem + work_extra;
 }
 
-/* The work directory: on a tmpfs with room for the images (ckpt/scratch.h),
- * else in the partition's state directory. */
+/* The work directory (util/workdir.h): on a tmpfs with room for the
+ * images, else in the partition's state directory. */
 static int make_work_dir(struct cr_frozen *f, uint64_t work_extra, bool streamed, struct cr_error *err)
 {
-	cleanup_free char *dir = NULL;
+	cleanup_free char *dir = NULL, *owner = NULL;
 	int r = cr_state_dir(f->name, &dir, err);
 	if (r < 0)
 		return r;
-	cleanup_free char *prefix = NULL;
-	if (asprintf(&prefix, "corral-%s-checkpoint.", f->name) < 0) {
-		prefix = NULL;
+	if (asprintf(&owner, "%s-checkpoint", f->name) < 0) {
+		owner = NULL;
 		return cr_error_set(err, ENOMEM, "out of memory");
 	}
-	cr_scratch_sweep(prefix); /* we hold the lock: no other run of ours is alive */
-	bool tmpfs = false;
-	cleanup_free char *base = cr_scratch_base(dir, scratch_need(f, work_extra, streamed), &tmpfs);
-	if (!base)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	if ((tmpfs ? asprintf(&f->work, "%s/%sXXXXXX", base, prefix) : asprintf(&f->work, "%s/checkpoint.XXXXXX", base)) <
-	    0) {
-		f->work = NULL;
-		return cr_error_set(err, ENOMEM, "out of memory");
-	}
-	if (!mkdtemp(f->work)) {
-		r = cr_error_errno(err, "cannot make a work directory in %s", base);
-		free(f->work);
-		f->work = NULL;
+	/* We hold the partition's lock: no other run of ours is alive. */
+	struct cr_workdir_request wr = {.owner = owner,
+					.owned_by = CR_WORKDIR_LOCKED,
+					.fallback = dir,
+					.contents = work_contents(f, work_extra, streamed)};
+	struct cr_workdir w;
+	if ((r = cr_workdir_make(&wr, &w, err)) < 0)
 		return r;
-	}
+	f->work = w.path;
 	cr_debug("work directory %s", f->work);
 	if (asprintf(&f->images, "%s/%s", f->work, CR_IMAGE_CRIU_DIR) < 0) {
 		f->images = NULL;

@@ -54,7 +54,7 @@ void cr_arrival_log(const struct cr_arrival_env *env, const char *fmt, ...)
 	va_end(ap);
 }
 
-int cr_arrival_landing_open(const char *name, uint64_t size_hint, char **ret_tmp, struct cr_error *err)
+int cr_arrival_landing_open(const char *name, uint64_t size_hint, struct cr_workdir *ret, struct cr_error *err)
 {
 	cleanup_free char *made = NULL;
 	int r = cr_relocation_record_path(name, &made, err);
@@ -63,7 +63,7 @@ int cr_arrival_landing_open(const char *name, uint64_t size_hint, char **ret_tmp
 	if (cr_path_exists(made))
 		return cr_error_set(err, EBUSY, "a relocation of %s is already in progress here", name);
 	cr_unpacked_remove(name); /* left by a connection that died */
-	return cr_landing_new(name, size_hint, ret_tmp, err);
+	return cr_landing_new(name, size_hint, ret, err);
 }
 
 int cr_arrival_images_dir(const char *name, char **ret_dir, struct cr_error *err)

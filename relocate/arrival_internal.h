@@ -14,7 +14,7 @@ int cr_arrival_restore(const struct cr_arrival_env *env, const struct cr_arrival
 int cr_arrival_commit(const struct cr_arrival_env *env, const char *name, const char *relocation,
 		      struct cr_error *err);
 int cr_arrival_abort(const struct cr_arrival_env *env, const char *name, struct cr_error *err);
-int cr_arrival_landing_open(const char *name, uint64_t size_hint, char **ret_tmp, struct cr_error *err);
+int cr_arrival_landing_open(const char *name, uint64_t size_hint, struct cr_workdir *ret, struct cr_error *err);
 int cr_arrival_images_dir(const char *name, char **ret_dir, struct cr_error *err);
 char *cr_arrival_take_pending(void);
 

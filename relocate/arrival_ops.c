@@ -10,7 +10,7 @@ static void sweep(unsigned *ret_removed)
 const struct cr_arrival_ops cr_relocate_arrival = {
 	.landing_open = cr_arrival_landing_open,
 	.landing_keep = cr_landing_keep,
-	.landing_drop = cr_landing_remove_at,
+	.landing_drop = cr_landing_drop,
 	.images_dir = cr_arrival_images_dir,
 	.restore = cr_arrival_restore,
 	.commit = cr_arrival_commit,

@@ -2,7 +2,7 @@
  * unpacked as it arrives into a fresh directory, which becomes
  * incoming/NAME.d once whole. CRIU's images (about the partition's memory)
  * and its file systems go to a tmpfs when one has room for them and for the
- * restored memory besides (ckpt/scratch.h), so that no full image lands on
+ * restored memory besides (util/workdir.h), so that no full image lands on
  * a disk: incoming/NAME.d is then a symbolic link to that directory.
  * Otherwise NAME.d is a directory in the state directory. */
 #ifndef CORRAL_RELOCATE_LANDING_H
@@ -12,19 +12,20 @@
 
 #include "transport/arrival.h"
 #include "util/error.h"
+#include "util/workdir.h"
 
 /* <root>/var/lib/corral/incoming/NAME.d after checking NAME (heap). */
 int cr_unpacked_path(const char *name, char **ret_path, struct cr_error *err);
 
-/* A fresh *RET_TMP (heap, not made yet: the extraction makes it) for NAME's
- * image of SIZE_HINT bytes (0: unknown, never on the tmpfs); cr_landing_keep
- * makes it NAME.d (renamed, or linked to on the tmpfs). */
-int cr_landing_new(const char *name, uint64_t size_hint, char **ret_tmp, struct cr_error *err);
-int cr_landing_keep(const char *name, const char *tmp, struct cr_error *err);
+/* A fresh landing for NAME's image of SIZE_HINT bytes (0: unknown, never on
+ * the tmpfs), a work directory (util/workdir.h) whose path the extraction
+ * makes; cr_landing_keep makes it NAME.d (renamed, or linked to when it is
+ * on the tmpfs); cr_landing_drop removes it. */
+int cr_landing_new(const char *name, uint64_t size_hint, struct cr_workdir *ret, struct cr_error *err);
+int cr_landing_keep(const char *name, const struct cr_workdir *w, struct cr_error *err);
+void cr_landing_drop(struct cr_workdir *w);
 
-/* Remove the landing at PATH (NAME.d or a fresh one) and what a link points
- * to; cr_unpacked_remove: NAME.d. */
-void cr_landing_remove_at(const char *path);
+/* Remove NAME.d and what it links to. */
 void cr_unpacked_remove(const char *name);
 
 /* At daemon start, with no connection alive: remove partial landings, and

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "ckpt/frozen.h"
-#include "ckpt/scratch.h"
+#include "util/scratch.h"
 #include "nfs/nfs.h"
 #include "ckpt/partition_criu.h"
 #include "partition/lifecycle.h"

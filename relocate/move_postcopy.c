@@ -29,7 +29,7 @@
 #include "criu/criu.h"
 #include "ckpt/frozen.h"
 #include "ckpt/partition_criu.h"
-#include "ckpt/scratch.h"
+#include "util/scratch.h"
 #include "partition/lifecycle.h"
 #include "partition/rootfs_archive.h"
 #include "relocate/move_internal.h"

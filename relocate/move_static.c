@@ -15,21 +15,28 @@
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/fsutil.h"
+#include "util/workdir.h"
 
 #define STOP_GRACE_S 60
 
+/* The work directory of the archive (util/workdir.h): in the partition's
+ * state directory (the archive's size is not known before it is made),
+ * named for this process. */
 static int make_work(const char *name, char **ret_work, char **ret_tar, struct cr_error *err)
 {
-	cleanup_free char *dir = NULL;
+	cleanup_free char *dir = NULL, *owner = NULL;
 	int r = cr_state_dir(name, &dir, err);
 	if (r < 0)
 		return r;
-	if (asprintf(ret_work, "%s/move.XXXXXX", dir) < 0) {
-		*ret_work = NULL;
+	if (asprintf(&owner, "%s-move", name) < 0) {
+		owner = NULL;
 		return cr_error_set(err, ENOMEM, "out of memory");
 	}
-	if (!mkdtemp(*ret_work))
-		return cr_error_errno(err, "cannot make a work directory in %s", dir);
+	struct cr_workdir_request wr = {.owner = owner, .owned_by = CR_WORKDIR_PROCESS, .fallback = dir, .disk_only = true};
+	struct cr_workdir w;
+	if ((r = cr_workdir_make(&wr, &w, err)) < 0)
+		return r;
+	*ret_work = w.path;
 	if (asprintf(ret_tar, "%s/%s", *ret_work, CR_IMAGE_ROOTFS_ENTRY) < 0) {
 		*ret_tar = NULL;
 		return cr_error_set(err, ENOMEM, "out of memory");

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ckpt/scratch.h"
 #include "check/host_facts.h"
 #include "formats/image_reader.h"
 #include "nfs/nfs.h"
@@ -23,39 +22,30 @@
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/paths.h"
+#include "util/workdir.h"
 
 #define LOCK_TIMEOUT_MS 10000
 #define NFS_UNMOUNT_MS 10000
 
-#define RESTART_SCRATCH_PREFIX "corral-restart."
-#define RESTART_SLACK (64ull << 20)
 #define WORK_IMAGE "image" /* the image's tree inside the work directory */
 
-/* Where IMAGE's NEED bytes are extracted: a tmpfs with room for them and
- * for the memory the restored partition takes besides (ckpt/scratch.h),
- * else the state directory. A heap path, made here. */
+/* Where IMAGE's NEED bytes are extracted (util/workdir.h): a tmpfs with room
+ * for them and for the memory the restored partition takes besides, else
+ * the incoming directory; named for this process (a restart learns the
+ * partition's name from its image, and holds no lock until then). A heap
+ * path, made here. */
 static int make_work_dir(uint64_t need, char **ret_work, struct cr_error *err)
 {
 	cleanup_free char *incoming = NULL;
 	int r = cr_path(&incoming, err, CR_STATE_DIR "/incoming");
 	if (r < 0)
 		return r;
-	if ((r = cr_mkdir_p(incoming, 0700, err)) < 0)
+	struct cr_workdir_request wr = {
+		.owner = "restart", .owned_by = CR_WORKDIR_PROCESS, .fallback = incoming, .contents = need, .memory = need};
+	struct cr_workdir w;
+	if ((r = cr_workdir_make(&wr, &w, err)) < 0)
 		return r;
-	cr_scratch_sweep_dead(RESTART_SCRATCH_PREFIX);
-	bool tmpfs = false;
-	cleanup_free char *base = cr_scratch_base(incoming, 2 * need + RESTART_SLACK, &tmpfs);
-	char *work = NULL;
-	if (!base || asprintf(&work, "%s/%s%d.XXXXXX", base, tmpfs ? RESTART_SCRATCH_PREFIX : "restart.",
-			      (int)getpid()) < 0)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	if (!mkdtemp(work)) {
-		r = cr_error_errno(err, "cannot make a work directory in %s", base);
-		free(work);
-		return r;
-	}
-	cr_debug("extracting into %s", work);
-	*ret_work = work;
+	*ret_work = w.path;
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "util/error.h"
+#include "util/workdir.h"
 
 /* Where the work reports: corrald's log (LOG may be NULL), and the corral
  * binary that runs the monitors of partitions relocated here. */
@@ -35,13 +36,14 @@ struct cr_arrival_restore {
 #define CR_UNPACKED_SPEC "spec"
 
 struct cr_arrival_ops {
-	/* Prepare(unpack): a fresh directory *RET_TMP (heap) to unpack NAME's
-	 * image of SIZE_HINT bytes into; refused while a relocation of NAME is
-	 * pending here. keep: the image arrived whole and TMP becomes NAME's
-	 * unpacked image; drop: whatever is left of TMP goes. */
-	int (*landing_open)(const char *name, uint64_t size_hint, char **ret_tmp, struct cr_error *err);
-	int (*landing_keep)(const char *name, const char *tmp, struct cr_error *err);
-	void (*landing_drop)(const char *tmp);
+	/* Prepare(unpack): a fresh work directory *RET (its path not made yet:
+	 * the extraction makes it) to unpack NAME's image of SIZE_HINT bytes
+	 * into; refused while a relocation of NAME is pending here. keep: the
+	 * image arrived whole and it becomes NAME's unpacked image; drop:
+	 * whatever is left of it goes. */
+	int (*landing_open)(const char *name, uint64_t size_hint, struct cr_workdir *ret, struct cr_error *err);
+	int (*landing_keep)(const char *name, const struct cr_workdir *w, struct cr_error *err);
+	void (*landing_drop)(struct cr_workdir *w);
 	/* The CRIU images of NAME's unpacked image (heap); ENOENT when none came. */
 	int (*images_dir)(const char *name, char **ret_dir, struct cr_error *err);
 	/* Restore: bring NAME to life here, Paused (running when lazy). */

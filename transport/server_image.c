@@ -128,8 +128,9 @@ static int open_temp(const char *final_path, char **ret_tmp, int *ret_fd, struct
  * Written under TMP, renamed to FINAL (a file) or kept by the arrival once
  * the whole image is verified. */
 struct landing {
-	const struct cr_arrival_ops *arrival; /* unpacked, else stored */
+	const struct cr_arrival_ops *arrival; /* unpacked into WORK, else stored in TMP */
 	const char *name;
+	struct cr_workdir work;
 	char *final;
 	char *tmp;
 	int fd;
@@ -137,9 +138,9 @@ struct landing {
 
 static void landing_drop(struct landing *l)
 {
-	if (l->tmp && l->arrival)
-		l->arrival->landing_drop(l->tmp);
-	else if (l->tmp)
+	if (l->work.path)
+		l->arrival->landing_drop(&l->work);
+	if (l->tmp)
 		(void)unlink(l->tmp);
 	if (l->fd >= 0)
 		close(l->fd);
@@ -156,7 +157,7 @@ static int landing_open(const char *name, const struct cr_arrival_ops *arrival, 
 	l->name = name;
 	l->fd = -1;
 	if (arrival)
-		return arrival->landing_open(name, size_hint, &l->tmp, err);
+		return arrival->landing_open(name, size_hint, &l->work, err);
 	int r = cr_incoming_path(name, &l->final, err);
 	if (r < 0)
 		return r;
@@ -165,15 +166,16 @@ static int landing_open(const char *name, const struct cr_arrival_ops *arrival, 
 
 static int landing_keep(struct landing *l, struct cr_error *err)
 {
-	if (!l->arrival && fsync(l->fd) < 0)
-		return cr_error_errno(err, "cannot sync %s", l->tmp);
 	if (l->arrival) {
-		int r = l->arrival->landing_keep(l->name, l->tmp, err);
-		if (r < 0)
-			return r;
-	} else if (rename(l->tmp, l->final) < 0) {
-		return cr_error_errno(err, "cannot rename %s to %s", l->tmp, l->final);
+		int r = l->arrival->landing_keep(l->name, &l->work, err);
+		if (r == 0)
+			cr_workdir_release(&l->work);
+		return r;
 	}
+	if (fsync(l->fd) < 0)
+		return cr_error_errno(err, "cannot sync %s", l->tmp);
+	if (rename(l->tmp, l->final) < 0)
+		return cr_error_errno(err, "cannot rename %s to %s", l->tmp, l->final);
 	free(l->tmp);
 	l->tmp = NULL;
 	return 0;
@@ -185,7 +187,7 @@ static int receive(const struct cr_server_ctx *ctx, struct cr_conn *c, const cha
 		   struct landing *l, Crwire__Result *res, struct cr_error *err)
 {
 	struct chunk_source s = {.c = c, .fd = l->fd};
-	int r = verify_stream(ctx, &s, name, l->arrival ? l->tmp : NULL, err);
+	int r = verify_stream(ctx, &s, name, l->arrival ? l->work.path : NULL, err);
 	if (r == 0)
 		r = landing_keep(l, err);
 	if (r == 0) {

@@ -15,7 +15,7 @@ corral_setup
 img=$CORRAL_ROOT/images
 mkdir -p "$img"
 # /run/corral is a tmpfs on most hosts: CRIU's images and a restart's
-# extraction go there when it has room (ckpt/scratch.h).
+# extraction go there when it has room (util/workdir.h).
 scratch=$CORRAL_ROOT/run/corral
 mkdir -p "$scratch"
 mount -t tmpfs -o size=512m,mode=0755 corral-test-run "$scratch"

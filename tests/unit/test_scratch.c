@@ -1,4 +1,4 @@
-/* Where CRIU's images go (ckpt/scratch.h): the administrator's directory
+/* Where CRIU's images go (util/scratch.h): the administrator's directory
  * wins, a need no memory can hold falls back to the state directory, a tmpfs
  * chosen is a real tmpfs with room inside the test's root, the sweep removes
  * what a dead run left and nothing else, and the size walk counts files,
@@ -18,7 +18,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "ckpt/scratch.h"
+#include "util/scratch.h"
 #include "util/fsutil.h"
 
 static char tmp[64];

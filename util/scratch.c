@@ -1,6 +1,6 @@
 /* Choosing where CRIU's images go while a partition is frozen. */
 #define LOG_PREFIX "scratch: "
-#include "ckpt/scratch.h"
+#include "util/scratch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -94,35 +94,41 @@ char *cr_scratch_base(const char *fallback, uint64_t need, bool *ret_tmpfs)
 	return strdup(fallback);
 }
 
-/* Remove the entries of the tmpfs candidates whose name starts with PREFIX
- * and, with BY_PID, goes on with the pid of a process that is gone. */
+unsigned cr_scratch_sweep_in(const char *dir, const char *prefix, bool by_pid)
+{
+	size_t plen = strlen(prefix);
+	unsigned n = 0;
+	cleanup_dir DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, plen) != 0)
+			continue;
+		if (by_pid) {
+			char *end = NULL;
+			errno = 0;
+			long pid = strtol(de->d_name + plen, &end, 10);
+			if (errno || end == de->d_name + plen || *end != '.' || pid <= 0 || pid > INT32_MAX ||
+			    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+				continue;
+		}
+		cleanup_free char *path = NULL;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			continue;
+		cr_debug("removing %s, left by a run that died", path);
+		if (cr_rm_rf(path, NULL) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* cr_scratch_sweep_in on every tmpfs candidate. */
 static void sweep(const char *prefix, bool by_pid)
 {
 	cleanup_free char *run = NULL;
 	const char *c[2] = {NULL, NULL};
 	size_t n = candidates(&run, c);
-	size_t plen = strlen(prefix);
-	for (size_t i = 0; i < n; i++) {
-		cleanup_dir DIR *d = opendir(c[i]);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			if (strncmp(de->d_name, prefix, plen) != 0)
-				continue;
-			if (by_pid) {
-				char *end = NULL;
-				errno = 0;
-				long pid = strtol(de->d_name + plen, &end, 10);
-				if (errno || end == de->d_name + plen || *end != '.' || pid <= 0 || pid > INT32_MAX ||
-				    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-					continue;
-			}
-			cleanup_free char *path = NULL;
-			if (asprintf(&path, "%s/%s", c[i], de->d_name) < 0)
-				continue;
-			cr_debug("removing %s, left by a run that died", path);
-			cr_rm_rf(path, NULL);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		(void)cr_scratch_sweep_in(c[i], prefix, by_pid);
 }
 
 void cr_scratch_sweep(const char *prefix)

@@ -4,8 +4,8 @@
  * competing with the dump, dirty-page throttling). The images cost memory
  * while they exist (about the partition's own), so a tmpfs is used only when
  * it has room for them and the machine keeps a reserve besides. */
-#ifndef CORRAL_CKPT_SCRATCH_H
-#define CORRAL_CKPT_SCRATCH_H
+#ifndef CORRAL_UTIL_SCRATCH_H
+#define CORRAL_UTIL_SCRATCH_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,6 +28,10 @@ char *cr_scratch_base(const char *fallback, uint64_t need, bool *ret_tmpfs);
  * (nothing else cleans a tmpfs but a reboot). Call it holding the lock of
  * whatever PREFIX names, so that no live run's directory goes. */
 void cr_scratch_sweep(const char *prefix);
+
+/* Remove the entries of DIR whose name starts with PREFIX and, with BY_PID,
+ * goes on with "<pid>." of a process that is gone. Returns how many went. */
+unsigned cr_scratch_sweep_in(const char *dir, const char *prefix, bool by_pid);
 
 /* Remove the entries named "PREFIX<pid>.<anything>" whose process is gone:
  * for runs that hold no lock (a restart learns the partition's name from
