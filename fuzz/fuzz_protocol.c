@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "transport/conn.h"
+#include "transport_wire.pb-c.h"
 #include "transport/handshake.h"
 #include "transport/hello.h"
 #include "transport/trust.h"

@@ -12,8 +12,9 @@
 #include "crypto/crypto_hostkey.h"
 #include "formats/image_io.h"
 #include "transport/hello.h"
-#include "transport_wire.pb-c.h"
 #include "util/error.h"
+
+typedef struct Crwire__Envelope Crwire__Envelope; /* transport/conn.h */
 
 #define CR_PEER_IMAGE_CHUNK (256 * 1024) /* bytes of image per ImageChunk */
 

@@ -4,6 +4,7 @@
 
 #include "transport/client.h"
 #include "transport/conn.h"
+#include "transport_wire.pb-c.h"
 
 struct cr_peer {
 	struct cr_conn conn;

@@ -1,6 +1,7 @@
 /* Frames and encrypted messages on one connection. */
 #define LOG_PREFIX "conn: "
 #include "transport/conn.h"
+#include "transport_wire.pb-c.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -170,4 +171,10 @@ const char *cr_wire_body_name(const Crwire__Envelope *m)
 	default:
 		return "unknown message";
 	}
+}
+
+void cr_envelope_freep(Crwire__Envelope **m)
+{
+	if (*m)
+		crwire__envelope__free_unpacked(*m, NULL);
 }

@@ -11,8 +11,11 @@
 #include "crypto/crypto_hostkey.h"
 #include "crypto/crypto_stream.h"
 #include "formats/image_io.h"
-#include "transport_wire.pb-c.h"
 #include "util/error.h"
+
+/* The wire's messages (transport_wire.proto). Their generated header is seen
+ * inside transport/ only: outside, a message is a pointer passed along. */
+typedef struct Crwire__Envelope Crwire__Envelope;
 
 #define CR_WIRE_FRAME_MAX (16u * 1024 * 1024) /* stored bytes of one frame */
 #define CR_WIRE_MSG_MAX (CR_WIRE_FRAME_MAX - CR_STREAM_ABYTES)
@@ -62,11 +65,8 @@ int cr_conn_decode(struct cr_conn *c, const uint8_t *frame, size_t len,
 /* The name of a message's body ("ping", "image_chunk"...) for errors. */
 const char *cr_wire_body_name(const Crwire__Envelope *m);
 
-static inline void cr_envelope_freep(Crwire__Envelope **m)
-{
-	if (*m)
-		crwire__envelope__free_unpacked(*m, NULL);
-}
+/* Free *M (NULL is fine): for cleanup_envelope. */
+void cr_envelope_freep(Crwire__Envelope **m);
 #define cleanup_envelope __attribute__((cleanup(cr_envelope_freep)))
 
 #endif

@@ -1,5 +1,6 @@
 /* Building, sending and checking Hello messages. */
 #include "transport/hello.h"
+#include "transport_wire.pb-c.h"
 
 #include <stdlib.h>
 #include <string.h>

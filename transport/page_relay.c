@@ -1,6 +1,7 @@
 /* The lazy-pages relay between a local criu socket and a corrald connection. */
 #define LOG_PREFIX "relay: "
 #include "transport/page_relay.h"
+#include "transport_wire.pb-c.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

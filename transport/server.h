@@ -12,6 +12,7 @@
 #include "transport/arrival.h"
 #include "transport/conn.h"
 #include "transport/hello.h"
+#include "transport_wire.pb-c.h"
 #include "util/error.h"
 
 struct cr_server_ctx {

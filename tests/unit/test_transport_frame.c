@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "test_transport_util.h"
+#include "transport_wire.pb-c.h"
 #include "transport/client.h"
 #include "transport/netaddr.h"
 #include "transport/trust.h"

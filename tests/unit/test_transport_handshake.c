@@ -10,6 +10,7 @@
 #include <poll.h>
 
 #include "test_transport_util.h"
+#include "transport_wire.pb-c.h"
 
 struct pair {
 	struct cr_host_keypair client_kp, server_kp;
