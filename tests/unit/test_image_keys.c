@@ -151,6 +151,20 @@ static void changing_files_are_refused(void **state)
 		cr_image_membuf_free(&mb);
 		free(path);
 	}
+	/* A log still being written is packed as far as the manifest says. */
+	t_write(tmp, "dump.log", data, sizeof(data), 0600);
+	char *log = t_join(tmp, "dump.log");
+	struct cr_image_membuf mb = {0};
+	struct cr_image_io io = cr_image_io_mem(&mb);
+	struct cr_image_options opts = {.protection = CR_IMAGE_PLAIN};
+	struct cr_image_writer *w = NULL;
+	assert_int_equal(cr_image_writer_open(&io, &opts, NULL, &w, &err), 0);
+	assert_int_equal(cr_image_writer_add_file(w, "criu/dump.log", log, &err), 0);
+	assert_int_equal(truncate(log, sizeof(data) + 10), 0);
+	assert_int_equal(cr_image_writer_finish(w, &err), 0);
+	cr_image_writer_free(w);
+	cr_image_membuf_free(&mb);
+	free(log);
 	cr_error_clear(&err);
 }
 
