@@ -300,6 +300,10 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	f->frozen = true;
 	int64_t t_frozen = cr_now_ns();
 	f->freeze_ns = t_frozen - f->t_freeze;
+	if (req->frozen_fd > 0 && f->stopped <= 0) {
+		ssize_t ignored = write(req->frozen_fd, "f", 1);
+		(void)ignored;
+	}
 
 	/* F -> P: CRIU dumps the tree, which stays frozen. */
 	if ((r = dump(req, f, err)) < 0)

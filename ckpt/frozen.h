@@ -44,6 +44,10 @@ struct cr_freeze_request {
 	int (*open_stream)(void *arg, const struct cr_frozen *f, struct cr_image_stream_writer **ret_sw,
 			   struct cr_error *err);
 	void *stream_arg;
+	/* > 0: 'f' is written there once the freezer holds the tree, which then
+	 * runs no code until the dump ends (not written when CRIU must seize a
+	 * stopped tree task by task: it thaws the tree for that). */
+	int frozen_fd;
 };
 
 struct cr_frozen {

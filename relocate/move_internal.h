@@ -60,6 +60,22 @@ void cr_move_forget_here(const struct cr_wpar_config *cfg);
 
 uint64_t cr_move_file_size(const char *path);
 
+/* The private file systems archived while CRIU dumps (relocate/move_archive.c):
+ * prepared (strings copied) before the freeze, made by the mover once the
+ * tree is frozen, used unless CRIU remapped files, dropped at the end. */
+struct cr_move_archive {
+	char *name, *directory; /* the partition, its base directory */
+	uint64_t bytes;         /* room it needs */
+	char *dir, *tar;        /* the mover's directory, the archive in it */
+	bool done;
+	int64_t ns;             /* how long it took */
+};
+int cr_move_archive_prepare(struct cr_move_archive *a, const char *name, const char *directory, uint64_t bytes,
+			    struct cr_error *err);
+int cr_move_archive_early(struct cr_move_archive *a, struct cr_error *err);
+bool cr_move_archive_usable(const struct cr_move_archive *a, const char *images_dir);
+void cr_move_archive_drop(struct cr_move_archive *a);
+
 /* movewpar --static. */
 int cr_move_static(struct move *m, struct cr_peer **p, const struct cr_wpar *w, struct cr_error *err);
 

@@ -123,12 +123,18 @@ static void end_peer_copy(struct move *m, struct cr_peer **p, int idle_ms)
 	nanosleep(&t, NULL);
 }
 
-/* The state: archive the file systems, stream them with the images. */
-static int send_state(struct move *m, struct cr_peer **p, struct cr_frozen *f, char **tar, struct cr_error *err)
+/* The state: archive the file systems (unless the early archive made while
+ * CRIU dumped can be used), stream them with the images. */
+static int send_state(struct move *m, struct cr_peer **p, struct cr_frozen *f, const struct cr_move_archive *early,
+		      char **tar, struct cr_error *err)
 {
 	int r;
 	m->rep->carried_fs = !cr_partition_nfs_root(&f->w.config);
-	if (m->rep->carried_fs) {
+	if (m->rep->carried_fs && cr_move_archive_usable(early, f->images)) {
+		if (!(*tar = strdup(early->tar)))
+			return cr_error_set(err, ENOMEM, "out of memory");
+		m->rep->archive_ns = 0; /* made during the dump: none of it after */
+	} else if (m->rep->carried_fs) {
 		cr_move_progress_report(m, "archiving");
 		if (asprintf(tar, "%s/%s", f->work, CR_IMAGE_ROOTFS_ENTRY) < 0) {
 			*tar = NULL;
@@ -148,7 +154,7 @@ struct mover {
 	struct move *m;
 	struct cr_peer **p;
 	struct cr_frozen *f;
-	int events;      /* read end: 'i' images complete, 'd' the dump returned */
+	int events;      /* read end: 'f' frozen, 'i' images complete, 'd' the dump returned */
 	int local;       /* our end of the page socket */
 	int idle_ms;
 	int r;
@@ -156,6 +162,8 @@ struct mover {
 	bool restored_there; /* running there: the hand-over follows the pages */
 	char *tar;
 	struct cr_peer *pages; /* the pages' connection, made before the freeze */
+	struct cr_move_archive early; /* the file systems, archived during the dump */
+	int64_t t_images;            /* when the images were complete */
 };
 
 /* Stream, relay and restore; 0 once every page is there. On failure the
@@ -169,10 +177,10 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	pthread_t relay_th;
 	bool relaying = false, restore_answered = false;
 	m->rep->freeze_ns = f->freeze_ns;
-	m->rep->dump_ns = cr_now_ns() - f->t_freeze - f->freeze_ns;
+	m->rep->dump_ns = mv->t_images - f->t_freeze - f->freeze_ns;
 	m->rep->ended = f->ended ? strdup(f->ended) : NULL;
 	memcpy(m->criu_version, f->criu_version, sizeof(m->criu_version));
-	int r = send_state(m, mv->p, f, &mv->tar, err);
+	int r = send_state(m, mv->p, f, &mv->early, &mv->tar, err);
 	if (r < 0)
 		goto fail;
 	/* The pages' relay first: the restore there faults pages in. */
@@ -250,10 +258,19 @@ out:
 static void *mover_thread(void *arg)
 {
 	struct mover *mv = arg;
-	if (next_event(mv->events) != 'i') { /* the dump failed first */
+	char e = next_event(mv->events);
+	if (e == 'f') { /* frozen: the archive needs nothing from the dump */
+		struct cr_error ae = CR_ERROR_INIT;
+		if (mv->early.directory && cr_move_archive_early(&mv->early, &ae) < 0)
+			cr_debug("archiving during the dump failed, again after it: %s", cr_error_msg(&ae));
+		cr_error_clear(&ae);
+		e = next_event(mv->events);
+	}
+	if (e != 'i') { /* the dump failed first */
 		mv->r = 1;
 		return NULL;
 	}
+	mv->t_images = cr_now_ns();
 	mv->r = move_pages(mv, &mv->err);
 	if (mv->r < 0)
 		end_socket(mv->local, SHUT_RDWR); /* the dump fails: it thaws here */
@@ -262,7 +279,6 @@ static void *mover_thread(void *arg)
 
 int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_config *cfg, struct cr_error *err)
 {
-	(void)cfg;
 	const struct cr_move_request *req = m->req;
 	int sp[2] = {-1, -1}, ev[2] = {-1, -1};
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
@@ -284,7 +300,8 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	int64_t dump_ms = (int64_t)CR_CRIU_DUMP_TIMEOUT_MS + (int64_t)(m->memory_bytes >> 20) * 1000;
 	struct cr_freeze_request fr = {.name = req->name, .operation = "relocation", .force = req->force,
 				       .timeout_ms = dump_ms > INT32_MAX ? INT32_MAX : (int)dump_ms,
-				       .work_extra = m->fs_bytes, .lazy_ps_fd = sp[1], .images_ready_fd = ev[1]};
+				       .work_extra = m->fs_bytes, .lazy_ps_fd = sp[1], .images_ready_fd = ev[1],
+				       .frozen_fd = ev[1]};
 	/* Both connections are made before the freeze: their hand-shakes stay
 	 * out of the downtime. A lazy dump is short (no page is written), well
 	 * within the peer's idle timeout. */
@@ -296,6 +313,13 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	if (r < 0) {
 		cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
 		goto close_all;
+	}
+	/* The archive is made while CRIU dumps: what it needs is copied now. */
+	if (!cr_partition_nfs_root(cfg) && cfg->directory) {
+		struct cr_error ae = CR_ERROR_INIT;
+		if (cr_move_archive_prepare(&mv.early, req->name, cfg->directory, m->fs_bytes, &ae) < 0)
+			cr_move_archive_drop(&mv.early); /* archived after the dump, as before */
+		cr_error_clear(&ae);
 	}
 	pthread_t th;
 	r = pthread_create(&th, NULL, mover_thread, &mv);
@@ -366,6 +390,7 @@ done:
 	cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
 	r = -err->code;
 close_all:
+	cr_move_archive_drop(&mv.early);
 	cr_peer_close(mv.pages);
 	close(sp[0]);
 	close(sp[1]);
