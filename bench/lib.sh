@@ -82,7 +82,8 @@ timed() {
 }
 
 # ms_field NAME TEXT: the first "NAME X ms" in TEXT (a -v timing line), in us.
-ms_field() { sed -n "s/.*$1 \([0-9.]*\) ms.*/\1/p" <<<"$2" | head -1 | awk '{printf "%d", $1 * 1000}'; }
+# (awk reads to the end: head would end sed with SIGPIPE, a failure under pipefail)
+ms_field() { sed -n "s/.*$1 \([0-9.]*\) ms.*/\1/p" <<<"$2" | awk 'NR == 1 {printf "%d", $1 * 1000}'; }
 
 # median N...: the median of integers.
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
@@ -297,6 +298,7 @@ bench_hosts() {
 # for the script's own use), removed on exit; call after bench_hosts.
 bench_netns_hosts() {
 	local x=$(($$ % 200 + 20))
+	# shellcheck disable=SC2034 # va, vb, port: for the script
 	na=${1}A$$ nb=${1}B$$ va=${1}vA$$ vb=${1}vB$$ net=$2.$x port=$((20000 + $$ % 10000))
 	# shellcheck disable=SC2034 # for on_a and on_b
 	host_a=(nsenter --net=/run/netns/"$na") host_b=(nsenter --net=/run/netns/"$nb")

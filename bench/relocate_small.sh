@@ -153,7 +153,7 @@ corral_round() {
 		c_dump+=("$(ms_field dump "$out")") c_archive+=("$(ms_field archive "$out")")
 		c_stream+=("$(ms_field stream "$out")") c_restore+=("$(ms_field restore "$out")")
 		c_hand+=("$(ms_field hand-over "$out")") c_wall+=($((t1 - t0)))
-		c_mode=$(grep -oE 'post-copy|stop-copy' <<<"$out" | head -1)
+		c_mode=$(grep -oE 'post-copy|stop-copy' <<<"$out" | sed -n 1p)
 		[ -n "${c_down[-1]}" ] || fail "no downtime line from movewpar -v: $out"
 		[ "$(CORRAL_ROOT=$CORRAL_ROOT/$to state_of "$name")" = A ] || fail "not Active on $to after the move"
 		[ -z "${BENCH_VERBOSE:-}" ] || echo "    $from -> $to: $(tr '\n' ' ' <<<"$out")"
