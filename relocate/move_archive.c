@@ -10,9 +10,9 @@
  * before.
  *
  * Everything here belongs to the mover (the path strings are copied before
- * the freeze): the freezing thread may release its state at any time. The
- * directory is named like the dump's work directory, so a run that dies
- * leaves it for the next one's sweep of that partition. */
+ * the freeze): the freezing thread may release its state at any time. Its
+ * directory is a work directory of this process (util/workdir.h): one left
+ * by a run that died is swept by the next. */
 #define LOG_PREFIX "move: "
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 
 #include "ckpt/partition_image.h"
-#include "ckpt/scratch.h"
 #include "partition/rootfs_archive.h"
 #include "partition/state.h"
 #include "relocate/move_internal.h"
@@ -28,6 +27,7 @@
 #include "util/clock.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/workdir.h"
 
 /* CRIU's image of file remaps: its two magics alone when there is none. */
 #define REMAP_IMAGE "remap-fpath.img"
@@ -45,22 +45,20 @@ int cr_move_archive_prepare(struct cr_move_archive *a, const char *name, const c
 
 int cr_move_archive_early(struct cr_move_archive *a, struct cr_error *err)
 {
-	cleanup_free char *state = NULL, *base = NULL;
+	cleanup_free char *state = NULL, *owner = NULL;
 	int r = cr_state_dir(a->name, &state, err);
 	if (r < 0)
 		return r;
-	bool tmpfs = false;
-	if (!(base = cr_scratch_base(state, a->bytes, &tmpfs)) ||
-	    asprintf(&a->dir, tmpfs ? "%s/corral-%s-checkpoint.XXXXXX" : "%s/checkpoint.XXXXXX", base, a->name) < 0) {
-		a->dir = NULL;
+	if (asprintf(&owner, "%s-archive", a->name) < 0) {
+		owner = NULL;
 		return cr_error_set(err, ENOMEM, "out of memory");
 	}
-	if (!mkdtemp(a->dir)) {
-		r = cr_error_errno(err, "cannot make a directory for the archive in %s", base);
-		free(a->dir);
-		a->dir = NULL;
+	struct cr_workdir_request wr = {
+		.owner = owner, .owned_by = CR_WORKDIR_PROCESS, .fallback = state, .contents = a->bytes};
+	struct cr_workdir w;
+	if ((r = cr_workdir_make(&wr, &w, err)) < 0)
 		return r;
-	}
+	a->dir = w.path;
 	if (asprintf(&a->tar, "%s/%s", a->dir, CR_IMAGE_ROOTFS_ENTRY) < 0) {
 		a->tar = NULL;
 		return cr_error_set(err, ENOMEM, "out of memory");
