@@ -13,6 +13,7 @@
 #include "util/cleanup.h"
 #include "util/clock.h"
 
+#define EXIT_POLL_MS 50 /* how often a silent program is checked for its exit */
 #define OUTPUT_KEEP 512
 
 static void __attribute__((noreturn)) child(char *const *argv, int out_fd)
@@ -70,17 +71,29 @@ int cr_run(char *const *argv, int timeout_ms, struct cr_error *err)
 	size_t tail_len = 0;
 	tail[0] = '\0';
 	int64_t deadline = cr_now_ms() + timeout_ms;
-	bool timed_out = false;
+	bool timed_out = false, exited = false;
+	int status = 0;
 	for (;;) {
 		int64_t left = deadline - cr_now_ms();
 		if (left <= 0) {
 			timed_out = true;
 			break;
 		}
+		/* The end of its output is not enough: a process another thread
+		 * forks meanwhile (a CRIU worker that never execs) inherits the
+		 * pipe's write end and holds it open. Its exit ends the wait too. */
 		struct pollfd pfd = {.fd = out, .events = POLLIN};
-		int n = poll(&pfd, 1, (int)left);
+		int n = poll(&pfd, 1, left < EXIT_POLL_MS ? (int)left : EXIT_POLL_MS);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0 && waitpid(pid, &status, WNOHANG) == pid) {
+			exited = true;
+			char buf[4096];
+			ssize_t got;
+			while ((pfd.revents = 0, poll(&pfd, 1, 0)) > 0 && (got = read(out, buf, sizeof(buf))) > 0)
+				keep_tail(tail, &tail_len, buf, (size_t)got);
+			break;
+		}
 		if (n <= 0)
 			continue;
 		char buf[4096];
@@ -91,8 +104,7 @@ int cr_run(char *const *argv, int timeout_ms, struct cr_error *err)
 			break; /* every writer closed: the program ended (or closed its output) */
 		keep_tail(tail, &tail_len, buf, (size_t)got);
 	}
-	int status = 0;
-	while (!timed_out) { /* it closed its output: give it until the deadline to exit */
+	while (!timed_out && !exited) { /* it closed its output: give it until the deadline to exit */
 		pid_t got = waitpid(pid, &status, WNOHANG);
 		if (got == pid)
 			break;
