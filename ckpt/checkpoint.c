@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
-#include "check/host_facts.h"
 #include "ckpt/frozen.h"
 #include "ckpt/partition_criu.h"
 #include "formats/image_stream_writer.h"
@@ -72,13 +71,12 @@ struct streamed {
 	struct cr_image_stream_writer *sw;
 };
 
-/* Stream unless $CORRAL_CHECKPOINT_STREAM is 0 or the installed CRIU cannot. */
+/* Stream unless $CORRAL_CHECKPOINT_STREAM is 0; cr_frozen_begin then asks
+ * whether the installed CRIU can, once the partition is known. */
 static bool want_stream(void)
 {
 	const char *v = getenv("CORRAL_CHECKPOINT_STREAM");
-	if (v && strcmp(v, "0") == 0)
-		return false;
-	return cr_host_criu_streams();
+	return !(v && strcmp(v, "0") == 0);
 }
 
 /* frozen.h's open_stream: the header and manifest are written now. */

@@ -266,6 +266,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	f->operation = req->operation;
 	f->lock = -1;
 	cleanup_free char *log_path = NULL;
+	bool stream = false;
 	int r = cr_registry_lock_load(req->name, LOCK_TIMEOUT_MS, &f->lock, &f->w, err);
 	if (r < 0) {
 		f->lock = -1;
@@ -275,7 +276,12 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	}
 	if ((r = cr_cgroup_open(req->name, &f->cg, err)) < 0 && f->w.state.state == CR_STATE_ACTIVE)
 		goto fail;
-	if ((r = check_ready(req, f, err)) < 0 || (r = make_work_dir(f, req->work_extra, req->open_stream != NULL, err)) < 0)
+	if ((r = check_ready(req, f, err)) < 0)
+		goto fail;
+	/* Asked only of a partition ready to be dumped: a refused command
+	 * leaves no host-facts cache behind. */
+	stream = req->open_stream && cr_host_criu_streams();
+	if ((r = make_work_dir(f, req->work_extra, stream, err)) < 0)
 		goto fail;
 	if (asprintf(&log_path, "%s/%s", f->images, DUMP_LOG) < 0) {
 		log_path = NULL;
@@ -287,7 +293,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 
 	/* Asked now, not while the partition is frozen. */
 	note_criu_version(f);
-	if (req->open_stream && (r = req->open_stream(req->stream_arg, f, &f->stream, err)) < 0)
+	if (stream && (r = req->open_stream(req->stream_arg, f, &f->stream, err)) < 0)
 		goto fail;
 
 	/* A -> F: the cgroup freezer stops every task at once. */

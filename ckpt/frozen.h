@@ -37,10 +37,11 @@ struct cr_freeze_request {
 	 * criu/criu.h. cr_frozen_begin then returns once every page was served. */
 	int lazy_ps_fd;
 	int images_ready_fd;
-	/* Streamed (chkptwpar): called once the partition is known and before it
-	 * freezes, OPEN_STREAM gives the streamed image CRIU's files go into as
-	 * CRIU writes them (stream/capture.h, under "criu/"); nothing is staged
-	 * in the work directory. */
+	/* Streamed (chkptwpar): where the host's CRIU streams (check/), called
+	 * once the partition is known and before it freezes, OPEN_STREAM gives
+	 * the streamed image CRIU's files go into as CRIU writes them
+	 * (stream/capture.h, under "criu/"); nothing is staged in the work
+	 * directory. */
 	int (*open_stream)(void *arg, const struct cr_frozen *f, struct cr_image_stream_writer **ret_sw,
 			   struct cr_error *err);
 	void *stream_arg;
