@@ -107,6 +107,8 @@ static int take_index(struct cr_image_reader *r, const struct at *a, struct cr_e
 		return cr_error_set(err, EBADMSG, "image index block size %u differs from the manifest's %u",
 				    idx.block_size, r->m.block_size);
 	}
+	free(r->m.entries); /* the manifest's, empty (one zeroed slot) */
+	free(r->m.chunks);
 	r->m.entries = idx.entries;
 	r->m.n_entries = idx.n_entries;
 	r->m.chunks = idx.chunks;
