@@ -114,6 +114,8 @@ static int connect_sockaddr(const struct sockaddr *sa, socklen_t salen, int time
 	int r = finish_connect(fd, timeout_ms, what, err);
 	if (r < 0)
 		return r;
+	if (sa->sa_family != AF_UNIX)
+		cr_conn_nodelay(fd);
 	*ret_fd = cr_steal_fd(&fd);
 	return 0;
 }

@@ -3,8 +3,11 @@
 #include "transport/conn.h"
 #include "transport_wire.pb-c.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -25,6 +28,8 @@ void cr_conn_release(struct cr_conn *c)
 	c->peer_name = NULL;
 }
 
+#define FRAME_COALESCE_MAX (64u << 10)
+
 static void put_le32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)v;
@@ -39,12 +44,30 @@ int cr_wire_frame_write(const struct cr_image_io *io, const void *buf, size_t le
 	if (len > CR_WIRE_FRAME_MAX)
 		return cr_error_set(err, EMSGSIZE, "frame of %zu bytes exceeds the %u-byte cap", len,
 				    CR_WIRE_FRAME_MAX);
+	/* A small frame leaves in one write: a length alone in a segment would
+	 * wait for the peer's delayed acknowledgement where Nagle's algorithm
+	 * is on (40 ms per message). */
+	if (len <= FRAME_COALESCE_MAX) {
+		cleanup_free uint8_t *whole = malloc(4 + len);
+		if (!whole)
+			return cr_error_set(err, ENOMEM, "out of memory for a %zu-byte frame", len);
+		put_le32(whole, (uint32_t)len);
+		if (len > 0)
+			memcpy(whole + 4, buf, len);
+		return cr_io_write_all(io, whole, 4 + len, err);
+	}
 	uint8_t hdr[4];
 	put_le32(hdr, (uint32_t)len);
 	int r = cr_io_write_all(io, hdr, sizeof(hdr), err);
-	if (r == 0 && len > 0)
+	if (r == 0)
 		r = cr_io_write_all(io, buf, len, err);
 	return r;
+}
+
+void cr_conn_nodelay(int fd)
+{
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails harmlessly on a unix socket */
 }
 
 int cr_wire_frame_read(const struct cr_image_io *io, size_t max, uint8_t **ret_buf,

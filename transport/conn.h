@@ -37,6 +37,11 @@ void cr_conn_init(struct cr_conn *c, int fd, int timeout_ms);
 /* Release the streams and the name (not the fd). */
 void cr_conn_release(struct cr_conn *c);
 
+/* Every message of a request-answer protocol leaves at once: Nagle's
+ * algorithm off on a TCP connection FD (its first message would otherwise
+ * wait for the acknowledgement the peer delays, 40 ms a round trip). */
+void cr_conn_nodelay(int fd);
+
 /* Write one frame: length:u32le then LEN bytes. LEN > CR_WIRE_FRAME_MAX is
  * refused. */
 int cr_wire_frame_write(const struct cr_image_io *io, const void *buf, size_t len,

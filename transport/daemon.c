@@ -91,6 +91,8 @@ static void on_accept(struct daemon *d, int lfd, bool local)
 			dlog(d, "accept failed: %s", strerror(errno));
 		return;
 	}
+	if (!local)
+		cr_conn_nodelay(fd);
 	char from[INET6_ADDRSTRLEN + 16];
 	describe_peer(&ss, from, sizeof(from));
 	if (d->n_children == CR_DAEMON_MAX_CONNECTIONS) {

@@ -4,7 +4,6 @@
 #include "transport_wire.pb-c.h"
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -184,8 +183,7 @@ int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts 
 	cr_page_wire_init(&w, o->source ? (cap + CR_PAGE_WIRE_PAGE - 1) / CR_PAGE_WIRE_PAGE : 0);
 	/* A page request is a few dozen bytes: Nagle's algorithm would hold it
 	 * back for the acknowledgement of the previous answer. */
-	int one = 1;
-	(void)setsockopt(c->io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	cr_conn_nodelay(c->io.fd);
 	struct outbuf out = {0};
 	int r = 0;
 	bool local_done = false, peer_done = false, shut = false;
