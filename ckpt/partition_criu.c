@@ -25,5 +25,9 @@ void cr_partition_criu_common(const struct cr_wpar_config *cfg, const char *imag
 	 * ending the frozen copy resets no connection and no peer's data is
 	 * acknowledged that the image does not hold. */
 	ret->hold_network_lock = cfg->type == CR_TYPE_SYSTEM && cfg->n_netifs > 0;
+	/* Its links, addresses and routes are the configuration's: Corral makes
+	 * them again on restore (cr_net_restore_inside) by netlink, where CRIU
+	 * would run ip and iptables programs on both sides of the window. */
+	ret->empty_netns = cfg->type == CR_TYPE_SYSTEM;
 	ret->shell_job = cfg->type != CR_TYPE_SYSTEM;
 }

@@ -100,6 +100,11 @@ struct cr_criu_common {
 	 * caller lifts it (cr_net_resumed), so a restored tree kept Paused is as
 	 * silent as a frozen one and can be ended without a word to its peers. */
 	bool hold_network_lock;
+	/* --empty-ns net: CRIU neither dumps the links, addresses, routes,
+	 * rules and firewall of the tree's network namespace nor restores them
+	 * (its sockets and its network lock it still does). On restore the
+	 * root gets an empty namespace, which setup_network fills. */
+	bool empty_netns;
 	const struct cr_criu_kv *ext_mounts; /* --ext-mount-map KEY:VALUE */
 	size_t n_ext_mounts;
 	const char *const *externals; /* --external ARG ("mnt[KEY]:VAL", "dev[...]"...) */
@@ -190,6 +195,12 @@ struct cr_criu_restore_opts {
 	 * to lift its network lock: lock the network of the restored root PID
 	 * (cr_net_lock). */
 	int (*lock_network)(pid_t pid, struct cr_error *err);
+	/* With common.empty_netns, called in the worker when criu has made the
+	 * restored root PID's (empty) network namespace, before any socket of
+	 * the tree is restored: make its links, addresses and routes. An error
+	 * fails the restore with its message. */
+	int (*setup_network)(pid_t pid, void *arg, struct cr_error *err);
+	void *setup_network_arg;
 };
 
 /* Restore the tree in O->common.images_dir. *RET_PID is the restored root's

@@ -49,6 +49,10 @@ static int add_restore_lists(criu_opts *c, const struct cr_criu_restore_opts *o,
  * restored root once criu names it. */
 static int (*hold_lock)(pid_t pid, struct cr_error *err);
 static pid_t restored_root;
+/* With empty_netns: what fills the root's network namespace, and why it
+ * could not (criu only hears that the notification failed). */
+static const struct cr_criu_restore_opts *setup_opts;
+static struct cr_error setup_err = CR_ERROR_INIT;
 
 /* criu names the restored root in its "setup-namespaces" notification,
  * before any task runs restored code. When it lifts its network lock, ours
@@ -59,6 +63,9 @@ static int on_notify(char *action, criu_notify_arg_t na)
 	if (strcmp(action, "setup-namespaces") == 0 || strcmp(action, "post-restore") == 0) {
 		restored_root = (pid_t)criu_notify_pid(na);
 		cr_criu_worker_report_root(restored_root);
+		if (setup_opts && strcmp(action, "setup-namespaces") == 0 &&
+		    setup_opts->setup_network(restored_root, setup_opts->setup_network_arg, &setup_err) < 0)
+			return -1;
 	} else if (strcmp(action, "network-unlock") == 0 && hold_lock && restored_root > 0) {
 		struct cr_error err = CR_ERROR_INIT;
 		if (hold_lock(restored_root, &err) < 0)
@@ -109,9 +116,16 @@ static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu
 		}
 		hold_lock = o->lock_network;
 	}
+	if (o->common.empty_netns && o->setup_network)
+		setup_opts = o;
 	criu_local_set_notify_cb(c, on_notify);
 	r = o->restore_sibling ? criu_local_restore_child(c) : criu_local_restore(c);
 	criu_local_free_opts(c);
+	if (r < 0 && setup_err.code != 0) {
+		int e = cr_error_set(err, setup_err.code, "%s: %s", job->what, cr_error_msg(&setup_err));
+		cr_error_clear(&setup_err);
+		return e;
+	}
 	if (r < 0)
 		return cr_criu_call_error(r, job->what, err);
 	if (r == 0)

@@ -1,6 +1,7 @@
 /* libcriu session setup shared by dump and restore (runs in the worker). */
 #include <criu.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,6 +74,8 @@ static int set_common(criu_opts *o, const struct cr_criu_common *c, const char *
 		return cr_error_set(err, EOPNOTSUPP, "this libcriu cannot ask criu to stream its images");
 #endif
 	}
+	if (c->empty_netns)
+		criu_local_set_empty_ns(o, CLONE_NEWNET);
 	if (c->manage_cgroups_ignore)
 		criu_local_set_manage_cgroups_mode(o, CRIU_CG_MODE_IGNORE);
 	static const enum criu_network_lock_method locks[] = {

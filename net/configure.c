@@ -113,9 +113,10 @@ static void wait_carrier(struct nl_sock *sk, const char *name)
 	cr_debug("%s has no carrier after %d ms", name, CARRIER_WAIT_MS);
 }
 
-/* Addresses of entry INDEX on its link, the link up; its ifindex out. */
+/* Addresses of entry INDEX on its link, the link up (with SETTLE, carrying
+ * packets); its ifindex out. */
 static int configure_entry(struct nl_sock *sk, const struct cr_wpar_config *cfg, size_t index,
-			   const struct cr_net_entry *e, int *ret_ifindex, struct cr_error *err)
+			   const struct cr_net_entry *e, bool settle, int *ret_ifindex, struct cr_error *err)
 {
 	char name[IFNAMSIZ];
 	cr_net_inside_name(cfg, index, name);
@@ -138,7 +139,7 @@ static int configure_entry(struct nl_sock *sk, const struct cr_wpar_config *cfg,
 				       IFA_F_NODAD, err)) < 0)
 		goto out;
 	if (!loopback && (r = cr_net_set_notify(name, err)) == 0 &&
-	    (r = cr_nl_link_up(sk, name, err)) == 0)
+	    (r = cr_nl_link_up(sk, name, err)) == 0 && settle)
 		wait_carrier(sk, name);
 	*ret_ifindex = ifindex;
 out:
@@ -146,10 +147,8 @@ out:
 	return r;
 }
 
-int cr_net_configure_inside(const struct cr_wpar_config *cfg, struct cr_error *err)
+int cr_net_configure_links(const struct cr_wpar_config *cfg, bool settle, struct cr_error *err)
 {
-	if (cfg->n_netifs == 0)
-		return 0;
 	struct nl_sock *sk = NULL;
 	int r = cr_nl_open(&sk, err);
 	bool gw4 = false, gw6 = false;
@@ -157,7 +156,7 @@ int cr_net_configure_inside(const struct cr_wpar_config *cfg, struct cr_error *e
 		struct cr_net_entry e;
 		int ifindex = 0;
 		if ((r = cr_net_parse_entry(&cfg->netifs[i], &e, err)) < 0 ||
-		    (r = configure_entry(sk, cfg, i, &e, &ifindex, err)) < 0)
+		    (r = configure_entry(sk, cfg, i, &e, settle, &ifindex, err)) < 0)
 			break;
 		/* The first gateway of each family gives the default route. */
 		char name[IFNAMSIZ];
@@ -171,8 +170,16 @@ int cr_net_configure_inside(const struct cr_wpar_config *cfg, struct cr_error *e
 		}
 	}
 	nl_socket_free(sk);
+	return r < 0 ? cr_error_wrap(err, "configuring the network of %s", cfg->name) : 0;
+}
+
+int cr_net_configure_inside(const struct cr_wpar_config *cfg, struct cr_error *err)
+{
+	if (cfg->n_netifs == 0)
+		return 0;
+	int r = cr_net_configure_links(cfg, true, err);
 	if (r < 0)
-		return cr_error_wrap(err, "configuring the network of %s", cfg->name);
+		return r;
 	/* The kernel announced the IPv4 addresses as the links came up
 	 * (arp_notify); announce every address once more, now that all are set. */
 	struct cr_error ignored = CR_ERROR_INIT;

@@ -10,16 +10,20 @@
  * small keeper process lifts it when the freezer cgroup thaws; it ends
  * without a word when the partition ends (the table goes with the namespace).
  *
- * Restore: the partition's links are made again on THIS host, which may be
- * another one with its own bridge of the same name: CRIU re-creates a veth
- * whose host end joins the bridge, or a macvlan on the named link
- * (cr_net_restore_externals); cr_net_restored marks the host ends as the
- * partition's; after the thaw, cr_net_resumed lifts any lock the image
- * brought along and announces the addresses (gratuitous ARP, unsolicited
+ * Restore: CRIU neither dumps nor restores the namespace's links,
+ * addresses, routes, rules and firewall (--empty-ns net; its sockets it
+ * does): it gives the restored root an empty network namespace, and
+ * cr_net_restore_inside makes the partition's network in it again on THIS
+ * host (which may be another one with its own bridge of the same name) from
+ * the partition's configuration, before any socket is restored. What was
+ * added by hand inside a running partition (an address, a route, a firewall
+ * rule) is not carried. After the thaw, cr_net_resumed lifts any lock and
+ * announces the addresses (gratuitous ARP, unsolicited
  * neighbour advertisement). */
 #ifndef CORRAL_NET_NET_CKPT_H
 #define CORRAL_NET_NET_CKPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -46,19 +50,15 @@ int cr_net_unlock(pid_t pid, struct cr_error *err);
 int cr_net_lock_until_thaw(pid_t pid, const char *freezer_dir, int done_fd,
 			   struct cr_error *err);
 
-/* The CRIU --external arguments that make CFG's links again on this host:
- * "veth[ethK]:HOST@BRIDGE" for an entry on a bridge (HOST named after
- * OWNER, the pid of the process that stays for the partition's life: the
- * monitor) and "macvlan[ethK]:LINK" for one on another link. A heap array
- * of heap strings (free with cr_net_externals_free); *RET_N may be 0.
- * -ENODEV when an entry's interface is not on this host. */
-int cr_net_restore_externals(const struct cr_wpar_config *cfg, pid_t owner, char ***ret_list,
-			     size_t *ret_n, struct cr_error *err);
-void cr_net_externals_free(char **list, size_t n);
-
-/* After CRIU restored CFG with those externals: mark the host ends it made
- * as the partition's, so cr_net_detach finds them. */
-int cr_net_restored(const struct cr_wpar_config *cfg, pid_t owner, struct cr_error *err);
+/* In the empty network namespace of a restored root ROOT (CRIU's
+ * setup-namespaces): the loopback up and, for CFG's entries, the network
+ * locked first (*RET_LOCKED says whether it is: without the nft program it
+ * is not), the links made from the host (cr_net_attach), the addresses set
+ * (IPv6 without duplicate address detection: a restored TCP socket needs
+ * its address usable at once), the links up and the default routes. No
+ * announcement: cr_net_resumed does that once the tree runs. */
+int cr_net_restore_inside(const struct cr_wpar_config *cfg, pid_t root, bool *ret_locked,
+			  struct cr_error *err);
 
 /* The partition (init INIT_PID) runs again after a checkpoint or a restore:
  * lift any lock of ours and announce its addresses. */

@@ -52,6 +52,12 @@ void cr_net_entry_mac(const char *name, size_t index, uint8_t ret[6]);
  * where the kernel has none). */
 int cr_net_set_notify(const char *ifname, struct cr_error *err);
 
+/* In the partition's network namespace: CFG's addresses on its links, the
+ * links up, the default routes (cr_net_configure_inside without the
+ * announcement). With SETTLE, each link is waited for (a bounded time)
+ * until it carries packets. */
+int cr_net_configure_links(const struct cr_wpar_config *cfg, bool settle, struct cr_error *err);
+
 /* "corral:NAME": the alias that marks the host ends of NAME's links. */
 #define CR_NET_ALIAS_PREFIX "corral:"
 

@@ -27,11 +27,27 @@ struct restore_result {
 	char msg[1024];
 };
 
+/* In the CRIU worker: whether the restored network is locked already (by
+ * setup_network, before its links came up). */
+static bool network_locked;
+
+/* CRIU made the root's empty network namespace: the partition's network in
+ * it, from its configuration. */
+static int setup_network(pid_t root, void *arg, struct cr_error *err)
+{
+	return cr_net_restore_inside(arg, root, &network_locked, err);
+}
+
+/* CRIU lifts its network lock: ours holds it, unless it already does. */
+static int lock_network(pid_t pid, struct cr_error *err)
+{
+	return network_locked ? 0 : cr_net_lock(pid, err);
+}
+
 /* The intermediate process: it joins the partition's cgroup, so that CRIU and
  * every task it restores are born there, then restores and reports. */
 static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_config *cfg, struct cr_cgroup *cg,
-							const char *images_dir, char **externals,
-							size_t n_externals, int report_fd)
+							const char *images_dir, int report_fd)
 {
 	struct restore_result res = {0};
 	struct cr_error err = CR_ERROR_INIT;
@@ -40,10 +56,10 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	cr_partition_criu_common(cfg, images_dir, RESTORE_LOG, &o.common);
 	o.common.service = &svc;
 	o.lazy_pages = cr_restore_is_lazy(images_dir);
-	o.lock_network = cr_net_lock;
+	o.lock_network = lock_network;
+	o.setup_network = setup_network;
+	o.setup_network_arg = (void *)cfg;
 	o.common.stream = cr_restore_is_streamed(images_dir);
-	o.common.externals = (const char *const *)externals;
-	o.common.n_externals = n_externals;
 	int r = cr_cgroup_attach(cg, getpid(), &err);
 	if (r == 0)
 		r = cr_host_criu_service(&svc, &err);
@@ -59,7 +75,7 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 
 /* Fork the restorer and hear its verdict. */
 static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
-			char **externals, size_t n_externals, pid_t *ret_init, struct cr_error *err)
+			pid_t *ret_init, struct cr_error *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -73,7 +89,7 @@ static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, 
 	}
 	if (child == 0) {
 		close(p[0]);
-		restore_in_cgroup(cfg, cg, images_dir, externals, n_externals, p[1]);
+		restore_in_cgroup(cfg, cg, images_dir, p[1]);
 	}
 	close(p[1]);
 	struct restore_result res = {.code = -EIO};
@@ -92,26 +108,15 @@ static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, 
 int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
 		    pid_t *ret_init, struct cr_error *err)
 {
-	/* The partition's links are made again on this host, their host ends
-	 * named after us (the monitor); ends of an earlier run go first. */
-	char **externals = NULL;
-	size_t n_externals = 0;
+	/* The partition's links are made again on this host while CRIU
+	 * restores (setup_network); ends of an earlier run go first. */
 	(void)cr_net_detach(cfg, NULL);
-	int r = cr_net_restore_externals(cfg, getpid(), &externals, &n_externals, err);
-	if (r < 0)
-		return r;
 	pid_t init = 0;
-	r = run_restorer(cfg, cg, images_dir, externals, n_externals, &init, err);
-	cr_net_externals_free(externals, n_externals);
+	int r = run_restorer(cfg, cg, images_dir, &init, err);
 	if (r < 0) {
 		(void)cr_net_detach(cfg, NULL);
 		return r;
 	}
-	/* Unmarked host ends still go with the partition's namespace. */
-	struct cr_error mark_err = CR_ERROR_INIT;
-	if (cr_net_restored(cfg, getpid(), &mark_err) < 0)
-		cr_debug("%s", cr_error_msg(&mark_err));
-	cr_error_clear(&mark_err);
 	cr_debug("%s restored: init pid %d", cfg->name, (int)init);
 	*ret_init = init;
 	return 0;

@@ -1,6 +1,6 @@
 /* A partition's network across checkpoint and restore (net/net_ckpt.h):
- * the CRIU externals that make its links again (a veth into a bridge, a
- * macvlan on a plain link, nothing for the loopback; a missing interface
+ * its network made again in the empty namespace CRIU restores it into
+ * (links, addresses, routes, locked until the resume; a missing interface
  * named), and the lock: it drops a peer's ping, the keeper lifts it only
  * once the dumper is done AND the freezer says THAWED, and unlocking twice
  * or after the partition ended is no error. Needs root (namespaces); the
@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/net.h"
 #include "net/net_ckpt.h"
 #include "spec/config.h"
 #include "tests/unit/test_netns_fixture.h"
@@ -41,34 +42,86 @@ static void add_entry(struct cr_wpar_config *c, const char *interface, const cha
 	n->netmask = strdup("255.255.255.0");
 }
 
-static void externals(void **state)
+/* Run CMD (a printf format) through the shell: its exit status. */
+static int sh(const char *fmt, int pid)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), fmt, pid, pid, pid);
+	return system(cmd);
+}
+
+static bool pings(const char *addr)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "ping -c1 -W1 %s >/dev/null 2>&1", addr);
+	return system(cmd) == 0;
+}
+
+/* Up to 10 s for ADDR to answer (ARP and a bridge port coming up). */
+static bool pings_soon(const char *addr)
+{
+	for (int i = 0; i < 10; i++)
+		if (pings(addr))
+			return true;
+	return false;
+}
+
+/* What CRIU's restore with --empty-ns net leaves to Corral: a namespace with
+ * nothing but a loopback that is down. cr_net_restore_inside makes the
+ * partition's network there (a veth into a bridge with an IPv4 and a usable
+ * IPv6 address and a default route, a macvlan on a plain link, an address on
+ * the loopback), locked until cr_net_resumed; a missing interface is named. */
+static void restore_inside(void **state)
 {
 	(void)state;
 	if (!have_root)
 		skip();
+	assert_int_equal(system("ip addr add 10.9.1.1/24 dev brt0 && ip link set brt0 up && "
+				"ip link set vt0 up && ip link set vt1 up"),
+			 0);
+	pid_t root = netns_fixture_hold(30);
+	assert_true(root > 0);
 	struct cr_wpar_config c;
 	cr_config_init(&c);
 	c.name = strdup("u1");
 	add_entry(&c, "brt0", "10.9.1.10");
+	c.netifs[0].address6 = strdup("fd00:9:1::10");
+	c.netifs[0].prefixlen = strdup("64");
+	c.netifs[0].gateway = strdup("10.9.1.1");
 	add_entry(&c, "lo", "10.9.2.10");
 	add_entry(&c, "vt0", "10.9.3.10");
 	struct cr_error err = CR_ERROR_INIT;
-	char **list = NULL;
-	size_t n = 0;
-	int r = cr_net_restore_externals(&c, 4242, &list, &n, &err);
-	if (r < 0)
+	bool locked = false;
+	if (cr_net_restore_inside(&c, root, &locked, &err) < 0)
 		fail_msg("%s", cr_error_msg(&err));
-	assert_int_equal(n, 2);
-	assert_string_equal(list[0], "veth[eth0]:crr4242-0@brt0");
-	assert_string_equal(list[1], "macvlan[eth1]:vt0");
-	cr_net_externals_free(list, n);
+	assert_true(locked);
+	assert_int_equal(sh("nsenter -t %d -n ip -o link show lo | grep -q 'state UNKNOWN' && "
+			    "nsenter -t %d -n ip -o addr show dev lo | grep -q 'inet 10.9.2.10/24' && "
+			    "nsenter -t %d -n ip -o addr show dev eth0 | grep -q 'inet 10.9.1.10/24'",
+			    (int)root),
+			 0);
+	assert_int_equal(sh("nsenter -t %d -n ip -o -6 addr show dev eth0 | grep 'fd00:9:1::10/64' | "
+			    "grep -vq tentative && nsenter -t %d -n ip route | grep -q 'default via 10.9.1.1' && "
+			    "nsenter -t %d -n ip -o -d link show eth1 | grep -q macvlan",
+			    (int)root),
+			 0);
+	assert_int_equal(system("ip -o link show master brt0 | grep -q 'alias corral:u1'"), 0);
+	assert_false(pings("10.9.1.10")); /* locked: nothing answers before the resume */
+	if (cr_net_resumed(&c, root, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_true(pings_soon("10.9.1.10"));
+	netns_fixture_release(root);
+	assert_int_equal(cr_net_detach(&c, &err), 0);
 
+	/* An interface this host lacks: named, nothing left behind. */
+	root = netns_fixture_hold(30);
+	assert_true(root > 0);
 	free(c.netifs[2].interface);
 	c.netifs[2].interface = strdup("nosuch0");
-	assert_int_equal(cr_net_restore_externals(&c, 4242, &list, &n, &err), -ENODEV);
+	assert_int_equal(cr_net_restore_inside(&c, root, &locked, &err), -ENODEV);
 	assert_non_null(strstr(cr_error_msg(&err), "nosuch0"));
-	assert_null(list);
-	assert_int_equal(n, 0);
+	assert_int_not_equal(system("ip -o link show master brt0 | grep -q 'alias corral:u1'"), 0);
+	netns_fixture_release(root);
 	cr_error_clear(&err);
 	cr_config_free(&c);
 }
@@ -159,7 +212,7 @@ static void lock_until_thaw(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(externals),
+		cmocka_unit_test(restore_inside),
 		cmocka_unit_test(lock_until_thaw),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
