@@ -356,6 +356,11 @@ void cr_frozen_keep(struct cr_frozen *f)
 	f->frozen = false; /* on purpose: Paused is where it stays */
 }
 
+void cr_frozen_disarm(struct cr_frozen *f)
+{
+	cr_guardian_release(&f->guardian);
+}
+
 int cr_frozen_end(struct cr_frozen *f, struct cr_error *err)
 {
 	/* Hand the lock back and stop the guardian first: stopping takes the lock,

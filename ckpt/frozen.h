@@ -78,6 +78,10 @@ void cr_frozen_copy_log(const struct cr_frozen *f, const char *dest);
 int cr_frozen_resume(struct cr_frozen *f, int64_t *ret_frozen_ns, struct cr_error *err);
 void cr_frozen_keep(struct cr_frozen *f);
 int cr_frozen_end(struct cr_frozen *f, struct cr_error *err);
+/* Let the guardian go before cr_frozen_end: from now on nothing thaws the
+ * copy here should this process die (a relocation about to decide that
+ * the copy elsewhere is the one). cr_frozen_undo still thaws it. */
+void cr_frozen_disarm(struct cr_frozen *f);
 void cr_frozen_undo(struct cr_frozen *f, const struct cr_error *why);
 void cr_frozen_release(struct cr_frozen *f);
 

@@ -1,5 +1,6 @@
 /* The arrival's table for corrald's server (transport/arrival.h). */
 #include "relocate/arrival_internal.h"
+#include "relocate/departure.h"
 #include "relocate/landing.h"
 
 static void sweep(unsigned *ret_removed)
@@ -17,5 +18,6 @@ const struct cr_arrival_ops cr_relocate_arrival = {
 	.abort = cr_arrival_abort,
 	.connection_ended = cr_arrival_connection_ended,
 	.sweep = sweep,
+	.departure = cr_departure_outcome,
 	.settle_left = cr_arrival_settle_left,
 };

@@ -127,6 +127,21 @@ int cr_move_commit(struct move *m, struct cr_peer **p, struct cr_error *err)
 		return cr_error_wrap(err, "%s has ended here and waits Paused on %s, but the hand-over was not "
 				     "confirmed: %s settles it on its own once its connection ends (else run resumewpar %s there)",
 				     m->req->name, m->req->peer, m->req->peer, m->req->name);
+	cr_departure_settled(&m->departure);
+	return 0;
+}
+
+int cr_move_hand_over(struct move *m, struct cr_frozen *f, struct cr_error *err)
+{
+	cr_frozen_disarm(f);
+	int r = cr_departure_decide(&m->departure, true, err);
+	if (r < 0)
+		return r;
+	struct cr_error e = CR_ERROR_INIT;
+	if (cr_frozen_end(f, &e) < 0)
+		cr_partition_log(m->req->name, "handed over to %s, but ending the copy here failed: %s", m->req->peer,
+				 cr_error_msg(&e));
+	cr_error_clear(&e);
 	return 0;
 }
 
@@ -221,10 +236,8 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	/* The hand-over: the copy here ends, then the one there resumes. */
 	cr_move_progress_report(m, "handing over");
 	t = cr_now_ns();
-	if ((r = cr_frozen_end(&f, err)) < 0) {
-		cr_error_wrap(err, "ending the frozen copy of %s here", req->name);
+	if ((r = cr_move_hand_over(m, &f, err)) < 0)
 		goto undo;
-	}
 	/* Forgotten here before the Commit: should the Commit be lost, the peer
 	 * asks this host's corrald and finds it gone (transport/server_relocate.c). */
 	cr_move_forget_here(cfg);
@@ -263,7 +276,7 @@ static int relocation_id_new(char out[CR_RELOCATION_ID_LEN + 1], struct cr_error
 int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *rep, struct cr_error *err)
 {
 	memset(rep, 0, sizeof(*rep));
-	struct move m = {.req = req, .rep = rep, .t0 = cr_now_ns(), .window = {.fd = -1}};
+	struct move m = {.req = req, .rep = rep, .t0 = cr_now_ns(), .window = {.fd = -1}, .departure = CR_DEPARTURE_INIT};
 	struct cr_wpar w;
 	int r = relocation_id_new(m.relocation, err);
 	if (r < 0)
@@ -308,6 +321,10 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 		goto out;
 	if (req->dry_run)
 		goto out;
+	/* Recorded before the peer hears of it: asked later, this host can
+	 * always say what it decided. */
+	if ((r = cr_departure_begin(req->name, m.relocation, req->peer, &m.departure, err)) < 0)
+		goto out;
 	if (!live)
 		r = cr_move_static(&m, &p, &w, err);
 	else if (rep->mode == CR_MOVE_POST_COPY)
@@ -315,6 +332,7 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 	else
 		r = move_live(&m, &p, &w.config, err);
 out:
+	cr_departure_release(&m.departure); /* undecided: aborted, it runs here again by now */
 	cr_move_window_leave(&m); /* a failed move runs here again by now */
 	if (m.nfs_mark) {
 		(void)cr_nfs_mark_remove(&w.config, NULL);

@@ -2,7 +2,9 @@
 #ifndef CORRAL_RELOCATE_MOVE_INTERNAL_H
 #define CORRAL_RELOCATE_MOVE_INTERNAL_H
 
+#include "ckpt/frozen.h"
 #include "partition/registry.h"
+#include "relocate/departure.h"
 #include "relocate/frozen_window.h"
 #include "relocate/move.h"
 #include "transport/client.h"
@@ -22,6 +24,7 @@ struct move {
 	 * a repeated Commit of a relocation it committed as done. */
 	char relocation[CR_RELOCATION_ID_LEN + 1];
 	struct cr_frozen_window window; /* this host's, held from the freeze to running there */
+	struct cr_departure departure;  /* the decision, as the destination may ask it */
 };
 
 /* Wait for this host's frozen window (relocate/frozen_window.h) just before
@@ -51,7 +54,16 @@ int cr_move_connect(const struct cr_move_request *req, struct cr_peer **ret, str
 int cr_move_stream(struct move *m, struct cr_peer *p, const struct cr_wpar_config *cfg, const char *criu_dir,
 		   const char *rootfs_tar, struct cr_error *err);
 
-/* Commit, on a fresh connection if *P broke (then *P is replaced). */
+/* The live move's point of no return, once the copy there is restored:
+ * the guardian let go (nothing thaws the copy here any more), "committed"
+ * recorded durably (relocate/departure.h), then the frozen copy here ends.
+ * Negative, with the copy here whole and frozen for the caller to undo,
+ * only when the decision could not be recorded; a copy here that fails to
+ * end after it is reported in its log, never thawed. */
+int cr_move_hand_over(struct move *m, struct cr_frozen *f, struct cr_error *err);
+
+/* Commit, on a fresh connection if *P broke (then *P is replaced); once
+ * confirmed, the departure record goes. */
 int cr_move_commit(struct move *m, struct cr_peer **p, struct cr_error *err);
 
 /* After the commit: forget the partition here (and its file systems unless

@@ -362,10 +362,8 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	int64_t t = cr_now_ns();
 	/* The commit gate (a fleet's ownership fence) has the last word. */
 	bool gated = !req->commit_gate || (r = req->commit_gate(req->commit_gate_ctx, req->name, req->peer, err)) == 0;
-	if (!gated || (r = cr_frozen_end(&f, err)) < 0) {
+	if (!gated || (r = cr_move_hand_over(m, &f, err)) < 0) {
 		/* Still whole here: the copy there goes, this one thaws. */
-		if (gated)
-			cr_error_wrap(err, "ending the frozen copy of %s here", req->name);
 		struct cr_error ae = CR_ERROR_INIT;
 		if (cr_peer_abort(*p, req->name, &ae) < 0)
 			end_peer_copy(m, p, mv.idle_ms);

@@ -79,6 +79,8 @@ int cr_move_static(struct move *m, struct cr_peer **p, const struct cr_wpar *w, 
 	if (req->commit_gate && (r = req->commit_gate(req->commit_gate_ctx, req->name, req->peer, err)) < 0)
 		goto undo;
 	cr_move_progress_report(m, "handing over");
+	if ((r = cr_departure_decide(&m->departure, true, err)) < 0)
+		goto undo;
 	cr_move_forget_here(cfg);
 	r = cr_move_commit(m, p, err);
 	cr_move_window_leave(m);

@@ -31,6 +31,15 @@ struct cr_arrival_restore {
 	bool lazy;              /* post-copy: its memory follows, it runs at once */
 };
 
+/* What a source decided about one of its relocations, as its corrald tells
+ * the destination (PartitionExists with the relocation's id). */
+enum cr_departure_outcome {
+	CR_DEPARTURE_UNKNOWN,   /* no record of that relocation here */
+	CR_DEPARTURE_PENDING,   /* the source has not decided yet: ask again */
+	CR_DEPARTURE_COMMITTED, /* the copy here ended (or ends): the destination's is the one */
+	CR_DEPARTURE_ABORTED,   /* the copy here goes on: the destination's must go */
+};
+
 /* A landing holds the image's entries and, as CR_UNPACKED_SPEC, the
  * partition's spec from its manifest. */
 #define CR_UNPACKED_SPEC "spec"
@@ -62,6 +71,8 @@ struct cr_arrival_ops {
 	 * connections left (the count in *RET_REMOVED), then (in a child)
 	 * settle every relocation an earlier corrald left unsettled. */
 	void (*sweep)(unsigned *ret_removed);
+	/* As a source: what was decided about NAME's relocation RELOCATION. */
+	enum cr_departure_outcome (*departure)(const char *name, const char *relocation);
 	void (*settle_left)(const struct cr_arrival_env *env);
 };
 

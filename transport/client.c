@@ -270,14 +270,32 @@ int cr_peer_ping(struct cr_peer *p, struct cr_error *err)
 int cr_peer_partition_exists(struct cr_peer *p, const char *name, bool *ret_exists,
 			     struct cr_error *err)
 {
-	return cr_peer_partition_state(p, name, ret_exists, NULL, err);
+	struct cr_peer_partition st;
+	int r = cr_peer_partition_state(p, name, NULL, &st, err);
+	if (r == 0)
+		*ret_exists = st.exists;
+	return r;
 }
 
-int cr_peer_partition_state(struct cr_peer *p, const char *name, bool *ret_exists, char *ret_state,
-			    struct cr_error *err)
+static enum cr_departure_outcome outcome_of(const char *word)
+{
+	if (!word)
+		return CR_DEPARTURE_UNKNOWN;
+	if (!strcmp(word, "pending"))
+		return CR_DEPARTURE_PENDING;
+	if (!strcmp(word, "committed"))
+		return CR_DEPARTURE_COMMITTED;
+	if (!strcmp(word, "aborted"))
+		return CR_DEPARTURE_ABORTED;
+	return CR_DEPARTURE_UNKNOWN;
+}
+
+int cr_peer_partition_state(struct cr_peer *p, const char *name, const char *relocation,
+			    struct cr_peer_partition *ret, struct cr_error *err)
 {
 	Crwire__PartitionExists q = CRWIRE__PARTITION_EXISTS__INIT;
 	q.name = (char *)name;
+	q.relocation = (char *)relocation;
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
 	req.body_case = CRWIRE__ENVELOPE__BODY_PARTITION_EXISTS;
 	req.partition_exists = &q;
@@ -285,14 +303,16 @@ int cr_peer_partition_state(struct cr_peer *p, const char *name, bool *ret_exist
 	int r = cr_peer_call(p, &req, &reply, err);
 	if (r < 0)
 		return r;
-	if (!reply->result->has_flag)
+	const Crwire__Result *res = reply->result;
+	if (!res->has_flag)
 		return cr_error_set(err, EPROTO, "%s did not say whether %s exists",
 				    p->conn.peer_name, name);
-	*ret_exists = reply->result->flag;
-	if (ret_state) {
-		const char *s = reply->result->state;
-		*ret_state = s && strlen(s) == 1 && cr_state_letter_valid(s[0]) ? s[0] : '?';
-	}
+	const char *s = res->state;
+	*ret = (struct cr_peer_partition){
+		.exists = res->flag,
+		.state = s && strlen(s) == 1 && cr_state_letter_valid(s[0]) ? s[0] : '?',
+		.outcome = relocation ? outcome_of(res->outcome) : CR_DEPARTURE_UNKNOWN,
+	};
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "crypto/crypto_hostkey.h"
 #include "formats/image_io.h"
+#include "transport/arrival.h"
 #include "transport/hello.h"
 #include "util/error.h"
 
@@ -52,10 +53,16 @@ int cr_peer_call(struct cr_peer *p, Crwire__Envelope *req, Crwire__Envelope **re
 int cr_peer_ping(struct cr_peer *p, struct cr_error *err);
 int cr_peer_partition_exists(struct cr_peer *p, const char *name, bool *ret_exists,
 			     struct cr_error *err);
-/* The same and, when it exists, its state letter in *RET_STATE ('?' from a
- * peer older than 1.1). */
-int cr_peer_partition_state(struct cr_peer *p, const char *name, bool *ret_exists, char *ret_state,
-			    struct cr_error *err);
+/* How partition NAME stands on the peer. */
+struct cr_peer_partition {
+	bool exists;
+	char state; /* its state letter when it exists ('?' from a peer older than 1.1) */
+	/* Asked with a relocation id: what the peer, its source, decided about
+	 * it (UNKNOWN: no record there, or a corrald that predates the question). */
+	enum cr_departure_outcome outcome;
+};
+int cr_peer_partition_state(struct cr_peer *p, const char *name, const char *relocation,
+			    struct cr_peer_partition *ret, struct cr_error *err);
 
 /* Ask whether the peer can take a partition with SPEC_TEXT (may be NULL) and
  * NEEDS ("criu", "fuse", "nfs-kernel", "arch:X", "cpu:F", "cgroup:M",

@@ -14,6 +14,7 @@
 #include "transport/handshake.h"
 #include "transport/trust.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 void cr_server_log(const struct cr_server_ctx *ctx, const char *fmt, ...)
@@ -52,6 +53,8 @@ void cr_result_clear(Crwire__Result *res)
 {
 	free(res->state);
 	res->state = NULL;
+	free(res->outcome);
+	res->outcome = NULL;
 	free(res->message);
 	for (size_t i = 0; i < res->n_reasons; i++)
 		free(res->reasons[i]);
@@ -73,7 +76,13 @@ static int check_local_peer(int fd, struct cr_error *err)
 	return 0;
 }
 
-static void on_exists(const Crwire__PartitionExists *req, Crwire__Result *res)
+static const char *const outcome_words[] = {
+	[CR_DEPARTURE_PENDING] = "pending",
+	[CR_DEPARTURE_COMMITTED] = "committed",
+	[CR_DEPARTURE_ABORTED] = "aborted",
+};
+
+static void on_exists(const struct cr_server_ctx *ctx, const Crwire__PartitionExists *req, Crwire__Result *res)
 {
 	struct cr_error e = CR_ERROR_INIT;
 	if (cr_name_validate(req->name, &e) < 0) {
@@ -89,6 +98,12 @@ static void on_exists(const Crwire__PartitionExists *req, Crwire__Result *res)
 		res->state = strdup(letter);
 		cr_wpar_free(&w);
 	}
+	/* A relocation's destination asks what was decided here. */
+	if (req->relocation && ctx->arrival && ctx->arrival->departure) {
+		enum cr_departure_outcome o = ctx->arrival->departure(req->name, req->relocation);
+		if (o != CR_DEPARTURE_UNKNOWN)
+			res->outcome = strdup(outcome_words[o]);
+	}
 }
 
 /* Answer one request into RES; negative when the connection must end. */
@@ -103,7 +118,7 @@ static int dispatch(const struct cr_server_ctx *ctx, struct cr_conn *c, const Cr
 		}
 		return 0;
 	case CRWIRE__ENVELOPE__BODY_PARTITION_EXISTS:
-		on_exists(m->partition_exists, res);
+		on_exists(ctx, m->partition_exists, res);
 		return 0;
 	case CRWIRE__ENVELOPE__BODY_PREFLIGHT:
 		return cr_server_on_preflight(ctx, m->preflight, res);
@@ -159,8 +174,10 @@ static int serve_requests(const struct cr_server_ctx *ctx, struct cr_conn *c,
 		}
 		if (m->body_case == CRWIRE__ENVELOPE__BODY_PING)
 			res.has_payload = false; /* borrowed, not ours to free */
+		bool hang_up = r == 0 && res.code == 0 && m->body_case == CRWIRE__ENVELOPE__BODY_RESTORE &&
+			       cr_fault_injected(CR_FAULT_HANGUP_AFTER_RESTORE);
 		cr_result_clear(&res);
-		if (r < 0)
+		if (r < 0 || hang_up)
 			return r;
 	}
 }

@@ -18,6 +18,8 @@ enum cr_fault {
 					  * answering a Restore it carried out */
 	CR_FAULT_DIE_AFTER_RESTORE = 2,  /* "die-after-restore": corrald (the whole daemon) dies there */
 	CR_FAULT_LOSE_COMMIT = 3,        /* "lose-commit": movewpar never sends its Commit */
+	CR_FAULT_HANGUP_AFTER_RESTORE = 4, /* "hangup-after-restore": corrald answers a Restore, then
+					    * ends that connection (the Commit comes on another) */
 	CR_FAULT_MAX,
 };
 

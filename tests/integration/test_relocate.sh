@@ -221,7 +221,7 @@ for _ in $(seq 150); do
 done
 only_on "$ra" "$rb" "answer to Restore lost"
 ticks_go_on "$ra" "answer to Restore lost"
-grep -q "mv still runs there: the relocation is aborted here" "$work/b.log" || fail "B did not settle by asking A"
+grep -q "mv goes on there (decided): the relocation is aborted here" "$work/b.log" || fail "B did not settle by asking A"
 pass "answer to Restore lost: A went on, B asked A and removed its copy"
 
 # B's corrald dies between Restore and Commit: A goes on; B's Paused copy
@@ -245,7 +245,7 @@ done
 only_on "$ra" "$rb" "corrald died after Restore"
 grep -q "mv: a relocation from a was left unsettled by an earlier corrald" "$work/b.log" ||
 	fail "B's new corrald did not find the record"
-grep -q "mv still runs there: the relocation is aborted here" "$work/b.log" || fail "B did not settle by asking A"
+grep -q "mv goes on there (decided): the relocation is aborted here" "$work/b.log" || fail "B did not settle by asking A"
 pass "corrald died after Restore: A went on, B's next corrald asked A and removed its copy"
 restart_b
 
@@ -289,7 +289,7 @@ assert_contains "$out" "hand-over was not confirmed" "lost commit"
 for _ in $(seq 150); do [ "$(state_on "$rb" mv)" = A ] && break; sleep 0.1; done
 only_on "$rb" "$ra" "Commit lost" 0
 ticks_go_on "$rb" "Commit lost"
-grep -q "mv has ended there: the relocation is committed here" "$work/b.log" || fail "B did not settle by asking A"
+grep -q "mv has ended there (decided): the relocation is committed here" "$work/b.log" || fail "B did not settle by asking A"
 pass "Commit lost: B asked A, found it ended there, and resumed its copy"
 
 # --static: stopped there, started here from its file systems.

@@ -82,8 +82,9 @@ start_a() {
 		--listen "10.216.$x.1" --timeout 20 2>>"$work/a.log" >/dev/null &
 	pa=$!
 }
+b_env=() # a fault point for B's corrald (CORRAL_TEST_FAULT=...)
 start_b() {
-	nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" \
+	nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "${b_env[@]}" \
 		"$bin/corrald" --foreground --listen "10.216.$x.2" --timeout 5 2>>"$work/b.log" >/dev/null &
 	pb=$!
 }
@@ -330,3 +331,24 @@ only_on "$ra" "$rb" a "B's corrald killed"
 [ -z "$(lazy_daemon)" ] || fail "B's corrald killed: a lazy-pages daemon is left on B"
 verify_pages a "$ra" "B's corrald killed"
 pass "B's corrald killed in the lazy phase: one copy, on A, every page intact; B cleaned up"
+
+# B answers the Restore, then hangs up that connection (the Commit comes on
+# a fresh one). B settles a relocation whose connection ended by asking A
+# what it decided (A records its decision before it acts on it: pending
+# through the lazy phase, committed before its copy ends). Before, B judged
+# by the partition's state on A and, seeing it neither Frozen nor gone while
+# A ended it, removed its own copy: the partition ended on both hosts. The
+# move completes, every page verified on B.
+rearm_memhog a "$ra"
+b_env=(CORRAL_TEST_FAULT=hangup-after-restore)
+kill -9 "$pb"
+restart_b
+lazy_fault true
+lazy_fault_end
+b_env=()
+[ "$mover_rc" -eq 0 ] || fail "Restore's connection hung up: movewpar failed"
+grep -q "pc is in its hand-over there (its decision pending)" "$work/b.log" || fail "B did not wait for A's decision"
+only_on "$rb" "$ra" b "Restore's connection hung up"
+verify_pages b "$rb" "Restore's connection hung up"
+[ -z "$(ls -A "$ra/var/lib/corral/outgoing" 2>/dev/null | grep relocation)" ] || fail "A kept the record of a confirmed relocation"
+pass "Restore's connection hung up in the lazy phase: B waited for A's decision, the move completed, every page verified"
