@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/image_reader.h"
+#include "formats/image_extract_internal.h"
+#include "formats/image_reader_internal.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -20,9 +21,7 @@ struct extractor {
 	int fd; /* the FILE being written */
 };
 
-/* Open the directory holding PATH's last component, creating missing
- * parents (0755). *RET_LEAF points into PATH. */
-static int open_parent(int root, const char *path, const char **ret_leaf, struct cr_error *err)
+int cr_extract_open_parent(int root, const char *path, const char **ret_leaf, struct cr_error *err)
 {
 	int fd = fcntl(root, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
@@ -58,11 +57,10 @@ static int open_parent(int root, const char *path, const char **ret_leaf, struct
 	}
 }
 
-static int on_entry(void *ctx, const struct cr_image_entry *e, struct cr_error *err)
+int cr_extract_entry(int root, const struct cr_image_entry *e, int *ret_fd, struct cr_error *err)
 {
-	struct extractor *x = ctx;
 	const char *leaf = NULL;
-	int pfd = open_parent(x->root, e->path, &leaf, err);
+	int pfd = cr_extract_open_parent(root, e->path, &leaf, err);
 	if (pfd < 0)
 		return pfd;
 	int r = 0;
@@ -80,13 +78,19 @@ static int on_entry(void *ctx, const struct cr_image_entry *e, struct cr_error *
 			r = cr_error_errno(err, "cannot create symlink");
 		break;
 	case CR_ENTRY_FILE:
-		x->fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (x->fd < 0)
+		*ret_fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (*ret_fd < 0)
 			r = cr_error_errno(err, "cannot create file");
 		break;
 	}
 	close(pfd);
 	return r;
+}
+
+static int on_entry(void *ctx, const struct cr_image_entry *e, struct cr_error *err)
+{
+	struct extractor *x = ctx;
+	return cr_extract_entry(x->root, e, &x->fd, err);
 }
 
 static int on_data(void *ctx, const struct cr_image_entry *e, const void *data, size_t len,
@@ -107,13 +111,8 @@ static int on_data(void *ctx, const struct cr_image_entry *e, const void *data, 
 	return 0;
 }
 
-static int on_entry_end(void *ctx, const struct cr_image_entry *e, struct cr_error *err)
+int cr_extract_entry_end(int fd, const struct cr_image_entry *e, struct cr_error *err)
 {
-	struct extractor *x = ctx;
-	if (e->type != CR_ENTRY_FILE)
-		return 0;
-	int fd = x->fd;
-	x->fd = -1;
 	struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
 	if (e->mtime_ns > 0) {
 		ts[1].tv_sec = e->mtime_ns / 1000000000;
@@ -128,16 +127,26 @@ static int on_entry_end(void *ctx, const struct cr_image_entry *e, struct cr_err
 	return r;
 }
 
+static int on_entry_end(void *ctx, const struct cr_image_entry *e, struct cr_error *err)
+{
+	struct extractor *x = ctx;
+	if (e->type != CR_ENTRY_FILE)
+		return 0;
+	int fd = x->fd;
+	x->fd = -1;
+	return cr_extract_entry_end(fd, e, err);
+}
+
 /* Directories were made 0700 so their contents could be written; now give
  * them their modes, deepest first. */
-static int finish_dirs(int root, const struct cr_image_manifest *m, struct cr_error *err)
+int cr_extract_finish_dirs(int root, const struct cr_image_manifest *m, struct cr_error *err)
 {
 	for (size_t i = m->n_entries; i-- > 0;) {
 		const struct cr_image_entry *e = &m->entries[i];
 		if (e->type != CR_ENTRY_DIR)
 			continue;
 		const char *leaf = NULL;
-		int pfd = open_parent(root, e->path, &leaf, err);
+		int pfd = cr_extract_open_parent(root, e->path, &leaf, err);
 		if (pfd < 0)
 			return pfd;
 		int r = fchmodat(pfd, leaf, e->mode & 01777, 0);
@@ -148,17 +157,18 @@ static int finish_dirs(int root, const struct cr_image_manifest *m, struct cr_er
 	return 0;
 }
 
-static int extract_into(struct cr_image_reader *r, const char *tmp, struct cr_error *err)
+static int extract_into(struct cr_image_reader *r, const char *tmp, const char *pending, struct cr_error *err)
 {
 	struct extractor x = {.root = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC), .fd = -1};
 	if (x.root < 0)
 		return cr_error_errno(err, "cannot open %s", tmp);
 	struct cr_image_visitor v = {on_entry, on_data, on_entry_end, &x};
-	int ret = cr_image_reader_read_all(r, &v, 0, NULL, err);
+	int ret = pending ? cr_image_stream_extract_into(r, x.root, pending, err)
+			  : cr_image_reader_read_all(r, &v, 0, NULL, err);
 	if (x.fd >= 0)
 		close(x.fd);
 	if (ret == 0)
-		ret = finish_dirs(x.root, cr_image_reader_manifest(r), err);
+		ret = cr_extract_finish_dirs(x.root, cr_image_reader_manifest(r), err);
 	close(x.root);
 	return ret;
 }
@@ -175,7 +185,21 @@ int cr_image_extract_all(struct cr_image_reader *r, const char *dir, struct cr_e
 	}
 	if (!mkdtemp(tmp))
 		return cr_error_errno(err, "cannot create a temporary directory beside %s", dir);
-	int ret = extract_into(r, tmp, err);
+	/* A streamed image from a stream: its files come in pieces before their
+	 * names, into a second directory beside it (image_stream_extract.c). */
+	cleanup_free char *pending = NULL;
+	if (r->sequential && asprintf(&pending, "%s-chunks-XXXXXX", tmp) < 0)
+		pending = NULL;
+	int ret = r->sequential && !pending ? cr_error_set(err, ENOMEM, "out of memory") : 0;
+	if (ret == 0 && pending && !mkdtemp(pending)) {
+		ret = cr_error_errno(err, "cannot create a temporary directory beside %s", dir);
+		free(pending);
+		pending = NULL;
+	}
+	if (ret == 0)
+		ret = extract_into(r, tmp, pending, err);
+	if (pending)
+		cr_rm_rf(pending, NULL);
 	if (ret == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) < 0)
 		ret = cr_error_errno(err, "cannot rename %s to %s", tmp, dir);
 	if (ret < 0) {

@@ -3,6 +3,7 @@
 #include "formats/image_reader_internal.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "util/log.h"
 
@@ -35,6 +36,13 @@ static int read_manifest(struct cr_image_reader *r, struct cr_error *err)
 	return 0;
 }
 
+/* A file, read with pread: a streamed image's index is found through its tail. */
+static bool seekable(const struct cr_image_io *in)
+{
+	struct stat st;
+	return !in->read && in->fd >= 0 && fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int cr_image_reader_open(const struct cr_image_io *in, const struct cr_image_keys *keys,
 			 struct cr_image_reader **ret_reader, struct cr_error *err)
 {
@@ -54,7 +62,9 @@ int cr_image_reader_open(const struct cr_image_io *in, const struct cr_image_key
 	}
 	if (ret == 0)
 		ret = read_manifest(r, err);
-	if (ret == 0 && r->h.major == CR_IMAGE_MAJOR_STREAMED)
+	/* A streamed image from a stream (a relocation's) is read in one pass,
+	 * its entries known only at its end. */
+	if (ret == 0 && r->h.major == CR_IMAGE_MAJOR_STREAMED && !(r->sequential = !seekable(&r->in)))
 		ret = cr_image_index_load(r, err);
 	if (ret < 0) {
 		cr_image_reader_free(r);

@@ -91,15 +91,15 @@ static int read_tail(struct cr_image_reader *r, uint64_t size, struct tail *t, s
 	return 0;
 }
 
-/* Move the INDEX's entries and chunks into the manifest read at open. */
-static int take_index(struct cr_image_reader *r, const struct at *a, struct cr_error *err)
+int cr_image_index_take(struct cr_image_reader *r, const uint8_t *plain, size_t len, bool final,
+			struct cr_error *err)
 {
-	if (a->plain[0] != CR_REC_INDEX || a->final)
+	if (plain[0] != CR_REC_INDEX || final)
 		return cr_error_set(err, EBADMSG, "the image tail does not point to its index");
 	if (r->m.n_entries > 0)
 		return cr_error_set(err, EBADMSG, "a streamed image lists entries in its manifest");
 	struct cr_image_manifest idx = {0};
-	int rc = cr_image_manifest_unpack(a->plain + 1, a->len - 1, &idx, err);
+	int rc = cr_image_manifest_unpack(plain + 1, len - 1, &idx, err);
 	if (rc < 0)
 		return cr_error_wrap(err, "image index");
 	if (idx.block_size != r->m.block_size) {
@@ -199,7 +199,7 @@ int cr_image_index_load(struct cr_image_reader *r, struct cr_error *err)
 	if (rc == 0)
 		rc = frame_at(r, t.index_off, t.index_frame, t.index_prev, max, &a, err);
 	if (rc == 0)
-		rc = take_index(r, &a, err);
+		rc = cr_image_index_take(r, a.plain, a.len, a.final, err);
 	if (rc == 0)
 		rc = frame_at(r, a.end, t.index_frame + 1, a.check, 64 + cr_frame_overhead(r->h.prot) + 1, &a, err);
 	if (rc == 0)
@@ -263,6 +263,8 @@ int cr_image_file_pread(struct cr_image_reader *r, size_t entry, uint64_t off, v
 	if (r->h.major != CR_IMAGE_MAJOR_STREAMED)
 		return cr_error_set(err, EINVAL, "random access needs a streamed image (format %u.x)",
 				    CR_IMAGE_MAJOR_STREAMED);
+	if (r->sequential)
+		return cr_error_set(err, EINVAL, "random access needs a streamed image in a file, not a stream");
 	if (entry >= r->m.n_entries || r->m.entries[entry].type != CR_ENTRY_FILE)
 		return cr_error_set(err, EINVAL, "image entry %zu is not a file", entry);
 	if (!r->block && !(r->block = malloc(r->m.block_size)))
@@ -294,8 +296,8 @@ int cr_image_file_pread(struct cr_image_reader *r, size_t entry, uint64_t off, v
 
 int cr_image_check_frames(struct cr_image_reader *r, struct cr_error *err)
 {
-	if (r->h.major != CR_IMAGE_MAJOR_STREAMED || r->h.prot != CR_IMAGE_PLAIN)
-		return 0;
+	if (r->h.major != CR_IMAGE_MAJOR_STREAMED || r->h.prot != CR_IMAGE_PLAIN || r->sequential)
+		return 0; /* a stream's frames are all checked as it is read */
 	size_t max = CR_CHUNK_HDR_LEN + cr_compress_bound(r->m.block_size) + cr_frame_overhead(r->h.prot);
 	for (size_t i = 0; i < r->m.n_chunks; i++) {
 		const struct cr_image_chunk *c = &r->m.chunks[i];

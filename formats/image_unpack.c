@@ -219,6 +219,15 @@ int cr_image_reader_read_all(struct cr_image_reader *r, const struct cr_image_vi
 			     unsigned workers, struct cr_image_trailer *ret_trailer,
 			     struct cr_error *err)
 {
+	if (r->sequential) {
+		if (v && (v->on_entry || v->on_data || v->on_entry_end))
+			return cr_error_set(err, EINVAL, "a streamed image read from a stream names its entries only "
+							 "at its end: it can be verified or extracted, not visited");
+		int ret = cr_image_stream_pass(r, NULL, err);
+		if (ret == 0 && ret_trailer)
+			*ret_trailer = r->trailer;
+		return ret;
+	}
 	if (r->consumed)
 		return cr_error_set(err, EINVAL, "the image data was already read");
 	r->consumed = true;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "crypto/crypto_keyfile.h"
 #include "formats/image_stream_writer.h"
@@ -220,17 +221,142 @@ static void damage_is_refused(void **state)
 	cr_error_clear(&err);
 }
 
-static void a_stream_is_refused(void **state)
+/* Extract DATA (LEN bytes) read as a stream, as a relocation's destination
+ * does, into F->dir/stream-out. */
+static int extract_stream(struct fixture *f, uint8_t *data, size_t len, const struct cr_image_keys *keys,
+			  struct cr_error *err)
+{
+	struct cr_image_membuf mb = {.data = data, .len = len, .cap = len};
+	struct cr_image_io io = cr_image_io_mem(&mb);
+	struct cr_image_reader *r = NULL;
+	char *out = t_join(f->dir, "stream-out");
+	t_rm_rf(out);
+	int ret = cr_image_reader_open(&io, keys, &r, err);
+	if (ret == 0)
+		ret = cr_image_extract_all(r, out, err);
+	cr_image_reader_free(r);
+	free(out);
+	return ret;
+}
+
+/* Nothing is left beside the target when an extraction fails. */
+static void nothing_left(struct fixture *f)
+{
+	char *out = t_join(f->dir, "stream-out");
+	assert_false(cr_path_exists(out));
+	free(out);
+	DIR *d = opendir(f->dir);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, "partial") || strstr(de->d_name, "chunks"))
+			fail_msg("left behind: %s", de->d_name);
+	closedir(d);
+}
+
+static void stream_check(struct fixture *f, const struct cr_image_keys *keys)
+{
+	size_t len = 0;
+	uint8_t *data = t_read(f->image, &len);
+	struct cr_error err = CR_ERROR_INIT;
+	if (extract_stream(f, data, len, keys, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	char *out = t_join(f->dir, "stream-out");
+	const char *names[] = {"criu/pages-1.img", "criu/pagemap-1.img", "criu/empty.img", "criu/inventory.img"};
+	const uint8_t *want[] = {f->big, f->small, NULL, (const uint8_t *)"inv"};
+	size_t want_len[] = {BIG, f->small_len, 0, 3};
+	for (size_t i = 0; i < 4; i++) {
+		char *p = t_join(out, names[i]);
+		size_t got = 0;
+		uint8_t *b = t_read(p, &got);
+		assert_int_equal(got, want_len[i]);
+		if (got)
+			assert_memory_equal(b, want[i], got);
+		free(b);
+		free(p);
+	}
+	char *p = t_join(out, "criu/pagemap-1.img");
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	free(p);
+	p = t_join(out, "criu");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	free(p);
+	free(out);
+	/* Verified in one pass too; random access needs a file. */
+	struct cr_image_membuf mb = {.data = data, .len = len, .cap = len};
+	if (t_verify_mem(&mb, keys, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	mb.pos = 0;
+	struct cr_image_io io = cr_image_io_mem(&mb);
+	struct cr_image_reader *r = NULL;
+	assert_int_equal(cr_image_reader_open(&io, keys, &r, &err), 0);
+	uint8_t buf[4];
+	size_t got = 0;
+	t_expect_error(cr_image_file_pread(r, 0, 0, buf, sizeof(buf), &got, &err), &err, "not a stream");
+	cr_image_reader_free(r);
+	free(data);
+	cr_error_clear(&err);
+}
+
+static void a_stream_is_extracted(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_image_options opts = {.protection = CR_IMAGE_PLAIN};
+	write_streamed(f, &opts);
+	stream_check(f, NULL);
+	struct cr_error err = CR_ERROR_INIT;
+	char *key = t_join(f->dir, "key");
+	assert_int_equal(cr_keyfile_create(key, &err), 0);
+	struct cr_image_options enc = {.protection = CR_IMAGE_KEYFILE, .key_file = key};
+	write_streamed(f, &enc);
+	struct cr_image_keys keys = {.key_file = key};
+	stream_check(f, &keys);
+	free(key);
+	cr_error_clear(&err);
+}
+
+/* A stream cut or damaged anywhere is refused, and nothing is left. */
+static void a_damaged_stream_is_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct cr_image_options opts = {.protection = CR_IMAGE_PLAIN};
 	write_streamed(f, &opts);
 	size_t len = 0;
 	uint8_t *data = t_read(f->image, &len);
-	struct cr_image_membuf mb = {.data = data, .len = len, .cap = len};
 	struct cr_error err = CR_ERROR_INIT;
-	t_expect_error(t_verify_mem(&mb, NULL, &err), &err, "read from a file, not a stream");
-	cr_image_membuf_free(&mb);
+	struct {
+		long at;    /* flip a bit here (from the end when negative) */
+		size_t cut; /* or keep this many bytes */
+		const char *why;
+	} cases[] = {
+		{0, 300000, "truncated"},
+		{0, len - 40, "truncated"},
+		{0, len - 3, "truncated"},
+		{-30, 0, "tail checksum"},
+		{-5, 0, "truncated or unfinished"},
+		{400000, 0, "checksum mismatch"},
+		{-60, 0, "checksum mismatch"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *copy = malloc(len + 1);
+		memcpy(copy, data, len);
+		size_t n = cases[i].cut ? cases[i].cut : len;
+		if (!cases[i].cut)
+			copy[cases[i].at < 0 ? (long)len + cases[i].at : cases[i].at] ^= 0x40;
+		t_expect_error(extract_stream(f, copy, n, NULL, &err), &err, cases[i].why);
+		nothing_left(f);
+		free(copy);
+	}
+	/* Data after the tail. */
+	uint8_t *longer = malloc(len + 1);
+	memcpy(longer, data, len);
+	longer[len] = 0;
+	t_expect_error(extract_stream(f, longer, len + 1, NULL, &err), &err, "unexpected data after");
+	nothing_left(f);
+	free(longer);
+	free(data);
 	cr_error_clear(&err);
 }
 
@@ -240,7 +366,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(plain_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(keyfile_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(damage_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_stream_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_stream_is_extracted, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_damaged_stream_is_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
