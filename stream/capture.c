@@ -34,7 +34,28 @@ struct cr_capture {
 	uint8_t *buf;
 	char *pending; /* a request's file name whose pipe is still due */
 	uint64_t files;
+	/* The image could not be written (a relocation's peer went away, a
+	 * full disk): from then on CRIU's bytes are drained and dropped, so
+	 * that its dump ends as soon as it would have (an error in the middle
+	 * of it, a pipe closed under it, can leave CRIU stuck curing the
+	 * tasks), and WERR is the capture's outcome. */
+	bool broken;
+	struct cr_error werr;
 };
+
+/* R, the image writer's answer: 0 either way once the image is broken. */
+static int written(struct cr_capture *c, int r, struct cr_error *err)
+{
+	if (r >= 0)
+		return r;
+	if (!c->broken) {
+		cr_debug("the image cannot be written, criu's files are dropped from here: %s", cr_error_msg(err));
+		c->broken = true;
+		cr_error_set(&c->werr, err->code, "%s", cr_error_msg(err));
+	}
+	cr_error_clear(err);
+	return 0;
+}
 
 /* A new image file: its pipe joins the ones being drained. */
 static int take_file(struct cr_capture *c, char *name, int fd, struct cr_error *err)
@@ -60,8 +81,8 @@ static int take_file(struct cr_capture *c, char *name, int fd, struct cr_error *
 		r = cr_error_errno(err, "cannot set criu's pipe for %s non-blocking", name);
 	(void)fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
 	uint32_t file = 0;
-	if (r == 0)
-		r = cr_image_stream_file_open(c->sw, path, 0600, &file, err);
+	if (r == 0 && !c->broken)
+		r = written(c, cr_image_stream_file_open(c->sw, path, 0600, &file, err), err);
 	if (r < 0) {
 		close(fd);
 		free(name);
@@ -102,8 +123,8 @@ static int on_pipe(struct cr_capture *c, size_t i, struct cr_error *err)
 	if (n < 0)
 		return cr_error_errno(err, "cannot read image file %s from criu", p->name);
 	if (n > 0)
-		return cr_image_stream_file_write(c->sw, p->file, c->buf, (size_t)n, err);
-	int r = cr_image_stream_file_close(c->sw, p->file, err);
+		return c->broken ? 0 : written(c, cr_image_stream_file_write(c->sw, p->file, c->buf, (size_t)n, err), err);
+	int r = c->broken ? 0 : written(c, cr_image_stream_file_close(c->sw, p->file, err), err);
 	close(p->fd);
 	free(p->name);
 	*p = c->pipes[--c->n_pipes];
@@ -172,10 +193,21 @@ static int loop(struct cr_capture *c, struct cr_error *err)
 	}
 }
 
+static void drop_pipes(struct cr_capture *c)
+{
+	for (size_t i = 0; i < c->n_pipes; i++) {
+		close(c->pipes[i].fd);
+		free(c->pipes[i].name);
+	}
+	c->n_pipes = 0;
+}
+
 static void *run(void *arg)
 {
 	struct cr_capture *c = arg;
 	c->t.result = loop(c, &c->t.err);
+	if (c->t.result == 0 && c->broken)
+		c->t.result = cr_error_set(&c->t.err, c->werr.code, "%s", cr_error_msg(&c->werr));
 	if (c->t.result < 0)
 		cr_debug("capture ended: %s", cr_error_msg(&c->t.err));
 	return NULL;
@@ -224,10 +256,8 @@ void cr_capture_free(struct cr_capture *c)
 	if (!c)
 		return;
 	cr_streamer_release(&c->t);
-	for (size_t i = 0; i < c->n_pipes; i++) {
-		close(c->pipes[i].fd);
-		free(c->pipes[i].name);
-	}
+	drop_pipes(c);
+	cr_error_clear(&c->werr);
 	free(c->pending);
 	free(c->pipes);
 	free(c->buf);

@@ -2,7 +2,7 @@
  * (criu/img-streamer.c). Capture: two files open at once, written in turns
  * through their pipes, come out whole in the streamed image; a dump that
  * failed, a CRIU that never came, a file left open and bad requests are
- * errors. Serve: files asked for in any order, several open at once, come
+ * errors; an image that cannot be written still drains CRIU. Serve: files asked for in any order, several open at once, come
  * back byte for byte from the image; a file not in it is answered so. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,6 +193,51 @@ static void failed_dump_and_absent_criu_are_errors(void **state)
 	cr_error_clear(&err);
 }
 
+/* An image write that fails after a quarter MiB (a relocation's peer gone). */
+static ssize_t failing_write(void *ctx, const void *buf, size_t len, struct cr_error *err)
+{
+	size_t *left = ctx;
+	(void)buf;
+	if (*left == 0)
+		return cr_error_set(err, ECONNRESET, "the peer went away");
+	size_t n = len < *left ? len : *left;
+	*left -= n;
+	return (ssize_t)n;
+}
+
+/* Once the image cannot be written CRIU's bytes are still drained (CRIU
+ * ends its dump as it would have, never stuck on a full pipe), and the
+ * capture's outcome is that first error. */
+static void a_broken_image_still_drains_criu(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	cr_capture_free(f->cap);
+	cr_image_stream_free(f->sw);
+	size_t left = 256 * 1024;
+	struct cr_image_io io = {.write = failing_write, .ctx = &left, .fd = -1};
+	struct cr_image_options opts = {.protection = CR_IMAGE_PLAIN};
+	struct cr_image_info info = {.partition = "p", .hostname = "h", .kernel = "k", .arch = "a", .cpu_features = ""};
+	if (cr_image_stream_open(&io, &opts, &info, &f->sw, &err) < 0 ||
+	    cr_capture_start(f->dir, "criu", f->sw, &f->cap, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	size_t big = 8u << 20;
+	uint8_t *a = malloc(big);
+	t_fill(a, big, 7);
+	int s = criu_connect(f->dir);
+	int pa = criu_open(s, "pages-1.img");
+	write_all(pa, a, big); /* 8 MiB through a 1 MiB pipe: drained throughout */
+	close(pa);
+	int pi = criu_open(s, "inventory.img");
+	write_all(pi, (const uint8_t *)"inventory", 9);
+	close(pi);
+	close(s);
+	t_expect_error(cr_capture_finish(f->cap, true, 5000, &err), &err, "the peer went away");
+	assert_int_equal(cr_capture_files(f->cap), 2);
+	free(a);
+	cr_error_clear(&err);
+}
+
 static void file_left_open_times_out(void **state)
 {
 	struct fixture *f = *state;
@@ -328,6 +373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(interleaved_files_come_out_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_dump_and_absent_criu_are_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_left_open_times_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_broken_image_still_drains_criu, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(served_files_come_back_whole, setup, teardown),
 	};
