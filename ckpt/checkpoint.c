@@ -71,14 +71,6 @@ struct streamed {
 	struct cr_image_stream_writer *sw;
 };
 
-/* Stream unless $CORRAL_CHECKPOINT_STREAM is 0; cr_frozen_begin then asks
- * whether the installed CRIU can, once the partition is known. */
-static bool want_stream(void)
-{
-	const char *v = getenv("CORRAL_CHECKPOINT_STREAM");
-	return !(v && strcmp(v, "0") == 0);
-}
-
 /* frozen.h's open_stream: the header and manifest are written now. */
 static int open_stream(void *arg, const struct cr_frozen *f, struct cr_image_stream_writer **ret_sw,
 		       struct cr_error *err)
@@ -157,10 +149,8 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 	struct cr_freeze_request freq = {
 		.name = req->name, .operation = "checkpoint", .force = req->force, .timeout_ms = req->timeout_ms,
 		.log_copy = req->log_copy};
-	if (want_stream()) {
-		freq.open_stream = open_stream;
-		freq.stream_arg = &sd;
-	}
+	freq.open_stream = open_stream;
+	freq.stream_arg = &sd;
 	struct cr_frozen f;
 	struct cr_checkpoint_report rep = {0};
 	int r = cr_frozen_begin(&freq, &f, err);

@@ -37,7 +37,8 @@ struct cr_freeze_request {
 	 * criu/criu.h. cr_frozen_begin then returns once every page was served. */
 	int lazy_ps_fd;
 	int images_ready_fd;
-	/* Streamed (chkptwpar): where the host's CRIU streams (check/), called
+	/* Streamed (chkptwpar, a stop-copy movewpar): where the host's CRIU
+	 * streams (check/) and $CORRAL_CHECKPOINT_STREAM is not 0, called
 	 * once the partition is known and before it freezes, OPEN_STREAM gives
 	 * the streamed image CRIU's files go into as CRIU writes them
 	 * (stream/capture.h, under "criu/"); nothing is staged in the work

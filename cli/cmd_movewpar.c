@@ -180,7 +180,8 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 			       rep.restore_ns / 1e6, rep.handover_ns / 1e6, (unsigned long long)rep.page_msgs,
 			       (unsigned long long)rep.push_requests, rep.push_max_pages);
 	} else {
-		double secs = rep.stream_ns / 1e9;
+		/* Streamed, the image went out while CRIU dumped. */
+		double secs = (rep.stream_ns + (rep.streamed ? rep.dump_ns : 0)) / 1e9;
 		double mib = rep.sent_bytes / 1048576.0;
 		printf("Workload partition %s relocated to %s (%s)%s%s%s.\n", req.name, req.peer,
 		       rep.peer_host ? rep.peer_host : "?", req.static_move ? " stopped and started again" : ", stop-copy (",
@@ -190,10 +191,10 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 		       rep.content_bytes ? (double)rep.sent_bytes / (double)rep.content_bytes : 1.0,
 		       secs > 0 ? mib / secs : 0.0, rep.total_ns / 1e9);
 		if (cli_option_count(&p, 'v'))
-			printf("freeze %.0f ms, dump %.0f ms, archive %.0f ms, stream %.0f ms, restore %.0f ms, "
+			printf("freeze %.0f ms, dump %.0f ms%s, archive %.0f ms, stream %.0f ms, restore %.0f ms, "
 			       "hand-over %.0f ms\n",
-			       rep.freeze_ns / 1e6, rep.dump_ns / 1e6, rep.archive_ns / 1e6, rep.stream_ns / 1e6,
-			       rep.restore_ns / 1e6, rep.handover_ns / 1e6);
+			       rep.freeze_ns / 1e6, rep.dump_ns / 1e6, rep.streamed ? " (streamed to the peer)" : "",
+			       rep.archive_ns / 1e6, rep.stream_ns / 1e6, rep.restore_ns / 1e6, rep.handover_ns / 1e6);
 	}
 	if (!req.dry_run && cli_option_count(&p, 'v'))
 		printf("waited %.0f ms for this host's frozen window (another move's) before the freeze\n",

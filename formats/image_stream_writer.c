@@ -3,9 +3,12 @@
 #define LOG_PREFIX "image: "
 #include "formats/image_stream_writer.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats/image_compress.h"
 #include "formats/image_crc32c.h"
@@ -201,6 +204,27 @@ int cr_image_stream_add_buffer(struct cr_image_stream_writer *sw, const char *im
 	if (r == 0)
 		r = cr_image_stream_file_close(sw, file, err);
 	return r;
+}
+
+int cr_image_stream_add_file(struct cr_image_stream_writer *sw, const char *image_path, const char *src_path,
+			     struct cr_error *err)
+{
+	cleanup_close int fd = open(src_path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cr_error_errno(err, "cannot read %s", src_path);
+	cleanup_free uint8_t *buf = malloc(sw->w->m.block_size);
+	uint32_t file = 0;
+	int r = buf ? cr_image_stream_file_open(sw, image_path, st.st_mode, &file, err)
+		    : cr_error_set(err, ENOMEM, "out of memory adding %s", image_path);
+	for (ssize_t n = 1; r == 0 && n != 0;) {
+		n = read(fd, buf, sw->w->m.block_size);
+		if (n < 0 && errno != EINTR)
+			r = cr_error_errno(err, "cannot read %s", src_path);
+		else if (n > 0)
+			r = cr_image_stream_file_write(sw, file, buf, (size_t)n, err);
+	}
+	return r == 0 ? cr_image_stream_file_close(sw, file, err) : r;
 }
 
 int cr_image_stream_add_dir(struct cr_image_stream_writer *sw, const char *image_path, mode_t mode,

@@ -39,6 +39,9 @@ int cr_image_stream_file_close(struct cr_image_stream_writer *sw, uint32_t file,
 /* A whole file from memory, or a directory entry. */
 int cr_image_stream_add_buffer(struct cr_image_stream_writer *sw, const char *image_path, const void *data,
 			       size_t len, mode_t mode, struct cr_error *err);
+/* The whole regular file SRC_PATH (read to its end) as IMAGE_PATH. */
+int cr_image_stream_add_file(struct cr_image_stream_writer *sw, const char *image_path, const char *src_path,
+			     struct cr_error *err);
 int cr_image_stream_add_dir(struct cr_image_stream_writer *sw, const char *image_path, mode_t mode,
 			    struct cr_error *err);
 

@@ -186,12 +186,42 @@ uint64_t cr_move_file_size(const char *path)
 	return path && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
+/* The file systems' archive, made in F's work directory once CRIU has
+ * dumped (NFS roots stay where they are: *RET_TAR NULL). */
+static int archive_fs(struct move *m, const struct cr_frozen *f, char **ret_tar, struct cr_error *err)
+{
+	m->rep->carried_fs = !cr_partition_nfs_root(&f->w.config);
+	if (!m->rep->carried_fs)
+		return 0;
+	cr_move_progress_report(m, "archiving");
+	cleanup_free char *tar = NULL;
+	if (asprintf(&tar, "%s/%s", f->work, CR_IMAGE_ROOTFS_ENTRY) < 0) {
+		tar = NULL;
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	int64_t t = cr_now_ns();
+	int r = cr_rootfs_archive_create(f->w.config.directory, tar, err);
+	if (r < 0)
+		return r;
+	m->rep->archive_ns = cr_now_ns() - t;
+	*ret_tar = steal_pointer(&tar);
+	return 0;
+}
+
 static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_config *cfg, struct cr_error *err)
 {
 	const struct cr_move_request *req = m->req;
+	/* CRIU's images stream to the peer while CRIU dumps (move_stream.c),
+	 * unless this host's CRIU cannot stream: then they are staged and sent
+	 * after the dump (format 1.0). */
+	struct cr_move_streamed streamed = {.m = m, .p = p};
 	/* CRIU keeps its own timeout: -t is the network's. */
-	struct cr_freeze_request fr = {
-		.name = req->name, .operation = "relocation", .force = req->force, .work_extra = m->fs_bytes};
+	struct cr_freeze_request fr = {.name = req->name,
+				       .operation = "relocation",
+				       .force = req->force,
+				       .work_extra = m->fs_bytes,
+				       .open_stream = cr_move_stream_open,
+				       .stream_arg = &streamed};
 	struct cr_frozen f;
 	cleanup_free char *tar = NULL;
 	bool restored_there = false;
@@ -199,31 +229,27 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	cr_move_progress_report(m, "freezing");
 	int r = cr_frozen_begin(&fr, &f, err);
 	if (r < 0)
-		return r;
+		goto stream_broken;
 	m->rep->ended = steal_pointer(&f.ended);
 	memcpy(m->criu_version, f.criu_version, sizeof(m->criu_version));
 	m->rep->freeze_ns = f.freeze_ns;
 	m->rep->dump_ns = f.dump_ns;
-	m->rep->carried_fs = !cr_partition_nfs_root(cfg);
-	if (m->rep->carried_fs) {
-		cr_move_progress_report(m, "archiving");
-		if (asprintf(&tar, "%s/%s", f.work, CR_IMAGE_ROOTFS_ENTRY) < 0) {
-			tar = NULL;
-			r = cr_error_set(err, ENOMEM, "out of memory");
-			goto undo;
-		}
-		int64_t t_archive = cr_now_ns();
-		if ((r = cr_rootfs_archive_create(f.w.config.directory, tar, err)) < 0)
-			goto undo;
-		m->rep->archive_ns = cr_now_ns() - t_archive;
-	}
-	m->rep->content_bytes = f.criu_bytes + cr_move_file_size(tar);
-	/* A long dump may outlast the peer's idle timeout: a fresh connection
-	 * (a few milliseconds) carries the image. */
-	cr_peer_close(*p);
-	*p = NULL;
-	if ((r = cr_move_connect(req, p, err)) < 0 || (r = cr_move_stream(m, *p, &f.w.config, f.images, tar, err)) < 0)
+	if ((r = archive_fs(m, &f, &tar, err)) < 0)
 		goto undo;
+	m->rep->content_bytes = f.criu_bytes + cr_move_file_size(tar);
+	if (f.stream) {
+		m->rep->streamed = true;
+		if ((r = cr_move_stream_finish(&streamed, tar, err)) < 0)
+			goto undo;
+	} else {
+		/* A long dump may outlast the peer's idle timeout: a fresh
+		 * connection (a few milliseconds) carries the image. */
+		cr_peer_close(*p);
+		*p = NULL;
+		if ((r = cr_move_connect(req, p, err)) < 0 ||
+		    (r = cr_move_stream(m, *p, &f.w.config, f.images, tar, err)) < 0)
+			goto undo;
+	}
 	cr_move_progress_report(m, "restoring");
 	int64_t t = cr_now_ns();
 	if ((r = cr_peer_restore(*p, req->name, false, m->nfs_mark, m->relocation, err)) < 0)
@@ -248,8 +274,15 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 		m->rep->downtime_ns = cr_now_ns() - f.t_freeze;
 	}
 	cr_frozen_release(&f);
+	cr_move_stream_release(&streamed);
 	return r;
 undo:
+	/* An image cut off in the middle: only closing the connection ends it
+	 * (the peer then drops what it unpacked). */
+	if (streamed.begun) {
+		cr_peer_close(*p);
+		*p = NULL;
+	}
 	if (*p) {
 		struct cr_error e = CR_ERROR_INIT;
 		if (cr_peer_abort(*p, req->name, &e) < 0 && restored_there)
@@ -259,6 +292,15 @@ undo:
 	}
 	cr_frozen_undo(&f, err);
 	cr_frozen_release(&f);
+	cr_move_stream_release(&streamed);
+	return cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
+stream_broken:
+	/* cr_frozen_begin has undone its part. */
+	cr_move_stream_release(&streamed);
+	if (!streamed.begun)
+		return r;
+	cr_peer_close(*p);
+	*p = NULL;
 	return cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
 }
 

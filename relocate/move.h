@@ -68,6 +68,7 @@ struct cr_move_report {
 	uint64_t content_bytes; /* CRIU's images and file systems before packing */
 	uint64_t sent_bytes;    /* image bytes on the wire */
 	bool carried_fs;        /* the file systems went inside the image */
+	bool streamed;          /* stop-copy: CRIU's images went to the peer as CRIU wrote them (dump_ns) */
 	char *ended;            /* processes -F ended, or NULL */
 	/* Live moves: the mode that ran (or, --dry-run, would run) and why. */
 	enum cr_move_mode mode;

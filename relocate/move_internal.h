@@ -3,6 +3,7 @@
 #define CORRAL_RELOCATE_MOVE_INTERNAL_H
 
 #include "ckpt/frozen.h"
+#include "formats/image_stream_writer.h"
 #include "partition/registry.h"
 #include "relocate/departure.h"
 #include "relocate/frozen_window.h"
@@ -61,6 +62,25 @@ int cr_move_stream(struct move *m, struct cr_peer *p, const struct cr_wpar_confi
  * only when the decision could not be recorded; a copy here that fails to
  * end after it is reported in its log, never thawed. */
 int cr_move_hand_over(struct move *m, struct cr_frozen *f, struct cr_error *err);
+
+/* The stop-copy's image streamed to the peer as CRIU writes it
+ * (relocate/move_stream.c). cr_move_stream_open is cr_freeze_request's
+ * open_stream (ARG: this, with M and P set): a fresh connection, Prepare,
+ * then the image's head;
+ * after the dump cr_move_stream_finish adds ROOTFS_TAR (or NULL), ends the
+ * image and waits for the peer's verdict. While BEGUN the connection is in
+ * the middle of an image: on a failure it can only be closed. */
+struct cr_move_streamed {
+	struct move *m;
+	struct cr_peer **p; /* replaced by a fresh connection at the open */
+	struct cr_image_io io;
+	struct cr_image_stream_writer *sw;
+	bool begun;
+};
+int cr_move_stream_open(void *arg, const struct cr_frozen *f, struct cr_image_stream_writer **ret_sw,
+			struct cr_error *err);
+int cr_move_stream_finish(struct cr_move_streamed *s, const char *rootfs_tar, struct cr_error *err);
+void cr_move_stream_release(struct cr_move_streamed *s);
 
 /* Commit, on a fresh connection if *P broke (then *P is replaced); once
  * confirmed, the departure record goes. */

@@ -255,6 +255,8 @@ out=$(on_a "$bin/movewpar" --mode stop-copy -v mv b 2>&1) || fail "move A -> B: 
 echo "$out"
 assert_contains "$out" "relocated to b" "move A -> B"
 assert_contains "$out" "downtime" "move A -> B"
+# CRIU's images went to B as CRIU wrote them (format 2.0), none staged on A.
+assert_contains "$out" "(streamed to the peer)" "move A -> B"
 only_on "$rb" "$ra" "after A -> B"
 [ -z "$(landed)" ] || fail "after A -> B: the unpacked image is left: $(landed)"
 [ "$(cat "$rb/wpars/mv/home/note")" = "data written before the move" ] || fail "file systems did not move"
