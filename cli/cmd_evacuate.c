@@ -173,7 +173,15 @@ static int follow(struct cr_etcd *e, const struct cr_fleet_conf *c, const struct
 	size_t n_seen = 0;
 	int r = 0;
 	bool warned = false;
+	/* woken by a change of a task or of the evacuation; polled without it */
+	static const char *const followed[] = {"tasks/", "evacuations/"};
+	cleanup_free char *prefix = NULL;
+	struct cr_etcd_watch *w = NULL;
+	cleanup_error struct cr_error werr = CR_ERROR_INIT;
+	if (cr_fleet_key(&prefix, c->fleet, "", &werr) == 0)
+		cr_etcd_watch_open(e, prefix, followed, sizeof(followed) / sizeof(followed[0]), &w, &werr);
 	for (;;) {
+		int64_t read_at = cr_etcd_revision(e);
 		struct cr_evac v = {0};
 		struct cr_task *t = NULL;
 		size_t n = 0;
@@ -233,8 +241,10 @@ static int follow(struct cr_etcd *e, const struct cr_fleet_conf *c, const struct
 					 "follow it with corral hosts)", what, a->host, a->timeout_s);
 			break;
 		}
-		usleep(500 * 1000);
+		if (!w || cr_etcd_watch_wait(w, read_at, 500, -1, &werr) < 0)
+			usleep(500 * 1000);
 	}
+	cr_etcd_watch_close(w);
 	for (size_t k = 0; k < n_seen; k++)
 		free(seen[k]);
 	free(seen);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,12 +19,16 @@
 #include "fleet/runner.h"
 #include "partition/registry.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 struct agent {
 	const struct cr_fleet_agent_options *o;
 	struct cr_fleet_conf conf;
 	bool member;
 	struct cr_etcd *store;
+	struct cr_etcd_watch *watch; /* wakes the agent when a task or an evacuation changes */
+	int child_fd;                /* signalfd: a move this agent started has ended */
 	int64_t lease;
 	struct cr_load load;
 	struct cr_part_load parts;
@@ -111,6 +116,19 @@ static int alive_json(struct agent *a, double period_s, char **ret, struct cr_er
 	return 0;
 }
 
+/* What wakes the agent before its tick: a change of a task (one let go,
+ * one that ended elsewhere), of an evacuation or of an origin (a restore's
+ * step). Without it (it failed to open) the agent only ticks. */
+static void open_watch(struct agent *a)
+{
+	static const char *const followed[] = {"tasks/", "evacuations/", "origins/"};
+	cleanup_free char *prefix = NULL;
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	if (cr_fleet_key(&prefix, a->conf.fleet, "", &err) < 0 ||
+	    cr_etcd_watch_open(a->store, prefix, followed, sizeof(followed) / sizeof(followed[0]), &a->watch, &err) < 0)
+		say(a, "fleet: moves are noticed on the agent's tick only: %s", cr_error_msg(&err));
+}
+
 /* Join the fleet in fleet.conf (or notice there is none). */
 static int find_fleet(struct agent *a, struct cr_error *err)
 {
@@ -127,6 +145,7 @@ static int find_fleet(struct agent *a, struct cr_error *err)
 	}
 	a->member = true;
 	say(a, "fleet: acting for fleet %s as %s (store %s)", a->conf.fleet, a->conf.name, a->conf.store);
+	open_watch(a);
 	return 1;
 }
 
@@ -174,8 +193,9 @@ static int publish(struct agent *a, double period_s, struct cr_error *err)
 	return r < 0 ? r : 0;
 }
 
-/* Run this host's tasks and take a turn as the manager: every tick, so a
- * move starts within a tick of being let go. */
+/* Run this host's tasks and take a turn as the manager: every tick, and at
+ * once when a task or an evacuation changed or a move here ended (the
+ * watch), so that a move starts as soon as it is let go. */
 static int act(struct agent *a, struct cr_error *err)
 {
 	int r = 0;
@@ -206,22 +226,73 @@ static void nap(const struct cr_fleet_agent_options *o, int ms)
 	}
 }
 
+/* Until the next tick, or sooner: a followed record changed after revision
+ * SEEN (read before the tick's step), or a move of this host ended. A
+ * store that cannot be watched leaves the plain tick. */
+static void pause_tick(struct agent *a, int64_t seen, int64_t step_start_ns)
+{
+	int waited = 0;
+	if (a->watch && seen > 0) {
+		cleanup_error struct cr_error e = CR_ERROR_INIT;
+		int r = cr_etcd_watch_wait(a->watch, seen, CR_FLEET_AGENT_TICK_MS, a->child_fd, &e);
+		if (r == 2) {
+			struct signalfd_siginfo si;
+			while (read(a->child_fd, &si, sizeof si) == sizeof si)
+				;
+		}
+		if (r < 0)
+			cr_debug("%s", cr_error_msg(&e));
+		if (r > 0) {
+			/* at least a few ms between steps, whatever wakes us */
+			int64_t since_ms = (cr_now_ns() - step_start_ns) / 1000000;
+			struct timespec ts = {0, since_ms < 20 ? (20 - since_ms) * 1000000L : 0};
+			nanosleep(&ts, NULL);
+			return;
+		}
+		if (r == 0)
+			return;
+		waited = (int)((cr_now_ns() - step_start_ns) / 1000000);
+	}
+	nap(a->o, waited < CR_FLEET_AGENT_TICK_MS ? CR_FLEET_AGENT_TICK_MS - waited : 0);
+}
+
+/* Moves started by the agent end as SIGCHLD read from a descriptor the
+ * watch's wait includes (blocked, so no call of the agent sees EINTR;
+ * runner.c unblocks it in the moves it starts). */
+static int child_signal_fd(sigset_t *ret_old)
+{
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, ret_old) < 0)
+		return -1;
+	int fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		sigprocmask(SIG_SETMASK, ret_old, NULL);
+	return fd;
+}
+
 int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *err)
 {
 	(void)err;
 	struct agent a = {.o = o};
+	sigset_t old_mask;
+	a.child_fd = child_signal_fd(&old_mask);
 	a.runner.corral_exe = o->corral_exe;
 	a.runner.say = a.manager.say = relay;
 	a.runner.say_ctx = a.manager.say_ctx = &a;
 	a.runner.publish = publish_partitions;
 	a.runner.publish_ctx = &a;
 	int interval = o->interval_ms > 0 ? o->interval_ms : CR_FLEET_AGENT_INTERVAL_MS;
-	int ticks = interval / CR_FLEET_AGENT_TICK_MS > 0 ? interval / CR_FLEET_AGENT_TICK_MS : 1;
-	for (unsigned tick = 0; !*o->stop; tick++) {
+	int64_t published_ns = 0; /* every INTERVAL, however often a change wakes the agent */
+	while (!*o->stop) {
 		cleanup_error struct cr_error e = CR_ERROR_INIT;
+		int64_t step_start = cr_now_ns(), seen = a.store ? cr_etcd_revision(a.store) : 0;
 		int r = find_fleet(&a, &e);
-		if (r > 0 && (tick % (unsigned)ticks == 0 || !a.lease))
+		if (r > 0 && (step_start - published_ns >= (int64_t)interval * 1000000 || !a.lease)) {
 			r = publish(&a, interval / 1000.0, &e);
+			published_ns = step_start;
+		}
 		if (r > 0 || r == 0)
 			r = a.member ? act(&a, &e) : 0;
 		if (r < 0)
@@ -231,9 +302,14 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 			free(a.last_error);
 			a.last_error = NULL;
 		}
-		nap(o, CR_FLEET_AGENT_TICK_MS);
+		pause_tick(&a, seen, step_start);
 	}
 	cr_runner_stop(&a.runner);
+	cr_etcd_watch_close(a.watch);
+	if (a.child_fd >= 0) {
+		close(a.child_fd);
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	}
 	if (a.lease) {
 		cleanup_error struct cr_error e = CR_ERROR_INIT;
 		if (cr_etcd_lease_revoke(a.store, a.lease, &e) < 0)

@@ -85,6 +85,25 @@ struct cr_etcd_op {
 int cr_etcd_txn(struct cr_etcd *e, const struct cr_etcd_cmp *cmps, size_t n_cmps,
 		const struct cr_etcd_op *ops, size_t n_ops, struct cr_error *err);
 
+/* The highest store revision any answer on E carried (0: none yet). */
+int64_t cr_etcd_revision(const struct cr_etcd *e);
+
+/* Waiting for a change instead of polling: one watch stream (etcd's
+ * /v3/watch) on PREFIX kept open across waits, which wakes on changes of
+ * keys under PREFIX followed by one of SUBS. It only shortens how long a
+ * caller that reads the store on a tick takes to notice a change: a watch
+ * that fails loses nothing, the caller's next read sees the store. */
+struct cr_etcd_watch;
+int cr_etcd_watch_open(struct cr_etcd *e, const char *prefix, const char *const *subs, size_t n_subs,
+		       struct cr_etcd_watch **ret, struct cr_error *err);
+void cr_etcd_watch_close(struct cr_etcd_watch *w);
+/* Wait at most TIMEOUT_MS for a change of a followed key after revision
+ * AFTER (a revision the caller has read at: cr_etcd_revision before its
+ * reads), or for WAKE_FD (-1: none) to be readable. Returns 1 on a change
+ * (or when changes may have been lost), 2 when WAKE_FD is readable, 0 when
+ * the time passed, < 0 when the stream failed (the caller sleeps). */
+int cr_etcd_watch_wait(struct cr_etcd_watch *w, int64_t after, int timeout_ms, int wake_fd, struct cr_error *err);
+
 /* Leases: a key put with a lease vanishes when the lease expires. */
 int cr_etcd_lease_grant(struct cr_etcd *e, int ttl_s, int64_t *ret_id, struct cr_error *err);
 /* Renews ID; *RET_TTL is its new TTL in seconds, 0 when it had expired. */

@@ -19,6 +19,7 @@ struct cr_etcd {
 	size_t current; /* the endpoint that answered last */
 	int timeout_ms;
 	char *ca_file, *cert_file, *key_file;
+	int64_t revision; /* the highest store revision an answer carried */
 };
 
 struct answer_buf {
@@ -138,6 +139,42 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+void cr_etcd_curl_setup(const struct cr_etcd *e, CURL *c, const char *url, struct curl_slist *hdr, const char *body,
+			long timeout_ms)
+{
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	if (timeout_ms > 0)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(e->timeout_ms < 2000 ? e->timeout_ms : 2000));
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (e->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
+	if (e->cert_file)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert_file);
+	if (e->key_file)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, e->key_file);
+}
+
+int64_t cr_etcd_revision(const struct cr_etcd *e)
+{
+	return e->revision;
+}
+
+/* Keep the store revision ANSWER's header carries (a watch starts after it). */
+static void note_revision(struct cr_etcd *e, json_object *answer)
+{
+	json_object *header = NULL;
+	int64_t rev = 0;
+	cleanup_error struct cr_error ignored = CR_ERROR_INIT;
+	if (json_object_object_get_ex(answer, "header", &header) && header &&
+	    cr_etcd_int64(header, "revision", &rev, &ignored) == 0 && rev > e->revision)
+		e->revision = rev;
+}
+
 /* Was the request surely not taken by the endpoint? */
 static bool not_sent(CURLcode c)
 {
@@ -157,22 +194,9 @@ static int attempt(struct cr_etcd *e, size_t i, const char *path, const char *bo
 	CURL *c = e->curl;
 	curl_easy_reset(c);
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)e->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(e->timeout_ms < 2000 ? e->timeout_ms : 2000));
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	cr_etcd_curl_setup(e, c, url, hdr, body, e->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, ans);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (e->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
-	if (e->cert_file)
-		curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert_file);
-	if (e->key_file)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, e->key_file);
 	CURLcode rc = curl_easy_perform(c);
 	curl_slist_free_all(hdr);
 	if (rc != CURLE_OK) {
@@ -226,6 +250,7 @@ int cr_etcd_call(struct cr_etcd *e, const char *path, json_object *req, enum cr_
 			if (r < 0)
 				return r;
 			e->current = i;
+			note_revision(e, answer);
 			*ret = steal_pointer(&answer);
 			if (ret_uncertain)
 				*ret_uncertain = uncertain;

@@ -3,6 +3,7 @@
 #ifndef CORRAL_FLEET_ETCD_INTERNAL_H
 #define CORRAL_FLEET_ETCD_INTERNAL_H
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 
@@ -26,6 +27,19 @@ enum cr_etcd_call_kind { CR_ETCD_READ, CR_ETCD_WRITE };
  * {"error": ...} fails with its message. */
 int cr_etcd_call(struct cr_etcd *e, const char *path, json_object *req, enum cr_etcd_call_kind kind,
 		 json_object **ret, bool *ret_uncertain, struct cr_error *err);
+
+/* Point C at URL with E's TLS files and bounds: a POST of BODY (a JSON
+ * object) with HDR; TIMEOUT_MS bounds the whole transfer (0: only the
+ * connection is bounded, for a stream the caller bounds itself). */
+void cr_etcd_curl_setup(const struct cr_etcd *e, CURL *c, const char *url, struct curl_slist *hdr, const char *body,
+			long timeout_ms);
+
+/* One line of a watch stream (a JSON object "result": WatchResponse): the
+ * highest mod_revision among its events whose key starts with one of
+ * PREFIXES (*RET_REV, left as it is when none does); 1 when the watch was
+ * cancelled or compacted (the caller starts again: changes may be lost). */
+int cr_etcd_watch_line(const char *line, size_t len, const char *const *prefixes, size_t n_prefixes,
+		       int64_t *ret_rev, struct cr_error *err);
 
 /* Parsing the gateway's answers (from bytes a store sent: fuzzed). */
 int cr_etcd_parse_answer(const char *body, size_t len, json_object **ret, struct cr_error *err);

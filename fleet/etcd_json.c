@@ -168,3 +168,53 @@ int cr_etcd_add_int64(json_object *o, const char *field, int64_t v, struct cr_er
 	}
 	return 0;
 }
+
+/* Does one event (a JSON object with "kv") concern a followed key? Its
+ * mod_revision when it does, 0 when not. */
+static int event_revision(json_object *ev, const char *const *prefixes, size_t n_prefixes, int64_t *ret,
+			  struct cr_error *err)
+{
+	json_object *kv = NULL;
+	*ret = 0;
+	if (!json_object_is_type(ev, json_type_object) || !json_object_object_get_ex(ev, "kv", &kv) || !kv)
+		return cr_error_set(err, EPROTO, "store watch: an event has no kv");
+	struct cr_etcd_kv one = {0};
+	int r = parse_kv(kv, &one, err);
+	for (size_t i = 0; r == 0 && i < n_prefixes; i++)
+		if (!strncmp(one.key, prefixes[i], strlen(prefixes[i])))
+			*ret = one.mod_revision;
+	cr_etcd_kv_clear(&one);
+	return r;
+}
+
+int cr_etcd_watch_line(const char *line, size_t len, const char *const *prefixes, size_t n_prefixes,
+		       int64_t *ret_rev, struct cr_error *err)
+{
+	cleanup_json json_object *o = NULL;
+	json_object *result = NULL, *events = NULL, *flag = NULL;
+	int r = cr_etcd_parse_answer(line, len, &o, err);
+	if (r < 0)
+		return r;
+	if (json_object_object_get_ex(o, "error", &flag))
+		return 1; /* the stream ended with an error: start again */
+	if (!json_object_object_get_ex(o, "result", &result) || !json_object_is_type(result, json_type_object))
+		return cr_error_set(err, EPROTO, "store watch: a line without a result");
+	int64_t compact = 0;
+	if ((r = cr_etcd_int64(result, "compact_revision", &compact, err)) < 0)
+		return r;
+	if (compact > 0 || (json_object_object_get_ex(result, "canceled", &flag) && json_object_get_boolean(flag)))
+		return 1;
+	if (!json_object_object_get_ex(result, "events", &events) || !events)
+		return 0;
+	if (!json_object_is_type(events, json_type_array))
+		return cr_error_set(err, EPROTO, "store watch: events is not an array");
+	int64_t best = *ret_rev;
+	for (size_t i = 0; i < json_object_array_length(events); i++) {
+		int64_t rev = 0;
+		if ((r = event_revision(json_object_array_get_idx(events, i), prefixes, n_prefixes, &rev, err)) < 0)
+			return r;
+		best = rev > best ? rev : best;
+	}
+	*ret_rev = best;
+	return 0;
+}

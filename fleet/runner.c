@@ -102,6 +102,10 @@ static int spawn(struct cr_runner *rn, struct cr_runner_job *j, struct cr_error 
 		if (null < 0 || dup2(null, 0) < 0 || dup2(w, 1) < 0 || dup2(w, 2) < 0)
 			_exit(127);
 		setpgid(0, 0);
+		sigset_t chld; /* the agent blocks it (fleet/agent.c) */
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		sigprocmask(SIG_UNBLOCK, &chld, NULL);
 		execv(rn->corral_exe, (char *const *)argv);
 		_exit(127);
 	}

@@ -1,6 +1,6 @@
 /* The etcd gateway's answers, as a store (or whatever answers on its port)
  * may send them: JSON parsing, int64-as-string fields, base64 keys and
- * values, kvs arrays. */
+ * values, kvs arrays; and a watch stream's line (events, cancellations). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)cr_etcd_int64(answer, "deleted", &v, &err);
 		json_object_put(answer);
 	}
+	cr_error_clear(&err);
+	const char *const followed[] = {"/corral/fleets/f/tasks/"};
+	int64_t rev = 0;
+	(void)cr_etcd_watch_line((const char *)data, size, followed, 1, &rev, &err);
 	cr_error_clear(&err);
 	return 0;
 }

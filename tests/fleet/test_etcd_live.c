@@ -169,6 +169,54 @@ static void every_member_down_fails_in_bounded_time(void **state)
 	assert_non_null(strstr(cr_error_msg(&err), "127.0.0.1"));
 }
 
+/* A wait ends at once for a followed change made after the revision it
+ * names (even one made before the wait began), runs out its time for a
+ * change of a key it does not follow, and ends when its descriptor is
+ * readable. */
+static void a_watch_wakes_on_followed_changes_only(void **state)
+{
+	(void)state;
+	cleanup_etcd struct cr_etcd *e = open_store(endpoints, 3000);
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	cleanup_free char *prefix = unique("w/"), *task = NULL, *other = NULL;
+	assert_true(asprintf(&task, "%stasks/a/s1", prefix) > 0 && asprintf(&other, "%salive/a", prefix) > 0);
+	const char *const followed[] = {"tasks/"};
+	struct cr_etcd_watch *w = NULL;
+	assert_int_equal(cr_etcd_watch_open(e, prefix, followed, 1, &w, &err), 0);
+	assert_int_equal(cr_etcd_put(e, other, "x", 0, &err), 0);
+	int64_t seen = cr_etcd_revision(e);
+	assert_true(seen > 0);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(cr_etcd_watch_wait(w, seen, 300, -1, &err), 0);
+	assert_int_equal(cr_etcd_put(e, other, "y", 0, &err), 0);
+	assert_int_equal(cr_etcd_watch_wait(w, seen, 300, -1, &err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_true(s >= 0.55 && s < 2.0);
+
+	assert_int_equal(cr_etcd_put(e, task, "{}", 0, &err), 0); /* before the wait */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(cr_etcd_watch_wait(w, seen, 3000, -1, &err), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_true(s < 1.0);
+	seen = cr_etcd_revision(e);
+	assert_int_equal(cr_etcd_watch_wait(w, seen, 200, -1, &err), 0);
+	assert_int_equal(cr_etcd_delete(e, task, &err), 1);
+	assert_int_equal(cr_etcd_watch_wait(w, seen, 3000, -1, &err), 1);
+
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	seen = cr_etcd_revision(e);
+	assert_int_equal(cr_etcd_watch_wait(w, seen, 3000, p[0], &err), 2);
+	close(p[0]);
+	close(p[1]);
+	cr_etcd_watch_close(w);
+	assert_int_equal(cr_etcd_delete(e, other, &err), 1);
+}
+
 int main(int argc, char **argv)
 {
 	endpoints = getenv("ETCD_ENDPOINTS");
@@ -183,6 +231,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(lease_holds_and_releases_a_key),
 		cmocka_unit_test(a_dead_endpoint_is_passed_over),
 		cmocka_unit_test(bad_endpoints_are_refused),
+		cmocka_unit_test(a_watch_wakes_on_followed_changes_only),
 	};
 	const struct CMUnitTest down[] = {
 		cmocka_unit_test(every_member_down_fails_in_bounded_time),

@@ -86,12 +86,49 @@ static void refusals_say_what(void **state)
 	}
 }
 
+/* Watch stream lines: the highest revision among the followed keys' events
+ * (a put and a delete), nothing for other keys or the "created" line, a
+ * restart for a cancelled or compacted watch, a refusal for a bad line. */
+static void watch_lines_name_followed_changes(void **state)
+{
+	(void)state;
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	const char *const followed[] = {"/f/tasks/", "/f/evacuations/"};
+	int64_t rev = 5;
+	const char *created = "{\"result\":{\"header\":{\"revision\":\"9\"},\"created\":true}}";
+	assert_int_equal(cr_etcd_watch_line(created, strlen(created), followed, 2, &rev, &err), 0);
+	assert_int_equal(rev, 5);
+	/* "/f/alive/a" changed at 10: not followed */
+	const char *alive = "{\"result\":{\"events\":[{\"kv\":{\"key\":\"L2YvYWxpdmUvYQ==\",\"mod_revision\":\"10\"}}]}}";
+	assert_int_equal(cr_etcd_watch_line(alive, strlen(alive), followed, 2, &rev, &err), 0);
+	assert_int_equal(rev, 5);
+	/* "/f/tasks/a/s1" put at 11, "/f/evacuations/a" deleted at 12 */
+	const char *both = "{\"result\":{\"events\":[{\"kv\":{\"key\":\"L2YvdGFza3MvYS9zMQ==\",\"mod_revision\":\"11\","
+			   "\"value\":\"e30=\"}},{\"type\":\"DELETE\",\"kv\":{\"key\":\"L2YvZXZhY3VhdGlvbnMvYQ==\","
+			   "\"mod_revision\":\"12\"}}]}}";
+	assert_int_equal(cr_etcd_watch_line(both, strlen(both), followed, 2, &rev, &err), 0);
+	assert_int_equal(rev, 12);
+	const char *compacted = "{\"result\":{\"compact_revision\":\"40\",\"canceled\":true}}";
+	assert_int_equal(cr_etcd_watch_line(compacted, strlen(compacted), followed, 2, &rev, &err), 1);
+	const char *error = "{\"error\":{\"grpc_code\":14,\"message\":\"unavailable\"}}";
+	assert_int_equal(cr_etcd_watch_line(error, strlen(error), followed, 2, &rev, &err), 1);
+	const char *bad[] = {"{\"result\":", "{\"result\":3}", "{\"result\":{\"events\":{}}}",
+			     "{\"result\":{\"events\":[{}]}}", "{\"result\":{\"events\":[{\"kv\":{\"key\":7}}]}}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_error_clear(&err);
+		assert_true(cr_etcd_watch_line(bad[i], strlen(bad[i]), followed, 2, &rev, &err) < 0);
+		assert_non_null(strstr(cr_error_msg(&err), "store"));
+	}
+	assert_int_equal(rev, 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_range_answer_is_read),
 		cmocka_unit_test(defaults_left_out_are_zero),
 		cmocka_unit_test(refusals_say_what),
+		cmocka_unit_test(watch_lines_name_followed_changes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
