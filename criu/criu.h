@@ -195,10 +195,11 @@ struct cr_criu_restore_opts {
 	 * to lift its network lock: lock the network of the restored root PID
 	 * (cr_net_lock). */
 	int (*lock_network)(pid_t pid, struct cr_error *err);
-	/* With common.empty_netns, called in the worker when criu has made the
-	 * restored root PID's (empty) network namespace, before any socket of
-	 * the tree is restored: make its links, addresses and routes. An error
-	 * fails the restore with its message. */
+	/* With common.empty_netns, called in the worker once criu has made the
+	 * restored root PID's namespaces (the network one empty, under criu's
+	 * network lock when it has one), before any socket of the tree is
+	 * restored: make its links, addresses and routes. An error fails the
+	 * restore with its message. */
 	int (*setup_network)(pid_t pid, void *arg, struct cr_error *err);
 	void *setup_network_arg;
 };

@@ -55,7 +55,10 @@ static const struct cr_criu_restore_opts *setup_opts;
 static struct cr_error setup_err = CR_ERROR_INIT;
 
 /* criu names the restored root in its "setup-namespaces" notification,
- * before any task runs restored code. When it lifts its network lock, ours
+ * before any task runs restored code; at "post-setup-namespaces" the root's
+ * namespaces are made (with empty_netns, its network namespace is empty
+ * and under criu's network lock) and no socket is restored yet: the
+ * caller's setup_network fills it. When criu lifts its network lock, ours
  * takes over (the caller's lock_network); the caller lifts it once the tree
  * runs. */
 static int on_notify(char *action, criu_notify_arg_t na)
@@ -63,8 +66,8 @@ static int on_notify(char *action, criu_notify_arg_t na)
 	if (strcmp(action, "setup-namespaces") == 0 || strcmp(action, "post-restore") == 0) {
 		restored_root = (pid_t)criu_notify_pid(na);
 		cr_criu_worker_report_root(restored_root);
-		if (setup_opts && strcmp(action, "setup-namespaces") == 0 &&
-		    setup_opts->setup_network(restored_root, setup_opts->setup_network_arg, &setup_err) < 0)
+	} else if (strcmp(action, "post-setup-namespaces") == 0 && setup_opts && restored_root > 0) {
+		if (setup_opts->setup_network(restored_root, setup_opts->setup_network_arg, &setup_err) < 0)
 			return -1;
 	} else if (strcmp(action, "network-unlock") == 0 && hold_lock && restored_root > 0) {
 		struct cr_error err = CR_ERROR_INIT;

@@ -23,7 +23,6 @@
 #ifndef CORRAL_NET_NET_CKPT_H
 #define CORRAL_NET_NET_CKPT_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -50,15 +49,14 @@ int cr_net_unlock(pid_t pid, struct cr_error *err);
 int cr_net_lock_until_thaw(pid_t pid, const char *freezer_dir, int done_fd,
 			   struct cr_error *err);
 
-/* In the empty network namespace of a restored root ROOT (CRIU's
- * setup-namespaces): the loopback up and, for CFG's entries, the network
- * locked first (*RET_LOCKED says whether it is: without the nft program it
- * is not), the links made from the host (cr_net_attach), the addresses set
- * (IPv6 without duplicate address detection: a restored TCP socket needs
- * its address usable at once), the links up and the default routes. No
- * announcement: cr_net_resumed does that once the tree runs. */
-int cr_net_restore_inside(const struct cr_wpar_config *cfg, pid_t root, bool *ret_locked,
-			  struct cr_error *err);
+/* In the empty network namespace of a restored root ROOT, while CRIU's
+ * network lock holds it (CRIU's post-setup-namespaces, before any socket is
+ * restored): the loopback up and CFG's entries made again: the links from
+ * the host (cr_net_attach), the addresses (IPv6 without duplicate address
+ * detection: a restored TCP socket needs its address usable at once), the
+ * links up, the default routes. No announcement: cr_net_resumed does that
+ * once the tree runs. */
+int cr_net_restore_inside(const struct cr_wpar_config *cfg, pid_t root, struct cr_error *err);
 
 /* The partition (init INIT_PID) runs again after a checkpoint or a restore:
  * lift any lock of ours and announce its addresses. */

@@ -3,8 +3,6 @@
  * the partition's network in it again from its configuration, by netlink,
  * where CRIU would run `ip ... restore` programs and iptables probes. */
 #define LOG_PREFIX "net: "
-#include <stdbool.h>
-
 #include "net/link.h"
 #include "net/net.h"
 #include "net/net_ckpt.h"
@@ -22,21 +20,8 @@ static int configure_restored(void *data, struct cr_error *err)
 	return r;
 }
 
-int cr_net_restore_inside(const struct cr_wpar_config *cfg, pid_t root, bool *ret_locked,
-			  struct cr_error *err)
+int cr_net_restore_inside(const struct cr_wpar_config *cfg, pid_t root, struct cr_error *err)
 {
-	*ret_locked = false;
-	if (cfg->n_netifs > 0) {
-		/* Before any link comes up: a peer's segment answered by a
-		 * namespace without its sockets yet would be reset. */
-		struct cr_error lock_err = CR_ERROR_INIT;
-		if (cr_net_lock(root, &lock_err) == 0)
-			*ret_locked = true;
-		else
-			cr_debug("%s: the restored network is not locked: %s", cfg->name,
-				 cr_error_msg(&lock_err));
-		cr_error_clear(&lock_err);
-	}
 	int r = cr_net_attach(cfg, root, err);
 	if (r == 0)
 		r = cr_net_in_netns(root, configure_restored, (void *)cfg, err);

@@ -27,21 +27,11 @@ struct restore_result {
 	char msg[1024];
 };
 
-/* In the CRIU worker: whether the restored network is locked already (by
- * setup_network, before its links came up). */
-static bool network_locked;
-
-/* CRIU made the root's empty network namespace: the partition's network in
- * it, from its configuration. */
+/* CRIU made the root's namespaces, the network one empty and locked: the
+ * partition's network in it, from its configuration. */
 static int setup_network(pid_t root, void *arg, struct cr_error *err)
 {
-	return cr_net_restore_inside(arg, root, &network_locked, err);
-}
-
-/* CRIU lifts its network lock: ours holds it, unless it already does. */
-static int lock_network(pid_t pid, struct cr_error *err)
-{
-	return network_locked ? 0 : cr_net_lock(pid, err);
+	return cr_net_restore_inside(arg, root, err);
 }
 
 /* The intermediate process: it joins the partition's cgroup, so that CRIU and
@@ -56,7 +46,7 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	cr_partition_criu_common(cfg, images_dir, RESTORE_LOG, &o.common);
 	o.common.service = &svc;
 	o.lazy_pages = cr_restore_is_lazy(images_dir);
-	o.lock_network = lock_network;
+	o.lock_network = cr_net_lock;
 	o.setup_network = setup_network;
 	o.setup_network_arg = (void *)cfg;
 	o.common.stream = cr_restore_is_streamed(images_dir);

@@ -1,7 +1,6 @@
 /* A partition's network across checkpoint and restore (net/net_ckpt.h):
  * its network made again in the empty namespace CRIU restores it into
- * (links, addresses, routes, locked until the resume; a missing interface
- * named), and the lock: it drops a peer's ping, the keeper lifts it only
+ * (links, addresses, routes; a missing interface named), and the lock: it drops a peer's ping, the keeper lifts it only
  * once the dumper is done AND the freezer says THAWED, and unlocking twice
  * or after the partition ended is no error. Needs root (namespaces); the
  * test runs in a network namespace of its own. */
@@ -70,7 +69,8 @@ static bool pings_soon(const char *addr)
  * nothing but a loopback that is down. cr_net_restore_inside makes the
  * partition's network there (a veth into a bridge with an IPv4 and a usable
  * IPv6 address and a default route, a macvlan on a plain link, an address on
- * the loopback), locked until cr_net_resumed; a missing interface is named. */
+ * the loopback), which cr_net_resumed unlocks and announces; a missing
+ * interface is named. */
 static void restore_inside(void **state)
 {
 	(void)state;
@@ -91,10 +91,8 @@ static void restore_inside(void **state)
 	add_entry(&c, "lo", "10.9.2.10");
 	add_entry(&c, "vt0", "10.9.3.10");
 	struct cr_error err = CR_ERROR_INIT;
-	bool locked = false;
-	if (cr_net_restore_inside(&c, root, &locked, &err) < 0)
+	if (cr_net_restore_inside(&c, root, &err) < 0)
 		fail_msg("%s", cr_error_msg(&err));
-	assert_true(locked);
 	assert_int_equal(sh("nsenter -t %d -n ip -o link show lo | grep -q 'state UNKNOWN' && "
 			    "nsenter -t %d -n ip -o addr show dev lo | grep -q 'inet 10.9.2.10/24' && "
 			    "nsenter -t %d -n ip -o addr show dev eth0 | grep -q 'inet 10.9.1.10/24'",
@@ -106,7 +104,9 @@ static void restore_inside(void **state)
 			    (int)root),
 			 0);
 	assert_int_equal(system("ip -o link show master brt0 | grep -q 'alias corral:u1'"), 0);
-	assert_false(pings("10.9.1.10")); /* locked: nothing answers before the resume */
+	assert_true(pings_soon("10.9.1.10"));
+	assert_int_equal(cr_net_lock(root, &err), 0); /* as CRIU's lock would */
+	assert_false(pings("10.9.1.10"));
 	if (cr_net_resumed(&c, root, &err) < 0)
 		fail_msg("%s", cr_error_msg(&err));
 	assert_true(pings_soon("10.9.1.10"));
@@ -118,7 +118,7 @@ static void restore_inside(void **state)
 	assert_true(root > 0);
 	free(c.netifs[2].interface);
 	c.netifs[2].interface = strdup("nosuch0");
-	assert_int_equal(cr_net_restore_inside(&c, root, &locked, &err), -ENODEV);
+	assert_int_equal(cr_net_restore_inside(&c, root, &err), -ENODEV);
 	assert_non_null(strstr(cr_error_msg(&err), "nosuch0"));
 	assert_int_not_equal(system("ip -o link show master brt0 | grep -q 'alias corral:u1'"), 0);
 	netns_fixture_release(root);
