@@ -174,7 +174,7 @@ int cr_move_stream(struct move *m, struct cr_peer *p, const struct cr_wpar_confi
 	uint64_t written = 0;
 	if ((r = cr_partition_image_write(cfg, criu_dir, rootfs_tar, m->criu_version[0] ? m->criu_version : NULL, &io,
 					  &opts, &written, err)) < 0 ||
-	    (r = cr_peer_image_finish(p, &m->rep->sent_bytes, err)) < 0)
+	    (r = cr_peer_image_end(p, &m->rep->sent_bytes, err)) < 0)
 		return r;
 	m->rep->stream_ns = cr_now_ns() - t;
 	return 0;

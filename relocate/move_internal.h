@@ -51,7 +51,8 @@ void cr_move_on_packed(void *ctx, uint64_t in_done, uint64_t in_total, uint64_t 
 int cr_move_connect(const struct cr_move_request *req, struct cr_peer **ret, struct cr_error *err);
 
 /* Stream CFG's image (CRIU_DIR and ROOTFS_TAR, each may be NULL) into P,
- * which unpacks it as it arrives. */
+ * which unpacks it as it arrives. A peer of protocol 1.2 is not waited for:
+ * the next call on P (the Restore) reads the image's verdict first. */
 int cr_move_stream(struct move *m, struct cr_peer *p, const struct cr_wpar_config *cfg, const char *criu_dir,
 		   const char *rootfs_tar, struct cr_error *err);
 

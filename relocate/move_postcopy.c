@@ -183,6 +183,14 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	int r = send_state(m, mv->p, f, &mv->early, &mv->tar, err);
 	if (r < 0)
 		goto fail;
+	/* A peer of 1.2 takes the Restore right behind the image; the image's
+	 * verdict (unpacked there) comes before the pages' relay starts, since
+	 * LazyPages needs the image there. */
+	bool pipelined = cr_peer_pipelines(*mv->p);
+	int64_t t_restore = cr_now_ns();
+	if (pipelined && ((r = cr_peer_restore_lazy_begin(*mv->p, req->name, m->nfs_mark, m->relocation, err)) < 0 ||
+			  (r = cr_peer_collect_first(*mv->p, err)) < 0))
+		goto fail;
 	/* The pages' relay first: the restore there faults pages in. */
 	rj.p = steal_pointer(&mv->pages);
 	if ((r = pthread_create(&relay_th, NULL, relay_thread, &rj)) != 0) {
@@ -193,8 +201,10 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	relaying = true;
 	m->pr.in_total = 0;
 	cr_move_progress_report(m, "restoring");
-	int64_t t_restore = cr_now_ns();
-	if ((r = cr_peer_restore_lazy(*mv->p, req->name, m->nfs_mark, m->relocation, err)) < 0) {
+	if (!pipelined)
+		t_restore = cr_now_ns();
+	r = pipelined ? cr_peer_collect(*mv->p, err) : cr_peer_restore_lazy(*mv->p, req->name, m->nfs_mark, m->relocation, err);
+	if (r < 0) {
 		restore_answered = err->code != ETIMEDOUT && err->code != ECONNRESET && err->code != EPIPE &&
 				   err->code != ENOTCONN;
 		goto fail;

@@ -38,6 +38,11 @@ const struct cr_peer_info *cr_peer_hello(const struct cr_peer *p)
 	return &p->remote;
 }
 
+bool cr_peer_speaks(const struct cr_peer *p, unsigned major, unsigned minor)
+{
+	return p->remote.proto_major == major && p->remote.proto_minor >= minor;
+}
+
 const char *cr_peer_name(const struct cr_peer *p)
 {
 	return p->conn.peer_name;
@@ -213,6 +218,98 @@ int cr_peer_connect_local(const char *socket_path, int timeout_ms, struct cr_pee
 	return cr_peer_open_fd(fd, "local corrald", NULL, NULL, timeout_ms, ret_peer, err);
 }
 
+/* Wait for one Result: 0; negative with *RET_REFUSED when it says no,
+ * without when the connection failed. */
+static int wait_one(struct cr_peer *p, const char *what, Crwire__Envelope **ret_reply, bool *ret_refused,
+		    struct cr_error *err)
+{
+	*ret_refused = false;
+	cleanup_envelope Crwire__Envelope *m = NULL;
+	int r = cr_conn_recv(&p->conn, &m, err);
+	if (r < 0)
+		return cr_error_wrap(err, "waiting for %s's answer to %s", p->conn.peer_name, what);
+	if (m->body_case != CRWIRE__ENVELOPE__BODY_RESULT)
+		return cr_error_set(err, EPROTO, "%s answered %s with %s", p->conn.peer_name, what,
+				    cr_wire_body_name(m));
+	int code = m->result->code;
+	if (code != 0) {
+		*ret_refused = true;
+		return cr_error_set(err, code > 0 && code < 4096 ? code : EPROTO, "%s: %s: %s",
+				    p->conn.peer_name, what,
+				    m->result->message ? m->result->message : "failed");
+	}
+	if (ret_reply)
+		*ret_reply = steal_pointer(&m);
+	return 0;
+}
+
+int cr_peer_send_pending(struct cr_peer *p, Crwire__Envelope *req, const char *what, bool tolerated,
+			 struct cr_error *err)
+{
+	if (p->n_pending == CR_PEER_MAX_PENDING)
+		return cr_error_set(err, EBUSY, "%d requests to %s await their answers already", CR_PEER_MAX_PENDING,
+				    p->conn.peer_name);
+	req->has_id = true;
+	req->id = ++p->next_id;
+	int r = cr_conn_send(&p->conn, req, err);
+	if (r < 0)
+		return cr_error_wrap(err, "%s request to %s", what, p->conn.peer_name);
+	p->pending[p->n_pending++] = (struct cr_peer_pending){.what = what, .tolerated = tolerated};
+	return 0;
+}
+
+/* The Results still owed, in order: the first refusal that is not
+ * tolerated is returned (the later ones are read all the same, so that the
+ * connection stays in step); a broken connection ends it at once, with
+ * *RET_BROKEN set. */
+static int collect(struct cr_peer *p, bool *ret_broken, struct cr_error *err)
+{
+	int first = 0;
+	*ret_broken = false;
+	while (p->n_pending > 0) {
+		struct cr_peer_pending pd = p->pending[0];
+		memmove(p->pending, p->pending + 1, --p->n_pending * sizeof(pd));
+		struct cr_error e = CR_ERROR_INIT;
+		bool refused = false;
+		int r = wait_one(p, pd.what, NULL, &refused, &e);
+		if (r < 0 && refused && pd.tolerated)
+			cr_debug("%s (going on without it)", cr_error_msg(&e));
+		else if (r < 0 && first == 0)
+			first = cr_error_set(err, e.code, "%s", cr_error_msg(&e));
+		cr_error_clear(&e);
+		if (r < 0 && !refused) {
+			p->n_pending = 0;
+			*ret_broken = true;
+		}
+	}
+	return first;
+}
+
+int cr_peer_collect(struct cr_peer *p, struct cr_error *err)
+{
+	bool broken;
+	return collect(p, &broken, err);
+}
+
+int cr_peer_collect_first(struct cr_peer *p, struct cr_error *err)
+{
+	if (p->n_pending == 0)
+		return 0;
+	size_t later = p->n_pending - 1;
+	p->n_pending = 1;
+	bool broken;
+	int r = collect(p, &broken, err);
+	p->n_pending = broken ? 0 : later;
+	if (!broken)
+		memmove(p->pending, p->pending + 1, later * sizeof(p->pending[0]));
+	return r;
+}
+
+bool cr_peer_pipelines(const struct cr_peer *p)
+{
+	return cr_peer_speaks(p, 1, 2);
+}
+
 int cr_peer_call(struct cr_peer *p, Crwire__Envelope *req, Crwire__Envelope **ret_reply,
 		 struct cr_error *err)
 {
@@ -222,27 +319,24 @@ int cr_peer_call(struct cr_peer *p, Crwire__Envelope *req, Crwire__Envelope **re
 	if (r < 0)
 		return cr_error_wrap(err, "%s request to %s", cr_wire_body_name(req),
 				     p->conn.peer_name);
-	return cr_peer_wait_result(p, cr_wire_body_name(req), ret_reply, err);
+	/* Answers owed to earlier requests come first; the first refusal among
+	 * them is the error (this request's answer is read all the same). */
+	bool broken = false;
+	int earlier = collect(p, &broken, err);
+	if (broken)
+		return earlier;
+	struct cr_error e = CR_ERROR_INIT;
+	bool refused;
+	r = wait_one(p, cr_wire_body_name(req), earlier < 0 ? NULL : ret_reply, &refused, earlier < 0 ? &e : err);
+	cr_error_clear(&e);
+	return earlier < 0 ? earlier : r;
 }
 
 int cr_peer_wait_result(struct cr_peer *p, const char *what, Crwire__Envelope **ret_reply,
 			struct cr_error *err)
 {
-	cleanup_envelope Crwire__Envelope *m = NULL;
-	int r = cr_conn_recv(&p->conn, &m, err);
-	if (r < 0)
-		return cr_error_wrap(err, "waiting for %s's answer to %s", p->conn.peer_name, what);
-	if (m->body_case != CRWIRE__ENVELOPE__BODY_RESULT)
-		return cr_error_set(err, EPROTO, "%s answered %s with %s", p->conn.peer_name, what,
-				    cr_wire_body_name(m));
-	int code = m->result->code;
-	if (code != 0)
-		return cr_error_set(err, code > 0 && code < 4096 ? code : EPROTO, "%s: %s: %s",
-				    p->conn.peer_name, what,
-				    m->result->message ? m->result->message : "failed");
-	if (ret_reply)
-		*ret_reply = steal_pointer(&m);
-	return 0;
+	bool refused;
+	return wait_one(p, what, ret_reply, &refused, err);
 }
 
 int cr_peer_ping(struct cr_peer *p, struct cr_error *err)

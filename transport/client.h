@@ -50,6 +50,17 @@ const char *cr_peer_name(const struct cr_peer *p);
 int cr_peer_call(struct cr_peer *p, Crwire__Envelope *req, Crwire__Envelope **ret_reply,
 		 struct cr_error *err);
 
+/* Requests may be pipelined (protocol 1.2: cr_peer_image_end, the arrival's
+ * preparation): sent at once, their Results read in order by the next
+ * call, which fails with the first refusal among them (each Result is read
+ * all the same, so the connection stays usable: an Abort may follow).
+ * cr_peer_collect reads the Results still owed now. */
+int cr_peer_collect(struct cr_peer *p, struct cr_error *err);
+/* The oldest Result owed alone (0 when none is owed). */
+int cr_peer_collect_first(struct cr_peer *p, struct cr_error *err);
+/* Whether the peer takes pipelined requests (its Hello says 1.2 or later). */
+bool cr_peer_pipelines(const struct cr_peer *p);
+
 int cr_peer_ping(struct cr_peer *p, struct cr_error *err);
 int cr_peer_partition_exists(struct cr_peer *p, const char *name, bool *ret_exists,
 			     struct cr_error *err);
@@ -80,6 +91,10 @@ int cr_peer_image_begin(struct cr_peer *p, const char *name, uint64_t size_hint,
 			struct cr_error *err);
 struct cr_image_io cr_peer_image_io(struct cr_peer *p);
 int cr_peer_image_finish(struct cr_peer *p, uint64_t *ret_bytes, struct cr_error *err);
+/* The same, except that to a peer of 1.2 the image's verdict is not waited
+ * for: the next call (a Restore) reads it first and fails with it
+ * (*RET_BYTES: the bytes sent). */
+int cr_peer_image_end(struct cr_peer *p, uint64_t *ret_bytes, struct cr_error *err);
 
 /* The three steps above for the image in FD (read to its end). */
 int cr_peer_send_image(struct cr_peer *p, const char *name, int fd, struct cr_error *err);

@@ -1,4 +1,7 @@
-/* Sending an image: Prepare, ImageChunk messages, the peer's verdict. */
+/* Sending an image: Prepare, ImageChunk messages, the peer's verdict. To a
+ * peer of protocol 1.2 an image to unpack streams at once (Prepare.at_once:
+ * no go-ahead to wait for) and its verdict may be left to the next call
+ * (cr_peer_image_end). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,12 +23,17 @@ int cr_peer_image_begin(struct cr_peer *p, const char *name, uint64_t size_hint,
 	q.size_hint = size_hint;
 	q.has_unpack = unpack;
 	q.unpack = unpack;
+	/* Streamed at once: its one Result (the image's verdict) is owed. */
+	bool at_once = unpack && cr_peer_speaks(p, 1, 2);
+	q.has_at_once = at_once;
+	q.at_once = at_once;
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
 	req.body_case = CRWIRE__ENVELOPE__BODY_PREPARE;
 	req.prepare = &q;
-	int r = cr_peer_call(p, &req, NULL, err);
+	int r = at_once ? cr_peer_send_pending(p, &req, "image", false, err) : cr_peer_call(p, &req, NULL, err);
 	if (r < 0)
 		return r;
+	p->at_once = at_once;
 	p->sending = true;
 	p->chunk_len = 0;
 	p->sent = 0;
@@ -76,6 +84,17 @@ struct cr_image_io cr_peer_image_io(struct cr_peer *p)
 	return io;
 }
 
+int cr_peer_image_end(struct cr_peer *p, uint64_t *ret_bytes, struct cr_error *err)
+{
+	if (!p->sending || !p->at_once)
+		return cr_peer_image_finish(p, ret_bytes, err);
+	p->sending = false;
+	int r = send_chunk(p, true, err);
+	if (r == 0 && ret_bytes)
+		*ret_bytes = p->sent;
+	return r;
+}
+
 int cr_peer_image_finish(struct cr_peer *p, uint64_t *ret_bytes, struct cr_error *err)
 {
 	if (!p->sending)
@@ -85,6 +104,11 @@ int cr_peer_image_finish(struct cr_peer *p, uint64_t *ret_bytes, struct cr_error
 	int r = send_chunk(p, true, err);
 	if (r < 0)
 		return r;
+	if (p->at_once) { /* its verdict is the Result owed */
+		if ((r = cr_peer_collect(p, err)) == 0 && ret_bytes)
+			*ret_bytes = p->sent;
+		return r;
+	}
 	cleanup_envelope Crwire__Envelope *reply = NULL;
 	r = cr_peer_wait_result(p, "image", &reply, err);
 	if (r < 0)

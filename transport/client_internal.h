@@ -6,6 +6,8 @@
 #include "transport/conn.h"
 #include "transport_wire.pb-c.h"
 
+#define CR_PEER_MAX_PENDING 4
+
 struct cr_peer {
 	struct cr_conn conn;
 	int fd;
@@ -15,8 +17,25 @@ struct cr_peer {
 	uint8_t *chunk;
 	size_t chunk_len;
 	bool sending;
+	bool at_once; /* streamed without a go-ahead (Prepare.at_once) */
 	uint64_t sent;
+	/* Requests sent and not answered yet (pipelined, protocol 1.2): their
+	 * Results come in order, before the next call's. */
+	struct cr_peer_pending {
+		const char *what;   /* for the error: "image", "prepare_arrival" */
+		bool tolerated;     /* a refusal is logged, not returned */
+	} pending[CR_PEER_MAX_PENDING];
+	size_t n_pending;
 };
+
+/* Whether the peer's Hello says protocol MAJOR.MINOR or a later minor. */
+bool cr_peer_speaks(const struct cr_peer *p, unsigned major, unsigned minor);
+
+/* Send REQ (its id set here) without waiting: its Result is collected, in
+ * order, by the next call or cr_peer_collect. TOLERATED: a refusal is only
+ * logged (a request the call can do without). */
+int cr_peer_send_pending(struct cr_peer *p, Crwire__Envelope *req, const char *what, bool tolerated,
+			 struct cr_error *err);
 
 /* Wait for the Result answering WHAT (see cr_peer_call). */
 int cr_peer_wait_result(struct cr_peer *p, const char *what, Crwire__Envelope **ret_reply,

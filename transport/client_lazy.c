@@ -8,8 +8,8 @@
 
 #include "util/cleanup.h"
 
-int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_mark, const char *relocation,
-			 struct cr_error *err)
+static int restore_lazy(struct cr_peer *p, const char *name, const char *nfs_mark, const char *relocation,
+			bool pipelined, struct cr_error *err)
 {
 	Crwire__Restore q = CRWIRE__RESTORE__INIT;
 	q.name = (char *)name;
@@ -20,7 +20,22 @@ int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_ma
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
 	req.body_case = CRWIRE__ENVELOPE__BODY_RESTORE;
 	req.restore = &q;
-	return cr_peer_call(p, &req, NULL, err);
+	return pipelined ? cr_peer_send_pending(p, &req, "restore", false, err) : cr_peer_call(p, &req, NULL, err);
+}
+
+int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_mark, const char *relocation,
+			 struct cr_error *err)
+{
+	return restore_lazy(p, name, nfs_mark, relocation, false, err);
+}
+
+int cr_peer_restore_lazy_begin(struct cr_peer *p, const char *name, const char *nfs_mark, const char *relocation,
+			       struct cr_error *err)
+{
+	if (!cr_peer_pipelines(p))
+		return cr_error_set(err, EPROTONOSUPPORT, "%s speaks protocol %u.%u: a pipelined Restore needs 1.2",
+				    cr_peer_name(p), p->remote.proto_major, p->remote.proto_minor);
+	return restore_lazy(p, name, nfs_mark, relocation, true, err);
 }
 
 int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, const struct cr_page_relay_opts *o,

@@ -14,6 +14,10 @@
  * and resume it there. */
 int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_mark, const char *relocation,
 			 struct cr_error *err);
+/* The same pipelined (a peer of 1.2): sent without waiting; its answer is
+ * read by cr_peer_collect, after the answers owed before it (the image's). */
+int cr_peer_restore_lazy_begin(struct cr_peer *p, const char *name, const char *nfs_mark, const char *relocation,
+			       struct cr_error *err);
 
 /* Have the peer start criu lazy-pages for NAME's images and relay the
  * page-server traffic of LOCAL (the source criu's page socket), as O says

@@ -209,27 +209,45 @@ static int receive(const struct cr_server_ctx *ctx, struct cr_conn *c, const cha
 	return drain;
 }
 
+/* A refused Prepare(at_once): the chunks already on their way are read and
+ * dropped, so that the refusal is the one Result and the connection stays
+ * in step. */
+static int drop_stream(struct cr_conn *c, struct cr_error *err)
+{
+	struct chunk_source s = {.c = c, .fd = -1};
+	int r = 0;
+	while (!s.final && (r = next_chunk(&s, false, err)) == 0)
+		;
+	cr_envelope_freep(&s.cur);
+	return r;
+}
+
 int cr_server_on_prepare(const struct cr_server_ctx *ctx, struct cr_conn *c,
 			 const Crwire__Prepare *req, Crwire__Result *res, struct cr_error *err)
 {
 	struct landing l = {.fd = -1};
 	struct cr_error e = CR_ERROR_INIT;
 	const struct cr_arrival_ops *arrival = NULL;
-	if (req->has_unpack && req->unpack && !(arrival = cr_server_arrival(ctx, res)))
-		return 0;
+	bool unpack = req->has_unpack && req->unpack, at_once = unpack && req->has_at_once && req->at_once;
+	if (unpack && !(arrival = cr_server_arrival(ctx, res)))
+		return at_once ? drop_stream(c, err) : 0;
 	if (landing_open(req->name, arrival, req->has_size_hint ? req->size_hint : 0, &l, &e) < 0) {
 		cr_result_fail(res, e.code, "cannot receive an image for %s: %s", req->name,
 			       cr_error_msg(&e));
 		cr_error_clear(&e);
 		landing_drop(&l);
-		return 0; /* the client waits for this answer before it streams */
+		/* The client waits for this answer before it streams, or
+		 * (at_once) streams without waiting. */
+		return at_once ? drop_stream(c, err) : 0;
 	}
-	/* Go ahead: the client streams the image only after this answer. */
-	Crwire__Envelope go = CRWIRE__ENVELOPE__INIT;
-	go.body_case = CRWIRE__ENVELOPE__BODY_RESULT;
-	Crwire__Result ok = CRWIRE__RESULT__INIT;
-	go.result = &ok;
-	int r = cr_conn_send(c, &go, err);
+	int r = 0;
+	if (!at_once) { /* go ahead: the client streams the image only after this answer */
+		Crwire__Envelope go = CRWIRE__ENVELOPE__INIT;
+		go.body_case = CRWIRE__ENVELOPE__BODY_RESULT;
+		Crwire__Result ok = CRWIRE__RESULT__INIT;
+		go.result = &ok;
+		r = cr_conn_send(c, &go, err);
+	}
 	if (r == 0)
 		r = receive(ctx, c, req->name, &l, res, err);
 	landing_drop(&l);

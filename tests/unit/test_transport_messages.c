@@ -3,7 +3,8 @@
  * major refused with both versions named, a newer minor accepted), Ping,
  * PartitionExists, Preflight reasons, an unknown request, and the image
  * hand-over: Prepare with a verified stream, Commit, Abort, a corrupt image
- * refused while the connection stays usable. */
+ * refused while the connection stays usable; an image unpacked at once
+ * (pipelined, its verdict read by the next call). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 
 #include "formats/image_writer.h"
 #include "relocate/arrival.h"
+#include "relocate/landing.h"
 #include "relocate/relocation_record.h"
 #include "test_transport_util.h"
 #include "transport/client.h"
@@ -120,7 +122,7 @@ static void test_client_major_refused(void **state)
 	assert_null(p);
 	/* Both versions named, on both sides. */
 	assert_non_null(strstr(cr_error_msg(&err), "2.3"));
-	assert_non_null(strstr(cr_error_msg(&err), "1.x (up to 1.1)"));
+	assert_non_null(strstr(cr_error_msg(&err), "1.x (up to 1.2)"));
 	assert_int_equal(pthread_join(f->srv.thread, NULL), 0);
 	assert_int_equal(f->srv.result, -EPROTONOSUPPORT);
 	assert_non_null(strstr(cr_error_msg(&f->srv.err), "2.3"));
@@ -138,9 +140,9 @@ static void test_server_major_refused(void **state)
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_peer *p = NULL;
 	start(f, 3);
-	/* The server (3.x) refuses the client (1.1) first; the client hears why. */
+	/* The server (3.x) refuses the client (1.2) first; the client hears why. */
 	assert_int_equal(connect_client(f, &p, &err), -EPROTONOSUPPORT);
-	assert_non_null(strstr(cr_error_msg(&err), "protocol version 1.1 is not supported"));
+	assert_non_null(strstr(cr_error_msg(&err), "protocol version 1.2 is not supported"));
 	assert_non_null(strstr(cr_error_msg(&err), "3.x (up to 3."));
 	assert_int_equal(pthread_join(f->srv.thread, NULL), 0);
 	close(f->fds[1]);
@@ -219,12 +221,12 @@ static void test_requests(void **state)
 	cr_error_clear(&err);
 }
 
-static void make_image(struct cr_image_membuf *mb, size_t data_len)
+static void make_image_spec(struct cr_image_membuf *mb, size_t data_len, const char *spec)
 {
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_image_io io = cr_image_io_mem(mb);
 	struct cr_image_options o = {.protection = CR_IMAGE_PLAIN, .workers = 1};
-	struct cr_image_info info = {.partition = "web", .cpu_features = ""};
+	struct cr_image_info info = {.partition = "web", .spec_text = spec, .cpu_features = ""};
 	struct cr_image_writer *w = NULL;
 	uint8_t *data = malloc(data_len);
 	for (size_t i = 0; i < data_len; i++)
@@ -235,6 +237,11 @@ static void make_image(struct cr_image_membuf *mb, size_t data_len)
 		fail_msg("%s", cr_error_msg(&err));
 	cr_image_writer_free(w);
 	free(data);
+}
+
+static void make_image(struct cr_image_membuf *mb, size_t data_len)
+{
+	make_image_spec(mb, data_len, NULL);
 }
 
 static int send_mem(struct cr_peer *p, const char *name, const struct cr_image_membuf *mb,
@@ -300,6 +307,75 @@ static void test_image_handover(void **state)
 	cr_error_clear(&err);
 }
 
+/* Send MB to be unpacked, pipelined (protocol 1.2): no go-ahead waited
+ * for, the verdict left to the next call. */
+static int send_at_once(struct cr_peer *p, const char *name, const struct cr_image_membuf *mb, struct cr_error *err)
+{
+	int r = cr_peer_image_begin(p, name, mb->len, true, err);
+	struct cr_image_io out = cr_peer_image_io(p);
+	if (r == 0)
+		r = cr_io_write_all(&out, mb->data, mb->len, err);
+	uint64_t bytes = 0;
+	if (r == 0 && (r = cr_peer_image_end(p, &bytes, err)) == 0)
+		assert_int_equal(bytes, mb->len);
+	return r;
+}
+
+/* An image to unpack streams at once and its verdict is read by the next
+ * call: a good one is unpacked; a corrupt one, or one whose Prepare is
+ * refused (its chunks then read and dropped), fails that next call, and the
+ * connection stays in step for the one after. */
+static void test_image_pipelined(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_peer *p = NULL;
+	char *unpacked = NULL, *spec = NULL, *record = NULL;
+	assert_int_equal(cr_unpacked_path("web", &unpacked, &err), 0);
+	assert_true(asprintf(&spec, "%s/spec", unpacked) > 0);
+	assert_int_equal(cr_relocation_record_path("web", &record, &err), 0);
+	struct cr_image_membuf img = {0};
+	make_image_spec(&img, 2 * CR_PEER_IMAGE_CHUNK + 777, "general:\n\tname = web\n");
+	start(f, CR_PROTO_MAJOR);
+	if (connect_client(f, &p, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	if (send_at_once(p, "web", &img, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	if (cr_peer_ping(p, &err) < 0) /* reads the image's verdict first */
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(cr_path_exists(spec), 1);
+	cr_unpacked_remove("web");
+
+	img.data[img.len / 2] ^= 0x40;
+	assert_int_equal(send_at_once(p, "web", &img, &err), 0);
+	assert_true(cr_peer_ping(p, &err) < 0);
+	assert_non_null(strstr(cr_error_msg(&err), "image not accepted"));
+	cr_error_clear(&err);
+	assert_int_equal(cr_path_exists(unpacked), 0);
+	assert_int_equal(cr_peer_ping(p, &err), 0);
+
+	/* Refused before a byte is read: a relocation of web is pending here. */
+	img.data[img.len / 2] ^= 0x40;
+	char *dir = strdup(record);
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(cr_mkdir_p(dir, 0700, &err), 0);
+	assert_int_equal(cr_write_file_atomic(record, "peer a\n", 7, 0600, &err), 0);
+	assert_int_equal(send_at_once(p, "web", &img, &err), 0);
+	assert_int_equal(cr_peer_collect(p, &err), -EBUSY);
+	assert_non_null(strstr(cr_error_msg(&err), "already in progress"));
+	cr_error_clear(&err);
+	assert_int_equal(cr_peer_ping(p, &err), 0);
+	assert_int_equal(cr_path_exists(unpacked), 0);
+	(void)unlink(record);
+	stop(f, p);
+	assert_int_equal(f->srv.result, 0);
+	cr_image_membuf_free(&img);
+	free(dir);
+	free(unpacked);
+	free(spec);
+	free(record);
+}
+
 /* A relocation's Commit repeated (its first answer lost) is answered as
  * done; a Commit naming another relocation, or one not known here, is not. */
 static void test_commit_repeated(void **state)
@@ -347,6 +423,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_minor_accepted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_handover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_pipelined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_repeated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, t_group_setup, t_group_teardown);
