@@ -185,6 +185,16 @@ static bool target_available(struct step *s, const struct cr_task *t)
 	return h->online || cr_fleet_host_answers(h->address, 500);
 }
 
+/* Is a move going to host TO now (let go or running)? */
+static bool arriving(const struct step *s, const char *to)
+{
+	for (size_t i = 0; to && i < s->n_tasks; i++)
+		if ((s->tasks[i].state == CR_TASK_GO || s->tasks[i].state == CR_TASK_RUNNING) && s->tasks[i].to &&
+		    !strcmp(s->tasks[i].to, to))
+			return true;
+	return false;
+}
+
 /* Requeue failed tasks with attempts left (to a target that can take them
  * now), and let queued ones go up to V->parallel at a time, each to a
  * target still available. Returns whether every task of V is final. */
@@ -212,17 +222,24 @@ static int admit(struct step *s, const struct cr_evac *v, bool *ret_all_final, b
 		all_final = all_final && cr_task_final(t);
 		failed = failed || t->state == CR_TASK_FAILED;
 	}
-	for (size_t i = 0; i < s->n_tasks && active < v->parallel; i++) {
-		struct cr_task *t = &s->tasks[i];
-		if (!of_evac(t, v) || t->state != CR_TASK_QUEUED || t->mod_revision < 0)
-			continue;
-		if (!target_available(s, t) && (r = replan(s, v, t, err)) < 0)
-			return r;
-		if (t->state == CR_TASK_QUEUED)
-			t->state = CR_TASK_GO;
-		if ((r = put_task(s, t, err)) < 0)
-			return r;
-		active++;
+	/* First the tasks to a host no move is going to now, then the rest: two
+	 * restores at once on one host share its CPUs, and the destination's
+	 * restore is most of a downtime (relocate/frozen_window.h). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < s->n_tasks && active < v->parallel; i++) {
+			struct cr_task *t = &s->tasks[i];
+			if (!of_evac(t, v) || t->state != CR_TASK_QUEUED || t->mod_revision < 0)
+				continue;
+			if (pass == 0 && arriving(s, t->to))
+				continue;
+			if (!target_available(s, t) && (r = replan(s, v, t, err)) < 0)
+				return r;
+			if (t->state == CR_TASK_QUEUED)
+				t->state = CR_TASK_GO;
+			if ((r = put_task(s, t, err)) < 0)
+				return r;
+			active++;
+		}
 	}
 	*ret_all_final = all_final;
 	*ret_any_failed = failed;

@@ -13,6 +13,7 @@ struct target {
 	bool live_ok, static_ok; /* compatible with the source for such a move */
 	char why_not[96];        /* when neither */
 	uint64_t mem_planned;
+	size_t n_planned; /* partitions this plan sends there */
 	const char **planned_groups;
 	size_t n_planned_groups;
 };
@@ -89,8 +90,13 @@ static bool better(const struct target *a, const struct target *b)
 	if (!b)
 		return true;
 	uint64_t fa = mem_free(a), fb = mem_free(b);
-	if (fa != fb)
+	uint64_t band = (fa > fb ? fa : fb) / CR_PLAN_MEM_TIE;
+	if (fa > fb + band || fb > fa + band)
 		return fa > fb;
+	/* About as much room: spread the plan (its moves let go at once then
+	 * restore on different hosts), then the CPU headroom decides. */
+	if (a->n_planned != b->n_planned)
+		return a->n_planned < b->n_planned;
 	double ca = (1.0 - a->h->cpu) * a->h->cpus, cb = (1.0 - b->h->cpu) * b->h->cpus;
 	if (ca != cb)
 		return ca > cb;
@@ -141,6 +147,7 @@ static int place(const struct cr_plan_partition *p, struct target *t, size_t n, 
 	snprintf(c->reason, sizeof c->reason, "least loaded compatible host (%.0f MiB free)",
 		 (double)mem_free(best) / (1 << 20));
 	best->mem_planned += p->mem;
+	best->n_planned++;
 	if (p->group) {
 		const char **g = realloc(best->planned_groups, (best->n_planned_groups + 1) * sizeof(*g));
 		if (!g)

@@ -13,6 +13,10 @@
 
 /* Memory a target keeps free beyond what it takes on. */
 #define CR_PLAN_MEM_MARGIN (64ull << 20)
+/* Free memory within 1/CR_PLAN_MEM_TIE of each other counts as equal: the
+ * plan then spreads its partitions over such hosts (fewest sent there
+ * first), and CPU headroom breaks what is left. */
+#define CR_PLAN_MEM_TIE 32
 
 struct cr_plan_host {
 	const char *name, *domain;

@@ -1,13 +1,16 @@
-/* One frozen window at a time on this host. A move's frozen window runs
- * from its freeze (or stop, --static) here to the partition running again
- * there: its downtime. Dump, archive, stream and the restore there are
- * CPU-bound; two moves of one host frozen at once share the CPUs and each
- * one's downtime grows (an evacuation with --parallel 2 saw its longest
- * downtime at about twice a lone move's). So a move waits, still running,
- * until no other move of this host is frozen, then freezes; its
- * pre-flight, connections and post-copy pages run beside the other's
- * window. The wait is bounded: a window longer than that (a large
- * partition) does not hold the others back further. An flock on
+/* One frozen window at a time on this host. A live move's window runs from
+ * its freeze here to the moment its state has been sent: this host's share
+ * of its downtime (freeze, dump, archive, stream), CPU-bound work that two
+ * moves of one host would share (an evacuation with --parallel 2 saw its
+ * longest downtime at about twice a lone move's when both froze at once).
+ * So a move waits, still running, until no other move of this host is in
+ * its window, then freezes. The restore is the destination's work: the next
+ * move of this host freezes while the last one restores there, so an
+ * evacuation's moves form a pipeline (dump here, restore there) instead of
+ * a chain of whole downtimes (moves to one destination are kept apart by
+ * the fleet's admission, fleet/manager.c). A static move holds it from the
+ * stop to its start there. The wait is bounded: a window longer than that
+ * (a large partition) does not hold the others back further. An flock on
  * $ROOT/run/corral/frozen-window.lock: released by the kernel when a move
  * dies. */
 #ifndef CORRAL_RELOCATE_FROZEN_WINDOW_H

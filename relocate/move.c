@@ -250,6 +250,7 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 		    (r = cr_move_stream(m, *p, &f.w.config, f.images, tar, err)) < 0)
 			goto undo;
 	}
+	cr_move_window_leave(m); /* this host's share is done: the restore is the peer's */
 	cr_move_progress_report(m, "restoring");
 	int64_t t = cr_now_ns();
 	if ((r = cr_peer_restore(*p, req->name, false, m->nfs_mark, m->relocation, err)) < 0)
@@ -268,7 +269,6 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	 * asks this host's corrald and finds it gone (transport/server_relocate.c). */
 	cr_move_forget_here(cfg);
 	r = cr_move_commit(m, p, err);
-	cr_move_window_leave(m); /* running there (or, not committed, paused there) */
 	if (r == 0) {
 		m->rep->handover_ns = cr_now_ns() - t;
 		m->rep->downtime_ns = cr_now_ns() - f.t_freeze;

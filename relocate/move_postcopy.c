@@ -191,6 +191,7 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	if (pipelined && ((r = cr_peer_restore_lazy_begin(*mv->p, req->name, m->nfs_mark, m->relocation, err)) < 0 ||
 			  (r = cr_peer_collect_first(*mv->p, err)) < 0))
 		goto fail;
+	cr_move_window_leave(m); /* this host's share is done: the restore is the peer's */
 	/* The pages' relay first: the restore there faults pages in. */
 	rj.p = steal_pointer(&mv->pages);
 	if ((r = pthread_create(&relay_th, NULL, relay_thread, &rj)) != 0) {
@@ -213,7 +214,6 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	int64_t t_resume = cr_now_ns();
 	m->rep->restore_ns = t_resume - t_restore;
 	m->rep->downtime_ns = t_resume - f->t_freeze;
-	cr_move_window_leave(m); /* running there: its pages follow outside the window */
 	cr_move_progress_report(m, "pages");
 	/* The Restore's connection carries the Commit after the last page:
 	 * keep it from the peer's idle timeout meanwhile. */

@@ -3,10 +3,11 @@
 # timeout: 300
 # One frozen window at a time per host (relocate/frozen_window.h): two
 # partitions of host A relocated to B at the same moment by two movewpar
-# -v. Each logs when it froze (counted from its start) and its downtime;
-# the two frozen windows must not overlap (a tolerance of 150 ms for the
-# two processes' start), one of the moves says it waited for the other's,
-# and both end Active on B, their counters going on (moved live).
+# -v. Each logs when it froze and when its state was sent and the restore
+# there began (counted from its start): this host's share of the downtime.
+# The two shares must not overlap (a tolerance of 150 ms for the two
+# processes' start), one of the moves says it waited for the other's, and
+# both end Active on B, their counters going on (moved live).
 set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/hosts.sh"
@@ -71,13 +72,14 @@ cat "$work/w1.out" "$work/w2.out"
 
 # window N: "FROZE_MS RESUMED_MS WAITED_MS" from N's log
 window() {
-	awk '/^phase freezing at/ {f = $4 * 1000} /^downtime / {d = $2} /^waited [0-9.]+ ms for this host/ {w = $2}
-		END {if (f == "" || d == "") exit 1; printf "%d %d %d\n", f, f + d, w}' "$work/$1.out" ||
-		fail "no freeze time or downtime in $1's log"
+	awk '/^phase freezing at/ {f = $4 * 1000} /^phase restoring at/ {e = $4 * 1000}
+		/^waited [0-9.]+ ms for this host/ {w = $2}
+		END {if (f == "" || e == "") exit 1; printf "%d %d %d\n", f, e, w}' "$work/$1.out" ||
+		fail "no freeze or restore time in $1's log"
 }
 read -r f1 e1 w1 <<<"$(window w1)"
 read -r f2 e2 w2 <<<"$(window w2)"
-echo "w1 frozen $f1-$e1 ms (waited $w1), w2 frozen $f2-$e2 ms (waited $w2)"
+echo "w1 frozen here $f1-$e1 ms (waited $w1), w2 frozen here $f2-$e2 ms (waited $w2)"
 if [ "$f1" -le "$f2" ]; then
 	[ "$f2" -ge $((e1 - 150)) ] || fail "w2 froze at $f2 ms while w1 was frozen ($f1-$e1 ms)"
 	[ "$w2" -gt 0 ] || fail "w2 froze after w1 without waiting for it"

@@ -110,6 +110,28 @@ static void settings_stay_stop_static(void **state)
 	assert_int_equal(ch[3].mode, CR_PLAN_STATIC);
 }
 
+/* Hosts with about as much room (within 1/32) share the plan: four small
+ * partitions go two and two, not all to the one with a few MiB more free;
+ * a host clearly emptier still takes them all. */
+static void near_equal_hosts_share_the_plan(void **state)
+{
+	(void)state;
+	struct cr_plan_host h[] = {host("src", 1 * GiB), host("b", 2 * GiB + (8ull << 20)), host("c", 2 * GiB)};
+	struct cr_plan_partition p[] = {part("p1", 1 << 20), part("p2", 1 << 20), part("p3", 1 << 20),
+					part("p4", 1 << 20)};
+	struct cr_plan_choice ch[4];
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_plan_evacuation(&h[0], h, 3, NULL, 0, p, 4, ch, &err), 0);
+	int to_b = 0;
+	for (int i = 0; i < 4; i++)
+		to_b += ch[i].to && !strcmp(ch[i].to, "b");
+	assert_int_equal(to_b, 2);
+	h[2].mem_used = 4 * GiB; /* c: 4 GiB free against b's 6: not a tie */
+	assert_int_equal(cr_plan_evacuation(&h[0], h, 3, NULL, 0, p, 4, ch, &err), 0);
+	for (int i = 0; i < 4; i++)
+		assert_string_equal(ch[i].to, "b");
+}
+
 /* 1,000 partitions over 100 hosts: a bound that catches a quadratic
  * blow-up, not a benchmark (bench/fleet_plan measures). */
 static void a_thousand_over_a_hundred(void **state)
@@ -145,6 +167,7 @@ int main(void)
 		cmocka_unit_test(compatibility_and_domain),
 		cmocka_unit_test(anti_affinity_room_and_to),
 		cmocka_unit_test(settings_stay_stop_static),
+		cmocka_unit_test(near_equal_hosts_share_the_plan),
 		cmocka_unit_test(a_thousand_over_a_hundred),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
