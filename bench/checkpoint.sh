@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
-# Checkpoint and restart (issue 5): a checkpointable partition whose service
-# is tests/helpers/memhog with BENCH_MIB (512) MiB of half-random memory.
-# Times chkptwpar (a snapshot, with its freeze/dump/write/frozen phases), the
-# image size, then chkptwpar -k and restartwpar, and checks every page after
-# the restart. Baseline in the same run: raw `criu dump` and `criu restore`
-# of the same memhog in new pid+mnt+uts+ipc namespaces (unshare), also
-# checked after the restore. Everything lives on tmpfs (/dev/shm), so the
-# disk plays no part in either. Prints Corral/raw ratios and issue 18's
-# goals: a snapshot's frozen time <= 1.10x the raw dump, the whole chkptwpar
-# <= 1.25x, restartwpar <= 1.10x the raw restore, and the extra memory of
-# chkptwpar and restartwpar (peak tmpfs use besides the image file, plus the
-# command's own peak RSS, sampled every 20 ms) <= 64 MiB.
+# Checkpoint and restart (issues 5, 18): a checkpointable partition whose
+# service is tests/helpers/memhog with BENCH_MIB (512) MiB of half-random
+# memory. Times chkptwpar (a snapshot, with its freeze/dump/write/frozen
+# phases), the image size, then chkptwpar -k and restartwpar, and checks
+# every page after the restart.
+# Baseline in the same run, alternating with it: raw `criu dump` and
+# `criu restore` of a partition's own tree (a second partition, made and
+# started the same way): its init with its pid, mount, uts, ipc and network
+# namespaces, dumped with the options Corral passes (its root, external
+# mounts, --empty-ns net, the nftables lock, the freezer cgroup, TCP, file
+# locks, link remaps; --leave-running, as Corral's dump leaves it frozen) to a
+# tmpfs directory, then restored from it (-d, into new namespaces, while the
+# dumped tree runs on) and checked page by page. Everything lives on tmpfs
+# (/dev/shm), so the disk plays no part in either. Prints Corral/raw ratios
+# and issue 18's goals: a snapshot's frozen time <= 1.10x the raw dump, the
+# whole chkptwpar <= 1.25x, restartwpar <= 1.10x the raw restore, the extra
+# memory of chkptwpar and restartwpar (peak tmpfs use besides the image file,
+# plus the command's own peak RSS, sampled every 20 ms) <= 64 MiB, and the
+# image about 0.5x CRIU's raw images.
 # CORRAL_CHECKPOINT_STREAM=0 CORRAL_RESTART_STREAM=0 measures the staged path.
 # Usage, as root: bench/checkpoint.sh   (CORRAL_BUILD_DIR defaults to ./build;
 # BENCH_MIB=64 for a quick run; BENCH_ROUNDS (2) repeats both sides and
-# reports medians; BENCH_RAW_NET=1 gives the raw tree a network namespace
-# too, locked with nftables while dumped, as a system partition's is).
-# Exits non-zero only when something fails.
+# reports medians). Exits non-zero only when something fails.
 BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$BENCH_SRC/bench/lib.sh"
 need_root
-need_commands criu unshare
+need_commands criu
 bench_mib 512
 bench_rounds 2
 need_memhog
@@ -28,18 +33,49 @@ raw_criu_options
 
 bench_setup /dev/shm
 raw_baseline_dir
+# The host's facts (criu's features, the probes) are cached once per host:
+# made now, not inside the first chkptwpar measured.
+corral check >/dev/null || fail "corral check failed"
 img=$CORRAL_ROOT/images
 mkdir -p "$img"
 
+# A partition's init, and the freezer cgroup it is in.
+partition_init() { sed -n 's/^init_pid=//p' "$CORRAL_ROOT/var/lib/corral/$1/state"; }
+freezer_of() { sed -n 's/^[0-9]*:freezer:\(.*\)/\1/p' "/proc/$1/cgroup"; }
+# The memhog of the tree whose init is $1 (in its pid namespace).
+memhog_of() {
+	local p ns
+	ns=$(readlink "/proc/$1/ns/pid")
+	for p in $(pgrep -f '^/root/memhog /tmp/memhog'); do
+		[ "$(readlink "/proc/$p/ns/pid")" = "$ns" ] && echo "$p" && return
+	done
+}
+raw_down() {
+	[ -s "$raw/pid" ] && kill -9 "$(cat "$raw/pid")"
+	rm -f "$raw/pid"
+	stopwpar -F rawhog && rmwpar -F rawhog
+}
+bench_cleanups+=(raw_down)
+
 raw_round() {
+	local name=rawhog root=$CORRAL_ROOT/wpars/rawhog init pid
+	# What cr_partition_criu_common (ckpt/partition_criu.c) asks of CRIU for
+	# a system partition, besides criu_raw's external mounts and cgroups.
+	local opts=(--root "$root" --tcp-established --file-locks --link-remap --ghost-limit $((256 << 20))
+		--empty-ns net --network-lock nftables)
+	memhog_partition "$name" "$root"
+	init=$(partition_init "$name")
+	[ -n "$init" ] || fail "no init pid for $name"
 	rm -rf "$raw/img"
 	mkdir -p "$raw/img"
-	raw_memhog
-	timed raw_dump criu_raw dump "$raw/img" -t "$raw_pid"
-	raw_dumped
+	timed raw_dump criu_raw dump "$raw/img" -t "$init" --leave-running \
+		--freeze-cgroup "/sys/fs/cgroup/freezer$(freezer_of "$init")" "${opts[@]}"
 	raw_kib=$(du -sk "$raw/img" | cut -f1)
-	timed raw_restore criu_raw restore "$raw/img" -d --root / --pidfile "$raw/pid"
-	raw_check_pages "raw criu restore" "the restore"
+	timed raw_restore criu_raw restore "$raw/img" -d --pidfile "$raw/pid" "${opts[@]}"
+	pid=$(memhog_of "$(cat "$raw/pid")")
+	[ -n "$pid" ] || fail "no memhog in the restored tree"
+	check_pages "$root/tmp/memhog" "$pid" "raw criu restore" "the restore"
+	raw_down >/dev/null
 }
 
 corral_round() {
@@ -76,7 +112,7 @@ corral_round() {
 
 raw_dump=() raw_restore=() snap=() freeze=() dump=() write=() frozen=() kill_=() restart=()
 snap_mem=() snap_rss=() restart_mem=() restart_rss=()
-echo "Checkpoint and restart of $mib MiB (half random), $rounds round(s), on tmpfs; $(raw_criu_note)"
+echo "Checkpoint and restart of $mib MiB (half random), $rounds round(s), on tmpfs; raw criu${raw_env[*]:+ with ${raw_env[*]}} on a partition's tree"
 load_note
 for _ in $(seq "$rounds"); do
 	raw_round
@@ -112,3 +148,4 @@ goal "chkptwpar <= 1.25x raw criu dump ($(ratio "$m_snap" "$m_rd")x)" "$(ratio "
 goal "restartwpar <= 1.10x raw criu restore ($(ratio "$m_restart" "$m_rr")x)" "$(ratio "$m_restart" "$m_rr")" "<=" 1.10
 goal "extra memory <= 64 MiB (chkptwpar $((m_snap_mem / 1024)), restartwpar $((m_restart_mem / 1024)))" \
 	"$(( m_snap_mem > m_restart_mem ? m_snap_mem : m_restart_mem ))" "<=" 65536
+goal "image about 0.5x CRIU's raw images (<= 0.6x: $(ratio "$image_kib" "$raw_kib")x)" "$(ratio "$image_kib" "$raw_kib")" "<=" 0.6

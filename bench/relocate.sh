@@ -13,7 +13,8 @@
 # Everything lives on tmpfs (/dev/shm). Prints the ratios and whether the
 # downtime is within 0.5x the baseline's (the goal of issue 6).
 # Usage, as root: bench/relocate.sh   (CORRAL_BUILD_DIR defaults to ./build;
-# BENCH_MIB=64 for a quick run; BENCH_ROUNDS (1) repeats both sides and
+# BENCH_MIB=64 for a quick run; BENCH_MODE (stop-copy; auto, post-copy: see
+# relocate_postcopy.sh); BENCH_ROUNDS (1) repeats both sides and
 # reports medians; BENCH_RAW_NET=1 gives the raw tree a network namespace
 # too, locked with nftables while dumped, as a partition's is).
 # Exits non-zero only when something fails.
@@ -66,7 +67,7 @@ corral_round() {
 	memhog_partition "$name" "$ra/wpars/$name" on_a
 
 	t0=$(now_us)
-	out=$(on_a "$BIN/movewpar" -v "$name" b 2>&1) || fail "movewpar failed: $out"
+	out=$(on_a "$BIN/movewpar" -v --mode "${BENCH_MODE:-stop-copy}" "$name" b 2>&1) || fail "movewpar failed: $out"
 	wall+=($(($(now_us) - t0)))
 	down+=("$(ms_field downtime "$out")")
 	total_s=$(sed -n 's/.*total \([0-9.]*\) s.*/\1/p' <<<"$out")
