@@ -98,11 +98,14 @@ static int open_stream(void *arg, const struct cr_frozen *f, struct cr_image_str
 
 /* What CRIU left in the work directory itself (its log, stats-dump) goes in
  * too, then the index; the image is made durable and takes its name. */
-static int finish_stream(struct streamed *s, const struct cr_frozen *f, uint64_t *ret_bytes, struct cr_error *err)
+static int finish_stream(struct streamed *s, struct cr_frozen *f, uint64_t *ret_bytes, struct cr_error *err)
 {
+	int r = cr_frozen_stream_done(f, err);
+	if (r < 0)
+		return cr_error_wrap(err, "writing the image %s", s->req->output);
 	cleanup_dir DIR *d = opendir(f->images);
 	struct dirent *de;
-	int r = d ? 0 : cr_error_errno(err, "cannot read %s", f->images);
+	r = d ? 0 : cr_error_errno(err, "cannot read %s", f->images);
 	while (r == 0 && (de = readdir(d))) {
 		struct stat st;
 		cleanup_free char *data = NULL, *path = NULL;
@@ -173,6 +176,7 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 		goto out;
 	}
 	rep.pack_ns = cr_now_ns() - t_pack;
+	rep.criu_bytes = f.criu_bytes; /* final once streamed */
 	cr_frozen_copy_log(&f, req->log_copy);
 
 	/* The image is safe: now pause or end the partition (or it goes on). */

@@ -238,13 +238,30 @@ static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct
 	o.common.stream = true;
 	o.common.worker_close_fd = cr_capture_listen_fd(cap);
 	r = cr_criu_dump(&o, err);
+	/* Once every byte CRIU wrote is here the partition may run again: what
+	 * is still queued goes into the image meanwhile (cr_frozen_stream_done). */
 	struct cr_error cerr = CR_ERROR_INIT;
-	int c = cr_capture_finish(cap, r == 0, STREAM_DRAIN_MS, &cerr);
-	if (r == 0 && c < 0)
+	int c = r == 0 ? cr_capture_taken(cap, STREAM_DRAIN_MS, &cerr) : 0;
+	if (r == 0 && c == 0) {
+		f->capture = cap;
+		return 0;
+	}
+	if (r == 0)
 		r = cr_error_set(err, cerr.code, "streaming criu's images: %s", cr_error_msg(&cerr));
 	cr_error_clear(&cerr);
 	cr_capture_free(cap);
 	return r;
+}
+
+int cr_frozen_stream_done(struct cr_frozen *f, struct cr_error *err)
+{
+	if (!f->capture)
+		return 0;
+	int r = cr_capture_finish(f->capture, true, STREAM_DRAIN_MS, err);
+	f->criu_bytes = cr_capture_bytes(f->capture);
+	cr_capture_free(f->capture);
+	f->capture = NULL;
+	return r < 0 ? cr_error_wrap(err, "streaming criu's images") : 0;
 }
 
 /* Streamed unless $CORRAL_CHECKPOINT_STREAM is 0 (then CRIU's images are
@@ -326,7 +343,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	f->dump_ns = cr_now_ns() - t_frozen;
 	if ((r = cr_state_transition(req->name, &f->w.state, CR_STATE_PAUSED, req->operation, err)) < 0)
 		goto undo;
-	f->criu_bytes = f->stream ? cr_image_stream_bytes_in(f->stream) : tree_bytes(f->images);
+	f->criu_bytes = f->capture ? cr_capture_bytes(f->capture) : tree_bytes(f->images);
 	return 0;
 undo:
 	cr_frozen_copy_log(f, req->log_copy);
@@ -409,6 +426,8 @@ void cr_frozen_undo(struct cr_frozen *f, const struct cr_error *why)
 
 void cr_frozen_release(struct cr_frozen *f)
 {
+	cr_capture_free(f->capture); /* a failure before cr_frozen_stream_done */
+	f->capture = NULL;
 	cr_guardian_release(&f->guardian);
 	if (f->work)
 		cr_rm_rf(f->work, NULL);

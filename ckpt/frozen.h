@@ -25,6 +25,7 @@
 
 struct cr_frozen;
 struct cr_image_stream_writer;
+struct cr_capture;
 
 struct cr_freeze_request {
 	const char *name;
@@ -69,9 +70,16 @@ struct cr_frozen {
 	pid_t stopped;      /* a task in a group stop when frozen (CRIU seizes the tree itself), or 0 */
 	char criu_version[32]; /* the CRIU that dumped it ("4.1.1"), "" when unknown */
 	struct cr_image_stream_writer *stream; /* from open_stream, the caller's */
+	struct cr_capture *capture; /* streamed: until cr_frozen_stream_done */
 };
 
 int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err);
+
+/* Streamed: cr_frozen_begin returns once every byte CRIU wrote was taken
+ * (the partition may then thaw); wait here until all of it is in F->stream,
+ * before writing more into it. CRIU_BYTES is final then. 0 when not
+ * streamed. */
+int cr_frozen_stream_done(struct cr_frozen *f, struct cr_error *err);
 
 /* Keep a copy of CRIU's dump log at DEST (NULL: nothing). */
 void cr_frozen_copy_log(const struct cr_frozen *f, const char *dest);

@@ -234,7 +234,8 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	memcpy(m->criu_version, f.criu_version, sizeof(m->criu_version));
 	m->rep->freeze_ns = f.freeze_ns;
 	m->rep->dump_ns = f.dump_ns;
-	if ((r = archive_fs(m, &f, &tar, err)) < 0)
+	/* Streamed, CRIU's last bytes go into the image meanwhile. */
+	if ((r = archive_fs(m, &f, &tar, err)) < 0 || (r = cr_frozen_stream_done(&f, err)) < 0)
 		goto undo;
 	m->rep->content_bytes = f.criu_bytes + cr_move_file_size(tar);
 	if (f.stream) {

@@ -4,18 +4,19 @@
 #include "stream/capture.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "stream/capture_queue.h"
 #include "stream/streamer_thread.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/log.h"
 
-#define READ_CHUNK (1u << 20)
 #define PIPE_SIZE (1 << 20) /* fewer wake-ups; the default fs.pipe-max-size */
 
 struct open_pipe {
@@ -27,35 +28,20 @@ struct open_pipe {
 struct cr_capture {
 	struct cr_streamer t; /* stopped with 'o' (the dump succeeded) or 'f' */
 	char *prefix;
-	struct cr_image_stream_writer *sw;
+	struct cr_capture_queue *q; /* CRIU's bytes on their way into the image */
 	int timeout_ms; /* set before 'o' is written */
 	struct open_pipe *pipes;
 	size_t n_pipes, cap_pipes;
-	uint8_t *buf;
 	char *pending; /* a request's file name whose pipe is still due */
 	uint64_t files;
-	/* The image could not be written (a relocation's peer went away, a
-	 * full disk): from then on CRIU's bytes are drained and dropped, so
-	 * that its dump ends as soon as it would have (an error in the middle
-	 * of it, a pipe closed under it, can leave CRIU stuck curing the
-	 * tasks), and WERR is the capture's outcome. */
-	bool broken;
-	struct cr_error werr;
+	/* Every file CRIU wrote was taken in whole (or the reader failed:
+	 * TAKEN_R), told to cr_capture_taken. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool taken;
+	int taken_r;
+	struct cr_error taken_err;
 };
-
-/* R, the image writer's answer: 0 either way once the image is broken. */
-static int written(struct cr_capture *c, int r, struct cr_error *err)
-{
-	if (r >= 0)
-		return r;
-	if (!c->broken) {
-		cr_debug("the image cannot be written, criu's files are dropped from here: %s", cr_error_msg(err));
-		c->broken = true;
-		cr_error_set(&c->werr, err->code, "%s", cr_error_msg(err));
-	}
-	cr_error_clear(err);
-	return 0;
-}
 
 /* A new image file: its pipe joins the ones being drained. */
 static int take_file(struct cr_capture *c, char *name, int fd, struct cr_error *err)
@@ -81,8 +67,8 @@ static int take_file(struct cr_capture *c, char *name, int fd, struct cr_error *
 		r = cr_error_errno(err, "cannot set criu's pipe for %s non-blocking", name);
 	(void)fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
 	uint32_t file = 0;
-	if (r == 0 && !c->broken)
-		r = written(c, cr_image_stream_file_open(c->sw, path, 0600, &file, err), err);
+	if (r == 0)
+		r = cr_capture_queue_open(c->q, path, &file, err);
 	if (r < 0) {
 		close(fd);
 		free(name);
@@ -117,14 +103,19 @@ static int on_socket(struct cr_capture *c, struct cr_error *err)
 static int on_pipe(struct cr_capture *c, size_t i, struct cr_error *err)
 {
 	struct open_pipe *p = &c->pipes[i];
-	ssize_t n = read(p->fd, c->buf, READ_CHUNK);
+	uint8_t *buf = cr_capture_queue_buffer(c->q);
+	if (!buf)
+		return cr_error_set(err, ENOMEM, "out of memory for criu's image files");
+	ssize_t n = read(p->fd, buf, CR_CAPTURE_QUEUE_BLOCK);
+	if (n <= 0)
+		cr_capture_queue_unused(c->q, buf);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n < 0)
 		return cr_error_errno(err, "cannot read image file %s from criu", p->name);
 	if (n > 0)
-		return c->broken ? 0 : written(c, cr_image_stream_file_write(c->sw, p->file, c->buf, (size_t)n, err), err);
-	int r = c->broken ? 0 : written(c, cr_image_stream_file_close(c->sw, p->file, err), err);
+		return cr_capture_queue_write(c->q, p->file, buf, (size_t)n, err);
+	int r = cr_capture_queue_close(c->q, p->file, err);
 	close(p->fd);
 	free(p->name);
 	*p = c->pipes[--c->n_pipes];
@@ -205,11 +196,23 @@ static void drop_pipes(struct cr_capture *c)
 static void *run(void *arg)
 {
 	struct cr_capture *c = arg;
-	c->t.result = loop(c, &c->t.err);
-	if (c->t.result == 0 && c->broken)
-		c->t.result = cr_error_set(&c->t.err, c->werr.code, "%s", cr_error_msg(&c->werr));
-	if (c->t.result < 0)
+	struct cr_error err = CR_ERROR_INIT;
+	int r = loop(c, &err);
+	pthread_mutex_lock(&c->mu);
+	c->taken = true;
+	c->taken_r = r;
+	if (r < 0)
+		cr_error_set(&c->taken_err, err.code, "%s", cr_error_msg(&err));
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	/* What is queued goes into the image (unless the dump failed). */
+	int w = r < 0 ? 0 : cr_capture_queue_finish(c->q, &err);
+	c->t.result = r < 0 ? r : w;
+	if (c->t.result < 0) {
+		cr_error_set(&c->t.err, err.code, "%s", cr_error_msg(&err));
 		cr_debug("capture ended: %s", cr_error_msg(&c->t.err));
+	}
+	cr_error_clear(&err);
 	return NULL;
 }
 
@@ -219,10 +222,13 @@ int cr_capture_start(const char *images_dir, const char *prefix, struct cr_image
 	struct cr_capture *c = calloc(1, sizeof(*c));
 	if (!c)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	c->sw = sw;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
 	int r = 0;
-	if (!(c->prefix = strdup(prefix)) || !(c->buf = malloc(READ_CHUNK)))
+	if (!(c->prefix = strdup(prefix)))
 		r = cr_error_set(err, ENOMEM, "out of memory");
+	if (r == 0)
+		r = cr_capture_queue_start(sw, &c->q, err);
 	if (r == 0)
 		r = cr_streamer_start(&c->t, images_dir, CR_STREAMER_CAPTURE_SOCK, run, c, err);
 	if (r < 0) {
@@ -233,12 +239,36 @@ int cr_capture_start(const char *images_dir, const char *prefix, struct cr_image
 	return 0;
 }
 
-int cr_capture_finish(struct cr_capture *c, bool dump_ok, int timeout_ms, struct cr_error *err)
+int cr_capture_taken(struct cr_capture *c, int timeout_ms, struct cr_error *err)
 {
 	if (!c->t.running)
 		return cr_error_set(err, EINVAL, "the streamer is not running");
 	c->timeout_ms = timeout_ms;
+	char why = 'o';
+	ssize_t ignored = write(c->t.stop[1], &why, 1); /* an empty pipe: cannot fail */
+	(void)ignored;
+	/* The reader's own deadline (TIMEOUT_MS after 'o') bounds this wait. */
+	pthread_mutex_lock(&c->mu);
+	while (!c->taken)
+		pthread_cond_wait(&c->cv, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+	if (c->taken_r < 0)
+		return cr_error_set(err, c->taken_err.code, "%s", cr_error_msg(&c->taken_err));
+	return 0;
+}
+
+int cr_capture_finish(struct cr_capture *c, bool dump_ok, int timeout_ms, struct cr_error *err)
+{
+	if (!c->t.running)
+		return cr_error_set(err, EINVAL, "the streamer is not running");
+	if (!c->taken)
+		c->timeout_ms = timeout_ms;
 	return cr_streamer_stop(&c->t, dump_ok ? 'o' : 'f', err);
+}
+
+uint64_t cr_capture_bytes(const struct cr_capture *c)
+{
+	return cr_capture_queue_bytes(c->q);
 }
 
 int cr_capture_listen_fd(const struct cr_capture *c)
@@ -256,11 +286,13 @@ void cr_capture_free(struct cr_capture *c)
 	if (!c)
 		return;
 	cr_streamer_release(&c->t);
+	cr_capture_queue_free(c->q);
 	drop_pipes(c);
-	cr_error_clear(&c->werr);
+	cr_error_clear(&c->taken_err);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
 	free(c->pending);
 	free(c->pipes);
-	free(c->buf);
 	free(c->prefix);
 	free(c);
 }

@@ -19,15 +19,25 @@ struct cr_capture;
 int cr_capture_start(const char *images_dir, const char *prefix, struct cr_image_stream_writer *sw,
 		     struct cr_capture **ret_capture, struct cr_error *err);
 
+/* CRIU's dump has succeeded: wait, at most TIMEOUT_MS, until CRIU closed
+ * every file and the socket, so that every byte it wrote is here (some may
+ * still be on their way into the image: stream/capture_queue.h). The
+ * partition may run again from here on. Then cr_capture_finish. */
+int cr_capture_taken(struct cr_capture *c, int timeout_ms, struct cr_error *err);
+
 /* CRIU's dump has ended (DUMP_OK: it succeeded). On success wait, at most
- * TIMEOUT_MS, until CRIU closed every file and the socket, then stop the
- * thread: 0 when every file was taken in whole. On failure stop at once. An
- * error of the thread (the image could not be written...) is returned here. */
+ * TIMEOUT_MS, until CRIU closed every file and the socket and everything
+ * went into the image, then stop the thread: 0 when every file was taken in
+ * whole. On failure stop at once. An error of the thread (the image could
+ * not be written...) is returned here. */
 int cr_capture_finish(struct cr_capture *c, bool dump_ok, int timeout_ms, struct cr_error *err);
 
 /* The listening socket, for a process forked now to close (see
  * cr_criu_common.worker_close_fd). */
 int cr_capture_listen_fd(const struct cr_capture *c);
+
+/* Bytes of CRIU's files taken in so far. */
+uint64_t cr_capture_bytes(const struct cr_capture *c);
 
 /* Image files CRIU handed over. */
 uint64_t cr_capture_files(const struct cr_capture *c);
