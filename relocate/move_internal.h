@@ -68,8 +68,8 @@ int cr_move_hand_over(struct move *m, struct cr_frozen *f, struct cr_error *err)
  * (relocate/move_stream.c). cr_move_stream_open is cr_freeze_request's
  * open_stream (ARG: this, with M and P set): a fresh connection, Prepare,
  * then the image's head;
- * after the dump cr_move_stream_finish adds ROOTFS_TAR (or NULL), ends the
- * image and waits for the peer's verdict. While BEGUN the connection is in
+ * after the dump cr_move_stream_finish adds ROOTFS_TAR (or NULL) and ends the
+ * image (the peer's verdict: as cr_peer_image_end). While BEGUN the connection is in
  * the middle of an image: on a failure it can only be closed. */
 struct cr_move_streamed {
 	struct move *m;

@@ -51,8 +51,9 @@ int cr_move_stream_finish(struct cr_move_streamed *s, const char *rootfs_tar, st
 	if (r == 0)
 		r = cr_image_stream_finish(s->sw, err);
 	if (r == 0) {
-		s->begun = false; /* whole: the peer's verdict comes next */
-		r = cr_peer_image_finish(*s->p, &s->m->rep->sent_bytes, err);
+		s->begun = false; /* whole: the peer's verdict comes next (with a
+				   * peer of 1.2, read first by the Restore) */
+		r = cr_peer_image_end(*s->p, &s->m->rep->sent_bytes, err);
 	}
 	if (r < 0)
 		return cr_error_wrap(err, "streaming the image of %s to %s", s->m->req->name, s->m->req->peer);
