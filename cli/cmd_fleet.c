@@ -149,6 +149,23 @@ static int do_status(const struct cli_verb *v, int argc, struct cr_error *err)
 	return 0;
 }
 
+/* Does a host of the fleet list PARTITION (true when that cannot be told)? */
+static bool runs_somewhere(const struct cr_fleet_conf *c, const char *partition)
+{
+	cleanup_etcd struct cr_etcd *e = NULL;
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	struct cr_fleet_host *h = NULL;
+	size_t n = 0;
+	if (cr_fleet_open_store(c, &e, &err) < 0 || cr_fleet_hosts(e, c, &h, &n, &err) < 0)
+		return true;
+	bool found = false;
+	for (size_t i = 0; i < n && !found; i++)
+		for (size_t k = 0; k < h[i].n_parts && !found; k++)
+			found = !strcmp(h[i].parts[k].name, partition);
+	cr_fleet_hosts_free(h, n);
+	return found;
+}
+
 /* corral fleet set PARTITION evacuate=live|static|stop|stay group=NAME|none */
 static int do_set(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
@@ -175,7 +192,13 @@ static int do_set(const struct cli_verb *v, int argc, char **argv, struct cr_err
 		r = cr_fleet_conf_load(&c, err);
 	if (r == 0)
 		r = cr_fleet_partition_set(&c, argv[1], evacuate, group, err);
-	return r;
+	if (r < 0)
+		return r;
+	printf("%s:%s%s%s%s (fleet-wide: it follows %s from host to host)\n", argv[1], evacuate ? " evacuate=" : "",
+	       evacuate ? evacuate : "", group ? " group=" : "", group ? group : "", argv[1]);
+	if (!runs_somewhere(&c, argv[1]))
+		printf("note: no host of fleet %s runs a partition named %s now\n", c.fleet, argv[1]);
+	return 0;
 }
 
 int cmd_fleet(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)

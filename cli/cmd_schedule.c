@@ -40,6 +40,32 @@ static void when(int64_t t, char out[32])
 		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Refuse a schedule that names what the fleet does not have: a host that
+ * is not a member, a partition no host runs, a move to where it is. */
+static int check_targets(const struct cr_fleet_conf *c, struct cr_etcd *e, const struct cr_schedule *s,
+			 struct cr_error *err)
+{
+	struct cr_fleet_host *h = NULL;
+	size_t n = 0;
+	int r = cr_fleet_hosts(e, c, &h, &n, err);
+	if (r < 0)
+		return r;
+	const char *host = !strcmp(s->what, "evacuate") ? s->target : s->to;
+	const struct cr_fleet_host *where = NULL;
+	for (size_t i = 0; !strcmp(s->what, "move") && i < n && !where; i++)
+		for (size_t k = 0; k < h[i].n_parts && !where; k++)
+			if (!strcmp(h[i].parts[k].name, s->target))
+				where = &h[i];
+	if (host && !cr_fleet_host_find(h, n, host))
+		r = cr_error_set(err, ENOENT, "no host named %s in fleet %s", host, c->fleet);
+	else if (!strcmp(s->what, "move") && !where)
+		r = cr_error_set(err, ENOENT, "no host of fleet %s runs a partition named %s", c->fleet, s->target);
+	else if (where && s->to && !strcmp(where->name, s->to))
+		r = cr_error_set(err, EINVAL, "%s runs on %s already", s->target, s->to);
+	cr_fleet_hosts_free(h, n);
+	return r;
+}
+
 static int do_add(const struct cli_verb *v, int argc, char **argv, struct cr_fleet_conf *c, struct cr_etcd *e,
 		  struct cr_error *err)
 {
@@ -100,6 +126,8 @@ static int do_add(const struct cli_verb *v, int argc, char **argv, struct cr_fle
 	} else {
 		return cli_usage_error("schedule", v->usage, "what: evacuate HOST, or move PARTITION [HOST]");
 	}
+	if ((r = check_targets(c, e, &s, err)) < 0)
+		return r;
 	s.by = c->name;
 	cleanup_free char *id = NULL;
 	/* The record owns its strings once read back; here they are borrowed. */

@@ -190,6 +190,8 @@ int cr_evac_plan_make(struct cr_etcd *e, const struct cr_fleet_conf *c, const ch
 	for (size_t i = 0; r == 0 && i < n_to; i++)
 		if (!cr_fleet_host_find(p.hosts, p.n_hosts, to[i]))
 			r = cr_error_set(err, ENOENT, "--to: no host named %s in fleet %s", to[i], c->fleet);
+		else if (!strcmp(to[i], host))
+			r = cr_error_set(err, EINVAL, "--to names %s, the host being emptied", host);
 	if (r == 0 && !p.src)
 		r = cr_error_set(err, ENOENT, "no host named %s in fleet %s", host, c->fleet);
 	else if (r == 0 && !p.src->online)

@@ -56,7 +56,12 @@ grep -Eq '^live1 +live +[bc] ' <<<"$plan" || fail "dry run: live1 not planned li
 grep -Eq '^stat1 +static +[bc] ' <<<"$plan" || fail "dry run: stat1 not planned static"
 grep -Eq '^lonely +none .*anti-affinity' <<<"$plan" || fail "dry run: lonely not reported"
 on a corral hosts | grep -Eq '^a +online' || fail "a changed by a dry run"
-pass "evacuate --dry-run: the plan, nothing changed"
+rc=0; out=$(on b corral evacuate a --to b,a --dry-run 2>&1) || rc=$?
+assert_eq 1 "$rc" "--to naming the host being emptied is refused: $out"
+grep -q "the host being emptied" <<<"$out" || fail "--to a: $out"
+out=$(on a corral fleet set nosuch evacuate=stay) || fail "fleet set of a partition no host runs: $out"
+grep -q "^note: no host of fleet .* runs a partition named nosuch" <<<"$out" || fail "fleet set nosuch: $out"
+pass "evacuate --dry-run: the plan, nothing changed; --to a refused; fleet set says what it set"
 
 t1=$(ticks_of live1)
 out=$(on b corral evacuate a --parallel 2 --timeout 300 2>&1) || fail "evacuate a: $out"
@@ -106,6 +111,11 @@ rc=0; on b corral schedule add --in 2 move 2>/dev/null || rc=$?
 assert_eq 2 "$rc" "schedule add without a partition is a usage error"
 rc=0; on b corral schedule add --cron "61 * * * *" move live1 2>/dev/null || rc=$?
 assert_eq 2 "$rc" "a bad cron schedule is a usage error"
+for what in "evacuate nosuch" "move nosuch" "move live1 nosuch" "move guardb b"; do
+	rc=0; out=$(on b corral schedule add --in 60 $what 2>&1) || rc=$?
+	assert_eq 1 "$rc" "schedule add $what is refused: $out"
+done
+on b corral schedule list | grep -q nosuch && fail "a refused schedule was stored: $(on b corral schedule list)"
 for _ in $(seq 100); do [ "$(fleet_where live1)" = c ] && break; sleep 0.2; done
 assert_eq c "$(fleet_where live1)" "live1 moved by its schedule"
 on b corral schedule list | grep -E "^$sid .* move of live1 from a to c started" >/dev/null ||
