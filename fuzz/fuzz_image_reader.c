@@ -9,7 +9,8 @@
  * LZ4 and trailer logic; with bit 1 set too, it frames a streamed image
  * (format 2.0) whose valid tail points at the last record but one, so they
  * reach the index, the chunk lists and random access. Every image is read
- * from a memfd (streamed images are read by pread). */
+ * from a memfd (streamed images are read by pread), then verified again as
+ * a stream (a streamed one in one pass, as a relocation's peer reads it). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,14 @@ static void read_image(struct cr_image_membuf *mb)
 	}
 	cr_error_clear(&err);
 	close(fd);
+	/* The same bytes as a stream (a relocation's peer): 2.x in one pass. */
+	mb->pos = 0;
+	io = cr_image_io_mem(mb);
+	if (cr_image_reader_open(&io, NULL, &r, &err) == 0) {
+		(void)cr_image_verify(r, NULL, &err);
+		cr_image_reader_free(r);
+	}
+	cr_error_clear(&err);
 }
 
 /* Frame the records of DATA into a valid plain image in MB. */
