@@ -6,7 +6,10 @@
  * the daemon: a task touching a missing page then waits instead of reading
  * zeros, and the guard, seeing the daemon end before every page arrived (or
  * told so by SIGTERM), kills every task of the partition's cgroup before it
- * lets the descriptors go. */
+ * lets the descriptors go. Its copies outlive the daemon's own descriptor of
+ * a finished task's userfaultfd: CRIU 4.1.1 counted on close() taking that
+ * out of its epoll set, and spun on the freed task's events once every few
+ * moves of a forking partition (scripts/criu-patches/0004 removes it). */
 #define LOG_PREFIX "criu: "
 #include <dirent.h>
 #include <fcntl.h>
