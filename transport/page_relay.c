@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 #define KEEPALIVE_MS 1000 /* an empty PageData when nothing else went for this long */
@@ -75,13 +76,14 @@ static int out_add(struct outbuf *o, const uint8_t *buf, size_t len, struct cr_e
 	return 0;
 }
 
-/* Write what the local socket takes now. */
-static int out_flush(struct outbuf *o, int fd, struct cr_error *err)
+/* Write what the local socket takes now; *RET_TOOK when it took bytes. */
+static int out_flush(struct outbuf *o, int fd, bool *ret_took, struct cr_error *err)
 {
 	while (o->off < o->len) {
 		ssize_t n = send(fd, o->data + o->off, o->len - o->off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			o->off += (size_t)n;
+			*ret_took = true;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -168,6 +170,38 @@ static int on_local(struct cr_conn *c, bool source, struct cr_page_wire *w, uint
 	return 0;
 }
 
+/* The destination's stall watchdog. Page traffic is a request from criu
+ * lazy-pages, pages from the peer or answers taken by criu lazy-pages. Once
+ * the push began, none for STALL_MS ends the relay; a peer heard again
+ * after a silence (a link that was down: the idle timeout's concern) starts
+ * the count anew. */
+struct stall {
+	int ms;
+	int64_t last_page;
+	bool fault; /* CR_FAULT_LAZY_STALL: criu lazy-pages is no longer read once armed */
+};
+
+static bool stall_armed(const struct stall *s, const struct cr_page_wire *w)
+{
+	return s->ms > 0 && w->counts.pushed_requests > 0;
+}
+
+static int stall_check(const struct stall *s, const struct cr_page_wire *w, const struct outbuf *out, int64_t now,
+		       const char *peer, struct cr_page_relay_stats *st, struct cr_error *err)
+{
+	if (!stall_armed(s, w) || now - s->last_page <= s->ms)
+		return 0;
+	st->stalled = true;
+	if (out->len > out->off)
+		return cr_error_set(err, ETIMEDOUT, "criu lazy-pages took none of %zu bytes of pages for %d ms: the "
+				    "page transfer stalled", out->len - out->off, s->ms);
+	if (w->n_pending > 0)
+		return cr_error_set(err, ETIMEDOUT, "%s answered none of %zu page requests for %d ms: the page "
+				    "transfer stalled", peer, w->n_pending, s->ms);
+	return cr_error_set(err, ETIMEDOUT, "criu lazy-pages asked no page for %d ms while pages were still missing: "
+			    "the page transfer stalled", s->ms);
+}
+
 int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts *o, struct cr_page_relay_stats *st,
 		  Crwire__Envelope **ret_result, struct cr_error *err)
 {
@@ -188,13 +222,16 @@ int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts 
 	int r = 0;
 	bool local_done = false, peer_done = false, shut = false;
 	int64_t last_rx = now_ms(), last_tx = last_rx;
+	struct stall stall = {.ms = o->source ? 0 : o->stall_ms, .last_page = last_rx,
+			      .fault = !o->source && cr_fault_injected(CR_FAULT_LAZY_STALL)};
 	while (!local_done || !shut) {
 		if (peer_done && !shut && out_pending(&out) == 0) {
 			(void)shutdown(local, SHUT_WR); /* the peer's criu ended: so does ours */
 			shut = true;
 			continue;
 		}
-		short local_events = (local_done ? 0 : POLLIN) | (out_pending(&out) ? POLLOUT : 0);
+		bool hear_local = !local_done && !(stall.fault && stall_armed(&stall, &w));
+		short local_events = (hear_local ? POLLIN : 0) | (out_pending(&out) ? POLLOUT : 0);
 		/* Back-pressure: no more from the peer while the local criu lags. */
 		bool take_peer = !peer_done && out_pending(&out) < OUT_HIGH_WATER;
 		struct pollfd p[2] = {{.fd = local_events ? local : -1, .events = local_events},
@@ -217,6 +254,8 @@ int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts 
 			r = cr_error_set(err, ETIMEDOUT, "no word from %s for %d ms", c->peer_name, idle_ms);
 			goto out;
 		}
+		if (!local_done && (r = stall_check(&stall, &w, &out, now, c->peer_name, st, err)) < 0)
+			goto out;
 		/* Quiet is normal before the restore there asks its first page:
 		 * say we are here, so that the peer's idle timeout means a dead
 		 * link only. */
@@ -230,11 +269,12 @@ int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts 
 		}
 		if (n == 0)
 			continue;
+		bool took = false;
 		if (p[0].revents & POLLOUT) {
-			if ((r = out_flush(&out, local, err)) < 0)
+			if ((r = out_flush(&out, local, &took, err)) < 0)
 				goto out;
 		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (hear_local && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t got = local_done ? 0 : recv(local, buf, chunk, MSG_DONTWAIT);
 			if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				r = cr_error_errno(err, "reading from the local criu");
@@ -245,18 +285,25 @@ int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts 
 				if ((r = on_local(c, o->source, &w, buf, (size_t)got, st, err)) < 0)
 					goto out;
 				last_tx = now;
+				took = took || got > 0;
 			}
 		}
 		if (p[1].revents) {
+			if (now - last_rx > 2 * KEEPALIVE_MS)
+				stall.last_page = now; /* heard again after a silence: a fresh count */
 			last_rx = now;
+			uint64_t from_peer = st->from_peer;
 			r = on_peer(c, o->source, &w, &out, st, ret_result, err);
 			if (r < 0)
 				goto out;
 			peer_done = r == 1;
 			r = 0;
-			if ((r = out_flush(&out, local, err)) < 0)
+			took = took || st->from_peer != from_peer;
+			if ((r = out_flush(&out, local, &took, err)) < 0)
 				goto out;
 		}
+		if (took)
+			stall.last_page = now;
 		if (o->progress)
 			o->progress(o->ctx, st);
 	}

@@ -5,9 +5,11 @@
  * arrived; Restore(lazy) on the first connection (relocate/arrival.c)
  * waits for that daemon, restores the partition with its memory registered
  * for page faults (the restore itself faults pages in) and resumes it. Should the relay or the
- * daemon fail, the copy here is ended (the guard kills its tasks before any
- * could read a zero page) and all the relocation made is removed, as an
- * Abort does: the source, which kept its frozen copy, resumes it. */
+ * daemon fail, or the transfer stall (pages missing and none moving for
+ * CR_PAGE_RELAY_STALL_MS while the source is heard), the copy here is ended
+ * (the guard kills its tasks before any could read a zero page) and all the
+ * relocation made is removed, as an Abort does: the source, which kept its
+ * frozen copy, resumes it. */
 #define LOG_PREFIX "corrald: "
 #include <signal.h>
 #include <stdio.h>
@@ -90,9 +92,9 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 		return r;
 	cr_server_log(ctx, "%s: serving the memory of %s on demand", c->peer_name, name);
 	struct cr_page_relay_stats st = {0};
-	const struct cr_page_relay_opts o = {.idle_ms = ctx->timeout_ms};
+	const struct cr_page_relay_opts o = {.idle_ms = ctx->timeout_ms, .stall_ms = CR_PAGE_RELAY_STALL_MS};
 	r = cr_page_relay(c, lazy.relay, &o, &st, NULL, err);
-	if (r < 0 && !st.conn_failed) { /* the daemon's end: its guard says why */
+	if (r < 0 && !st.conn_failed && !st.stalled) { /* the daemon's end: its guard says why */
 		struct cr_error gerr = CR_ERROR_INIT;
 		if (cr_criu_lazy_guard_wait(lazy.guard, GUARD_END_MS, &gerr) < 0) {
 			cr_error_set(err, gerr.code, "%s", cr_error_msg(&gerr));

@@ -20,6 +20,8 @@ enum cr_fault {
 	CR_FAULT_LOSE_COMMIT = 3,        /* "lose-commit": movewpar never sends its Commit */
 	CR_FAULT_HANGUP_AFTER_RESTORE = 4, /* "hangup-after-restore": corrald answers a Restore, then
 					    * ends that connection (the Commit comes on another) */
+	CR_FAULT_LAZY_STALL = 5,         /* "lazy-pages-stall": the destination's page relay hears criu
+					  * lazy-pages no more once the background push began */
 	CR_FAULT_MAX,
 };
 

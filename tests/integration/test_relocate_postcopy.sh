@@ -392,3 +392,29 @@ only_on "$rb" "$ra" b "Restore's connection hung up"
 verify_pages b "$rb" "Restore's connection hung up"
 [ -z "$(ls -A "$ra/var/lib/corral/outgoing" 2>/dev/null | grep relocation)" ] || fail "A kept the record of a confirmed relocation"
 pass "Restore's connection hung up in the lazy phase: B waited for A's decision, the move completed, every page verified"
+
+# B's criu lazy-pages stops asking once the background push began (a fault
+# point: B's relay hears it no more), as the lazy-pages of CRIU 4.1.1 did
+# when it spun (scripts/criu-patches/0004). Before, only keepalives flowed
+# until the dump's deadline (300 s + 1 s per MiB); now B's relay calls it a
+# stall after 5 s without a page while A is heard, ends its copy and says
+# so; A thaws its own: one copy, on A, every page intact.
+rearm_memhog b "$rb"
+out=$(on_b "$bin/movewpar" --mode stop-copy pc a 2>&1) || fail "back to A before the stall: $out"
+rearm_memhog a "$ra"
+b_env=(CORRAL_TEST_FAULT=lazy-pages-stall)
+kill -9 "$pb"
+restart_b
+b_env=()
+t0=$(date +%s)
+out=$(on_a timeout 200 "$bin/movewpar" --mode post-copy pc b 2>&1) && fail "lazy-pages stalled: movewpar succeeded"
+took=$(($(date +%s) - t0))
+echo "$out"
+[ "$took" -lt 60 ] || fail "lazy-pages stalled: the move took $took s to end"
+assert_contains "$out" "goes on here" "lazy-pages stalled"
+assert_contains "$out" "criu lazy-pages asked no page for 5000 ms while pages were still missing" "lazy-pages stalled"
+b_cleaned
+only_on "$ra" "$rb" a "lazy-pages stalled"
+[ -z "$(lazy_daemon)" ] || fail "lazy-pages stalled: a lazy-pages daemon is left on B"
+verify_pages a "$ra" "lazy-pages stalled"
+pass "B's lazy-pages stalled in the lazy phase: ended in $took s, one copy, on A, every page intact"
