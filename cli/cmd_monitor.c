@@ -1,5 +1,7 @@
-/* corral monitor NAME FD [--restore IMAGES_DIR [--paused]]: internal, run by
- * startwpar and restartwpar as the process that follows a partition. */
+/* corral monitor NAME FD [--restore IMAGES_DIR [--paused] [--go GO_FD]]:
+ * internal, run by startwpar and restartwpar (and a relocation's arrival,
+ * whose monitor waits on GO_FD before it restores) as the process that
+ * follows a partition. */
 #define LOG_PREFIX "monitor: "
 #include <stdio.h>
 #include <string.h>
@@ -11,14 +13,20 @@
 
 int cmd_monitor(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
-	long fd;
+	long fd, go = -1;
 	bool restore = argc >= 5 && !strcmp(argv[3], "--restore");
-	bool paused = restore && argc == 6 && !strcmp(argv[5], "--paused");
-	if ((argc != 3 && !restore) || (restore && argc > 5 + paused) ||
-	    cli_parse_long(argv[2], 3, 1024, &fd) < 0)
+	int i = 5;
+	bool paused = restore && i < argc && !strcmp(argv[i], "--paused");
+	i += paused;
+	bool usage = (argc != 3 && !restore) || cli_parse_long(argv[2], 3, 1024, &fd) < 0;
+	if (!usage && restore && i + 1 < argc && !strcmp(argv[i], "--go")) {
+		usage = cli_parse_long(argv[i + 1], 3, 1024, &go) < 0;
+		i += 2;
+	}
+	if (usage || (restore && i != argc))
 		return cli_usage_error("corral monitor", v->usage,
 				       "internal command, run by startwpar and restartwpar");
-	int r = restore ? cr_monitor_restore(argv[1], argv[4], paused, (int)fd, err)
+	int r = restore ? cr_monitor_restore(argv[1], argv[4], paused, (int)go, (int)fd, err)
 			: cr_monitor_run(argv[1], (int)fd, err);
 	if (r < 0)
 		fprintf(stderr, "cor_%s: %s\n", argv[1], cr_error_msg(err));

@@ -4,10 +4,13 @@
  *   corral-peer-probe [OPTIONS] commit PEER NAME RELOCATION-ID
  *   corral-peer-probe [OPTIONS] preflight PEER [NEED...]
  *   corral-peer-probe [OPTIONS] send-image PEER NAME FILE
+ *   corral-peer-probe --spec FILE prepare-arrival PEER NAME
  * OPTIONS (before the verb): --timeout-ms N, --spec FILE, --chunk-delay-ms N.
  * PEER is a trusted-peers name or address, or the path of a corrald Unix
  * socket (starting with '/'). --chunk-delay-ms slows the image down (for
- * watching a transfer, or cutting it on purpose). */
+ * watching a transfer, or cutting it on purpose). prepare-arrival has the
+ * peer prepare a relocation of NAME (--spec: its spec) and then ends the
+ * connection, as a source that fails before its image would. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 	"       corral-peer-probe [OPTIONS] commit PEER NAME RELOCATION-ID\n"               \
 	"       corral-peer-probe [OPTIONS] preflight PEER [NEED...]\n"                      \
 	"       corral-peer-probe [OPTIONS] send-image PEER NAME FILE\n"                     \
+	"       corral-peer-probe --spec FILE prepare-arrival PEER NAME\n"                  \
 	"OPTIONS: --timeout-ms N, --spec FILE (preflight), --chunk-delay-ms N (send-image)"
 
 struct probe_args {
@@ -155,6 +159,17 @@ static int run(const char *verb, const char *peer_arg, int argc, char **argv,
 		if (r == 0)
 			printf("sent %s to %s: verified\n", argv[1], cr_peer_name(p));
 		return r;
+	}
+	if (strcmp(verb, "prepare-arrival") == 0) {
+		cleanup_free char *spec = NULL;
+		size_t len = 0;
+		if (!a->spec)
+			return cr_error_set(err, EINVAL, "prepare-arrival needs --spec FILE");
+		if ((r = cr_read_file(a->spec, 1024 * 1024, &spec, &len, err)) < 0 ||
+		    (r = cr_peer_prepare_arrival(p, argv[0], spec, err)) < 0)
+			return r;
+		printf("%s: %s prepared\n", cr_peer_name(p), argv[0]);
+		return 0;
 	}
 	return cr_error_set(err, EINVAL, "unknown verb '%s'", verb);
 }

@@ -40,6 +40,14 @@ int cr_partition_start(const char *name, const char *self_exe, struct cr_error *
 int cr_partition_launch(const char *name, const char *self_exe, char *const *extra, int *lock,
 			struct cr_error *err);
 
+/* The same in two halves, for a monitor that waits before it restores (a
+ * relocation prepared ahead, relocate/arrival.h): GO_FD (or -1) is handed
+ * to the monitor as descriptor 5; *RET_VERDICT is the pipe its verdict comes
+ * on, read (and closed) by cr_partition_launch_await. */
+int cr_partition_launch_held(const char *name, const char *self_exe, char *const *extra, int go_fd, int *lock,
+			     int *ret_verdict, struct cr_error *err);
+int cr_partition_launch_await(int verdict_fd, struct cr_error *err);
+
 struct cr_stop_options {
 	bool force;       /* -F: kill at once; also clears Broken */
 	int timeout_s;    /* -t: grace before killing; -1 = wait forever (-N) */

@@ -32,7 +32,7 @@
 
 /* Fork the monitor, detached in a session of its own, its output in the log. */
 static int launch_monitor(const char *name, const char *self_exe, char *const *extra, int report_fd,
-			  int monitor_lock, pid_t *ret_pid, struct cr_error *err)
+			  int monitor_lock, int go_fd, pid_t *ret_pid, struct cr_error *err)
 {
 	cleanup_free char *log = NULL;
 	int r = cr_partition_log_path(name, &log, err);
@@ -51,11 +51,14 @@ static int launch_monitor(const char *name, const char *self_exe, char *const *e
 	int out = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(127);
-	/* Its report pipe on 3, and on 4 the monitor lock it holds until it ends. */
+	/* Its report pipe on 3, on 4 the monitor lock it holds until it ends,
+	 * and on 5 what it waits for before it restores (GO_FD), if any. */
 	int report = fcntl(report_fd, F_DUPFD_CLOEXEC, 10), held = fcntl(monitor_lock, F_DUPFD_CLOEXEC, 10);
-	if (report < 0 || held < 0 || dup2(report, 3) < 0 || dup2(held, 4) < 0)
+	int go = go_fd >= 0 ? fcntl(go_fd, F_DUPFD_CLOEXEC, 10) : -1;
+	if (report < 0 || held < 0 || dup2(report, 3) < 0 || dup2(held, 4) < 0 ||
+	    (go_fd >= 0 && (go < 0 || dup2(go, 5) < 0)))
 		_exit(127);
-	(void)syscall(SYS_close_range, 5, ~0U, 0);
+	(void)syscall(SYS_close_range, go_fd >= 0 ? 6 : 5, ~0U, 0);
 	/* The monitor must not keep its parent's session: fork once more so
 	 * startwpar's process is not its parent (no zombie, no SIGCHLD). */
 	pid_t grandchild = fork();
@@ -68,8 +71,8 @@ static int launch_monitor(const char *name, const char *self_exe, char *const *e
 	_exit(127);
 }
 
-int cr_partition_launch(const char *name, const char *self_exe, char *const *extra, int *lock,
-			struct cr_error *err)
+int cr_partition_launch_held(const char *name, const char *self_exe, char *const *extra, int go_fd, int *lock,
+			     int *ret_verdict, struct cr_error *err)
 {
 	int pipefd[2];
 	/* Taken here and handed down, so that a monitor is known to be at work
@@ -81,7 +84,7 @@ int cr_partition_launch(const char *name, const char *self_exe, char *const *ext
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return cr_error_errno(err, "cannot create a pipe");
 	pid_t child = 0;
-	r = launch_monitor(name, self_exe, extra, pipefd[1], monitor_lock, &child, err);
+	r = launch_monitor(name, self_exe, extra, pipefd[1], monitor_lock, go_fd, &child, err);
 	close(pipefd[1]);
 	if (r < 0) {
 		close(pipefd[0]);
@@ -91,9 +94,15 @@ int cr_partition_launch(const char *name, const char *self_exe, char *const *ext
 		;
 	/* The monitor records the outcome itself, under this lock: let it. */
 	close(cr_steal_fd(lock));
+	*ret_verdict = pipefd[0];
+	return 0;
+}
+
+int cr_partition_launch_await(int verdict_fd, struct cr_error *err)
+{
 	char verdict[1024];
-	r = cr_fd_read_line(pipefd[0], START_TIMEOUT_MS, verdict, sizeof(verdict));
-	close(pipefd[0]);
+	int r = cr_fd_read_line(verdict_fd, START_TIMEOUT_MS, verdict, sizeof(verdict));
+	close(verdict_fd);
 	if (r == -ETIMEDOUT)
 		return cr_error_set(err, ETIMEDOUT, "the partition did not start within %d seconds",
 				    START_TIMEOUT_MS / 1000);
@@ -104,6 +113,14 @@ int cr_partition_launch(const char *name, const char *self_exe, char *const *ext
 		return cr_error_set(err, EIO, "%s", *msg ? msg : "the monitor ended without a word; see the partition log");
 	}
 	return 0;
+}
+
+int cr_partition_launch(const char *name, const char *self_exe, char *const *extra, int *lock,
+			struct cr_error *err)
+{
+	int verdict = -1;
+	int r = cr_partition_launch_held(name, self_exe, extra, -1, lock, &verdict, err);
+	return r < 0 ? r : cr_partition_launch_await(verdict, err);
 }
 
 /* NAME is Transitional, its start carried on by a monitor although the

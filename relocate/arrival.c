@@ -60,7 +60,7 @@ int cr_arrival_landing_open(const char *name, uint64_t size_hint, struct cr_work
 	int r = cr_relocation_record_path(name, &made, err);
 	if (r < 0)
 		return r;
-	if (cr_path_exists(made))
+	if (cr_path_exists(made) && !cr_arrival_prepared(name))
 		return cr_error_set(err, EBUSY, "a relocation of %s is already in progress here", name);
 	cr_unpacked_remove(name); /* left by a connection that died */
 	return cr_landing_new(name, size_hint, ret, err);
@@ -128,7 +128,7 @@ static int place(const char *name, const char *unpacked, char **ret_dir, bool *r
 
 /* Remove what a relocation made here: the partition, and its file systems
  * when they came in the image (else only its empty mount point). */
-static void undo(const char *name, const struct cr_relocation_record *rec, const char *dir, struct cr_error *err)
+void cr_arrival_undo(const char *name, const struct cr_relocation_record *rec, const char *dir, struct cr_error *err)
 {
 	if (rec->defined) {
 		struct cr_remove_options rm = {.force = true, .preserve = rec->rootfs == NULL};
@@ -160,29 +160,34 @@ int cr_arrival_restore(const struct cr_arrival_env *env, const struct cr_arrival
 	bool fs_made = false;
 	size_t len = 0;
 	struct cr_relocation_record rec = {0};
+	/* Prepared ahead on this connection: defined, its monitor waits. */
+	bool prepared = cr_arrival_prepared(req->name) && !req->start;
 	int r = cr_unpacked_path(req->name, &unpacked, err);
 	if (r < 0)
-		return r;
-	if (!cr_path_exists(unpacked))
-		return cr_error_set(err, ENOENT, "no image of %s was received for a relocation", req->name);
-	if (cr_relocation_record_load(req->name, &rec, err) != 0) {
+		goto refused;
+	if (!cr_path_exists(unpacked)) {
+		r = cr_error_set(err, ENOENT, "no image of %s was received for a relocation", req->name);
+		goto refused;
+	}
+	if (cr_relocation_record_load(req->name, &rec, err) != 0 && !prepared) {
 		cr_relocation_record_free(&rec);
 		return cr_error_set(err, EBUSY, "%s was already restored here by a relocation", req->name);
 	}
 	if (req->relocation && (r = cr_relocation_id_check(req->relocation, err)) < 0)
-		return r;
+		goto refused;
 	if (asprintf(&spec_path, "%s/%s", unpacked, CR_UNPACKED_SPEC) < 0 ||
 	    asprintf(&images, "%s/%s", unpacked, CR_IMAGE_CRIU_DIR) < 0 ||
-	    asprintf(&origin, "a relocation from %s", req->peer) < 0)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	if ((r = cr_read_file(spec_path, 1 << 20, &spec, &len, err)) < 0)
-		return r;
-	if (req->nfs_mark && (r = verify_nfs(spec, req->nfs_mark, err)) < 0)
-		return r;
-	if ((r = place(req->name, unpacked, &dir, &fs_made, err)) < 0)
-		return r;
-	if ((fs_made && !(rec.rootfs = strdup(dir))) || !(rec.peer = strdup(req->peer)) ||
-	    (req->relocation && !(rec.id = strdup(req->relocation)))) {
+	    asprintf(&origin, "a relocation from %s", req->peer) < 0) {
+		r = cr_error_set(err, ENOMEM, "out of memory");
+		goto refused;
+	}
+	if ((r = cr_read_file(spec_path, 1 << 20, &spec, &len, err)) < 0 ||
+	    (req->nfs_mark && (r = verify_nfs(spec, req->nfs_mark, err)) < 0) ||
+	    (r = place(req->name, unpacked, &dir, &fs_made, err)) < 0)
+		goto refused;
+	rec.prepared = false; /* from here on it runs */
+	if ((fs_made && !(rec.rootfs = strdup(dir))) || (!rec.peer && !(rec.peer = strdup(req->peer))) ||
+	    (req->relocation && !rec.id && !(rec.id = strdup(req->relocation)))) {
 		r = cr_error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -201,7 +206,7 @@ int cr_arrival_restore(const struct cr_arrival_env *env, const struct cr_arrival
 	};
 	if (req->lazy && (r = wait_lazy_daemon(images, err)) < 0)
 		goto fail;
-	if ((r = cr_partition_restart_unpacked(&u, &rec.defined, err)) < 0)
+	if ((r = prepared ? cr_arrival_prepared_go(err) : cr_partition_restart_unpacked(&u, &rec.defined, err)) < 0)
 		goto fail;
 	/* Post-copy: it runs here at once; its memory follows. */
 	if (req->lazy && (r = cr_partition_resume(req->name, err)) < 0)
@@ -215,8 +220,12 @@ int cr_arrival_restore(const struct cr_arrival_env *env, const struct cr_arrival
 	cr_relocation_record_free(&rec);
 	return 0;
 fail:
-	undo(req->name, &rec, dir, NULL);
+	cr_arrival_prepared_cancel(); /* its monitor gives up first */
+	cr_arrival_undo(req->name, &rec, dir, NULL);
 	cr_relocation_forget(req->name);
+	cr_relocation_record_free(&rec);
+	return r;
+refused: /* nothing done: what was prepared goes with the connection, or an Abort */
 	cr_relocation_record_free(&rec);
 	return r;
 }
@@ -288,6 +297,8 @@ int cr_arrival_commit(const struct cr_arrival_env *env, const char *name, const 
 
 int cr_arrival_abort(const struct cr_arrival_env *env, const char *name, struct cr_error *err)
 {
+	if (cr_arrival_prepared(name)) /* its monitor gives up first */
+		cr_arrival_prepared_cancel();
 	struct cr_relocation_record rec;
 	int r = cr_relocation_record_load(name, &rec, err);
 	unset_pending(name);
@@ -295,7 +306,7 @@ int cr_arrival_abort(const struct cr_arrival_env *env, const char *name, struct 
 		cleanup_free char *dir = NULL;
 		(void)cr_path_name(&dir, CR_BASE_DIR, name, "", NULL);
 		struct cr_error e = CR_ERROR_INIT;
-		undo(name, &rec, dir, &e);
+		cr_arrival_undo(name, &rec, dir, &e);
 		r = e.code ? cr_error_set(err, e.code, "%s", cr_error_msg(&e)) : 0;
 		cr_error_clear(&e);
 		cr_relocation_record_free(&rec);

@@ -3,6 +3,7 @@
 #define CORRAL_RELOCATE_ARRIVAL_INTERNAL_H
 
 #include "relocate/arrival.h"
+#include "relocate/relocation_record.h"
 
 /* One line to ENV's log (nothing when it has none). */
 void cr_arrival_log(const struct cr_arrival_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -17,6 +18,22 @@ int cr_arrival_abort(const struct cr_arrival_env *env, const char *name, struct 
 int cr_arrival_landing_open(const char *name, uint64_t size_hint, struct cr_workdir *ret, struct cr_error *err);
 int cr_arrival_images_dir(const char *name, char **ret_dir, struct cr_error *err);
 char *cr_arrival_take_pending(void);
+
+/* Remove what a relocation made here (REC: the partition, its file systems;
+ * DIR: its base directory, or NULL). */
+void cr_arrival_undo(const char *name, const struct cr_relocation_record *rec, const char *dir,
+		     struct cr_error *err);
+
+/* arrival_prepare.c: a relocation prepared ahead (PrepareArrival) and held
+ * by this process: whether NAME is; its monitor let go (the images are in
+ * place), its verdict returned; or given up (cancel: the monitor ends, the
+ * rest stays for the record's undo); drop: given up and removed (the
+ * connection ended without a Restore). */
+int cr_arrival_prepare(const struct cr_arrival_env *env, const struct cr_arrival_prepare *req, struct cr_error *err);
+bool cr_arrival_prepared(const char *name);
+int cr_arrival_prepared_go(struct cr_error *err);
+void cr_arrival_prepared_cancel(void);
+void cr_arrival_prepared_drop(const struct cr_arrival_env *env);
 
 /* arrival_settle.c: a relocation settled by asking its source. */
 void cr_arrival_connection_ended(const struct cr_arrival_env *env, const char *peer);

@@ -2,10 +2,32 @@
 #include "relocate/arrival_internal.h"
 #include "relocate/departure.h"
 #include "relocate/landing.h"
+#include "relocate/relocation_record.h"
+
+/* What dead connections left prepared (relocate/arrival_prepare.c): nothing
+ * of it ran, no source needs asking. */
+static void remove_prepared(void *ctx, const char *name, const struct cr_relocation_record *rec)
+{
+	unsigned *n = ctx;
+	if (!rec->prepared)
+		return;
+	cr_arrival_undo(name, rec, NULL, NULL);
+	cr_relocation_forget(name);
+	(*n)++;
+}
 
 static void sweep(unsigned *ret_removed)
 {
-	*ret_removed = cr_landing_sweep();
+	unsigned n = 0;
+	cr_relocation_each_left(remove_prepared, &n);
+	*ret_removed = n + cr_landing_sweep();
+}
+
+/* A connection that ends drops what it prepared and never restored first. */
+static void connection_ended(const struct cr_arrival_env *env, const char *peer)
+{
+	cr_arrival_prepared_drop(env);
+	cr_arrival_connection_ended(env, peer);
 }
 
 const struct cr_arrival_ops cr_relocate_arrival = {
@@ -13,10 +35,11 @@ const struct cr_arrival_ops cr_relocate_arrival = {
 	.landing_keep = cr_landing_keep,
 	.landing_drop = cr_landing_drop,
 	.images_dir = cr_arrival_images_dir,
+	.prepare = cr_arrival_prepare,
 	.restore = cr_arrival_restore,
 	.commit = cr_arrival_commit,
 	.abort = cr_arrival_abort,
-	.connection_ended = cr_arrival_connection_ended,
+	.connection_ended = connection_ended,
 	.sweep = sweep,
 	.departure = cr_departure_outcome,
 	.settle_left = cr_arrival_settle_left,

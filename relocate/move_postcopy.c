@@ -33,6 +33,7 @@
 #include "partition/lifecycle.h"
 #include "partition/rootfs_archive.h"
 #include "relocate/move_internal.h"
+#include "spec/spec_file.h"
 #include "transport/client_lazy.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
@@ -147,6 +148,23 @@ static int send_state(struct move *m, struct cr_peer **p, struct cr_frozen *f, c
 	}
 	m->rep->content_bytes = cr_scratch_tree_bytes(f->images, UINT64_MAX / 2) + cr_move_file_size(*tar);
 	return cr_move_stream(m, *p, &f->w.config, f->images, *tar, err);
+}
+
+/* A peer of 1.2 makes ready all of the restore that needs no image (the
+ * partition defined, its cgroups, its monitor waiting) before this host
+ * freezes: its answer is waited for here, so that none of it takes a CPU
+ * from the dump (two hosts on one machine share them; a busy peer too). A
+ * refusal is logged: the Restore does it all. NFS file systems are checked
+ * and mounted at the Restore, as before. */
+static int prepare_arrival(struct move *m, struct cr_peer *p, const struct cr_wpar_config *cfg, struct cr_error *err)
+{
+	cleanup_free char *spec = NULL;
+	int r = cr_spec_write(cfg, &spec, err);
+	if (r == 0)
+		r = cr_peer_prepare_arrival_begin(p, m->req->name, spec, m->relocation, err);
+	if (r == 0)
+		r = cr_peer_collect(p, err);
+	return r;
 }
 
 /* The mover thread: everything between the images and the last page. */
@@ -320,6 +338,8 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	int r = cr_move_connect(req, p, err);
 	if (r == 0)
 		r = cr_move_connect(req, &mv.pages, err);
+	if (r == 0 && !m->nfs_mark)
+		r = prepare_arrival(m, *p, cfg, err);
 	if (r < 0) {
 		cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
 		goto close_all;

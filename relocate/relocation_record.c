@@ -46,8 +46,9 @@ int cr_relocation_record_save(const char *name, const struct cr_relocation_recor
 	int r = cr_relocation_record_path(name, &path, err);
 	if (r < 0)
 		return r;
-	int n = asprintf(&text, "defined %d\nrootfs %s\npeer %s\nid %s\n", rec->defined ? 1 : 0,
-			 rec->rootfs ? rec->rootfs : "", rec->peer ? rec->peer : "", rec->id ? rec->id : "");
+	int n = asprintf(&text, "defined %d\nrootfs %s\npeer %s\nid %s\n%s", rec->defined ? 1 : 0,
+			 rec->rootfs ? rec->rootfs : "", rec->peer ? rec->peer : "", rec->id ? rec->id : "",
+			 rec->prepared ? "prepared 1\n" : "");
 	if (n < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	return cr_write_file_atomic(path, text, (size_t)n, 0600, err);
@@ -71,6 +72,8 @@ int cr_relocation_record_load(const char *name, struct cr_relocation_record *ret
 		const char *value = NULL;
 		if (strcmp(line, "defined 1") == 0)
 			rec.defined = true;
+		else if (strcmp(line, "prepared 1") == 0)
+			rec.prepared = true;
 		else if (strncmp(line, "rootfs /", 8) == 0)
 			field = &rec.rootfs, value = line + 7;
 		else if (strncmp(line, "peer ", 5) == 0 && line[5])

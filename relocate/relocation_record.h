@@ -18,6 +18,7 @@ struct cr_relocation_record {
 	char *peer;   /* the source's name in the trusted-peers file, or NULL */
 	char *id;     /* the relocation's id, or NULL */
 	bool defined; /* the partition was defined here */
+	bool prepared; /* prepared ahead (PrepareArrival), not restored: nothing of it ran */
 };
 
 void cr_relocation_record_free(struct cr_relocation_record *rec);

@@ -130,7 +130,7 @@ static int define_from_image(const struct cr_restart_unpacked *req, bool *ret_de
 		if (!(cfg.directory = strdup(req->directory)))
 			r = cr_error_set(err, ENOMEM, "out of memory");
 	}
-	if (r == 0 && cfg.type == CR_TYPE_SYSTEM && !cr_partition_nfs_root(&cfg)) {
+	if (r == 0 && cfg.type == CR_TYPE_SYSTEM && !cr_partition_nfs_root(&cfg) && !req->fs_later) {
 		cleanup_free char *etc = NULL;
 		if (asprintf(&etc, "%s/etc/corral", cfg.directory ? cfg.directory : "") < 0)
 			r = cr_error_set(err, ENOMEM, "out of memory");
@@ -151,9 +151,11 @@ static int define_from_image(const struct cr_restart_unpacked *req, bool *ret_de
 	return r;
 }
 
-/* Launch the monitor that restores NAME (locked, Defined): D -> T -> A or P. */
-static int launch_restore(const struct cr_restart_unpacked *req, struct cr_wpar *w, int *lock,
-			  struct cr_error *err)
+/* Launch the monitor that restores NAME (locked, Defined): D -> T -> A or P.
+ * With RET_VERDICT its verdict is left to come there, and it restores once
+ * a byte comes on GO_FD (cr_partition_launch_held). */
+static int launch_restore(const struct cr_restart_unpacked *req, struct cr_wpar *w, int *lock, int go_fd,
+			  int *ret_verdict, struct cr_error *err)
 {
 	w->state.state = CR_STATE_TRANSITIONAL;
 	w->state.owner_pid = getpid();
@@ -166,8 +168,16 @@ static int launch_restore(const struct cr_restart_unpacked *req, struct cr_wpar 
 	if ((r = cr_nfs_mount_all(&w->config, err)) < 0)
 		goto undo;
 	cr_partition_log(req->name, "restarting from %s", req->origin);
-	char *extra[] = {"--restore", (char *)req->images_dir, req->paused ? "--paused" : NULL, NULL};
-	r = cr_partition_launch(req->name, req->self_exe, extra, lock, err);
+	char *extra[] = {"--restore", (char *)req->images_dir, NULL, NULL, NULL, NULL};
+	size_t n = 2;
+	if (req->paused)
+		extra[n++] = "--paused";
+	if (ret_verdict) {
+		extra[n++] = "--go";
+		extra[n++] = "5"; /* cr_partition_launch_held */
+	}
+	r = ret_verdict ? cr_partition_launch_held(req->name, req->self_exe, extra, go_fd, lock, ret_verdict, err)
+			: cr_partition_launch(req->name, req->self_exe, extra, lock, err);
 	if (r < 0 && *lock >= 0)
 		cr_nfs_unmount_all(&w->config, NFS_UNMOUNT_MS, NULL);
 undo:
@@ -179,8 +189,8 @@ undo:
 	return r;
 }
 
-int cr_partition_restart_unpacked(const struct cr_restart_unpacked *req, bool *ret_defined_here,
-				  struct cr_error *err)
+static int restart_unpacked(const struct cr_restart_unpacked *req, int go_fd, int *ret_verdict,
+			    bool *ret_defined_here, struct cr_error *err)
 {
 	cleanup_close int lock = -1;
 	bool defined_here = false;
@@ -204,7 +214,7 @@ int cr_partition_restart_unpacked(const struct cr_restart_unpacked *req, bool *r
 				 cr_state_name(w.state.state));
 		goto out;
 	}
-	r = launch_restore(req, &w, &lock, err);
+	r = launch_restore(req, &w, &lock, go_fd, ret_verdict, err);
 out:
 	if (r < 0 && defined_here) {
 		cr_registry_remove_config(req->name, NULL);
@@ -215,6 +225,20 @@ out:
 		*ret_defined_here = defined_here;
 	cr_wpar_free(&w);
 	return r;
+}
+
+int cr_partition_restart_unpacked(const struct cr_restart_unpacked *req, bool *ret_defined_here,
+				  struct cr_error *err)
+{
+	return restart_unpacked(req, -1, NULL, ret_defined_here, err);
+}
+
+int cr_partition_restart_held(const struct cr_restart_unpacked *req, int go_fd, int *ret_verdict,
+			      bool *ret_defined_here, struct cr_error *err)
+{
+	if (req->start)
+		return cr_error_set(err, EINVAL, "a partition started afresh is not restored: nothing to hold");
+	return restart_unpacked(req, go_fd, ret_verdict, ret_defined_here, err);
 }
 
 int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *err)

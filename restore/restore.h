@@ -12,8 +12,12 @@
 
 /* Restore the tree of CFG from IMAGES_DIR into cgroup CG. The restored init
  * ends up a child of the caller, which must be a child subreaper (the
- * monitor). *RET_INIT is its host pid. */
-int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
+ * monitor). *RET_INIT is its host pid. With GO_FD (else -1) everything
+ * before CRIU's restore is made at once (the restorer in its cgroup, CRIU's
+ * service), then the restorer sends a byte on GO_FD (a socket: ready) and
+ * waits for one (the images are there: a relocation prepared ahead); its
+ * end instead fails the restore. */
+int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir, int go_fd,
 		    pid_t *ret_init, struct cr_error *err);
 
 /* Post-copy: a file of this name in the images directory makes
@@ -31,10 +35,11 @@ bool cr_restore_is_streamed(const char *images_dir);
 int cr_restore_fixups(struct cr_cgroup *cg, struct cr_error *err);
 
 /* The monitor's body for restartwpar (`corral monitor NAME FD --restore
- * IMAGES_DIR`): restore the partition from the CRIU images in IMAGES_DIR
- * instead of starting a new init; with PAUSED it is left frozen (P). A failed
- * restore records D: nothing is left half-running. */
-int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int report_fd,
+ * IMAGES_DIR [--paused] [--go GO_FD]`): restore the partition from the CRIU
+ * images in IMAGES_DIR instead of starting a new init; with PAUSED it is left
+ * frozen (P); with GO_FD (else -1) CRIU starts once a byte comes on it
+ * (cr_restore_tree). A failed restore records D: nothing is left half-running. */
+int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int go_fd, int report_fd,
 		       struct cr_error *err);
 
 struct cr_restart_request {
@@ -65,9 +70,20 @@ struct cr_restart_unpacked {
 	bool start;
 	const char *self_exe;
 	const char *origin; /* for the log: the image, "relocation from HOST" */
+	bool fs_later;      /* its file systems come later (cr_partition_restart_held): not looked for */
 };
 
 int cr_partition_restart_unpacked(const struct cr_restart_unpacked *req, bool *ret_defined_here,
 				  struct cr_error *err);
+
+/* The same, prepared ahead of its images: everything up to CRIU's restore
+ * is made now (defined, Transitional, NFS mounted, the monitor started with
+ * its cgroups and their limits, CRIU's restorer in them) and the restore
+ * waits for a byte on GO_FD (one end of a socket pair, handed to the
+ * monitor, which says on it when it waits; the caller keeps the other end:
+ * closing it without a byte makes the monitor give up and record Defined). *RET_VERDICT: where the monitor's
+ * verdict comes, read by cr_partition_launch_await (partition/lifecycle.h). */
+int cr_partition_restart_held(const struct cr_restart_unpacked *req, int go_fd, int *ret_verdict,
+			      bool *ret_defined_here, struct cr_error *err);
 
 #endif

@@ -2,6 +2,7 @@
  * instead of a new init. The monitor (partition/monitor.c) follows the tree
  * this launch restores as it follows any init. */
 #define LOG_PREFIX "monitor: "
+#include <fcntl.h>
 #include <stdbool.h>
 
 #include "cgroup/cgroup.h"
@@ -14,13 +15,14 @@
 struct restore_ctx {
 	const char *images_dir;
 	bool paused;
+	int go_fd;
 };
 
 static int restore_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, void *ctx,
 			  pid_t *ret_init, enum cr_state *ret_state, struct cr_error *err)
 {
 	const struct restore_ctx *rc = ctx;
-	int r = cr_restore_tree(cfg, cg, rc->images_dir, ret_init, err);
+	int r = cr_restore_tree(cfg, cg, rc->images_dir, rc->go_fd, ret_init, err);
 	if (r < 0)
 		return r;
 	/* Hold the restored tree still while its timers are mended. */
@@ -38,9 +40,12 @@ static int restore_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg
 	return 0;
 }
 
-int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int report_fd,
+int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int go_fd, int report_fd,
 		       struct cr_error *err)
 {
-	struct restore_ctx rc = {images_dir, paused};
+	struct restore_ctx rc = {images_dir, paused, go_fd};
+	/* Not for CRIU nor any program the monitor runs: for the restorer alone. */
+	if (go_fd >= 0 && fcntl(go_fd, F_SETFD, FD_CLOEXEC) < 0)
+		return cr_error_errno(err, "descriptor %d (--go) is not open", go_fd);
 	return cr_monitor_launch(name, restore_launch, &rc, report_fd, err);
 }

@@ -1,10 +1,12 @@
 /* Restore a partition's tree with CRIU inside its cgroup. */
 #define LOG_PREFIX "restore: "
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +22,8 @@
 #include "util/log.h"
 
 #define RESTORE_LOG "restore.log"
+/* A relocation prepared ahead goes on within this (its source dumps meanwhile). */
+#define GO_WAIT_MS (10 * 60 * 1000)
 
 struct restore_result {
 	int code;
@@ -34,15 +38,45 @@ static int setup_network(pid_t root, void *arg, struct cr_error *err)
 	return cr_net_restore_inside(arg, root, err);
 }
 
+/* A relocation prepared ahead: say it is ready (a byte on GO_FD, a socket),
+ * then wait (bounded) for the byte that says its images are there; the end of GO_FD (the relocation went no further) or
+ * the bound fails the restore. */
+static int wait_go(int go_fd, struct cr_error *err)
+{
+	if (send(go_fd, "r", 1, MSG_NOSIGNAL) != 1) { /* ready: all but CRIU's restore is made */
+		close(go_fd);
+		return cr_error_errno(err, "the relocation went no further: nothing is restored");
+	}
+	struct pollfd pfd = {.fd = go_fd, .events = POLLIN};
+	int n;
+	do
+		n = poll(&pfd, 1, GO_WAIT_MS);
+	while (n < 0 && errno == EINTR);
+	char c = 0;
+	ssize_t got = n > 0 ? read(go_fd, &c, 1) : -1;
+	close(go_fd);
+	if (n == 0)
+		return cr_error_set(err, ETIMEDOUT, "the relocation did not go ahead within %d s", GO_WAIT_MS / 1000);
+	if (got != 1)
+		return cr_error_set(err, ECANCELED, "the relocation went no further: nothing is restored");
+	return 0;
+}
+
 /* The intermediate process: it joins the partition's cgroup, so that CRIU and
- * every task it restores are born there, then restores and reports. */
+ * every task it restores are born there, then (once GO_FD says so, when it
+ * is not -1) restores and reports. */
 static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_config *cfg, struct cr_cgroup *cg,
-							const char *images_dir, int report_fd)
+							const char *images_dir, int go_fd, int report_fd)
 {
 	struct restore_result res = {0};
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_criu_restore_opts o = {0};
 	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
+	int r = cr_cgroup_attach(cg, getpid(), &err);
+	if (r == 0)
+		r = cr_host_criu_service(&svc, &err);
+	if (r == 0 && go_fd >= 0)
+		r = wait_go(go_fd, &err);
 	cr_partition_criu_common(cfg, images_dir, RESTORE_LOG, &o.common);
 	o.common.service = &svc;
 	o.lazy_pages = cr_restore_is_lazy(images_dir);
@@ -50,9 +84,6 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	o.setup_network = setup_network;
 	o.setup_network_arg = (void *)cfg;
 	o.common.stream = cr_restore_is_streamed(images_dir);
-	int r = cr_cgroup_attach(cg, getpid(), &err);
-	if (r == 0)
-		r = cr_host_criu_service(&svc, &err);
 	if (r == 0)
 		r = cr_criu_restore(&o, &res.pid, &err);
 	res.code = r;
@@ -64,7 +95,7 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 }
 
 /* Fork the restorer and hear its verdict. */
-static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
+static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir, int go_fd,
 			pid_t *ret_init, struct cr_error *err)
 {
 	int p[2];
@@ -79,9 +110,11 @@ static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, 
 	}
 	if (child == 0) {
 		close(p[0]);
-		restore_in_cgroup(cfg, cg, images_dir, p[1]);
+		restore_in_cgroup(cfg, cg, images_dir, go_fd, p[1]);
 	}
 	close(p[1]);
+	if (go_fd >= 0) /* the restorer's now */
+		close(go_fd);
 	struct restore_result res = {.code = -EIO};
 	ssize_t n = read(p[0], &res, sizeof(res));
 	close(p[0]);
@@ -95,14 +128,14 @@ static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, 
 	return 0;
 }
 
-int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir,
+int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir, int go_fd,
 		    pid_t *ret_init, struct cr_error *err)
 {
 	/* The partition's links are made again on this host while CRIU
 	 * restores (setup_network); ends of an earlier run go first. */
 	(void)cr_net_detach(cfg, NULL);
 	pid_t init = 0;
-	int r = run_restorer(cfg, cg, images_dir, &init, err);
+	int r = run_restorer(cfg, cg, images_dir, go_fd, &init, err);
 	if (r < 0) {
 		(void)cr_net_detach(cfg, NULL);
 		return r;

@@ -40,6 +40,15 @@ enum cr_departure_outcome {
 	CR_DEPARTURE_ABORTED,   /* the copy here goes on: the destination's must go */
 };
 
+/* A PrepareArrival (1.2), decoded: NAME made ready here, before the source
+ * freezes, from its spec. */
+struct cr_arrival_prepare {
+	const char *name;
+	const char *peer;       /* the source's name in the trusted-peers file */
+	const char *spec_text;
+	const char *relocation; /* the relocation's id, or NULL */
+};
+
 /* A landing holds the image's entries and, as CR_UNPACKED_SPEC, the
  * partition's spec from its manifest. */
 #define CR_UNPACKED_SPEC "spec"
@@ -55,6 +64,10 @@ struct cr_arrival_ops {
 	void (*landing_drop)(struct cr_workdir *w);
 	/* The CRIU images of NAME's unpacked image (heap); ENOENT when none came. */
 	int (*images_dir)(const char *name, char **ret_dir, struct cr_error *err);
+	/* PrepareArrival: everything of a restore that needs no image, made
+	 * before the source freezes and held by this connection: a Restore on
+	 * it uses it; an Abort, or the connection's end, removes it. */
+	int (*prepare)(const struct cr_arrival_env *env, const struct cr_arrival_prepare *req, struct cr_error *err);
 	/* Restore: bring NAME to life here, Paused (running when lazy). */
 	int (*restore)(const struct cr_arrival_env *env, const struct cr_arrival_restore *req, struct cr_error *err);
 	/* Commit: 1 when NAME's relocation (id RELOCATION, or NULL) is

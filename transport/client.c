@@ -293,15 +293,21 @@ int cr_peer_collect(struct cr_peer *p, struct cr_error *err)
 
 int cr_peer_collect_first(struct cr_peer *p, struct cr_error *err)
 {
-	if (p->n_pending == 0)
-		return 0;
-	size_t later = p->n_pending - 1;
-	p->n_pending = 1;
+	size_t upto = 0; /* the tolerated ones before it come with it */
+	while (upto < p->n_pending && p->pending[upto].tolerated)
+		upto++;
+	if (upto == p->n_pending)
+		return cr_peer_collect(p, err);
+	struct cr_peer_pending later[CR_PEER_MAX_PENDING];
+	size_t n_later = p->n_pending - upto - 1;
+	memcpy(later, p->pending + upto + 1, n_later * sizeof(later[0]));
+	p->n_pending = upto + 1;
 	bool broken;
 	int r = collect(p, &broken, err);
-	p->n_pending = broken ? 0 : later;
-	if (!broken)
-		memmove(p->pending, p->pending + 1, later * sizeof(p->pending[0]));
+	if (!broken) {
+		memcpy(p->pending, later, n_later * sizeof(later[0]));
+		p->n_pending = n_later;
+	}
 	return r;
 }
 
@@ -478,6 +484,32 @@ int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char 
 	req.body_case = CRWIRE__ENVELOPE__BODY_RESTORE;
 	req.restore = &q;
 	return cr_peer_call(p, &req, NULL, err);
+}
+
+static int prepare_arrival(struct cr_peer *p, const char *name, const char *spec_text, const char *relocation,
+			   bool pipelined, struct cr_error *err)
+{
+	Crwire__PrepareArrival q = CRWIRE__PREPARE_ARRIVAL__INIT;
+	q.name = (char *)name;
+	q.spec_text = (char *)spec_text;
+	q.relocation = (char *)relocation;
+	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
+	req.body_case = CRWIRE__ENVELOPE__BODY_PREPARE_ARRIVAL;
+	req.prepare_arrival = &q;
+	return pipelined ? cr_peer_send_pending(p, &req, "prepare_arrival", true, err) : cr_peer_call(p, &req, NULL, err);
+}
+
+int cr_peer_prepare_arrival_begin(struct cr_peer *p, const char *name, const char *spec_text, const char *relocation,
+				  struct cr_error *err)
+{
+	if (!cr_peer_pipelines(p))
+		return 0; /* an older peer does it all at the Restore */
+	return prepare_arrival(p, name, spec_text, relocation, true, err);
+}
+
+int cr_peer_prepare_arrival(struct cr_peer *p, const char *name, const char *spec_text, struct cr_error *err)
+{
+	return prepare_arrival(p, name, spec_text, NULL, false, err);
 }
 
 int cr_peer_commit(struct cr_peer *p, const char *name, const char *relocation, struct cr_error *err)

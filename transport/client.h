@@ -56,7 +56,8 @@ int cr_peer_call(struct cr_peer *p, Crwire__Envelope *req, Crwire__Envelope **re
  * all the same, so the connection stays usable: an Abort may follow).
  * cr_peer_collect reads the Results still owed now. */
 int cr_peer_collect(struct cr_peer *p, struct cr_error *err);
-/* The oldest Result owed alone (0 when none is owed). */
+/* The oldest Result owed alone, with the tolerated ones before it (0 when
+ * none is owed). */
 int cr_peer_collect_first(struct cr_peer *p, struct cr_error *err);
 /* Whether the peer takes pipelined requests (its Hello says 1.2 or later). */
 bool cr_peer_pipelines(const struct cr_peer *p);
@@ -107,6 +108,17 @@ int cr_peer_send_image(struct cr_peer *p, const char *name, int fd, struct cr_er
  * Commit then resumes it, Abort ends it and removes all the peer made for it. */
 int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char *nfs_mark, const char *relocation,
 		    struct cr_error *err);
+
+/* A relocation's destination prepared ahead (1.2; nothing is sent to an
+ * older peer): sent without waiting; the peer defines NAME from SPEC_TEXT
+ * and starts what its Restore on this connection needs, and answers once
+ * that waits. Its answer is read by the next call or cr_peer_collect; a
+ * refusal is only logged (the Restore then does it all). An Abort or the end of the connection without
+ * a Restore removes it there. */
+int cr_peer_prepare_arrival_begin(struct cr_peer *p, const char *name, const char *spec_text, const char *relocation,
+				  struct cr_error *err);
+/* The same, waited for, its refusal the error (corral-peer-probe). */
+int cr_peer_prepare_arrival(struct cr_peer *p, const char *name, const char *spec_text, struct cr_error *err);
 
 /* Phase two: keep the received image (Commit) or delete it (Abort). A
  * Commit of a relocation names its id (RELOCATION, else NULL): repeated

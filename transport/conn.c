@@ -191,6 +191,8 @@ const char *cr_wire_body_name(const Crwire__Envelope *m)
 		return "lazy_pages";
 	case CRWIRE__ENVELOPE__BODY_PAGE_DATA:
 		return "page_data";
+	case CRWIRE__ENVELOPE__BODY_PREPARE_ARRIVAL:
+		return "prepare_arrival";
 	default:
 		return "unknown message";
 	}

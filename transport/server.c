@@ -124,6 +124,8 @@ static int dispatch(const struct cr_server_ctx *ctx, struct cr_conn *c, const Cr
 		return cr_server_on_preflight(ctx, m->preflight, res);
 	case CRWIRE__ENVELOPE__BODY_PREPARE:
 		return cr_server_on_prepare(ctx, c, m->prepare, res, err);
+	case CRWIRE__ENVELOPE__BODY_PREPARE_ARRIVAL:
+		return cr_server_on_prepare_arrival(ctx, c, m->prepare_arrival, res);
 	case CRWIRE__ENVELOPE__BODY_RESTORE:
 		return cr_server_on_restore(ctx, c, m->restore, res, err);
 	case CRWIRE__ENVELOPE__BODY_COMMIT:

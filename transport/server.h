@@ -50,6 +50,8 @@ int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
 			 const Crwire__Restore *req, Crwire__Result *res, struct cr_error *err);
 int cr_server_on_abort(const struct cr_server_ctx *ctx, const Crwire__Abort *req,
 		       Crwire__Result *res);
+int cr_server_on_prepare_arrival(const struct cr_server_ctx *ctx, struct cr_conn *c,
+				 const Crwire__PrepareArrival *req, Crwire__Result *res);
 
 /* Post-copy (server_lazy.c): LazyPages starts criu lazy-pages for the
  * images received for NAME and relays its pages. */

@@ -12,6 +12,7 @@
 #include "spec/config.h"
 #include "transport/server.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/fsutil.h"
 #include "util/paths.h"
 
@@ -188,6 +189,8 @@ static int receive(const struct cr_server_ctx *ctx, struct cr_conn *c, const cha
 {
 	struct chunk_source s = {.c = c, .fd = l->fd};
 	int r = verify_stream(ctx, &s, name, l->arrival ? l->work.path : NULL, err);
+	if (r == 0 && cr_fault_injected(CR_FAULT_REFUSE_IMAGE))
+		r = cr_error_set(err, EBADMSG, "test fault refuse-image");
 	if (r == 0)
 		r = landing_keep(l, err);
 	if (r == 0) {

@@ -1,11 +1,28 @@
-/* Restore (protocol 1.1): decoded and handed to the arrival's table
- * (transport/arrival.h), which brings the partition to life here; its
- * answer encoded. Commit and Abort are in server_image.c. */
+/* PrepareArrival (1.2) and Restore (1.1): decoded and handed to the
+ * arrival's table (transport/arrival.h), which prepares, then brings the
+ * partition to life here; its answer encoded. Commit and Abort are in
+ * server_image.c. */
 #include <signal.h>
 #include <unistd.h>
 
 #include "transport/server.h"
 #include "util/fault.h"
+
+int cr_server_on_prepare_arrival(const struct cr_server_ctx *ctx, struct cr_conn *c,
+				 const Crwire__PrepareArrival *req, Crwire__Result *res)
+{
+	const struct cr_arrival_ops *arrival = cr_server_arrival(ctx, res);
+	if (!arrival)
+		return 0;
+	struct cr_arrival_env env = cr_server_arrival_env(ctx);
+	struct cr_arrival_prepare q = {
+		.name = req->name, .peer = c->peer_name, .spec_text = req->spec_text, .relocation = req->relocation};
+	struct cr_error e = CR_ERROR_INIT;
+	if (arrival->prepare(&env, &q, &e) < 0)
+		cr_result_fail(res, e.code, "cannot prepare %s here: %s", req->name, cr_error_msg(&e));
+	cr_error_clear(&e);
+	return 0;
+}
 
 int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
 			 const Crwire__Restore *req, Crwire__Result *res, struct cr_error *err)

@@ -9,6 +9,7 @@ static const char *const names[CR_FAULT_MAX] = {
 	[CR_FAULT_DROP_AFTER_RESTORE] = "drop-after-restore",
 	[CR_FAULT_DIE_AFTER_RESTORE] = "die-after-restore",
 	[CR_FAULT_LOSE_COMMIT] = "lose-commit",
+	[CR_FAULT_REFUSE_IMAGE] = "refuse-image",
 	[CR_FAULT_HANGUP_AFTER_RESTORE] = "hangup-after-restore",
 	[CR_FAULT_LAZY_STALL] = "lazy-pages-stall",
 };

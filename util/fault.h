@@ -22,6 +22,8 @@ enum cr_fault {
 					    * ends that connection (the Commit comes on another) */
 	CR_FAULT_LAZY_STALL = 5,         /* "lazy-pages-stall": the destination's page relay hears criu
 					  * lazy-pages no more once the background push began */
+	CR_FAULT_REFUSE_IMAGE = 6,       /* "refuse-image": corrald refuses every image it receives whole,
+					  * as if it were corrupt */
 	CR_FAULT_MAX,
 };
 

@@ -181,8 +181,61 @@ pass "name taken on B: refused at pre-flight"
 b_args=(--corral /bin/false)
 restart_b
 refused "restore failing on B" "cannot restore mv here" mv b
+
+# Prepared ahead (issue 19): a post-copy move has B define mv and start its
+# monitor before A freezes. A monitor that cannot run here never says it
+# waits: the preparation is refused and undone, the Restore fails as above.
+# No cgroup, no state of mv on B.
+nothing_left_on_b() {
+	local c
+	for c in /sys/fs/cgroup/*/"$cgb"/mv /sys/fs/cgroup/"$cgb"/mv; do
+		[ ! -d "$c" ] || fail "$1: B left the cgroup $c"
+	done
+	[ "$(state_on "$rb" mv)" = none ] || fail "$1: mv is $(state_on "$rb" mv) on B"
+}
+# post_copy_fails WHAT TEXT: a post-copy move to B fails saying TEXT (or
+# post-copy is not proven here: 1), and nothing of mv is left on B.
+post_copy_fails() {
+	local out
+	if out=$(on_a "$bin/movewpar" --mode post-copy mv b 2>&1); then fail "$1: moved"; fi
+	if printf '%s\n' "$out" | grep -q "post-copy cannot move"; then
+		echo "skip: $1: post-copy not proven here"
+		return 1
+	fi
+	assert_contains "$out" "$2" "$1"
+	only_on "$ra" "$rb" "$1"
+	nothing_left_on_b "$1"
+	ticks_go_on "$ra" "$1"
+}
+if post_copy_fails "monitor failing, prepared ahead" "cannot restore mv here"; then
+	grep -q "prepare_arrival refused: cannot prepare mv here: the monitor of mv did not get ready" "$work/b.log" ||
+		fail "monitor failing, prepared ahead: B did not refuse the preparation"
+	pass "prepared ahead with a monitor that cannot run: refused and undone, nothing left on B"
+fi
 b_args=()
+# The image is refused after B prepared mv: A aborts, B undoes it all.
+b_env=(CORRAL_TEST_FAULT=refuse-image)
 restart_b
+if post_copy_fails "prepared, then the image refused" "test fault refuse-image"; then
+	grep -q "mv prepared here" "$work/b.log" || fail "prepared, then the image refused: B did not prepare mv"
+	pass "prepared ahead, then the image refused: nothing left on B, still running on A"
+fi
+b_env=()
+restart_b
+# The source goes away after B prepared mv (its monitor started, waiting),
+# before any image: B removes it all when the connection ends.
+out=$(on_a "$bin/corral-peer-probe" --spec "$ra/etc/wpars/mv.spec" prepare-arrival b mv 2>&1) ||
+	fail "prepare-arrival: $out"
+assert_contains "$out" "mv prepared" "prepared, then the connection ended"
+for _ in $(seq 150); do
+	[ ! -e "$rb/etc/wpars/mv.spec" ] && [ -z "$(ls -A "$rb/var/lib/corral/incoming")" ] && break
+	sleep 0.1
+done
+only_on "$ra" "$rb" "prepared, then the connection ended"
+nothing_left_on_b "prepared, then the connection ended"
+grep -q "the relocation prepared here went no further: removed" "$work/b.log" ||
+	fail "prepared, then the connection ended: B did not say it removed mv"
+pass "prepared ahead, then the source went away: nothing left on B"
 mkdir -p "$rb/var/lib/corral/incoming"
 mount -t tmpfs -o size=256k corral-test-full "$rb/var/lib/corral/incoming"
 refused "B's disk full" "No space left" mv b
