@@ -34,6 +34,7 @@ struct cr_capture {
 	size_t n_pipes, cap_pipes;
 	char *pending; /* a request's file name whose pipe is still due */
 	uint64_t files;
+	uint64_t reads; /* reads that brought bytes, for the debug log */
 	/* Every file CRIU wrote was taken in whole (or the reader failed:
 	 * TAKEN_R), told to cr_capture_taken. */
 	pthread_mutex_t mu;
@@ -113,8 +114,10 @@ static int on_pipe(struct cr_capture *c, size_t i, struct cr_error *err)
 		return 0;
 	if (n < 0)
 		return cr_error_errno(err, "cannot read image file %s from criu", p->name);
-	if (n > 0)
+	if (n > 0) {
+		c->reads++;
 		return cr_capture_queue_write(c->q, p->file, buf, (size_t)n, err);
+	}
 	int r = cr_capture_queue_close(c->q, p->file, err);
 	close(p->fd);
 	free(p->name);
@@ -198,6 +201,8 @@ static void *run(void *arg)
 	struct cr_capture *c = arg;
 	struct cr_error err = CR_ERROR_INIT;
 	int r = loop(c, &err);
+	cr_debug("took %llu bytes of %llu files in %llu reads", (unsigned long long)cr_capture_queue_bytes(c->q),
+		 (unsigned long long)c->files, (unsigned long long)c->reads);
 	pthread_mutex_lock(&c->mu);
 	c->taken = true;
 	c->taken_r = r;
