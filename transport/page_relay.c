@@ -177,6 +177,7 @@ static int on_local(struct cr_conn *c, bool source, struct cr_page_wire *w, uint
  * the count anew. */
 struct stall {
 	int ms;
+	int heard_ms; /* the peer is heard: a message within this (it sends one a second at least) */
 	int64_t last_page;
 	bool fault; /* CR_FAULT_LAZY_STALL: criu lazy-pages is no longer read once armed */
 };
@@ -187,9 +188,13 @@ static bool stall_armed(const struct stall *s, const struct cr_page_wire *w)
 }
 
 static int stall_check(const struct stall *s, const struct cr_page_wire *w, const struct outbuf *out, int64_t now,
-		       const char *peer, struct cr_page_relay_stats *st, struct cr_error *err)
+		       int64_t last_rx, const char *peer, struct cr_page_relay_stats *st, struct cr_error *err)
 {
-	if (!stall_armed(s, w) || now - s->last_page <= s->ms)
+	/* A silent peer is the idle timeout's (a link down for less may come
+	 * back); answers criu lazy-pages leaves untaken are a stall whatever
+	 * the peer does. */
+	bool heard = now - last_rx <= s->heard_ms || out->len > out->off;
+	if (!stall_armed(s, w) || !heard || now - s->last_page <= s->ms)
 		return 0;
 	st->stalled = true;
 	if (out->len > out->off)
@@ -224,6 +229,7 @@ int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts 
 	int64_t last_rx = now_ms(), last_tx = last_rx;
 	struct stall stall = {.ms = o->source ? 0 : o->stall_ms, .last_page = last_rx,
 			      .fault = !o->source && cr_fault_injected(CR_FAULT_LAZY_STALL)};
+	stall.heard_ms = stall.ms / 2 < 2 * KEEPALIVE_MS ? stall.ms / 2 : 2 * KEEPALIVE_MS;
 	while (!local_done || !shut) {
 		if (peer_done && !shut && out_pending(&out) == 0) {
 			(void)shutdown(local, SHUT_WR); /* the peer's criu ended: so does ours */
@@ -254,7 +260,7 @@ int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts 
 			r = cr_error_set(err, ETIMEDOUT, "no word from %s for %d ms", c->peer_name, idle_ms);
 			goto out;
 		}
-		if (!local_done && (r = stall_check(&stall, &w, &out, now, c->peer_name, st, err)) < 0)
+		if (!local_done && (r = stall_check(&stall, &w, &out, now, last_rx, c->peer_name, st, err)) < 0)
 			goto out;
 		/* Quiet is normal before the restore there asks its first page:
 		 * say we are here, so that the peer's idle timeout means a dead
@@ -289,7 +295,7 @@ int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts 
 			}
 		}
 		if (p[1].revents) {
-			if (now - last_rx > 2 * KEEPALIVE_MS)
+			if (now - last_rx > stall.heard_ms)
 				stall.last_page = now; /* heard again after a silence: a fresh count */
 			last_rx = now;
 			uint64_t from_peer = st->from_peer;

@@ -2,7 +2,8 @@
  * test plays criu lazy-pages on the local socket and the source on the
  * connection. Once a push was answered, no page either way while the source
  * is heard ends the relay with a stall that says which side went quiet;
- * before the push (the restore still runs) quiet is no stall. */
+ * before the push (the restore still runs) quiet is no stall, nor is a
+ * silent source (the idle timeout's). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,6 +195,20 @@ static void test_source_answers_no_more(void **state)
 	assert_non_null(strstr(cr_error_msg(&f->run.err), "a answered none of 1 page requests for 400 ms"));
 }
 
+static void test_a_silent_source_is_the_idle_timeouts(void **state)
+{
+	struct fixture *f = *state;
+	criu_asks(f, 4, 0x20000);
+	peer_gets_request(f);
+	answered(f, 4, 0x20000);
+	criu_asks(f, 8, 0x24000);
+	peer_gets_request(f);
+	usleep(3 * STALL_MS * 1000); /* no keepalive (one a 100 ms here): a link that is down */
+	assert_false(__atomic_load_n(&f->run.done, __ATOMIC_ACQUIRE));
+	answered(f, 8, 0x24000); /* it came back: a fresh count */
+	assert_int_equal(heard_until_end(f, STALL_MS / 2), -1);
+}
+
 static void test_pages_keep_it_going(void **state)
 {
 	struct fixture *f = *state;
@@ -213,6 +228,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quiet_before_the_push_is_no_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lazy_pages_asks_no_more, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_answers_no_more, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_silent_source_is_the_idle_timeouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_keep_it_going, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
