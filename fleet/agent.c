@@ -29,6 +29,7 @@ struct agent {
 	struct cr_etcd *store;
 	struct cr_etcd_watch *watch; /* wakes the agent when a task or an evacuation changes */
 	int child_fd;                /* signalfd: a move this agent started has ended */
+	int64_t managed_ns;          /* the last manager step (a turn at least every tick) */
 	int64_t lease;
 	struct cr_load load;
 	struct cr_part_load parts;
@@ -194,14 +195,20 @@ static int publish(struct agent *a, double period_s, struct cr_error *err)
 }
 
 /* Run this host's tasks and take a turn as the manager: every tick, and at
- * once when a task or an evacuation changed or a move here ended (the
- * watch), so that a move starts as soon as it is let go. */
-static int act(struct agent *a, struct cr_error *err)
+ * once when a task or an evacuation changed or a move here ended (WOKEN,
+ * by the watch), so that a move starts as soon as it is let go. A woken
+ * agent that does not lead only looks at its tasks: who leads is a matter
+ * for the tick (every read is a round of the store's members: three agents
+ * asking at each change of a task cost etcd more CPU than the moves'). */
+static int act(struct agent *a, bool woken, struct cr_error *err)
 {
 	int r = 0;
 	if (a->lease)
 		r = cr_runner_step(&a->runner, a->store, &a->conf, err);
-	if (r >= 0 && a->lease) {
+	int64_t now = cr_now_ns();
+	if (r >= 0 && a->lease &&
+	    (!woken || a->manager.leader || now - a->managed_ns >= CR_FLEET_AGENT_TICK_MS * 1000000LL)) {
+		a->managed_ns = now;
 		bool was = a->manager.leader;
 		r = cr_manager_step(&a->manager, a->store, &a->conf, a->lease, err);
 		if (a->manager.leader != was)
@@ -227,9 +234,9 @@ static void nap(const struct cr_fleet_agent_options *o, int ms)
 }
 
 /* Until the next tick, or sooner: a followed record changed after revision
- * SEEN (read before the tick's step), or a move of this host ended. A
- * store that cannot be watched leaves the plain tick. */
-static void pause_tick(struct agent *a, int64_t seen, int64_t step_start_ns)
+ * SEEN (read before the tick's step), or a move of this host ended (then
+ * true: woken). A store that cannot be watched leaves the plain tick. */
+static bool pause_tick(struct agent *a, int64_t seen, int64_t step_start_ns)
 {
 	int waited = 0;
 	if (a->watch && seen > 0) {
@@ -247,13 +254,14 @@ static void pause_tick(struct agent *a, int64_t seen, int64_t step_start_ns)
 			int64_t since_ms = (cr_now_ns() - step_start_ns) / 1000000;
 			struct timespec ts = {0, since_ms < 20 ? (20 - since_ms) * 1000000L : 0};
 			nanosleep(&ts, NULL);
-			return;
+			return true;
 		}
 		if (r == 0)
-			return;
+			return false;
 		waited = (int)((cr_now_ns() - step_start_ns) / 1000000);
 	}
 	nap(a->o, waited < CR_FLEET_AGENT_TICK_MS ? CR_FLEET_AGENT_TICK_MS - waited : 0);
+	return false;
 }
 
 /* Moves started by the agent end as SIGCHLD read from a descriptor the
@@ -285,6 +293,7 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 	a.runner.publish_ctx = &a;
 	int interval = o->interval_ms > 0 ? o->interval_ms : CR_FLEET_AGENT_INTERVAL_MS;
 	int64_t published_ns = 0; /* every INTERVAL, however often a change wakes the agent */
+	bool woken = false;
 	while (!*o->stop) {
 		cleanup_error struct cr_error e = CR_ERROR_INIT;
 		int64_t step_start = cr_now_ns(), seen = a.store ? cr_etcd_revision(a.store) : 0;
@@ -294,7 +303,7 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 			published_ns = step_start;
 		}
 		if (r > 0 || r == 0)
-			r = a.member ? act(&a, &e) : 0;
+			r = a.member ? act(&a, woken, &e) : 0;
 		if (r < 0)
 			report(&a, &e);
 		else if (a.last_error) {
@@ -302,7 +311,7 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 			free(a.last_error);
 			a.last_error = NULL;
 		}
-		pause_tick(&a, seen, step_start);
+		woken = pause_tick(&a, seen, step_start);
 	}
 	cr_runner_stop(&a.runner);
 	cr_etcd_watch_close(a.watch);
