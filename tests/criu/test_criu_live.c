@@ -1,6 +1,7 @@
 /* The CRIU engine against the real criu (root only): zdtm-style programs in
  * new pid+mount+uts+ipc namespaces are dumped with cr_criu_dump, restored with
- * cr_criu_restore and must then find their state intact. Also: a dump that
+ * cr_criu_restore and must then find their state intact. Also: the network
+ * namespace left to the caller (empty_netns, setup_network); a dump that
  * times out leaves no worker or criu behind and the task running, and a
  * failed restore explains itself with CRIU's log. */
 #include <setjmp.h>
@@ -520,6 +521,64 @@ static void cut_dump_releases_the_network_lock(void **state)
 	stop_zdtm(&z);
 }
 
+/* setup_network hooks: one writes what PID's network namespace holds to
+ * ARG/netns (its links, the loopback, the nftables tables), one refuses. */
+static int note_network(pid_t pid, void *arg, struct cr_error *err)
+{
+	cleanup_free char *cmd = NULL;
+	if (asprintf(&cmd,
+		     "nsenter --net=/proc/%d/ns/net sh -c 'ip -o link | wc -l; ip -o link show lo; "
+		     "nft list tables' >%s/netns.tmp 2>&1 && mv %s/netns.tmp %s/netns",
+		     (int)pid, (const char *)arg, (const char *)arg, (const char *)arg) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	return system(cmd) == 0 ? 0 : cr_error_set(err, EIO, "cannot look at the network of pid %d", (int)pid);
+}
+
+static int refuse_network(pid_t pid, void *arg, struct cr_error *err)
+{
+	(void)arg;
+	return cr_error_set(err, ENODEV, "no network for pid %d here", (int)pid);
+}
+
+/* empty_netns: the dump leaves the namespace's links out, the restore gives
+ * the root an empty namespace (a loopback, down) under criu's nftables lock
+ * and calls setup_network there before the tree runs; an error of the hook
+ * fails the restore with its own message and leaves no tree. */
+static void empty_netns_is_the_callers_to_fill(void **state)
+{
+	(void)state;
+	struct zdtm z = start_zdtm_ns("zdtm_counter", true);
+	const struct cr_criu_common c = {.empty_netns = true, .network_lock = CR_CRIU_NETLOCK_NFTABLES};
+	/* Its loopback up: a namespace CRIU restored would have it up again. */
+	cleanup_free char *up = NULL;
+	assert_true(asprintf(&up, "nsenter --net=/proc/%d/ns/net ip link set lo up", (int)z.pid) > 0);
+	assert_int_equal(system(up), 0);
+	dump_zdtm(&z, (struct cr_criu_dump_opts){.common = c, .leave_running = true});
+
+	struct cr_criu_restore_opts r = {.common = c, .setup_network = refuse_network};
+	r.common.service = &host;
+	r.common.images_dir = z.img;
+	r.common.root = "/";
+	r.common.timeout_ms = 60000;
+	struct cr_error err = CR_ERROR_INIT;
+	pid_t pid = -1;
+	assert_true(cr_criu_restore(&r, &pid, &err) < 0);
+	assert_int_equal(err.code, ENODEV);
+	if (!strstr(err.msg, "no network for pid"))
+		fail_msg("%s", err.msg);
+	cr_error_clear(&err);
+
+	pid = restore_zdtm(&z, (struct cr_criu_restore_opts){.common = c, .setup_network = note_network,
+							     .setup_network_arg = z.dir});
+	cleanup_free char *seen = wait_file(z.dir, "netns");
+	if (strncmp(seen, "1\n", 2) != 0 || !strstr(seen, "lo:") || !strstr(seen, "state DOWN") ||
+	    !strstr(seen, "CRIU-"))
+		fail_msg("the restored root's namespace at setup_network: %s", seen);
+	pass_and_reap(&z, pid);
+	expect_pass(&z, z.pid);
+	stop_zdtm(&z);
+}
+
 /* Mount a ramfs (which CRIU cannot dump) on DIR/mnt inside PID's mount
  * namespace. */
 static void mount_ramfs_in(pid_t pid, const char *dir)
@@ -624,6 +683,7 @@ int main(void)
 		cmocka_unit_test_teardown(restore_cut_short_leaves_nothing, teardown),
 		cmocka_unit_test_teardown(hung_dump_is_cut_and_the_task_runs_on, teardown),
 		cmocka_unit_test_teardown(cut_dump_releases_the_network_lock, teardown),
+		cmocka_unit_test_teardown(empty_netns_is_the_callers_to_fill, teardown),
 		cmocka_unit_test_teardown(failed_dump_lets_the_task_run_on, teardown),
 		cmocka_unit_test_teardown(failed_restore_quotes_criu_log, teardown),
 	};
