@@ -14,6 +14,7 @@
 #include "fleet/cron.h"
 #include "fleet/fleet.h"
 #include "fleet/schedule.h"
+#include "fleet/task.h"
 #include "util/cleanup.h"
 
 static int parse_time(const char *text, int64_t *ret)
@@ -40,6 +41,22 @@ static void when(int64_t t, char out[32])
 		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Has the fleet just moved PARTITION (a task of it is done: it runs where
+ * that task took it, though its new host may not have published it yet)? */
+static bool moved_lately(const struct cr_fleet_conf *c, struct cr_etcd *e, const char *partition)
+{
+	struct cr_task *t = NULL;
+	size_t n = 0;
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	bool found = false;
+	if (cr_task_list(e, c->fleet, "tasks/", &t, &n, &err) < 0)
+		return true; /* cannot tell: not refused for it */
+	for (size_t i = 0; i < n && !found; i++)
+		found = !strcmp(t[i].partition, partition) && t[i].state == CR_TASK_DONE && t[i].to;
+	cr_task_list_free(t, n);
+	return found;
+}
+
 /* Refuse a schedule that names what the fleet does not have: a host that
  * is not a member, a partition no host runs, a move to where it is. */
 static int check_targets(const struct cr_fleet_conf *c, struct cr_etcd *e, const struct cr_schedule *s,
@@ -58,8 +75,11 @@ static int check_targets(const struct cr_fleet_conf *c, struct cr_etcd *e, const
 				where = &h[i];
 	if (host && !cr_fleet_host_find(h, n, host))
 		r = cr_error_set(err, ENOENT, "no host named %s in fleet %s", host, c->fleet);
-	else if (!strcmp(s->what, "move") && !where)
-		r = cr_error_set(err, ENOENT, "no host of fleet %s runs a partition named %s", c->fleet, s->target);
+	else if (!strcmp(s->what, "move") && !where && !moved_lately(c, e, s->target))
+		r = cr_error_set(err, ENOENT,
+				 "no host of fleet %s runs a partition named %s (hosts publish theirs every few seconds: "
+				 "one that has just moved may be listed nowhere for a moment)",
+				 c->fleet, s->target);
 	else if (where && s->to && !strcmp(where->name, s->to))
 		r = cr_error_set(err, EINVAL, "%s runs on %s already", s->target, s->to);
 	cr_fleet_hosts_free(h, n);

@@ -105,7 +105,7 @@ hist=$(on a corral history)
 pass "restore (one etcd member killed during it): exactly what left came back; history has every move"
 
 # --- a scheduled move fires at its time, and is recorded
-out=$(on b corral schedule add --in 2 move live1 c) || fail "schedule add: $out"
+out=$(on b corral schedule add --in 2 move live1 c 2>&1) || fail "schedule add: $out"
 sid=$(awk '{print $2}' <<<"$out" | tr -d :)
 rc=0; on b corral schedule add --in 2 move 2>/dev/null || rc=$?
 assert_eq 2 "$rc" "schedule add without a partition is a usage error"
