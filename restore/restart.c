@@ -81,36 +81,34 @@ static bool serve_image(const struct cr_image_manifest *m)
 	return cr_host_criu_streams();
 }
 
-/* A new work directory holding WORK_IMAGE/criu: extracted from R (verifying
- * every block on the way), or left empty for the streamer that serves it. */
-static int prepare(const struct cr_restart_request *req, struct cr_image_reader *r, bool served, char **ret_work,
-		   struct cr_error *err)
+/* A new work directory for the image of manifest M (heap path): room for
+ * its entries unless a streamer SERVED them. */
+static int make_work(const struct cr_image_manifest *m, bool served, char **ret_work, struct cr_error *err)
 {
-	const struct cr_image_manifest *m = cr_image_reader_manifest(r);
 	uint64_t need = 0;
 	for (size_t i = 0; !served && i < m->n_entries; i++)
 		need += m->entries[i].size;
-	cleanup_free char *work = NULL, *into = NULL;
-	int rc = make_work_dir(need, &work, err);
-	if (rc < 0)
-		return rc;
+	return make_work_dir(need, ret_work, err);
+}
+
+/* WORK's WORK_IMAGE/criu: extracted from R (verifying every block on the
+ * way), or left empty for the streamer that serves it (its frames checked). */
+static int fill_work(const struct cr_restart_request *req, struct cr_image_reader *r, bool served, const char *work,
+		     struct cr_error *err)
+{
+	cleanup_free char *into = NULL;
+	int rc;
 	if (asprintf(&into, served ? "%s/" WORK_IMAGE "/criu" : "%s/" WORK_IMAGE, work) < 0) {
 		into = NULL;
-		rc = cr_error_set(err, ENOMEM, "out of memory");
-	} else if (served) {
+		return cr_error_set(err, ENOMEM, "out of memory");
+	}
+	if (served) {
 		if ((rc = cr_mkdir_p(into, 0700, err)) == 0)
 			rc = cr_image_check_frames(r, err);
-		if (rc < 0)
-			cr_error_wrap(err, "reading %s", req->image);
-	} else if ((rc = cr_image_extract_all(r, into, err)) < 0) {
-		cr_error_wrap(err, "reading %s", req->image);
+	} else {
+		rc = cr_image_extract_all(r, into, err);
 	}
-	if (rc < 0) {
-		cr_rm_rf(work, NULL);
-		return rc;
-	}
-	*ret_work = steal_pointer(&work);
-	return 0;
+	return rc < 0 ? cr_error_wrap(err, "reading %s", req->image) : 0;
 }
 
 /* Define the partition from the image's spec when this host does not know it. */
@@ -217,14 +215,19 @@ static int restart_unpacked(const struct cr_restart_unpacked *req, int go_fd, in
 	r = launch_restore(req, &w, &lock, go_fd, ret_verdict, err);
 out:
 	if (r < 0 && defined_here) {
-		cr_registry_remove_config(req->name, NULL);
-		cr_state_remove(req->name, NULL);
+		cr_partition_undefine(req->name);
 		defined_here = false;
 	}
 	if (ret_defined_here)
 		*ret_defined_here = defined_here;
 	cr_wpar_free(&w);
 	return r;
+}
+
+void cr_partition_undefine(const char *name)
+{
+	cr_registry_remove_config(name, NULL);
+	cr_state_remove(name, NULL);
 }
 
 int cr_partition_restart_unpacked(const struct cr_restart_unpacked *req, bool *ret_defined_here,
@@ -257,25 +260,35 @@ int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *
 	cleanup_free char *name = strdup(m->partition), *spec = strdup(m->spec_text);
 	if (!name || !spec)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	if ((rc = prepare(req, r, served, &work, err)) < 0)
+	if ((rc = make_work(m, served, &work, err)) < 0)
 		return rc;
-	struct cr_serve *srv = NULL;
 	if (asprintf(&images, "%s/" WORK_IMAGE "/criu", work) < 0) {
 		images = NULL;
-		rc = cr_error_set(err, ENOMEM, "out of memory");
-	} else if (served && (rc = cr_serve_start(images, "criu", r, &srv, err)) < 0) {
-		cr_error_wrap(err, "serving %s to criu", req->image);
-	} else {
-		struct cr_restart_unpacked u = {
-			.name = name,
-			.spec_text = spec,
-			.images_dir = images,
-			.paused = req->paused,
-			.self_exe = req->self_exe,
-			.origin = req->image,
-		};
-		rc = cr_partition_restart_unpacked(&u, NULL, err);
+		cr_rm_rf(work, NULL);
+		return cr_error_set(err, ENOMEM, "out of memory");
 	}
+	/* The monitor starts (its cgroups, CRIU's restorer in them) while the
+	 * image is extracted, and restores once it is. */
+	struct cr_restart_unpacked u = {
+		.name = name,
+		.spec_text = spec,
+		.images_dir = images,
+		.paused = req->paused,
+		.self_exe = req->self_exe,
+		.origin = req->image,
+	};
+	struct cr_restart_hold hold = CR_RESTART_HOLD_INIT;
+	bool defined_here = false;
+	struct cr_serve *srv = NULL;
+	if ((rc = cr_partition_restart_hold(&u, &hold, &defined_here, err)) == 0 &&
+	    (rc = fill_work(req, r, served, work, err)) == 0 && served &&
+	    (rc = cr_serve_start(images, "criu", r, &srv, err)) < 0)
+		cr_error_wrap(err, "serving %s to criu", req->image);
+	if (rc == 0)
+		rc = cr_restart_hold_go(&hold, err);
+	cr_restart_hold_cancel(&hold); /* when it did not go */
+	if (rc < 0 && defined_here)
+		cr_partition_undefine(name);
 	struct cr_error serr = CR_ERROR_INIT;
 	if (srv && cr_serve_finish(srv, &serr) < 0 && rc < 0) /* why criu could not read it */
 		cr_error_wrap(err, "%s; reading %s", cr_error_msg(&serr), req->image);

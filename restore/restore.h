@@ -86,4 +86,25 @@ int cr_partition_restart_unpacked(const struct cr_restart_unpacked *req, bool *r
 int cr_partition_restart_held(const struct cr_restart_unpacked *req, int go_fd, int *ret_verdict,
 			      bool *ret_defined_here, struct cr_error *err);
 
+/* The same with its socket and verdict kept in a hold (restore/restart_hold.c),
+ * returned once the monitor's restorer says it waits (bounded; a monitor
+ * that cannot run makes it fail, with nothing left: Defined again, and
+ * undefined when it was defined here). cr_restart_hold_go lets CRIU restore
+ * and returns the monitor's verdict; cr_restart_hold_cancel gives it up
+ * (the monitor removes its cgroups and records Defined; nothing when not
+ * held). The definition stays to the caller either way. */
+struct cr_restart_hold {
+	char *name; /* NULL: nothing held */
+	int go;     /* our end of the restorer's socket */
+	int verdict;
+};
+#define CR_RESTART_HOLD_INIT {NULL, -1, -1}
+int cr_partition_restart_hold(const struct cr_restart_unpacked *req, struct cr_restart_hold *ret,
+			      bool *ret_defined_here, struct cr_error *err);
+int cr_restart_hold_go(struct cr_restart_hold *h, struct cr_error *err);
+void cr_restart_hold_cancel(struct cr_restart_hold *h);
+
+/* Forget the definition of NAME (Defined): its spec and state. */
+void cr_partition_undefine(const char *name);
+
 #endif
