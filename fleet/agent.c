@@ -36,6 +36,7 @@ struct agent {
 	struct cr_runner runner;
 	struct cr_manager manager;
 	char *last_error; /* logged once until it changes */
+	char *listed;     /* the partitions (name:state,...) as last published */
 };
 
 #define say(a, ...) cr_fleet_say((a)->o->log, (a)->o->log_ctx, __VA_ARGS__)
@@ -150,6 +151,24 @@ static int find_fleet(struct agent *a, struct cr_error *err)
 	return 1;
 }
 
+/* This host's partitions as "name:state," (heap; NULL when unreadable). */
+static char *partitions_now(void)
+{
+	struct cr_wpar *list = NULL;
+	size_t n = 0, len = 0;
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	if (cr_registry_list(&list, &n, &err) < 0)
+		return NULL;
+	char *out = NULL;
+	FILE *f = open_memstream(&out, &len);
+	for (size_t i = 0; f && i < n; i++)
+		fprintf(f, "%s:%c,", list[i].config.name, (char)list[i].state.state);
+	if (f)
+		fclose(f);
+	cr_wpar_list_free(list, n);
+	return out;
+}
+
 /* alive/NAME: load and partitions, under the lease. */
 static int put_alive(struct agent *a, double period_s, struct cr_error *err)
 {
@@ -159,10 +178,24 @@ static int put_alive(struct agent *a, double period_s, struct cr_error *err)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	if ((r = cr_fleet_key(&key, a->conf.fleet, item, err)) < 0 || (r = alive_json(a, period_s, &value, err)) < 0)
 		return r;
+	char *listed = partitions_now();
 	r = cr_etcd_put(a->store, key, value, a->lease, err);
+	if (r == 0) {
+		free(a->listed);
+		a->listed = listed;
+	} else {
+		free(listed);
+	}
 	if (r < 0 && strstr(cr_error_msg(err), "lease not found"))
 		a->lease = 0; /* expired while the store was away: a new one next time */
 	return r;
+}
+
+/* Have this host's partitions changed since they were last published? */
+static bool changed_here(const struct agent *a)
+{
+	cleanup_free char *now = partitions_now();
+	return now && (!a->listed || strcmp(now, a->listed));
 }
 
 /* The runner's publish: the partitions as they are now, between samples. */
@@ -301,6 +334,11 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 		if (r > 0 && (step_start - published_ns >= (int64_t)interval * 1000000 || !a.lease)) {
 			r = publish(&a, interval / 1000.0, &e);
 			published_ns = step_start;
+		} else if (r > 0 && woken && changed_here(&a)) {
+			/* a partition arrived (or left) between two intervals: the
+			 * manager waits for lists to show it where it is now */
+			r = publish_partitions(&a, &e);
+			r = r < 0 ? r : 1;
 		}
 		if (r > 0 || r == 0)
 			r = a.member ? act(&a, woken, &e) : 0;
@@ -328,6 +366,7 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 	cr_fleet_conf_free(&a.conf);
 	cr_part_load_free(&a.parts);
 	free(a.last_error);
+	free(a.listed);
 	return 0;
 }
 
