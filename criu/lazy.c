@@ -173,7 +173,7 @@ static __attribute__((noreturn)) void guard_main(const char *name, const char *i
 		cr_criu_service_setenv(svc);
 		unsetenv("CRIU_CONFIG_FILE");
 		execl(svc->binary, "criu", "lazy-pages", "--page-server", "--ps-socket", fd_text, "-D", images_dir,
-		      "-W", images_dir, "-o", LAZY_LOG, "-v2", "--no-default-config", (char *)NULL);
+		      "-W", images_dir, "-o", LAZY_LOG, "-v4", "--no-default-config", (char *)NULL);
 		_exit(127);
 	}
 	close(ps_fd);
