@@ -2,8 +2,10 @@
  * relocate/arrival.h): a record round-trips with its id, a pending
  * relocation names its source, forget removes the record and the unpacked
  * image, a bad relocation id is refused, the committed id is remembered with
- * the partition's state, and a copy whose relocation is not settled resumes
- * only with force. */
+ * the partition's state, a copy whose relocation is not settled resumes
+ * only with force, and corrald's start removes a relocation a dead
+ * connection left prepared (nothing of it ran) but keeps a restored one for
+ * its source's word. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,6 +115,28 @@ static void test_resume_needs_force(void **state)
 	cr_error_clear(&err);
 }
 
+static void test_sweep_prepared(void **state)
+{
+	(void)state;
+	struct cr_error err = CR_ERROR_INIT;
+	make_incoming();
+	struct cr_relocation_record prepared = {.peer = "a", .id = "00ff", .prepared = true};
+	struct cr_relocation_record restored = {.peer = "a", .id = "0aaa"};
+	struct cr_relocation_record got;
+	assert_int_equal(cr_relocation_record_save("web", &prepared, &err), 0);
+	assert_int_equal(cr_relocation_record_load("web", &got, &err), 1);
+	assert_true(got.prepared);
+	cr_relocation_record_free(&got);
+	assert_int_equal(cr_relocation_record_save("db", &restored, &err), 0);
+	unsigned removed = 0;
+	cr_relocate_arrival.sweep(&removed);
+	assert_int_equal(removed, 1);
+	assert_int_equal(cr_relocation_record_load("web", &got, &err), 0);
+	assert_int_equal(cr_relocation_record_load("db", &got, &err), 1);
+	assert_false(got.prepared);
+	cr_relocation_record_free(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +144,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_id_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arrival_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_needs_force, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_prepared, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, t_group_setup, t_group_teardown);
 }
