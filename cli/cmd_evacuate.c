@@ -274,9 +274,11 @@ int cmd_evacuate(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 		}
 		if (!a.parallel)
 			a.parallel = default_parallel(e, &c);
-		printf("\nEvacuating %s, at most %d move%s at a time\n", a.host, a.parallel, a.parallel > 1 ? "s" : "");
-		fflush(stdout);
 		r = cr_evac_request(e, &c, a.host, a.parallel, a.to, a.n_to, NULL, err);
+		if (r == 0)
+			printf("\nEvacuating %s, at most %d move%s at a time\n", a.host, a.parallel,
+			       a.parallel > 1 ? "s" : "");
+		fflush(stdout);
 	}
 	if (r == 0)
 		r = follow(e, &c, &a, "evacuation", err);

@@ -52,6 +52,16 @@ static int do_set(const struct cli_verb *v, int argc, char **argv, struct cr_etc
 		return r;
 	printf("policy of %s: CPU above %.3g%% or memory above %.3g%% for %d s moves a partition; cooldown %d s\n",
 	       p.domain, p.cpu * 100, p.mem * 100, p.period_s, p.cooldown_s);
+	/* A domain no host is in yet may be meant (hosts join later): said, not refused. */
+	struct cr_fleet_host *h = NULL;
+	size_t n = 0;
+	cleanup_error struct cr_error ignored = CR_ERROR_INIT;
+	bool any = cr_fleet_hosts(e, c, &h, &n, &ignored) < 0;
+	for (size_t i = 0; i < n && !any; i++)
+		any = h[i].domain && !strcmp(h[i].domain, p.domain);
+	cr_fleet_hosts_free(h, n);
+	if (!any)
+		printf("note: no host of fleet %s is in relocation domain %s now\n", c->fleet, p.domain);
 	return 0;
 }
 

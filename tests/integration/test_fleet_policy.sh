@@ -26,6 +26,9 @@ out=$(on a corral policy)
 assert_contains "$out" "no policy" "no policy yet"
 rc=0; on a corral policy set default cpu=300 2>/dev/null || rc=$?
 assert_eq 2 "$rc" "cpu=300 is a usage error"
+out=$(on a corral policy set nodomain cpu=50) || fail "policy set for a domain no host is in: $out"
+grep -q "^note: no host of fleet .* is in relocation domain nodomain" <<<"$out" || fail "policy set nodomain: $out"
+on a corral policy rm nodomain || fail "policy rm nodomain"
 # What b really uses (its lowest of five samples): b must stay above the
 # threshold.
 b_cpu() { on a corral hosts --json | python3 -c 'import json,sys; print([h for h in json.load(sys.stdin) if h["name"]=="b"][0]["alive"]["cpu_now"])'; }
