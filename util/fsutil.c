@@ -3,7 +3,9 @@
 #include "util/fsutil.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,26 @@ static int write_unnamed(const char *dir, const char *tmp, const void *data, siz
 	return 0;
 }
 
+/* Remove BASE.tmp.PID in DIR left by writers that died between naming
+ * their file and renaming it (PID gone): the next write of BASE repairs
+ * what the kill left. A live writer's file is left alone. */
+static void sweep_stale(const char *dir, const char *base)
+{
+	cleanup_dir DIR *d = opendir(dir);
+	size_t n = strlen(base);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, base, n) != 0 || strncmp(de->d_name + n, ".tmp.", 5) != 0)
+			continue;
+		char *end = NULL;
+		long pid = strtol(de->d_name + n + 5, &end, 10);
+		if (!end || *end || pid <= 0 || pid > INT_MAX || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+}
+
 int cr_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			 struct cr_error *err)
 {
@@ -92,6 +114,8 @@ int cr_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		unlink(tmp);
 		return r;
 	}
+	const char *slash = strrchr(path, '/');
+	sweep_stale(dir, slash ? slash + 1 : path);
 	return cr_fsync_dir(dir);
 }
 
