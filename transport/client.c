@@ -370,7 +370,7 @@ int cr_peer_ping(struct cr_peer *p, struct cr_error *err)
 int cr_peer_partition_exists(struct cr_peer *p, const char *name, bool *ret_exists,
 			     struct cr_error *err)
 {
-	struct cr_peer_partition st;
+	struct cr_peer_partition st = {0};
 	int r = cr_peer_partition_state(p, name, NULL, &st, err);
 	if (r == 0)
 		*ret_exists = st.exists;
