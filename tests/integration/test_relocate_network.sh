@@ -43,6 +43,8 @@ teardown() {
 		done
 	done
 	lan_hosts_teardown "$P"
+	# The cgroup parents this run made, nested groups first.
+	find /sys/fs/cgroup/*/"$cga" /sys/fs/cgroup/*/"$cgb" -depth -type d -exec rmdir {} + 2>/dev/null
 	rm -rf "$work"
 	exit $rc
 }

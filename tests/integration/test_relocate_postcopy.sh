@@ -54,6 +54,8 @@ teardown() {
 	umount -l "$rb/run/corral" 2>/dev/null
 	ip netns del "$na" 2>/dev/null
 	ip netns del "$nb" 2>/dev/null
+	# The cgroup parents this run made, nested groups first.
+	find /sys/fs/cgroup/*/"$cga" /sys/fs/cgroup/*/"$cgb" -depth -type d -exec rmdir {} + 2>/dev/null
 	[ -n "${POSTCOPY_TEST_KEEP:-}" ] || rm -rf "$work"
 }
 trap teardown EXIT
