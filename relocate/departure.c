@@ -109,9 +109,14 @@ int cr_departure_decide(struct cr_departure *d, bool committed, struct cr_error 
 
 void cr_departure_settled(struct cr_departure *d)
 {
-	cleanup_free char *path = NULL;
-	if (d->name && record_path(d->name, CR_RELOCATION_SUFFIX, &path, NULL) == 0)
-		(void)unlink(path);
+	/* The record, then the lock file (still held here: a later mover
+	 * makes a new one), so that nothing of a settled move stays. */
+	const char *const suffixes[] = {CR_RELOCATION_SUFFIX, LOCK_SUFFIX};
+	for (size_t i = 0; d->name && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		cleanup_free char *path = NULL;
+		if (record_path(d->name, suffixes[i], &path, NULL) == 0)
+			(void)unlink(path);
+	}
 	d->decided = true;
 }
 

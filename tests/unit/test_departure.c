@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "relocate/departure.h"
 #include "test_transport_util.h"
+#include "util/paths.h"
 
 static int setup(void **state)
 {
@@ -81,6 +83,15 @@ static void test_settled_goes(void **state)
 	cr_departure_settled(&d);
 	cr_departure_release(&d);
 	assert_int_equal(cr_departure_outcome("web", "00ff"), CR_DEPARTURE_UNKNOWN);
+	/* Nothing of a settled relocation stays behind. */
+	char *dir = NULL;
+	assert_int_equal(cr_path(&dir, &err, CR_STATE_DIR "/outgoing"), 0);
+	DIR *dd = opendir(dir);
+	assert_non_null(dd);
+	for (struct dirent *de; (de = readdir(dd));)
+		assert_true(de->d_name[0] == '.');
+	closedir(dd);
+	free(dir);
 	/* A bad name or id is refused, nothing written. */
 	assert_int_equal(cr_departure_begin("../x", "00ff", "b", &d, &err), -EINVAL);
 	cr_error_clear(&err);
