@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "formats/image_stream_writer.h"
@@ -370,6 +371,42 @@ static void served_files_come_back_whole(void **state)
 	cr_error_clear(&err);
 }
 
+/* An images directory whose path is longer than sun_path (a test's
+ * temporary tree, a long state directory): the socket is still made, and CRIU
+ * reaches it the way it does, through /proc/PID/fd/N of the directory. */
+static void a_long_directory_path_still_listens(void **state)
+{
+	(void)state;
+	char *top = t_mkdtemp(), *dir = strdup(top);
+	while (strlen(dir) <= 120) {
+		char *next = t_join(dir, "a-rather-long-directory-name");
+		assert_int_equal(mkdir(next, 0700), 0);
+		free(dir);
+		dir = next;
+	}
+	struct cr_error err = CR_ERROR_INIT;
+	char *path = NULL;
+	int lfd = -1;
+	if (cr_streamer_listen(dir, CR_STREAMER_CAPTURE_SOCK, &path, &lfd, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_true(strlen(path) > sizeof(((struct sockaddr_un *)0)->sun_path));
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	char via[64];
+	snprintf(via, sizeof(via), "/proc/self/fd/%d", dfd);
+	int s = criu_connect_to(via, CR_STREAMER_CAPTURE_SOCK);
+	close(s);
+	close(dfd);
+	close(lfd);
+	free(path);
+	t_rm_rf(top);
+	free(top);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +416,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_broken_image_still_drains_criu, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(served_files_come_back_whole, setup, teardown),
+		cmocka_unit_test(a_long_directory_path_still_listens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
