@@ -14,6 +14,7 @@
 #include "partition/lifecycle.h"
 #include "partition/registry.h"
 #include "partition/rootfs_archive.h"
+#include "relocate/frozen_window.h"
 #include "relocate/landing.h"
 #include "relocate/relocation_record.h"
 #include "restore/restore.h"
@@ -39,6 +40,24 @@ static void unset_pending(const char *name)
 {
 	if (pending && strcmp(pending, name) == 0)
 		set_pending(NULL);
+}
+
+/* This process's hold of the host's restore window (relocate/frozen_window.h):
+ * from the restore to the thaw; a connection that ends holding it lets it
+ * go with its process. */
+static struct cr_frozen_window restore_window = {.fd = -1};
+
+static void restore_window_enter(const struct cr_arrival_env *env, const char *name)
+{
+	if (restore_window.fd >= 0)
+		return; /* held already by this connection's last Restore */
+	struct cr_error e = CR_ERROR_INIT;
+	if (cr_restore_window_enter(&restore_window, CR_RESTORE_WINDOW_WAIT_MS, &e) > 0)
+		cr_arrival_log(env, "%s: restoring without this host's restore window: %s", name, cr_error_msg(&e));
+	else if (restore_window.waited_ns >= 1000000)
+		cr_arrival_log(env, "%s: waited %lld ms for this host's restore window", name,
+			       (long long)(restore_window.waited_ns / 1000000));
+	cr_error_clear(&e);
 }
 
 char *cr_arrival_take_pending(void)
@@ -206,11 +225,14 @@ int cr_arrival_restore(const struct cr_arrival_env *env, const struct cr_arrival
 	};
 	if (req->lazy && (r = wait_lazy_daemon(images, err)) < 0)
 		goto fail;
+	restore_window_enter(env, req->name);
 	if ((r = prepared ? cr_arrival_prepared_go(err) : cr_partition_restart_unpacked(&u, &rec.defined, err)) < 0)
 		goto fail;
 	/* Post-copy: it runs here at once; its memory follows. */
 	if (req->lazy && (r = cr_partition_resume(req->name, err)) < 0)
 		goto fail;
+	if (req->lazy)
+		cr_frozen_window_leave(&restore_window); /* thawed */
 	if ((r = cr_relocation_record_save(req->name, &rec, err)) < 0)
 		goto fail;
 	cr_arrival_log(env, "%s: %s %s, %s until the source hands it over", req->peer,
@@ -220,6 +242,7 @@ int cr_arrival_restore(const struct cr_arrival_env *env, const struct cr_arrival
 	cr_relocation_record_free(&rec);
 	return 0;
 fail:
+	cr_frozen_window_leave(&restore_window);
 	cr_arrival_prepared_cancel(); /* its monitor gives up first */
 	cr_arrival_undo(req->name, &rec, dir, NULL);
 	cr_relocation_forget(req->name);
@@ -286,6 +309,7 @@ int cr_arrival_commit(const struct cr_arrival_env *env, const char *name, const 
 		}
 	}
 	cr_error_clear(&e);
+	cr_frozen_window_leave(&restore_window); /* thawed */
 	/* Before the record goes: a repeated Commit finds one or the other. */
 	cr_relocation_arrival_save(name, rec.id);
 	cr_relocation_record_free(&rec);
@@ -302,6 +326,7 @@ int cr_arrival_abort(const struct cr_arrival_env *env, const char *name, struct 
 	struct cr_relocation_record rec;
 	int r = cr_relocation_record_load(name, &rec, err);
 	unset_pending(name);
+	cr_frozen_window_leave(&restore_window);
 	if (r > 0) {
 		cleanup_free char *dir = NULL;
 		(void)cr_path_name(&dir, CR_BASE_DIR, name, "", NULL);

@@ -1,4 +1,5 @@
-/* One frozen window at a time on this host (relocate/frozen_window.h). */
+/* One frozen window, and one restore window, at a time on this host
+ * (relocate/frozen_window.h). */
 #define LOG_PREFIX "move: "
 #include "relocate/frozen_window.h"
 
@@ -16,37 +17,38 @@
 
 #define POLL_MS 5
 
-static int open_lock(struct cr_error *err)
+static int open_lock(const char *lock, struct cr_error *err)
 {
 	cleanup_free char *dir = NULL, *path = NULL;
 	int r = cr_path(&dir, err, "/run/corral");
 	if (r == 0)
 		r = cr_mkdir_p(dir, 0755, err);
 	if (r == 0)
-		r = cr_path(&path, err, "/run/corral/frozen-window.lock");
+		r = cr_path(&path, err, "/run/corral/%s", lock);
 	if (r < 0)
 		return r;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	return fd < 0 ? cr_error_errno(err, "cannot open %s", path) : fd;
 }
 
-int cr_frozen_window_enter(struct cr_frozen_window *w, int wait_ms, struct cr_error *err)
+static int window_enter(struct cr_frozen_window *w, const char *lock, const char *what, int wait_ms,
+			struct cr_error *err)
 {
 	w->fd = -1;
 	w->waited_ns = 0;
-	int fd = open_lock(err);
+	int fd = open_lock(lock, err);
 	if (fd < 0)
 		return 1;
 	int64_t t0 = cr_now_ms();
 	/* Polled, not blocking: the wait keeps its bound without a signal. */
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			cr_error_errno(err, "cannot lock this host's frozen window");
+			cr_error_errno(err, "cannot lock this host's %s window", what);
 			close(fd);
 			return 1;
 		}
 		if (cr_now_ms() - t0 >= wait_ms) {
-			cr_error_set(err, ETIMEDOUT, "another move of this host was frozen for over %d ms", wait_ms);
+			cr_error_set(err, ETIMEDOUT, "another move held this host's %s window for over %d ms", what, wait_ms);
 			w->waited_ns = (cr_now_ms() - t0) * 1000000;
 			close(fd);
 			return 1;
@@ -57,6 +59,16 @@ int cr_frozen_window_enter(struct cr_frozen_window *w, int wait_ms, struct cr_er
 	w->waited_ns = (cr_now_ms() - t0) * 1000000;
 	w->fd = fd;
 	return 0;
+}
+
+int cr_frozen_window_enter(struct cr_frozen_window *w, int wait_ms, struct cr_error *err)
+{
+	return window_enter(w, "frozen-window.lock", "frozen", wait_ms, err);
+}
+
+int cr_restore_window_enter(struct cr_frozen_window *w, int wait_ms, struct cr_error *err)
+{
+	return window_enter(w, "restore-window.lock", "restore", wait_ms, err);
 }
 
 void cr_frozen_window_leave(struct cr_frozen_window *w)

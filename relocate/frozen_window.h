@@ -22,6 +22,9 @@
 #include "util/error.h"
 
 #define CR_FROZEN_WINDOW_WAIT_MS 20000
+/* The destination's window is waited for while the partition is frozen on
+ * its source: its bound is short (a lone small restore is 0.1-2 s here). */
+#define CR_RESTORE_WINDOW_WAIT_MS 5000
 
 struct cr_frozen_window {
 	int fd;            /* the lock's, -1 when not held */
@@ -32,7 +35,15 @@ struct cr_frozen_window {
  * it: 0 taken; 1 not taken (waited out, or the lock cannot be made: the
  * move goes on without it, as before there was one; ERR says why). */
 int cr_frozen_window_enter(struct cr_frozen_window *w, int wait_ms, struct cr_error *err);
-/* Give it back (nothing when not held). */
+/* The destination's restore window: one restore at a time on this host,
+ * from CRIU's restore (or a static move's start) to the thaw (the Commit;
+ * at once for post-copy, which runs while its memory follows). Two
+ * restores at once on one host share its CPUs and each takes about twice
+ * as long, so the second waits: moves that overlap their transfers and
+ * pre-flights never restore side by side. The same bounded, polled flock,
+ * on $ROOT/run/corral/restore-window.lock; the same answers. */
+int cr_restore_window_enter(struct cr_frozen_window *w, int wait_ms, struct cr_error *err);
+/* Give either back (nothing when not held). */
 void cr_frozen_window_leave(struct cr_frozen_window *w);
 
 #endif

@@ -7,7 +7,9 @@
 # there began (counted from its start): this host's share of the downtime.
 # The two shares must not overlap (a tolerance of 150 ms for the two
 # processes' start), the second says it waited when it asked for the
-# window during the first's share, and both end Active on B, their counters going on (moved live).
+# window during the first's share, and both end Active on B, their
+# counters going on (moved live). Then the destination's restore window:
+# two moves frozen at once on A are restored on B one after the other.
 set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/hosts.sh"
@@ -60,14 +62,17 @@ done
 sleep 2
 t1=$(read_whole "$ra/wpars/w1/tmp/ticks")
 
-for n in w1 w2; do
-	on_a "$bin/movewpar" -v "$n" b >"$work/$n.out" 2>&1 &
-	eval "mv_$n=\$!"
-done
-# shellcheck disable=SC2154 # set by the eval above
-wait "$mv_w1" || fail "movewpar w1"
-# shellcheck disable=SC2154
-wait "$mv_w2" || fail "movewpar w2"
+# move_both P Q: movewpar -v of P and Q to b at the same moment, logs in $work/P.out
+move_both() {
+	local p1 p2
+	on_a "$bin/movewpar" -v "$1" b >"$work/$1.out" 2>&1 &
+	p1=$!
+	on_a "$bin/movewpar" -v "$2" b >"$work/$2.out" 2>&1 &
+	p2=$!
+	wait "$p1" || fail "movewpar $1"
+	wait "$p2" || fail "movewpar $2"
+}
+move_both w1 w2
 cat "$work/w1.out" "$work/w2.out"
 
 # window N: "FROZE_MS RESUMED_MS WAITED_MS" from N's log
@@ -98,3 +103,27 @@ sleep 0.5
 t2=$(read_whole "$rb/wpars/w1/tmp/ticks")
 [ "$t2" -gt "$t1" ] || fail "w1's counter restarted ($t1 -> $t2): not moved live"
 pass "both moved live, Active on b"
+
+# The destination's restore window (relocate/frozen_window.h): with A's
+# frozen window out of the way (its lock a directory, which cannot be
+# opened: a move then goes on without it), two moves freeze at once and
+# reach B together; B restores them one after the other: one waits.
+rm -f "$ra/run/corral/frozen-window.lock"
+mkdir -p "$ra/run/corral/frozen-window.lock"
+for n in w3 w4; do
+	on_a "$bin/mkwpar" -c -n "$n" >/dev/null || fail "mkwpar $n"
+	echo 'respawn: while true; do sleep 0.1; done' >>"$ra/wpars/$n/etc/corral/services"
+	on_a "$bin/startwpar" "$n" >/dev/null || fail "startwpar $n"
+done
+sleep 1
+move_both w3 w4
+read -r f3 e3 _ _ <<<"$(window w3)"
+read -r f4 e4 _ _ <<<"$(window w4)"
+echo "w3 frozen here $f3-$e3 ms, w4 $f4-$e4 ms"
+{ [ "$f4" -lt "$e3" ] && [ "$f3" -lt "$e4" ]; } || fail "the two moves were not frozen at once on a (its window still held them apart)"
+grep -E "w[34]: waited [0-9]+ ms for this host's restore window" "$work/b.log" ||
+	fail "b restored two moves at once: neither waited for its restore window"
+for n in w3 w4; do
+	assert_eq A "$(sed -n 's/^state=//p' "$rb/var/lib/corral/$n/state")" "$n Active on b"
+done
+pass "two moves frozen at once on a: b restored them one after the other, both Active there"
