@@ -1,4 +1,5 @@
 /* corral evacuate HOST [--dry-run] [--parallel N] [--to HOST,...] [--timeout S]
+ * corral evacuate --cancel HOST [--timeout S]
  * corral restore HOST [--parallel N] [--timeout S]
  * corral history [--json] [-n N]
  * Emptying a host of a fleet before its maintenance, bringing its
@@ -27,6 +28,7 @@ struct args {
 	char **to;
 	size_t n_to;
 	int timeout_s;
+	bool cancel;
 };
 
 static void args_free(struct args *a)
@@ -67,7 +69,7 @@ static int parse(const struct cli_verb *v, int argc, char **argv, bool evacuate,
 	static const struct option opts[] = {
 		{"dry-run", no_argument, NULL, 'd'}, {"parallel", required_argument, NULL, 'p'},
 		{"to", required_argument, NULL, 't'}, {"timeout", required_argument, NULL, 'T'},
-		{NULL, 0, NULL, 0},
+		{"cancel", no_argument, NULL, 'c'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -77,6 +79,10 @@ static int parse(const struct cli_verb *v, int argc, char **argv, bool evacuate,
 			continue;
 		if (c == 'T' && parse_int(optarg, 1, 86400, &a->timeout_s) == 0)
 			continue;
+		if (evacuate && c == 'c') {
+			a->cancel = true;
+			continue;
+		}
 		if (evacuate && c == 'd') {
 			a->dry_run = true;
 			continue;
@@ -94,6 +100,8 @@ static int parse(const struct cli_verb *v, int argc, char **argv, bool evacuate,
 	}
 	if (optind != argc - 1)
 		return cli_usage_error(v->name, v->usage, "give one host");
+	if (a->cancel && (a->dry_run || a->parallel || a->n_to))
+		return cli_usage_error(v->name, v->usage, "--cancel takes a host and --timeout only");
 	a->host = argv[optind];
 	return 0;
 }
@@ -152,15 +160,40 @@ static int tasks_of(struct cr_etcd *e, const struct cr_fleet_conf *c, const char
 
 static void print_table(const struct cr_task *t, size_t n)
 {
-	printf("%-16s %-12s %-12s %-7s %-8s %s\n", "PARTITION", "FROM", "TO", "MODE", "RESULT", "DOWNTIME / REASON");
+	printf("%-16s %-12s %-12s %-7s %-9s %s\n", "PARTITION", "FROM", "TO", "MODE", "RESULT", "DOWNTIME / REASON");
 	for (size_t i = 0; i < n; i++) {
 		char dt[48] = "";
 		if (t[i].state == CR_TASK_DONE && t[i].downtime_ms >= 0)
 			snprintf(dt, sizeof dt, "%lld ms", (long long)t[i].downtime_ms);
-		printf("%-16s %-12s %-12s %-7s %-8s %s\n", t[i].partition, t[i].from, t[i].to ? t[i].to : "-",
+		printf("%-16s %-12s %-12s %-7s %-9s %s\n", t[i].partition, t[i].from, t[i].to ? t[i].to : "-",
 		       cr_plan_mode_name(t[i].mode), cr_task_state_name(t[i].state),
 		       dt[0] ? dt : (t[i].reason ? t[i].reason : ""));
 	}
+}
+
+/* What an ended evacuation or restore V (its tasks T) says: done 0;
+ * cancelled 0 for the command that cancelled it, an error for the one that
+ * asked for it; incomplete an error. */
+static int ended_result(const struct cr_evac *v, const struct cr_task *t, size_t n, const struct args *a,
+			const char *what, struct cr_error *err)
+{
+	if (!strcmp(v->status, "done"))
+		return 0;
+	if (strcmp(v->status, "cancelled"))
+		return cr_error_set(err, EIO, "%s of %s is incomplete: see the table", what, a->host);
+	size_t left = 0;
+	for (size_t i = 0; i < n; i++)
+		left += t[i].state == CR_TASK_DONE && (t[i].mode == CR_PLAN_LIVE || t[i].mode == CR_PLAN_STATIC);
+	if (left)
+		printf("%zu partition%s left %s, which is partly-evacuated: `corral restore %s` brings %s back, "
+		       "`corral evacuate %s` goes on\n", left, left > 1 ? "s" : "", a->host, a->host,
+		       left > 1 ? "them" : "it", a->host);
+	else
+		printf("nothing left %s: it takes placements again\n", a->host);
+	if (a->cancel)
+		return 0;
+	return cr_error_set(err, ECANCELED, "the %s of %s was cancelled by %s", what, a->host,
+			    v->cancel_by ? v->cancel_by : "someone");
 }
 
 /* Follow HOST's evacuation or restore until it ends (or TIMEOUT_S): each
@@ -223,9 +256,7 @@ static int follow(struct cr_etcd *e, const struct cr_fleet_conf *c, const struct
 			printf("\n");
 			print_table(t, n);
 			printf("\n%s of %s: %s\n", what, a->host, v.status);
-			r = !strcmp(v.status, "done") ? 0
-						      : cr_error_set(err, EIO, "%s of %s is incomplete: see the table", what,
-								     a->host);
+			r = ended_result(&v, t, n, a, what, err);
 		}
 		cr_task_list_free(t, n);
 		cr_evac_free(&v);
@@ -251,11 +282,37 @@ static int follow(struct cr_etcd *e, const struct cr_fleet_conf *c, const struct
 	return r;
 }
 
+/* corral evacuate --cancel HOST: no move of it starts any more; follow
+ * the moves in flight to their end. */
+static int cancel(struct args *a, struct cr_error *err)
+{
+	cleanup_fleet_conf struct cr_fleet_conf c = {0};
+	cleanup_etcd struct cr_etcd *e = NULL;
+	size_t running = 0;
+	int r = cr_fleet_connect(&c, &e, err);
+	if (r == 0)
+		r = cr_evac_cancel(e, &c, a->host, NULL, &running, err);
+	if (r < 0)
+		return r;
+	if (running)
+		printf("Cancelling the evacuation of %s: no move starts any more; %zu in flight finish%s\n", a->host,
+		       running, running > 1 ? "" : "es");
+	else
+		printf("Cancelling the evacuation of %s: no move starts any more, none is in flight\n", a->host);
+	fflush(stdout);
+	return follow(e, &c, a, "evacuation", err);
+}
+
 int cmd_evacuate(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
 	struct args a = {0};
 	int rc = parse(v, argc, argv, true, &a);
 	if (rc) {
+		args_free(&a);
+		return rc;
+	}
+	if (a.cancel) {
+		rc = cancel(&a, err);
 		args_free(&a);
 		return rc;
 	}

@@ -23,7 +23,7 @@ static void human(uint64_t bytes, char out[16])
 
 static void print_table(const struct cr_fleet_host *h, size_t n)
 {
-	printf("%-16s %-10s %-10s %-22s %-5s %-5s %-15s %-6s %s\n", "NAME", "STATE", "DOMAIN", "ADDRESS",
+	printf("%-16s %-16s %-10s %-22s %-5s %-5s %-15s %-6s %s\n", "NAME", "STATE", "DOMAIN", "ADDRESS",
 	       "CPU", "CPUS", "MEMORY", "LEASE", "PARTITIONS");
 	for (size_t i = 0; i < n; i++) {
 		char used[16], total[16], mem[40], cpu[8] = "-", lease[16] = "-";
@@ -34,7 +34,7 @@ static void print_table(const struct cr_fleet_host *h, size_t n)
 			snprintf(cpu, sizeof cpu, "%.0f%%", h[i].cpu * 100);
 			snprintf(lease, sizeof lease, "%llds", (long long)h[i].lease_age_s);
 		}
-		printf("%-16s %-10s %-10s %-22s %-5s %-5d %-15s %-6s %zu%s%s%s\n", h[i].name, h[i].state,
+		printf("%-16s %-16s %-10s %-22s %-5s %-5d %-15s %-6s %zu%s%s%s\n", h[i].name, h[i].state,
 		       h[i].domain, h[i].address, cpu, h[i].cpus, h[i].online ? mem : "-", lease,
 		       h[i].n_partitions, h[i].n_partitions ? " (" : "", h[i].partitions,
 		       h[i].n_partitions ? ")" : "");

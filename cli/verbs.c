@@ -77,7 +77,8 @@ static const struct cli_verb verbs[] = {
 	 cmd_fleet, 1, false},
 	{"hosts", "list the hosts of this host's fleet", "corral hosts [--json]", cmd_hosts, 1, false},
 	{"evacuate", "empty a host of the fleet before its maintenance",
-	 "corral evacuate HOST [--dry-run] [--parallel N] [--to HOST[,HOST...]] [--timeout SECONDS]",
+	 "corral evacuate HOST [--dry-run] [--parallel N] [--to HOST[,HOST...]] [--timeout SECONDS]\n"
+	 "       corral evacuate --cancel HOST [--timeout SECONDS]",
 	 cmd_evacuate, 1, false},
 	{"restore", "bring back the partitions an evacuation moved away",
 	 "corral restore HOST [--parallel N] [--timeout SECONDS]", cmd_restore, 1, false},

@@ -21,6 +21,7 @@ void cr_evac_free(struct cr_evac *v)
 		free(v->to[i]);
 	free(v->to);
 	free(v->by);
+	free(v->cancel_by);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -57,6 +58,10 @@ int cr_evac_to_json(const struct cr_evac *v, char **ret, struct cr_error *err)
 		json_object_object_add(o, "by", json_object_new_string(v->by));
 	json_object_object_add(o, "started", json_object_new_int64(v->started));
 	json_object_object_add(o, "ended", json_object_new_int64(v->ended));
+	if (v->cancel_by) {
+		json_object_object_add(o, "cancel_by", json_object_new_string(v->cancel_by));
+		json_object_object_add(o, "cancelled", json_object_new_int64(v->cancelled));
+	}
 	if (!(*ret = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))))
 		return cr_error_set(err, ENOMEM, "out of memory");
 	return 0;
@@ -69,20 +74,22 @@ int cr_evac_from_kv(const struct cr_etcd_kv *kv, struct cr_evac *ret, struct cr_
 	if (r < 0)
 		return r;
 	const char *host = cr_fleet_json_str(o, "host"), *kind = cr_fleet_json_str(o, "kind"),
-		   *status = cr_fleet_json_str(o, "status"), *by = cr_fleet_json_str(o, "by");
+		   *status = cr_fleet_json_str(o, "status"), *by = cr_fleet_json_str(o, "by"),
+		   *cancel_by = cr_fleet_json_str(o, "cancel_by");
 	if (!host || !kind || !status)
 		return cr_error_set(err, EPROTO, "%s: not an evacuation record", kv->key);
 	struct cr_evac v = {0};
 	v.parallel = (int)cr_fleet_json_num(o, "parallel");
 	v.started = (int64_t)cr_fleet_json_num(o, "started");
 	v.ended = (int64_t)cr_fleet_json_num(o, "ended");
+	v.cancelled = (int64_t)cr_fleet_json_num(o, "cancelled");
 	v.mod_revision = kv->mod_revision;
 	json_object *to = NULL;
 	size_t n = json_object_object_get_ex(o, "to", &to) && json_object_is_type(to, json_type_array)
 			   ? json_object_array_length(to) : 0;
 	v.to = calloc(n + 1, sizeof(char *));
 	bool ok = v.to && (v.host = strdup(host)) && (v.kind = strdup(kind)) && (v.status = strdup(status)) &&
-		  (!by || (v.by = strdup(by)));
+		  (!by || (v.by = strdup(by))) && (!cancel_by || (v.cancel_by = strdup(cancel_by)));
 	for (size_t i = 0; ok && i < n; i++) {
 		json_object *s = json_object_array_get_idx(to, i);
 		if (json_object_is_type(s, json_type_string))

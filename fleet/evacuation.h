@@ -25,6 +25,8 @@ struct cr_evac {
 	size_t n_to;
 	char *by;
 	int64_t started, ended;
+	char *cancel_by;   /* who cancelled it (corral evacuate --cancel); NULL: not cancelled */
+	int64_t cancelled; /* when */
 	int64_t mod_revision;
 };
 
@@ -61,6 +63,19 @@ int cr_evac_plan_parts(struct cr_fleet_host *hosts, size_t n_hosts, struct cr_fl
  * -EBUSY when one is running. Final tasks of an earlier one are cleared. */
 int cr_evac_request(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, int parallel,
 		    char *const *to, size_t n_to, const char *by, struct cr_error *err);
+/* Cancel the running evacuation of HOST (BY: who asks, NULL: this host):
+ * no move of it starts any more. In one transaction the record says
+ * cancelled and every task let go but not claimed yet turns cancelled; the
+ * moves already running finish (or roll back) through their own
+ * hand-over, and the manager cancels what was queued and ends the
+ * evacuation "cancelled" once they did, the host "partly-evacuated" when
+ * something left it (corral restore brings it back), else online again.
+ * *RET_RUNNING: how many moves of it run on. Repeating a cancel is no
+ * error; -ENOENT no evacuation of HOST, -EINVAL it ended already or is a
+ * restore. */
+int cr_evac_cancel(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, const char *by,
+		   size_t *ret_running, struct cr_error *err);
+
 /* Ask for the partitions that left HOST to come back. */
 int cr_evac_request_restore(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, int parallel,
 			    struct cr_error *err);

@@ -59,11 +59,20 @@ static int lead(struct cr_manager *m, struct cr_etcd *e, const struct cr_fleet_c
 	return 0;
 }
 
-/* Write T (compare its revision and our lead). */
-static int put_task(struct step *s, struct cr_task *t, struct cr_error *err)
+/* Write T (compare its revision and our lead; and, for a task of
+ * evacuation or restore V, V's record as read: one cancelled or asked anew
+ * meanwhile has none of this step's writes). */
+static int put_task(struct step *s, const struct cr_evac *v, struct cr_task *t, struct cr_error *err)
 {
-	struct cr_etcd_cmp leading = {s->leader_key, s->m->leader_rev};
-	int r = cr_task_write(s->e, s->c->fleet, t, &leading, err);
+	cleanup_free char *evac_key = NULL;
+	struct cr_etcd_cmp cmps[2] = {{s->leader_key, s->m->leader_rev}};
+	if (v) {
+		int r = cr_evac_key(s->c->fleet, v->host, &evac_key, err);
+		if (r < 0)
+			return r;
+		cmps[1] = (struct cr_etcd_cmp){evac_key, v->mod_revision};
+	}
+	int r = cr_task_write(s->e, s->c->fleet, t, cmps, v ? 2 : 1, err);
 	return r < 0 ? r : 0; /* 0: changed meanwhile; the next step sees it */
 }
 
@@ -82,7 +91,8 @@ static bool of_evac(const struct cr_task *t, const struct cr_evac *v)
 
 /* Write a new task (over OLD, a final task of the same partition there,
  * when there is one). */
-static int write_new_task(struct step *s, struct cr_task *t, const struct cr_task *old, struct cr_error *err)
+static int write_new_task(struct step *s, const struct cr_evac *v, struct cr_task *t, const struct cr_task *old,
+			  struct cr_error *err)
 {
 	t->mod_revision = old ? old->mod_revision : 0;
 	t->downtime_ms = -1;
@@ -90,7 +100,7 @@ static int write_new_task(struct step *s, struct cr_task *t, const struct cr_tas
 		t->ended = (int64_t)time(NULL);
 	say(s, "fleet: %s: %s %s%s%s (%s)", t->kind, t->partition, cr_task_state_name(t->state), t->to ? " to " : "",
 	    t->to ? t->to : "", t->reason ? t->reason : "");
-	return put_task(s, t, err);
+	return put_task(s, v, t, err);
 }
 
 static int new_task(struct step *s, const struct cr_evac *v, const char *from, const char *partition,
@@ -101,7 +111,7 @@ static int new_task(struct step *s, const struct cr_evac *v, const char *from, c
 		.kind = v->kind, .evac = v->host, .by = v->by, .reason = (char *)reason,
 		.state = mode == CR_PLAN_STAY || mode == CR_PLAN_NONE ? CR_TASK_SKIPPED : CR_TASK_QUEUED,
 	};
-	return write_new_task(s, &t, task_of(s, from, partition), err);
+	return write_new_task(s, v, &t, task_of(s, from, partition), err);
 }
 
 /* Plan the partitions of the host being emptied that have no task yet. */
@@ -216,7 +226,7 @@ static int admit(struct step *s, const struct cr_evac *v, bool *ret_all_final, b
 			if (t->state == CR_TASK_QUEUED)
 				say(s, "fleet: %s: trying %s again to %s (attempt %d of %d)", v->host, t->partition, t->to,
 				    t->attempts + 1, CR_TASK_MAX_ATTEMPTS);
-			if ((r = put_task(s, t, err)) < 0)
+			if ((r = put_task(s, v, t, err)) < 0)
 				return r;
 		}
 		all_final = all_final && cr_task_final(t);
@@ -236,7 +246,7 @@ static int admit(struct step *s, const struct cr_evac *v, bool *ret_all_final, b
 				return r;
 			if (t->state == CR_TASK_QUEUED)
 				t->state = CR_TASK_GO;
-			if ((r = put_task(s, t, err)) < 0)
+			if ((r = put_task(s, v, t, err)) < 0)
 				return r;
 			active++;
 		}
@@ -278,8 +288,35 @@ static int finish(struct step *s, struct cr_evac *v, const char *status, const c
 	return r < 0 ? r : 0;
 }
 
+/* A cancelled evacuation (cr_evac_cancel): what is queued or let go is
+ * cancelled, what runs finishes; once nothing runs it ends "cancelled",
+ * its host "partly-evacuated" when a partition left it, else online. */
+static int step_cancel(struct step *s, struct cr_evac *v, struct cr_error *err)
+{
+	bool running = false, left = false;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < s->n_tasks; i++) {
+		struct cr_task *t = &s->tasks[i];
+		if (!of_evac(t, v))
+			continue;
+		left = left || (t->state == CR_TASK_DONE && (t->mode == CR_PLAN_LIVE || t->mode == CR_PLAN_STATIC));
+		if (cr_task_final(t))
+			continue;
+		running = true; /* final once the next step reads it so */
+		if (t->state != CR_TASK_QUEUED && t->state != CR_TASK_GO)
+			continue;
+		if ((r = cr_task_cancel(t, err)) == 0)
+			r = put_task(s, v, t, err);
+	}
+	if (r < 0 || running)
+		return r;
+	return finish(s, v, "cancelled", left ? "partly-evacuated" : NULL, err);
+}
+
 static int step_evacuate(struct step *s, struct cr_evac *v, struct cr_error *err)
 {
+	if (v->cancel_by)
+		return step_cancel(s, v, err);
 	struct cr_fleet_host *src = cr_fleet_host_find(s->hosts, s->n_hosts, v->host);
 	if (!src || !src->online)
 		return 0; /* nothing can leave a host that is down; wait for it */
@@ -437,7 +474,7 @@ static int move_one(struct step *s, const char *kind, const char *by, const char
 		.partition = (char *)partition, .from = from->name, .to = (char *)ch[me].to, .mode = ch[me].mode,
 		.kind = (char *)kind, .by = (char *)by, .reason = ch[me].reason, .state = CR_TASK_GO,
 	};
-	if ((r = write_new_task(s, &t, old, err)) < 0)
+	if ((r = write_new_task(s, NULL, &t, old, err)) < 0)
 		return r;
 	snprintf(outcome, outcome_len, "move of %s from %s to %s started", partition, from->name, ch[me].to);
 	return 1;

@@ -203,7 +203,7 @@ static int record(struct cr_runner *rn, struct cr_etcd *e, const struct cr_fleet
 	    (r = cr_etcd_get(e, tkey, &kv, err)) < 0)
 		return r;
 	t->mod_revision = r ? kv.mod_revision : 0;
-	if ((r = cr_task_write(e, c->fleet, t, NULL, err)) < 0)
+	if ((r = cr_task_write(e, c->fleet, t, NULL, 0, err)) < 0)
 		return r;
 	if ((r = cr_history_add(e, c->fleet, t, err)) < 0)
 		return r;
@@ -322,7 +322,7 @@ int cr_runner_step(struct cr_runner *rn, struct cr_etcd *e, const struct cr_flee
 			continue;
 		t[i].state = CR_TASK_RUNNING;
 		t[i].started = (int64_t)time(NULL);
-		int w = cr_task_write(e, c->fleet, &t[i], NULL, err);
+		int w = cr_task_write(e, c->fleet, &t[i], NULL, 0, err);
 		if (w <= 0) {
 			r = w;
 			continue; /* changed meanwhile: seen again next step */

@@ -4,11 +4,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fleet/fleet_internal.h"
 #include "util/cleanup.h"
 
-static const char *state_names[] = {"queued", "go", "running", "done", "failed", "skipped"};
+static const char *state_names[] = {"queued", "go", "running", "done", "failed", "skipped", "cancelled"};
 
 const char *cr_task_state_name(enum cr_task_state s)
 {
@@ -17,7 +18,8 @@ const char *cr_task_state_name(enum cr_task_state s)
 
 bool cr_task_final(const struct cr_task *t)
 {
-	return t->state == CR_TASK_DONE || t->state == CR_TASK_FAILED || t->state == CR_TASK_SKIPPED;
+	return t->state == CR_TASK_DONE || t->state == CR_TASK_FAILED || t->state == CR_TASK_SKIPPED ||
+	       t->state == CR_TASK_CANCELLED;
 }
 
 void cr_task_free(struct cr_task *t)
@@ -39,6 +41,18 @@ void cr_task_list_free(struct cr_task *t, size_t n)
 	for (size_t i = 0; t && i < n; i++)
 		cr_task_free(&t[i]);
 	free(t);
+}
+
+int cr_task_cancel(struct cr_task *t, struct cr_error *err)
+{
+	char *why = strdup("not started: the evacuation was cancelled");
+	if (!why)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	free(t->reason);
+	t->reason = why;
+	t->state = CR_TASK_CANCELLED;
+	t->ended = (int64_t)time(NULL);
+	return 0;
 }
 
 int cr_task_key(const char *fleet, const char *from, const char *partition, char **ret, struct cr_error *err)
@@ -145,18 +159,20 @@ int cr_task_list(struct cr_etcd *e, const char *fleet, const char *prefix, struc
 }
 
 int cr_task_write(struct cr_etcd *e, const char *fleet, struct cr_task *t, const struct cr_etcd_cmp *extra,
-		  struct cr_error *err)
+		  size_t n_extra, struct cr_error *err)
 {
 	cleanup_free char *key = NULL, *value = NULL;
+	if (n_extra > 2)
+		return cr_error_set(err, EINVAL, "a task is written under at most 2 more compares, not %zu", n_extra);
 	int r = cr_task_key(fleet, t->from, t->partition, &key, err);
 	if (r == 0)
 		r = cr_task_to_json(t, &value, err);
 	if (r < 0)
 		return r;
-	struct cr_etcd_cmp cmps[2] = {{key, t->mod_revision}};
+	struct cr_etcd_cmp cmps[3] = {{key, t->mod_revision}};
 	size_t n = 1;
-	if (extra)
-		cmps[n++] = *extra;
+	for (size_t i = 0; i < n_extra; i++)
+		cmps[n++] = extra[i];
 	struct cr_etcd_op op = {CR_ETCD_OP_PUT, key, value, 0};
 	r = cr_etcd_txn(e, cmps, n, &op, 1, err);
 	if (r == 1) {

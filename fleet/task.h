@@ -21,6 +21,7 @@ enum cr_task_state {
 	CR_TASK_DONE,    /* moved (or stopped) */
 	CR_TASK_FAILED,  /* tried CR_TASK_MAX_ATTEMPTS times, or cannot be tried */
 	CR_TASK_SKIPPED, /* not moved: its setting says stay, or no host can take it */
+	CR_TASK_CANCELLED, /* not started: its evacuation was cancelled first */
 };
 
 struct cr_task {
@@ -41,6 +42,9 @@ void cr_task_free(struct cr_task *t);
 const char *cr_task_state_name(enum cr_task_state s);
 bool cr_task_final(const struct cr_task *t);
 
+/* T not started, never to be: cancelled with its evacuation, now. */
+int cr_task_cancel(struct cr_task *t, struct cr_error *err);
+
 /* The store key of the task of PARTITION on FROM (heap). */
 int cr_task_key(const char *fleet, const char *from, const char *partition, char **ret, struct cr_error *err);
 int cr_task_to_json(const struct cr_task *t, char **ret, struct cr_error *err);
@@ -52,9 +56,9 @@ int cr_task_list(struct cr_etcd *e, const char *fleet, const char *prefix, struc
 void cr_task_list_free(struct cr_task *t, size_t n);
 
 /* Write T over the record whose revision T->mod_revision names (0: a new
- * task), together with EXTRA (may be NULL): 1 when written, 0 when the
- * record changed meanwhile. */
+ * task), if the N_EXTRA compares of EXTRA hold too (the manager's lead, the
+ * evacuation's record): 1 when written, 0 when something changed meanwhile. */
 int cr_task_write(struct cr_etcd *e, const char *fleet, struct cr_task *t, const struct cr_etcd_cmp *extra,
-		  struct cr_error *err);
+		  size_t n_extra, struct cr_error *err);
 
 #endif

@@ -5,7 +5,8 @@
 # on loopback: everything up, one member stopped (the client goes on with
 # the others), every member stopped (each call fails within its bound); the
 # ownership fencing of movewpar's hand-over (tests/fleet/test_owner_live.c);
-# and a new evacuation clearing what the last one left (test_evac_live.c).
+# a new evacuation clearing what the last one left, and a cancel stopping
+# what was let go (test_evac_live.c).
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/etcd.sh"
 PROG=$CORRAL_BUILD_DIR/tests/fleet/test_etcd_live
@@ -16,8 +17,8 @@ etcd_start 3
 "$PROG" all || fail "etcd client with every member up"
 "$CORRAL_BUILD_DIR/tests/fleet/test_owner_live" || fail "ownership fencing"
 pass "every member up; ownership fencing"
-"$CORRAL_BUILD_DIR/tests/fleet/test_evac_live" || fail "a new evacuation clears the old tasks"
-pass "a new evacuation clears every final task of the last one"
+"$CORRAL_BUILD_DIR/tests/fleet/test_evac_live" || fail "evacuation records: clearing, cancelling"
+pass "a new evacuation clears every final task of the last one; a cancel stops what was let go"
 
 etcd_stop_member 0
 "$PROG" degraded || fail "etcd client with member 0 stopped"
