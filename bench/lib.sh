@@ -148,6 +148,7 @@ wait_file() {
 # --- Partitions running memhog -------------------------------------------
 
 # memhog_service ROOT DIR [ON...]: memhog with $mib MiB of half-random memory
+# (BENCH_FILL=dna: slow-to-compress memory instead, memhog's --fill=dna)
 # as a service of the partition whose root is ROOT on the host, keeping its
 # files in DIR (a path inside the partition); ON writes (e.g. on_a, for a
 # root mounted only in a host's namespace).
@@ -156,7 +157,7 @@ memhog_service() {
 	shift 2
 	"$@" mkdir -p "$root$dir"
 	"$@" install -m 0755 "$memhog" "$root/root/memhog"
-	echo "/root/memhog $dir $mib" | "$@" tee -a "$root/etc/corral/services" >/dev/null
+	echo "/root/memhog $dir $mib${BENCH_FILL:+ --fill=$BENCH_FILL}" | "$@" tee -a "$root/etc/corral/services" >/dev/null
 }
 
 # memhog_partition NAME ROOT [ON...]: a new checkpointable partition NAME
