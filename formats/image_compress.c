@@ -14,13 +14,13 @@ size_t cr_compress_bound(size_t len)
 	return (size_t)LZ4_compressBound((int)len);
 }
 
-size_t cr_compress_block(const void *src, size_t len, void *dst, size_t cap)
+size_t cr_compress_block(const void *src, size_t len, void *dst, size_t cap, int speed)
 {
-	if (len == 0 || len > LZ4_MAX_INPUT_SIZE)
+	if (len == 0 || len > LZ4_MAX_INPUT_SIZE || speed <= CR_COMPRESS_STORE)
 		return 0;
 	/* Stop as soon as the block would not shrink. */
 	int limit = (int)(len - 1 < cap ? len - 1 : cap);
-	int n = LZ4_compress_default(src, dst, (int)len, limit);
+	int n = LZ4_compress_fast(src, dst, (int)len, limit, speed);
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -32,9 +32,9 @@ int cr_decompress_block(const void *src, size_t len, void *dst, size_t raw_len)
 	return n >= 0 && (size_t)n == raw_len ? 0 : -1;
 }
 
-size_t cr_data_body_encode(const uint8_t *raw, size_t raw_len, uint8_t *out, size_t bound)
+size_t cr_data_body_encode(const uint8_t *raw, size_t raw_len, uint8_t *out, size_t bound, int speed)
 {
-	size_t n = cr_compress_block(raw, raw_len, out + CR_DATA_BODY_HDR, bound);
+	size_t n = cr_compress_block(raw, raw_len, out + CR_DATA_BODY_HDR, bound, speed);
 	if (n == 0) {
 		out[0] = CR_CODEC_STORED;
 		memcpy(out + CR_DATA_BODY_HDR, raw, raw_len);

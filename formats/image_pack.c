@@ -74,7 +74,7 @@ static void pack_job_run(void *arg)
 		return;
 	uint8_t *p = j->buf + 4;
 	p[0] = CR_REC_DATA;
-	j->plain_len = 1 + cr_data_body_encode(j->raw, j->raw_len, p + 1, j->bound);
+	j->plain_len = 1 + cr_data_body_encode(j->raw, j->raw_len, p + 1, j->bound, CR_COMPRESS_BEST);
 	if (j->prot == CR_IMAGE_PLAIN)
 		j->body_crc = cr_crc32c(0, p, j->plain_len);
 	else

@@ -10,10 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/compress_adapt.h"
 #include "formats/image_compress.h"
 #include "formats/image_crc32c.h"
 #include "formats/image_writer_internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct sfile {
@@ -35,6 +37,11 @@ struct cr_image_stream_writer {
 	size_t n_chunks, cap_chunks;
 	uint64_t data_bytes;
 	bool broken; /* an earlier write failed: the stream is unusable */
+	/* Adaptive compression (cr_image_stream_set_backlog): how far behind
+	 * the writer is, and what a block costs it (moving averages, ns):
+	 * what each speed has cost it (formats/compress_adapt.h). */
+	unsigned backlog;
+	struct cr_compress_adapt adapt;
 };
 
 int cr_image_stream_open(const struct cr_image_io *out, const struct cr_image_options *opts,
@@ -146,9 +153,13 @@ static int flush_block(struct cr_image_stream_writer *sw, struct sfile *f, struc
 	uint8_t *p = sw->rec + 4;
 	p[0] = CR_REC_CHUNK;
 	cr_put_le32(p + 1, (uint32_t)f->entry);
-	size_t body = cr_data_body_encode(f->buf, f->fill, p + 5, sw->bound);
+	unsigned level = cr_adapt_choose(&sw->adapt, sw->backlog);
+	int64_t t0 = cr_now_ns();
+	size_t body = cr_data_body_encode(f->buf, f->fill, p + 5, sw->bound, cr_adapt_speed(level));
+	int64_t t1 = cr_now_ns();
 	if ((r = emit(sw, p, 5 + body, false, err)) < 0)
 		return cr_error_wrap(err, "writing %s", e->path);
+	cr_adapt_note(&sw->adapt, level, f->fill, body, t1 - t0, cr_now_ns() - t1);
 	e->size += f->fill;
 	sw->data_bytes += f->fill;
 	f->fill = 0;
@@ -324,4 +335,14 @@ void cr_image_stream_free(struct cr_image_stream_writer *sw)
 	cr_buf_free(&sw->enc);
 	cr_image_writer_free(sw->w);
 	free(sw);
+}
+
+void cr_image_stream_set_backlog(struct cr_image_stream_writer *sw, unsigned percent)
+{
+	sw->backlog = percent > 100 ? 100 : percent;
+}
+
+void cr_image_stream_speeds(const struct cr_image_stream_writer *sw, uint64_t ret_blocks[4])
+{
+	memcpy(ret_blocks, sw->adapt.blocks, sizeof(sw->adapt.blocks));
 }

@@ -45,6 +45,16 @@ int cr_image_stream_add_file(struct cr_image_stream_writer *sw, const char *imag
 int cr_image_stream_add_dir(struct cr_image_stream_writer *sw, const char *image_path, mode_t mode,
 			    struct cr_error *err);
 
+/* How far behind its producer the writer is, 0-100 (a capture queue's
+ * fill). Above a quarter, each block is compressed at the speed that has
+ * cost the writer least per byte, output included (formats/compress_adapt.h):
+ * a dump the writer cannot keep up with waits less, at the price of a larger
+ * image. Readers do not care: only the codec of each block changes. */
+void cr_image_stream_set_backlog(struct cr_image_stream_writer *sw, unsigned percent);
+
+/* Blocks written so far at each speed: best, faster, fastest, stored. */
+void cr_image_stream_speeds(const struct cr_image_stream_writer *sw, uint64_t ret_blocks[4]);
+
 /* Files still open. */
 size_t cr_image_stream_open_files(const struct cr_image_stream_writer *sw);
 

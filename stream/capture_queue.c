@@ -9,6 +9,8 @@
 
 #include "util/log.h"
 
+#define MAX_BUFS (CR_CAPTURE_QUEUE_MAX / CR_CAPTURE_QUEUE_BLOCK)
+
 enum ev_kind { EV_OPEN, EV_DATA, EV_CLOSE, EV_END };
 
 struct event {
@@ -28,7 +30,7 @@ struct cr_capture_queue {
 	pthread_cond_t more, room; /* an event came; a buffer is free */
 	struct event *head, *tail;
 	struct event *end; /* made at the start: stopping cannot fail */
-	uint8_t *free_bufs[CR_CAPTURE_QUEUE_MAX / CR_CAPTURE_QUEUE_BLOCK];
+	uint8_t *free_bufs[MAX_BUFS];
 	size_t n_free, n_bufs;
 	bool drop; /* free: what is still queued is dropped */
 	uint32_t n_files;
@@ -103,7 +105,12 @@ static void *run(void *arg)
 		struct event *ev = q->head;
 		if (!(q->head = ev->next))
 			q->tail = NULL;
+		/* Buffers taken (queued, or this one): how far behind CRIU the
+		 * writer is, so that it compresses faster rather than make a
+		 * frozen partition wait (cr_image_stream_set_backlog). */
+		size_t used = q->n_bufs - q->n_free;
 		pthread_mutex_unlock(&q->mu);
+		cr_image_stream_set_backlog(q->sw, (unsigned)(used * 100 / MAX_BUFS));
 		handle(q, ev);
 		bool end = ev->kind == EV_END;
 		if (ev->buf)
@@ -234,6 +241,10 @@ static void stop(struct cr_capture_queue *q)
 int cr_capture_queue_finish(struct cr_capture_queue *q, struct cr_error *err)
 {
 	stop(q);
+	uint64_t at[4];
+	cr_image_stream_speeds(q->sw, at);
+	cr_debug("blocks compressed best %llu, faster %llu, fastest %llu, stored %llu", (unsigned long long)at[0],
+		 (unsigned long long)at[1], (unsigned long long)at[2], (unsigned long long)at[3]);
 	if (q->broken)
 		return cr_error_set(err, q->werr.code, "%s", cr_error_msg(&q->werr));
 	return 0;
