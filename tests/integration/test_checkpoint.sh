@@ -35,6 +35,9 @@ assert_contains "$out" "is active" "chkptwpar reports the snapshot"
 assert_eq "A" "$(state_of ck1)" "state after a snapshot"
 corral image verify "$img/snap.wpar" >/dev/null || fail "the image does not verify"
 assert_contains "$(corral image info "$img/snap.wpar")" "ck1" "the manifest names the partition"
+# The criu that dumped it (known from the host's cached facts, not asked).
+criu_v=$(criu --version | sed -n 's/^Version: *//p')
+assert_contains "$(corral image info "$img/snap.wpar")" "criu:         $criu_v" "the manifest names criu's version"
 b1=$(beat); sleep 0.5; b2=$(beat)
 [ "$b2" -gt "$b1" ] || fail "the partition does not run after a snapshot"
 pass "snapshot: image written, partition still running"
