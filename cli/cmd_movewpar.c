@@ -173,6 +173,8 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 		       (unsigned long long)rep.pages_pushed, mib, lazy > 0 ? mib / lazy : 0.0,
 		       (rep.sent_bytes - rep.page_bytes - rep.page_request_bytes) / 1048576.0,
 		       rep.carried_fs ? " (file systems included)" : "", rep.total_ns / 1e9);
+		if (rep.page_resumes > 0)
+			printf("the page connection broke and the transfer resumed %u time(s)\n", rep.page_resumes);
 		if (cli_option_count(&p, 'v'))
 			printf("freeze %.0f ms, dump %.0f ms, archive %.0f ms, stream %.0f ms, restore %.0f ms, "
 			       "hand-over %.0f ms, page messages %llu, push answers %llu (longest %u pages)\n",

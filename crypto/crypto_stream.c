@@ -4,11 +4,13 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
 _Static_assert(CR_STREAM_KEYBYTES == crypto_secretstream_xchacha20poly1305_KEYBYTES, "key size");
 _Static_assert(CR_STREAM_HEADERBYTES == crypto_secretstream_xchacha20poly1305_HEADERBYTES,
 	       "header size");
 _Static_assert(CR_STREAM_ABYTES == crypto_secretstream_xchacha20poly1305_ABYTES, "tag size");
+_Static_assert(CR_STREAM_STATEBYTES == sizeof(crypto_secretstream_xchacha20poly1305_state), "state size");
 
 struct cr_stream_push {
 	crypto_secretstream_xchacha20poly1305_state st;
@@ -152,4 +154,42 @@ int cr_stream_open_one(const uint8_t key[CR_STREAM_KEYBYTES],
 	r = cr_stream_pull(&s, c, c_len, ad, ad_len, out, ret_final, err);
 	sodium_memzero(&s, sizeof(s));
 	return r;
+}
+
+void cr_stream_push_export(const struct cr_stream_push *s, uint8_t ret_state[CR_STREAM_STATEBYTES])
+{
+	memcpy(ret_state, &s->st, CR_STREAM_STATEBYTES);
+}
+
+void cr_stream_pull_export(const struct cr_stream_pull *s, uint8_t ret_state[CR_STREAM_STATEBYTES])
+{
+	memcpy(ret_state, &s->st, CR_STREAM_STATEBYTES);
+}
+
+int cr_stream_push_import(const uint8_t state[CR_STREAM_STATEBYTES], struct cr_stream_push **ret_stream,
+			  struct cr_error *err)
+{
+	int r = cr_crypto_init(err);
+	if (r < 0)
+		return r;
+	struct cr_stream_push *s = calloc(1, sizeof(*s));
+	if (!s)
+		return cr_error_set(err, ENOMEM, "out of memory taking over an encrypted stream");
+	memcpy(&s->st, state, CR_STREAM_STATEBYTES);
+	*ret_stream = s;
+	return 0;
+}
+
+int cr_stream_pull_import(const uint8_t state[CR_STREAM_STATEBYTES], struct cr_stream_pull **ret_stream,
+			  struct cr_error *err)
+{
+	int r = cr_crypto_init(err);
+	if (r < 0)
+		return r;
+	struct cr_stream_pull *s = calloc(1, sizeof(*s));
+	if (!s)
+		return cr_error_set(err, ENOMEM, "out of memory taking over an encrypted stream");
+	memcpy(&s->st, state, CR_STREAM_STATEBYTES);
+	*ret_stream = s;
+	return 0;
 }

@@ -53,6 +53,18 @@ int cr_stream_pull(struct cr_stream_pull *s, const uint8_t *c, size_t c_len, con
 
 void cr_stream_pull_free(struct cr_stream_pull *s);
 
+/* A stream's running state, to carry a connection over to another process
+ * of the same host (a page connection resumed in the process that waits for
+ * it: transport/page_resume.c). The bytes are secret: send them only over a
+ * local socket between root processes, and wipe them (cr_memzero) after. */
+#define CR_STREAM_STATEBYTES 52
+void cr_stream_push_export(const struct cr_stream_push *s, uint8_t ret_state[CR_STREAM_STATEBYTES]);
+void cr_stream_pull_export(const struct cr_stream_pull *s, uint8_t ret_state[CR_STREAM_STATEBYTES]);
+int cr_stream_push_import(const uint8_t state[CR_STREAM_STATEBYTES], struct cr_stream_push **ret_stream,
+			  struct cr_error *err);
+int cr_stream_pull_import(const uint8_t state[CR_STREAM_STATEBYTES], struct cr_stream_pull **ret_stream,
+			  struct cr_error *err);
+
 /* One-message streams: seal MSG (LEN bytes) as a stream of its own, with a
  * fresh random header written to RET_HEADER and the ciphertext (LEN +
  * CR_STREAM_ABYTES) to OUT. Messages sealed this way are independent, so

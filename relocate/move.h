@@ -82,6 +82,7 @@ struct cr_move_report {
 	uint64_t pages_demand, pages_pushed;
 	uint64_t push_requests;  /* answers of the push */
 	uint32_t push_max_pages; /* the longest of them (at most the cap) */
+	uint32_t page_resumes;   /* times the page connection broke and the transfer went on */
 };
 
 /* "post-copy", "stop-copy", "auto". */

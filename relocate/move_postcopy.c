@@ -35,6 +35,7 @@
 #include "relocate/move_internal.h"
 #include "spec/spec_file.h"
 #include "transport/client_lazy.h"
+#include "transport/page_resume.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -64,7 +65,9 @@ static char next_event(int fd)
 /* The page relay, on its own connection and thread. */
 struct relay_job {
 	struct move *m;
-	struct cr_peer *p;
+	struct cr_peer *p; /* replaced by a resume: under LOCK */
+	pthread_mutex_t lock;
+	bool stop;         /* the mover gave up: no more resumes */
 	int local;
 	int idle_ms;
 	struct cr_page_relay_stats st;
@@ -76,14 +79,82 @@ struct relay_job {
 
 static void on_pages(void *ctx, const struct cr_page_relay_stats *st);
 
+static int64_t ms_since(int64_t t_ns)
+{
+	return (cr_now_ns() - t_ns) / 1000000;
+}
+
+/* A broken page connection (the peer named no refusal): a new one takes the
+ * transfer on, tried for CR_PAGE_RESUME_MS, as long as the peer keeps its
+ * copy waiting. Each resume that went through grants a fresh bound. */
+static void resume_pages(struct relay_job *rj, struct cr_page_relay *rl, const struct cr_page_relay_opts *o)
+{
+	const struct cr_move_request *req = rj->m->req;
+	int64_t lost = cr_now_ns();
+	uint32_t resumes = rj->st.resumes;
+	while (rj->r < 0 && rj->st.conn_failed && !rj->answered && rl->resumable) {
+		if (rj->st.resumes != resumes) { /* it went on, then broke again */
+			resumes = rj->st.resumes;
+			lost = cr_now_ns();
+		}
+		if (ms_since(lost) > CR_PAGE_RESUME_MS || __atomic_load_n(&rj->stop, __ATOMIC_ACQUIRE))
+			return;
+		cr_partition_log(req->name, "post-copy: the page connection to %s broke (%s): resuming it", req->peer,
+				 cr_error_msg(&rj->err));
+		pthread_mutex_lock(&rj->lock);
+		cr_peer_close(rj->p);
+		rj->p = NULL;
+		pthread_mutex_unlock(&rj->lock);
+		struct cr_peer *np = NULL;
+		struct cr_error ce = CR_ERROR_INIT;
+		if (cr_move_connect(req, &np, &ce) < 0) {
+			cr_error_clear(&ce);
+			usleep(200 * 1000);
+			continue; /* rj->err keeps the break's cause */
+		}
+		cr_error_clear(&ce);
+		pthread_mutex_lock(&rj->lock);
+		rj->p = np;
+		bool stop = __atomic_load_n(&rj->stop, __ATOMIC_ACQUIRE);
+		pthread_mutex_unlock(&rj->lock);
+		if (stop)
+			return;
+		cr_error_clear(&rj->err);
+		rj->r = cr_peer_lazy_pages_resume(np, req->name, rj->m->relocation, rl, rj->local, o, &rj->st,
+						  &rj->answered, &rj->err);
+		if (rj->r < 0 && !rj->st.conn_failed)
+			return; /* refused: it has no transfer waiting */
+		if (rj->r < 0)
+			usleep(200 * 1000);
+	}
+}
+
 static void *relay_thread(void *arg)
 {
 	struct relay_job *rj = arg;
-	const struct cr_page_relay_opts o = {.idle_ms = rj->idle_ms, .push_cap = rj->m->req->push_cap,
-					     .progress = on_pages, .ctx = rj->m};
-	rj->r = cr_peer_lazy_pages(rj->p, rj->m->req->name, rj->local, &o, &rj->st, &rj->answered, &rj->err);
+	const struct cr_page_relay_opts o = {.idle_ms = rj->idle_ms, .progress = on_pages, .ctx = rj->m};
+	struct cr_page_relay *rl = malloc(sizeof(*rl));
+	if (!rl) {
+		rj->r = cr_error_set(&rj->err, ENOMEM, "out of memory");
+	} else {
+		cr_page_relay_init(rl, true, rj->m->req->push_cap, cr_peer_resumes_pages(rj->p));
+		rj->r = cr_peer_lazy_pages(rj->p, rj->m->req->name, rj->m->relocation, rl, rj->local, &o, &rj->st,
+					   &rj->answered, &rj->err);
+		resume_pages(rj, rl, &o);
+		cr_page_relay_release(rl);
+		free(rl);
+	}
 	__atomic_store_n(&rj->done, true, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/* Stop the relay thread: no more resumes, its connection shut. */
+static void relay_stop(struct relay_job *rj)
+{
+	pthread_mutex_lock(&rj->lock);
+	__atomic_store_n(&rj->stop, true, __ATOMIC_RELEASE);
+	cr_peer_shutdown(rj->p);
+	pthread_mutex_unlock(&rj->lock);
 }
 
 /* The lazy phase's progress: pages answered against the partition's memory
@@ -191,7 +262,8 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	struct move *m = mv->m;
 	const struct cr_move_request *req = m->req;
 	struct cr_frozen *f = mv->f;
-	struct relay_job rj = {.m = m, .local = mv->local, .idle_ms = mv->idle_ms, .err = CR_ERROR_INIT};
+	struct relay_job rj = {.m = m, .local = mv->local, .idle_ms = mv->idle_ms, .err = CR_ERROR_INIT,
+			       .lock = PTHREAD_MUTEX_INITIALIZER};
 	pthread_t relay_th;
 	bool relaying = false, restore_answered = false;
 	m->rep->freeze_ns = f->freeze_ns;
@@ -255,6 +327,7 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	m->rep->pages_pushed = rj.st.pages.pushed_pages;
 	m->rep->push_requests = rj.st.pages.pushed_requests;
 	m->rep->push_max_pages = rj.st.pages.max_push_pages;
+	m->rep->page_resumes = rj.st.resumes;
 	m->rep->sent_bytes += rj.st.from_peer + rj.st.to_peer;
 	if ((r = rj.r) < 0) {
 		cr_error_set(err, rj.err.code ? rj.err.code : EIO, "%s", cr_error_msg(&rj.err));
@@ -275,7 +348,7 @@ fail:
 	}
 out:
 	if (relaying) {
-		cr_peer_shutdown(rj.p);
+		relay_stop(&rj);
 		pthread_join(relay_th, NULL);
 	}
 	cr_peer_close(rj.p);

@@ -38,12 +38,19 @@ int cr_peer_restore_lazy_begin(struct cr_peer *p, const char *name, const char *
 	return restore_lazy(p, name, nfs_mark, relocation, true, err);
 }
 
-int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, const struct cr_page_relay_opts *o,
-		       struct cr_page_relay_stats *st, bool *ret_peer_answered, struct cr_error *err)
+bool cr_peer_resumes_pages(const struct cr_peer *p)
 {
-	*ret_peer_answered = false;
+	return cr_peer_speaks(p, 1, 3);
+}
+
+static int send_lazy_pages(struct cr_peer *p, const char *name, const char *relocation, const uint64_t *resume_from,
+			   struct cr_error *err)
+{
 	Crwire__LazyPages q = CRWIRE__LAZY_PAGES__INIT;
 	q.name = (char *)name;
+	q.relocation = (char *)relocation;
+	q.has_resume_from = resume_from != NULL;
+	q.resume_from = resume_from ? *resume_from : 0;
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
 	req.body_case = CRWIRE__ENVELOPE__BODY_LAZY_PAGES;
 	req.lazy_pages = &q;
@@ -52,10 +59,15 @@ int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, const str
 	int r = cr_conn_send(&p->conn, &req, err);
 	if (r < 0)
 		return cr_error_wrap(err, "lazy_pages request to %s", p->conn.peer_name);
+	return 0;
+}
+
+/* The relay until the peer's Result, which says how the transfer ended. */
+static int relay_to_result(struct cr_peer *p, struct cr_page_relay *rl, int local, const struct cr_page_relay_opts *o,
+			   struct cr_page_relay_stats *st, bool *ret_peer_answered, struct cr_error *err)
+{
 	cleanup_envelope Crwire__Envelope *result = NULL;
-	struct cr_page_relay_opts so = *o;
-	so.source = true;
-	r = cr_page_relay(&p->conn, local, &so, st, &result, err);
+	int r = cr_page_relay_run(rl, &p->conn, local, o, st, &result, err);
 	if (r < 0 && r != -ECANCELED)
 		return r;
 	if (!result) { /* both sides ended the relay: the Result follows */
@@ -75,6 +87,47 @@ int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, const str
 		return cr_error_set(err, code > 0 && code < 4096 ? code : EPROTO, "%s: %s", p->conn.peer_name,
 				    result->result->message ? result->result->message : "failed");
 	return 0;
+}
+
+int cr_peer_lazy_pages(struct cr_peer *p, const char *name, const char *relocation, struct cr_page_relay *rl,
+		       int local, const struct cr_page_relay_opts *o, struct cr_page_relay_stats *st,
+		       bool *ret_peer_answered, struct cr_error *err)
+{
+	*ret_peer_answered = false;
+	int r = send_lazy_pages(p, name, rl->resumable ? relocation : NULL, NULL, err);
+	if (r < 0)
+		return r;
+	return relay_to_result(p, rl, local, o, st, ret_peer_answered, err);
+}
+
+int cr_peer_lazy_pages_resume(struct cr_peer *p, const char *name, const char *relocation, struct cr_page_relay *rl,
+			      int local, const struct cr_page_relay_opts *o, struct cr_page_relay_stats *st,
+			      bool *ret_peer_answered, struct cr_error *err)
+{
+	*ret_peer_answered = false;
+	st->conn_failed = false;
+	int r = send_lazy_pages(p, name, relocation, &rl->received, err);
+	if (r < 0) {
+		st->conn_failed = true;
+		return r;
+	}
+	/* Its count of this side's stream, or a refusal. */
+	cleanup_envelope Crwire__Envelope *m = NULL;
+	if ((r = cr_conn_recv(&p->conn, &m, err)) < 0) {
+		st->conn_failed = true;
+		return cr_error_wrap(err, "waiting for %s to resume the page transfer", p->conn.peer_name);
+	}
+	if (m->body_case == CRWIRE__ENVELOPE__BODY_RESULT)
+		return cr_error_set(err, m->result->code > 0 && m->result->code < 4096 ? m->result->code : EPROTO,
+				    "%s: %s", p->conn.peer_name, m->result->message ? m->result->message : "refused");
+	if (m->body_case != CRWIRE__ENVELOPE__BODY_PAGE_DATA || !m->page_data->has_acked ||
+	    (m->page_data->has_data && m->page_data->data.len > 0))
+		return cr_error_set(err, EPROTO, "%s answered a resumed lazy_pages with %s", p->conn.peer_name,
+				    cr_wire_body_name(m));
+	if ((r = cr_page_relay_rewind(rl, m->page_data->acked, err)) < 0)
+		return cr_error_wrap(err, "resuming the page transfer with %s", p->conn.peer_name);
+	st->resumes++;
+	return relay_to_result(p, rl, local, o, st, ret_peer_answered, err);
 }
 
 void cr_peer_shutdown(struct cr_peer *p)

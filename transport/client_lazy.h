@@ -19,14 +19,29 @@ int cr_peer_restore_lazy(struct cr_peer *p, const char *name, const char *nfs_ma
 int cr_peer_restore_lazy_begin(struct cr_peer *p, const char *name, const char *nfs_mark, const char *relocation,
 			       struct cr_error *err);
 
+/* Whether P resumes a broken page transfer (protocol 1.3): then the relay
+ * state of cr_peer_lazy_pages is made resumable (cr_page_relay_init). */
+bool cr_peer_resumes_pages(const struct cr_peer *p);
+
 /* Have the peer start criu lazy-pages for NAME's images and relay the
- * page-server traffic of LOCAL (the source criu's page socket), as O says
- * (its source is set here), until the
- * peer's Result: 0 when every page is there. On a connection of its own:
- * the Restore(lazy) of the other connection needs pages while it restores. *RET_PEER_ANSWERED: the peer's Result came (on failure the peer has
- * then ended its copy); false when the connection failed first. */
-int cr_peer_lazy_pages(struct cr_peer *p, const char *name, int local, const struct cr_page_relay_opts *o,
-		       struct cr_page_relay_stats *st, bool *ret_peer_answered, struct cr_error *err);
+ * page-server traffic of LOCAL (the source criu's page socket) through RL
+ * (initialised as a source's), as O says, until the peer's Result: 0 when
+ * every page is there. A resumable RL names RELOCATION to the peer. On a
+ * connection of its own: the Restore(lazy) of the other connection needs
+ * pages while it restores. *RET_PEER_ANSWERED: the peer's Result came (on
+ * failure the peer has then ended its copy); false when the connection
+ * failed first (ST->conn_failed). */
+int cr_peer_lazy_pages(struct cr_peer *p, const char *name, const char *relocation, struct cr_page_relay *rl,
+		       int local, const struct cr_page_relay_opts *o, struct cr_page_relay_stats *st,
+		       bool *ret_peer_answered, struct cr_error *err);
+
+/* After a failure of the above with ST->conn_failed and a resumable RL: go
+ * on over P, a new connection, from where each side's stream broke off. A
+ * refusal (the peer has no such transfer waiting: it ended its copy) is
+ * negative without ST->conn_failed and without *RET_PEER_ANSWERED. */
+int cr_peer_lazy_pages_resume(struct cr_peer *p, const char *name, const char *relocation, struct cr_page_relay *rl,
+			      int local, const struct cr_page_relay_opts *o, struct cr_page_relay_stats *st,
+			      bool *ret_peer_answered, struct cr_error *err);
 
 /* Shut P's socket both ways: a relay blocked on it ends at once. */
 void cr_peer_shutdown(struct cr_peer *p);

@@ -19,6 +19,7 @@
 #define KEEPALIVE_MS 1000 /* an empty PageData when nothing else went for this long */
 #define OUT_HIGH_WATER (8u << 20) /* bytes for the local criu before the peer is not read */
 #define REQ_CHUNK (CR_PAGE_RELAY_CHUNK / 16) /* a read of criu lazy-pages' requests */
+#define FAULT_DROP_AT (4u << 20) /* CR_FAULT_DROP_PAGES: bytes sent before the connection drops */
 
 static int64_t now_ms(void)
 {
@@ -27,7 +28,10 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int send_data(struct cr_conn *c, const uint8_t *buf, size_t len, bool final, struct cr_error *err)
+/* One PageData: LEN bytes of this side's stream (FINAL: its end), with the
+ * count of the peer's when RL is resumable. */
+static int send_data(struct cr_conn *c, struct cr_page_relay *rl, const uint8_t *buf, size_t len, bool final,
+		     struct cr_error *err)
 {
 	Crwire__PageData pd = CRWIRE__PAGE_DATA__INIT;
 	pd.has_data = len > 0;
@@ -35,22 +39,22 @@ static int send_data(struct cr_conn *c, const uint8_t *buf, size_t len, bool fin
 	pd.data.len = len;
 	pd.has_final = final;
 	pd.final = final;
+	pd.has_acked = rl->resumable;
+	pd.acked = rl->received;
 	Crwire__Envelope m = CRWIRE__ENVELOPE__INIT;
 	m.body_case = CRWIRE__ENVELOPE__BODY_PAGE_DATA;
 	m.page_data = &pd;
-	return cr_conn_send(c, &m, err);
+	int r = cr_conn_send(c, &m, err);
+	if (r == 0)
+		rl->acked_sent = rl->received;
+	return r;
 }
 
-/* Bytes from the peer not yet taken by the local criu. They are written as
- * the socket takes them, never blocking: meanwhile the relay keeps reading
- * the local criu's requests (criu lazy-pages sends them with MSG_DONTWAIT
- * and fails when its socket is full). */
-struct outbuf {
-	uint8_t *data;
-	size_t len, off, cap;
-};
-
-static int out_add(struct outbuf *o, const uint8_t *buf, size_t len, struct cr_error *err)
+/* Bytes from the peer not yet taken by the local criu (RL->out). They are
+ * written as the socket takes them, never blocking: meanwhile the relay
+ * keeps reading the local criu's requests (criu lazy-pages sends them with
+ * MSG_DONTWAIT and fails when its socket is full). */
+static int out_add(struct cr_page_buf *o, const uint8_t *buf, size_t len, struct cr_error *err)
 {
 	if (o->off > 0 && o->off == o->len)
 		o->off = o->len = 0;
@@ -77,7 +81,7 @@ static int out_add(struct outbuf *o, const uint8_t *buf, size_t len, struct cr_e
 }
 
 /* Write what the local socket takes now; *RET_TOOK when it took bytes. */
-static int out_flush(struct outbuf *o, int fd, bool *ret_took, struct cr_error *err)
+static int out_flush(struct cr_page_buf *o, int fd, bool *ret_took, struct cr_error *err)
 {
 	while (o->off < o->len) {
 		ssize_t n = send(fd, o->data + o->off, o->len - o->off, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -95,16 +99,28 @@ static int out_flush(struct outbuf *o, int fd, bool *ret_took, struct cr_error *
 	return 0;
 }
 
-static size_t out_pending(const struct outbuf *o)
+static size_t out_pending(const struct cr_page_buf *o)
 {
 	return o->len - o->off;
+}
+
+/* The peer acknowledged ACKED bytes of this side's stream: no longer kept. */
+static int on_acked(struct cr_page_relay *rl, uint64_t acked, const char *peer, struct cr_error *err)
+{
+	if (acked < rl->kept_base || acked > rl->sent)
+		return cr_error_set(err, EPROTO, "%s acknowledged %llu bytes of page data, of %llu sent (%llu "
+				    "acknowledged before)", peer, (unsigned long long)acked,
+				    (unsigned long long)rl->sent, (unsigned long long)rl->kept_base);
+	rl->kept.off += (size_t)(acked - rl->kept_base);
+	rl->kept_base = acked;
+	return 0;
 }
 
 /* One message from the peer: 1 when it was its final PageData. Its bytes
  * are answers (to criu lazy-pages) or, at the source, requests, which go
  * to the dump's page server whole and capped. */
-static int on_peer(struct cr_conn *c, bool source, struct cr_page_wire *w, struct outbuf *out,
-		   struct cr_page_relay_stats *st, Crwire__Envelope **ret_result, struct cr_error *err)
+static int on_peer(struct cr_conn *c, struct cr_page_relay *rl, struct cr_page_relay_stats *st,
+		   Crwire__Envelope **ret_result, struct cr_error *err)
 {
 	cleanup_envelope Crwire__Envelope *m = NULL;
 	int r = cr_conn_recv(c, &m, err);
@@ -120,53 +136,127 @@ static int on_peer(struct cr_conn *c, bool source, struct cr_page_wire *w, struc
 	if (m->body_case != CRWIRE__ENVELOPE__BODY_PAGE_DATA)
 		return cr_error_set(err, EPROTO, "%s sent %s amid page data", c->peer_name, cr_wire_body_name(m));
 	const Crwire__PageData *pd = m->page_data;
+	if (rl->resumable && pd->has_acked && (r = on_acked(rl, pd->acked, c->peer_name, err)) < 0)
+		return r;
 	if (pd->has_data && pd->data.len > 0) {
 		st->msgs_from_peer++;
 		st->from_peer += pd->data.len;
-		if (source) {
+		if (rl->source) {
 			cleanup_free uint8_t *reqs = malloc(pd->data.len + CR_PAGE_WIRE_HDR);
 			size_t n = 0;
 			if (!reqs)
 				return cr_error_set(err, ENOMEM, "out of memory");
-			if ((r = cr_page_wire_requests(w, pd->data.data, pd->data.len, reqs, &n, err)) < 0 ||
-			    (r = out_add(out, reqs, n, err)) < 0)
+			if ((r = cr_page_wire_requests(&rl->w, pd->data.data, pd->data.len, reqs, &n, err)) < 0 ||
+			    (r = out_add(&rl->out, reqs, n, err)) < 0)
 				return r;
 		} else {
-			if ((r = cr_page_wire_answers(w, pd->data.data, pd->data.len, err)) < 0 ||
-			    (r = out_add(out, pd->data.data, pd->data.len, err)) < 0)
+			if ((r = cr_page_wire_answers(&rl->w, pd->data.data, pd->data.len, err)) < 0 ||
+			    (r = out_add(&rl->out, pd->data.data, pd->data.len, err)) < 0)
 				return r;
 		}
-		st->pages = w->counts;
+		rl->received += pd->data.len;
+		st->pages = rl->w.counts;
 	}
 	return pd->has_final && pd->final ? 1 : 0;
 }
 
+/* LEN bytes of this side's stream (FINAL: its end) to the peer, kept until
+ * acknowledged when RL is resumable. They count as sent before they go: a
+ * connection that breaks meanwhile resends them. */
+static int send_stream(struct cr_conn *c, struct cr_page_relay *rl, const uint8_t *buf, size_t len, bool final,
+		       struct cr_page_relay_stats *st, struct cr_error *err)
+{
+	int r;
+	if (rl->resumable && len > 0 && (r = out_add(&rl->kept, buf, len, err)) < 0)
+		return r;
+	rl->sent += len;
+	rl->resend_from = rl->sent;
+	if ((r = send_data(c, rl, buf, len, final, err)) < 0) {
+		st->conn_failed = true;
+		return cr_error_wrap(err, "page data to %s", c->peer_name);
+	}
+	st->to_peer += len;
+	st->msgs_to_peer++;
+	return 0;
+}
+
 /* What the local criu said (GOT bytes in BUF; 0: it ended), sent on at
  * once: answers as they are, requests whole. */
-static int on_local(struct cr_conn *c, bool source, struct cr_page_wire *w, uint8_t *buf, size_t got,
+static int on_local(struct cr_conn *c, struct cr_page_relay *rl, uint8_t *buf, size_t got,
 		    struct cr_page_relay_stats *st, struct cr_error *err)
 {
 	int r;
 	size_t n = got;
 	uint8_t reqs[REQ_CHUNK + CR_PAGE_WIRE_HDR];
 	const uint8_t *send = buf;
-	if (source) {
-		if ((r = cr_page_wire_answers(w, buf, got, err)) < 0)
+	if (rl->source) {
+		if ((r = cr_page_wire_answers(&rl->w, buf, got, err)) < 0)
 			return r;
 	} else if (got > 0) {
-		if ((r = cr_page_wire_requests(w, buf, got, reqs, &n, err)) < 0)
+		if ((r = cr_page_wire_requests(&rl->w, buf, got, reqs, &n, err)) < 0)
 			return r;
 		send = reqs;
 		if (n == 0)
 			return 0; /* the rest of a request follows */
 	}
-	st->pages = w->counts;
-	if ((r = send_data(c, send, n, got == 0, err)) < 0) {
-		st->conn_failed = true;
-		return cr_error_wrap(err, "page data to %s", c->peer_name);
+	st->pages = rl->w.counts;
+	return send_stream(c, rl, send, n, got == 0, st, err);
+}
+
+/* A resumed connection: what the peer did not receive goes again, in
+ * chunks, and the end of this side's stream when it had ended. */
+static int resend(struct cr_conn *c, struct cr_page_relay *rl, struct cr_page_relay_stats *st, struct cr_error *err)
+{
+	while (rl->resend_from < rl->sent) {
+		uint64_t left = rl->sent - rl->resend_from;
+		size_t n = left < CR_PAGE_RELAY_CHUNK ? (size_t)left : CR_PAGE_RELAY_CHUNK;
+		const uint8_t *p = rl->kept.data + rl->kept.off + (size_t)(rl->resend_from - rl->kept_base);
+		bool final = rl->local_done && n == left;
+		if (send_data(c, rl, p, n, final, err) < 0) {
+			st->conn_failed = true;
+			return cr_error_wrap(err, "page data sent again to %s", c->peer_name);
+		}
+		rl->resend_from += n;
+		st->msgs_to_peer++;
 	}
-	st->to_peer += n;
-	st->msgs_to_peer++;
+	if (rl->local_done && send_data(c, rl, NULL, 0, true, err) < 0) {
+		st->conn_failed = true;
+		return cr_error_wrap(err, "page data sent again to %s", c->peer_name);
+	}
+	return 0;
+}
+
+int cr_page_relay_send_count(struct cr_page_relay *rl, struct cr_conn *c, struct cr_error *err)
+{
+	if (send_data(c, rl, NULL, 0, false, err) < 0)
+		return cr_error_wrap(err, "page data to %s", c->peer_name);
+	return 0;
+}
+
+void cr_page_relay_init(struct cr_page_relay *rl, bool source, uint32_t push_cap, bool resumable)
+{
+	memset(rl, 0, sizeof(*rl));
+	rl->source = source;
+	rl->resumable = resumable;
+	uint32_t cap = push_cap ? push_cap : CR_PAGE_RELAY_PUSH_CAP;
+	cr_page_wire_init(&rl->w, source ? (cap + CR_PAGE_WIRE_PAGE - 1) / CR_PAGE_WIRE_PAGE : 0);
+}
+
+void cr_page_relay_release(struct cr_page_relay *rl)
+{
+	free(rl->out.data);
+	free(rl->kept.data);
+	rl->out = rl->kept = (struct cr_page_buf){0};
+}
+
+int cr_page_relay_rewind(struct cr_page_relay *rl, uint64_t peer_received, struct cr_error *err)
+{
+	if (!rl->resumable)
+		return cr_error_set(err, EPROTO, "this page transfer cannot be resumed");
+	int r = on_acked(rl, peer_received, "the peer", err);
+	if (r < 0)
+		return r;
+	rl->resend_from = peer_received;
 	return 0;
 }
 
@@ -187,7 +277,7 @@ static bool stall_armed(const struct stall *s, const struct cr_page_wire *w)
 	return s->ms > 0 && w->counts.pushed_requests > 0;
 }
 
-static int stall_check(const struct stall *s, const struct cr_page_wire *w, const struct outbuf *out, int64_t now,
+static int stall_check(const struct stall *s, const struct cr_page_wire *w, const struct cr_page_buf *out, int64_t now,
 		       int64_t last_rx, const char *peer, struct cr_page_relay_stats *st, struct cr_error *err)
 {
 	/* A silent peer is the idle timeout's (a link down for less may come
@@ -207,89 +297,86 @@ static int stall_check(const struct stall *s, const struct cr_page_wire *w, cons
 			    "the page transfer stalled", s->ms);
 }
 
-int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts *o, struct cr_page_relay_stats *st,
-		  Crwire__Envelope **ret_result, struct cr_error *err)
+int cr_page_relay_run(struct cr_page_relay *rl, struct cr_conn *c, int local, const struct cr_page_relay_opts *o,
+		      struct cr_page_relay_stats *st, Crwire__Envelope **ret_result, struct cr_error *err)
 {
 	const int idle_ms = o->idle_ms;
 	/* criu lazy-pages reads a request's answer whole before the next:
 	 * at the destination a read of requests is at most a few of them. */
-	size_t chunk = o->source ? CR_PAGE_RELAY_CHUNK : REQ_CHUNK;
+	size_t chunk = rl->source ? CR_PAGE_RELAY_CHUNK : REQ_CHUNK;
 	cleanup_free uint8_t *buf = malloc(chunk);
 	if (!buf)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	struct cr_page_wire w;
-	uint32_t cap = o->push_cap ? o->push_cap : CR_PAGE_RELAY_PUSH_CAP;
-	cr_page_wire_init(&w, o->source ? (cap + CR_PAGE_WIRE_PAGE - 1) / CR_PAGE_WIRE_PAGE : 0);
+	struct cr_page_wire *w = &rl->w;
+	struct cr_page_buf *out = &rl->out;
+	st->conn_failed = st->stalled = false;
 	/* A page request is a few dozen bytes: Nagle's algorithm would hold it
 	 * back for the acknowledgement of the previous answer. */
 	cr_conn_nodelay(c->io.fd);
-	struct outbuf out = {0};
-	int r = 0;
-	bool local_done = false, peer_done = false, shut = false;
+	int r = resend(c, rl, st, err);
+	if (r < 0)
+		return r;
+	/* The idle timeout and the stall watchdog count from here: a resumed
+	 * transfer starts them anew. */
 	int64_t last_rx = now_ms(), last_tx = last_rx;
-	struct stall stall = {.ms = o->source ? 0 : o->stall_ms, .last_page = last_rx,
-			      .fault = !o->source && cr_fault_injected(CR_FAULT_LAZY_STALL)};
+	struct stall stall = {.ms = rl->source ? 0 : o->stall_ms, .last_page = last_rx,
+			      .fault = !rl->source && cr_fault_injected(CR_FAULT_LAZY_STALL)};
 	stall.heard_ms = stall.ms / 2 < 2 * KEEPALIVE_MS ? stall.ms / 2 : 2 * KEEPALIVE_MS;
-	while (!local_done || !shut) {
-		if (peer_done && !shut && out_pending(&out) == 0) {
+	while (!rl->local_done || !rl->shut) {
+		if (rl->peer_done && !rl->shut && out_pending(out) == 0) {
 			(void)shutdown(local, SHUT_WR); /* the peer's criu ended: so does ours */
-			shut = true;
+			rl->shut = true;
 			continue;
 		}
-		bool hear_local = !local_done && !(stall.fault && stall_armed(&stall, &w));
-		short local_events = (hear_local ? POLLIN : 0) | (out_pending(&out) ? POLLOUT : 0);
+		/* A resumable transfer keeps what the peer has not acknowledged:
+		 * the local criu waits while that is at its bound. */
+		bool kept_full = rl->resumable && out_pending(&rl->kept) >= CR_PAGE_RELAY_KEPT_MAX;
+		bool hear_local = !rl->local_done && !kept_full && !(stall.fault && stall_armed(&stall, w));
+		short local_events = (hear_local ? POLLIN : 0) | (out_pending(out) ? POLLOUT : 0);
 		/* Back-pressure: no more from the peer while the local criu lags. */
-		bool take_peer = !peer_done && out_pending(&out) < OUT_HIGH_WATER;
+		bool take_peer = !rl->peer_done && out_pending(out) < OUT_HIGH_WATER;
 		struct pollfd p[2] = {{.fd = local_events ? local : -1, .events = local_events},
-				      {.fd = take_peer ? c->io.fd : -1, .events = POLLIN}};
+				      {.fd = take_peer || kept_full ? c->io.fd : -1, .events = POLLIN}};
 		int n = poll(p, 2, KEEPALIVE_MS);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			r = cr_error_errno(err, "waiting for page data");
-			goto out;
-		}
+		if (n < 0)
+			return cr_error_errno(err, "waiting for page data");
 		int64_t now = now_ms();
 		if (now - last_rx > idle_ms) {
-			if (peer_done) {
-				r = cr_error_set(err, ETIMEDOUT, "the local criu did not end its page session within "
-						 "%d ms of %s's", idle_ms, c->peer_name);
-				goto out;
-			}
+			if (rl->peer_done)
+				return cr_error_set(err, ETIMEDOUT, "the local criu did not end its page session "
+						    "within %d ms of %s's", idle_ms, c->peer_name);
 			st->conn_failed = true;
-			r = cr_error_set(err, ETIMEDOUT, "no word from %s for %d ms", c->peer_name, idle_ms);
-			goto out;
+			return cr_error_set(err, ETIMEDOUT, "no word from %s for %d ms", c->peer_name, idle_ms);
 		}
-		if (!local_done && (r = stall_check(&stall, &w, &out, now, last_rx, c->peer_name, st, err)) < 0)
-			goto out;
+		if (!rl->local_done && (r = stall_check(&stall, w, out, now, last_rx, c->peer_name, st, err)) < 0)
+			return r;
 		/* Quiet is normal before the restore there asks its first page:
 		 * say we are here, so that the peer's idle timeout means a dead
-		 * link only. */
-		if (!local_done && now - last_tx >= KEEPALIVE_MS) {
-			if ((r = send_data(c, NULL, 0, false, err)) < 0) {
+		 * link only. Pages received and not acknowledged for a while are
+		 * acknowledged the same way. */
+		bool ack_due = rl->resumable && rl->received - rl->acked_sent >= CR_PAGE_RELAY_ACK_EVERY;
+		if ((!rl->local_done && now - last_tx >= KEEPALIVE_MS) || ack_due) {
+			if ((r = send_data(c, rl, NULL, 0, false, err)) < 0) {
 				st->conn_failed = true;
-				cr_error_wrap(err, "page data to %s", c->peer_name);
-				goto out;
+				return cr_error_wrap(err, "page data to %s", c->peer_name);
 			}
 			last_tx = now;
 		}
 		if (n == 0)
 			continue;
 		bool took = false;
-		if (p[0].revents & POLLOUT) {
-			if ((r = out_flush(&out, local, &took, err)) < 0)
-				goto out;
-		}
+		if ((p[0].revents & POLLOUT) && (r = out_flush(out, local, &took, err)) < 0)
+			return r;
 		if (hear_local && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t got = local_done ? 0 : recv(local, buf, chunk, MSG_DONTWAIT);
-			if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				r = cr_error_errno(err, "reading from the local criu");
-				goto out;
-			}
-			if (got >= 0 && !local_done) {
-				local_done = got == 0;
-				if ((r = on_local(c, o->source, &w, buf, (size_t)got, st, err)) < 0)
-					goto out;
+			ssize_t got = recv(local, buf, chunk, MSG_DONTWAIT);
+			if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return cr_error_errno(err, "reading from the local criu");
+			if (got >= 0) {
+				rl->local_done = got == 0;
+				if ((r = on_local(c, rl, buf, (size_t)got, st, err)) < 0)
+					return r;
 				last_tx = now;
 				took = took || got > 0;
 			}
@@ -299,21 +386,34 @@ int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts 
 				stall.last_page = now; /* heard again after a silence: a fresh count */
 			last_rx = now;
 			uint64_t from_peer = st->from_peer;
-			r = on_peer(c, o->source, &w, &out, st, ret_result, err);
-			if (r < 0)
-				goto out;
-			peer_done = r == 1;
-			r = 0;
+			if ((r = on_peer(c, rl, st, ret_result, err)) < 0)
+				return r;
+			rl->peer_done = rl->peer_done || r == 1;
 			took = took || st->from_peer != from_peer;
-			if ((r = out_flush(&out, local, &took, err)) < 0)
-				goto out;
+			if ((r = out_flush(out, local, &took, err)) < 0)
+				return r;
+		}
+		if (rl->source && !rl->dropped && rl->sent >= FAULT_DROP_AT && cr_fault_injected(CR_FAULT_DROP_PAGES)) {
+			rl->dropped = true; /* a test's broken connection, mid-transfer */
+			(void)shutdown(c->io.fd, SHUT_RDWR);
 		}
 		if (took)
 			stall.last_page = now;
 		if (o->progress)
 			o->progress(o->ctx, st);
 	}
-out:
-	free(out.data);
+	return 0;
+}
+
+int cr_page_relay(struct cr_conn *c, int local, bool source, uint32_t push_cap, const struct cr_page_relay_opts *o,
+		  struct cr_page_relay_stats *st, Crwire__Envelope **ret_result, struct cr_error *err)
+{
+	struct cr_page_relay *rl = malloc(sizeof(*rl));
+	if (!rl)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	cr_page_relay_init(rl, source, push_cap, false);
+	int r = cr_page_relay_run(rl, c, local, o, st, ret_result, err);
+	cr_page_relay_release(rl);
+	free(rl);
 	return r;
 }

@@ -27,11 +27,10 @@ struct cr_page_relay_stats {
 	struct cr_page_counts pages;      /* answered pages: faults' and the push's */
 	bool conn_failed; /* the relay failed on the connection, not on the local criu */
 	bool stalled;     /* the destination's stall watchdog ended it */
+	uint32_t resumes; /* broken connections the transfer went on after */
 };
 
 struct cr_page_relay_opts {
-	bool source;          /* LOCAL is the dump's page server (else criu lazy-pages) */
-	uint32_t push_cap;    /* source: bytes a push request may take; 0: the default */
 	int idle_ms;
 	/* Destination: once the background push began (criu lazy-pages asks it
 	 * only after the restore finished, and then until every page is there),
@@ -43,6 +42,49 @@ struct cr_page_relay_opts {
 	void *ctx;
 };
 
+/* Bytes waiting in order: data[off, len) (cap allocated). */
+struct cr_page_buf {
+	uint8_t *data;
+	size_t len, off, cap;
+};
+
+/* One page transfer's state, which outlives its connection when the
+ * transfer is resumable: both criu ends are followed (W), what came from the
+ * peer and the local criu has not taken yet (OUT), and the bytes of this
+ * side's stream the peer has not acknowledged (KEPT, from stream offset
+ * KEPT_BASE), so that a new connection resends them. */
+struct cr_page_relay {
+	bool source;     /* LOCAL is the dump's page server (else criu lazy-pages) */
+	bool resumable;  /* the peer acknowledges (PageData.acked): keep, ack, resume */
+	struct cr_page_wire w;
+	struct cr_page_buf out, kept;
+	uint64_t kept_base;
+	uint64_t sent;        /* bytes of this side's stream sent so far */
+	uint64_t resend_from; /* after a rewind: resend from here (== sent: nothing to) */
+	uint64_t received;    /* bytes of the peer's stream received */
+	uint64_t acked_sent;  /* the last count of them this side sent as acked */
+	bool local_done, peer_done, shut;
+	bool dropped; /* CR_FAULT_DROP_PAGES struck */
+};
+
+#define CR_PAGE_RELAY_KEPT_MAX (16u << 20) /* unacknowledged bytes before the local criu waits */
+#define CR_PAGE_RELAY_ACK_EVERY (1u << 20) /* received bytes acknowledged at least this often */
+
+/* A transfer's state; PUSH_CAP (source: bytes a push request may take; 0:
+ * the default) as for the first connection. */
+void cr_page_relay_init(struct cr_page_relay *rl, bool source, uint32_t push_cap, bool resumable);
+void cr_page_relay_release(struct cr_page_relay *rl);
+
+/* Before a resumed connection's relay: the peer had received PEER_RECEIVED
+ * bytes of this side's stream; the rest is sent again first. -EPROTO when
+ * that count is not one this side can resume from (beyond what was sent, or
+ * before what the peer acknowledged). */
+int cr_page_relay_rewind(struct cr_page_relay *rl, uint64_t peer_received, struct cr_error *err);
+
+/* A resumed connection's first word from the destination: an empty
+ * PageData with the count of the peer's stream received (LazyPages). */
+int cr_page_relay_send_count(struct cr_page_relay *rl, struct cr_conn *c, struct cr_error *err);
+
 /* Relay between LOCAL (a connected stream socket) and C, as O says, until both sides
  * have ended: the local criu closed its socket (then PageData{final} goes to
  * the peer) and the peer sent its final PageData (then LOCAL's write side is
@@ -51,8 +93,16 @@ struct cr_page_relay_opts {
  * page, nothing else would); O->idle_ms without a message from the peer is
  * -ETIMEDOUT (and so is a stall, as O->stall_ms says). A message other than
  * PageData from the peer is -EPROTO, except a Result, which ends the relay
- * with -ECANCELED: *RET_RESULT (when not NULL) then holds it. */
-int cr_page_relay(struct cr_conn *c, int local, const struct cr_page_relay_opts *o, struct cr_page_relay_stats *st,
-		  Crwire__Envelope **ret_result, struct cr_error *err);
+ * with -ECANCELED: *RET_RESULT (when not NULL) then holds it. RL carries
+ * the transfer from one connection to the next: after a failure with
+ * ST->conn_failed, a resumable RL goes on over a new connection (rewound to
+ * the peer's count first). */
+int cr_page_relay_run(struct cr_page_relay *rl, struct cr_conn *c, int local, const struct cr_page_relay_opts *o,
+		      struct cr_page_relay_stats *st, Crwire__Envelope **ret_result, struct cr_error *err);
+
+/* The whole transfer over one connection (not resumable). SOURCE and
+ * PUSH_CAP as cr_page_relay_init. */
+int cr_page_relay(struct cr_conn *c, int local, bool source, uint32_t push_cap, const struct cr_page_relay_opts *o,
+		  struct cr_page_relay_stats *st, Crwire__Envelope **ret_result, struct cr_error *err);
 
 #endif

@@ -162,6 +162,10 @@ static int serve_requests(const struct cr_server_ctx *ctx, struct cr_conn *c,
 			return r;
 		Crwire__Result res = CRWIRE__RESULT__INIT;
 		r = dispatch(ctx, c, m, &res, err);
+		if (r == CR_SERVER_HANDED_OVER) {
+			cr_result_clear(&res);
+			return 0;
+		}
 		if (r == 0) {
 			Crwire__Envelope reply = CRWIRE__ENVELOPE__INIT;
 			reply.has_id = m->has_id;

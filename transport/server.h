@@ -39,7 +39,10 @@ void cr_server_log(const struct cr_server_ctx *ctx, const char *fmt, ...)
 
 /* The request handlers (server_*.c). Each fills RES (code 0 on success, else
  * a positive errno and a message) and returns 0, or returns negative when the
- * connection itself failed and must be closed. */
+ * connection itself failed and must be closed, or CR_SERVER_HANDED_OVER
+ * when the connection now belongs to another process of this corrald
+ * (nothing more is sent or read on it here). */
+#define CR_SERVER_HANDED_OVER 1
 int cr_server_on_preflight(const struct cr_server_ctx *ctx, const Crwire__Preflight *req,
 			   Crwire__Result *res);
 int cr_server_on_prepare(const struct cr_server_ctx *ctx, struct cr_conn *c,

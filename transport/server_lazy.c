@@ -26,6 +26,7 @@
 #include "partition/lifecycle.h"
 #include "restore/restore.h"
 #include "transport/page_relay.h"
+#include "transport/page_resume.h"
 #include "transport/server.h"
 #include "util/paths.h"
 #include "util/cleanup.h"
@@ -79,21 +80,73 @@ static void lazy_stop(void)
 	lazy.relay = -1;
 }
 
+/* The relay over C, and over the connections that resume it (LFD >= 0:
+ * the transfer is resumable and waits there) should C break. */
+static int relay_resumed(const struct cr_server_ctx *ctx, struct cr_conn *c, struct cr_page_relay *rl, int lfd,
+			 const char *name, struct cr_page_relay_stats *st, struct cr_error *err)
+{
+	const struct cr_page_relay_opts o = {.idle_ms = ctx->timeout_ms, .stall_ms = CR_PAGE_RELAY_STALL_MS};
+	for (;;) {
+		int r = cr_page_relay_run(rl, c, lazy.relay, &o, st, NULL, err);
+		if (r >= 0 || !st->conn_failed || lfd < 0)
+			return r;
+		/* criu lazy-pages and the guard stay: the copy's tasks wait on
+		 * their missing pages meanwhile. */
+		cr_server_log(ctx, "%s: the page connection of %s broke (%s): waiting up to %d ms for it to resume",
+			      c->peer_name, name, cr_error_msg(err), CR_PAGE_RESUME_MS);
+		(void)shutdown(c->io.fd, SHUT_RDWR);
+		struct cr_error te = CR_ERROR_INIT;
+		uint64_t from = 0;
+		int t = cr_page_resume_take(lfd, CR_PAGE_RESUME_MS, c, &from, &te);
+		if (t == 0)
+			t = cr_page_relay_rewind(rl, from, &te);
+		if (t == 0)
+			t = cr_page_relay_send_count(rl, c, &te);
+		if (t < 0) {
+			cleanup_free char *why = strdup(cr_error_msg(err));
+			cr_error_set(err, err->code ? err->code : EIO, "%s; not resumed: %s", why ? why : "",
+				     cr_error_msg(&te));
+			cr_error_clear(&te);
+			return r;
+		}
+		cr_error_clear(&te);
+		cr_error_clear(err);
+		st->resumes++;
+		cr_server_log(ctx, "%s: the page transfer of %s resumed (%llu bytes sent again)", c->peer_name, name,
+			      (unsigned long long)(rl->sent - from));
+	}
+}
+
 /* Start the daemon, relay, and hear the guard: 0 when every page arrived.
- * A broken connection is negative with *RET_CONN_BROKEN set. */
-static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const char *name, bool *ret_conn_broken,
-		       struct cr_error *err)
+ * A broken connection (not resumed) is negative with *RET_CONN_BROKEN set.
+ * RELOCATION (may be NULL: an older source) makes the transfer resumable. */
+static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const char *name, const char *relocation,
+		       bool *ret_conn_broken, struct cr_error *err)
 {
 	cleanup_free char *images = NULL;
 	int r = ctx->arrival->images_dir(name, &images, err);
 	if (r < 0)
 		return r;
+	cleanup_close int lfd = -1;
+	if (relocation) {
+		struct cr_error le = CR_ERROR_INIT;
+		if (cr_page_resume_listen(relocation, &lfd, &le) < 0)
+			cr_server_log(ctx, "%s: the page transfer of %s cannot be resumed: %s", c->peer_name, name,
+				      cr_error_msg(&le));
+		cr_error_clear(&le);
+	}
 	if ((r = lazy_start(name, images, err)) < 0)
 		return r;
 	cr_server_log(ctx, "%s: serving the memory of %s on demand", c->peer_name, name);
 	struct cr_page_relay_stats st = {0};
-	const struct cr_page_relay_opts o = {.idle_ms = ctx->timeout_ms, .stall_ms = CR_PAGE_RELAY_STALL_MS};
-	r = cr_page_relay(c, lazy.relay, &o, &st, NULL, err);
+	cleanup_free struct cr_page_relay *rl = malloc(sizeof(*rl));
+	if (!rl)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	/* The source acknowledges what it received whenever it named the
+	 * relocation, whether or not this side could listen for a resume. */
+	cr_page_relay_init(rl, false, 0, relocation != NULL);
+	r = relay_resumed(ctx, c, rl, lfd, name, &st, err);
+	cr_page_relay_release(rl);
 	if (r < 0 && !st.conn_failed && !st.stalled) { /* the daemon's end: its guard says why */
 		struct cr_error gerr = CR_ERROR_INIT;
 		if (cr_criu_lazy_guard_wait(lazy.guard, GUARD_END_MS, &gerr) < 0) {
@@ -116,6 +169,27 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 	return r;
 }
 
+/* A new connection asks to resume a broken transfer: hand it to the
+ * process that holds it. */
+static int resume_elsewhere(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crwire__LazyPages *req,
+			    Crwire__Result *res)
+{
+	if (!req->relocation) {
+		cr_result_fail(res, EINVAL, "a resumed page transfer must name its relocation");
+		return 0;
+	}
+	struct cr_error e = CR_ERROR_INIT;
+	if (cr_page_resume_hand_over(req->relocation, c, req->resume_from, CR_PAGE_RESUME_MS, &e) < 0) {
+		cr_result_fail(res, e.code ? e.code : EIO, "cannot resume the page transfer of %s: %s", req->name,
+			       cr_error_msg(&e));
+		cr_error_clear(&e);
+		return 0;
+	}
+	cr_server_log(ctx, "%s: connection handed over to the page transfer of %s, which resumes", c->peer_name,
+		      req->name);
+	return CR_SERVER_HANDED_OVER;
+}
+
 int cr_server_on_lazy_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const Crwire__LazyPages *req,
 			    Crwire__Result *res, struct cr_error *err)
 {
@@ -125,9 +199,11 @@ int cr_server_on_lazy_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, 
 		cr_result_fail(res, EBUSY, "a lazy page transfer is already under way on this connection");
 		return 0;
 	}
+	if (req->has_resume_from)
+		return resume_elsewhere(ctx, c, req, res);
 	struct cr_error e = CR_ERROR_INIT;
 	bool broken = false;
-	int r = serve_pages(ctx, c, req->name, &broken, &e);
+	int r = serve_pages(ctx, c, req->name, req->relocation, &broken, &e);
 	if (r < 0) {
 		/* The guard ends the copy before the daemon's descriptors go. */
 		lazy_stop();

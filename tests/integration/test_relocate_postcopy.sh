@@ -11,8 +11,11 @@
 # moves back and forth a dozen times. Then the faults of the lazy phase (the link slowed
 # so that the phase lasts): B's criu lazy-pages killed, the link down for 2 s
 # (the move completes), the link down for good, movewpar's connections
-# reset. After each but the second, exactly one running copy, on A, with
-# every page intact (memhog checks them); B keeps nothing. Last, each corrald killed in the
+# reset (resumed: the move completes), its page connection dropped by a
+# fault point (resumed), a reset that lasts past the 10 s bound, a reset with
+# a destination of protocol 1.2 (no resume). After each that does not
+# complete, exactly one running copy, on A, with every page intact (memhog
+# checks them); B keeps nothing. Last, each corrald killed in the
 # lazy phase: A's (the move completes), B's (the partition goes on on A).
 # Needs a CRIU whose lazy dump works here (corral check: lazy-pages ok; the
 # CRIU that scripts/deps.sh builds, or fs.pipe-max-size raised); else skips.
@@ -241,12 +244,13 @@ pass "a partition forking every 10 ms moved $FORK_MOVES times post-copy"
 
 # The faults of the lazy phase. The link is slowed so that the pages take
 # seconds; once B runs the partition, FAULT ("$@") strikes.
+mover_env=() # a fault point for movewpar (CORRAL_TEST_FAULT=...)
 restored_on_b() { grep -c "restored pc, running (post-copy" "$work/b.log" || true; }
 lazy_fault() {
 	local before i
 	before=$(restored_on_b)
 	ip netns exec "$na" tc qdisc add dev "$va" root tbf rate 100mbit burst 64kbit latency 400ms
-	on_a "$bin/movewpar" -t 15 --mode post-copy pc b >"$work/fault.out" 2>&1 &
+	on_a env "${mover_env[@]}" "$bin/movewpar" -t 15 --mode post-copy pc b >"$work/fault.out" 2>&1 &
 	mover=$!
 	for i in $(seq 600); do
 		[ "$(restored_on_b)" -gt "$before" ] && break
@@ -321,17 +325,73 @@ rearm_memhog a "$ra"
 pass "link down for good in the lazy phase: one copy, on A, every page intact"
 
 # movewpar's connections to B killed in the lazy phase (ss -K: each end sees
-# its connection reset, the link stays up). Not resumed yet (issue 16): A
-# asks B to end its copy on a fresh connection and thaws its own.
+# its connection reset, the link stays up). B keeps its criu lazy-pages and
+# its copy (whose tasks wait on their missing pages) for 10 s; movewpar
+# connects again and resumes the page transfer where each side's stream
+# broke off: the move completes, every page verified on B.
 lazy_fault ip netns exec "$na" ss -K dst "10.216.$x.2"
 lazy_fault_end
-[ "$mover_rc" -ne 0 ] || fail "connections reset: movewpar succeeded"
-assert_contains "$(cat "$work/fault.out")" "page data" "connections reset: the report names the page transfer"
-b_cleaned
-only_on "$ra" "$rb" a "connections reset"
-verify_pages a "$ra" "connections reset"
+[ "$mover_rc" -eq 0 ] || fail "connections reset: movewpar failed"
+assert_contains "$(cat "$work/fault.out")" "the page connection broke and the transfer resumed" "connections reset"
+grep -q "the page transfer of pc resumed" "$work/b.log" || fail "connections reset: B did not resume the transfer"
+only_on "$rb" "$ra" b "connections reset"
+verify_pages b "$rb" "connections reset"
+rearm_memhog b "$rb"
+out=$(on_b "$bin/movewpar" --mode stop-copy pc a 2>&1) || fail "back to A: $out"
 rearm_memhog a "$ra"
-pass "movewpar's connections reset in the lazy phase: one copy, on A, every page intact"
+pass "movewpar's connections reset in the lazy phase: the transfer resumed, every page verified on B"
+
+# The same by a fault point: movewpar's page relay drops its connection
+# 4 MiB into the transfer.
+mover_env=(CORRAL_TEST_FAULT=drop-page-connection)
+lazy_fault true
+lazy_fault_end
+mover_env=()
+[ "$mover_rc" -eq 0 ] || fail "page connection dropped: movewpar failed"
+assert_contains "$(cat "$work/fault.out")" "resumed 1 time(s)" "page connection dropped"
+only_on "$rb" "$ra" b "page connection dropped"
+verify_pages b "$rb" "page connection dropped"
+rearm_memhog b "$rb"
+out=$(on_b "$bin/movewpar" --mode stop-copy pc a 2>&1) || fail "back to A: $out"
+rearm_memhog a "$ra"
+pass "page connection dropped by a fault point: resumed, every page verified on B"
+
+# A reset that lasts past the bound (the link down, the connections reset,
+# the link up again after 16 s): movewpar cannot connect within its 10 s;
+# B, which sees the link silent for its idle timeout (5 s), gives up 10 s
+# later and ends its copy; movewpar thaws its own: one copy, on A, every
+# page intact.
+lazy_fault sh -c "ip -n $na link set $va down; ip netns exec $na ss -K dst 10.216.$x.2; sleep 16; ip -n $na link set $va up"
+lazy_fault_end
+[ "$mover_rc" -ne 0 ] || fail "reset past the bound: movewpar succeeded"
+b_cleaned
+only_on "$ra" "$rb" a "reset past the bound"
+verify_pages a "$ra" "reset past the bound"
+rearm_memhog a "$ra"
+pass "a reset lasting past the bound: one copy, on A, every page intact"
+
+# A destination of protocol 1.2 resumes nothing: the reset rolls the move
+# back as before (A asks B to end its copy on a fresh connection and thaws).
+restart_b_with() {
+	b_env=("$@")
+	kill -9 "$pb"
+	wait "$pb" 2>/dev/null || true
+	rm -f "$rb/run/corral/corrald.sock"
+	start_b
+	corrald_ready "$rb" "$pb"
+	b_env=()
+}
+restart_b_with CORRAL_TEST_PROTO_VERSION=1.2
+lazy_fault ip netns exec "$na" ss -K dst "10.216.$x.2"
+lazy_fault_end
+[ "$mover_rc" -ne 0 ] || fail "connections reset, B of 1.2: movewpar succeeded"
+assert_contains "$(cat "$work/fault.out")" "page data" "connections reset, B of 1.2: the report names the page transfer"
+b_cleaned
+only_on "$ra" "$rb" a "connections reset, B of 1.2"
+verify_pages a "$ra" "connections reset, B of 1.2"
+rearm_memhog a "$ra"
+restart_b_with
+pass "movewpar's connections reset, B of protocol 1.2: one copy, on A, every page intact"
 
 # A's corrald killed in the lazy phase: movewpar is the client, A's corrald
 # only answers B's questions; the move completes, every page verified on B.

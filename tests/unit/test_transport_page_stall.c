@@ -42,7 +42,7 @@ static void *relay_main(void *arg)
 {
 	struct relay_run *rr = arg;
 	const struct cr_page_relay_opts o = {.idle_ms = T_TIMEOUT_MS, .stall_ms = STALL_MS};
-	rr->r = cr_page_relay(&rr->conn, rr->local, &o, &rr->st, NULL, &rr->err);
+	rr->r = cr_page_relay(&rr->conn, rr->local, false, 0, &o, &rr->st, NULL, &rr->err);
 	__atomic_store_n(&rr->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }

@@ -1,0 +1,353 @@
+/* A page transfer resumed over a new connection (transport/page_relay.h,
+ * transport/page_resume.h). Two relays, a source and a destination, run in
+ * threads between a fake dump page server and a fake criu lazy-pages that
+ * checks every page it gets; their connection is cut mid-transfer (with
+ * bytes in flight lost), both relays are rewound to the other's count and go
+ * on over a new one: every page arrives once, in order, intact. Acknowledged
+ * bytes are no longer kept; counts a side cannot resume from are refused.
+ * The hand-over of an encrypted connection between processes is played by
+ * two threads: the holder talks on the connection as if it had made it, and
+ * a connection of another peer is refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "crypto/crypto_stream.h"
+#include "transport_wire.pb-c.h"
+#include "transport/page_relay.h"
+#include "transport/page_resume.h"
+
+#define T_MS 10000
+#define REQS 48
+#define PAGES 64 /* per request: 256 KiB answers, several in flight */
+#define PAGE 4096
+
+struct side {
+	struct cr_page_relay rl;
+	struct cr_conn conn;
+	int local; /* the relay's end of its criu socket */
+	struct cr_page_relay_stats st;
+	struct cr_error err;
+	int r;
+	pthread_t th;
+};
+
+static void *relay_main(void *arg)
+{
+	struct side *s = arg;
+	const struct cr_page_relay_opts o = {.idle_ms = T_MS};
+	s->r = cr_page_relay_run(&s->rl, &s->conn, s->local, &o, &s->st, NULL, &s->err);
+	return NULL;
+}
+
+static void fill_page(uint8_t *p, uint64_t vaddr)
+{
+	for (size_t i = 0; i < PAGE; i += 8) {
+		uint64_t v = vaddr * 2654435761u + i;
+		memcpy(p + i, &v, 8);
+	}
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, (uint8_t *)buf + got, len - got);
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* The dump's page server: each GET answered with its pages, until EOF. */
+static void *page_server(void *arg)
+{
+	int fd = *(int *)arg;
+	uint8_t *page = malloc(PAGE);
+	uint32_t req[6];
+	while (read_all(fd, req, sizeof(req)) == 0) {
+		uint64_t vaddr;
+		memcpy(&vaddr, req + 2, 8);
+		uint32_t hdr[6] = {req[0], req[1]};
+		memcpy(hdr + 2, &vaddr, 8);
+		assert_int_equal(write(fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+		for (uint32_t i = 0; i < req[1]; i++) {
+			fill_page(page, vaddr + (uint64_t)i * PAGE);
+			assert_int_equal(write(fd, page, PAGE), PAGE);
+		}
+	}
+	free(page);
+	close(fd);
+	return NULL;
+}
+
+/* criu lazy-pages: REQS push requests, every page checked; then it ends. */
+struct lazy {
+	int fd;
+	volatile int answered;
+	int bad;
+};
+
+static void *lazy_pages(void *arg)
+{
+	struct lazy *l = arg;
+	uint8_t *page = malloc(PAGE), *want = malloc(PAGE);
+	for (int i = 0; i < REQS; i++) {
+		uint64_t vaddr = 0x100000 + (uint64_t)i * PAGES * PAGE;
+		uint32_t req[6] = {7, PAGES};
+		memcpy(req + 2, &vaddr, 8);
+		assert_int_equal(write(l->fd, req, sizeof(req)), (ssize_t)sizeof(req));
+		uint32_t hdr[6];
+		assert_int_equal(read_all(l->fd, hdr, sizeof(hdr)), 0);
+		uint64_t got_vaddr;
+		memcpy(&got_vaddr, hdr + 2, 8);
+		if (got_vaddr != vaddr)
+			l->bad++;
+		for (uint32_t p = 0; p < hdr[1]; p++) {
+			assert_int_equal(read_all(l->fd, page, PAGE), 0);
+			fill_page(want, got_vaddr + (uint64_t)p * PAGE);
+			if (memcmp(page, want, PAGE) != 0)
+				l->bad++;
+		}
+		__atomic_add_fetch(&l->answered, 1, __ATOMIC_RELEASE);
+	}
+	free(page);
+	free(want);
+	shutdown(l->fd, SHUT_WR);
+	char c;
+	while (read(l->fd, &c, 1) > 0)
+		;
+	return NULL;
+}
+
+static void connect_sides(struct side *a, struct side *b)
+{
+	int c[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c), 0);
+	cr_conn_init(&a->conn, c[0], T_MS);
+	a->conn.peer_name = strdup("b");
+	cr_conn_init(&b->conn, c[1], T_MS);
+	b->conn.peer_name = strdup("a");
+	a->err = (struct cr_error)CR_ERROR_INIT;
+	b->err = (struct cr_error)CR_ERROR_INIT;
+	assert_int_equal(pthread_create(&a->th, NULL, relay_main, a), 0);
+	assert_int_equal(pthread_create(&b->th, NULL, relay_main, b), 0);
+}
+
+static void join_sides(struct side *a, struct side *b)
+{
+	pthread_join(a->th, NULL);
+	pthread_join(b->th, NULL);
+	close(a->conn.io.fd);
+	close(b->conn.io.fd);
+	cr_conn_release(&a->conn);
+	cr_conn_release(&b->conn);
+}
+
+static void test_a_cut_connection_resumes(void **state)
+{
+	(void)state;
+	struct side *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	int la[2], lb[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, la), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lb), 0);
+	cr_page_relay_init(&a->rl, true, 0, true); /* the default cap: 128 pages */
+	cr_page_relay_init(&b->rl, false, 0, true);
+	a->local = la[0];
+	b->local = lb[0];
+	struct lazy l = {.fd = lb[1]};
+	pthread_t ps, lp;
+	assert_int_equal(pthread_create(&ps, NULL, page_server, &la[1]), 0);
+	assert_int_equal(pthread_create(&lp, NULL, lazy_pages, &l), 0);
+	connect_sides(a, b);
+	while (__atomic_load_n(&l.answered, __ATOMIC_ACQUIRE) < REQS / 2)
+		usleep(1000);
+	/* Cut: what either side wrote and the other did not read is lost. */
+	shutdown(a->conn.io.fd, SHUT_RDWR);
+	shutdown(b->conn.io.fd, SHUT_RDWR);
+	join_sides(a, b);
+	assert_true(a->r < 0 && a->st.conn_failed);
+	assert_true(b->r < 0 && b->st.conn_failed);
+	cr_error_clear(&a->err);
+	cr_error_clear(&b->err);
+	assert_true(l.answered < REQS);
+	/* Each side goes on from the other's count (LazyPages.resume_from one
+	 * way, the destination's PageData.acked the other). */
+	struct cr_error err = CR_ERROR_INIT;
+	uint64_t a_got = a->rl.received, b_got = b->rl.received;
+	assert_int_equal(cr_page_relay_rewind(&a->rl, b_got, &err), 0);
+	assert_int_equal(cr_page_relay_rewind(&b->rl, a_got, &err), 0);
+	connect_sides(a, b);
+	join_sides(a, b);
+	pthread_join(lp, NULL);
+	pthread_join(ps, NULL);
+	if (a->r < 0)
+		fail_msg("source: %s", cr_error_msg(&a->err));
+	if (b->r < 0)
+		fail_msg("destination: %s", cr_error_msg(&b->err));
+	assert_int_equal(l.bad, 0);
+	assert_int_equal(a->rl.sent, b->rl.received);
+	assert_int_equal(b->rl.sent, a->rl.received);
+	assert_int_equal(b->st.pages.pushed_pages, (uint64_t)REQS * PAGES);
+	/* What the other acknowledged is not kept. */
+	assert_true(a->rl.sent - a->rl.kept_base < 2 * CR_PAGE_RELAY_ACK_EVERY);
+	assert_int_equal(a->rl.kept.len - a->rl.kept.off, a->rl.sent - a->rl.kept_base);
+	close(la[0]);
+	close(lb[0]);
+	close(lb[1]);
+	cr_page_relay_release(&a->rl);
+	cr_page_relay_release(&b->rl);
+	free(a);
+	free(b);
+}
+
+static void test_counts_it_cannot_resume_from(void **state)
+{
+	(void)state;
+	struct cr_page_relay *rl = calloc(1, sizeof(*rl));
+	struct cr_error err = CR_ERROR_INIT;
+	cr_page_relay_init(rl, true, 0, true);
+	rl->sent = 1000;
+	rl->resend_from = 1000;
+	rl->kept_base = 600;
+	rl->kept.len = 400;
+	rl->kept.data = calloc(1, 400);
+	rl->kept.cap = 400;
+	assert_int_equal(cr_page_relay_rewind(rl, 1001, &err), -EPROTO);
+	assert_int_equal(cr_page_relay_rewind(rl, 599, &err), -EPROTO);
+	assert_int_equal(cr_page_relay_rewind(rl, 800, &err), 0);
+	assert_int_equal(rl->kept_base, 800);
+	assert_int_equal(rl->resend_from, 800);
+	cr_error_clear(&err);
+	cr_page_relay_release(rl);
+	cr_page_relay_init(rl, true, 0, false);
+	assert_int_equal(cr_page_relay_rewind(rl, 0, &err), -EPROTO);
+	cr_error_clear(&err);
+	free(rl);
+}
+
+/* An encrypted connection pair over a socketpair, as after a handshake. */
+static void secure_pair(struct cr_conn *x, struct cr_conn *y, uint8_t pk)
+{
+	int c[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c), 0);
+	cr_conn_init(x, c[0], T_MS);
+	cr_conn_init(y, c[1], T_MS);
+	uint8_t k1[CR_STREAM_KEYBYTES], k2[CR_STREAM_KEYBYTES], h1[CR_STREAM_HEADERBYTES], h2[CR_STREAM_HEADERBYTES];
+	struct cr_error err = CR_ERROR_INIT;
+	cr_random_bytes(k1, sizeof(k1));
+	cr_random_bytes(k2, sizeof(k2));
+	assert_int_equal(cr_stream_push_new(k1, h1, &x->tx, &err), 0);
+	assert_int_equal(cr_stream_pull_new(k1, h1, &y->rx, &err), 0);
+	assert_int_equal(cr_stream_push_new(k2, h2, &y->tx, &err), 0);
+	assert_int_equal(cr_stream_pull_new(k2, h2, &x->rx, &err), 0);
+	memset(x->peer_pk, pk, sizeof(x->peer_pk));
+	memset(y->peer_pk, 0x55, sizeof(y->peer_pk));
+	x->peer_name = strdup("a");
+	y->peer_name = strdup("b");
+}
+
+/* TEXT from FROM arrives at TO, as a Ping. */
+static void ping(struct cr_conn *from, struct cr_conn *to, const char *text)
+{
+	Crwire__Ping p = CRWIRE__PING__INIT;
+	p.has_payload = true;
+	p.payload = (ProtobufCBinaryData){.len = strlen(text), .data = (uint8_t *)text};
+	Crwire__Envelope m = CRWIRE__ENVELOPE__INIT;
+	m.body_case = CRWIRE__ENVELOPE__BODY_PING;
+	m.ping = &p;
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_conn_send(from, &m, &err), 0);
+	Crwire__Envelope *got = NULL;
+	if (cr_conn_recv(to, &got, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(got->body_case, CRWIRE__ENVELOPE__BODY_PING);
+	assert_memory_equal(got->ping->payload.data, text, strlen(text));
+	crwire__envelope__free_unpacked(got, NULL);
+}
+
+struct hand {
+	const char *relocation;
+	struct cr_conn *c;
+	int r;
+	struct cr_error err;
+};
+
+static void *hand_over(void *arg)
+{
+	struct hand *h = arg;
+	h->r = cr_page_resume_hand_over(h->relocation, h->c, 4242, 2000, &h->err);
+	return NULL;
+}
+
+static void test_the_holder_takes_the_connection_over(void **state)
+{
+	(void)state;
+	const char *reloc = "0123456789abcdef0123456789abcdef";
+	struct cr_error err = CR_ERROR_INIT;
+	int lfd = -1;
+	assert_int_equal(cr_page_resume_listen(reloc, &lfd, &err), 0);
+	int again = -1;
+	assert_int_equal(cr_page_resume_listen(reloc, &again, &err), -EADDRINUSE);
+	cr_error_clear(&err);
+	assert_int_equal(cr_page_resume_listen("../x", &(int){-1}, &err), -EINVAL);
+	cr_error_clear(&err);
+	/* The holder's own (broken) connection, from peer 0x11. */
+	struct cr_conn old_b, old_a;
+	secure_pair(&old_b, &old_a, 0x11);
+	/* Another peer's connection is refused; nothing waits: -ENOENT. */
+	struct cr_conn other_b, other_a;
+	secure_pair(&other_b, &other_a, 0x22);
+	struct hand h = {.relocation = reloc, .c = &other_b, .err = CR_ERROR_INIT};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, hand_over, &h), 0);
+	uint64_t from = 0;
+	assert_int_equal(cr_page_resume_take(lfd, 500, &old_b, &from, &err), -ETIMEDOUT);
+	cr_error_clear(&err);
+	pthread_join(th, NULL);
+	assert_int_equal(h.r, -EACCES);
+	cr_error_clear(&h.err);
+	assert_int_equal(cr_page_resume_hand_over("feedface", &other_b, 1, 200, &h.err), -ENOENT);
+	cr_error_clear(&h.err);
+	/* The same peer's new connection: the holder talks on it. */
+	struct cr_conn new_b, new_a;
+	secure_pair(&new_b, &new_a, 0x11);
+	ping(&new_a, &new_b, "before"); /* the LazyPages the new process read */
+	h = (struct hand){.relocation = reloc, .c = &new_b, .err = CR_ERROR_INIT};
+	assert_int_equal(pthread_create(&th, NULL, hand_over, &h), 0);
+	int old_fd = old_b.io.fd;
+	if (cr_page_resume_take(lfd, 2000, &old_b, &from, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	pthread_join(th, NULL);
+	assert_int_equal(h.r, 0);
+	assert_int_equal(from, 4242);
+	assert_int_equal(old_b.io.fd, old_fd);
+	ping(&new_a, &old_b, "to the holder");
+	ping(&old_b, &new_a, "from the holder");
+	struct cr_conn *all[] = {&old_b, &old_a, &other_b, &other_a, &new_b, &new_a};
+	for (size_t i = 0; i < 6; i++) {
+		close(all[i]->io.fd);
+		cr_conn_release(all[i]);
+	}
+	close(lfd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_cut_connection_resumes),
+		cmocka_unit_test(test_counts_it_cannot_resume_from),
+		cmocka_unit_test(test_the_holder_takes_the_connection_over),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
