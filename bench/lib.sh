@@ -346,6 +346,15 @@ hosts_up() {
 	fail "the corralds did not start: $(tail -3 "$CORRAL_ROOT"/[ab].log)"
 }
 
+# shaped_hosts RATE: hosts a and b joined by a veth shaped to RATE on a's
+# side (tc tbf, 50 ms of queue), each one's corrald up; after
+# bench_netns_hosts (and two_hosts from tests/integration/lib/hosts.sh).
+shaped_hosts() {
+	two_hosts "$na" "$nb" "$va" "$vb" "$net"
+	ip netns exec "$na" tc qdisc add dev "$va" root tbf rate "$1" burst 64kbit latency 50ms
+	hosts_up "$net.1" "$net.2"
+}
+
 # hosts_down: every partition on both hosts stopped and removed (an NFS
 # root's files kept), the corralds stopped, the hosts' cgroup parents gone.
 hosts_down() {

@@ -64,9 +64,7 @@ probe_round() {
 
 echo "Fault service while the background push runs: $mib MiB, a read every $period ms, the veth shaped to $rate"
 load_note
-two_hosts "$na" "$nb" "$va" "$vb" "$net"
-ip netns exec "$na" tc qdisc add dev "$va" root tbf rate "$rate" burst 64kbit latency 50ms
-hosts_up "$net.1" "$net.2"
+shaped_hosts "$rate"
 printf '  %-11s %7s %9s %9s %9s %9s %12s %10s %10s\n' "push cap" "faults" "median" "p90" "p99" "max" \
 	"lazy window" "on demand" "pushed"
 for cap in $caps; do
