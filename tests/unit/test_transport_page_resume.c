@@ -4,7 +4,8 @@
  * checks every page it gets; their connection is cut mid-transfer (with
  * bytes in flight lost), both relays are rewound to the other's count and go
  * on over a new one: every page arrives once, in order, intact. Acknowledged
- * bytes are no longer kept; counts a side cannot resume from are refused.
+ * bytes are no longer kept, unacknowledged ones only up to a bound (then
+ * the page server waits); counts a side cannot resume from are refused.
  * The hand-over of an encrypted connection between processes is played by
  * two threads: the holder talks on the connection as if it had made it, and
  * a connection of another peer is refused. */
@@ -236,6 +237,96 @@ static void test_counts_it_cannot_resume_from(void **state)
 	free(rl);
 }
 
+/* One PageData from the destination's side: LEN bytes, an acked count. */
+static void b_sends(struct cr_conn *c, const void *data, size_t len, const uint64_t *acked, bool final)
+{
+	Crwire__PageData pd = CRWIRE__PAGE_DATA__INIT;
+	pd.has_data = len > 0;
+	pd.data.data = (uint8_t *)data;
+	pd.data.len = len;
+	pd.has_acked = acked != NULL;
+	pd.acked = acked ? *acked : 0;
+	pd.has_final = pd.final = final;
+	Crwire__Envelope m = CRWIRE__ENVELOPE__INIT;
+	m.body_case = CRWIRE__ENVELOPE__BODY_PAGE_DATA;
+	m.page_data = &pd;
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_conn_send(c, &m, &err), 0);
+}
+
+/* The source's next PageData's bytes; *FINAL when it ended its stream. */
+static size_t b_reads(struct cr_conn *c, bool *final)
+{
+	Crwire__Envelope *m = NULL;
+	struct cr_error err = CR_ERROR_INIT;
+	if (cr_conn_recv(c, &m, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(m->body_case, CRWIRE__ENVELOPE__BODY_PAGE_DATA);
+	size_t n = m->page_data->has_data ? m->page_data->data.len : 0;
+	*final = m->page_data->has_final && m->page_data->final;
+	crwire__envelope__free_unpacked(m, NULL);
+	return n;
+}
+
+/* A destination that acknowledges nothing: the source keeps at most
+ * CR_PAGE_RELAY_KEPT_MAX bytes (plus one read of its page server), then
+ * its page server waits; an acknowledgement lets the rest go. */
+static void test_unacknowledged_bytes_are_bounded(void **state)
+{
+	(void)state;
+	enum { N = 64, NR = 128 }; /* 32 MiB of answers, at the default cap */
+	struct side *a = calloc(1, sizeof(*a));
+	int la[2], c[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, la), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c), 0);
+	cr_page_relay_init(&a->rl, true, 0, true);
+	a->local = la[0];
+	cr_conn_init(&a->conn, c[0], T_MS);
+	a->conn.peer_name = strdup("b");
+	a->err = (struct cr_error)CR_ERROR_INIT;
+	struct cr_conn b;
+	cr_conn_init(&b, c[1], T_MS);
+	b.peer_name = strdup("a");
+	pthread_t ps;
+	assert_int_equal(pthread_create(&ps, NULL, page_server, &la[1]), 0);
+	assert_int_equal(pthread_create(&a->th, NULL, relay_main, a), 0);
+	uint32_t reqs[N][6];
+	for (int i = 0; i < N; i++) {
+		uint64_t vaddr = 0x100000 + (uint64_t)i * NR * PAGE;
+		uint32_t r[6] = {7, NR};
+		memcpy(r + 2, &vaddr, 8);
+		memcpy(reqs[i], r, sizeof(r));
+	}
+	b_sends(&b, reqs, sizeof(reqs), NULL, false);
+	uint64_t got = 0, total = (uint64_t)N * (24 + NR * PAGE);
+	bool final = false;
+	while (got < CR_PAGE_RELAY_KEPT_MAX)
+		got += b_reads(&b, &final);
+	usleep(500 * 1000);
+	uint64_t sent = __atomic_load_n(&a->rl.sent, __ATOMIC_ACQUIRE);
+	assert_true(sent >= CR_PAGE_RELAY_KEPT_MAX && sent < CR_PAGE_RELAY_KEPT_MAX + CR_PAGE_RELAY_CHUNK);
+	assert_true(sent < total);
+	b_sends(&b, NULL, 0, &got, false);
+	while (got < total)
+		got += b_reads(&b, &final);
+	assert_int_equal(got, total);
+	b_sends(&b, NULL, 0, &got, true); /* criu lazy-pages ended: so does the dump's page server */
+	while (!final)
+		got += b_reads(&b, &final);
+	pthread_join(a->th, NULL);
+	pthread_join(ps, NULL);
+	if (a->r < 0)
+		fail_msg("%s", cr_error_msg(&a->err));
+	assert_int_equal(a->rl.kept.len - a->rl.kept.off, a->rl.sent - a->rl.kept_base);
+	close(c[0]);
+	close(c[1]);
+	close(la[0]);
+	cr_conn_release(&a->conn);
+	cr_conn_release(&b);
+	cr_page_relay_release(&a->rl);
+	free(a);
+}
+
 /* An encrypted connection pair over a socketpair, as after a handshake. */
 static void secure_pair(struct cr_conn *x, struct cr_conn *y, uint8_t pk)
 {
@@ -347,6 +438,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_cut_connection_resumes),
 		cmocka_unit_test(test_counts_it_cannot_resume_from),
+		cmocka_unit_test(test_unacknowledged_bytes_are_bounded),
 		cmocka_unit_test(test_the_holder_takes_the_connection_over),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
