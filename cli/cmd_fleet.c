@@ -1,4 +1,4 @@
-/* corral fleet init|join|token|status: this host's membership of a fleet
+/* corral fleet init|join|token|set|status|leave: this host's membership of a fleet
  * (fleet/fleet.h). The fleet's state is in its store (etcd); this host keeps
  * only how to reach it. */
 #define LOG_PREFIX "fleet: "
@@ -149,6 +149,42 @@ static int do_status(const struct cli_verb *v, int argc, struct cr_error *err)
 	return 0;
 }
 
+/* corral fleet leave [--force] */
+static int do_leave(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
+{
+	bool force = argc == 2 && !strcmp(argv[1], "--force");
+	if (argc > 2 || (argc == 2 && !force))
+		return cli_usage_error("fleet", v->usage, "corral fleet leave takes only --force");
+	cleanup_fleet_conf struct cr_fleet_conf c = {0};
+	struct cr_fleet_leave_report rep;
+	int r = cr_fleet_conf_load(&c, err);
+	if (r == 0)
+		r = cr_fleet_leave(&c, force, &rep, err);
+	if (r < 0)
+		return r;
+	printf("Left fleet %s: %s works alone now%s\n", c.fleet, c.name,
+	       rep.member ? "" : " (the store had no record of it already)");
+	if (rep.partitions)
+		printf("- its %zu partition%s (%s) stay%s here, run by this host alone\n", rep.partitions,
+		       rep.partitions > 1 ? "s" : "", rep.partition_names, rep.partitions > 1 ? "" : "s");
+	if (rep.evacuation[0] || rep.moves)
+		printf("- its %s%s%zu fleet move%s in flight finish through their own hand-over, unrecorded\n",
+		       rep.evacuation[0] ? rep.evacuation : "", rep.evacuation[0] ? " ends; " : "", rep.moves,
+		       rep.moves == 1 ? "" : "s");
+	if (rep.origins)
+		printf("- %zu partition%s evacuated from it stay%s where %s run%s (no restore brings %s back)\n",
+		       rep.origins, rep.origins > 1 ? "s" : "", rep.origins > 1 ? "" : "s",
+		       rep.origins > 1 ? "they" : "it", rep.origins > 1 ? "" : "s", rep.origins > 1 ? "them" : "it");
+	if (rep.was_leader)
+		printf("- it led the fleet: another member takes over within a tick\n");
+	printf("- the members stop trusting it within 2 s; it stopped trusting %zu member%s\n", rep.trust_removed,
+	       rep.trust_removed == 1 ? "" : "s");
+	if (rep.not_removed)
+		printf("- %zu record%s naming it could not be removed from the store (they name a host no longer "
+		       "in it)\n", rep.not_removed, rep.not_removed > 1 ? "s" : "");
+	return 0;
+}
+
 /* Does a host of the fleet list PARTITION (true when that cannot be told)? */
 static bool runs_somewhere(const struct cr_fleet_conf *c, const char *partition)
 {
@@ -204,7 +240,7 @@ static int do_set(const struct cli_verb *v, int argc, char **argv, struct cr_err
 int cmd_fleet(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
 	if (argc < 2)
-		return cli_usage_error("fleet", v->usage, "which: init, join, token, set or status?");
+		return cli_usage_error("fleet", v->usage, "which: init, join, token, set, status or leave?");
 	const char *sub = argv[1];
 	if (!strcmp(sub, "init"))
 		return do_init(v, argc - 1, argv + 1, err);
@@ -216,5 +252,7 @@ int cmd_fleet(const struct cli_verb *v, int argc, char **argv, struct cr_error *
 		return do_status(v, argc - 1, err);
 	if (!strcmp(sub, "set"))
 		return do_set(v, argc - 1, argv + 1, err);
+	if (!strcmp(sub, "leave"))
+		return do_leave(v, argc - 1, argv + 1, err);
 	return cli_usage_error("fleet", v->usage, "unknown subcommand '%.40s'", sub);
 }

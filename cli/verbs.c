@@ -73,7 +73,8 @@ static const struct cli_verb verbs[] = {
 	 "                         [--domain DOMAIN] [--load host|partitions]\n"
 	 "                         [--ca FILE --cert FILE --key FILE] TOKEN\n"
 	 "       corral fleet set PARTITION [evacuate=live|static|stop|stay] [group=NAME|none]\n"
-	 "       corral fleet status",
+	 "       corral fleet status\n"
+	 "       corral fleet leave [--force]",
 	 cmd_fleet, 1, false},
 	{"hosts", "list the hosts of this host's fleet", "corral hosts [--json]", cmd_hosts, 1, false},
 	{"evacuate", "empty a host of the fleet before its maintenance",

@@ -37,6 +37,7 @@ struct agent {
 	struct cr_manager manager;
 	char *last_error; /* logged once until it changes */
 	char *listed;     /* the partitions (name:state,...) as last published */
+	char *removed;    /* "FLEET/NAME" whose record the store no longer has: not joined again */
 };
 
 #define say(a, ...) cr_fleet_say((a)->o->log, (a)->o->log_ctx, __VA_ARGS__)
@@ -131,14 +132,57 @@ static void open_watch(struct agent *a)
 		say(a, "fleet: moves are noticed on the agent's tick only: %s", cr_error_msg(&err));
 }
 
-/* Join the fleet in fleet.conf (or notice there is none). */
+/* This host is no longer in its fleet (WHY): it stops acting for it. Moves
+ * in flight go on (movewpar needs only the destination's corrald); the
+ * lease is revoked, so its liveness and any lead it held go at once. */
+static void drop_fleet(struct agent *a, const char *why)
+{
+	say(a, "fleet: this host is no longer in fleet %s (%s): it acts alone", a->conf.fleet, why);
+	cr_runner_stop(&a->runner);
+	cr_etcd_watch_close(a->watch);
+	a->watch = NULL;
+	if (a->lease) {
+		cleanup_error struct cr_error e = CR_ERROR_INIT;
+		(void)cr_etcd_lease_revoke(a->store, a->lease, &e);
+	}
+	a->lease = 0;
+	a->manager.leader = false;
+	cr_etcd_close(a->store);
+	a->store = NULL;
+	cr_fleet_conf_free(&a->conf);
+	memset(&a->conf, 0, sizeof(a->conf));
+	a->member = false;
+}
+
+/* Is fleet.conf still there (corral fleet leave removes it)? */
+static bool conf_present(void)
+{
+	cleanup_free char *path = NULL;
+	return cr_fleet_conf_path(&path, NULL) < 0 || access(path, F_OK) == 0;
+}
+
+/* Join the fleet in fleet.conf (or notice there is none, or that this host
+ * left it). */
 static int find_fleet(struct agent *a, struct cr_error *err)
 {
-	if (a->member)
+	if (a->member && conf_present())
 		return 1;
+	if (a->member)
+		drop_fleet(a, "its fleet.conf is gone");
 	int r = cr_fleet_conf_load(&a->conf, err);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		free(a->removed); /* a fleet joined anew is acted for */
+		a->removed = NULL;
 		return 0;
+	}
+	cleanup_free char *id = NULL;
+	if (r == 0 && asprintf(&id, "%s/%s", a->conf.fleet, a->conf.name) < 0)
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	if (r == 0 && a->removed && !strcmp(a->removed, id)) {
+		cr_fleet_conf_free(&a->conf);
+		memset(&a->conf, 0, sizeof(a->conf));
+		return 0; /* a stale fleet.conf: the store says otherwise */
+	}
 	if (r == 0)
 		r = cr_fleet_open_store(&a->conf, &a->store, err);
 	if (r < 0) {
@@ -207,9 +251,32 @@ static int publish_partitions(void *ctx, struct cr_error *err)
 	return put_alive(a, 0, err);
 }
 
+/* Does the store still have this host's record? 0 when not (it left, or
+ * was removed): then it acts alone until it joins again. */
+static int record_present(struct agent *a, struct cr_error *err)
+{
+	cleanup_free char *item = NULL, *key = NULL;
+	cleanup_etcd_kv struct cr_etcd_kv kv = {0};
+	int r = asprintf(&item, "hosts/%s", a->conf.name) < 0 ? cr_error_set(err, ENOMEM, "out of memory") : 0;
+	if (r == 0)
+		r = cr_fleet_key(&key, a->conf.fleet, item, err);
+	if (r == 0)
+		r = cr_etcd_get(a->store, key, &kv, err);
+	if (r == 0) {
+		free(a->removed);
+		if (asprintf(&a->removed, "%s/%s", a->conf.fleet, a->conf.name) < 0)
+			a->removed = NULL;
+		drop_fleet(a, "the store has no record of it");
+	}
+	return r;
+}
+
 static int publish(struct agent *a, double period_s, struct cr_error *err)
 {
-	int r = 0;
+	int r = record_present(a, err);
+	if (r <= 0)
+		return r;
+	r = 0;
 	if (cr_load_sample(&a->load, period_s) < 0)
 		say(a, "fleet: cannot read this host's load from /proc");
 	if (!a->lease && (r = cr_etcd_lease_grant(a->store, CR_FLEET_LEASE_TTL_S, &a->lease, err)) < 0)
@@ -367,6 +434,7 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 	cr_part_load_free(&a.parts);
 	free(a.last_error);
 	free(a.listed);
+	free(a.removed);
 	return 0;
 }
 

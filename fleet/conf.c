@@ -221,10 +221,31 @@ int cr_fleet_open_store(const struct cr_fleet_conf *c, struct cr_etcd **ret, str
 	return cr_etcd_open(&o, ret, err);
 }
 
+/* A host acts for the fleet only while the store has its record: one
+ * removed (it left, and a copy of fleet.conf came back) does not. */
+static int still_member(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_error *err)
+{
+	cleanup_free char *key = NULL;
+	cleanup_etcd_kv struct cr_etcd_kv kv = {0};
+	int r = asprintf(&key, "/corral/fleets/%s/hosts/%s", c->fleet, c->name) < 0
+			? cr_error_set(err, ENOMEM, "out of memory")
+			: cr_etcd_get(e, key, &kv, err);
+	if (r == 0)
+		return cr_error_set(err, EPERM, "this host (%s) is not a member of fleet %s: it left or was removed "
+				    "(its fleet.conf is stale)", c->name, c->fleet);
+	return r < 0 ? r : 0;
+}
+
 int cr_fleet_connect(struct cr_fleet_conf *ret_conf, struct cr_etcd **ret_store, struct cr_error *err)
 {
 	int r = cr_fleet_conf_load(ret_conf, err);
-	if (r == 0 && (r = cr_fleet_open_store(ret_conf, ret_store, err)) < 0)
+	if (r < 0)
+		return r;
+	if ((r = cr_fleet_open_store(ret_conf, ret_store, err)) == 0 && (r = still_member(*ret_store, ret_conf, err)) < 0) {
+		cr_etcd_close(*ret_store);
+		*ret_store = NULL;
+	}
+	if (r < 0)
 		cr_fleet_conf_free(ret_conf);
 	return r;
 }

@@ -71,7 +71,33 @@ int cr_fleet_join(struct cr_fleet_conf *c, const char *token, struct cr_error *e
 int cr_fleet_partition_set(const struct cr_fleet_conf *c, const char *partition, const char *evacuate,
 			   const char *group, struct cr_error *err);
 
-/* Trust every member of the fleet but this host (their keys from the store);
+/* What leaving a fleet did (cr_fleet_leave). */
+struct cr_fleet_leave_report {
+	bool member;              /* the store still had this host's record */
+	size_t partitions;        /* this host's, staying here */
+	char partition_names[160];
+	char evacuation[16];      /* "evacuation" or "restore" of this host that ran; "" none */
+	size_t moves;             /* fleet moves from or to this host that ran */
+	size_t owners, origins;   /* records naming this host removed */
+	bool was_leader;
+	size_t trust_removed;     /* entries of the members in this host's trust */
+	size_t not_removed;       /* records that could not be removed (the store failed) */
+};
+/* This host leaves its fleet (C: its fleet.conf). Refused (-EBUSY, nothing
+ * changed) while it has partitions, is being evacuated or restored, or a
+ * fleet move from or to it runs, unless FORCE: its partitions stay here,
+ * run by this host alone; moves in flight finish through their own
+ * hand-over, unrecorded. Its records go from the store (host, liveness,
+ * state, evacuation, tasks, the owners of its partitions, the origins of
+ * what was evacuated from it: that stays where it runs), the members drop
+ * their trust in it (left/NAME), it drops its trust in them, and
+ * fleet.conf goes: it is a lone host again. A record already gone (removed
+ * before) leaves only the local part to do. */
+int cr_fleet_leave(const struct cr_fleet_conf *c, bool force, struct cr_fleet_leave_report *ret,
+		   struct cr_error *err);
+
+/* Trust every member of the fleet but this host (their keys from the store),
+ * and no longer a host that left it (left/NAME, under the key it had);
  * returns how many entries changed. */
 int cr_fleet_sync_trust(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_error *err);
 

@@ -36,16 +36,53 @@ static const struct cr_etcd_kv *find_leaf(const struct cr_etcd_kvs *kvs, const c
 	return NULL;
 }
 
+/* The records under WHAT, and this host's trust (*PATH: its file). */
+static int records_and_trust(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *what,
+			     struct cr_etcd_kvs *recs, char **path, struct cr_trust_list *l, struct cr_error *err)
+{
+	int r = list(e, c->fleet, what, recs, err);
+	if (r == 0)
+		r = cr_trust_path(path, err);
+	if (r == 0)
+		r = cr_trust_load(*path, l, err);
+	return r;
+}
+
+int cr_fleet_untrust(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *what, struct cr_error *err)
+{
+	cleanup_etcd_kvs struct cr_etcd_kvs recs = {0};
+	cleanup_free char *path = NULL;
+	cleanup_trust_list struct cr_trust_list l = {NULL, 0};
+	int r = records_and_trust(e, c, what, &recs, &path, &l, err);
+	if (r < 0)
+		return r;
+	int removed = 0;
+	for (size_t i = 0; i < recs.n; i++) {
+		const char *name = leaf(recs.kv[i].key);
+		cleanup_json json_object *o = NULL;
+		cleanup_error struct cr_error bad = CR_ERROR_INIT;
+		uint8_t pk[CR_HOSTKEY_BYTES];
+		const char *key = NULL;
+		const struct cr_trusted_peer *p = cr_trust_find_name(&l, name);
+		if (!strcmp(name, c->name) || !p || cr_fleet_parse_record(&recs.kv[i], &o, &bad) < 0 ||
+		    !(key = cr_fleet_json_str(o, "pubkey")) || cr_hostkey_parse(key, pk, &bad) < 0 ||
+		    memcmp(p->pk, pk, CR_HOSTKEY_BYTES))
+			continue; /* not the fleet's entry: trusted by hand, or another key */
+		if ((r = cr_trust_remove(&l, name, err)) < 0)
+			return r;
+		removed++;
+	}
+	if (removed && (r = cr_trust_save(path, &l, err)) < 0)
+		return r;
+	return removed;
+}
+
 int cr_fleet_sync_trust(struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_error *err)
 {
 	cleanup_etcd_kvs struct cr_etcd_kvs hosts = {0};
 	cleanup_free char *path = NULL;
 	cleanup_trust_list struct cr_trust_list l = {NULL, 0};
-	int r = list(e, c->fleet, "hosts/", &hosts, err);
-	if (r == 0)
-		r = cr_trust_path(&path, err);
-	if (r == 0)
-		r = cr_trust_load(path, &l, err);
+	int r = records_and_trust(e, c, "hosts/", &hosts, &path, &l, err);
 	if (r < 0)
 		return r;
 	int changed = 0;
@@ -72,7 +109,10 @@ int cr_fleet_sync_trust(struct cr_etcd *e, const struct cr_fleet_conf *c, struct
 	}
 	if (changed && (r = cr_trust_save(path, &l, err)) < 0)
 		return r;
-	return changed;
+	/* hosts that left: their entries go (left/NAME keeps the key they had) */
+	if ((r = cr_fleet_untrust(e, c, "left/", err)) < 0)
+		return r;
+	return changed + r;
 }
 
 static void strv_free(char **v, size_t n)

@@ -195,7 +195,7 @@ static int token_fleet(const char *token, char **ret, struct cr_error *err)
 int cr_fleet_join(struct cr_fleet_conf *c, const char *token, struct cr_error *err)
 {
 	cleanup_etcd struct cr_etcd *e = NULL;
-	cleanup_free char *tkey = NULL, *host_key = NULL, *record = NULL;
+	cleanup_free char *tkey = NULL, *host_key = NULL, *left_key = NULL, *record = NULL;
 	cleanup_etcd_kv struct cr_etcd_kv tkv = {0};
 	int r = refuse_if_member(err);
 	if (r == 0 && !c->fleet)
@@ -204,7 +204,8 @@ int cr_fleet_join(struct cr_fleet_conf *c, const char *token, struct cr_error *e
 		r = cr_fleet_conf_check(c, err);
 	if (r == 0)
 		r = token_key(c->fleet, token, &tkey, err);
-	if (r == 0 && asprintf(&host_key, "/corral/fleets/%s/hosts/%s", c->fleet, c->name) < 0)
+	if (r == 0 && (asprintf(&host_key, "/corral/fleets/%s/hosts/%s", c->fleet, c->name) < 0 ||
+		       asprintf(&left_key, "/corral/fleets/%s/left/%s", c->fleet, c->name) < 0))
 		r = cr_error_set(err, ENOMEM, "out of memory");
 	if (r == 0)
 		r = cr_fleet_host_record(c, &record, err);
@@ -221,8 +222,9 @@ int cr_fleet_join(struct cr_fleet_conf *c, const char *token, struct cr_error *e
 	struct cr_etcd_op ops[] = {
 		{CR_ETCD_OP_DELETE, tkey, NULL, 0},
 		{CR_ETCD_OP_PUT, host_key, record, 0},
+		{CR_ETCD_OP_DELETE, left_key, NULL, 0}, /* it left once: trusted again */
 	};
-	r = cr_etcd_txn(e, cmps, 2, ops, 2, err);
+	r = cr_etcd_txn(e, cmps, 2, ops, 3, err);
 	if (r == -ETIMEDOUT) {
 		cleanup_error struct cr_error again = CR_ERROR_INIT;
 		cleanup_etcd_kv struct cr_etcd_kv still = {0};
