@@ -88,6 +88,7 @@ static void *page_server(void *arg)
 		}
 	}
 	free(page);
+	shutdown(fd, SHUT_RDWR); /* its end, whatever copies of the socket there are */
 	close(fd);
 	return NULL;
 }
@@ -268,15 +269,12 @@ static size_t b_reads(struct cr_conn *c, bool *final)
 	return n;
 }
 
-/* A destination that acknowledges nothing: the source keeps at most
- * CR_PAGE_RELAY_KEPT_MAX bytes (plus one read of its page server), then
- * its page server waits; an acknowledgement lets the rest go. */
-static void test_unacknowledged_bytes_are_bounded(void **state)
+/* A source relay alone (resumable, running in its thread): its page
+ * server's socket in LA, *B the destination's end of its connection. */
+static struct side *source_alone(int la[2], struct cr_conn *b)
 {
-	(void)state;
-	enum { N = 64, NR = 128 }; /* 32 MiB of answers, at the default cap */
 	struct side *a = calloc(1, sizeof(*a));
-	int la[2], c[2];
+	int c[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, la), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c), 0);
 	cr_page_relay_init(&a->rl, true, 0, true);
@@ -284,11 +282,36 @@ static void test_unacknowledged_bytes_are_bounded(void **state)
 	cr_conn_init(&a->conn, c[0], T_MS);
 	a->conn.peer_name = strdup("b");
 	a->err = (struct cr_error)CR_ERROR_INIT;
+	cr_conn_init(b, c[1], T_MS);
+	b->peer_name = strdup("a");
+	return a;
+}
+
+static void source_alone_free(struct side *a, int la[2], struct cr_conn *b)
+{
+	int fds[] = {a->conn.io.fd, b->io.fd, la[0], la[1]};
+	for (size_t i = 0; i < 4; i++)
+		close(fds[i]);
+	cr_conn_release(&a->conn);
+	cr_conn_release(b);
+	cr_error_clear(&a->err);
+	cr_page_relay_release(&a->rl);
+	free(a);
+}
+
+/* A destination that acknowledges nothing: the source keeps at most
+ * CR_PAGE_RELAY_KEPT_MAX bytes (plus one read of its page server), then
+ * its page server waits; an acknowledgement lets the rest go. */
+static void test_unacknowledged_bytes_are_bounded(void **state)
+{
+	(void)state;
+	enum { N = 64, NR = 128 }; /* 32 MiB of answers, at the default cap */
+	int la[2];
 	struct cr_conn b;
-	cr_conn_init(&b, c[1], T_MS);
-	b.peer_name = strdup("a");
+	struct side *a = source_alone(la, &b);
 	pthread_t ps;
-	assert_int_equal(pthread_create(&ps, NULL, page_server, &la[1]), 0);
+	int server_fd = dup(la[1]); /* the page server closes its own */
+	assert_int_equal(pthread_create(&ps, NULL, page_server, &server_fd), 0);
 	assert_int_equal(pthread_create(&a->th, NULL, relay_main, a), 0);
 	uint32_t reqs[N][6];
 	for (int i = 0; i < N; i++) {
@@ -318,13 +341,24 @@ static void test_unacknowledged_bytes_are_bounded(void **state)
 	if (a->r < 0)
 		fail_msg("%s", cr_error_msg(&a->err));
 	assert_int_equal(a->rl.kept.len - a->rl.kept.off, a->rl.sent - a->rl.kept_base);
-	close(c[0]);
-	close(c[1]);
-	close(la[0]);
-	cr_conn_release(&a->conn);
-	cr_conn_release(&b);
-	cr_page_relay_release(&a->rl);
-	free(a);
+	source_alone_free(a, la, &b);
+}
+
+/* A peer that acknowledges more than was sent is refused. */
+static void test_an_impossible_ack_is_refused(void **state)
+{
+	(void)state;
+	int la[2];
+	struct cr_conn b;
+	struct side *a = source_alone(la, &b);
+	assert_int_equal(pthread_create(&a->th, NULL, relay_main, a), 0);
+	uint64_t acked = 1;
+	b_sends(&b, NULL, 0, &acked, false);
+	pthread_join(a->th, NULL);
+	assert_int_equal(a->r, -EPROTO);
+	assert_false(a->st.conn_failed);
+	assert_non_null(strstr(cr_error_msg(&a->err), "b acknowledged 1 bytes of page data, of 0 sent"));
+	source_alone_free(a, la, &b);
 }
 
 /* An encrypted connection pair over a socketpair, as after a handshake. */
@@ -439,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_a_cut_connection_resumes),
 		cmocka_unit_test(test_counts_it_cannot_resume_from),
 		cmocka_unit_test(test_unacknowledged_bytes_are_bounded),
+		cmocka_unit_test(test_an_impossible_ack_is_refused),
 		cmocka_unit_test(test_the_holder_takes_the_connection_over),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
