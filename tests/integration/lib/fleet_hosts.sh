@@ -132,6 +132,7 @@ fleet_test_up() {
 	trap fleet_test_down EXIT
 	fleet_lan
 	fleet_store
+	fleet_reaper_start
 	local h
 	for h in a b c; do fleet_member "$h"; done
 	for h in a b c; do fleet_corrald "$h"; done
@@ -147,4 +148,48 @@ fleet_test_down() {
 	fleet_teardown
 	rm -rf "$FTOP"
 	exit "$rc"
+}
+
+# fleet_reaper_start: a watcher outside the test's process tree (its parent
+# exits at once; its own session) that tears the fleet down when the test
+# dies without its EXIT trap (killed by a ctest timeout, SIGKILL, a parent
+# interrupted): every process in the hosts' and the switch's namespaces
+# (corralds, their agents and moves, criu lazy-pages, etcd), the partitions,
+# the cgroup parents, the namespaces, FTOP and the store's directory. A
+# test that ended through its trap removed FTOP: the watcher then only
+# goes. It checks once a second.
+fleet_reaper_start() {
+	local script=$FTOP.reaper
+	cat >"$script" <<EOF
+# the reaper of fleet test $$ (tests/integration/lib/fleet_hosts.sh)
+FP='$FP' FTOP='$FTOP' ETCD_DIR='${ETCD_DIR:-}' BIN='$CORRAL_BUILD_DIR/cli' TEST=$$
+EOF
+	cat >>"$script" <<'EOF'
+while kill -0 "$TEST" 2>/dev/null; do sleep 1; done
+[ -d "$FTOP" ] || { rm -f "$FTOP.reaper"; exit 0; }
+for sig in TERM KILL; do
+	for h in a b c l; do
+		pids=$(ip netns pids "$FP$h" 2>/dev/null)
+		# shellcheck disable=SC2086 # a list of pids
+		[ -z "$pids" ] || kill -s "$sig" $pids 2>/dev/null
+	done
+	sleep 2
+done
+for h in a b c; do
+	for spec in "$FTOP/$h"/etc/wpars/*.spec; do
+		[ -e "$spec" ] || continue
+		n=$(basename "$spec" .spec)
+		for verb in stopwpar rmwpar; do
+			nsenter --net=/run/netns/"$FP$h" env CORRAL_ROOT="$FTOP/$h" \
+				CORRAL_CGROUP_PARENT="corral-test-$TEST-$h" "$BIN/$verb" -F "$n"
+		done
+	done
+	for d in /sys/fs/cgroup/*/"corral-test-$TEST-$h" /sys/fs/cgroup/"corral-test-$TEST-$h"; do
+		[ -d "$d" ] && rmdir "$d"
+	done
+done
+for h in a b c l; do ip netns del "$FP$h"; done
+rm -rf "$FTOP" "$ETCD_DIR" "$FTOP.reaper"
+EOF
+	(setsid bash "$script" </dev/null >/dev/null 2>&1 &)
 }
