@@ -16,6 +16,9 @@
 # Usage, as root: bench/relocate_postcopy.sh   (CORRAL_BUILD_DIR defaults to
 # ./build; BENCH_SIZES="64 512" for a shorter run). Exits non-zero only when
 # something fails.
+# BENCH_CRIU_COMPARE="OLD NEW" (two criu binaries) compares instead: only
+# post-copy moves, BENCH_ROUNDS (2) of each size with the source's dump by
+# OLD, then by NEW, alternately; medians, NEW/OLD and the 1 GiB goal of each.
 BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$BENCH_SRC/bench/lib.sh"
 . "$BENCH_SRC/tests/integration/lib/hosts.sh"
@@ -45,7 +48,8 @@ move_round() {
 	on_a "$BIN/startwpar" "$name" >/dev/null || fail "startwpar failed"
 	wait_file "$root/tmp/memhog/ready" "the partition's memhog"
 	sleep 0.5
-	if ! out=$(on_a "$BIN/movewpar" -v --mode "$mode" "$name" b 2>&1); then
+	# movewpar's own criu dumps on A (move_env: CORRAL_CRIU=... or nothing).
+	if ! out=$(on_a env "${move_env[@]}" "$BIN/movewpar" -v --mode "$mode" "$name" b 2>&1); then
 		# A failed post-copy leaves the partition running here, whole:
 		# report it (with the kept lazy-pages log) and go on.
 		echo "  $mib MiB $mode FAILED: $out"
@@ -90,10 +94,63 @@ plain_stream() {
 	echo $(($(now_us) - t0))
 }
 
-echo "Post-copy against stop-copy, half-random memory plus a 10 ms heartbeat, between two network namespaces, on tmpfs"
-load_note
+move_env=()
 two_hosts "$na" "$nb" "$va" "$vb" "$net"
 hosts_up "$net.1" "$net.2"
+
+# compare_criu OLD NEW: post-copy moves with the source's dump by each criu,
+# alternately, and their medians; then exit.
+compare_criu() {
+	local c i mib
+	local -A cdown cgap clazy bin=([old]=$1 [new]=$2)
+	bench_rounds 2
+	if [ ! -x "${bin[old]}" ] || [ ! -x "${bin[new]}" ]; then
+		fail "BENCH_CRIU_COMPARE: two executable criu binaries, please"
+	fi
+	echo "Post-copy with the source's CRIU dump by OLD=${bin[old]} and NEW=${bin[new]}, alternately, $rounds rounds per size"
+	load_note
+	for mib in $sizes; do
+		for i in $(seq "$rounds"); do
+			for c in old new; do
+				move_env=(CORRAL_CRIU="${bin[$c]}")
+				move_round post-copy
+				echo "    ($c, round $i, load $(cut -d' ' -f1 /proc/loadavg))"
+				cdown[$mib,$c]+="${r_down:-} " cgap[$mib,$c]+="${r_gap:-} " clazy[$mib,$c]+="${r_lazy:-} "
+			done
+		done
+	done
+	echo
+	printf '  %-9s %-4s %22s %22s %14s\n' "memory" "criu" "downtime (median, span)" "heartbeat (median)" "lazy window"
+	for mib in $sizes; do
+		for c in old new; do
+			# shellcheck disable=SC2086 # one word per round
+			printf '  %5s MiB %-4s %9s ms %11s %14s ms %11s ms\n' "$mib" "$c" "$(median_ms ${cdown[$mib,$c]})" \
+				"($(span ${cdown[$mib,$c]}))" "$(median_ms ${cgap[$mib,$c]})" "$(median_ms ${clazy[$mib,$c]})"
+		done
+	done
+	echo
+	local first=${sizes%% *} last=${sizes##* }
+	for mib in $sizes; do
+		# shellcheck disable=SC2086
+		printf '  %5s MiB: downtime new / old = %s\n' "$mib" \
+			"$(ratio "$(median ${cdown[$mib,new]})" "$(median ${cdown[$mib,old]})")"
+	done
+	[ "$first" = "$last" ] && return
+	for c in old new; do
+		local r
+		# shellcheck disable=SC2086
+		r=$(ratio "$(median ${cdown[$last,$c]})" "$(median ${cdown[$first,$c]})")
+		goal "$c: post-copy downtime at $last MiB <= 1.5x at $first MiB (${r}x)" "$r" "<=" 1.5
+	done
+}
+if [ -n "${BENCH_CRIU_COMPARE:-}" ]; then
+	# shellcheck disable=SC2086 # two paths
+	compare_criu $BENCH_CRIU_COMPARE
+	exit 0
+fi
+
+echo "Post-copy against stop-copy, half-random memory plus a 10 ms heartbeat, between two network namespaces, on tmpfs"
+load_note
 declare -A down gap lazyw restore pages
 for mib in $sizes; do
 	for mode in stop-copy post-copy; do
