@@ -1,6 +1,7 @@
 /* corral evacuate HOST [--dry-run] [--parallel N] [--to HOST,...] [--timeout S]
  * corral evacuate --cancel HOST [--timeout S]
  * corral restore HOST [--parallel N] [--timeout S]
+ * corral restore HOST --skip
  * corral history [--json] [-n N]
  * Emptying a host of a fleet before its maintenance, bringing its
  * partitions back after, and what every fleet move did. The fleet manager
@@ -29,6 +30,7 @@ struct args {
 	size_t n_to;
 	int timeout_s;
 	bool cancel;
+	bool skip;
 };
 
 static void args_free(struct args *a)
@@ -69,7 +71,7 @@ static int parse(const struct cli_verb *v, int argc, char **argv, bool evacuate,
 	static const struct option opts[] = {
 		{"dry-run", no_argument, NULL, 'd'}, {"parallel", required_argument, NULL, 'p'},
 		{"to", required_argument, NULL, 't'}, {"timeout", required_argument, NULL, 'T'},
-		{"cancel", no_argument, NULL, 'c'}, {NULL, 0, NULL, 0},
+		{"cancel", no_argument, NULL, 'c'}, {"skip", no_argument, NULL, 's'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -79,6 +81,10 @@ static int parse(const struct cli_verb *v, int argc, char **argv, bool evacuate,
 			continue;
 		if (c == 'T' && parse_int(optarg, 1, 86400, &a->timeout_s) == 0)
 			continue;
+		if (!evacuate && c == 's') {
+			a->skip = true;
+			continue;
+		}
 		if (evacuate && c == 'c') {
 			a->cancel = true;
 			continue;
@@ -102,6 +108,8 @@ static int parse(const struct cli_verb *v, int argc, char **argv, bool evacuate,
 		return cli_usage_error(v->name, v->usage, "give one host");
 	if (a->cancel && (a->dry_run || a->parallel || a->n_to))
 		return cli_usage_error(v->name, v->usage, "--cancel takes a host and --timeout only");
+	if (a->skip && a->parallel)
+		return cli_usage_error(v->name, v->usage, "--skip moves nothing: no --parallel");
 	a->host = argv[optind];
 	return 0;
 }
@@ -354,6 +362,16 @@ int cmd_restore(const struct cli_verb *v, int argc, char **argv, struct cr_error
 	cleanup_fleet_conf struct cr_fleet_conf c = {0};
 	cleanup_etcd struct cr_etcd *e = NULL;
 	int r = cr_fleet_connect(&c, &e, err);
+	if (r == 0 && a.skip) {
+		size_t away = 0;
+		if ((r = cr_evac_reopen(e, &c, a.host, &away, err)) == 0)
+			printf("%s takes placements again; %zu partition%s evacuated from it stay%s where %s run%s "
+			       "(corral restore %s brings %s back)\n", a.host, away, away == 1 ? "" : "s",
+			       away == 1 ? "s" : "", away == 1 ? "it" : "they", away == 1 ? "s" : "", a.host,
+			       away == 1 ? "it" : "them");
+		args_free(&a);
+		return r;
+	}
 	if (r == 0) {
 		if (!a.parallel)
 			a.parallel = default_parallel(e, &c);

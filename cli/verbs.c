@@ -82,7 +82,9 @@ static const struct cli_verb verbs[] = {
 	 "       corral evacuate --cancel HOST [--timeout SECONDS]",
 	 cmd_evacuate, 1, false},
 	{"restore", "bring back the partitions an evacuation moved away",
-	 "corral restore HOST [--parallel N] [--timeout SECONDS]", cmd_restore, 1, false},
+	 "corral restore HOST [--parallel N] [--timeout SECONDS]\n"
+	 "       corral restore HOST --skip   (placements again, nothing moved back)",
+	 cmd_restore, 1, false},
 	{"schedule", "relocate or evacuate at a time or on a cron schedule",
 	 "corral schedule add (--at YYYY-MM-DDTHH:MM[:SS]Z | --in SECONDS | --cron \"M H DOM MON DOW\")\n"
 	 "                           [--parallel N] (evacuate HOST | move PARTITION [HOST])\n"

@@ -283,6 +283,60 @@ int cr_evac_request(struct cr_etcd *e, const struct cr_fleet_conf *c, const char
 	return write_request(e, c, &v, rev, "evacuating", err);
 }
 
+/* How many origins name HOST as home. */
+static int origins_of(struct cr_etcd *e, const char *fleet, const char *host, size_t *ret, struct cr_error *err)
+{
+	cleanup_free char *prefix = NULL;
+	cleanup_etcd_kvs struct cr_etcd_kvs kvs = {0};
+	int r = cr_fleet_key(&prefix, fleet, "origins/", err);
+	if (r == 0)
+		r = cr_etcd_list(e, prefix, &kvs, err);
+	*ret = 0;
+	for (size_t i = 0; r == 0 && i < kvs.n; i++) {
+		cleanup_json json_object *o = NULL;
+		cleanup_error struct cr_error bad = CR_ERROR_INIT;
+		const char *home = NULL;
+		if (cr_fleet_parse_record(&kvs.kv[i], &o, &bad) == 0 && (home = cr_fleet_json_str(o, "home")) &&
+		    !strcmp(home, host))
+			(*ret)++;
+	}
+	return r;
+}
+
+int cr_evac_reopen(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, size_t *ret_away,
+		   struct cr_error *err)
+{
+	struct cr_evac old = {0};
+	cleanup_free char *key = NULL, *json = NULL, *skey = NULL;
+	int r = cr_evac_get(e, c->fleet, host, &old, err);
+	if (r == 0)
+		return cr_error_set(err, ENOENT, "host %s was not evacuated: nothing to reopen", host);
+	if (r > 0 && !strcmp(old.status, "running"))
+		r = cr_error_set(err, EBUSY, "host %s: an evacuation or restore is running (cancel it first: corral "
+				 "evacuate --cancel %s)", host, host);
+	struct cr_evac v = {
+		.host = (char *)host, .kind = "restore", .status = "done", .parallel = 1, .by = c->name,
+		.started = (int64_t)time(NULL), .ended = (int64_t)time(NULL),
+	};
+	if (r >= 0)
+		r = cr_evac_key(c->fleet, host, &key, err);
+	if (r == 0)
+		r = cr_evac_to_json(&v, &json, err);
+	if (r == 0)
+		r = cr_host_state_key(c->fleet, host, &skey, err);
+	if (r == 0)
+		r = origins_of(e, c->fleet, host, ret_away, err);
+	if (r == 0) {
+		struct cr_etcd_cmp same = {key, old.mod_revision};
+		struct cr_etcd_op ops[] = {{CR_ETCD_OP_PUT, key, json, 0}, {CR_ETCD_OP_DELETE, skey, NULL, 0}};
+		r = cr_etcd_txn(e, &same, 1, ops, 2, err);
+		if (r == 0)
+			r = cr_error_set(err, EAGAIN, "the evacuation record of %s changed meanwhile: try again", host);
+	}
+	cr_evac_free(&old);
+	return r < 0 ? r : 0;
+}
+
 int cr_evac_request_restore(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, int parallel,
 			    struct cr_error *err)
 {

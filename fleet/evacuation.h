@@ -76,6 +76,15 @@ int cr_evac_request(struct cr_etcd *e, const struct cr_fleet_conf *c, const char
 int cr_evac_cancel(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, const char *by,
 		   size_t *ret_running, struct cr_error *err);
 
+/* Open HOST to placements again without moving anything back (Incus's
+ * restore --action skip): its evacuation, ended, becomes a restore that is
+ * done, and its state goes, in one transaction. The partitions that left
+ * stay where they run and keep their origin: a later restore still brings
+ * them back. *RET_AWAY: how many origins name HOST. -ENOENT no evacuation
+ * of HOST; -EBUSY one is running (cancel it first). */
+int cr_evac_reopen(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, size_t *ret_away,
+		   struct cr_error *err);
+
 /* Ask for the partitions that left HOST to come back. */
 int cr_evac_request_restore(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, int parallel,
 			    struct cr_error *err);

@@ -9,8 +9,9 @@
 # every partition is stays so); the moves not begun are "cancelled" in
 # the table; the evacuating command ends with an error naming who
 # cancelled; a is partly-evacuated (no placements). Bad uses of --cancel
-# are refused with one line and change nothing. `corral restore a` brings
-# back what left, and a is online again.
+# are refused with one line and change nothing. `corral restore a --skip`
+# opens a to placements again and moves nothing; `corral restore a` then
+# still brings back what left.
 set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/etcd.sh"
@@ -72,6 +73,15 @@ for p in $parts; do w=$(fleet_where "$p"); [ "$w" != a ] && break; done
 out=$(on a corral evacuate "$w" --dry-run) || fail "dry run of $w: $out"
 grep -Eq "^$p +[a-z]+ +a " <<<"$out" && fail "a partly-evacuated host takes placements: $out"
 pass "a cancel repeated after the end is refused; a partly-evacuated host takes no placements"
+
+rc=0; out=$(on b corral restore a --skip --parallel 2 2>&1) || rc=$?
+assert_eq 2 "$rc" "restore --skip with --parallel is a usage error: $out"
+out=$(on b corral restore a --skip) || fail "restore --skip: $out"
+echo "$out"
+grep -q "^a takes placements again; $moved partitions\? evacuated from it stay" <<<"$out" || fail "restore --skip: $out"
+on b corral hosts | grep -Eq '^a +online' || fail "a not online after restore --skip: $(on b corral hosts)"
+assert_eq "$at_cancel" "$(where_all)" "nothing moved by restore --skip"
+pass "restore --skip: a takes placements again, what left stays where it runs"
 
 out=$(on c corral restore a --timeout 300 2>&1) || fail "restore a: $out"
 for p in $parts; do assert_eq a "$(fleet_where "$p")" "$p back on a"; done
