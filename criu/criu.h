@@ -226,6 +226,29 @@ int cr_criu_restore(const struct cr_criu_restore_opts *o, pid_t *ret_pid, struct
 int cr_criu_lazy_daemon_start(const struct cr_criu_service *svc, const char *name, const char *images_dir,
 			      int ps_fd, int other_fd, pid_t *ret_guard, struct cr_error *err);
 
+/* The same daemon started early, before the images are there (the source
+ * not frozen yet): IMAGES_DIR exists and is the directory the images are
+ * put in later (the same inode). Needs a criu that reads the images only
+ * when the restore connects (scripts/criu-patches/0007): another one ends at
+ * once, and cr_criu_lazy_daemon_listening says so. The guard (*RET_GUARD,
+ * a child) makes the page socket and offers its other end to the process
+ * that will relay the pages (cr_criu_lazy_daemon_claim). Until it is
+ * claimed, the guard ends with the caller's process, on SIGTERM, or after
+ * CLAIM_MS, taking only the daemon (no task depends on it yet). */
+int cr_criu_lazy_daemon_prepare(const struct cr_criu_service *svc, const char *name, const char *images_dir,
+				int claim_ms, pid_t *ret_guard, struct cr_error *err);
+
+/* Wait (at most TIMEOUT_MS) until GUARD's daemon listens in IMAGES_DIR; an
+ * error when it ended first or did not listen in time (then ended). */
+int cr_criu_lazy_daemon_listening(const char *name, const char *images_dir, pid_t guard, int timeout_ms,
+				  struct cr_error *err);
+
+/* Take over the daemon prepared in IMAGES_DIR (by another process): 1 with
+ * its guard's pid and the relay's end of its page socket, 0 when none is
+ * prepared there. From then on cr_criu_lazy_guard_wait of that guard works
+ * in this process as for one it started (one per process). */
+int cr_criu_lazy_daemon_claim(const char *images_dir, pid_t *ret_guard, int *ret_relay, struct cr_error *err);
+
 /* Wait (at most TIMEOUT_MS, then SIGTERM: the copy is ended) for the guard:
  * 0 when every page arrived, else an error saying the copy was ended. */
 int cr_criu_lazy_guard_wait(pid_t guard, int timeout_ms, struct cr_error *err);

@@ -70,4 +70,20 @@ int cr_criu_session_open(const struct cr_criu_common *c, const struct cr_criu_se
  * into an error naming WHAT. */
 int cr_criu_call_error(int r, const char *what, struct cr_error *err);
 
+/* lazy_claim.c, the guard's side of a prepared daemon's hand-over: the
+ * offer listens as IMAGES_DIR/lazy-pages.claim (withdrawn: its name
+ * removed); take: a claim waiting at most TIMEOUT_MS gets RELAY_FD and this
+ * process's pid, its connection returned (-1: none); the verdict goes to a
+ * claimed guard's connection FD (-1: nothing to do). */
+int cr_lazy_offer_open(const char *images_dir, int *ret_fd, struct cr_error *err);
+void cr_lazy_offer_withdraw(const char *images_dir);
+int cr_lazy_offer_take(int offer_fd, int relay_fd, int timeout_ms);
+void cr_lazy_verdict_send(int fd, int code);
+
+/* The claimer's side: whether GUARD is the one this process claimed; its
+ * verdict (exit code) within TIMEOUT_MS, -ETIMEDOUT when it had to be told
+ * to end. */
+bool cr_lazy_claimed(pid_t guard);
+int cr_lazy_claimed_wait(int timeout_ms, int *ret_code);
+
 #endif

@@ -1,6 +1,7 @@
 /* cr_image_extract_all: everything goes into a fresh temporary directory
  * beside the target, walked with O_NOFOLLOW (a symlink in the image is never
- * followed), and renamed to the target only when the whole image checked. */
+ * followed), and renamed to the target only when the whole image checked;
+ * cr_image_extract_into: the same walk into a directory the caller made. */
 #define LOG_PREFIX "image: "
 #include <fcntl.h>
 #include <libgen.h>
@@ -173,6 +174,26 @@ static int extract_into(struct cr_image_reader *r, const char *tmp, const char *
 	return ret;
 }
 
+/* Extract into the existing directory DIR; a streamed image's pieces go
+ * into a second directory beside BESIDE first (image_stream_extract.c). */
+static int extract_dir(struct cr_image_reader *r, const char *dir, const char *beside, struct cr_error *err)
+{
+	cleanup_free char *pending = NULL;
+	if (r->sequential && asprintf(&pending, "%s-chunks-XXXXXX", beside) < 0)
+		pending = NULL;
+	int ret = r->sequential && !pending ? cr_error_set(err, ENOMEM, "out of memory") : 0;
+	if (ret == 0 && pending && !mkdtemp(pending)) {
+		ret = cr_error_errno(err, "cannot create a temporary directory beside %s", beside);
+		free(pending);
+		pending = NULL;
+	}
+	if (ret == 0)
+		ret = extract_into(r, dir, pending, err);
+	if (pending)
+		cr_rm_rf(pending, NULL);
+	return ret;
+}
+
 int cr_image_extract_all(struct cr_image_reader *r, const char *dir, struct cr_error *err)
 {
 	if (cr_path_exists(dir))
@@ -185,21 +206,7 @@ int cr_image_extract_all(struct cr_image_reader *r, const char *dir, struct cr_e
 	}
 	if (!mkdtemp(tmp))
 		return cr_error_errno(err, "cannot create a temporary directory beside %s", dir);
-	/* A streamed image from a stream: its files come in pieces before their
-	 * names, into a second directory beside it (image_stream_extract.c). */
-	cleanup_free char *pending = NULL;
-	if (r->sequential && asprintf(&pending, "%s-chunks-XXXXXX", tmp) < 0)
-		pending = NULL;
-	int ret = r->sequential && !pending ? cr_error_set(err, ENOMEM, "out of memory") : 0;
-	if (ret == 0 && pending && !mkdtemp(pending)) {
-		ret = cr_error_errno(err, "cannot create a temporary directory beside %s", dir);
-		free(pending);
-		pending = NULL;
-	}
-	if (ret == 0)
-		ret = extract_into(r, tmp, pending, err);
-	if (pending)
-		cr_rm_rf(pending, NULL);
+	int ret = extract_dir(r, tmp, tmp, err);
 	if (ret == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) < 0)
 		ret = cr_error_errno(err, "cannot rename %s to %s", tmp, dir);
 	if (ret < 0) {
@@ -208,6 +215,15 @@ int cr_image_extract_all(struct cr_image_reader *r, const char *dir, struct cr_e
 		cr_error_clear(&ignored);
 		return cr_error_wrap(err, "extracting into %s", dir);
 	}
+	cr_debug("extracted into %s", dir);
+	return 0;
+}
+
+int cr_image_extract_into(struct cr_image_reader *r, const char *dir, struct cr_error *err)
+{
+	int ret = extract_dir(r, dir, dir, err);
+	if (ret < 0)
+		return cr_error_wrap(err, "extracting into %s", dir);
 	cr_debug("extracted into %s", dir);
 	return 0;
 }

@@ -50,6 +50,11 @@ int cr_image_verify(struct cr_image_reader *r, struct cr_image_trailer *ret_trai
  * directory beside it that is renamed to DIR at the end, or removed on error. */
 int cr_image_extract_all(struct cr_image_reader *r, const char *dir, struct cr_error *err);
 
+/* Extract into DIR, which exists (made empty by the caller, who removes it
+ * on error): directories the image names there already are used as they
+ * are (a process may already hold one open), files must be new. */
+int cr_image_extract_into(struct cr_image_reader *r, const char *dir, struct cr_error *err);
+
 /* Format 2.x only (a file): copy LEN bytes of FILE entry number ENTRY from
  * byte OFF into BUF, decompressing the chunks that hold them; *RET_GOT is
  * less than LEN only at the end of the file. Any number of calls, any

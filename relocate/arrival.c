@@ -82,7 +82,9 @@ int cr_arrival_landing_open(const char *name, uint64_t size_hint, struct cr_work
 	if (cr_path_exists(made) && !cr_arrival_prepared(name))
 		return cr_error_set(err, EBUSY, "a relocation of %s is already in progress here", name);
 	cr_unpacked_remove(name); /* left by a connection that died */
-	return cr_landing_new(name, size_hint, ret, err);
+	if (cr_arrival_prepared_landing(name, ret))
+		return 0;
+	return cr_landing_new(name, size_hint, false, ret, err);
 }
 
 int cr_arrival_images_dir(const char *name, char **ret_dir, struct cr_error *err)
@@ -226,7 +228,7 @@ int cr_arrival_restore(const struct cr_arrival_env *env, const struct cr_arrival
 	if (req->lazy && (r = wait_lazy_daemon(images, err)) < 0)
 		goto fail;
 	restore_window_enter(env, req->name);
-	if ((r = prepared ? cr_arrival_prepared_go(err) : cr_partition_restart_unpacked(&u, &rec.defined, err)) < 0)
+	if ((r = prepared ? cr_arrival_prepared_go(req->lazy, err) : cr_partition_restart_unpacked(&u, &rec.defined, err)) < 0)
 		goto fail;
 	/* Post-copy: it runs here at once; its memory follows. */
 	if (req->lazy && (r = cr_partition_resume(req->name, err)) < 0)

@@ -31,7 +31,9 @@ void cr_arrival_undo(const char *name, const struct cr_relocation_record *rec, c
  * connection ended without a Restore). */
 int cr_arrival_prepare(const struct cr_arrival_env *env, const struct cr_arrival_prepare *req, struct cr_error *err);
 bool cr_arrival_prepared(const char *name);
-int cr_arrival_prepared_go(struct cr_error *err);
+int cr_arrival_prepared_go(bool lazy, struct cr_error *err);
+/* The landing made ahead for NAME, handed over to *RET (once). */
+bool cr_arrival_prepared_landing(const char *name, struct cr_workdir *ret);
 void cr_arrival_prepared_cancel(void);
 void cr_arrival_prepared_drop(const struct cr_arrival_env *env);
 

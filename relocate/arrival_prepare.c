@@ -8,15 +8,26 @@
  * lets it go (cr_arrival_prepared_go); an Abort, or the connection's end
  * without a Restore, closes it (the monitor gives up and records Defined)
  * and removes the rest through the record, as an Abort of a restored one
- * does. corrald's start removes what a dead connection left prepared. */
+ * does. corrald's start removes what a dead connection left prepared.
+ *
+ * Post-copy sends PrepareArrival, so the image's landing is made here too
+ * and `criu lazy-pages` started on its CRIU images directory, empty yet
+ * (criu/lazy.c; a criu without scripts/criu-patches/0007 ends at once and
+ * LazyPages starts one later, as before): the image is unpacked into that
+ * directory, and the LazyPages connection's process claims the daemon's
+ * page socket. Unclaimed, it goes with the preparation (or with this
+ * process, or after EARLY_CLAIM_MS). */
 #define LOG_PREFIX "arrival: "
 #include "relocate/arrival_internal.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/host_facts.h"
 #include "ckpt/partition_image.h"
+#include "criu/criu.h"
 #include "nfs/nfs.h"
 #include "relocate/landing.h"
 #include "relocate/relocation_record.h"
@@ -27,21 +38,93 @@
 #include "util/log.h"
 #include "util/paths.h"
 
+#define EARLY_LISTEN_MS 10000              /* criu lazy-pages listening after its start */
+#define EARLY_CLAIM_MS (15 * 60 * 1000)     /* unclaimed: the longest a dump may take, then it goes */
+#define EARLY_END_MS 5000
+
 /* This process serves one connection: at most one preparation. */
 static struct cr_restart_hold prep = CR_RESTART_HOLD_INIT;
+
+/* Its landing made ahead, and the lazy-pages daemon started there. */
+static struct {
+	struct cr_workdir landing; /* until the image's Prepare takes it */
+	pid_t guard;               /* until a Restore(lazy): claimed by then */
+} early;
+
+static int early_images(char **ret, struct cr_error *err)
+{
+	if (asprintf(ret, "%s/%s", early.landing.path, CR_IMAGE_CRIU_DIR) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+static void early_stop(void)
+{
+	if (early.guard > 0) {
+		kill(early.guard, SIGTERM);
+		(void)cr_criu_lazy_guard_wait(early.guard, EARLY_END_MS, NULL);
+	}
+	early.guard = 0;
+	cr_landing_drop(&early.landing);
+}
+
+/* The landing and the daemon on it, or neither: LazyPages then starts one. */
+static void early_start(const struct cr_arrival_env *env, const struct cr_arrival_prepare *req)
+{
+	cleanup_free char *images = NULL;
+	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
+	struct cr_error e = CR_ERROR_INIT;
+	int r = cr_landing_new(req->name, req->size_hint, true, &early.landing, &e);
+	if (r == 0 && (r = early_images(&images, &e)) == 0 && (r = cr_mkdir_p(images, 0700, &e)) == 0 &&
+	    (r = cr_host_criu_service(&svc, &e)) == 0)
+		r = cr_criu_lazy_daemon_prepare(&svc, req->name, images, EARLY_CLAIM_MS, &early.guard, &e);
+	if (r < 0) {
+		cr_arrival_log(env, "%s: no lazy-pages daemon ahead (%s)", req->name, cr_error_msg(&e));
+		early_stop();
+	}
+	cr_error_clear(&e);
+}
+
+/* Once the monitor waits: the daemon listens, or it and the landing go. */
+static void early_ready(const struct cr_arrival_env *env, const char *name)
+{
+	cleanup_free char *images = NULL;
+	struct cr_error e = CR_ERROR_INIT;
+	if (early.guard > 0 && (early_images(&images, &e) < 0 ||
+				cr_criu_lazy_daemon_listening(name, images, early.guard, EARLY_LISTEN_MS, &e) < 0)) {
+		early.guard = 0; /* ended (and reaped) there */
+		cr_arrival_log(env, "%s: no lazy-pages daemon ahead (%s)", name, cr_error_msg(&e));
+		cr_landing_drop(&early.landing);
+	}
+	cr_error_clear(&e);
+}
+
+bool cr_arrival_prepared_landing(const char *name, struct cr_workdir *ret)
+{
+	if (!cr_arrival_prepared(name) || !early.landing.path)
+		return false;
+	*ret = early.landing;
+	early.landing = (struct cr_workdir){NULL, false};
+	return true;
+}
 
 bool cr_arrival_prepared(const char *name)
 {
 	return prep.name && strcmp(prep.name, name) == 0;
 }
 
-int cr_arrival_prepared_go(struct cr_error *err)
+int cr_arrival_prepared_go(bool lazy, struct cr_error *err)
 {
+	if (lazy)
+		early.guard = 0; /* the page transfer's process has it */
+	else
+		early_stop(); /* not wanted */
 	return cr_restart_hold_go(&prep, err);
 }
 
 void cr_arrival_prepared_cancel(void)
 {
+	early_stop();
 	cr_restart_hold_cancel(&prep);
 }
 
@@ -113,14 +196,17 @@ int cr_arrival_prepare(const struct cr_arrival_env *env, const struct cr_arrival
 		.origin = origin,
 		.fs_later = true,
 	};
+	early_start(env, req); /* beside the monitor's start */
 	if ((r = cr_partition_restart_hold(&u, &prep, &rec.defined, err)) == 0 &&
 	    (r = cr_relocation_record_save(req->name, &rec, err)) == 0) {
+		early_ready(env, req->name);
 		cr_arrival_log(env, "%s: %s prepared here: defined, its monitor waits for the image", req->peer,
 			       req->name);
 		cr_relocation_record_free(&rec);
 		return 0;
 	}
 out:
+	early_stop();
 	cr_restart_hold_cancel(&prep); /* a monitor that waits gives up */
 	cr_arrival_undo(req->name, &rec, NULL, NULL);
 	cr_relocation_forget(req->name);

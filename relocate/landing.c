@@ -26,7 +26,7 @@ int cr_unpacked_path(const char *name, char **ret_path, struct cr_error *err)
 	return cr_path_name(ret_path, INCOMING_DIR, name, ".d", err);
 }
 
-int cr_landing_new(const char *name, uint64_t size_hint, struct cr_workdir *ret, struct cr_error *err)
+int cr_landing_new(const char *name, uint64_t size_hint, bool made, struct cr_workdir *ret, struct cr_error *err)
 {
 	cleanup_free char *incoming = NULL, *owner = NULL;
 	int r = cr_name_validate(name, err);
@@ -43,7 +43,7 @@ int cr_landing_new(const char *name, uint64_t size_hint, struct cr_workdir *ret,
 					.contents = size_hint,
 					.memory = size_hint,
 					.disk_only = size_hint == 0,
-					.name_only = true};
+					.name_only = !made};
 	return cr_workdir_make(&wr, ret, err);
 }
 

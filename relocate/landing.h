@@ -19,9 +19,10 @@ int cr_unpacked_path(const char *name, char **ret_path, struct cr_error *err);
 
 /* A fresh landing for NAME's image of SIZE_HINT bytes (0: unknown, never on
  * the tmpfs), a work directory (util/workdir.h) whose path the extraction
- * makes; cr_landing_keep makes it NAME.d (renamed, or linked to when it is
- * on the tmpfs); cr_landing_drop removes it. */
-int cr_landing_new(const char *name, uint64_t size_hint, struct cr_workdir *ret, struct cr_error *err);
+ * makes (MADE: made here, empty, for a landing prepared ahead);
+ * cr_landing_keep makes it NAME.d (renamed, or linked to when it is on the
+ * tmpfs); cr_landing_drop removes it. */
+int cr_landing_new(const char *name, uint64_t size_hint, bool made, struct cr_workdir *ret, struct cr_error *err);
 int cr_landing_keep(const char *name, const struct cr_workdir *w, struct cr_error *err);
 void cr_landing_drop(struct cr_workdir *w);
 

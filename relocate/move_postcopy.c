@@ -232,7 +232,8 @@ static int prepare_arrival(struct move *m, struct cr_peer *p, const struct cr_wp
 	cleanup_free char *spec = NULL;
 	int r = cr_spec_write(cfg, &spec, err);
 	if (r == 0)
-		r = cr_peer_prepare_arrival_begin(p, m->req->name, spec, m->relocation, err);
+		r = cr_peer_prepare_arrival_begin(p, m->req->name, spec, m->relocation,
+						  m->memory_bytes + m->fs_bytes, err);
 	if (r == 0)
 		r = cr_peer_collect(p, err);
 	return r;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "streamer.pb-c.h"
+#include "util/unix_socket.h"
 
 #define REPLY_TIMEOUT_MS 10000
 
@@ -161,34 +162,8 @@ int cr_streamer_send_reply(int sock, bool exists, struct cr_error *err)
 	return 0;
 }
 
-/* The socket is bound through /proc/self/fd/N/NAME of the directory opened
- * O_PATH, so a directory path longer than sun_path (108 bytes) still works:
- * CRIU itself connects through its own /proc/PID/fd/N of the images dir. */
+/* CRIU itself connects through its own /proc/PID/fd/N of the images dir. */
 int cr_streamer_listen(const char *dir, const char *name, char **ret_path, int *ret_fd, struct cr_error *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char *path = NULL;
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	int r = 0, fd = -1, dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		r = cr_error_errno(err, "cannot open the streamer directory %s", dir);
-	else if ((size_t)snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dfd, name) >=
-		 sizeof(addr.sun_path))
-		r = cr_error_set(err, ENAMETOOLONG, "streamer socket name %s is too long", name);
-	else if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
-		r = cr_error_errno(err, "cannot make the streamer socket");
-	if (r == 0 && (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0))
-		r = cr_error_errno(err, "cannot listen on %s", path);
-	if (dfd >= 0)
-		close(dfd);
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		free(path);
-		return r;
-	}
-	*ret_path = path;
-	*ret_fd = fd;
-	return 0;
+	return cr_unix_listen_at(dir, name, SOCK_NONBLOCK, ret_path, ret_fd, err);
 }

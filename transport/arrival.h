@@ -47,6 +47,7 @@ struct cr_arrival_prepare {
 	const char *peer;       /* the source's name in the trusted-peers file */
 	const char *spec_text;
 	const char *relocation; /* the relocation's id, or NULL */
+	uint64_t size_hint;     /* what its landing will hold (0: not known) */
 };
 
 /* A landing holds the image's entries and, as CR_UNPACKED_SPEC, the
@@ -55,8 +56,9 @@ struct cr_arrival_prepare {
 
 struct cr_arrival_ops {
 	/* Prepare(unpack): a fresh work directory *RET (its path not made yet:
-	 * the extraction makes it) to unpack NAME's image of SIZE_HINT bytes
-	 * into; refused while a relocation of NAME is pending here. keep: the
+	 * the extraction makes it; made and empty when it was prepared ahead)
+	 * to unpack NAME's image of SIZE_HINT bytes into; refused while a
+	 * relocation of NAME is pending here. keep: the
 	 * image arrived whole and it becomes NAME's unpacked image; drop:
 	 * whatever is left of it goes. */
 	int (*landing_open)(const char *name, uint64_t size_hint, struct cr_workdir *ret, struct cr_error *err);

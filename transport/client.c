@@ -487,10 +487,12 @@ int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char 
 }
 
 static int prepare_arrival(struct cr_peer *p, const char *name, const char *spec_text, const char *relocation,
-			   bool pipelined, struct cr_error *err)
+			   uint64_t size_hint, bool pipelined, struct cr_error *err)
 {
 	Crwire__PrepareArrival q = CRWIRE__PREPARE_ARRIVAL__INIT;
 	q.name = (char *)name;
+	q.has_size_hint = size_hint > 0;
+	q.size_hint = size_hint;
 	q.spec_text = (char *)spec_text;
 	q.relocation = (char *)relocation;
 	Crwire__Envelope req = CRWIRE__ENVELOPE__INIT;
@@ -500,16 +502,16 @@ static int prepare_arrival(struct cr_peer *p, const char *name, const char *spec
 }
 
 int cr_peer_prepare_arrival_begin(struct cr_peer *p, const char *name, const char *spec_text, const char *relocation,
-				  struct cr_error *err)
+				  uint64_t size_hint, struct cr_error *err)
 {
 	if (!cr_peer_pipelines(p))
 		return 0; /* an older peer does it all at the Restore */
-	return prepare_arrival(p, name, spec_text, relocation, true, err);
+	return prepare_arrival(p, name, spec_text, relocation, size_hint, true, err);
 }
 
 int cr_peer_prepare_arrival(struct cr_peer *p, const char *name, const char *spec_text, struct cr_error *err)
 {
-	return prepare_arrival(p, name, spec_text, NULL, false, err);
+	return prepare_arrival(p, name, spec_text, NULL, 0, false, err);
 }
 
 int cr_peer_commit(struct cr_peer *p, const char *name, const char *relocation, struct cr_error *err)

@@ -114,9 +114,9 @@ int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char 
  * and starts what its Restore on this connection needs, and answers once
  * that waits. Its answer is read by the next call or cr_peer_collect; a
  * refusal is only logged (the Restore then does it all). An Abort or the end of the connection without
- * a Restore removes it there. */
+ * a Restore removes it there. SIZE_HINT: as cr_peer_image_begin's. */
 int cr_peer_prepare_arrival_begin(struct cr_peer *p, const char *name, const char *spec_text, const char *relocation,
-				  struct cr_error *err);
+				  uint64_t size_hint, struct cr_error *err);
 /* The same, waited for, its refusal the error (corral-peer-probe). */
 int cr_peer_prepare_arrival(struct cr_peer *p, const char *name, const char *spec_text, struct cr_error *err);
 

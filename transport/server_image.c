@@ -95,7 +95,11 @@ static int verify_stream(const struct cr_server_ctx *ctx, struct chunk_source *s
 	if (!m->partition || !m->spec_text || strcmp(m->partition, name) != 0)
 		return cr_error_set(err, EINVAL, "the image holds partition %s, not %s",
 				    m->partition ? m->partition : "(none)", name);
-	if ((r = cr_image_extract_all(rd, unpack_dir, err)) < 0)
+	/* A landing made ahead (PrepareArrival: a process works in it already)
+	 * is filled in place; a fresh one is made by the extraction. */
+	r = cr_path_exists(unpack_dir) ? cr_image_extract_into(rd, unpack_dir, err)
+				       : cr_image_extract_all(rd, unpack_dir, err);
+	if (r < 0)
 		return r;
 	cleanup_free char *spec = NULL;
 	if (asprintf(&spec, "%s/%s", unpack_dir, CR_UNPACKED_SPEC) < 0)

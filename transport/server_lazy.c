@@ -40,14 +40,20 @@ static struct {
 	int relay; /* our end of the daemon's page socket */
 } lazy = {0, -1};
 
-/* Mark the images lazy and start criu lazy-pages on a socketpair. */
+/* Take over the daemon PrepareArrival started (criu/lazy.c), or start
+ * criu lazy-pages on a socketpair; then mark the images lazy (the Restore
+ * waits for the mark). */
 static int lazy_start(const char *name, const char *images_dir, struct cr_error *err)
 {
 	cleanup_free char *mark = NULL;
 	if (asprintf(&mark, "%s/%s", images_dir, CR_RESTORE_LAZY_MARK) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	int r = cr_write_file_atomic(mark, "", 0, 0600, err);
-	if (r < 0)
+	int r = cr_criu_lazy_daemon_claim(images_dir, &lazy.guard, &lazy.relay, err);
+	if (r == 1) /* prepared ahead */
+		r = cr_write_file_atomic(mark, "", 0, 0600, err) < 0 ? -EIO : 1;
+	if (r != 0)
+		return r;
+	if ((r = cr_write_file_atomic(mark, "", 0, 0600, err)) < 0)
 		return r;
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
@@ -137,7 +143,8 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 	}
 	if ((r = lazy_start(name, images, err)) < 0)
 		return r;
-	cr_server_log(ctx, "%s: serving the memory of %s on demand", c->peer_name, name);
+	cr_server_log(ctx, "%s: serving the memory of %s on demand%s", c->peer_name, name,
+		      r == 1 ? " (its lazy-pages daemon prepared ahead)" : "");
 	struct cr_page_relay_stats st = {0};
 	cleanup_free struct cr_page_relay *rl = malloc(sizeof(*rl));
 	if (!rl)

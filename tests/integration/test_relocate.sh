@@ -37,6 +37,8 @@ teardown() {
 		done
 	done
 	for p in $pa $pb; do kill -9 "$p" 2>/dev/null; done
+	# Whatever a corrald left running in its namespace (a lazy-pages guard).
+	for p in $(ip netns pids "$na" 2>/dev/null) $(ip netns pids "$nb" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	umount -l "$rb/run/corral" 2>/dev/null
 	ip netns del "$na" 2>/dev/null
 	ip netns del "$nb" 2>/dev/null
@@ -194,6 +196,31 @@ nothing_left_on_b() {
 		[ ! -d "$c" ] || fail "$1: B left the cgroup $c"
 	done
 	[ "$(state_on "$rb" mv)" = none ] || fail "$1: mv is $(state_on "$rb" mv) on B"
+	[ -z "$(lazy_daemons_on_b)" ] || fail "$1: B left criu lazy-pages running: $(lazy_daemons_on_b)"
+}
+# The criu lazy-pages processes in B's network namespace (pids).
+lazy_daemons_on_b() {
+	local p
+	for p in $(ip netns pids "$nb" 2>/dev/null); do
+		if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "^criu lazy-pages "; then echo "$p"; fi
+	done
+}
+# Whether this host's criu starts lazy-pages before its images are there
+# (scripts/criu-patches/0007): B then prepares the daemon with the rest.
+criu_lazy_early() {
+	local c=${CORRAL_CRIU:-$(command -v criu || echo /usr/local/sbin/criu)} d p ok=1
+	d=$(mktemp -d "$work/lazy-probe.XXXXXX")
+	(cd "$d" && exec timeout 5 "$c" lazy-pages --no-default-config -D "$d" -W "$d" -o probe.log) >/dev/null 2>&1 &
+	p=$!
+	for _ in $(seq 50); do
+		if [ -S "$d/lazy-pages.socket" ]; then ok=0; break; fi
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	rm -rf "$d"
+	return $ok
 }
 # post_copy_fails WHAT TEXT: a post-copy move to B fails saying TEXT (or
 # post-copy is not proven here: 1), and nothing of mv is left on B.
@@ -220,6 +247,14 @@ b_env=(CORRAL_TEST_FAULT=refuse-image)
 restart_b
 if post_copy_fails "prepared, then the image refused" "test fault refuse-image"; then
 	grep -q "mv prepared here" "$work/b.log" || fail "prepared, then the image refused: B did not prepare mv"
+	# With a criu that starts early, B had its lazy-pages daemon waiting
+	# (nothing_left_on_b: gone with the rest).
+	if criu_lazy_early; then
+		if grep -q "mv: no lazy-pages daemon ahead" "$work/b.log"; then
+			fail "prepared, then the image refused: $(grep "no lazy-pages daemon ahead" "$work/b.log")"
+		fi
+		pass "prepared ahead (its lazy-pages daemon too), then the image refused: nothing left on B"
+	fi
 	pass "prepared ahead, then the image refused: nothing left on B, still running on A"
 fi
 b_env=()
