@@ -196,6 +196,8 @@ nothing_left_on_b() {
 		[ ! -d "$c" ] || fail "$1: B left the cgroup $c"
 	done
 	[ "$(state_on "$rb" mv)" = none ] || fail "$1: mv is $(state_on "$rb" mv) on B"
+	# The page connection's process ends its daemon as the move fails (bounded).
+	for _ in $(seq 100); do [ -z "$(lazy_daemons_on_b)" ] && break; sleep 0.1; done
 	[ -z "$(lazy_daemons_on_b)" ] || fail "$1: B left criu lazy-pages running: $(lazy_daemons_on_b)"
 }
 # The criu lazy-pages processes in B's network namespace (pids).
