@@ -229,7 +229,7 @@ int cr_criu_lazy_daemon_start(const struct cr_criu_service *svc, const char *nam
 /* The same daemon started early, before the images are there (the source
  * not frozen yet): IMAGES_DIR exists and is the directory the images are
  * put in later (the same inode). Needs a criu that reads the images only
- * when the restore connects (scripts/criu-patches/0007): another one ends at
+ * when the restore connects (scripts/criu-patches/0008): another one ends at
  * once, and cr_criu_lazy_daemon_listening says so. The guard (*RET_GUARD,
  * a child) makes the page socket and offers its other end to the process
  * that will relay the pages (cr_criu_lazy_daemon_claim). Until it is

@@ -12,7 +12,7 @@
  * moves of a forking partition (scripts/criu-patches/0004 removes it).
  *
  * Prepared (before the source freezes, on the images directory the image
- * fills later: a CRIU with scripts/criu-patches/0007 reads the images only
+ * fills later: a CRIU with scripts/criu-patches/0008 reads the images only
  * when the restore connects), the guard makes the page socket itself and
  * offers the relay's end to whichever process serves the page transfer
  * (criu/lazy_claim.c): until then no task of the partition depends on it,

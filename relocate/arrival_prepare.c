@@ -12,7 +12,7 @@
  *
  * Post-copy sends PrepareArrival, so the image's landing is made here too
  * and `criu lazy-pages` started on its CRIU images directory, empty yet
- * (criu/lazy.c; a criu without scripts/criu-patches/0007 ends at once and
+ * (criu/lazy.c; a criu without scripts/criu-patches/0008 ends at once and
  * LazyPages starts one later, as before): the image is unpacked into that
  * directory, and the LazyPages connection's process claims the daemon's
  * page socket. Unclaimed, it goes with the preparation (or with this

@@ -208,7 +208,7 @@ lazy_daemons_on_b() {
 	done
 }
 # Whether this host's criu starts lazy-pages before its images are there
-# (scripts/criu-patches/0007): B then prepares the daemon with the rest.
+# (scripts/criu-patches/0008): B then prepares the daemon with the rest.
 criu_lazy_early() {
 	local c=${CORRAL_CRIU:-$(command -v criu || echo /usr/local/sbin/criu)} d p ok=1
 	d=$(mktemp -d "$work/lazy-probe.XXXXXX")

@@ -217,7 +217,7 @@ static void unclaimed_daemon_goes_with_the_process_that_prepared_it(void **state
 static void criu_that_cannot_start_early_is_said_so(void **state)
 {
 	(void)state;
-	touch("fail"); /* as a criu without patch 0007: no images, it ends */
+	touch("fail"); /* as a criu without patch 0008: no images, it ends */
 	pid_t guard = 0;
 	struct cr_error err = CR_ERROR_INIT;
 	assert_int_equal(cr_criu_lazy_daemon_prepare(NULL, "lazyunit", images, 60000, &guard, &err), 0);
