@@ -63,6 +63,13 @@ void cr_etcd_kvs_clear(struct cr_etcd_kvs *kvs);
 int cr_etcd_get(struct cr_etcd *e, const char *key, struct cr_etcd_kv *ret, struct cr_error *err);
 /* Every key under PREFIX, sorted by key. */
 int cr_etcd_list(struct cr_etcd *e, const char *prefix, struct cr_etcd_kvs *ret, struct cr_error *err);
+/* The same reads served by the member asked alone (etcd's serializable
+ * range): no round among the members, but possibly a little behind them,
+ * and answered even by a member cut off from the others. Only where what
+ * is read is acted on by a compare-and-swap write, which a stale read
+ * makes fail (and the next read sees the store as it is). */
+int cr_etcd_get_local(struct cr_etcd *e, const char *key, struct cr_etcd_kv *ret, struct cr_error *err);
+int cr_etcd_list_local(struct cr_etcd *e, const char *prefix, struct cr_etcd_kvs *ret, struct cr_error *err);
 int cr_etcd_put(struct cr_etcd *e, const char *key, const char *value, int64_t lease,
 		struct cr_error *err);
 /* Deletes KEY; returns how many keys went (0 or 1). */

@@ -34,7 +34,7 @@ static int add_prefix_end(json_object *o, const char *prefix, struct cr_error *e
 	return cr_etcd_add_b64(o, "range_end", end, n, err);
 }
 
-static int range(struct cr_etcd *e, const char *key, bool prefix, struct cr_etcd_kvs *ret,
+static int range(struct cr_etcd *e, const char *key, bool prefix, bool local, struct cr_etcd_kvs *ret,
 		 struct cr_error *err)
 {
 	cleanup_json json_object *req = NULL, *answer = NULL;
@@ -43,6 +43,8 @@ static int range(struct cr_etcd *e, const char *key, bool prefix, struct cr_etcd
 		r = add_key(req, key, err);
 	if (r == 0 && prefix)
 		r = add_prefix_end(req, key, err);
+	if (r == 0 && local)
+		json_object_object_add(req, "serializable", json_object_new_boolean(1));
 	if (r == 0)
 		r = cr_etcd_call(e, "/v3/kv/range", req, CR_ETCD_READ, &answer, NULL, err);
 	if (r == 0)
@@ -50,10 +52,10 @@ static int range(struct cr_etcd *e, const char *key, bool prefix, struct cr_etcd
 	return r < 0 ? cr_error_wrap(err, "reading %s%s", key, prefix ? "*" : "") : 0;
 }
 
-int cr_etcd_get(struct cr_etcd *e, const char *key, struct cr_etcd_kv *ret, struct cr_error *err)
+static int get(struct cr_etcd *e, const char *key, bool local, struct cr_etcd_kv *ret, struct cr_error *err)
 {
 	cleanup_etcd_kvs struct cr_etcd_kvs kvs = {NULL, 0, 0};
-	int r = range(e, key, false, &kvs, err);
+	int r = range(e, key, false, local, &kvs, err);
 	if (r < 0)
 		return r;
 	if (kvs.n == 0)
@@ -63,9 +65,24 @@ int cr_etcd_get(struct cr_etcd *e, const char *key, struct cr_etcd_kv *ret, stru
 	return 1;
 }
 
+int cr_etcd_get(struct cr_etcd *e, const char *key, struct cr_etcd_kv *ret, struct cr_error *err)
+{
+	return get(e, key, false, ret, err);
+}
+
+int cr_etcd_get_local(struct cr_etcd *e, const char *key, struct cr_etcd_kv *ret, struct cr_error *err)
+{
+	return get(e, key, true, ret, err);
+}
+
 int cr_etcd_list(struct cr_etcd *e, const char *prefix, struct cr_etcd_kvs *ret, struct cr_error *err)
 {
-	return range(e, prefix, true, ret, err);
+	return range(e, prefix, true, false, ret, err);
+}
+
+int cr_etcd_list_local(struct cr_etcd *e, const char *prefix, struct cr_etcd_kvs *ret, struct cr_error *err)
+{
+	return range(e, prefix, true, true, ret, err);
 }
 
 static int put_request(const char *key, const char *value, int64_t lease, json_object **ret,

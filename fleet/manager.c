@@ -37,7 +37,9 @@ static int lead(struct cr_manager *m, struct cr_etcd *e, const struct cr_fleet_c
 		int64_t lease, struct cr_error *err)
 {
 	cleanup_etcd_kv struct cr_etcd_kv kv = {0};
-	int r = cr_etcd_get(e, key, &kv, err);
+	/* the member asked alone: a stale answer only makes a step whose
+	 * writes, fenced by the lead's revision, all fail */
+	int r = cr_etcd_get_local(e, key, &kv, err);
 	if (r < 0)
 		return r;
 	if (r == 1) {
@@ -605,8 +607,10 @@ int cr_manager_step(struct cr_manager *m, struct cr_etcd *e, const struct cr_fle
 	r = run_schedules(&s, err);
 	if (r == 0)
 		r = run_policies(&s, err);
+	/* the member asked alone: every write of a step on an evacuation
+	 * compares its record's revision, so a stale list writes nothing */
 	if (r == 0 && (r = cr_fleet_key(&prefix, c->fleet, "evacuations/", err)) == 0)
-		r = cr_etcd_list(e, prefix, &evacs, err);
+		r = cr_etcd_list_local(e, prefix, &evacs, err);
 	for (size_t i = 0; r == 0 && i < evacs.n; i++) {
 		struct cr_evac v = {0};
 		cleanup_error struct cr_error bad = CR_ERROR_INIT;

@@ -310,7 +310,7 @@ int cr_runner_step(struct cr_runner *rn, struct cr_etcd *e, const struct cr_flee
 	size_t n = 0;
 	if (asprintf(&prefix, "tasks/%s/", c->name) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
-	int r = cr_task_list(e, c->fleet, prefix, &t, &n, err);
+	int r = cr_task_list_local(e, c->fleet, prefix, &t, &n, err);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		if (job_of(rn, t[i].partition))
 			continue;

@@ -134,14 +134,14 @@ int cr_task_from_kv(const struct cr_etcd_kv *kv, struct cr_task *ret, struct cr_
 	return 0;
 }
 
-int cr_task_list(struct cr_etcd *e, const char *fleet, const char *prefix, struct cr_task **ret, size_t *ret_n,
-		 struct cr_error *err)
+static int list(struct cr_etcd *e, const char *fleet, const char *prefix, bool local, struct cr_task **ret,
+		size_t *ret_n, struct cr_error *err)
 {
 	cleanup_free char *key = NULL;
 	cleanup_etcd_kvs struct cr_etcd_kvs kvs = {0};
 	int r = cr_fleet_key(&key, fleet, prefix, err);
 	if (r == 0)
-		r = cr_etcd_list(e, key, &kvs, err);
+		r = local ? cr_etcd_list_local(e, key, &kvs, err) : cr_etcd_list(e, key, &kvs, err);
 	if (r < 0)
 		return r;
 	struct cr_task *out = calloc(kvs.n + 1, sizeof(*out));
@@ -156,6 +156,18 @@ int cr_task_list(struct cr_etcd *e, const char *fleet, const char *prefix, struc
 	*ret = out;
 	*ret_n = n;
 	return 0;
+}
+
+int cr_task_list(struct cr_etcd *e, const char *fleet, const char *prefix, struct cr_task **ret, size_t *ret_n,
+		 struct cr_error *err)
+{
+	return list(e, fleet, prefix, false, ret, ret_n, err);
+}
+
+int cr_task_list_local(struct cr_etcd *e, const char *fleet, const char *prefix, struct cr_task **ret,
+		       size_t *ret_n, struct cr_error *err)
+{
+	return list(e, fleet, prefix, true, ret, ret_n, err);
 }
 
 int cr_task_write(struct cr_etcd *e, const char *fleet, struct cr_task *t, const struct cr_etcd_cmp *extra,

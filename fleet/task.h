@@ -53,6 +53,10 @@ int cr_task_from_kv(const struct cr_etcd_kv *kv, struct cr_task *ret, struct cr_
 /* Every task under PREFIX ("tasks/" or "tasks/HOST/") of FLEET. */
 int cr_task_list(struct cr_etcd *e, const char *fleet, const char *prefix, struct cr_task **ret, size_t *ret_n,
 		 struct cr_error *err);
+/* The same from the member asked alone (cr_etcd_list_local): for a host's
+ * runner, whose every change of a task is a compare-and-swap. */
+int cr_task_list_local(struct cr_etcd *e, const char *fleet, const char *prefix, struct cr_task **ret,
+		       size_t *ret_n, struct cr_error *err);
 void cr_task_list_free(struct cr_task *t, size_t n);
 
 /* Write T over the record whose revision T->mod_revision names (0: a new
