@@ -113,6 +113,10 @@ compare_criu() {
 		for i in $(seq "$rounds"); do
 			for c in old new; do
 				move_env=(CORRAL_CRIU="${bin[$c]}")
+				# Another criu makes A's cached host facts stale: probe them
+				# now (corral check), not within the move, and let it settle.
+				on_a env "${move_env[@]}" "$BIN/corral" check >/dev/null 2>&1 || true
+				sleep 2
 				move_round post-copy
 				echo "    ($c, round $i, load $(cut -d' ' -f1 /proc/loadavg))"
 				cdown[$mib,$c]+="${r_down:-} " cgap[$mib,$c]+="${r_gap:-} " clazy[$mib,$c]+="${r_lazy:-} "
