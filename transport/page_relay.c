@@ -3,6 +3,7 @@
 #include "transport/page_relay.h"
 #include "transport_wire.pb-c.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -309,7 +310,7 @@ int cr_page_relay_run(struct cr_page_relay *rl, struct cr_conn *c, int local, co
 		return cr_error_set(err, ENOMEM, "out of memory");
 	struct cr_page_wire *w = &rl->w;
 	struct cr_page_buf *out = &rl->out;
-	st->conn_failed = st->stalled = false;
+	st->conn_failed = st->stalled = st->resume_knock = false;
 	/* A page request is a few dozen bytes: Nagle's algorithm would hold it
 	 * back for the acknowledgement of the previous answer. */
 	cr_conn_nodelay(c->io.fd);
@@ -335,9 +336,10 @@ int cr_page_relay_run(struct cr_page_relay *rl, struct cr_conn *c, int local, co
 		short local_events = (hear_local ? POLLIN : 0) | (out_pending(out) ? POLLOUT : 0);
 		/* Back-pressure: no more from the peer while the local criu lags. */
 		bool take_peer = !rl->peer_done && out_pending(out) < OUT_HIGH_WATER;
-		struct pollfd p[2] = {{.fd = local_events ? local : -1, .events = local_events},
-				      {.fd = take_peer || kept_full ? c->io.fd : -1, .events = POLLIN}};
-		int n = poll(p, 2, KEEPALIVE_MS);
+		struct pollfd p[3] = {{.fd = local_events ? local : -1, .events = local_events},
+				      {.fd = take_peer || kept_full ? c->io.fd : -1, .events = POLLIN},
+				      {.fd = o->resume_fd ? *o->resume_fd : -1, .events = POLLIN}};
+		int n = poll(p, 3, KEEPALIVE_MS);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -366,6 +368,11 @@ int cr_page_relay_run(struct cr_page_relay *rl, struct cr_conn *c, int local, co
 		}
 		if (n == 0)
 			continue;
+		if (p[2].revents) {
+			st->conn_failed = st->resume_knock = true;
+			return cr_error_set(err, ECONNRESET, "%s resumes the page transfer on a new connection",
+					    c->peer_name);
+		}
 		bool took = false;
 		if ((p[0].revents & POLLOUT) && (r = out_flush(out, local, &took, err)) < 0)
 			return r;
@@ -394,8 +401,13 @@ int cr_page_relay_run(struct cr_page_relay *rl, struct cr_conn *c, int local, co
 				return r;
 		}
 		if (rl->source && !rl->dropped && rl->sent >= FAULT_DROP_AT && cr_fault_injected(CR_FAULT_DROP_PAGES)) {
-			rl->dropped = true; /* a test's broken connection, mid-transfer */
-			(void)shutdown(c->io.fd, SHUT_RDWR);
+			/* A test's connection lost without a word: its socket
+			 * is kept open (a copy leaks), so the peer hears of
+			 * it only by the resume or its idle timeout. */
+			rl->dropped = st->conn_failed = true;
+			(void)fcntl(c->io.fd, F_DUPFD_CLOEXEC, 0);
+			return cr_error_set(err, ECONNRESET, "the page connection to %s was dropped (test fault %s)",
+					    c->peer_name, cr_fault_name(CR_FAULT_DROP_PAGES));
 		}
 		if (took)
 			stall.last_page = now;

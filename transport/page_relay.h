@@ -28,6 +28,7 @@ struct cr_page_relay_stats {
 	bool conn_failed; /* the relay failed on the connection, not on the local criu */
 	bool stalled;     /* the destination's stall watchdog ended it */
 	uint32_t resumes; /* broken connections the transfer went on after */
+	bool resume_knock; /* it ended for a resume waiting on O->resume_fd (the connection is whole) */
 };
 
 struct cr_page_relay_opts {
@@ -40,6 +41,12 @@ struct cr_page_relay_opts {
 	/* Called after each message with CTX (may be NULL). */
 	void (*progress)(void *ctx, const struct cr_page_relay_stats *st);
 	void *ctx;
+	/* The destination of a resumable transfer: the socket that waits for
+	 * its resume (transport/page_resume.h; NULL: none). A resume waiting
+	 * there means the peer saw this connection break: the relay ends as
+	 * on a broken connection (ST->conn_failed), without waiting for its
+	 * idle timeout to say so. */
+	const int *resume_fd;
 };
 
 /* Bytes waiting in order: data[off, len) (cap allocated). */

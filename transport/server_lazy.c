@@ -33,6 +33,7 @@
 #include "util/fsutil.h"
 
 #define GUARD_END_MS 30000 /* the daemon's end once its page server said goodbye */
+#define KNOCK_MS 300 /* a resume that knocks while the connection looks whole: its hand-over comes at once */
 
 /* This process serves one connection: at most one lazy-pages daemon. */
 static struct {
@@ -91,19 +92,31 @@ static void lazy_stop(void)
 static int relay_resumed(const struct cr_server_ctx *ctx, struct cr_conn *c, struct cr_page_relay *rl, int lfd,
 			 const char *name, struct cr_page_relay_stats *st, struct cr_error *err)
 {
-	const struct cr_page_relay_opts o = {.idle_ms = ctx->timeout_ms, .stall_ms = CR_PAGE_RELAY_STALL_MS};
+	const struct cr_page_relay_opts o = {.idle_ms = ctx->timeout_ms, .stall_ms = CR_PAGE_RELAY_STALL_MS,
+					     .resume_fd = lfd >= 0 ? &lfd : NULL};
 	for (;;) {
 		int r = cr_page_relay_run(rl, c, lazy.relay, &o, st, NULL, err);
 		if (r >= 0 || !st->conn_failed || lfd < 0)
 			return r;
 		/* criu lazy-pages and the guard stay: the copy's tasks wait on
-		 * their missing pages meanwhile. */
-		cr_server_log(ctx, "%s: the page connection of %s broke (%s): waiting up to %d ms for it to resume",
-			      c->peer_name, name, cr_error_msg(err), CR_PAGE_RESUME_MS);
-		(void)shutdown(c->io.fd, SHUT_RDWR);
+		 * their missing pages meanwhile. A resume that knocks while
+		 * this connection still looks whole is taken at once (the
+		 * source saw it break); a knock that is no such resume (not
+		 * root, another peer) leaves it as it was. */
+		bool knock = st->resume_knock;
+		if (!knock) {
+			cr_server_log(ctx, "%s: the page connection of %s broke (%s): waiting up to %d ms for it to "
+				      "resume", c->peer_name, name, cr_error_msg(err), CR_PAGE_RESUME_MS);
+			(void)shutdown(c->io.fd, SHUT_RDWR);
+		}
 		struct cr_error te = CR_ERROR_INIT;
 		uint64_t from = 0;
-		int t = cr_page_resume_take(lfd, CR_PAGE_RESUME_MS, c, &from, &te);
+		int t = cr_page_resume_take(lfd, knock ? KNOCK_MS : CR_PAGE_RESUME_MS, c, &from, &te);
+		if (t < 0 && knock) {
+			cr_error_clear(&te);
+			cr_error_clear(err);
+			continue;
+		}
 		if (t == 0)
 			t = cr_page_relay_rewind(rl, from, &te);
 		if (t == 0)

@@ -24,8 +24,9 @@ enum cr_fault {
 					  * lazy-pages no more once the background push began */
 	CR_FAULT_REFUSE_IMAGE = 6,       /* "refuse-image": corrald refuses every image it receives whole,
 					  * as if it were corrupt */
-	CR_FAULT_DROP_PAGES = 7,         /* "drop-page-connection": the source's page relay shuts its
-					  * connection once, 4 MiB into the page transfer */
+	CR_FAULT_DROP_PAGES = 7,         /* "drop-page-connection": the source's page relay gives up its
+					  * connection once, 4 MiB into the page transfer, without a
+					  * word to the peer (the socket stays open) */
 	CR_FAULT_MAX,
 };
 

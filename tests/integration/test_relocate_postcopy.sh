@@ -341,14 +341,19 @@ out=$(on_b "$bin/movewpar" --mode stop-copy pc a 2>&1) || fail "back to A: $out"
 rearm_memhog a "$ra"
 pass "movewpar's connections reset in the lazy phase: the transfer resumed, every page verified on B"
 
-# The same by a fault point: movewpar's page relay drops its connection
-# 4 MiB into the transfer.
+# A fault point: movewpar's page relay gives up its connection 4 MiB into
+# the transfer without a word (its socket stays open: B hears nothing). The
+# resume that knocks at B is proof enough that the old connection is gone:
+# B takes it at once, without waiting for its idle timeout.
+broke_before=$(grep -c "page connection of pc broke" "$work/b.log" || true)
 mover_env=(CORRAL_TEST_FAULT=drop-page-connection)
 lazy_fault true
 lazy_fault_end
 mover_env=()
 [ "$mover_rc" -eq 0 ] || fail "page connection dropped: movewpar failed"
 assert_contains "$(cat "$work/fault.out")" "resumed 1 time(s)" "page connection dropped"
+[ "$(grep -c "page connection of pc broke" "$work/b.log" || true)" = "$broke_before" ] ||
+	fail "page connection dropped: B waited for its idle timeout instead of taking the resume at once"
 only_on "$rb" "$ra" b "page connection dropped"
 verify_pages b "$rb" "page connection dropped"
 rearm_memhog b "$rb"

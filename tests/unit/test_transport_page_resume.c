@@ -36,6 +36,7 @@ struct side {
 	struct cr_page_relay rl;
 	struct cr_conn conn;
 	int local; /* the relay's end of its criu socket */
+	int resume_fd; /* > 0: where its resume waits (0: none, as calloc leaves it) */
 	struct cr_page_relay_stats st;
 	struct cr_error err;
 	int r;
@@ -45,7 +46,7 @@ struct side {
 static void *relay_main(void *arg)
 {
 	struct side *s = arg;
-	const struct cr_page_relay_opts o = {.idle_ms = T_MS};
+	const struct cr_page_relay_opts o = {.idle_ms = T_MS, .resume_fd = s->resume_fd > 0 ? &s->resume_fd : NULL};
 	s->r = cr_page_relay_run(&s->rl, &s->conn, s->local, &o, &s->st, NULL, &s->err);
 	return NULL;
 }
@@ -467,6 +468,48 @@ static void test_the_holder_takes_the_connection_over(void **state)
 	close(lfd);
 }
 
+/* A resume knocks while the destination's connection still looks whole
+ * (the source saw it break first): its relay ends at once, the connection
+ * untouched, so that the resume is taken without waiting for the idle
+ * timeout. */
+static void test_a_knocking_resume_ends_the_relay(void **state)
+{
+	(void)state;
+	const char *reloc = "00112233445566778899aabbccddeeff";
+	struct cr_error err = CR_ERROR_INIT;
+	struct side *b = calloc(1, sizeof(*b));
+	int lb[2], c[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lb), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c), 0);
+	assert_int_equal(cr_page_resume_listen(reloc, &b->resume_fd, &err), 0);
+	cr_page_relay_init(&b->rl, false, 0, true);
+	b->local = lb[0];
+	cr_conn_init(&b->conn, c[0], T_MS);
+	b->conn.peer_name = strdup("a");
+	b->err = (struct cr_error)CR_ERROR_INIT;
+	assert_int_equal(pthread_create(&b->th, NULL, relay_main, b), 0);
+	struct cr_conn nb, na;
+	secure_pair(&nb, &na, 0x11);
+	struct hand h = {.relocation = reloc, .c = &nb, .err = CR_ERROR_INIT};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, hand_over, &h), 0);
+	pthread_join(b->th, NULL);
+	assert_true(b->r < 0 && b->st.conn_failed && b->st.resume_knock);
+	assert_non_null(strstr(cr_error_msg(&b->err), "a resumes the page transfer on a new connection"));
+	pthread_join(th, NULL); /* nobody took it: the hand-over gives up */
+	assert_true(h.r < 0);
+	cr_error_clear(&h.err);
+	cr_error_clear(&b->err);
+	int fds[] = {c[0], c[1], lb[0], lb[1], b->resume_fd, nb.io.fd, na.io.fd};
+	for (size_t i = 0; i < 7; i++)
+		close(fds[i]);
+	cr_conn_release(&b->conn);
+	cr_conn_release(&nb);
+	cr_conn_release(&na);
+	cr_page_relay_release(&b->rl);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_unacknowledged_bytes_are_bounded),
 		cmocka_unit_test(test_an_impossible_ack_is_refused),
 		cmocka_unit_test(test_the_holder_takes_the_connection_over),
+		cmocka_unit_test(test_a_knocking_resume_ends_the_relay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
