@@ -2,6 +2,7 @@
  * corral evacuate --cancel HOST [--timeout S]
  * corral restore HOST [--parallel N] [--timeout S]
  * corral restore HOST --skip
+ * corral restore --cancel HOST [--timeout S]
  * corral history [--json] [-n N]
  * Emptying a host of a fleet before its maintenance, bringing its
  * partitions back after, and what every fleet move did. The fleet manager
@@ -85,7 +86,7 @@ static int parse(const struct cli_verb *v, int argc, char **argv, bool evacuate,
 			a->skip = true;
 			continue;
 		}
-		if (evacuate && c == 'c') {
+		if (c == 'c') {
 			a->cancel = true;
 			continue;
 		}
@@ -108,6 +109,8 @@ static int parse(const struct cli_verb *v, int argc, char **argv, bool evacuate,
 		return cli_usage_error(v->name, v->usage, "give one host");
 	if (a->cancel && (a->dry_run || a->parallel || a->n_to))
 		return cli_usage_error(v->name, v->usage, "--cancel takes a host and --timeout only");
+	if (a->skip && a->cancel)
+		return cli_usage_error(v->name, v->usage, "--skip or --cancel, not both");
 	if (a->skip && a->parallel)
 		return cli_usage_error(v->name, v->usage, "--skip moves nothing: no --parallel");
 	a->host = argv[optind];
@@ -182,8 +185,17 @@ static void print_table(const struct cr_task *t, size_t n)
 /* What an ended evacuation or restore V (its tasks T) says: done 0;
  * cancelled 0 for the command that cancelled it, an error for the one that
  * asked for it; incomplete an error. */
-static int ended_result(const struct cr_evac *v, const struct cr_task *t, size_t n, const struct args *a,
-			const char *what, struct cr_error *err)
+/* Does HOST have a state record (evacuating, partly-evacuated...)? */
+static bool has_state(struct cr_etcd *e, const char *fleet, const char *host)
+{
+	cleanup_free char *key = NULL;
+	cleanup_etcd_kv struct cr_etcd_kv kv = {0};
+	cleanup_error struct cr_error ignored = CR_ERROR_INIT;
+	return cr_host_state_key(fleet, host, &key, &ignored) == 0 && cr_etcd_get(e, key, &kv, &ignored) == 1;
+}
+
+static int ended_result(struct cr_etcd *e, const char *fleet, const struct cr_evac *v, const struct cr_task *t,
+			size_t n, const struct args *a, const char *what, struct cr_error *err)
 {
 	if (!strcmp(v->status, "done"))
 		return 0;
@@ -192,7 +204,14 @@ static int ended_result(const struct cr_evac *v, const struct cr_task *t, size_t
 	size_t left = 0;
 	for (size_t i = 0; i < n; i++)
 		left += t[i].state == CR_TASK_DONE && (t[i].mode == CR_PLAN_LIVE || t[i].mode == CR_PLAN_STATIC);
-	if (left)
+	if (!strcmp(v->kind, "restore") && has_state(e, fleet, a->host))
+		printf("%zu partition%s came back to %s; what is still away stays there (%s is partly-evacuated "
+		       "until `corral restore %s` brings it back or `corral restore %s --skip`)\n", left,
+		       left == 1 ? "" : "s", a->host, a->host, a->host, a->host);
+	else if (!strcmp(v->kind, "restore"))
+		printf("%zu partition%s came back to %s, nothing is away: it is online\n", left, left == 1 ? "" : "s",
+		       a->host);
+	else if (left)
 		printf("%zu partition%s left %s, which is partly-evacuated: `corral restore %s` brings %s back, "
 		       "`corral evacuate %s` goes on\n", left, left > 1 ? "s" : "", a->host, a->host,
 		       left > 1 ? "them" : "it", a->host);
@@ -264,7 +283,7 @@ static int follow(struct cr_etcd *e, const struct cr_fleet_conf *c, const struct
 			printf("\n");
 			print_table(t, n);
 			printf("\n%s of %s: %s\n", what, a->host, v.status);
-			r = ended_result(&v, t, n, a, what, err);
+			r = ended_result(e, c->fleet, &v, t, n, a, what, err);
 		}
 		cr_task_list_free(t, n);
 		cr_evac_free(&v);
@@ -290,25 +309,26 @@ static int follow(struct cr_etcd *e, const struct cr_fleet_conf *c, const struct
 	return r;
 }
 
-/* corral evacuate --cancel HOST: no move of it starts any more; follow
- * the moves in flight to their end. */
-static int cancel(struct args *a, struct cr_error *err)
+/* corral evacuate|restore --cancel HOST: no move of it starts any more;
+ * follow the moves in flight to their end. */
+static int cancel(struct args *a, bool evacuate, struct cr_error *err)
 {
+	const char *what = evacuate ? "evacuation" : "restore";
 	cleanup_fleet_conf struct cr_fleet_conf c = {0};
 	cleanup_etcd struct cr_etcd *e = NULL;
 	size_t running = 0;
 	int r = cr_fleet_connect(&c, &e, err);
 	if (r == 0)
-		r = cr_evac_cancel(e, &c, a->host, NULL, &running, err);
+		r = cr_evac_cancel(e, &c, a->host, evacuate ? "evacuate" : "restore", NULL, &running, err);
 	if (r < 0)
 		return r;
 	if (running)
-		printf("Cancelling the evacuation of %s: no move starts any more; %zu in flight finish%s\n", a->host,
+		printf("Cancelling the %s of %s: no move starts any more; %zu in flight finish%s\n", what, a->host,
 		       running, running > 1 ? "" : "es");
 	else
-		printf("Cancelling the evacuation of %s: no move starts any more, none is in flight\n", a->host);
+		printf("Cancelling the %s of %s: no move starts any more, none is in flight\n", what, a->host);
 	fflush(stdout);
-	return follow(e, &c, a, "evacuation", err);
+	return follow(e, &c, a, what, err);
 }
 
 int cmd_evacuate(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
@@ -320,7 +340,7 @@ int cmd_evacuate(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 		return rc;
 	}
 	if (a.cancel) {
-		rc = cancel(&a, err);
+		rc = cancel(&a, true, err);
 		args_free(&a);
 		return rc;
 	}
@@ -356,6 +376,11 @@ int cmd_restore(const struct cli_verb *v, int argc, char **argv, struct cr_error
 	struct args a = {0};
 	int rc = parse(v, argc, argv, false, &a);
 	if (rc) {
+		args_free(&a);
+		return rc;
+	}
+	if (a.cancel) {
+		rc = cancel(&a, false, err);
 		args_free(&a);
 		return rc;
 	}

@@ -83,7 +83,8 @@ static const struct cli_verb verbs[] = {
 	 cmd_evacuate, 1, false},
 	{"restore", "bring back the partitions an evacuation moved away",
 	 "corral restore HOST [--parallel N] [--timeout SECONDS]\n"
-	 "       corral restore HOST --skip   (placements again, nothing moved back)",
+	 "       corral restore HOST --skip   (placements again, nothing moved back)\n"
+	 "       corral restore --cancel HOST [--timeout SECONDS]",
 	 cmd_restore, 1, false},
 	{"schedule", "relocate or evacuate at a time or on a cron schedule",
 	 "corral schedule add (--at YYYY-MM-DDTHH:MM[:SS]Z | --in SECONDS | --cron \"M H DOM MON DOW\")\n"

@@ -43,27 +43,28 @@ static void cancel_txn_add(struct cancel_txn *x, char **key, char **value, int64
 	x->owned[x->n_owned++] = steal_pointer(value);
 }
 
-static bool of_evacuation(const struct cr_task *t, const char *host)
+static bool of_evacuation(const struct cr_task *t, const struct cr_evac *v)
 {
-	return t->evac && !strcmp(t->evac, host) && t->kind && !strcmp(t->kind, "evacuate");
+	return t->evac && !strcmp(t->evac, v->host) && t->kind && !strcmp(t->kind, v->kind);
 }
 
 
-static int refusal(const struct cr_evac *v, const char *host, struct cr_error *err)
+static int refusal(const struct cr_evac *v, const char *kind, const char *host, struct cr_error *err)
 {
 	bool restore = strcmp(v->kind, "evacuate") != 0;
 	if (strcmp(v->status, "running"))
 		return cr_error_set(err, EINVAL, "the %s of %s has ended (%s): nothing to cancel",
 				    restore ? "restore" : "evacuation", host, v->status);
-	if (restore)
-		return cr_error_set(err, EINVAL, "host %s is being restored, not evacuated: a restore is not cancelled",
-				    host);
+	if (strcmp(v->kind, kind))
+		return cr_error_set(err, EINVAL, "host %s is being %s, not %s (corral %s --cancel %s)", host,
+				    restore ? "restored" : "evacuated", restore ? "evacuated" : "restored",
+				    restore ? "restore" : "evacuate", host);
 	return 0;
 }
 
 /* One try: 1 cancelled (or was already), 0 something changed meanwhile. */
-static int cancel_once(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, const char *by,
-		       size_t *ret_running, struct cr_error *err)
+static int cancel_once(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, const char *kind,
+		       const char *by, size_t *ret_running, struct cr_error *err)
 {
 	struct cr_evac v = {0};
 	struct cr_task *t = NULL;
@@ -73,13 +74,14 @@ static int cancel_once(struct cr_etcd *e, const struct cr_fleet_conf *c, const c
 	int64_t now = (int64_t)time(NULL);
 	int r = cr_evac_get(e, c->fleet, host, &v, err);
 	if (r == 0)
-		r = cr_error_set(err, ENOENT, "host %s has no evacuation to cancel", host);
+		r = cr_error_set(err, ENOENT, "host %s has no %s to cancel", host,
+				 strcmp(kind, "evacuate") ? "restore" : "evacuation");
 	if (r > 0)
-		r = refusal(&v, host, err);
+		r = refusal(&v, kind, host, err);
 	if (r == 0)
 		r = cr_task_list(e, c->fleet, "tasks/", &t, &n, err);
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		bool mine = of_evacuation(&t[i], host);
+		bool mine = of_evacuation(&t[i], &v);
 		running += mine && t[i].state == CR_TASK_RUNNING;
 		go += mine && t[i].state == CR_TASK_GO;
 	}
@@ -92,7 +94,7 @@ static int cancel_once(struct cr_etcd *e, const struct cr_fleet_conf *c, const c
 		       !(x.owned = calloc(2 * (go + 1), sizeof(char *)))))
 		r = cr_error_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		if (t[i].state != CR_TASK_GO || !of_evacuation(&t[i], host))
+		if (t[i].state != CR_TASK_GO || !of_evacuation(&t[i], &v))
 			continue;
 		if ((r = cr_task_cancel(&t[i], err)) == 0 && (r = cr_task_key(c->fleet, t[i].from, t[i].partition, &key, err)) == 0 &&
 		    (r = cr_task_to_json(&t[i], &json, err)) == 0)
@@ -121,14 +123,14 @@ out:
 	return r;
 }
 
-int cr_evac_cancel(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, const char *by,
-		   size_t *ret_running, struct cr_error *err)
+int cr_evac_cancel(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, const char *kind,
+		   const char *by, size_t *ret_running, struct cr_error *err)
 {
 	for (int i = 0; i < CANCEL_TRIES; i++) {
-		int r = cancel_once(e, c, host, by, ret_running, err);
+		int r = cancel_once(e, c, host, kind, by, ret_running, err);
 		if (r != 0)
 			return r < 0 ? r : 0;
 	}
-	return cr_error_set(err, EAGAIN, "the evacuation of %s kept changing: its cancel was not written, try again",
-			    host);
+	return cr_error_set(err, EAGAIN, "the %s of %s kept changing: its cancel was not written, try again",
+			    strcmp(kind, "evacuate") ? "restore" : "evacuation", host);
 }

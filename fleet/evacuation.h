@@ -63,18 +63,20 @@ int cr_evac_plan_parts(struct cr_fleet_host *hosts, size_t n_hosts, struct cr_fl
  * -EBUSY when one is running. Final tasks of an earlier one are cleared. */
 int cr_evac_request(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, int parallel,
 		    char *const *to, size_t n_to, const char *by, struct cr_error *err);
-/* Cancel the running evacuation of HOST (BY: who asks, NULL: this host):
- * no move of it starts any more. In one transaction the record says
+/* Cancel the running evacuation (KIND "evacuate") or restore ("restore")
+ * of HOST (BY: who asks, NULL: this host): no move of it starts any more. In one transaction the record says
  * cancelled and every task let go but not claimed yet turns cancelled; the
  * moves already running finish (or roll back) through their own
  * hand-over, and the manager cancels what was queued and ends the
  * evacuation "cancelled" once they did, the host "partly-evacuated" when
- * something left it (corral restore brings it back), else online again.
+ * something left it (corral restore brings it back), else online again;
+ * a cancelled restore the same by whether a partition that left it is
+ * still away.
  * *RET_RUNNING: how many moves of it run on. Repeating a cancel is no
  * error; -ENOENT no evacuation of HOST, -EINVAL it ended already or is a
  * restore. */
-int cr_evac_cancel(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, const char *by,
-		   size_t *ret_running, struct cr_error *err);
+int cr_evac_cancel(struct cr_etcd *e, const struct cr_fleet_conf *c, const char *host, const char *kind,
+		   const char *by, size_t *ret_running, struct cr_error *err);
 
 /* Open HOST to placements again without moving anything back (Incus's
  * restore --action skip): its evacuation, ended, becomes a restore that is

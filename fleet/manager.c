@@ -290,9 +290,29 @@ static int finish(struct step *s, struct cr_evac *v, const char *status, const c
 	return r < 0 ? r : 0;
 }
 
-/* A cancelled evacuation (cr_evac_cancel): what is queued or let go is
- * cancelled, what runs finishes; once nothing runs it ends "cancelled",
- * its host "partly-evacuated" when a partition left it, else online. */
+static struct cr_fleet_host *host_running(struct step *s, const char *partition);
+
+/* Is a partition evacuated from HOST still away from it? */
+static bool away_from(struct step *s, const char *host)
+{
+	for (size_t i = 0; i < s->origins.n; i++) {
+		cleanup_json json_object *o = NULL;
+		cleanup_error struct cr_error bad = CR_ERROR_INIT;
+		const char *h = NULL, *name = strrchr(s->origins.kv[i].key, '/') + 1;
+		if (cr_fleet_parse_record(&s->origins.kv[i], &o, &bad) < 0 || !(h = cr_fleet_json_str(o, "home")) ||
+		    strcmp(h, host))
+			continue;
+		struct cr_fleet_host *now = host_running(s, name);
+		if (!now || strcmp(now->name, host))
+			return true;
+	}
+	return false;
+}
+
+/* A cancelled evacuation or restore (cr_evac_cancel): what is queued or
+ * let go is cancelled, what runs finishes; once nothing runs it ends
+ * "cancelled", its host "partly-evacuated" when a partition left it (an
+ * evacuation) or is still away (a restore), else online. */
 static int step_cancel(struct step *s, struct cr_evac *v, struct cr_error *err)
 {
 	bool running = false, left = false;
@@ -312,6 +332,8 @@ static int step_cancel(struct step *s, struct cr_evac *v, struct cr_error *err)
 	}
 	if (r < 0 || running)
 		return r;
+	if (!strcmp(v->kind, "restore"))
+		left = away_from(s, v->host);
 	return finish(s, v, "cancelled", left ? "partly-evacuated" : NULL, err);
 }
 
@@ -350,6 +372,8 @@ static struct cr_fleet_host *host_running(struct step *s, const char *partition)
 
 static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
 {
+	if (v->cancel_by)
+		return step_cancel(s, v, err);
 	struct cr_fleet_host *home = cr_fleet_host_find(s->hosts, s->n_hosts, v->host);
 	if (!home || !home->online)
 		return 0;

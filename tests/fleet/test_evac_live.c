@@ -7,7 +7,8 @@
  * Cancelling an evacuation (fleet/evac_cancel.c): the record and every
  * task let go but not claimed turn cancelled in one write; a running move
  * and the queued ones (the manager's) are left; a repeat is no error; one
- * that ended, a restore, or none is refused and changes nothing. */
+ * that ended, one of the other kind, or none is refused and changes
+ * nothing; a restore is cancelled as a restore. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,7 +107,7 @@ static void a_cancel_stops_what_was_let_go(void **state)
 	struct cr_fleet_conf c = {.fleet = fleet, .name = "b"};
 	struct cr_error err = CR_ERROR_INIT;
 	size_t running = 99;
-	assert_int_equal(cr_evac_cancel(e, &c, "d", "test", &running, &err), -ENOENT);
+	assert_int_equal(cr_evac_cancel(e, &c, "d", "evacuate", "test", &running, &err), -ENOENT);
 	cr_error_clear(&err);
 	assert_int_equal(cr_evac_request(e, &c, "d", 2, NULL, 0, "test", &err), 0);
 	put_task(e, "d", "p1", "d", "evacuate", CR_TASK_DONE);
@@ -114,7 +115,7 @@ static void a_cancel_stops_what_was_let_go(void **state)
 	put_task(e, "d", "p3", "d", "evacuate", CR_TASK_GO);
 	put_task(e, "d", "p4", "d", "evacuate", CR_TASK_QUEUED);
 	put_task(e, "e", "p5", "e", "evacuate", CR_TASK_GO); /* another host's */
-	assert_int_equal(cr_evac_cancel(e, &c, "d", "op", &running, &err), 0);
+	assert_int_equal(cr_evac_cancel(e, &c, "d", "evacuate", "op", &running, &err), 0);
 	assert_int_equal(running, 1);
 	assert_int_equal(state_of(e, "d", "p1"), CR_TASK_DONE);
 	assert_int_equal(state_of(e, "d", "p2"), CR_TASK_RUNNING);
@@ -130,7 +131,7 @@ static void a_cancel_stops_what_was_let_go(void **state)
 	int64_t rev = v.mod_revision;
 	cr_evac_free(&v);
 	/* a repeat: no error, nothing rewritten */
-	assert_int_equal(cr_evac_cancel(e, &c, "d", "again", &running, &err), 0);
+	assert_int_equal(cr_evac_cancel(e, &c, "d", "evacuate", "again", &running, &err), 0);
 	assert_int_equal(cr_evac_get(e, fleet, "d", &v, &err), 1);
 	assert_int_equal(v.mod_revision, rev);
 	assert_string_equal(v.cancel_by, "op");
@@ -141,17 +142,23 @@ static void a_cancel_stops_what_was_let_go(void **state)
 	struct cr_etcd_op ended = {CR_ETCD_OP_PUT, key,
 				   "{\"host\":\"d\",\"kind\":\"evacuate\",\"status\":\"done\",\"parallel\":1}", 0};
 	assert_int_equal(cr_etcd_txn(e, NULL, 0, &ended, 1, &err), 1);
-	assert_int_equal(cr_evac_cancel(e, &c, "d", "op", &running, &err), -EINVAL);
+	assert_int_equal(cr_evac_cancel(e, &c, "d", "evacuate", "op", &running, &err), -EINVAL);
 	assert_non_null(strstr(cr_error_msg(&err), "has ended (done)"));
 	cr_error_clear(&err);
 	struct cr_etcd_op restoring = {CR_ETCD_OP_PUT, key,
 				       "{\"host\":\"d\",\"kind\":\"restore\",\"status\":\"running\",\"parallel\":1}", 0};
 	assert_int_equal(cr_etcd_txn(e, NULL, 0, &restoring, 1, &err), 1);
-	assert_int_equal(cr_evac_cancel(e, &c, "d", "op", &running, &err), -EINVAL);
-	assert_non_null(strstr(cr_error_msg(&err), "being restored"));
+	assert_int_equal(cr_evac_cancel(e, &c, "d", "evacuate", "op", &running, &err), -EINVAL);
+	assert_non_null(strstr(cr_error_msg(&err), "being restored, not evacuated"));
 	cr_error_clear(&err);
 	assert_int_equal(cr_evac_get(e, fleet, "d", &v, &err), 1);
 	assert_null(v.cancel_by);
+	cr_evac_free(&v);
+	/* the restore is cancelled as a restore */
+	assert_int_equal(cr_evac_cancel(e, &c, "d", "restore", "op", &running, &err), 0);
+	assert_int_equal(cr_evac_get(e, fleet, "d", &v, &err), 1);
+	assert_string_equal(v.kind, "restore");
+	assert_non_null(v.cancel_by);
 	cr_evac_free(&v);
 }
 

@@ -10,8 +10,9 @@
 # the table; the evacuating command ends with an error naming who
 # cancelled; a is partly-evacuated (no placements). Bad uses of --cancel
 # are refused with one line and change nothing. `corral restore a --skip`
-# opens a to placements again and moves nothing; `corral restore a` then
-# still brings back what left.
+# opens a to placements again and moves nothing; a restore cancelled
+# while its first move back runs leaves a partly-evacuated; `corral restore a`
+# then still brings back what is away.
 set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/etcd.sh"
@@ -82,6 +83,25 @@ grep -q "^a takes placements again; $moved partitions\? evacuated from it stay" 
 on b corral hosts | grep -Eq '^a +online' || fail "a not online after restore --skip: $(on b corral hosts)"
 assert_eq "$at_cancel" "$(where_all)" "nothing moved by restore --skip"
 pass "restore --skip: a takes placements again, what left stays where it runs"
+
+# a restore cancelled while its first move back runs: the other stays away
+on c corral restore a --parallel 1 --timeout 300 >"$FTOP/restore.out" 2>&1 &
+restorer=$!
+for _ in $(seq 300); do grep -q ": running" "$FTOP/restore.out" && break; sleep 0.1; done
+out=$(on b corral restore --cancel a --timeout 120 2>&1) || fail "restore --cancel a: $out"
+echo "$out"
+rc=0; wait "$restorer" || rc=$?
+assert_eq 1 "$rc" "the restoring command ends with an error: $(cat "$FTOP/restore.out")"
+grep -q "restore of a: cancelled" <<<"$out" || fail "restore --cancel did not follow to the end: $out"
+back=0
+for p in $parts; do [ "$(fleet_where "$p")" = a ] && back=$((back + 1)); done
+if [ "$back" -lt 5 ]; then
+	on b corral hosts | grep -Eq '^a +partly-evacuated' || fail "a not partly-evacuated after a cancelled restore"
+else # the second move back was in flight: it finished
+	on b corral hosts | grep -Eq '^a +online' || fail "a not online, everything back: $(on b corral hosts)"
+	grep -q "nothing is away: it is online" <<<"$out" || fail "restore --cancel's last line: $out"
+fi
+pass "restore --cancel: $((back - 3)) of 2 came back before it took; a says what is true"
 
 out=$(on c corral restore a --timeout 300 2>&1) || fail "restore a: $out"
 for p in $parts; do assert_eq a "$(fleet_where "$p")" "$p back on a"; done
