@@ -92,15 +92,19 @@ static void resume_pages(struct relay_job *rj, struct cr_page_relay *rl, const s
 	const struct cr_move_request *req = rj->m->req;
 	int64_t lost = cr_now_ns();
 	uint32_t resumes = rj->st.resumes;
+	bool told = false;
 	while (rj->r < 0 && rj->st.conn_failed && !rj->answered && rl->resumable) {
 		if (rj->st.resumes != resumes) { /* it went on, then broke again */
 			resumes = rj->st.resumes;
 			lost = cr_now_ns();
+			told = false;
 		}
 		if (ms_since(lost) > CR_PAGE_RESUME_MS || __atomic_load_n(&rj->stop, __ATOMIC_ACQUIRE))
 			return;
-		cr_partition_log(req->name, "post-copy: the page connection to %s broke (%s): resuming it", req->peer,
-				 cr_error_msg(&rj->err));
+		if (!told) /* once a break, not once a try */
+			cr_partition_log(req->name, "post-copy: the page connection to %s broke (%s): resuming it",
+					 req->peer, cr_error_msg(&rj->err));
+		told = true;
 		pthread_mutex_lock(&rj->lock);
 		cr_peer_close(rj->p);
 		rj->p = NULL;
