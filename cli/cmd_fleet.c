@@ -185,6 +185,35 @@ static int do_leave(const struct cli_verb *v, int argc, char **argv, struct cr_e
 	return 0;
 }
 
+/* corral fleet remove HOST [--force] */
+static int do_remove(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
+{
+	bool force = argc == 3 && !strcmp(argv[2], "--force");
+	if (argc < 2 || argc > 3 || argv[1][0] == '-' || (argc == 3 && !force))
+		return cli_usage_error("fleet", v->usage, "corral fleet remove HOST [--force]");
+	cleanup_fleet_conf struct cr_fleet_conf c = {0};
+	cleanup_etcd struct cr_etcd *e = NULL;
+	struct cr_fleet_leave_report rep;
+	int r = cr_fleet_connect(&c, &e, err);
+	if (r == 0)
+		r = cr_fleet_remove(&c, argv[1], force, &rep, err);
+	if (r < 0)
+		return r;
+	printf("Removed %s from fleet %s: the members stop trusting it within 2 s; if it comes back it acts "
+	       "alone\n", argv[1], c.fleet);
+	if (rep.evacuation[0] || rep.moves)
+		printf("- its %s%s%zu fleet move%s in flight finish through their own hand-over, unrecorded\n",
+		       rep.evacuation[0] ? rep.evacuation : "", rep.evacuation[0] ? " ends; " : "", rep.moves,
+		       rep.moves == 1 ? "" : "s");
+	if (rep.origins)
+		printf("- %zu partition%s evacuated from it stay%s where %s run%s\n", rep.origins,
+		       rep.origins > 1 ? "s" : "", rep.origins > 1 ? "" : "s", rep.origins > 1 ? "they" : "it",
+		       rep.origins > 1 ? "" : "s");
+	if (rep.owners)
+		printf("- %zu owner record%s naming it removed\n", rep.owners, rep.owners > 1 ? "s" : "");
+	return 0;
+}
+
 /* Does a host of the fleet list PARTITION (true when that cannot be told)? */
 static bool runs_somewhere(const struct cr_fleet_conf *c, const char *partition)
 {
@@ -240,7 +269,7 @@ static int do_set(const struct cli_verb *v, int argc, char **argv, struct cr_err
 int cmd_fleet(const struct cli_verb *v, int argc, char **argv, struct cr_error *err)
 {
 	if (argc < 2)
-		return cli_usage_error("fleet", v->usage, "which: init, join, token, set, status or leave?");
+		return cli_usage_error("fleet", v->usage, "which: init, join, token, set, status, leave or remove?");
 	const char *sub = argv[1];
 	if (!strcmp(sub, "init"))
 		return do_init(v, argc - 1, argv + 1, err);
@@ -254,5 +283,7 @@ int cmd_fleet(const struct cli_verb *v, int argc, char **argv, struct cr_error *
 		return do_set(v, argc - 1, argv + 1, err);
 	if (!strcmp(sub, "leave"))
 		return do_leave(v, argc - 1, argv + 1, err);
+	if (!strcmp(sub, "remove"))
+		return do_remove(v, argc - 1, argv + 1, err);
 	return cli_usage_error("fleet", v->usage, "unknown subcommand '%.40s'", sub);
 }

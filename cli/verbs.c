@@ -74,7 +74,8 @@ static const struct cli_verb verbs[] = {
 	 "                         [--ca FILE --cert FILE --key FILE] TOKEN\n"
 	 "       corral fleet set PARTITION [evacuate=live|static|stop|stay] [group=NAME|none]\n"
 	 "       corral fleet status\n"
-	 "       corral fleet leave [--force]",
+	 "       corral fleet leave [--force]\n"
+	 "       corral fleet remove HOST [--force]",
 	 cmd_fleet, 1, false},
 	{"hosts", "list the hosts of this host's fleet", "corral hosts [--json]", cmd_hosts, 1, false},
 	{"evacuate", "empty a host of the fleet before its maintenance",

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,7 +38,10 @@ struct agent {
 	struct cr_manager manager;
 	char *last_error; /* logged once until it changes */
 	char *listed;     /* the partitions (name:state,...) as last published */
-	char *removed;    /* "FLEET/NAME" whose record the store no longer has: not joined again */
+	/* the fleet.conf whose host the store has no record of (it left, or
+	 * was removed): not acted on again until the file changes (a join) */
+	struct stat removed;
+	bool removed_set;
 };
 
 #define say(a, ...) cr_fleet_say((a)->o->log, (a)->o->log_ctx, __VA_ARGS__)
@@ -161,6 +165,19 @@ static bool conf_present(void)
 	return cr_fleet_conf_path(&path, NULL) < 0 || access(path, F_OK) == 0;
 }
 
+/* fleet.conf's identity now (false: there is none). */
+static bool conf_stat(struct stat *ret)
+{
+	cleanup_free char *path = NULL;
+	return cr_fleet_conf_path(&path, NULL) == 0 && stat(path, ret) == 0;
+}
+
+static bool same_file(const struct stat *x, const struct stat *y)
+{
+	return x->st_dev == y->st_dev && x->st_ino == y->st_ino && x->st_mtim.tv_sec == y->st_mtim.tv_sec &&
+	       x->st_mtim.tv_nsec == y->st_mtim.tv_nsec;
+}
+
 /* Join the fleet in fleet.conf (or notice there is none, or that this host
  * left it). */
 static int find_fleet(struct agent *a, struct cr_error *err)
@@ -169,20 +186,12 @@ static int find_fleet(struct agent *a, struct cr_error *err)
 		return 1;
 	if (a->member)
 		drop_fleet(a, "its fleet.conf is gone");
-	int r = cr_fleet_conf_load(&a->conf, err);
-	if (r == -ENOENT) {
-		free(a->removed); /* a fleet joined anew is acted for */
-		a->removed = NULL;
-		return 0;
-	}
-	cleanup_free char *id = NULL;
-	if (r == 0 && asprintf(&id, "%s/%s", a->conf.fleet, a->conf.name) < 0)
-		r = cr_error_set(err, ENOMEM, "out of memory");
-	if (r == 0 && a->removed && !strcmp(a->removed, id)) {
-		cr_fleet_conf_free(&a->conf);
-		memset(&a->conf, 0, sizeof(a->conf));
+	struct stat now;
+	if (a->removed_set && conf_stat(&now) && same_file(&now, &a->removed))
 		return 0; /* a stale fleet.conf: the store says otherwise */
-	}
+	int r = cr_fleet_conf_load(&a->conf, err);
+	if (r == -ENOENT)
+		return 0;
 	if (r == 0)
 		r = cr_fleet_open_store(&a->conf, &a->store, err);
 	if (r < 0) {
@@ -263,9 +272,7 @@ static int record_present(struct agent *a, struct cr_error *err)
 	if (r == 0)
 		r = cr_etcd_get(a->store, key, &kv, err);
 	if (r == 0) {
-		free(a->removed);
-		if (asprintf(&a->removed, "%s/%s", a->conf.fleet, a->conf.name) < 0)
-			a->removed = NULL;
+		a->removed_set = conf_stat(&a->removed);
 		drop_fleet(a, "the store has no record of it");
 	}
 	return r;
@@ -434,7 +441,6 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 	cr_part_load_free(&a.parts);
 	free(a.last_error);
 	free(a.listed);
-	free(a.removed);
 	return 0;
 }
 

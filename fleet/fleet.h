@@ -96,6 +96,16 @@ struct cr_fleet_leave_report {
 int cr_fleet_leave(const struct cr_fleet_conf *c, bool force, struct cr_fleet_leave_report *ret,
 		   struct cr_error *err);
 
+/* Take host NAME out of the fleet from this member (a host that is down,
+ * or gone for good): its records go as for a leave, and the members stop
+ * trusting it; its own files are not reached. Refused (-EBUSY) while it is
+ * online (its lease alive: it can leave itself), is being evacuated or
+ * restored, or a fleet move from or to it runs, unless FORCE. A host
+ * removed that comes back sees the store has no record of it and acts
+ * alone. -ENOENT no such host; -EINVAL NAME is this host. */
+int cr_fleet_remove(const struct cr_fleet_conf *c, const char *name, bool force, struct cr_fleet_leave_report *ret,
+		    struct cr_error *err);
+
 /* Trust every member of the fleet but this host (their keys from the store),
  * and no longer a host that left it (left/NAME, under the key it had);
  * returns how many entries changed. */

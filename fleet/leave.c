@@ -181,6 +181,24 @@ static int drop_leader(struct leave *l, struct cr_error *err)
 	return r < 0 ? r : 0;
 }
 
+/* After the membership ended: the tasks from the host, the owners naming
+ * it, the origins whose home it is, the lead if it holds it. */
+static void drop_after(struct leave *l, const struct cr_task *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *key = NULL;
+		if (strcmp(t[i].from, l->c->name) || cr_task_key(l->c->fleet, t[i].from, t[i].partition, &key, NULL) < 0)
+			continue;
+		size_t dropped = 0;
+		drop(l, key, t[i].mod_revision, &dropped);
+	}
+	cleanup_error struct cr_error later = CR_ERROR_INIT;
+	if (drop_naming(l, "owners/", "host", &l->rep->owners, &later) < 0 ||
+	    drop_naming(l, "origins/", "home", &l->rep->origins, &later) < 0 || drop_leader(l, &later) < 0)
+		l->failed++;
+	l->rep->not_removed = l->failed;
+}
+
 static int remove_conf(struct cr_error *err)
 {
 	cleanup_free char *path = NULL;
@@ -226,21 +244,59 @@ int cr_fleet_leave(const struct cr_fleet_conf *c, bool force, struct cr_fleet_le
 		return cr_error_wrap(err, "leaving fleet %s", c->fleet);
 	}
 	rep.trust_removed = (size_t)untrusted;
-	for (size_t i = 0; i < n; i++) {
-		cleanup_free char *key = NULL;
-		if (strcmp(t[i].from, c->name) || cr_task_key(c->fleet, t[i].from, t[i].partition, &key, NULL) < 0)
-			continue;
-		size_t dropped = 0;
-		drop(&l, key, t[i].mod_revision, &dropped);
-	}
+	drop_after(&l, t, n);
 	cr_task_list_free(t, n);
-	cleanup_error struct cr_error later = CR_ERROR_INIT;
-	if (drop_naming(&l, "owners/", "host", &rep.owners, &later) < 0 ||
-	    drop_naming(&l, "origins/", "home", &rep.origins, &later) < 0 || drop_leader(&l, &later) < 0)
-		l.failed++;
-	rep.not_removed = l.failed;
 	if ((r = remove_conf(err)) < 0)
 		return r;
+	*ret = rep;
+	return 0;
+}
+
+int cr_fleet_remove(const struct cr_fleet_conf *c, const char *name, bool force, struct cr_fleet_leave_report *ret,
+		    struct cr_error *err)
+{
+	cleanup_etcd struct cr_etcd *e = NULL;
+	cleanup_free char *host_key = NULL, *alive_key = NULL;
+	cleanup_etcd_kv struct cr_etcd_kv host = {0}, alive = {0};
+	struct cr_fleet_conf as = *c; /* the removed host's view: its name */
+	as.name = (char *)name;
+	struct cr_fleet_leave_report rep = {0};
+	struct leave l = {.c = &as, .rep = &rep};
+	struct cr_task *t = NULL;
+	size_t n = 0;
+	if (!strcmp(name, c->name))
+		return cr_error_set(err, EINVAL, "%s is this host: corral fleet leave takes it out", name);
+	int r = cr_fleet_name_check("host name", name, err);
+	if (r == 0)
+		r = cr_fleet_open_store(c, &e, err);
+	l.e = e;
+	if (r == 0 && (r = key_of(&l, "hosts", name, &host_key, err)) == 0 &&
+	    (r = key_of(&l, "alive", name, &alive_key, err)) == 0)
+		r = cr_etcd_get(e, host_key, &host, err);
+	if (r == 0)
+		r = cr_error_set(err, ENOENT, "no host named %s in fleet %s", name, c->fleet);
+	if (r > 0)
+		r = cr_etcd_get(e, alive_key, &alive, err);
+	bool online = r == 1;
+	if (r >= 0)
+		r = cr_task_list(e, c->fleet, "tasks/", &t, &n, err);
+	if (r == 0)
+		r = busy(&l, t, n, err);
+	if (r == 0 && !force && online)
+		r = cr_error_set(err, EBUSY, "host %s is online: run corral fleet leave on it, or --force: it stops "
+				 "acting for the fleet at its next publish (2 s), its partitions run on there alone",
+				 name);
+	if (r == 0 && !force)
+		r = refuse(&l, err);
+	if (r == 0 && (r = leave_txn(&l, &host, err)) == 0)
+		r = cr_error_set(err, EAGAIN, "the record of %s changed meanwhile: try again", name);
+	if (r < 0) {
+		cr_task_list_free(t, n);
+		return cr_error_wrap(err, "removing %s from fleet %s", name, c->fleet);
+	}
+	rep.member = true;
+	drop_after(&l, t, n);
+	cr_task_list_free(t, n);
 	*ret = rep;
 	return 0;
 }

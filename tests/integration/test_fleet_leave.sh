@@ -9,8 +9,11 @@
 # liveness record does not come back), its CLI says it is in no fleet; a
 # copy of its old fleet.conf put back acts for nothing; it works alone as
 # a lone host (a partition made and started there), and a member refuses
-# its move. It can join again with a new token (trusted again). b leaves
-# with --force while it runs a partition: the partition stays Active there.
+# its move. It can join again with a new token (trusted again). corral
+# fleet remove refuses an online host, this host and an unknown one; c,
+# down, is removed from a: gone and untrusted, and its corrald, back, acts
+# alone. b leaves with --force while it runs a partition: the partition
+# stays Active there.
 set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/etcd.sh"
@@ -84,6 +87,31 @@ assert_eq "b c " "$(trusts a)" "a trusts c again"
 for _ in $(seq 30); do on a corral hosts | grep -Eq '^c +online' && break; sleep 0.2; done
 on a corral hosts | grep -Eq '^c +online' || fail "c not online after joining again: $(on a corral hosts)"
 pass "c joined again with a new token: listed, online, trusted"
+
+# --- fleet remove: a member takes out a host that is down
+for bad in "c" "a" "nosuch"; do
+	rc=0; out=$(on a corral fleet remove "$bad" 2>&1) || rc=$?
+	assert_eq 1 "$rc" "fleet remove $bad is refused: $out"
+done
+rc=0; out=$(on a corral fleet remove 2>&1) || rc=$?
+assert_eq 2 "$rc" "fleet remove without a host is a usage error: $out"
+on a corral hosts | grep -Eq '^c +online' || fail "c changed by a refused remove"
+fleet_corrald_stop c
+# its agent revokes its lease on the way out (or the lease expires)
+for _ in $(seq 60); do on a corral hosts | grep -Eq '^c +offline' && break; sleep 0.2; done
+out=$(on a corral fleet remove c 2>&1) || fail "remove of c, down: $out"
+echo "$out"
+on a corral hosts | grep -q '^c ' && fail "c still listed after its removal"
+for _ in $(seq 30); do [ "$(trusts a)" = "b " ] && break; sleep 0.2; done
+assert_eq "b " "$(trusts a)" "a no longer trusts c, removed"
+fleet_corrald c
+for _ in $(seq 30); do grep -q "no longer in fleet tf (the store has no record of it)" "$FTOP/c.corrald.log" && break; sleep 0.2; done
+grep -q "no longer in fleet tf (the store has no record of it)" "$FTOP/c.corrald.log" || fail "c's agent acted on"
+sleep 2
+on a corral hosts | grep -q '^c ' && fail "c, removed, published itself again"
+rc=0; out=$(on c corral hosts 2>&1) || rc=$?
+assert_eq 1 "$rc" "a removed host's CLI: $out"
+pass "fleet remove: refused for an online host, itself, an unknown one; c removed while down acts alone when back"
 
 out=$(on b corral fleet leave --force) || fail "leave --force of b: $out"
 echo "$out"
