@@ -14,6 +14,7 @@
 
 #include "crypto/crypto_stream.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 #define HANDOVER_VERSION 1
 #define RELOCATION_MAX 64
@@ -63,7 +64,7 @@ static int check_peer(int fd, const char *who, struct cr_error *err)
 int cr_page_resume_listen(const char *relocation, int *ret_fd, struct cr_error *err)
 {
 	struct sockaddr_un sa;
-	socklen_t len;
+	socklen_t len = 0;
 	int r = address(relocation, &sa, &len, err);
 	if (r < 0)
 		return r;
@@ -128,9 +129,11 @@ static int adopt(struct cr_conn *c, int fd, const struct handover *h, struct cr_
 	return 0;
 }
 
-int cr_page_resume_take(int lfd, int wait_ms, struct cr_conn *c, uint64_t *ret_resume_from, struct cr_error *err)
+int cr_page_resume_take_one(int lfd, int wait_ms, struct cr_conn *c, uint64_t *ret_resume_from,
+			     struct cr_error *err)
 {
 	int64_t end = now_ms() + wait_ms;
+	cleanup_close int s = -1;
 	for (;;) {
 		int64_t left = end - now_ms();
 		if (left <= 0)
@@ -139,38 +142,55 @@ int cr_page_resume_take(int lfd, int wait_ms, struct cr_conn *c, uint64_t *ret_r
 		int n = poll(&p, 1, (int)left);
 		if (n < 0 && errno != EINTR)
 			return cr_error_errno(err, "waiting for the page connection to resume");
-		if (n <= 0)
-			continue;
-		cleanup_close int s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (s < 0)
-			continue;
-		struct handover h;
-		int fd = -1;
-		struct cr_error e = CR_ERROR_INIT;
-		int r = check_peer(s, "the process resuming the page connection", &e);
-		if (r == 0) {
-			struct pollfd q = {.fd = s, .events = POLLIN};
-			r = poll(&q, 1, (int)(left < 1000 ? left : 1000)) == 1 ? recv_handover(s, &h, &fd, &e)
-									   : cr_error_set(&e, ETIMEDOUT, "no hand-over");
-		}
-		/* Taken only once the other process said it lets go ('y', then
-		 * its 'k'): never do two processes talk on one connection. */
-		bool same_peer = r == 0 && memcmp(h.peer_pk, c->peer_pk, CR_HOSTKEY_BYTES) == 0;
-		char answer = same_peer ? 'y' : 'n', ok = 0;
+		if (n > 0 && (s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			break;
+	}
+	int64_t left = end - now_ms();
+	struct handover h;
+	int fd = -1;
+	struct cr_error e = CR_ERROR_INIT;
+	/* A process that is not root is refused before anything is read
+	 * from it: it cannot hold the relay up. */
+	int r = check_peer(s, "the process resuming the page connection", &e);
+	if (r == 0) {
 		struct pollfd q = {.fd = s, .events = POLLIN};
-		if (send(s, &answer, 1, MSG_NOSIGNAL) != 1 || !same_peer || poll(&q, 1, 1000) != 1 ||
-		    recv(s, &ok, 1, 0) != 1 || ok != 'k')
-			same_peer = false;
-		if (same_peer && adopt(c, fd, &h, &e) == 0)
-			*ret_resume_from = h.resume_from;
-		else
-			same_peer = false;
-		cr_memzero(&h, sizeof(h));
-		if (fd >= 0)
-			close(fd);
-		cr_error_clear(&e);
-		if (same_peer)
-			return 0;
+		r = poll(&q, 1, (int)(left < 1000 ? (left > 0 ? left : 0) : 1000)) == 1
+			    ? recv_handover(s, &h, &fd, &e)
+			    : cr_error_set(&e, ETIMEDOUT, "no hand-over");
+	}
+	/* Taken only once the other process said it lets go ('y', then its
+	 * 'k'): never do two processes talk on one connection. */
+	bool same_peer = r == 0 && memcmp(h.peer_pk, c->peer_pk, CR_HOSTKEY_BYTES) == 0;
+	char answer = same_peer ? 'y' : 'n', ok = 0;
+	struct pollfd q = {.fd = s, .events = POLLIN};
+	if (send(s, &answer, 1, MSG_NOSIGNAL) != 1 || !same_peer || poll(&q, 1, 1000) != 1 || recv(s, &ok, 1, 0) != 1 ||
+	    ok != 'k')
+		same_peer = false;
+	bool taken = same_peer && adopt(c, fd, &h, &e) == 0;
+	if (taken)
+		*ret_resume_from = h.resume_from;
+	cr_memzero(&h, sizeof(h));
+	if (fd >= 0)
+		close(fd);
+	if (!taken)
+		r = cr_error_set(err, EAGAIN, "a resume attempt was refused: %s",
+				 e.code ? cr_error_msg(&e) : "another peer's connection, or a hand-over not completed");
+	cr_error_clear(&e);
+	return taken ? 0 : r;
+}
+
+int cr_page_resume_take(int lfd, int wait_ms, struct cr_conn *c, uint64_t *ret_resume_from, struct cr_error *err)
+{
+	int64_t end = now_ms() + wait_ms;
+	for (;;) {
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			return cr_error_set(err, ETIMEDOUT, "the page connection was not resumed within %d ms", wait_ms);
+		int r = cr_page_resume_take_one(lfd, (int)left, c, ret_resume_from, err);
+		if (r != -EAGAIN)
+			return r;
+		cr_debug("%s", cr_error_msg(err));
+		cr_error_clear(err);
 	}
 }
 
@@ -179,7 +199,7 @@ int cr_page_resume_take(int lfd, int wait_ms, struct cr_conn *c, uint64_t *ret_r
 static int connect_holder(const char *relocation, int *ret_fd, struct cr_error *err)
 {
 	struct sockaddr_un sa;
-	socklen_t len;
+	socklen_t len = 0;
 	int r = address(relocation, &sa, &len, err);
 	if (r < 0)
 		return r;

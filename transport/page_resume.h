@@ -31,6 +31,12 @@ int cr_page_resume_listen(const char *relocation, int *ret_fd, struct cr_error *
  * are refused and the wait goes on; -ETIMEDOUT when none came. */
 int cr_page_resume_take(int lfd, int wait_ms, struct cr_conn *c, uint64_t *ret_resume_from, struct cr_error *err);
 
+/* The same for one attempt: -EAGAIN as soon as the first connection to come
+ * is refused (a process that is not root is refused before anything is read
+ * from it), so that a knock that is no resume costs a live relay nothing. */
+int cr_page_resume_take_one(int lfd, int wait_ms, struct cr_conn *c, uint64_t *ret_resume_from,
+			    struct cr_error *err);
+
 /* A new connection's process: hand C over to RELOCATION's holder, waiting
  * up to WAIT_MS for it to take it (it may not have seen its own connection
  * break yet).

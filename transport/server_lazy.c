@@ -111,7 +111,8 @@ static int relay_resumed(const struct cr_server_ctx *ctx, struct cr_conn *c, str
 		}
 		struct cr_error te = CR_ERROR_INIT;
 		uint64_t from = 0;
-		int t = cr_page_resume_take(lfd, knock ? KNOCK_MS : CR_PAGE_RESUME_MS, c, &from, &te);
+		int t = knock ? cr_page_resume_take_one(lfd, KNOCK_MS, c, &from, &te)
+			      : cr_page_resume_take(lfd, CR_PAGE_RESUME_MS, c, &from, &te);
 		if (t < 0 && knock) {
 			cr_error_clear(&te);
 			cr_error_clear(err);

@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/crypto_stream.h"
@@ -510,6 +513,57 @@ static void test_a_knocking_resume_ends_the_relay(void **state)
 	free(b);
 }
 
+/* A knock by a process that is not root: refused at once, before anything
+ * is read from it, so a live relay that asked for one attempt goes on
+ * after microseconds, not after the attempt's whole wait. */
+static void test_a_knock_that_is_not_root_costs_nothing(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	const char *reloc = "00112233445566778899aabbccddeeff";
+	struct cr_error err = CR_ERROR_INIT;
+	int lfd = -1;
+	assert_int_equal(cr_page_resume_listen(reloc, &lfd, &err), 0);
+	int go[2];
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(go[1]);
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		int len = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "corral-pages-%s", reloc);
+		int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+		char c = 0;
+		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0 || s < 0 ||
+		    connect(s, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) < 0)
+			_exit(1);
+		(void)read(go[0], &c, 1); /* held open, silent, until the parent is done */
+		_exit(0);
+	}
+	close(go[0]);
+	struct cr_conn b, a;
+	secure_pair(&b, &a, 0x11);
+	uint64_t from = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(cr_page_resume_take_one(lfd, 5000, &b, &from, &err), -EAGAIN);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_non_null(strstr(cr_error_msg(&err), "not root"));
+	cr_error_clear(&err);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms < 1000);
+	close(go[1]);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(b.io.fd);
+	close(a.io.fd);
+	cr_conn_release(&b);
+	cr_conn_release(&a);
+	close(lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_an_impossible_ack_is_refused),
 		cmocka_unit_test(test_the_holder_takes_the_connection_over),
 		cmocka_unit_test(test_a_knocking_resume_ends_the_relay),
+		cmocka_unit_test(test_a_knock_that_is_not_root_costs_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
