@@ -157,7 +157,12 @@ static int start_victim(struct lazy_run *run, struct cr_error *err)
 		if (v == 0) {
 			int null = open("/dev/null", O_RDWR);
 			setsid();
-			if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+			/* Its own directory: CRIU's parasite makes proc.crtools in
+			 * the victim's working directory, and two probes at once
+			 * (a and b of a test, concurrent checks) in one directory
+			 * failed there with EEXIST. */
+			if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+			    chdir(run->dir) < 0)
 				_exit(127);
 			for (int fd = 3; fd < 1024; fd++)
 				close(fd);

@@ -65,9 +65,13 @@ expect() { # expect NAME WANTED WHY
 }
 
 # First run: nothing cached yet. Both forms must agree; --json must parse.
+# It runs where a proc.crtools directory already is: CRIU's parasite makes
+# one in its victim's working directory, so a probe whose victim kept the
+# caller's (two probes at once, or one left behind) failed with EEXIST.
+mkdir -p "$work/cwd/proc.crtools"
 start=$(date +%s%N)
 set +e
-"$corral" check >"$work/first.txt" 2>"$work/first.err"
+(cd "$work/cwd" && "$corral" check) >"$work/first.txt" 2>"$work/first.err"
 rc=$?
 set -e
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
