@@ -3,7 +3,8 @@
 
 #include "formats/image_compress.h"
 
-#define KEEPING_UP 25  /* backlog percent */
+#define KEEPING_UP 50  /* backlog percent: LZ4's best up to here */
+#define FAR_BEHIND 75  /* backlog percent: storing allowed above */
 #define RETRY_EVERY 32 /* blocks behind */
 
 static void average(double *avg, bool seen, double sample)
@@ -20,14 +21,16 @@ unsigned cr_adapt_choose(struct cr_compress_adapt *a, unsigned backlog)
 {
 	if (backlog <= KEEPING_UP)
 		return 0;
+	/* Behind: the compressing levels; far behind, storing too. */
+	unsigned levels = backlog <= FAR_BEHIND ? CR_ADAPT_STORED : CR_ADAPT_LEVELS;
 	unsigned n = a->behind++;
-	for (unsigned l = 0; l < CR_ADAPT_LEVELS; l++)
+	for (unsigned l = 0; l < levels; l++)
 		if (!a->seen[l])
 			return l;
 	if (n % RETRY_EVERY == RETRY_EVERY - 1)
-		return (n / RETRY_EVERY) % CR_ADAPT_LEVELS;
+		return (n / RETRY_EVERY) % levels;
 	unsigned best = 0;
-	for (unsigned l = 1; l < CR_ADAPT_LEVELS; l++)
+	for (unsigned l = 1; l < levels; l++)
 		if (cost(a, l) < cost(a, best))
 			best = l;
 	return best;

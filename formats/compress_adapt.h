@@ -2,9 +2,10 @@
  * dump whose partition stays frozen while the writer catches up).
  *
  * Levels: 0 is LZ4 at its best ratio, 1 and 2 LZ4 accelerated, 3 stored.
- * While the writer keeps up (its backlog at most a quarter) every block gets
+ * While the writer keeps up (its backlog at most half) every block gets
  * level 0. Behind, each block gets the level whose blocks have cost the
- * writer least per raw byte so far: compressing plus sealing and writing
+ * writer least per raw byte so far, among the compressing ones, and far
+ * behind (over three quarters) storing too: compressing plus sealing and writing
  * what came out, at the output's measured cost per byte. A slow output (a
  * peer's link, a disk) thus keeps compressing, since fewer bytes are then
  * what helps; a fast one (tmpfs) trades image size for time when the data

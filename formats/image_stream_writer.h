@@ -46,7 +46,7 @@ int cr_image_stream_add_dir(struct cr_image_stream_writer *sw, const char *image
 			    struct cr_error *err);
 
 /* How far behind its producer the writer is, 0-100 (a capture queue's
- * fill). Above a quarter, each block is compressed at the speed that has
+ * fill). Above half, each block is compressed at the speed that has
  * cost the writer least per byte, output included (formats/compress_adapt.h):
  * a dump the writer cannot keep up with waits less, at the price of a larger
  * image. Readers do not care: only the codec of each block changes. */

@@ -125,19 +125,23 @@ static void the_rule(void **state)
 	struct cr_compress_adapt a = {0};
 	/* Keeping up: the best, measured or not. */
 	assert_int_equal(cr_adapt_choose(&a, 0), 0);
-	assert_int_equal(cr_adapt_choose(&a, 25), 0);
+	assert_int_equal(cr_adapt_choose(&a, 50), 0);
 	assert_int_equal(a.behind, 0);
-	/* Behind: what is not measured yet is tried, in order. */
-	for (unsigned l = 0; l < CR_ADAPT_LEVELS; l++) {
-		assert_int_equal(cr_adapt_choose(&a, 100), l);
+	/* Behind: what is not measured yet is tried, in order; storing only
+	 * far behind. */
+	for (unsigned l = 0; l < CR_ADAPT_STORED; l++) {
+		assert_int_equal(cr_adapt_choose(&a, 60), l);
 		cr_adapt_note(&a, l, 1000, 1000, 1000, 100);
 	}
+	assert_int_equal(cr_adapt_choose(&a, 100), CR_ADAPT_STORED);
 	assert_int_equal(a.blocks[0], 1);
 	/* Slow to compress (3 ns a byte at the best, 0.55 of the size), fast
-	 * output (0.2 ns a byte): stored. */
+	 * output (0.2 ns a byte): the fastest LZ4 when behind, stored when far
+	 * behind. */
 	struct cr_compress_adapt f = {.ns_per_byte = {3, 1.5, 0.8, 0.05}, .ratio = {0.55, 0.6, 0.7, 1},
 				      .seen = {true, true, true, true}, .out_ns_per_byte = 0.2, .out_seen = true};
-	assert_int_equal(cr_adapt_choose(&f, 60), CR_ADAPT_STORED);
+	assert_int_equal(cr_adapt_choose(&f, 60), 2);
+	assert_int_equal(cr_adapt_choose(&f, 76), CR_ADAPT_STORED);
 	/* The same data through a slow output (40 ns a byte): the best. */
 	f.out_ns_per_byte = 40;
 	assert_int_equal(cr_adapt_choose(&f, 60), 0);
