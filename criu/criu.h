@@ -253,6 +253,12 @@ int cr_criu_lazy_daemon_claim(const char *images_dir, pid_t *ret_guard, int *ret
  * 0 when every page arrived, else an error saying the copy was ended. */
 int cr_criu_lazy_guard_wait(pid_t guard, int timeout_ms, struct cr_error *err);
 
+/* End GUARD now (SIGTERM: it ends the copy when pages are missing) and wait
+ * for it at most TIMEOUT_MS. A claimed guard is not this process's child:
+ * its pid may be another process's once it ended, so it is signalled only
+ * while its verdict's descriptor says it lives. */
+void cr_criu_lazy_guard_stop(pid_t guard, int timeout_ms);
+
 /* The version of the criu binary: major * 10000 + minor * 100 + sublevel. */
 int cr_criu_get_version(const struct cr_criu_service *svc, int *ret_version, struct cr_error *err);
 

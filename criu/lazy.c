@@ -381,6 +381,19 @@ static int child_wait(pid_t guard, int timeout_ms, int *ret_code)
 	return 0;
 }
 
+void cr_criu_lazy_guard_stop(pid_t guard, int timeout_ms)
+{
+	if (guard <= 0)
+		return;
+	int code = 1;
+	if (cr_lazy_claimed(guard)) {
+		(void)cr_lazy_claimed_wait(0, &code); /* signals it only while it lives */
+		return;
+	}
+	kill(guard, SIGTERM); /* a child not reaped yet: the pid is still its own */
+	(void)child_wait(guard, timeout_ms, &code);
+}
+
 int cr_criu_lazy_guard_wait(pid_t guard, int timeout_ms, struct cr_error *err)
 {
 	int code = 1;

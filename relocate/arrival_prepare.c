@@ -60,10 +60,7 @@ static int early_images(char **ret, struct cr_error *err)
 
 static void early_stop(void)
 {
-	if (early.guard > 0) {
-		kill(early.guard, SIGTERM);
-		(void)cr_criu_lazy_guard_wait(early.guard, EARLY_END_MS, NULL);
-	}
+	cr_criu_lazy_guard_stop(early.guard, EARLY_END_MS);
 	early.guard = 0;
 	cr_landing_drop(&early.landing);
 }

@@ -77,10 +77,7 @@ static int lazy_start(const char *name, const char *images_dir, struct cr_error 
 /* End the daemon; its guard ends the copy first when pages are missing. */
 static void lazy_stop(void)
 {
-	if (lazy.guard > 0) {
-		kill(lazy.guard, SIGTERM);
-		(void)cr_criu_lazy_guard_wait(lazy.guard, GUARD_END_MS, NULL);
-	}
+	cr_criu_lazy_guard_stop(lazy.guard, GUARD_END_MS);
 	lazy.guard = 0;
 	if (lazy.relay >= 0)
 		close(lazy.relay);
