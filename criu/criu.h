@@ -202,6 +202,11 @@ struct cr_criu_restore_opts {
 	 * restore with its message. */
 	int (*setup_network)(pid_t pid, void *arg, struct cr_error *err);
 	void *setup_network_arg;
+	/* When set, called in the worker once every task is restored and none
+	 * runs restored code yet (criu's "post-restore"): an error makes criu
+	 * kill the tree and fail the restore with its message. */
+	int (*post_restore)(void *arg, struct cr_error *err);
+	void *post_restore_arg;
 };
 
 /* Restore the tree in O->common.images_dir. *RET_PID is the restored root's

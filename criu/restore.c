@@ -52,7 +52,9 @@ static pid_t restored_root;
 /* With empty_netns: what fills the root's network namespace, and why it
  * could not (criu only hears that the notification failed). */
 static const struct cr_criu_restore_opts *setup_opts;
-static struct cr_error setup_err = CR_ERROR_INIT;
+static struct cr_error hook_err = CR_ERROR_INIT;
+/* With post_restore: the caller's last word before the tree runs. */
+static const struct cr_criu_restore_opts *post_opts;
 
 /* criu names the restored root in its "setup-namespaces" notification,
  * before any task runs restored code; at "post-setup-namespaces" the root's
@@ -66,8 +68,11 @@ static int on_notify(char *action, criu_notify_arg_t na)
 	if (strcmp(action, "setup-namespaces") == 0 || strcmp(action, "post-restore") == 0) {
 		restored_root = (pid_t)criu_notify_pid(na);
 		cr_criu_worker_report_root(restored_root);
+		if (strcmp(action, "post-restore") == 0 && post_opts &&
+		    post_opts->post_restore(post_opts->post_restore_arg, &hook_err) < 0)
+			return -1;
 	} else if (strcmp(action, "post-setup-namespaces") == 0 && setup_opts && restored_root > 0) {
-		if (setup_opts->setup_network(restored_root, setup_opts->setup_network_arg, &setup_err) < 0)
+		if (setup_opts->setup_network(restored_root, setup_opts->setup_network_arg, &hook_err) < 0)
 			return -1;
 	} else if (strcmp(action, "network-unlock") == 0 && hold_lock && restored_root > 0) {
 		struct cr_error err = CR_ERROR_INIT;
@@ -121,12 +126,14 @@ static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu
 	}
 	if (o->common.empty_netns && o->setup_network)
 		setup_opts = o;
+	if (o->post_restore)
+		post_opts = o;
 	criu_local_set_notify_cb(c, on_notify);
 	r = o->restore_sibling ? criu_local_restore_child(c) : criu_local_restore(c);
 	criu_local_free_opts(c);
-	if (r < 0 && setup_err.code != 0) {
-		int e = cr_error_set(err, setup_err.code, "%s: %s", job->what, cr_error_msg(&setup_err));
-		cr_error_clear(&setup_err);
+	if (r < 0 && hook_err.code != 0) {
+		int e = cr_error_set(err, hook_err.code, "%s: %s", job->what, cr_error_msg(&hook_err));
+		cr_error_clear(&hook_err);
 		return e;
 	}
 	if (r < 0)

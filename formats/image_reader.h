@@ -64,8 +64,11 @@ int cr_image_file_pread(struct cr_image_reader *r, size_t entry, uint64_t off, v
 
 /* Format 2.x, plain images: check the CRC of every chunk (no decompression,
  * a fraction of reading them), so that damage in a file nobody reads is
- * found too. Encrypted chunks are authenticated as they are read. */
-int cr_image_check_frames(struct cr_image_reader *r, struct cr_error *err);
+ * found too; with SKIP (else NULL), not the chunks of the entries for which
+ * SKIP(CTX, entry) is true (read whole already, every chunk checked then).
+ * Encrypted chunks are authenticated as they are read. */
+int cr_image_check_frames(struct cr_image_reader *r, bool (*skip)(void *ctx, size_t entry), void *ctx,
+			  struct cr_error *err);
 
 void cr_image_reader_free(struct cr_image_reader *r);
 

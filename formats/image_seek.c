@@ -294,13 +294,16 @@ int cr_image_file_pread(struct cr_image_reader *r, size_t entry, uint64_t off, v
 	return 0;
 }
 
-int cr_image_check_frames(struct cr_image_reader *r, struct cr_error *err)
+int cr_image_check_frames(struct cr_image_reader *r, bool (*skip)(void *ctx, size_t entry), void *ctx,
+			  struct cr_error *err)
 {
 	if (r->h.major != CR_IMAGE_MAJOR_STREAMED || r->h.prot != CR_IMAGE_PLAIN || r->sequential)
 		return 0; /* a stream's frames are all checked as it is read */
 	size_t max = CR_CHUNK_HDR_LEN + cr_compress_bound(r->m.block_size) + cr_frame_overhead(r->h.prot);
 	for (size_t i = 0; i < r->m.n_chunks; i++) {
 		const struct cr_image_chunk *c = &r->m.chunks[i];
+		if (skip && c->entry < r->m.n_entries && skip(ctx, c->entry))
+			continue;
 		struct at a = {0};
 		int rc = frame_at(r, c->offset, c->frame, c->prev, max, &a, err);
 		if (rc == 0 && (a.plain[0] != CR_REC_CHUNK || a.len < 5 || cr_get_le32(a.plain + 1) != c->entry))

@@ -19,6 +19,7 @@
 #include "spec/spec_file.h"
 #include "stream/serve.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/paths.h"
@@ -92,7 +93,8 @@ static int make_work(const struct cr_image_manifest *m, bool served, char **ret_
 }
 
 /* WORK's WORK_IMAGE/criu: extracted from R (verifying every block on the
- * way), or left empty for the streamer that serves it (its frames checked). */
+ * way), or left empty for the streamer that serves it (what CRIU does not
+ * read of it is checked before the restored tree runs: check_unread). */
 static int fill_work(const struct cr_restart_request *req, struct cr_image_reader *r, bool served, const char *work,
 		     struct cr_error *err)
 {
@@ -103,12 +105,43 @@ static int fill_work(const struct cr_restart_request *req, struct cr_image_reade
 		return cr_error_set(err, ENOMEM, "out of memory");
 	}
 	if (served) {
-		if ((rc = cr_mkdir_p(into, 0700, err)) == 0)
-			rc = cr_image_check_frames(r, err);
+		rc = cr_mkdir_p(into, 0700, err);
 	} else {
 		rc = cr_image_extract_all(r, into, err);
 	}
 	return rc < 0 ? cr_error_wrap(err, "reading %s", req->image) : 0;
+}
+
+/* A served image, once CRIU has restored every task and before any runs:
+ * the frames of the files it did not read whole are checked (those it read
+ * were checked as they were served), so that damage in a file nobody reads
+ * still refuses the restart, as extraction did. Read through a reader of
+ * its own: the serve thread may still hold the other. */
+struct unread_check {
+	const struct cr_restart_request *req;
+	int fd;
+	struct cr_serve *srv;
+};
+
+static int check_unread(void *arg, struct cr_error *err)
+{
+	const struct unread_check *c = arg;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", c->fd);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cr_error_errno(err, "cannot open the image %s again", c->req->image);
+	struct cr_image_io io = cr_image_io_fd(fd);
+	cleanup_image_reader struct cr_image_reader *r = NULL;
+	int rc = cr_image_reader_open(&io, &c->req->keys, &r, err);
+	if (rc == 0)
+		rc = cr_image_check_frames(r, cr_serve_whole, c->srv, err);
+	if (rc == 0 && cr_fault_injected(CR_FAULT_UNREAD_DAMAGED))
+		rc = cr_error_set(err, EBADMSG, "a file criu did not read is damaged (test fault)");
+	if (rc < 0)
+		return cr_error_wrap(err, "reading %s", c->req->image);
+	cr_debug("what criu did not read of %s is sound", c->req->image);
+	return 0;
 }
 
 /* Define the partition from the image's spec when this host does not know it. */
@@ -280,12 +313,17 @@ int cr_partition_restart(const struct cr_restart_request *req, struct cr_error *
 	struct cr_restart_hold hold = CR_RESTART_HOLD_INIT;
 	bool defined_here = false;
 	struct cr_serve *srv = NULL;
-	if ((rc = cr_partition_restart_hold(&u, &hold, &defined_here, err)) == 0 &&
-	    (rc = fill_work(req, r, served, work, err)) == 0 && served &&
-	    (rc = cr_serve_start(images, "criu", r, &srv, err)) < 0)
-		cr_error_wrap(err, "serving %s to criu", req->image);
+	if ((rc = cr_partition_restart_hold(&u, &hold, &defined_here, err)) == 0) {
+		cr_debug("the monitor of %s waits for its images", name);
+		rc = fill_work(req, r, served, work, err);
+	}
+	if (rc == 0 && served) {
+		if ((rc = cr_serve_start(images, "criu", r, &srv, err)) < 0)
+			cr_error_wrap(err, "serving %s to criu", req->image);
+	}
+	struct unread_check check = {req, fd, srv};
 	if (rc == 0)
-		rc = cr_restart_hold_go(&hold, err);
+		rc = srv ? cr_restart_hold_go_checked(&hold, check_unread, &check, err) : cr_restart_hold_go(&hold, err);
 	cr_restart_hold_cancel(&hold); /* when it did not go */
 	if (rc < 0 && defined_here)
 		cr_partition_undefine(name);

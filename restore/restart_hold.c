@@ -19,6 +19,7 @@
 
 #define LOCK_TIMEOUT_MS 10000
 #define READY_TIMEOUT_MS 30000 /* the monitor's start, up to its restorer's wait */
+#define CHECK_WAIT_MS (10 * 60 * 1000) /* CRIU's restore, up to its question (bounded by its own timeout) */
 
 /* A monitor that never ran (its program failed to start) leaves NAME
  * Transitional, owned by this process: Defined again, as the monitor would
@@ -54,12 +55,37 @@ static int wait_ready(const char *name, int go, struct cr_error *err)
 	return 0;
 }
 
-/* Close the socket (after the byte when GO), hear the monitor's verdict. */
-static int end_hold(struct cr_restart_hold *h, bool go, struct cr_error *err)
+/* CRIU restores; once it asks (a byte on GO: every task restored, none
+ * runs), CHECK says whether the images are sound: yes lets the tree run,
+ * else it is killed and CHECK's error is the restart's. The end of GO
+ * instead: the restore failed before, the monitor's verdict says why. */
+static int answer_check(struct cr_restart_hold *h, int (*check)(void *arg, struct cr_error *err), void *arg,
+			struct cr_error *err)
+{
+	char c = 0;
+	struct pollfd pfd = {.fd = h->go, .events = POLLIN};
+	int n;
+	do
+		n = poll(&pfd, 1, CHECK_WAIT_MS);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 || recv(h->go, &c, 1, 0) != 1 || c != 'p')
+		return 0;
+	int r = check(arg, err);
+	if (r == 0 && send(h->go, "v", 1, MSG_NOSIGNAL) != 1)
+		r = cr_error_errno(err, "the monitor of %s waits no more", h->name);
+	return r;
+}
+
+/* Close the socket (after the byte GO when not 0, and CHECK's answer when
+ * CHECK), hear the monitor's verdict. */
+static int end_hold(struct cr_restart_hold *h, char go, int (*check)(void *arg, struct cr_error *err), void *arg,
+		    struct cr_error *err)
 {
 	int r = 0;
-	if (go && send(h->go, "g", 1, MSG_NOSIGNAL) != 1)
+	if (go && send(h->go, &go, 1, MSG_NOSIGNAL) != 1)
 		r = cr_error_errno(err, "the monitor of %s waits no more", h->name);
+	if (r == 0 && check)
+		r = answer_check(h, check, arg, err);
 	close(h->go);
 	/* Without the byte the monitor gives up: its verdict says when it has. */
 	struct cr_error e = CR_ERROR_INIT;
@@ -78,13 +104,21 @@ int cr_restart_hold_go(struct cr_restart_hold *h, struct cr_error *err)
 {
 	if (!h->name)
 		return cr_error_set(err, EINVAL, "no restore is held");
-	return end_hold(h, true, err);
+	return end_hold(h, 'g', NULL, NULL, err);
+}
+
+int cr_restart_hold_go_checked(struct cr_restart_hold *h, int (*check)(void *arg, struct cr_error *err), void *arg,
+			       struct cr_error *err)
+{
+	if (!h->name)
+		return cr_error_set(err, EINVAL, "no restore is held");
+	return end_hold(h, 'G', check, arg, err);
 }
 
 void cr_restart_hold_cancel(struct cr_restart_hold *h)
 {
 	if (h->name)
-		(void)end_hold(h, false, NULL);
+		(void)end_hold(h, 0, NULL, NULL, NULL);
 }
 
 int cr_partition_restart_hold(const struct cr_restart_unpacked *req, struct cr_restart_hold *ret,
@@ -103,7 +137,7 @@ int cr_partition_restart_hold(const struct cr_restart_unpacked *req, struct cr_r
 		return 0;
 	}
 	if (h.verdict >= 0)
-		end_hold(&h, false, NULL); /* Defined again */
+		end_hold(&h, 0, NULL, NULL, NULL); /* Defined again */
 	else
 		close(h.go);
 	free(h.name);

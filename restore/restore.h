@@ -102,6 +102,11 @@ struct cr_restart_hold {
 int cr_partition_restart_hold(const struct cr_restart_unpacked *req, struct cr_restart_hold *ret,
 			      bool *ret_defined_here, struct cr_error *err);
 int cr_restart_hold_go(struct cr_restart_hold *h, struct cr_error *err);
+/* The same, and once CRIU has restored every task (none runs yet) CHECK(ARG)
+ * says whether the tree may run: an error has it killed and is the
+ * restart's. */
+int cr_restart_hold_go_checked(struct cr_restart_hold *h, int (*check)(void *arg, struct cr_error *err), void *arg,
+			       struct cr_error *err);
 void cr_restart_hold_cancel(struct cr_restart_hold *h);
 
 /* Forget the definition of NAME (Defined): its spec and state. */

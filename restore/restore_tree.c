@@ -38,28 +38,59 @@ static int setup_network(pid_t root, void *arg, struct cr_error *err)
 	return cr_net_restore_inside(arg, root, err);
 }
 
+/* One byte from GO_FD within MS: 1 with *RET_C, 0 on its end, -ETIMEDOUT. */
+static int recv_byte(int go_fd, int ms, char *ret_c)
+{
+	struct pollfd pfd = {.fd = go_fd, .events = POLLIN};
+	int n;
+	do
+		n = poll(&pfd, 1, ms);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return -ETIMEDOUT;
+	return n > 0 && read(go_fd, ret_c, 1) == 1 ? 1 : 0;
+}
+
 /* A relocation prepared ahead: say it is ready (a byte on GO_FD, a socket),
  * then wait (bounded) for the byte that says its images are there; the end of GO_FD (the relocation went no further) or
- * the bound fails the restore. */
-static int wait_go(int go_fd, struct cr_error *err)
+ * the bound fails the restore. *RET_CHECKED: the byte says the images are
+ * checked while CRIU restores (restart_checked); GO_FD is then left open. */
+static int wait_go(int go_fd, bool *ret_checked, struct cr_error *err)
 {
+	*ret_checked = false;
 	if (send(go_fd, "r", 1, MSG_NOSIGNAL) != 1) { /* ready: all but CRIU's restore is made */
 		close(go_fd);
 		return cr_error_errno(err, "the relocation went no further: nothing is restored");
 	}
-	struct pollfd pfd = {.fd = go_fd, .events = POLLIN};
-	int n;
-	do
-		n = poll(&pfd, 1, GO_WAIT_MS);
-	while (n < 0 && errno == EINTR);
 	char c = 0;
-	ssize_t got = n > 0 ? read(go_fd, &c, 1) : -1;
+	int r = recv_byte(go_fd, GO_WAIT_MS, &c);
+	if (r == 1 && c == 'G') {
+		*ret_checked = true;
+		return 0;
+	}
 	close(go_fd);
-	if (n == 0)
+	if (r == -ETIMEDOUT)
 		return cr_error_set(err, ETIMEDOUT, "the relocation did not go ahead within %d s", GO_WAIT_MS / 1000);
-	if (got != 1)
+	if (r != 1)
 		return cr_error_set(err, ECANCELED, "the relocation went no further: nothing is restored");
 	return 0;
+}
+
+/* In CRIU's worker, every task restored and none running: ask whether the
+ * images CRIU did not read are sound (a byte on the go socket) and wait for
+ * the answer (bounded); anything but yes has CRIU kill the tree. */
+static int images_checked(void *arg, struct cr_error *err)
+{
+	int go_fd = *(int *)arg;
+	char c = 0;
+	if (send(go_fd, "p", 1, MSG_NOSIGNAL) != 1)
+		return cr_error_errno(err, "restartwpar is gone: the restored tree does not run");
+	int r = recv_byte(go_fd, GO_WAIT_MS, &c);
+	if (r == 1 && c == 'v')
+		return 0;
+	if (r == -ETIMEDOUT)
+		return cr_error_set(err, ETIMEDOUT, "the image was not checked within %d s", GO_WAIT_MS / 1000);
+	return cr_error_set(err, EBADMSG, "the image is damaged: the restored tree does not run");
 }
 
 /* The intermediate process: it joins the partition's cgroup, so that CRIU and
@@ -75,8 +106,9 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	int r = cr_cgroup_attach(cg, getpid(), &err);
 	if (r == 0)
 		r = cr_host_criu_service(&svc, &err);
+	bool checked = false;
 	if (r == 0 && go_fd >= 0)
-		r = wait_go(go_fd, &err);
+		r = wait_go(go_fd, &checked, &err);
 	cr_partition_criu_common(cfg, images_dir, RESTORE_LOG, &o.common);
 	o.common.service = &svc;
 	o.lazy_pages = cr_restore_is_lazy(images_dir);
@@ -84,6 +116,10 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	o.setup_network = setup_network;
 	o.setup_network_arg = (void *)cfg;
 	o.common.stream = cr_restore_is_streamed(images_dir);
+	if (checked) {
+		o.post_restore = images_checked;
+		o.post_restore_arg = &go_fd;
+	}
 	if (r == 0)
 		r = cr_criu_restore(&o, &res.pid, &err);
 	res.code = r;

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@ struct cr_serve {
 	struct out_pipe *pipes;
 	size_t n_pipes, cap_pipes;
 	unsigned files;
+	atomic_bool *whole; /* per entry: served to its end, every block checked */
+	size_t n_entries;
 };
 
 /* The FILE entry PREFIX/NAME, or SIZE_MAX. */
@@ -149,6 +152,7 @@ static int on_pipe(struct cr_serve *s, size_t i, short revents, struct cr_error 
 	}
 	if (p->off == size) {
 		s->files++;
+		atomic_store(&s->whole[p->entry], true);
 		drop_pipe(s, i);
 	}
 	return 0;
@@ -209,7 +213,11 @@ int cr_serve_start(const char *images_dir, const char *prefix, struct cr_image_r
 		return cr_error_set(err, ENOMEM, "out of memory");
 	s->r = r;
 	s->pending = SIZE_MAX;
-	int rc = (s->prefix = strdup(prefix)) ? 0 : cr_error_set(err, ENOMEM, "out of memory");
+	size_t n = s->n_entries = cr_image_reader_manifest(r)->n_entries;
+	s->whole = calloc(n ? n : 1, sizeof(*s->whole));
+	for (size_t i = 0; s->whole && i < n; i++)
+		atomic_init(&s->whole[i], false);
+	int rc = (s->prefix = strdup(prefix)) && s->whole ? 0 : cr_error_set(err, ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = cr_streamer_start(&s->t, images_dir, CR_STREAMER_SERVE_SOCK, run, s, err);
 	if (rc < 0) {
@@ -230,12 +238,19 @@ unsigned cr_serve_files(const struct cr_serve *s)
 	return s->files;
 }
 
+bool cr_serve_whole(void *s, size_t entry)
+{
+	struct cr_serve *srv = s;
+	return entry < srv->n_entries && atomic_load(&srv->whole[entry]);
+}
+
 void cr_serve_free(struct cr_serve *s)
 {
 	if (!s)
 		return;
 	cr_streamer_release(&s->t);
 	free(s->pipes);
+	free(s->whole);
 	free(s->prefix);
 	free(s);
 }

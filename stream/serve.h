@@ -24,6 +24,11 @@ int cr_serve_finish(struct cr_serve *s, struct cr_error *err);
 /* Files served whole. */
 unsigned cr_serve_files(const struct cr_serve *s);
 
+/* Whether entry ENTRY of the image was served to its end (every block of it
+ * read and checked on the way): S is a struct cr_serve, ready for
+ * cr_image_check_frames's SKIP. Safe while the thread runs. */
+bool cr_serve_whole(void *s, size_t entry);
+
 /* Stop the thread if it runs, remove the socket, free. */
 void cr_serve_free(struct cr_serve *s);
 

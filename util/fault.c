@@ -13,6 +13,7 @@ static const char *const names[CR_FAULT_MAX] = {
 	[CR_FAULT_HANGUP_AFTER_RESTORE] = "hangup-after-restore",
 	[CR_FAULT_LAZY_STALL] = "lazy-pages-stall",
 	[CR_FAULT_DROP_PAGES] = "drop-page-connection",
+	[CR_FAULT_UNREAD_DAMAGED] = "unread-damaged",
 };
 
 const char *cr_fault_name(enum cr_fault f)

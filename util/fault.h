@@ -27,6 +27,8 @@ enum cr_fault {
 	CR_FAULT_DROP_PAGES = 7,         /* "drop-page-connection": the source's page relay gives up its
 					  * connection once, 4 MiB into the page transfer, without a
 					  * word to the peer (the socket stays open) */
+	CR_FAULT_UNREAD_DAMAGED = 8,     /* "unread-damaged": restartwpar finds a file of the image that
+					  * CRIU did not read damaged, once CRIU restored every task */
 	CR_FAULT_MAX,
 };
 

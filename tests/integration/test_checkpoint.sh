@@ -84,6 +84,20 @@ assert_eq 1 "$(echo "$err" | grep -c .)" "one-line error for a corrupted image"
 assert_eq "D" "$(state_of ck1)" "state after a refused restart"
 pass "corrupted image refused: $err"
 
+# A served image: what criu did not read is checked once every task is
+# restored, before any runs; damage there kills the restored tree.
+if [ $streams = 1 ]; then
+	sum=$(md5sum < "$img/ck1.wpar")
+	err=$(CORRAL_TEST_FAULT=unread-damaged restartwpar -i "$img/ck1.wpar" ck1 2>&1 >/dev/null) &&
+		fail "a restart with a damaged unread file went on"
+	assert_eq 1 "$(echo "$err" | grep -c .)" "one-line error for damage criu did not read"
+	assert_contains "$err" "did not read is damaged" "the error names the damage"
+	assert_eq "D" "$(state_of ck1)" "state after a restart refused late"
+	[ -z "$(zdtm_host_pid ck1 zdtm_counter)" ] || fail "a restored process runs after a refused restart"
+	assert_eq "$sum" "$(md5sum < "$img/ck1.wpar")" "the image is untouched by a refused restart"
+	pass "damage criu did not read refuses the restart: $err"
+fi
+
 # Restart: same pids inside, every workload's state intact. A streamed
 # image is served to criu from the file, inventory.img first.
 sum=$(md5sum < "$img/ck1.wpar")
