@@ -275,6 +275,14 @@ int cr_image_file_pread(struct cr_image_reader *r, size_t entry, uint64_t off, v
 	while (got < len && off < size) {
 		uint64_t no = off / bs;
 		size_t blen = size - no * bs < bs ? (size_t)(size - no * bs) : bs;
+		if (off == no * bs && len - got >= blen) { /* a whole block: decoded where it goes */
+			int rc = read_block(r, entry, no, (uint8_t *)buf + got, &blen, err);
+			if (rc < 0)
+				return cr_error_wrap(err, "entry %s", r->m.entries[entry].path);
+			got += blen;
+			off += blen;
+			continue;
+		}
 		if (!r->block_valid || r->block_entry != entry || r->block_no != no) {
 			r->block_valid = false;
 			int rc = read_block(r, entry, no, r->block, &blen, err);
