@@ -6,6 +6,7 @@
 # session blocks a checkpoint without -F; a corrupted image is refused.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/zdtm.sh"
+. "$(dirname "$0")/lib/tmpfs_state.sh"
 need_root
 command -v criu >/dev/null || skip "no criu"
 corral_setup
@@ -28,6 +29,8 @@ startwpar ck1 >/dev/null
 zdtm_wait_ready ck1
 pid_counter=$(zdtm_host_pid ck1 zdtm_counter)
 nspid_before=$(awk '/^NSpid/ {print $3}' /proc/"$pid_counter"/status)
+TMPFS_STATE_FILE=$CORRAL_ROOT/tmpfs.state
+tmpfs_plant "$pid_counter"
 
 # A snapshot: the partition goes on.
 out=$(chkptwpar -v -o "$img/snap.wpar" ck1)
@@ -113,6 +116,7 @@ assert_eq "ck1" "$(clogin ck1 hostname)" "hostname after restart"
 assert_fails "restarting a running partition" restartwpar -i "$img/ck1.wpar" ck1
 b1=$(beat); sleep 0.5; b2=$(beat)
 [ "$b2" -gt "$b1" ] || fail "services do not run after restart"
+tmpfs_check "$pid_after" "restart"
 zdtm_verify ck1
 pass "restart: pids, hostname, memory, file offsets, pipes, socketpairs, timers intact"
 

@@ -14,6 +14,7 @@ set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/zdtm.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/hosts.sh"
+. "$CORRAL_SOURCE_DIR/tests/integration/lib/tmpfs_state.sh"
 need_root
 command -v ip >/dev/null || skip "no ip (iproute2)"
 bin=$CORRAL_BUILD_DIR/cli
@@ -160,6 +161,9 @@ echo 'respawn: i=0; while true; do i=$((i+1)); echo $i > /tmp/ticks; sleep 0.1; 
 echo "data written before the move" > "$ra/wpars/mv/home/note"
 on_a "$bin/startwpar" mv >/dev/null
 CORRAL_ROOT=$ra zdtm_wait_ready mv
+TMPFS_STATE_FILE=$work/tmpfs.state
+counter_pid() { CORRAL_ROOT=$1 CORRAL_CGROUP_PARENT=$2 zdtm_host_pid mv zdtm_counter; }
+tmpfs_plant "$(counter_pid "$ra" "$cga")"
 pass "partition running on A"
 
 # Pre-flight only.
@@ -361,6 +365,7 @@ on_b "$bin/clogin" mv hostname | grep -qx mv-host || fail "hostname after the mo
 # The system-call filter and the read-only /proc/sys moved with it (issue 14).
 on_b "$bin/clogin" mv sh -c 'grep -q "^Seccomp:[[:space:]]*2" /proc/1/status && ! (echo 0 > /proc/sys/kernel/panic) 2>/dev/null' ||
 	fail "the partition's seccomp filter or read-only /proc/sys did not survive the move"
+tmpfs_check "$(counter_pid "$rb" "$cgb")" "A -> B"
 pass "A -> B"
 # A Commit repeated after B committed (its answer lost with the link) is
 # answered as done, for that relocation only.
@@ -373,6 +378,7 @@ pass "a repeated Commit is answered as committed"
 # (the faults above are the stop-copy's; test_relocate_postcopy has its own).
 out=$(on_b "$bin/movewpar" --mode auto mv a 2>&1) || fail "move B -> A: $out"
 only_on "$ra" "$rb" "after B -> A"
+tmpfs_check "$(counter_pid "$ra" "$cga")" "B -> A"
 CORRAL_ROOT=$ra CORRAL_CGROUP_PARENT=$cga zdtm_verify mv
 pass "B -> A, every workload verified its state"
 
