@@ -130,6 +130,23 @@ run_evac() {
 	us[$1-$run_k]=$t max[$1-$run_k]=$m load[$1-$run_k]=$(cut -d' ' -f1 /proc/loadavg)
 	runs+=("$1-$run_k")
 }
+# BENCH_KEEP: hard links to every CRIU log the moves write (restore.log,
+# lazy-pages.log, dump.log in the hosts' landings and work directories,
+# which Corral removes after each move), taken every 20 ms, in
+# $BENCH_KEEP/criu/HOST.INODE.PATH; the keeper ends with FTOP.
+if [ -n "${BENCH_KEEP:-}" ]; then
+	mkdir -p "$BENCH_KEEP/criu"
+	(set +e
+	while [ -d "$FTOP" ]; do
+		find "$FTOP"/[abc]/var/lib/corral "$FTOP"/[abc]/run "$FTOP"/[abc]/tmp -name '*.log' -type f \
+			-printf '%i %p\n' 2>/dev/null | while read -r i f; do
+			r=${f#"$FTOP"/}
+			k=$BENCH_KEEP/criu/${r%%/*}.$i.$(tr / _ <<<"${r#*/}")
+			[ -e "$k" ] || ln "$f" "$k" 2>/dev/null || true
+		done
+		sleep 0.02
+	done) &
+fi
 lone_move 1
 run_evac seq
 run_evac on
