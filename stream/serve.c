@@ -13,18 +13,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stream/serve_ring.h"
 #include "stream/streamer_thread.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
 #define PIPE_SIZE (1 << 20)
+/* Files of at least RING_MIN_BLOCKS blocks (CRIU's pages) have their pages
+ * handed to the pipe from a ring (stream/serve_ring.h), not copied, on at
+ * most RINGS_MAX pipes at once (a ring is the pipe's size and two blocks). */
+#define RING_MIN_BLOCKS 8
+#define RINGS_MAX 8
 
 struct out_pipe {
 	int fd;
 	size_t entry;
 	uint64_t off;    /* next byte of the file to decode */
-	uint8_t *buf;    /* one block decoded, not yet written */
+	uint8_t *buf;    /* one block decoded, not yet written (copied) */
+	uint8_t *cur;    /* the block being written: buf, or one of ring's (handed over) */
 	size_t len, pos;
+	struct cr_serve_ring ring; /* ring.mem NULL: none */
 };
 
 struct cr_serve {
@@ -34,6 +42,7 @@ struct cr_serve {
 	size_t pending; /* entry whose pipe is due, or SIZE_MAX */
 	struct out_pipe *pipes;
 	size_t n_pipes, cap_pipes;
+	unsigned rings; /* pipes with a ring */
 	unsigned files;
 	uint64_t bytes;  /* written to criu's pipes */
 	atomic_bool *whole; /* per entry: served to its end, every block checked */
@@ -80,7 +89,12 @@ static int add_pipe(struct cr_serve *s, int fd, size_t entry, struct cr_error *e
 		return r;
 	}
 	(void)fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
-	s->pipes[s->n_pipes++] = (struct out_pipe){.fd = fd, .entry = entry, .buf = buf};
+	struct out_pipe p = {.fd = fd, .entry = entry, .buf = buf, .cur = buf};
+	/* Without a ring (none to spare, a pipe too small), its bytes are copied. */
+	if (s->rings < RINGS_MAX && m->entries[entry].size >= (uint64_t)RING_MIN_BLOCKS * m->block_size &&
+	    cr_serve_ring_make(&p.ring, fd, m->block_size, NULL) == 0)
+		s->rings++;
+	s->pipes[s->n_pipes++] = p;
 	return 0;
 }
 
@@ -116,6 +130,10 @@ static void drop_pipe(struct cr_serve *s, size_t i)
 {
 	close(s->pipes[i].fd);
 	free(s->pipes[i].buf);
+	if (s->pipes[i].ring.mem) {
+		cr_serve_ring_free(&s->pipes[i].ring);
+		s->rings--;
+	}
 	s->pipes[i] = s->pipes[--s->n_pipes];
 }
 
@@ -131,7 +149,9 @@ static int on_pipe(struct cr_serve *s, size_t i, short revents, struct cr_error 
 	}
 	if (p->pos == p->len && p->off < size) {
 		size_t got = 0;
-		int r = cr_image_file_pread(s->r, p->entry, p->off, p->buf, m->block_size, &got, err);
+		uint8_t *into = p->ring.mem ? cr_serve_ring_take(&p->ring) : NULL;
+		p->cur = into ? into : p->buf;
+		int r = cr_image_file_pread(s->r, p->entry, p->off, p->cur, m->block_size, &got, err);
 		if (r < 0)
 			return r;
 		p->off += got;
@@ -139,7 +159,8 @@ static int on_pipe(struct cr_serve *s, size_t i, short revents, struct cr_error 
 		p->pos = 0;
 	}
 	while (p->pos < p->len) {
-		ssize_t n = write(p->fd, p->buf + p->pos, p->len - p->pos);
+		ssize_t n = p->cur != p->buf ? cr_serve_ring_hand(&p->ring, p->fd, p->cur, p->pos, p->len)
+					     : write(p->fd, p->cur + p->pos, p->len - p->pos);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
