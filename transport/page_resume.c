@@ -7,19 +7,23 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "crypto/crypto_stream.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/log.h"
+#include "util/paths.h"
+#include "util/unix_socket.h"
 
 #define HANDOVER_VERSION 1
 #define RELOCATION_MAX 64
 
-/* What goes with the socket: fixed layout, one datagram. */
+/* What goes with the socket: fixed layout, one message (util/unix_socket.h). */
 struct handover {
 	uint32_t version;
 	uint32_t reserved;
@@ -36,16 +40,38 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* "\0corral-pages-RELOCATION": abstract, gone with its last descriptor. */
-static int address(const char *relocation, struct sockaddr_un *sa, socklen_t *ret_len, struct cr_error *err)
+/* RELOCATION's socket name, "pages-RELOCATION" (heap). */
+static int socket_name(const char *relocation, char **ret_name, struct cr_error *err)
 {
 	size_t n = strlen(relocation);
 	if (n == 0 || n > RELOCATION_MAX || strspn(relocation, "0123456789abcdefABCDEF") != n)
 		return cr_error_set(err, EINVAL, "relocation id \"%.*s\" is not hex digits", RELOCATION_MAX, relocation);
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	int len = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "corral-pages-%s", relocation);
-	*ret_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
+	if (asprintf(ret_name, "pages-%s", relocation) < 0)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The directory of the resume sockets (heap), only root's: made 0700, or
+ * tightened to it; another user's is refused. */
+static int resume_dir(char **ret_dir, struct cr_error *err)
+{
+	cleanup_free char *dir = NULL;
+	int r = cr_path(&dir, err, "%s", CR_PAGE_RESUME_DIR);
+	if (r == 0)
+		r = cr_mkdir_parent(dir, 0755, err);
+	if (r < 0)
+		return r;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return cr_error_errno(err, "cannot make %s", dir);
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cr_error_errno(err, "cannot open %s", dir);
+	if (st.st_uid != geteuid())
+		return cr_error_set(err, EPERM, "%s belongs to uid %u, not to this process's", dir, (unsigned)st.st_uid);
+	if ((st.st_mode & 077) && fchmod(fd, 0700) < 0)
+		return cr_error_errno(err, "cannot make %s root-only", dir);
+	*ret_dir = steal_pointer(&dir);
 	return 0;
 }
 
@@ -61,49 +87,47 @@ static int check_peer(int fd, const char *who, struct cr_error *err)
 	return 0;
 }
 
-int cr_page_resume_listen(const char *relocation, int *ret_fd, struct cr_error *err)
+int cr_page_resume_listen(const char *relocation, struct cr_page_resume_listener *ret, struct cr_error *err)
 {
-	struct sockaddr_un sa;
-	socklen_t len = 0;
-	int r = address(relocation, &sa, &len, err);
+	cleanup_free char *name = NULL, *dir = NULL;
+	int r = socket_name(relocation, &name, err);
+	if (r == 0)
+		r = resume_dir(&dir, err);
 	if (r < 0)
 		return r;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return cr_error_errno(err, "cannot make the resume socket of relocation %s", relocation);
-	if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 4) < 0) {
-		r = cr_error_errno(err, "cannot listen for the resume of relocation %s", relocation);
-		close(fd);
-		return r;
+	/* A name taken stays taken: relocation ids are drawn at random, so a
+	 * socket left by a holder that died is never asked for again. */
+	r = cr_unix_listen_at(dir, name, SOCK_NONBLOCK, &ret->path, &ret->fd, err);
+	if (r == -EADDRINUSE) {
+		cr_error_clear(err);
+		return cr_error_set(err, EADDRINUSE, "another process listens for the resume of relocation %s",
+				    relocation);
 	}
-	*ret_fd = fd;
-	return 0;
+	return r;
 }
 
-/* Receive one hand-over on S: its socket in *RET_FD. */
-static int recv_handover(int s, struct handover *h, int *ret_fd, struct cr_error *err)
+void cr_page_resume_unlisten(struct cr_page_resume_listener *l)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct iovec iov = {.iov_base = h, .iov_len = sizeof(*h)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-	ssize_t n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return cr_error_errno(err, "receiving a resumed connection");
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	int fd = -1;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if ((size_t)n != sizeof(*h) || h->version != HANDOVER_VERSION || fd < 0 || (mh.msg_flags & MSG_CTRUNC)) {
-		if (fd >= 0)
-			close(fd);
-		return cr_error_set(err, EPROTO, "a resumed connection came malformed (%zd bytes)", n);
+	if (l->fd < 0)
+		return;
+	if (l->path)
+		(void)unlink(l->path);
+	close(l->fd);
+	free(l->path);
+	*l = (struct cr_page_resume_listener)CR_PAGE_RESUME_LISTENER_INIT;
+}
+
+/* Receive one hand-over on S within WAIT_MS: its socket in *RET_FD. */
+static int recv_handover(int s, int wait_ms, struct handover *h, int *ret_fd, struct cr_error *err)
+{
+	int r = cr_unix_recv_fd(s, wait_ms, h, sizeof(*h), ret_fd, err);
+	if (r == 0 && h->version != HANDOVER_VERSION) {
+		close(*ret_fd);
+		*ret_fd = -1;
+		return cr_error_set(err, EPROTO, "a resumed connection came in hand-over version %u, not %u",
+				    (unsigned)h->version, HANDOVER_VERSION);
 	}
-	*ret_fd = fd;
-	return 0;
+	return r;
 }
 
 /* Make C the connection of FD with H's streams. */
@@ -152,12 +176,8 @@ int cr_page_resume_take_one(int lfd, int wait_ms, struct cr_conn *c, uint64_t *r
 	/* A process that is not root is refused before anything is read
 	 * from it: it cannot hold the relay up. */
 	int r = check_peer(s, "the process resuming the page connection", &e);
-	if (r == 0) {
-		struct pollfd q = {.fd = s, .events = POLLIN};
-		r = poll(&q, 1, (int)(left < 1000 ? (left > 0 ? left : 0) : 1000)) == 1
-			    ? recv_handover(s, &h, &fd, &e)
-			    : cr_error_set(&e, ETIMEDOUT, "no hand-over");
-	}
+	if (r == 0)
+		r = recv_handover(s, (int)(left < 1000 ? (left > 0 ? left : 0) : 1000), &h, &fd, &e);
 	/* Taken only once the other process said it lets go ('y', then its
 	 * 'k'): never do two processes talk on one connection. */
 	bool same_peer = r == 0 && memcmp(h.peer_pk, c->peer_pk, CR_HOSTKEY_BYTES) == 0;
@@ -198,20 +218,17 @@ int cr_page_resume_take(int lfd, int wait_ms, struct cr_conn *c, uint64_t *ret_r
  * transfer to its end, so none listening means no such transfer here. */
 static int connect_holder(const char *relocation, int *ret_fd, struct cr_error *err)
 {
-	struct sockaddr_un sa;
-	socklen_t len = 0;
-	int r = address(relocation, &sa, &len, err);
-	if (r < 0)
-		return r;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return cr_error_errno(err, "cannot make a socket to resume relocation %s", relocation);
-	if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
-		close(fd);
+	cleanup_free char *name = NULL, *dir = NULL;
+	int r = socket_name(relocation, &name, err);
+	if (r == 0)
+		r = cr_path(&dir, err, "%s", CR_PAGE_RESUME_DIR);
+	if (r == 0)
+		r = cr_unix_connect_at(dir, name, ret_fd, err);
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		cr_error_clear(err);
 		return cr_error_set(err, ENOENT, "no page transfer of relocation %s waits here to resume", relocation);
 	}
-	*ret_fd = fd;
-	return 0;
+	return r;
 }
 
 int cr_page_resume_hand_over(const char *relocation, const struct cr_conn *c, uint64_t resume_from, int wait_ms,
@@ -230,23 +247,11 @@ int cr_page_resume_hand_over(const char *relocation, const struct cr_conn *c, ui
 	memcpy(h.peer_pk, c->peer_pk, CR_HOSTKEY_BYTES);
 	cr_stream_push_export(c->tx, h.tx);
 	cr_stream_pull_export(c->rx, h.rx);
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &c->io.fd, sizeof(int));
-	ssize_t n = sendmsg(s, &mh, MSG_NOSIGNAL);
+	r = cr_unix_send_fd(s, &h, sizeof(h), c->io.fd, err);
 	cr_memzero(&h, sizeof(h));
-	if (n != (ssize_t)sizeof(h))
-		return cr_error_errno(err, "cannot hand the connection over to relocation %s's page transfer",
-				      relocation);
+	if (r < 0)
+		return cr_error_wrap(err, "cannot hand the connection over to relocation %s's page transfer",
+				     relocation);
 	/* The holder takes it once its own connection broke. */
 	int64_t left = end - now_ms();
 	struct pollfd p = {.fd = s, .events = POLLIN};

@@ -6,9 +6,11 @@
  * CR_PAGE_RESUME_MS and waits there. The corrald process of a new connection
  * that asks to resume that relocation hands its connection over: the socket
  * (SCM_RIGHTS) and the state of its two encrypted streams, so that the
- * holder talks on it as if it had made it. Only a root process of this host
- * may listen or connect (both check the other's credentials), and the holder
- * takes only a connection authenticated as the same peer (its host key). */
+ * holder talks on it as if it had made it. The socket is
+ * $ROOT/run/corral/resume/pages-RELOCATION in a directory only root may
+ * enter (no other user sees or reaches it); both ends still check the
+ * other's credentials, and the holder takes only a connection authenticated
+ * as the same peer (its host key). */
 #ifndef CORRAL_TRANSPORT_PAGE_RESUME_H
 #define CORRAL_TRANSPORT_PAGE_RESUME_H
 
@@ -19,10 +21,25 @@
 
 #define CR_PAGE_RESUME_MS 10000 /* how long a broken page transfer waits to resume */
 
-/* Listen for RELOCATION's hand-over (an abstract socket of this network
- * namespace; RELOCATION: its id, hex digits). -EINVAL for another id,
- * -EADDRINUSE when another process listens for it. */
-int cr_page_resume_listen(const char *relocation, int *ret_fd, struct cr_error *err);
+#define CR_PAGE_RESUME_DIR "/run/corral/resume" /* under the root prefix (util/paths.h) */
+
+/* A holder's listening socket and its name (removed with it). */
+struct cr_page_resume_listener {
+	int fd;
+	char *path;
+};
+#define CR_PAGE_RESUME_LISTENER_INIT {-1, NULL}
+
+/* Listen for RELOCATION's hand-over (RELOCATION: its id, hex digits) in
+ * CR_PAGE_RESUME_DIR, made root-only (mode 0700) if it is not. -EINVAL for
+ * another id, -EADDRINUSE when another process listens for it (a socket
+ * left by a holder that died is replaced), -EPERM when the directory
+ * belongs to another user. */
+int cr_page_resume_listen(const char *relocation, struct cr_page_resume_listener *ret, struct cr_error *err);
+
+/* Stop listening and remove the name; an INIT listener is left alone. */
+void cr_page_resume_unlisten(struct cr_page_resume_listener *l);
+#define cleanup_page_resume_listener __attribute__((cleanup(cr_page_resume_unlisten)))
 
 /* The holder: wait up to WAIT_MS on LFD for a connection handed over by a
  * root process, from the peer C is authenticated as; it then replaces C's

@@ -144,10 +144,10 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 	int r = ctx->arrival->images_dir(name, &images, err);
 	if (r < 0)
 		return r;
-	cleanup_close int lfd = -1;
+	cleanup_page_resume_listener struct cr_page_resume_listener resume = CR_PAGE_RESUME_LISTENER_INIT;
 	if (relocation) {
 		struct cr_error le = CR_ERROR_INIT;
-		if (cr_page_resume_listen(relocation, &lfd, &le) < 0)
+		if (cr_page_resume_listen(relocation, &resume, &le) < 0)
 			cr_server_log(ctx, "%s: the page transfer of %s cannot be resumed: %s", c->peer_name, name,
 				      cr_error_msg(&le));
 		cr_error_clear(&le);
@@ -163,7 +163,7 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 	/* The source acknowledges what it received whenever it named the
 	 * relocation, whether or not this side could listen for a resume. */
 	cr_page_relay_init(rl, false, 0, relocation != NULL);
-	r = relay_resumed(ctx, c, rl, lfd, name, &st, err);
+	r = relay_resumed(ctx, c, rl, resume.fd, name, &st, err);
 	cr_page_relay_release(rl);
 	if (r < 0 && !st.conn_failed && !st.stalled) { /* the daemon's end: its guard says why */
 		struct cr_error gerr = CR_ERROR_INIT;

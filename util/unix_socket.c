@@ -44,7 +44,7 @@ int cr_unix_listen_at(const char *dir, const char *name, int flags, char **ret_p
 	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
 	if (fd < 0)
 		return cr_error_errno(err, "cannot make the socket %s", path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0)
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0)
 		return cr_error_errno(err, "cannot listen on %s", path);
 	if (ret_path)
 		*ret_path = steal_pointer(&path);
@@ -71,8 +71,19 @@ int cr_unix_connect_at(const char *dir, const char *name, int *ret_fd, struct cr
 	return 0;
 }
 
+static int check_len(size_t len, struct cr_error *err)
+{
+	if (len == 0 || len > CR_UNIX_FD_DATA_MAX)
+		return cr_error_set(err, EMSGSIZE, "%zu bytes cannot go with a passed descriptor (1 to %d)", len,
+				    CR_UNIX_FD_DATA_MAX);
+	return 0;
+}
+
 int cr_unix_send_fd(int sock, const void *data, size_t len, int fd, struct cr_error *err)
 {
+	int r = check_len(len, err);
+	if (r < 0)
+		return r;
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -97,6 +108,9 @@ int cr_unix_send_fd(int sock, const void *data, size_t len, int fd, struct cr_er
 
 int cr_unix_recv_fd(int sock, int timeout_ms, void *buf, size_t len, int *ret_fd, struct cr_error *err)
 {
+	int r = check_len(len, err);
+	if (r < 0)
+		return r;
 	struct pollfd p = {.fd = sock, .events = POLLIN};
 	int pr;
 	while ((pr = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
@@ -116,14 +130,28 @@ int cr_unix_recv_fd(int sock, int timeout_ms, void *buf, size_t len, int *ret_fd
 		;
 	if (n < 0)
 		return cr_error_errno(err, "cannot receive a passed descriptor");
-	int fd = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	if ((size_t)n != len || fd < 0) {
+	/* Every descriptor that came is ours to close: one is wanted. */
+	int fd = -1, fds = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++, fds++) {
+			int got;
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (fd < 0)
+				fd = got;
+			else
+				close(got);
+		}
+	}
+	if ((size_t)n != len || fds != 1 || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
 		if (fd >= 0)
 			close(fd);
-		return cr_error_set(err, EPROTO, "the peer closed without passing a descriptor");
+		if (n == 0)
+			return cr_error_set(err, EPROTO, "the peer closed without passing a descriptor");
+		return cr_error_set(err, EPROTO, "a passed descriptor came malformed (%zd of %zu bytes%s%s)", n, len,
+				    fds == 1 ? "" : fds == 0 ? ", no descriptor" : ", more than one descriptor",
+				    (msg.msg_flags & MSG_CTRUNC) ? ", its control data cut" : "");
 	}
 	*ret_fd = fd;
 	return 0;

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -405,6 +407,50 @@ static void ping(struct cr_conn *from, struct cr_conn *to, const char *text)
 	crwire__envelope__free_unpacked(got, NULL);
 }
 
+/* The holders' directory, under a root of this test's own. */
+static char root[] = "/tmp/corral-page-resume.XXXXXX";
+static char *resume_dir;
+
+static char *socket_path(const char *reloc)
+{
+	char *p = NULL;
+	assert_true(asprintf(&p, "%s/pages-%s", resume_dir, reloc) > 0);
+	return p;
+}
+
+/* The text of PATH (leaked: a test's lifetime). */
+static const char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t n = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	assert_true(n >= 0);
+	return text;
+}
+
+/* As uid 65534, connect to RELOC's holder: 0 and then wait for GO to close
+ * (-1: do not wait), or -errno. */
+static int knock_as_nobody(const char *reloc, int go)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char *path = socket_path(reloc);
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+		return -EPERM;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	char c = 0;
+	if (go >= 0)
+		(void)read(go, &c, 1); /* held open, silent, until the parent is done */
+	return 0;
+}
+
 struct hand {
 	const char *relocation;
 	struct cr_conn *c;
@@ -424,13 +470,20 @@ static void test_the_holder_takes_the_connection_over(void **state)
 	(void)state;
 	const char *reloc = "0123456789abcdef0123456789abcdef";
 	struct cr_error err = CR_ERROR_INIT;
-	int lfd = -1;
-	assert_int_equal(cr_page_resume_listen(reloc, &lfd, &err), 0);
-	int again = -1;
+	struct cr_page_resume_listener l = CR_PAGE_RESUME_LISTENER_INIT, again = CR_PAGE_RESUME_LISTENER_INIT;
+	assert_int_equal(cr_page_resume_listen(reloc, &l, &err), 0);
+	int lfd = l.fd;
 	assert_int_equal(cr_page_resume_listen(reloc, &again, &err), -EADDRINUSE);
 	cr_error_clear(&err);
-	assert_int_equal(cr_page_resume_listen("../x", &(int){-1}, &err), -EINVAL);
+	assert_int_equal(cr_page_resume_listen("../x", &again, &err), -EINVAL);
 	cr_error_clear(&err);
+	assert_int_equal(again.fd, -1);
+	/* In a directory of root's alone, not in the abstract namespace any
+	 * user could connect to. */
+	struct stat st;
+	assert_int_equal(stat(resume_dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_null(strstr(slurp("/proc/net/unix"), "@corral-pages-"));
 	/* The holder's own (broken) connection, from peer 0x11. */
 	struct cr_conn old_b, old_a;
 	secure_pair(&old_b, &old_a, 0x11);
@@ -468,7 +521,13 @@ static void test_the_holder_takes_the_connection_over(void **state)
 		close(all[i]->io.fd);
 		cr_conn_release(all[i]);
 	}
-	close(lfd);
+	char *path = socket_path(reloc);
+	assert_int_equal(access(path, F_OK), 0);
+	cr_page_resume_unlisten(&l);
+	assert_int_equal(l.fd, -1);
+	assert_int_equal(access(path, F_OK), -1); /* the name goes with the listener */
+	cr_page_resume_unlisten(&l); /* twice is harmless */
+	free(path);
 }
 
 /* A resume knocks while the destination's connection still looks whole
@@ -484,7 +543,9 @@ static void test_a_knocking_resume_ends_the_relay(void **state)
 	int lb[2], c[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lb), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c), 0);
-	assert_int_equal(cr_page_resume_listen(reloc, &b->resume_fd, &err), 0);
+	struct cr_page_resume_listener l = CR_PAGE_RESUME_LISTENER_INIT;
+	assert_int_equal(cr_page_resume_listen(reloc, &l, &err), 0);
+	b->resume_fd = l.fd;
 	cr_page_relay_init(&b->rl, false, 0, true);
 	b->local = lb[0];
 	cr_conn_init(&b->conn, c[0], T_MS);
@@ -503,9 +564,10 @@ static void test_a_knocking_resume_ends_the_relay(void **state)
 	assert_true(h.r < 0);
 	cr_error_clear(&h.err);
 	cr_error_clear(&b->err);
-	int fds[] = {c[0], c[1], lb[0], lb[1], b->resume_fd, nb.io.fd, na.io.fd};
-	for (size_t i = 0; i < 7; i++)
+	int fds[] = {c[0], c[1], lb[0], lb[1], nb.io.fd, na.io.fd};
+	for (size_t i = 0; i < 6; i++)
 		close(fds[i]);
+	cr_page_resume_unlisten(&l);
 	cr_conn_release(&b->conn);
 	cr_conn_release(&nb);
 	cr_conn_release(&na);
@@ -513,9 +575,31 @@ static void test_a_knocking_resume_ends_the_relay(void **state)
 	free(b);
 }
 
-/* A knock by a process that is not root: refused at once, before anything
- * is read from it, so a live relay that asked for one attempt goes on
- * after microseconds, not after the attempt's whole wait. */
+/* A user that is not root cannot reach a holder at all: its directory is
+ * root's alone. */
+static void test_another_user_cannot_reach_the_holder(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	const char *reloc = "00112233445566778899aabbccddee00";
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_page_resume_listener l = CR_PAGE_RESUME_LISTENER_INIT;
+	assert_int_equal(cr_page_resume_listen(reloc, &l, &err), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(knock_as_nobody(reloc, -1) == -EACCES ? 0 : 1);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_page_resume_unlisten(&l);
+}
+
+/* A knock by a process that is not root, should the directory have been
+ * opened to others: refused at once, before anything is read from it, so a
+ * live relay that asked for one attempt goes on after microseconds, not
+ * after the attempt's whole wait. */
 static void test_a_knock_that_is_not_root_costs_nothing(void **state)
 {
 	(void)state;
@@ -523,23 +607,17 @@ static void test_a_knock_that_is_not_root_costs_nothing(void **state)
 		skip();
 	const char *reloc = "00112233445566778899aabbccddeeff";
 	struct cr_error err = CR_ERROR_INIT;
-	int lfd = -1;
-	assert_int_equal(cr_page_resume_listen(reloc, &lfd, &err), 0);
+	struct cr_page_resume_listener l = CR_PAGE_RESUME_LISTENER_INIT;
+	assert_int_equal(cr_page_resume_listen(reloc, &l, &err), 0);
+	assert_int_equal(chmod(resume_dir, 0711), 0);
+	assert_int_equal(chmod(l.path, 0777), 0);
 	int go[2];
 	assert_int_equal(pipe(go), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(go[1]);
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-		int len = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "corral-pages-%s", reloc);
-		int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-		char c = 0;
-		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0 || s < 0 ||
-		    connect(s, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) < 0)
-			_exit(1);
-		(void)read(go[0], &c, 1); /* held open, silent, until the parent is done */
-		_exit(0);
+		_exit(knock_as_nobody(reloc, go[0]) == 0 ? 0 : 1);
 	}
 	close(go[0]);
 	struct cr_conn b, a;
@@ -547,7 +625,7 @@ static void test_a_knock_that_is_not_root_costs_nothing(void **state)
 	uint64_t from = 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(cr_page_resume_take_one(lfd, 5000, &b, &from, &err), -EAGAIN);
+	assert_int_equal(cr_page_resume_take_one(l.fd, 5000, &b, &from, &err), -EAGAIN);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_non_null(strstr(cr_error_msg(&err), "not root"));
 	cr_error_clear(&err);
@@ -561,7 +639,35 @@ static void test_a_knock_that_is_not_root_costs_nothing(void **state)
 	close(a.io.fd);
 	cr_conn_release(&b);
 	cr_conn_release(&a);
-	close(lfd);
+	cr_page_resume_unlisten(&l);
+	/* The next holder makes the directory root's alone again. */
+	assert_int_equal(cr_page_resume_listen(reloc, &l, &err), 0);
+	struct stat st;
+	assert_int_equal(stat(resume_dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	cr_page_resume_unlisten(&l);
+}
+
+static int make_root(void **state)
+{
+	(void)state;
+	if (!mkdtemp(root) || chmod(root, 0755) < 0) /* others may walk to the resume directory */
+		return -1;
+	if (setenv("CORRAL_ROOT", root, 1) < 0 || asprintf(&resume_dir, "%s%s", root, CR_PAGE_RESUME_DIR) < 0)
+		return -1;
+	return 0;
+}
+
+static int remove_root(void **state)
+{
+	(void)state;
+	char *cmd = NULL;
+	if (asprintf(&cmd, "rm -rf '%s'", root) < 0)
+		return -1;
+	int r = system(cmd);
+	free(cmd);
+	free(resume_dir);
+	return r == 0 ? 0 : -1;
 }
 
 int main(void)
@@ -573,7 +679,8 @@ int main(void)
 		cmocka_unit_test(test_an_impossible_ack_is_refused),
 		cmocka_unit_test(test_the_holder_takes_the_connection_over),
 		cmocka_unit_test(test_a_knocking_resume_ends_the_relay),
+		cmocka_unit_test(test_another_user_cannot_reach_the_holder),
 		cmocka_unit_test(test_a_knock_that_is_not_root_costs_nothing),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, make_root, remove_root);
 }
