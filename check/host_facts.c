@@ -83,27 +83,44 @@ void cr_criu_env_free(struct cr_criu_env *env)
 	env->criu_path = NULL;
 }
 
+/* The criu of F as the engine runs it, or why there is none to run. */
+static int criu_env_of(const struct cr_host_facts *f, struct cr_criu_env *ret, struct cr_error *err)
+{
+	if (!f->criu_path)
+		return cr_error_set(err, ENOENT, "no criu binary: %s",
+				    f->probes[CR_PROBE_CRIU].detail ? f->probes[CR_PROBE_CRIU].detail : "not found");
+	if (f->probes[CR_PROBE_CRIU].status != CR_PROBE_OK)
+		return cr_error_set(err, ENOTSUP, "criu %s at %s cannot be used: Corral needs %d.%d or newer",
+				    f->criu_version ? f->criu_version : "(unknown version)", f->criu_path,
+				    CR_CRIU_MIN_MAJOR, CR_CRIU_MIN_MINOR);
+	if (!(ret->criu_path = strdup(f->criu_path)))
+		return cr_error_set(err, ENOMEM, "out of memory");
+	ret->needs_fault = f->criu_needs_fault;
+	return 0;
+}
+
 int cr_host_criu_env(struct cr_criu_env *ret, struct cr_error *err)
 {
 	struct cr_host_facts f;
 	int r = cr_host_facts_get(false, &f, err);
 	if (r < 0)
 		return r;
-	if (!f.criu_path) {
-		r = cr_error_set(err, ENOENT, "no criu binary: %s",
-				 f.probes[CR_PROBE_CRIU].detail ? f.probes[CR_PROBE_CRIU].detail
-								: "not found");
-	} else if (f.probes[CR_PROBE_CRIU].status != CR_PROBE_OK) {
-		r = cr_error_set(err, ENOTSUP,
-				 "criu %s at %s cannot be used: Corral needs %d.%d or newer",
-				 f.criu_version ? f.criu_version : "(unknown version)", f.criu_path,
-				 CR_CRIU_MIN_MAJOR, CR_CRIU_MIN_MINOR);
-	} else {
-		ret->criu_path = steal_pointer(&f.criu_path);
-		ret->needs_fault = f.criu_needs_fault;
-	}
+	r = criu_env_of(&f, ret, err);
 	cr_host_facts_free(&f);
 	return r;
+}
+
+int cr_host_criu_service_of(const struct cr_host_facts *f, struct cr_criu_service *ret, struct cr_error *err)
+{
+	int r = cr_criu_service_forced(ret, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	struct cr_criu_env env = {NULL, false};
+	if ((r = criu_env_of(f, &env, err)) < 0)
+		return cr_error_wrap(err, "finding out how to run criu here");
+	ret->binary = steal_pointer(&env.criu_path);
+	ret->fault = env.needs_fault ? CR_CRIU_FAULT_NO_BREAKPOINTS_CODE : -1;
+	return 0;
 }
 
 int cr_host_criu_service(struct cr_criu_service *ret, struct cr_error *err)
@@ -111,14 +128,17 @@ int cr_host_criu_service(struct cr_criu_service *ret, struct cr_error *err)
 	int r = cr_criu_service_forced(ret, err);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	struct cr_criu_env env = {NULL, false};
-	r = cr_host_criu_env(&env, err);
-	if (r < 0)
+	struct cr_host_facts f;
+	if ((r = cr_host_facts_get(false, &f, err)) < 0)
 		return cr_error_wrap(err, "finding out how to run criu here");
-	ret->binary = steal_pointer(&env.criu_path);
-	ret->fault = env.needs_fault ? CR_CRIU_FAULT_NO_BREAKPOINTS_CODE : -1;
-	cr_criu_env_free(&env);
-	return 0;
+	r = cr_host_criu_service_of(&f, ret, err);
+	cr_host_facts_free(&f);
+	return r;
+}
+
+bool cr_host_criu_streams_of(const struct cr_host_facts *f)
+{
+	return f->probes[CR_PROBE_CRIU_STREAM].status == CR_PROBE_OK;
 }
 
 bool cr_host_criu_streams(void)
@@ -127,7 +147,7 @@ bool cr_host_criu_streams(void)
 	struct cr_error err = CR_ERROR_INIT;
 	bool yes = false;
 	if (cr_host_facts_get(false, &f, &err) == 0) {
-		yes = f.probes[CR_PROBE_CRIU_STREAM].status == CR_PROBE_OK;
+		yes = cr_host_criu_streams_of(&f);
 		cr_host_facts_free(&f);
 	} else {
 		cr_debug("host facts: %s", cr_error_msg(&err));

@@ -108,8 +108,13 @@ void cr_criu_env_free(struct cr_criu_env *env);
  * override when set (cr_criu_service_forced), else cr_host_criu_env's answer. */
 int cr_host_criu_service(struct cr_criu_service *ret, struct cr_error *err);
 
+/* The same from facts already read (cr_host_facts_get), for a caller that
+ * asks them more than one thing. */
+int cr_host_criu_service_of(const struct cr_host_facts *f, struct cr_criu_service *ret, struct cr_error *err);
+
 /* Whether criu here streams its images through RPC (scripts/criu-patches/0003):
  * chkptwpar and restartwpar then stream instead of staging CRIU's files. */
 bool cr_host_criu_streams(void);
+bool cr_host_criu_streams_of(const struct cr_host_facts *f);
 
 #endif

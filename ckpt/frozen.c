@@ -204,13 +204,9 @@ static int freeze_alone(const struct cr_freeze_request *req, struct cr_frozen *f
 /* Dump into the work directory. The tree stays frozen afterwards. */
 static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
 {
-	cleanup_criu_service struct cr_criu_service svc = {NULL, -1};
-	int r = cr_host_criu_service(&svc, err);
-	if (r < 0)
-		return r;
 	struct cr_criu_dump_opts o = {.pid = f->w.state.init_pid, .leave_running = true};
 	cr_partition_criu_common(&f->w.config, f->images, DUMP_LOG, &o.common);
-	o.common.service = &svc;
+	o.common.service = &f->criu;
 	o.lock_network_until_thaw = cr_net_lock_until_thaw;
 	o.common.timeout_ms = req->timeout_ms;
 	/* CRIU's info level: its errors, the run id that names an nftables lock,
@@ -232,7 +228,7 @@ static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct
 		return cr_criu_dump(&o, err);
 	/* Streamed: CRIU's files go through the capture into the image. */
 	struct cr_capture *cap = NULL;
-	r = cr_capture_start(f->images, CR_IMAGE_CRIU_DIR, f->stream, &cap, err);
+	int r = cr_capture_start(f->images, CR_IMAGE_CRIU_DIR, f->stream, &cap, err);
 	if (r < 0)
 		return r;
 	o.common.stream = true;
@@ -273,19 +269,23 @@ static bool stream_wanted(void)
 	return !(v && strcmp(v, "0") == 0);
 }
 
-/* The criu version into F (left empty when unknown): the host's cached
- * facts know it for the binary in use (their key holds its path, size and
- * mtime), so no criu is started for it (7-24 ms here). */
-static void note_criu_version(struct cr_frozen *f)
+/* What the dump needs of this host, from its cached facts read once
+ * (probing only when the cache is stale): how criu runs (F->criu), its
+ * version (F->criu_version, left empty when unknown: the facts know it for
+ * the binary in use, their key holds its path, size and mtime, so no criu is
+ * started for it), and whether it streams (*RET_STREAMS). */
+static int read_host(struct cr_frozen *f, bool *ret_streams, struct cr_error *err)
 {
 	struct cr_host_facts facts;
-	struct cr_error ignored = CR_ERROR_INIT;
-	if (cr_host_facts_get(false, &facts, &ignored) == 0) {
-		if (facts.criu_version)
-			snprintf(f->criu_version, sizeof(f->criu_version), "%s", facts.criu_version);
-		cr_host_facts_free(&facts);
-	}
-	cr_error_clear(&ignored);
+	int r = cr_host_facts_get(false, &facts, err);
+	if (r < 0)
+		return cr_error_wrap(err, "reading this host's facts");
+	r = cr_host_criu_service_of(&facts, &f->criu, err);
+	if (r == 0 && facts.criu_version)
+		snprintf(f->criu_version, sizeof(f->criu_version), "%s", facts.criu_version);
+	*ret_streams = cr_host_criu_streams_of(&facts);
+	cr_host_facts_free(&facts);
+	return r;
 }
 
 int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
@@ -309,7 +309,10 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 		goto fail;
 	/* Asked only of a partition ready to be dumped: a refused command
 	 * leaves no host-facts cache behind. */
-	stream = req->open_stream && stream_wanted() && cr_host_criu_streams();
+	bool criu_streams = false;
+	if ((r = read_host(f, &criu_streams, err)) < 0)
+		goto fail;
+	stream = req->open_stream && stream_wanted() && criu_streams;
 	if ((r = make_work_dir(f, req->work_extra, stream, err)) < 0)
 		goto fail;
 	if (asprintf(&log_path, "%s/%s", f->images, DUMP_LOG) < 0) {
@@ -320,8 +323,6 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	if ((r = cr_guardian_start(req->name, f->w.state.init_pid, log_path, &f->guardian, err)) < 0)
 		goto fail;
 
-	/* Asked now, not while the partition is frozen. */
-	note_criu_version(f);
 	if (stream && (r = req->open_stream(req->stream_arg, f, &f->stream, err)) < 0)
 		goto fail;
 
@@ -441,6 +442,7 @@ void cr_frozen_release(struct cr_frozen *f)
 	cr_cgroup_free(f->cg);
 	f->cg = NULL;
 	cr_wpar_free(&f->w);
+	cr_criu_service_free(&f->criu);
 	if (f->lock >= 0)
 		close(f->lock);
 	f->lock = -1;

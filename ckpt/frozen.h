@@ -20,6 +20,7 @@
 #include "cgroup/cgroup.h"
 #include "ckpt/guardian.h"
 #include "ckpt/partition_image.h"
+#include "criu/criu.h"
 #include "partition/registry.h"
 #include "util/error.h"
 
@@ -69,6 +70,7 @@ struct cr_frozen {
 	char *ended;        /* processes -F ended, or NULL */
 	pid_t stopped;      /* a task in a group stop when frozen (CRIU seizes the tree itself), or 0 */
 	char criu_version[32]; /* the CRIU that dumped it ("4.1.1"), "" when unknown */
+	struct cr_criu_service criu; /* how criu runs here: from the host facts read once */
 	struct cr_image_stream_writer *stream; /* from open_stream, the caller's */
 	struct cr_capture *capture; /* streamed: until cr_frozen_stream_done */
 };
