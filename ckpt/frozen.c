@@ -20,6 +20,7 @@
 #include "stream/capture.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/fault.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/workdir.h"
@@ -409,6 +410,9 @@ int cr_frozen_end(struct cr_frozen *f, struct cr_error *err)
 			cr_partition_log(f->name, "cannot seal its network before it ends: %s", cr_error_msg(&seal_err));
 		cr_error_clear(&seal_err);
 	}
+	if (cr_fault_injected(CR_FAULT_END_COPY))
+		return cr_error_set(err, EIO, "%s could not be stopped (test fault %s)", f->name,
+				    cr_fault_name(CR_FAULT_END_COPY));
 	struct cr_stop_options stop = {.force = true, .timeout_s = 0};
 	return cr_partition_stop(f->name, &stop, err);
 }

@@ -157,6 +157,8 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 	}
 	if (rep.ended)
 		printf("%s: ended (they cannot be relocated): %s\n", prog, rep.ended);
+	if (rep.warning)
+		fprintf(stderr, "%s: warning: %s\n", prog, rep.warning);
 	if (req.dry_run) {
 		printf("Workload partition %s can move to %s (%s): pre-flight passed, nothing moved.\n", req.name,
 		       req.peer, rep.peer_host ? rep.peer_host : "?");

@@ -3,6 +3,7 @@
 #include "relocate/move.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@ void cr_move_report_free(struct cr_move_report *r)
 	free(r->peer_host);
 	free(r->ended);
 	free(r->mode_why);
-	r->peer_host = r->ended = r->mode_why = NULL;
+	free(r->warning);
+	r->peer_host = r->ended = r->mode_why = r->warning = NULL;
 }
 
 void cr_move_progress_report(struct move *m, const char *phase)
@@ -137,10 +139,20 @@ int cr_move_hand_over(struct move *m, struct cr_frozen *f, struct cr_error *err)
 	int r = cr_departure_decide(&m->departure, true, err);
 	if (r < 0)
 		return r;
+	/* The copy there runs: the move has succeeded whatever happens here,
+	 * but the user hears of a copy here that did not end. */
 	struct cr_error e = CR_ERROR_INIT;
-	if (cr_frozen_end(f, &e) < 0)
+	if (cr_frozen_end(f, &e) < 0) {
 		cr_partition_log(m->req->name, "handed over to %s, but ending the copy here failed: %s", m->req->peer,
 				 cr_error_msg(&e));
+		char host[HOST_NAME_MAX + 1] = "this host";
+		(void)gethostname(host, sizeof(host));
+		host[HOST_NAME_MAX] = '\0';
+		free(m->rep->warning);
+		if (asprintf(&m->rep->warning, "%s runs on %s now, but its old copy on %s was not ended (%s): check "
+			     "that nothing of it is left there", m->req->name, m->req->peer, host, cr_error_msg(&e)) < 0)
+			m->rep->warning = NULL;
+	}
 	cr_error_clear(&e);
 	return 0;
 }

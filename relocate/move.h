@@ -83,6 +83,9 @@ struct cr_move_report {
 	uint64_t push_requests;  /* answers of the push */
 	uint32_t push_max_pages; /* the longest of them (at most the cap) */
 	uint32_t page_resumes;   /* times the page connection broke and the transfer went on */
+	/* One line the user must see though the move succeeded (its copy
+	 * here could not be ended), or NULL. */
+	char *warning;
 };
 
 /* "post-copy", "stop-copy", "auto". */

@@ -14,6 +14,7 @@ static const char *const names[CR_FAULT_MAX] = {
 	[CR_FAULT_LAZY_STALL] = "lazy-pages-stall",
 	[CR_FAULT_DROP_PAGES] = "drop-page-connection",
 	[CR_FAULT_UNREAD_DAMAGED] = "unread-damaged",
+	[CR_FAULT_END_COPY] = "end-copy-fails",
 };
 
 const char *cr_fault_name(enum cr_fault f)

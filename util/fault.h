@@ -29,6 +29,9 @@ enum cr_fault {
 					  * word to the peer (the socket stays open) */
 	CR_FAULT_UNREAD_DAMAGED = 8,     /* "unread-damaged": restartwpar finds a file of the image that
 					  * CRIU did not read damaged, once CRIU restored every task */
+	CR_FAULT_END_COPY = 9,           /* "end-copy-fails": the source's copy cannot be stopped once the
+					  * hand-over is decided (it is left frozen; removing the
+					  * partition there ends it) */
 	CR_FAULT_MAX,
 };
 

@@ -376,11 +376,18 @@ pass "a repeated Commit is answered as committed"
 
 # B -> A: back where it came from, post-copy where both hosts proved it
 # (the faults above are the stop-copy's; test_relocate_postcopy has its own).
-out=$(on_b "$bin/movewpar" --mode auto mv a 2>&1) || fail "move B -> A: $out"
+# B's copy cannot be stopped once A's runs (fault end-copy-fails): the move
+# succeeds all the same, the user is warned in one line naming the partition
+# and the host, and removing the partition on B ends that copy.
+out=$(on_b env CORRAL_TEST_FAULT=end-copy-fails "$bin/movewpar" --mode auto mv a 2>&1) || fail "move B -> A: $out"
+echo "$out"
+assert_contains "$out" "movewpar: warning: mv runs on a now, but its old copy on $(hostname) was not ended" \
+	"copy on B not ended"
+[ "$(printf '%s\n' "$out" | grep -c warning)" = 1 ] || fail "copy on B not ended: not one warning line: $out"
 only_on "$ra" "$rb" "after B -> A"
 tmpfs_check "$(counter_pid "$ra" "$cga")" "B -> A"
 CORRAL_ROOT=$ra CORRAL_CGROUP_PARENT=$cga zdtm_verify mv
-pass "B -> A, every workload verified its state"
+pass "B -> A, every workload verified its state; B's copy that did not stop was reported and removed"
 
 # The Commit is lost: A has ended its copy; B asks A, finds it gone, and
 # resumes its own.
