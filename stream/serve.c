@@ -149,7 +149,7 @@ static int on_pipe(struct cr_serve *s, size_t i, short revents, struct cr_error 
 	}
 	if (p->pos == p->len && p->off < size) {
 		size_t got = 0;
-		uint8_t *into = p->ring.mem ? cr_serve_ring_take(&p->ring) : NULL;
+		uint8_t *into = p->ring.mem ? cr_serve_ring_take(&p->ring, p->fd) : NULL;
 		p->cur = into ? into : p->buf;
 		int r = cr_image_file_pread(s->r, p->entry, p->off, p->cur, m->block_size, &got, err);
 		if (r < 0)

@@ -26,8 +26,10 @@ struct cr_serve_ring {
  * -EINVAL when BLOCK is not whole pages or the pipe holds less than a block. */
 int cr_serve_ring_make(struct cr_serve_ring *ring, int fd, size_t block, struct cr_error *err);
 
-/* The next block to fill, or NULL while the pipe may still hold a page of it. */
-uint8_t *cr_serve_ring_take(struct cr_serve_ring *ring);
+/* The next block to fill, or NULL while pipe FD may still hold a page of it
+ * (its capacity is asked again: should the reader grow it, the ring goes
+ * by the larger one, and a ring too small for it gives NULL: copy instead). */
+uint8_t *cr_serve_ring_take(struct cr_serve_ring *ring, int fd);
 
 /* Hand bytes POS to LEN of block BUF (from cr_serve_ring_take) to pipe FD
  * (non-blocking): what vmsplice returns (bytes, or -1 with errno). */
