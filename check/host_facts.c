@@ -31,7 +31,7 @@ int cr_host_facts_probe(struct cr_host_facts *ret, struct cr_error *err)
 	static int (*const probes[])(struct cr_host_facts *, struct cr_error *) = {
 		cr_probe_breakpoints, cr_probe_criu,       cr_probe_namespaces, cr_probe_cgroups,
 		cr_probe_memory,      cr_probe_filesystems, cr_probe_network,    cr_probe_lazy,
-		cr_probe_seccomp,     cr_probe_criu_stream,
+		cr_probe_seccomp,     cr_probe_criu_features,
 	};
 	struct cr_host_facts f;
 	memset(&f, 0, sizeof(f));
@@ -141,17 +141,27 @@ bool cr_host_criu_streams_of(const struct cr_host_facts *f)
 	return f->probes[CR_PROBE_CRIU_STREAM].status == CR_PROBE_OK;
 }
 
-bool cr_host_criu_streams(void)
+static bool probe_ok(enum cr_probe_id id)
 {
 	struct cr_host_facts f;
 	struct cr_error err = CR_ERROR_INIT;
 	bool yes = false;
 	if (cr_host_facts_get(false, &f, &err) == 0) {
-		yes = cr_host_criu_streams_of(&f);
+		yes = f.probes[id].status == CR_PROBE_OK;
 		cr_host_facts_free(&f);
 	} else {
 		cr_debug("host facts: %s", cr_error_msg(&err));
 	}
 	cr_error_clear(&err);
 	return yes;
+}
+
+bool cr_host_criu_streams(void)
+{
+	return probe_ok(CR_PROBE_CRIU_STREAM);
+}
+
+bool cr_host_criu_tmpfs_plain_tar(void)
+{
+	return probe_ok(CR_PROBE_CRIU_TMPFS_TAR);
 }

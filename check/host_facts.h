@@ -42,6 +42,7 @@ enum cr_probe_id {
 	CR_PROBE_SECCOMP,        /* the partition system-call filter loads and refuses */
 	CR_PROBE_LAZY_PAGES,     /* a lazy dump, lazy-pages and restore round trip works */
 	CR_PROBE_CRIU_STREAM,    /* criu's RPC takes the stream option (scripts/criu-patches/0003) */
+	CR_PROBE_CRIU_TMPFS_TAR, /* criu dumps tmpfs as a plain tar on request, restores it (0009) */
 	CR_PROBE_COUNT
 };
 
@@ -116,5 +117,9 @@ int cr_host_criu_service_of(const struct cr_host_facts *f, struct cr_criu_servic
  * chkptwpar and restartwpar then stream instead of staging CRIU's files. */
 bool cr_host_criu_streams(void);
 bool cr_host_criu_streams_of(const struct cr_host_facts *f);
+
+/* Whether criu here restores (and on request dumps) a tmpfs carried as a
+ * plain tar (scripts/criu-patches/0009, CR_PROBE_CRIU_TMPFS_TAR). */
+bool cr_host_criu_tmpfs_plain_tar(void);
 
 #endif

@@ -98,20 +98,33 @@ int cr_probe_criu(struct cr_host_facts *f, struct cr_error *err)
 	return r < 0 ? r : probe_check(f, err);
 }
 
-int cr_probe_criu_stream(struct cr_host_facts *f, struct cr_error *err)
+static int set_both(struct cr_host_facts *f, enum cr_probe_status status, const char *why,
+		    struct cr_error *err)
 {
-	(void)err;
+	int r = CR_PROBE_SET(f, CR_PROBE_CRIU_STREAM, status, "%s", why);
+	return r < 0 ? r : CR_PROBE_SET(f, CR_PROBE_CRIU_TMPFS_TAR, status, "%s", why);
+}
+
+static int set_feature(struct cr_host_facts *f, enum cr_probe_id id, bool has, const char *name,
+		       struct cr_error *err)
+{
+	return CR_PROBE_SET(f, id, has ? CR_PROBE_OK : CR_PROBE_MISSING, "its feature check %s %s",
+			    has ? "answers" : "does not know", name);
+}
+
+int cr_probe_criu_features(struct cr_host_facts *f, struct cr_error *err)
+{
 	if (f->probes[CR_PROBE_CRIU_CHECK].status != CR_PROBE_OK)
-		return CR_PROBE_SET(f, CR_PROBE_CRIU_STREAM, CR_PROBE_SKIPPED, "not asked: no working criu");
+		return set_both(f, CR_PROBE_SKIPPED, "not asked: no working criu", err);
 	struct cr_criu_service svc = {f->criu_path, f->criu_needs_fault ? CR_CRIU_FAULT_NO_BREAKPOINTS_CODE : -1};
 	struct cr_criu_features feat = {0};
 	struct cr_error qerr = CR_ERROR_INIT;
 	int r = cr_criu_get_features(&svc, &feat, &qerr);
 	if (r < 0) {
-		r = CR_PROBE_SET(f, CR_PROBE_CRIU_STREAM, CR_PROBE_MISSING, "%s", cr_error_msg(&qerr));
+		r = set_both(f, CR_PROBE_MISSING, cr_error_msg(&qerr), err);
 		cr_error_clear(&qerr);
 		return r;
 	}
-	return CR_PROBE_SET(f, CR_PROBE_CRIU_STREAM, feat.stream ? CR_PROBE_OK : CR_PROBE_MISSING, "%s",
-			    feat.stream ? "its feature check answers stream" : "its feature check does not know stream");
+	r = set_feature(f, CR_PROBE_CRIU_STREAM, feat.stream, "stream", err);
+	return r < 0 ? r : set_feature(f, CR_PROBE_CRIU_TMPFS_TAR, feat.tmpfs_plain_tar, "tmpfs_plain_tar", err);
 }

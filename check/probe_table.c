@@ -85,6 +85,9 @@ static const struct probe_info table[CR_PROBE_COUNT] = {
 	[CR_PROBE_CRIU_STREAM] = {"criu-stream", false,
 		"criu streams its images through RPC: checkpoints go straight into the image file, restarts read straight from it",
 		"criu cannot stream its images through RPC (scripts/criu-patches/0003 not applied): checkpoints and restarts stage CRIU's files on a tmpfs or disk"},
+	[CR_PROBE_CRIU_TMPFS_TAR] = {"criu-tmpfs-tar", false,
+		"criu carries a tmpfs as a plain tar on request and restores either form: dumps restored by such a CRIU skip gzip",
+		"criu lacks tmpfs-plain-tar (scripts/criu-patches/0009; run scripts/deps.sh): it cannot restore images that need it, and its dumps use tar.gz"},
 };
 
 const char *cr_probe_name(enum cr_probe_id id)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
+#include "check/criu_features.h"
 #include "ckpt/frozen.h"
 #include "ckpt/partition_criu.h"
 #include "formats/image_stream_writer.h"
@@ -48,8 +49,8 @@ static int write_image(const struct cr_checkpoint_request *req, struct cr_frozen
 		return cr_error_errno(err, "cannot create the image %s", tmp);
 	struct cr_image_writeback wb;
 	struct cr_image_io io = cr_image_io_fd_writeback(&wb, fd);
-	int r = cr_partition_image_write(&f->w.config, f->images, NULL, f->criu_version[0] ? f->criu_version : NULL, &io, &req->image, ret_bytes,
-					 err);
+	int r = cr_partition_image_write(&f->w.config, f->images, NULL, f->criu_version[0] ? f->criu_version : NULL,
+					 cr_criu_needs_of_dump(f->tmpfs_plain_tar), &io, &req->image, ret_bytes, err);
 	if (r == 0 && fsync(fd) < 0)
 		r = cr_error_errno(err, "cannot write the image %s", tmp);
 	if (r == 0 && rename(tmp, req->output) < 0)
@@ -87,7 +88,8 @@ static int open_stream(void *arg, const struct cr_frozen *f, struct cr_image_str
 	s->io = cr_image_io_fd_writeback(&s->wb, s->fd);
 	int r = cr_spec_write(&f->w.config, &spec, err);
 	struct cr_image_info info = {.partition = f->name, .spec_text = spec,
-				     .criu_version = f->criu_version[0] ? f->criu_version : NULL};
+				     .criu_version = f->criu_version[0] ? f->criu_version : NULL,
+				     .criu_needs = cr_criu_needs_of_dump(f->tmpfs_plain_tar)};
 	if (r == 0)
 		r = cr_image_stream_open(&s->io, &s->req->image, &info, &s->sw, err);
 	if (r < 0)
@@ -151,7 +153,10 @@ int cr_partition_checkpoint(const struct cr_checkpoint_request *req, struct cr_c
 	struct streamed sd = {.req = req, .fd = -1};
 	struct cr_freeze_request freq = {
 		.name = req->name, .operation = "checkpoint", .force = req->force, .timeout_ms = req->timeout_ms,
-		.log_copy = req->log_copy};
+		.log_copy = req->log_copy,
+		/* Restored by this host's CRIU (cr_frozen_begin asks it): an image
+		 * carried elsewhere records what its restore needs. */
+		.restorers_tmpfs_tar = true};
 	freq.open_stream = open_stream;
 	freq.stream_arg = &sd;
 	struct cr_frozen f;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check/criu_features.h"
 #include "check/host_facts.h"
 #include "ckpt/outsiders.h"
 #include "ckpt/partition_criu.h"
@@ -215,6 +216,7 @@ static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct
 	 * pages and a few per mapping: 10,000 lines for 512 MiB, which cost the
 	 * frozen partition up to a tenth of the dump here. */
 	o.common.log_level = dump_log_level();
+	o.common.tmpfs_plain_tar = f->tmpfs_plain_tar;
 	o.freeze_cgroup = cr_cgroup_dir(f->cg, CR_CG_FREEZER);
 	o.lazy_ps_fd = req->lazy_ps_fd;
 	o.images_ready_fd = req->images_ready_fd;
@@ -274,8 +276,10 @@ static bool stream_wanted(void)
  * (probing only when the cache is stale): how criu runs (F->criu), its
  * version (F->criu_version, left empty when unknown: the facts know it for
  * the binary in use, their key holds its path, size and mtime, so no criu is
- * started for it), and whether it streams (*RET_STREAMS). */
-static int read_host(struct cr_frozen *f, bool *ret_streams, struct cr_error *err)
+ * started for it), whether it streams (*RET_STREAMS), and the form of the
+ * tmpfs (F->tmpfs_plain_tar, check/criu_features.h). */
+static int read_host(const struct cr_freeze_request *req, struct cr_frozen *f, bool *ret_streams,
+		     struct cr_error *err)
 {
 	struct cr_host_facts facts;
 	int r = cr_host_facts_get(false, &facts, err);
@@ -285,6 +289,7 @@ static int read_host(struct cr_frozen *f, bool *ret_streams, struct cr_error *er
 	if (r == 0 && facts.criu_version)
 		snprintf(f->criu_version, sizeof(f->criu_version), "%s", facts.criu_version);
 	*ret_streams = cr_host_criu_streams_of(&facts);
+	f->tmpfs_plain_tar = cr_dump_tmpfs_plain(&facts, req->restorers_tmpfs_tar);
 	cr_host_facts_free(&facts);
 	return r;
 }
@@ -311,7 +316,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	/* Asked only of a partition ready to be dumped: a refused command
 	 * leaves no host-facts cache behind. */
 	bool criu_streams = false;
-	if ((r = read_host(f, &criu_streams, err)) < 0)
+	if ((r = read_host(req, f, &criu_streams, err)) < 0)
 		goto fail;
 	stream = req->open_stream && stream_wanted() && criu_streams;
 	if ((r = make_work_dir(f, req->work_extra, stream, err)) < 0)

@@ -52,6 +52,10 @@ struct cr_freeze_request {
 	 * runs no code until the dump ends (not written when CRIU must seize a
 	 * stopped tree task by task: it thaws the tree for that). */
 	int frozen_fd;
+	/* The CRIU of every host that will restore this dump reads a tmpfs
+	 * carried as a plain tar (scripts/criu-patches/0009): the dump then
+	 * skips gzip when this host's CRIU can (cr_dump_tmpfs_plain). */
+	bool restorers_tmpfs_tar;
 };
 
 struct cr_frozen {
@@ -71,6 +75,7 @@ struct cr_frozen {
 	pid_t stopped;      /* a task in a group stop when frozen (CRIU seizes the tree itself), or 0 */
 	char criu_version[32]; /* the CRIU that dumped it ("4.1.1"), "" when unknown */
 	struct cr_criu_service criu; /* how criu runs here: from the host facts read once */
+	bool tmpfs_plain_tar;  /* dumped so: its restore needs CR_CRIU_FEATURE_TMPFS_TAR */
 	struct cr_image_stream_writer *stream; /* from open_stream, the caller's */
 	struct cr_capture *capture; /* streamed: until cr_frozen_stream_done */
 };

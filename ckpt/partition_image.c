@@ -6,7 +6,7 @@
 #include "util/cleanup.h"
 
 int cr_partition_image_write(const struct cr_wpar_config *cfg, const char *criu_dir, const char *rootfs_tar,
-			     const char *criu_version, const struct cr_image_io *out,
+			     const char *criu_version, const char *criu_needs, const struct cr_image_io *out,
 			     const struct cr_image_options *opts, uint64_t *ret_bytes, struct cr_error *err)
 {
 	cleanup_free char *spec = NULL;
@@ -17,6 +17,7 @@ int cr_partition_image_write(const struct cr_wpar_config *cfg, const char *criu_
 		.partition = cfg->name,
 		.spec_text = spec,
 		.criu_version = criu_version,
+		.criu_needs = criu_needs,
 	};
 	cleanup_image_writer struct cr_image_writer *w = NULL;
 	if ((r = cr_image_writer_open(out, opts, &info, &w, err)) < 0 ||

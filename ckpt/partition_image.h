@@ -16,7 +16,7 @@
  * not NULL; CRIU_VERSION (the dump's, "4.1.1", or NULL) goes in the manifest.
  * *RET_BYTES gets the image's size. */
 int cr_partition_image_write(const struct cr_wpar_config *cfg, const char *criu_dir, const char *rootfs_tar,
-			     const char *criu_version, const struct cr_image_io *out, const struct cr_image_options *opts,
+			     const char *criu_version, const char *criu_needs, const struct cr_image_io *out, const struct cr_image_options *opts,
 			     uint64_t *ret_bytes, struct cr_error *err);
 
 #endif

@@ -50,6 +50,11 @@ static void print_info(const struct cr_image_manifest *m)
 	printf("%-13s %s\n", "kernel:", m->kernel ? m->kernel : "-");
 	printf("%-13s %s\n", "architecture:", m->arch ? m->arch : "-");
 	printf("%-13s %s\n", "criu:", m->criu_version ? m->criu_version : "-");
+	/* What restoring it needs of a CRIU beyond 4.1 ("-": any CRIU >= 4.1). */
+	printf("%-13s", "criu needs:");
+	for (size_t i = 0; i < m->n_criu_needs; i++)
+		printf(" %s", m->criu_needs[i]);
+	printf("%s\n", m->n_criu_needs ? "" : " -");
 	printf("%-13s %s\n", "writer:", m->writer ? m->writer : "-");
 	print_time("created:", m->created_ns);
 	print_time("checkpoint:", m->checkpoint_ns);

@@ -66,6 +66,13 @@ static void show_progress(void *ctx, const struct cr_move_progress *p)
 }
 
 /* AIX-style flags plus the long ones movewpar's users know from other tools. */
+/* How a live move's dump carries the partition's tmpfs (0009). */
+static const char *tmpfs_form(const struct cr_move_report *rep)
+{
+	return rep->tmpfs_plain_tar ? "tmpfs as a plain tar (both CRIUs have tmpfs-plain-tar)"
+				    : "tmpfs as CRIU's tar.gz (a CRIU here or there lacks tmpfs-plain-tar)";
+}
+
 static void translate_long_options(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -162,8 +169,10 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 	if (req.dry_run) {
 		printf("Workload partition %s can move to %s (%s): pre-flight passed, nothing moved.\n", req.name,
 		       req.peer, rep.peer_host ? rep.peer_host : "?");
-		if (!req.static_move)
+		if (!req.static_move) {
 			printf("mode %s (%s)\n", cr_move_mode_name(rep.mode), rep.mode_why ? rep.mode_why : "");
+			printf("%s\n", tmpfs_form(&rep));
+		}
 	} else if (!req.static_move && rep.mode == CR_MOVE_POST_COPY) {
 		double lazy = rep.lazy_window_ns / 1e9;
 		double mib = rep.page_bytes / 1048576.0;
@@ -200,9 +209,12 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 			       rep.freeze_ns / 1e6, rep.dump_ns / 1e6, rep.streamed ? " (streamed to the peer)" : "",
 			       rep.archive_ns / 1e6, rep.stream_ns / 1e6, rep.restore_ns / 1e6, rep.handover_ns / 1e6);
 	}
-	if (!req.dry_run && cli_option_count(&p, 'v'))
+	if (!req.dry_run && cli_option_count(&p, 'v')) {
 		printf("waited %.0f ms for this host's frozen window (another move's) before the freeze\n",
 		       rep.window_wait_ns / 1e6);
+		if (!req.static_move)
+			printf("%s\n", tmpfs_form(&rep));
+	}
 	cr_move_report_free(&rep);
 out:
 	cli_parsed_free(&p);

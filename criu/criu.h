@@ -116,6 +116,11 @@ struct cr_criu_common {
 	 * stream/serve.h); needs a CRIU whose RPC takes the option
 	 * (cr_criu_features.stream). */
 	bool stream;
+	/* Dump: --tmpfs-plain-tar, each tmpfs as a plain tmpfs-dev-N.tar
+	 * (scripts/criu-patches/0009). Only a CRIU whose feature check answers
+	 * tmpfs_plain_tar restores that: set it only when every CRIU that will
+	 * restore the dump has it (cr_criu_features.tmpfs_plain_tar). */
+	bool tmpfs_plain_tar;
 	/* > 0: a descriptor of the caller the worker closes at once (the
 	 * streamer's listening socket: were the caller killed, criu must find
 	 * nobody there rather than a socket nobody serves). */
@@ -276,6 +281,7 @@ struct cr_criu_features {
 	bool lazy_pages; /* userfaultfd: post-copy restore */
 	bool pidfd_store;
 	bool stream; /* dump and restore requests take the stream option */
+	bool tmpfs_plain_tar; /* dumps take tmpfs_plain_tar; restores read both forms (0009) */
 };
 
 int cr_criu_get_features(const struct cr_criu_service *svc, struct cr_criu_features *ret,

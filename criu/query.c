@@ -45,7 +45,8 @@ static int check_in_worker(const struct cr_criu_job *job, const struct cr_criu_s
 	return 0;
 }
 
-enum { FEATURE_MEM_TRACK = 1, FEATURE_LAZY_PAGES = 2, FEATURE_PIDFD_STORE = 4, FEATURE_STREAM = 8 };
+enum { FEATURE_MEM_TRACK = 1, FEATURE_LAZY_PAGES = 2, FEATURE_PIDFD_STORE = 4, FEATURE_STREAM = 8,
+       FEATURE_TMPFS_TAR = 16 };
 
 /* The answer is a bit set: the worker hands back one int. */
 static int features_in_worker(const struct cr_criu_job *job, const struct cr_criu_service *svc,
@@ -56,9 +57,12 @@ static int features_in_worker(const struct cr_criu_job *job, const struct cr_cri
 	if (r < 0)
 		return r;
 	struct criu_feature_check f = {.mem_track = true, .lazy_pages = true, .pidfd_store = true};
-	bool stream = false;
+	bool stream = false, tmpfs_tar = false;
 #ifdef CORRAL_HAVE_CRIU_STREAM
 	f.stream = true; /* a criu without the patch leaves it unanswered: false */
+#endif
+#ifdef CORRAL_HAVE_CRIU_TMPFS_TAR
+	f.tmpfs_plain_tar = true; /* likewise (0009) */
 #endif
 	r = criu_local_feature_check(c, &f, sizeof(f));
 	criu_local_free_opts(c);
@@ -67,8 +71,12 @@ static int features_in_worker(const struct cr_criu_job *job, const struct cr_cri
 #ifdef CORRAL_HAVE_CRIU_STREAM
 	stream = f.stream;
 #endif
+#ifdef CORRAL_HAVE_CRIU_TMPFS_TAR
+	tmpfs_tar = f.tmpfs_plain_tar;
+#endif
 	return (f.mem_track ? FEATURE_MEM_TRACK : 0) | (f.lazy_pages ? FEATURE_LAZY_PAGES : 0) |
-	       (f.pidfd_store ? FEATURE_PIDFD_STORE : 0) | (stream ? FEATURE_STREAM : 0);
+	       (f.pidfd_store ? FEATURE_PIDFD_STORE : 0) | (stream ? FEATURE_STREAM : 0) |
+	       (tmpfs_tar ? FEATURE_TMPFS_TAR : 0);
 }
 
 static int query(const struct cr_criu_service *svc, const char *what, cr_criu_job_fn fn, int *ret_value,
@@ -105,5 +113,6 @@ int cr_criu_get_features(const struct cr_criu_service *svc, struct cr_criu_featu
 	ret->lazy_pages = bits & FEATURE_LAZY_PAGES;
 	ret->pidfd_store = bits & FEATURE_PIDFD_STORE;
 	ret->stream = bits & FEATURE_STREAM;
+	ret->tmpfs_plain_tar = bits & FEATURE_TMPFS_TAR;
 	return 0;
 }

@@ -74,6 +74,13 @@ static int set_common(criu_opts *o, const struct cr_criu_common *c, const char *
 		return cr_error_set(err, EOPNOTSUPP, "this libcriu cannot ask criu to stream its images");
 #endif
 	}
+	if (c->tmpfs_plain_tar) {
+#ifdef CORRAL_HAVE_CRIU_TMPFS_TAR
+		criu_local_set_tmpfs_plain_tar(o, true);
+#else
+		return cr_error_set(err, EOPNOTSUPP, "this libcriu cannot ask criu for a plain tmpfs tar");
+#endif
+	}
 	if (c->empty_netns)
 		criu_local_set_empty_ns(o, CLONE_NEWNET);
 	if (c->manage_cgroups_ignore)

@@ -8,26 +8,37 @@
 
 #include "util/cleanup.h"
 
-int cr_image_set_cpu_features(struct cr_image_manifest *m, const char *list,
-			      struct cr_error *err)
+/* Split a space-separated LIST into *RET_V, *RET_N (appended to). */
+static int split_words(const char *list, char ***ret_v, size_t *ret_n, const char *what, struct cr_error *err)
 {
-	size_t n = 0;
+	size_t n = *ret_n;
 	for (const char *c = list; *c;) {
 		c += strspn(c, " \t\n");
 		size_t len = strcspn(c, " \t\n");
 		if (len == 0)
 			break;
-		char **v = realloc(m->cpu_features, (n + 1) * sizeof(*v));
+		char **v = realloc(*ret_v, (n + 1) * sizeof(*v));
 		if (!v)
-			return cr_error_set(err, ENOMEM, "out of memory listing CPU features");
-		m->cpu_features = v;
+			return cr_error_set(err, ENOMEM, "out of memory listing %s", what);
+		*ret_v = v;
 		v[n] = strndup(c, len);
 		if (!v[n])
-			return cr_error_set(err, ENOMEM, "out of memory listing CPU features");
-		m->n_cpu_features = ++n;
+			return cr_error_set(err, ENOMEM, "out of memory listing %s", what);
+		*ret_n = ++n;
 		c += len;
 	}
 	return 0;
+}
+
+int cr_image_set_cpu_features(struct cr_image_manifest *m, const char *list,
+			      struct cr_error *err)
+{
+	return split_words(list, &m->cpu_features, &m->n_cpu_features, "CPU features", err);
+}
+
+int cr_image_set_criu_needs(struct cr_image_manifest *m, const char *list, struct cr_error *err)
+{
+	return split_words(list, &m->criu_needs, &m->n_criu_needs, "CRIU features", err);
 }
 
 static int probe_cpu_features(struct cr_image_manifest *m, struct cr_error *err)

@@ -12,4 +12,7 @@ int cr_image_probe_host(struct cr_image_manifest *m, struct cr_error *err);
 int cr_image_set_cpu_features(struct cr_image_manifest *m, const char *list,
 			      struct cr_error *err);
 
+/* Split a space-separated list into M's criu_needs. */
+int cr_image_set_criu_needs(struct cr_image_manifest *m, const char *list, struct cr_error *err);
+
 #endif

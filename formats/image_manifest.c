@@ -29,6 +29,7 @@ void cr_image_manifest_free(struct cr_image_manifest *m)
 	free(m->criu_version);
 	free(m->writer);
 	free_strv(m->cpu_features, m->n_cpu_features);
+	free_strv(m->criu_needs, m->n_criu_needs);
 	for (size_t i = 0; m->entries && i < m->n_entries; i++) {
 		free(m->entries[i].path);
 		free(m->entries[i].link_target);
@@ -126,6 +127,8 @@ int cr_image_manifest_pack(const struct cr_image_manifest *m, uint8_t **ret_buf,
 	pm.partition = str(m->partition);
 	pm.spec_text = str(m->spec_text);
 	pm.writer = str(m->writer);
+	pm.n_criu_needs = m->n_criu_needs;
+	pm.criu_needs = m->criu_needs;
 	pm.source = &host;
 	pm.has_created_ns = m->created_ns != 0;
 	pm.created_ns = m->created_ns;
@@ -312,6 +315,17 @@ static int convert(const Crimg__Manifest *pm, struct cr_image_manifest *m, struc
 			m->cpu_features[i] = dup_opt(h->cpu_features[i], &failed);
 			m->n_cpu_features = i + 1;
 		}
+	}
+	if (pm->n_criu_needs > CR_IMAGE_CRIU_NEEDS_MAX)
+		return cr_error_set(err, EBADMSG, "manifest lists %zu CRIU features (at most %d)",
+				    pm->n_criu_needs, CR_IMAGE_CRIU_NEEDS_MAX);
+	if (!failed && pm->n_criu_needs && !(m->criu_needs = calloc(pm->n_criu_needs, sizeof(char *))))
+		failed = 1;
+	for (size_t i = 0; !failed && i < pm->n_criu_needs; i++) {
+		if (!pm->criu_needs[i] || !*pm->criu_needs[i])
+			return cr_error_set(err, EBADMSG, "manifest names an empty CRIU feature");
+		m->criu_needs[i] = dup_opt(pm->criu_needs[i], &failed);
+		m->n_criu_needs = i + 1;
 	}
 	if (failed)
 		return cr_error_set(err, ENOMEM, "out of memory reading the manifest");

@@ -31,6 +31,8 @@ struct cr_image_chunk {
 	uint32_t prev;   /* plain images: check of the frame before it */
 };
 
+#define CR_IMAGE_CRIU_NEEDS_MAX 16
+
 struct cr_image_manifest {
 	uint16_t major, minor; /* format version of the image read */
 	int protection;        /* enum cr_image_protection */
@@ -39,6 +41,8 @@ struct cr_image_manifest {
 	char *hostname, *kernel, *arch, *criu_version, *writer;
 	char **cpu_features;
 	size_t n_cpu_features;
+	char **criu_needs; /* CRIU features its restore needs (check/criu_features.h) */
+	size_t n_criu_needs;
 	int64_t created_ns, checkpoint_ns;
 	uint32_t block_size;
 	struct cr_image_entry *entries;

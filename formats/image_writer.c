@@ -98,6 +98,11 @@ static int dup_info(struct cr_image_manifest *m, const struct cr_image_info *inf
 		if (!m->cpu_features && !(m->cpu_features = calloc(1, sizeof(char *))))
 			return cr_error_set(err, ENOMEM, "out of memory");
 	}
+	if (info->criu_needs) {
+		int r = cr_image_set_criu_needs(m, info->criu_needs, err);
+		if (r < 0)
+			return r;
+	}
 	m->created_ns = info->created_ns ? info->created_ns : now_ns();
 	m->checkpoint_ns = info->checkpoint_ns;
 	m->block_size = CR_IMAGE_BLOCK_SIZE;

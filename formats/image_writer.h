@@ -34,6 +34,7 @@ struct cr_image_info {
 	const char *criu_version;
 	const char *hostname, *kernel, *arch;
 	const char *cpu_features; /* space-separated */
+	const char *criu_needs;   /* space-separated CRIU features its restore needs, or NULL */
 	int64_t created_ns, checkpoint_ns;
 };
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check/criu_features.h"
 #include "ckpt/frozen.h"
 #include "util/scratch.h"
 #include "nfs/nfs.h"
@@ -184,7 +185,8 @@ int cr_move_stream(struct move *m, struct cr_peer *p, const struct cr_wpar_confi
 	 * second layer of it on the way. */
 	struct cr_image_options opts = {.protection = CR_IMAGE_PLAIN, .progress = cr_move_on_packed, .progress_ctx = m};
 	uint64_t written = 0;
-	if ((r = cr_partition_image_write(cfg, criu_dir, rootfs_tar, m->criu_version[0] ? m->criu_version : NULL, &io,
+	if ((r = cr_partition_image_write(cfg, criu_dir, rootfs_tar, m->criu_version[0] ? m->criu_version : NULL,
+					  cr_criu_needs_of_dump(m->tmpfs_plain_tar), &io,
 					  &opts, &written, err)) < 0 ||
 	    (r = cr_peer_image_end(p, &m->rep->sent_bytes, err)) < 0)
 		return r;
@@ -233,7 +235,8 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 				       .force = req->force,
 				       .work_extra = m->fs_bytes,
 				       .open_stream = cr_move_stream_open,
-				       .stream_arg = &streamed};
+				       .stream_arg = &streamed,
+				       .restorers_tmpfs_tar = m->peer_tmpfs_tar};
 	struct cr_frozen f;
 	cleanup_free char *tar = NULL;
 	bool restored_there = false;
@@ -244,6 +247,7 @@ static int move_live(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 		goto stream_broken;
 	m->rep->ended = steal_pointer(&f.ended);
 	memcpy(m->criu_version, f.criu_version, sizeof(m->criu_version));
+	m->tmpfs_plain_tar = f.tmpfs_plain_tar;
 	m->rep->freeze_ns = f.freeze_ns;
 	m->rep->dump_ns = f.dump_ns;
 	/* Streamed, CRIU's last bytes go into the image meanwhile. */
@@ -364,6 +368,10 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 		goto out;
 	const struct cr_peer_info *hello = cr_peer_hello(p);
 	rep->peer_host = hello->hostname ? strdup(hello->hostname) : NULL;
+	/* A peer whose Hello does not list it (an older Corral, a CRIU without
+	 * 0009) gets CRIU's tar.gz, which every CRIU restores. */
+	m.peer_tmpfs_tar = cr_peer_info_has_criu(hello, CR_CRIU_FEATURE_TMPFS_TAR);
+	rep->tmpfs_plain_tar = m.peer_tmpfs_tar && cr_host_criu_tmpfs_plain_tar();
 	uint64_t disk = 0, memory = 0;
 	resources_needed(&w.config, live, &m.fs_bytes, &disk, &memory);
 	/* NFS file systems do not travel: the peer must see the very same ones. */

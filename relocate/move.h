@@ -69,6 +69,9 @@ struct cr_move_report {
 	uint64_t sent_bytes;    /* image bytes on the wire */
 	bool carried_fs;        /* the file systems went inside the image */
 	bool streamed;          /* stop-copy: CRIU's images went to the peer as CRIU wrote them (dump_ns) */
+	/* Both CRIUs have tmpfs-plain-tar (check/criu_features.h): a live move's
+	 * dump carries the tmpfs as a plain tar, else as CRIU's tar.gz. */
+	bool tmpfs_plain_tar;
 	char *ended;            /* processes -F ended, or NULL */
 	/* Live moves: the mode that ran (or, --dry-run, would run) and why. */
 	enum cr_move_mode mode;

@@ -19,6 +19,8 @@ struct move {
 	struct cr_move_progress pr;
 	char *nfs_mark; /* the token on the partition's NFS exports, or NULL */
 	char criu_version[32]; /* of the dump, for the manifest; "" when none */
+	bool peer_tmpfs_tar;   /* the peer's CRIU restores a plain tmpfs tar (its Hello) */
+	bool tmpfs_plain_tar;  /* the dump carries it so: the manifest says its restore needs it */
 	uint64_t fs_bytes;     /* its private file systems, archived into the image */
 	uint64_t memory_bytes; /* its memory (the cgroup's count), for the pages' progress */
 	/* This relocation's id, sent with Restore and Commit: the peer answers

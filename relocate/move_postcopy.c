@@ -275,6 +275,7 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	m->rep->dump_ns = mv->t_images - f->t_freeze - f->freeze_ns;
 	m->rep->ended = f->ended ? strdup(f->ended) : NULL;
 	memcpy(m->criu_version, f->criu_version, sizeof(m->criu_version));
+	m->tmpfs_plain_tar = f->tmpfs_plain_tar;
 	int r = send_state(m, mv->p, f, &mv->early, &mv->tar, err);
 	if (r < 0)
 		goto fail;
@@ -407,7 +408,7 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	struct cr_freeze_request fr = {.name = req->name, .operation = "relocation", .force = req->force,
 				       .timeout_ms = dump_ms > INT32_MAX ? INT32_MAX : (int)dump_ms,
 				       .work_extra = m->fs_bytes, .lazy_ps_fd = sp[1], .images_ready_fd = ev[1],
-				       .frozen_fd = ev[1]};
+				       .frozen_fd = ev[1], .restorers_tmpfs_tar = m->peer_tmpfs_tar};
 	/* Both connections are made before the freeze: their hand-shakes stay
 	 * out of the downtime. A lazy dump is short (no page is written), well
 	 * within the peer's idle timeout. */

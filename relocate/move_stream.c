@@ -6,6 +6,7 @@
 #define LOG_PREFIX "move: "
 #include <stdlib.h>
 
+#include "check/criu_features.h"
 #include "ckpt/frozen.h"
 #include "ckpt/partition_image.h"
 #include "relocate/move_internal.h"
@@ -37,7 +38,8 @@ int cr_move_stream_open(void *arg, const struct cr_frozen *f, struct cr_image_st
 	 * second layer of it on the way. */
 	struct cr_image_options opts = {.protection = CR_IMAGE_PLAIN, .progress = cr_move_on_packed, .progress_ctx = m};
 	struct cr_image_info info = {.partition = f->name, .spec_text = spec,
-				     .criu_version = f->criu_version[0] ? f->criu_version : NULL};
+				     .criu_version = f->criu_version[0] ? f->criu_version : NULL,
+				     .criu_needs = cr_criu_needs_of_dump(f->tmpfs_plain_tar)};
 	if ((r = cr_image_stream_open(&s->io, &opts, &info, &s->sw, err)) < 0)
 		return r;
 	*ret_sw = s->sw;

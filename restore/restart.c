@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check/criu_features.h"
 #include "check/host_facts.h"
 #include "formats/image_reader.h"
 #include "nfs/nfs.h"
@@ -67,6 +68,9 @@ static int open_image(const struct cr_restart_request *req, int *ret_fd, struct 
 		return cr_error_set(err, EINVAL, "%s holds no partition (no name or spec in its manifest)", req->image);
 	if (req->name && strcmp(req->name, m->partition) != 0)
 		return cr_error_set(err, EINVAL, "%s holds partition %s, not %s", req->image, m->partition, req->name);
+	/* Refused before anything changes: CRIU would fail half-way. */
+	if (m->n_criu_needs && (rc = cr_host_criu_has(m->criu_needs, m->n_criu_needs, err)) < 0)
+		return cr_error_wrap(err, "cannot restore %s here", req->image);
 	*ret_fd = cr_steal_fd(&fd);
 	*ret_reader = steal_pointer(&r);
 	return 0;

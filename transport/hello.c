@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/criu_features.h"
 #include "check/host_facts.h"
 #include "formats/image_hostinfo.h"
 #include "util/cleanup.h"
@@ -26,6 +27,7 @@ void cr_peer_info_free(struct cr_peer_info *i)
 	free(i->hostname);
 	free_strv(i->cpu_features, i->n_cpu_features);
 	free_strv(i->fs_options, i->n_fs_options);
+	free_strv(i->criu_features, i->n_criu_features);
 	memset(i, 0, sizeof(*i));
 }
 
@@ -66,7 +68,8 @@ int cr_peer_info_copy(const struct cr_peer_info *s, struct cr_peer_info *ret,
 	    dup_str(&d.arch, s->arch) < 0 || dup_str(&d.cgroup_mode, s->cgroup_mode) < 0 ||
 	    dup_str(&d.hostname, s->hostname) < 0 ||
 	    dup_strv(&d.cpu_features, &d.n_cpu_features, s->cpu_features, s->n_cpu_features) < 0 ||
-	    dup_strv(&d.fs_options, &d.n_fs_options, s->fs_options, s->n_fs_options) < 0) {
+	    dup_strv(&d.fs_options, &d.n_fs_options, s->fs_options, s->n_fs_options) < 0 ||
+	    dup_strv(&d.criu_features, &d.n_criu_features, s->criu_features, s->n_criu_features) < 0) {
 		cr_peer_info_free(&d);
 		return cr_error_set(err, ENOMEM, "out of memory");
 	}
@@ -100,16 +103,21 @@ static int local_version(struct cr_peer_info *i, struct cr_error *err)
 	return 0;
 }
 
-static int add_fs(struct cr_peer_info *i, const char *name)
+static int add_str(char ***list, size_t *n, const char *name)
 {
-	char **v = realloc(i->fs_options, (i->n_fs_options + 1) * sizeof(*v));
+	char **v = realloc(*list, (*n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	i->fs_options = v;
-	if (!(v[i->n_fs_options] = strdup(name)))
+	*list = v;
+	if (!(v[*n] = strdup(name)))
 		return -ENOMEM;
-	i->n_fs_options++;
+	(*n)++;
 	return 0;
+}
+
+static int add_fs(struct cr_peer_info *i, const char *name)
+{
+	return add_str(&i->fs_options, &i->n_fs_options, name);
 }
 
 static int from_facts(struct cr_peer_info *i, const struct cr_host_facts *f)
@@ -120,6 +128,9 @@ static int from_facts(struct cr_peer_info *i, const struct cr_host_facts *f)
 	if (f->probes[CR_PROBE_NFS_CLIENT].status == CR_PROBE_OK && add_fs(i, "nfs-kernel") < 0)
 		return -ENOMEM;
 	if (f->probes[CR_PROBE_FUSE].status == CR_PROBE_OK && add_fs(i, "fuse") < 0)
+		return -ENOMEM;
+	if (cr_criu_feature_here(f, CR_CRIU_FEATURE_TMPFS_TAR) &&
+	    add_str(&i->criu_features, &i->n_criu_features, CR_CRIU_FEATURE_TMPFS_TAR) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -176,6 +187,8 @@ int cr_hello_send(struct cr_conn *c, const struct cr_peer_info *l, struct cr_err
 	h.n_cpu_features = l->n_cpu_features;
 	h.fs_options = l->fs_options;
 	h.n_fs_options = l->n_fs_options;
+	h.criu_features = l->criu_features;
+	h.n_criu_features = l->n_criu_features;
 	Crwire__Envelope e = CRWIRE__ENVELOPE__INIT;
 	e.body_case = CRWIRE__ENVELOPE__BODY_HELLO;
 	e.hello = &h;
@@ -211,6 +224,8 @@ int cr_hello_recv(struct cr_conn *c, struct cr_peer_info *ret, struct cr_error *
 		.n_cpu_features = h->n_cpu_features,
 		.fs_options = h->fs_options,
 		.n_fs_options = h->n_fs_options,
+		.criu_features = h->criu_features,
+		.n_criu_features = h->n_criu_features,
 	};
 	return cr_peer_info_copy(&in, ret, err);
 }
@@ -231,4 +246,9 @@ int cr_peer_info_has_fs(const struct cr_peer_info *info, const char *fs)
 int cr_peer_info_has_cpu(const struct cr_peer_info *info, const char *flag)
 {
 	return strv_has(info->cpu_features, info->n_cpu_features, flag);
+}
+
+int cr_peer_info_has_criu(const struct cr_peer_info *info, const char *feature)
+{
+	return strv_has(info->criu_features, info->n_criu_features, feature);
 }

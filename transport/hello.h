@@ -25,6 +25,8 @@ struct cr_peer_info {
 	size_t n_cpu_features;
 	char **fs_options; /* "nfs-kernel", "fuse" */
 	size_t n_fs_options;
+	char **criu_features; /* CR_CRIU_FEATURE_* its CRIU has (check/criu_features.h) */
+	size_t n_criu_features;
 };
 
 void cr_peer_info_free(struct cr_peer_info *i);
@@ -52,5 +54,6 @@ int cr_hello_recv(struct cr_conn *c, struct cr_peer_info *ret, struct cr_error *
 /* True when INFO lists STR in its fs_options (or cpu_features for cpu). */
 int cr_peer_info_has_fs(const struct cr_peer_info *info, const char *fs);
 int cr_peer_info_has_cpu(const struct cr_peer_info *info, const char *flag);
+int cr_peer_info_has_criu(const struct cr_peer_info *info, const char *feature);
 
 #endif
