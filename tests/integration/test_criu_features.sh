@@ -79,6 +79,10 @@ tmpfs_plant "$(counter_pid "$ra" a)"
 on_a "$bin/chkptwpar" -o "$work/snap.wpar" mv >"$work/chkpt.out" 2>&1 || fail "chkptwpar: $(cat "$work/chkpt.out")"
 assert_contains "$(on_a "$bin/corral" image info "$work/snap.wpar")" "criu needs:   tmpfs-plain-tar" \
 	"the image records what its restore needs"
+entries=$(on_a "$bin/corral" image ls "$work/snap.wpar")
+# (a streamed image names CRIU's files as its streamer heard them: ".img" added)
+printf '%s\n' "$entries" | grep -q 'tmpfs-dev-[0-9]*\.tar\(\.img\)\?$' || fail "no plain tmpfs tar in the snapshot: $entries"
+printf '%s\n' "$entries" | grep -q 'tmpfs-dev-[0-9]*\.tar\.gz' && fail "a tmpfs tar.gz in the snapshot: $entries"
 pass "a snapshot dumped with the plain tmpfs tar says so in its manifest"
 
 # C's CRIU lacks it: refused in one line, naming the feature and the fix; nothing changed.
