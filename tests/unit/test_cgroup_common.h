@@ -38,9 +38,12 @@ static inline int cgt_usable(void)
 	return r == 0;
 }
 
+static inline void cgt_sweep_all_dead_parents(void);
+
 /* Groups of this run go under corral-test-PID; we reap orphans ourselves. */
 static inline void cgt_setup_parent(void)
 {
+	cgt_sweep_all_dead_parents();
 	snprintf(test_parent, sizeof(test_parent), "corral-test-%d", (int)getpid());
 	setenv("CORRAL_CGROUP_PARENT", test_parent, 1);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -67,6 +70,46 @@ static inline void cgt_remove_parent(const char *root)
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.')
 			rmdir_joined(root, de->d_name, test_parent);
+	closedir(d);
+}
+
+/* A parent group of an earlier run of these tests, "corral-test-PID" with
+ * PID gone (the run was killed before its teardown, by a timeout or by
+ * hand): removed, with what is below it, when empty of tasks. Integration
+ * tests' parents carry a suffix ("corral-test-PID-a") and are left alone. */
+static inline void cgt_sweep_dead_parents(const char *root)
+{
+	DIR *d = opendir(root);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int pid = 0, end = 0;
+		if (sscanf(de->d_name, "corral-test-%d%n", &pid, &end) != 1 || de->d_name[end] != '\0' || pid <= 0 ||
+		    pid == (int)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		rmdir_joined(root, "", de->d_name);
+	}
+	closedir(d);
+}
+
+static inline void cgt_sweep_all_dead_parents(void)
+{
+	struct cr_cgroup_layout l;
+	if (cr_cgroup_layout_detect(&l, NULL) < 0)
+		return;
+	DIR *d = opendir(l.mount_root);
+	if (!d)
+		return;
+	cgt_sweep_dead_parents(l.mount_root);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *path = NULL;
+		if (de->d_name[0] == '.' || asprintf(&path, "%s/%s", l.mount_root, de->d_name) < 0)
+			continue;
+		cgt_sweep_dead_parents(path);
+		free(path);
+	}
 	closedir(d);
 }
 
@@ -103,9 +146,15 @@ static inline pid_t cgt_spawn_attached(struct cr_cgroup *cg, void (*fn)(void *),
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return -1;
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
 		char c;
+		/* A test that fails skips its clean-up: the child (a busy loop)
+		 * must not outlive the test's process. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(98);
 		close(go[1]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(99);
