@@ -15,4 +15,17 @@ int cr_rootfs_archive_create(const char *dir, const char *tar_path, struct cr_er
 /* Unpack TAR_PATH into DIR (made if missing, must be empty). */
 int cr_rootfs_archive_extract(const char *tar_path, const char *dir, struct cr_error *err);
 
+/* A relocation's pre-copy (GNU tar's listed-incremental archives): a
+ * level-0 of DIR, which may change meanwhile, into TAR_PATH, starting the
+ * snapshot file SNAPSHOT (must not exist); later, once DIR holds still, the
+ * files changed since SNAPSHOT and every directory's listing (SNAPSHOT
+ * itself left as it was, so the archive can be made again). */
+int cr_rootfs_archive_snapshot(const char *dir, const char *tar_path, const char *snapshot, struct cr_error *err);
+int cr_rootfs_archive_since(const char *dir, const char *tar_path, const char *snapshot, struct cr_error *err);
+
+/* Unpack such an archive into DIR (made if missing): a level-0 into an
+ * empty DIR, then a later level over it, which also removes what its
+ * directory listings no longer name. */
+int cr_rootfs_archive_apply(const char *tar_path, const char *dir, struct cr_error *err);
+
 #endif

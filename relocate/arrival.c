@@ -122,7 +122,8 @@ static int wait_lazy_daemon(const char *images_dir, struct cr_error *err)
  * on the source. The file systems the image carries are unpacked into it
  * (*RET_MADE); an NFS-rooted partition mounts its export there. It must not
  * exist yet. */
-static int place(const char *name, const char *unpacked, char **ret_dir, bool *ret_made, struct cr_error *err)
+static int place(const char *name, const char *unpacked, const char *ahead, char **ret_dir, bool *ret_made,
+		 struct cr_error *err)
 {
 	*ret_made = false;
 	cleanup_free char *tar = NULL, *dir = NULL;
@@ -131,6 +132,17 @@ static int place(const char *name, const char *unpacked, char **ret_dir, bool *r
 	int r = cr_path_name(&dir, CR_BASE_DIR, name, "", err);
 	if (r < 0)
 		return r;
+	if (ahead) { /* pre-copied (PrepareArrival 1.4): the image has what changed since */
+		if (strcmp(ahead, dir) != 0 || !cr_path_exists(tar))
+			return cr_error_set(err, EPROTO, "the image of %s carries no archive of what changed in %s",
+					    name, ahead);
+		if ((r = cr_rootfs_archive_apply(tar, dir, err)) < 0)
+			return r; /* the tree goes with the record (Abort, the connection's end) */
+		(void)unlink(tar);
+		*ret_made = true;
+		*ret_dir = steal_pointer(&dir);
+		return 0;
+	}
 	if (cr_path_exists(dir))
 		return cr_error_set(err, EEXIST, "%s already exists on this host: its file systems are never overwritten",
 				    dir);
@@ -206,15 +218,16 @@ int cr_arrival_restore(const struct cr_arrival_env *env, const struct cr_arrival
 	int64_t t_place = cr_now_ms();
 	if ((r = cr_read_file(spec_path, 1 << 20, &spec, &len, err)) < 0 ||
 	    (req->nfs_mark && (r = verify_nfs(spec, req->nfs_mark, err)) < 0) ||
-	    (r = place(req->name, unpacked, &dir, &fs_made, err)) < 0)
+	    (r = place(req->name, unpacked, prepared ? rec.rootfs : NULL, &dir, &fs_made, err)) < 0)
 		goto refused;
 	/* Inside the downtime, and on a busy disk most of it (bench/README.md,
-	 * fleet_evacuate.sh): said, so that a slow restore can be told apart. */
+	 * fleet_evacuate.sh) unless it was pre-copied: said, so that a slow
+	 * restore can be told apart. */
 	if (fs_made)
 		cr_arrival_log(env, "%s: file systems of %s unpacked in %lld ms", req->peer, req->name,
 			       (long long)(cr_now_ms() - t_place));
 	rec.prepared = false; /* from here on it runs */
-	if ((fs_made && !(rec.rootfs = strdup(dir))) || (!rec.peer && !(rec.peer = strdup(req->peer))) ||
+	if ((fs_made && !rec.rootfs && !(rec.rootfs = strdup(dir))) || (!rec.peer && !(rec.peer = strdup(req->peer))) ||
 	    (req->relocation && !rec.id && !(rec.id = strdup(req->relocation)))) {
 		r = cr_error_set(err, ENOMEM, "out of memory");
 		goto fail;

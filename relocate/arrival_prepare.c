@@ -24,16 +24,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check/host_facts.h"
 #include "ckpt/partition_image.h"
 #include "criu/criu.h"
 #include "nfs/nfs.h"
+#include "partition/rootfs_archive.h"
 #include "relocate/landing.h"
 #include "relocate/relocation_record.h"
 #include "restore/restore.h"
 #include "spec/spec_file.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/paths.h"
@@ -154,6 +157,26 @@ static int preparable(const char *name, const char *spec, struct cr_error *err)
 	return r;
 }
 
+/* Pre-copy (1.4): the file systems' level-0 archive unpacked into DIR,
+ * recorded first (REC->rootfs) so that an Abort, the connection's end or
+ * corrald's next start removes it; the Restore applies the level-1 over it. */
+static int unpack_ahead(const struct cr_arrival_env *env, const struct cr_arrival_prepare *req, const char *dir,
+			const char *record_dir, struct cr_relocation_record *rec, struct cr_error *err)
+{
+	cleanup_free char *tar = NULL;
+	if (asprintf(&tar, "%s/%s.precopy.tar", record_dir, req->name) < 0 || !(rec->rootfs = strdup(dir)))
+		return cr_error_set(err, ENOMEM, "out of memory");
+	int64_t t = cr_now_ms();
+	int r = cr_relocation_record_save(req->name, rec, err);
+	if (r == 0 && (r = cr_write_file_atomic(tar, req->fs_archive, req->fs_archive_len, 0600, err)) == 0)
+		r = cr_rootfs_archive_apply(tar, dir, err);
+	(void)unlink(tar);
+	if (r == 0)
+		cr_arrival_log(env, "%s: file systems of %s unpacked ahead in %lld ms", req->peer, req->name,
+			       (long long)(cr_now_ms() - t));
+	return r;
+}
+
 int cr_arrival_prepare(const struct cr_arrival_env *env, const struct cr_arrival_prepare *req, struct cr_error *err)
 {
 	cleanup_free char *record = NULL, *dir = NULL, *unpacked = NULL, *images = NULL, *origin = NULL;
@@ -181,7 +204,8 @@ int cr_arrival_prepare(const struct cr_arrival_env *env, const struct cr_arrival
 	}
 	/* Recorded before anything runs, so that an Abort finds all of it. */
 	*strrchr(record, '/') = '\0';
-	if ((r = cr_mkdir_p(record, 0700, err)) < 0 || (r = cr_relocation_record_save(req->name, &rec, err)) < 0)
+	if ((r = cr_mkdir_p(record, 0700, err)) < 0 || (r = cr_relocation_record_save(req->name, &rec, err)) < 0 ||
+	    (req->fs_archive && (r = unpack_ahead(env, req, dir, record, &rec, err)) < 0))
 		goto out;
 	struct cr_restart_unpacked u = {
 		.name = req->name,

@@ -102,11 +102,20 @@ struct cr_move_archive {
 	char *name, *directory; /* the partition, its base directory */
 	uint64_t bytes;         /* room it needs */
 	char *dir, *tar;        /* the mover's directory, the archive in it */
+	char *snapshot;         /* the pre-copy's tar snapshot file in DIR */
+	bool precopied;         /* the peer unpacked the level-0: archives are level-1 */
 	bool done;
 	int64_t ns;             /* how long it took */
+	int64_t ahead_ns;       /* the level-0, before the freeze */
 };
 int cr_move_archive_prepare(struct cr_move_archive *a, const char *name, const char *directory, uint64_t bytes,
 			    struct cr_error *err);
+/* The pre-copy's level-0 (heap, up to CR_PEER_FS_ARCHIVE_MAX bytes) and
+ * its snapshot, made while the partition runs; A->precopied is the
+ * caller's to set once the peer took it. */
+int cr_move_archive_ahead(struct cr_move_archive *a, char **ret_data, size_t *ret_len, struct cr_error *err);
+/* Archive the file systems into TAR: whole, or once precopied what changed. */
+int cr_move_archive_make(const struct cr_move_archive *a, const char *tar, struct cr_error *err);
 int cr_move_archive_early(struct cr_move_archive *a, struct cr_error *err);
 bool cr_move_archive_usable(const struct cr_move_archive *a, const char *images_dir);
 void cr_move_archive_drop(struct cr_move_archive *a);

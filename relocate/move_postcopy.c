@@ -38,12 +38,14 @@
 #include "transport/page_resume.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 #define DEFAULT_IDLE_MS 30000
 #define PEER_END_MARGIN_MS 5000 /* beyond the peer's idle timeout */
 #define ABORT_TRIES 3
 #define PING_EVERY_NS (1000 * 1000 * 1000LL)
+#define PAUSE_BEFORE_FREEZE_MS 4000 /* the test fault's: files change meanwhile */
 
 /* Shut a page socket: forks of this process (the CRIU worker, the
  * checkpoint guardian) hold copies, so only a shutdown ends its session. */
@@ -217,7 +219,8 @@ static int send_state(struct move *m, struct cr_peer **p, struct cr_frozen *f, c
 			return cr_error_set(err, ENOMEM, "out of memory");
 		}
 		int64_t t = cr_now_ns();
-		if ((r = cr_rootfs_archive_create(f->w.config.directory, *tar, err)) < 0)
+		if ((r = early->precopied ? cr_move_archive_make(early, *tar, err)
+					  : cr_rootfs_archive_create(f->w.config.directory, *tar, err)) < 0)
 			return r;
 		m->rep->archive_ns = cr_now_ns() - t;
 	}
@@ -231,15 +234,44 @@ static int send_state(struct move *m, struct cr_peer **p, struct cr_frozen *f, c
  * from the dump (two hosts on one machine share them; a busy peer too). A
  * refusal is logged: the Restore does it all. NFS file systems are checked
  * and mounted at the Restore, as before. */
-static int prepare_arrival(struct move *m, struct cr_peer *p, const struct cr_wpar_config *cfg, struct cr_error *err)
+/* Pre-copy unless $CORRAL_FS_PRECOPY is 0 (the benchmarks' comparison). */
+static bool precopy_wanted(void)
 {
-	cleanup_free char *spec = NULL;
+	const char *v = getenv("CORRAL_FS_PRECOPY");
+	return !(v && strcmp(v, "0") == 0);
+}
+
+/* A peer of 1.4 also takes the file systems' level-0 archive (EARLY's,
+ * made now while the partition runs) and unpacks it before answering: the
+ * archive made while frozen is then only what changed since. Without it
+ * (an older peer, too large an archive, a failure here) the image carries
+ * them whole, as before. */
+static int prepare_arrival(struct move *m, struct cr_peer *p, const struct cr_wpar_config *cfg,
+			   struct cr_move_archive *early, struct cr_error *err)
+{
+	cleanup_free char *spec = NULL, *fs_data = NULL;
+	struct cr_fs_archive fs = {NULL, 0};
 	int r = cr_spec_write(cfg, &spec, err);
+	if (r == 0 && early->directory && cr_peer_takes_fs_archive(p) && precopy_wanted()) {
+		struct cr_error ae = CR_ERROR_INIT;
+		if (cr_move_archive_ahead(early, &fs_data, &fs.len, &ae) == 0)
+			fs.data = fs_data;
+		else
+			cr_debug("no pre-copy of the file systems: %s", cr_error_msg(&ae));
+		cr_error_clear(&ae);
+	}
 	if (r == 0)
 		r = cr_peer_prepare_arrival_begin(p, m->req->name, spec, m->relocation,
-						  m->memory_bytes + m->fs_bytes, err);
+						  m->memory_bytes + m->fs_bytes, fs.data ? &fs : NULL, err);
 	if (r == 0)
 		r = cr_peer_collect(p, err);
+	if (r == 0 && fs.data) {
+		early->precopied = true;
+		cr_debug("file systems pre-copied: %zu bytes archived in %lld ms", fs.len,
+			 (long long)(early->ahead_ns / 1000000));
+		if (cr_fault_injected(CR_FAULT_PAUSE_BEFORE_FREEZE))
+			usleep(PAUSE_BEFORE_FREEZE_MS * 1000);
+	}
 	return r;
 }
 
@@ -417,18 +449,18 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	int r = cr_move_connect(req, p, err);
 	if (r == 0)
 		r = cr_move_connect(req, &mv.pages, err);
-	if (r == 0 && !m->nfs_mark)
-		r = prepare_arrival(m, *p, cfg, err);
-	if (r < 0) {
-		cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
-		goto close_all;
-	}
 	/* The archive is made while CRIU dumps: what it needs is copied now. */
-	if (!cr_partition_nfs_root(cfg) && cfg->directory) {
+	if (r == 0 && !cr_partition_nfs_root(cfg) && cfg->directory) {
 		struct cr_error ae = CR_ERROR_INIT;
 		if (cr_move_archive_prepare(&mv.early, req->name, cfg->directory, m->fs_bytes, &ae) < 0)
 			cr_move_archive_drop(&mv.early); /* archived after the dump, as before */
 		cr_error_clear(&ae);
+	}
+	if (r == 0 && !m->nfs_mark)
+		r = prepare_arrival(m, *p, cfg, &mv.early, err);
+	if (r < 0) {
+		cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
+		goto close_all;
 	}
 	pthread_t th;
 	r = pthread_create(&th, NULL, mover_thread, &mv);

@@ -48,6 +48,10 @@ struct cr_arrival_prepare {
 	const char *spec_text;
 	const char *relocation; /* the relocation's id, or NULL */
 	uint64_t size_hint;     /* what its landing will hold (0: not known) */
+	/* Since 1.4: its file systems' level-0 archive, unpacked into its
+	 * directory ahead (then the image carries the level-1), or NULL. */
+	const uint8_t *fs_archive;
+	size_t fs_archive_len;
 };
 
 /* A landing holds the image's entries and, as CR_UNPACKED_SPEC, the

@@ -486,11 +486,24 @@ int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char 
 	return cr_peer_call(p, &req, NULL, err);
 }
 
+bool cr_peer_takes_fs_archive(const struct cr_peer *p)
+{
+	return cr_peer_speaks(p, 1, 4);
+}
+
 static int prepare_arrival(struct cr_peer *p, const char *name, const char *spec_text, const char *relocation,
-			   uint64_t size_hint, bool pipelined, struct cr_error *err)
+			   uint64_t size_hint, const struct cr_fs_archive *fs, bool pipelined, struct cr_error *err)
 {
 	Crwire__PrepareArrival q = CRWIRE__PREPARE_ARRIVAL__INIT;
 	q.name = (char *)name;
+	if (fs && fs->data) {
+		if (!cr_peer_takes_fs_archive(p) || fs->len > CR_PEER_FS_ARCHIVE_MAX)
+			return cr_error_set(err, EINVAL, "%s cannot take a file system archive of %zu bytes ahead",
+					    cr_peer_name(p), fs->len);
+		q.has_fs_archive = true;
+		q.fs_archive.data = (uint8_t *)fs->data;
+		q.fs_archive.len = fs->len;
+	}
 	q.has_size_hint = size_hint > 0;
 	q.size_hint = size_hint;
 	q.spec_text = (char *)spec_text;
@@ -502,16 +515,16 @@ static int prepare_arrival(struct cr_peer *p, const char *name, const char *spec
 }
 
 int cr_peer_prepare_arrival_begin(struct cr_peer *p, const char *name, const char *spec_text, const char *relocation,
-				  uint64_t size_hint, struct cr_error *err)
+				  uint64_t size_hint, const struct cr_fs_archive *fs, struct cr_error *err)
 {
 	if (!cr_peer_pipelines(p))
 		return 0; /* an older peer does it all at the Restore */
-	return prepare_arrival(p, name, spec_text, relocation, size_hint, true, err);
+	return prepare_arrival(p, name, spec_text, relocation, size_hint, fs, true, err);
 }
 
 int cr_peer_prepare_arrival(struct cr_peer *p, const char *name, const char *spec_text, struct cr_error *err)
 {
-	return prepare_arrival(p, name, spec_text, NULL, 0, false, err);
+	return prepare_arrival(p, name, spec_text, NULL, 0, NULL, false, err);
 }
 
 int cr_peer_commit(struct cr_peer *p, const char *name, const char *relocation, struct cr_error *err)

@@ -115,8 +115,17 @@ int cr_peer_restore(struct cr_peer *p, const char *name, bool start, const char 
  * that waits. Its answer is read by the next call or cr_peer_collect; a
  * refusal is only logged (the Restore then does it all). An Abort or the end of the connection without
  * a Restore removes it there. SIZE_HINT: as cr_peer_image_begin's. */
+struct cr_fs_archive {
+	const void *data;
+	size_t len;
+};
+#define CR_PEER_FS_ARCHIVE_MAX (12u << 20) /* within one message (CR_WIRE_MSG_MAX) */
 int cr_peer_prepare_arrival_begin(struct cr_peer *p, const char *name, const char *spec_text, const char *relocation,
-				  uint64_t size_hint, struct cr_error *err);
+				  uint64_t size_hint, const struct cr_fs_archive *fs, struct cr_error *err);
+/* Whether P's PrepareArrival takes FS, the partition's file systems as a
+ * level-0 archive to unpack ahead (1.4; FS up to CR_PEER_FS_ARCHIVE_MAX
+ * bytes): the image then carries the level-1 against it. */
+bool cr_peer_takes_fs_archive(const struct cr_peer *p);
 /* The same, waited for, its refusal the error (corral-peer-probe). */
 int cr_peer_prepare_arrival(struct cr_peer *p, const char *name, const char *spec_text, struct cr_error *err);
 

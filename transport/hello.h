@@ -12,7 +12,7 @@
 #include "util/error.h"
 
 #define CR_PROTO_MAJOR 1
-#define CR_PROTO_MINOR 3
+#define CR_PROTO_MINOR 4
 
 /* Tests only: advertise this "MAJOR.MINOR" instead of the real version. */
 #define CR_PROTO_VERSION_ENV "CORRAL_TEST_PROTO_VERSION"

@@ -17,7 +17,9 @@ int cr_server_on_prepare_arrival(const struct cr_server_ctx *ctx, struct cr_conn
 	struct cr_arrival_env env = cr_server_arrival_env(ctx);
 	struct cr_arrival_prepare q = {
 		.name = req->name, .peer = c->peer_name, .spec_text = req->spec_text, .relocation = req->relocation,
-		.size_hint = req->has_size_hint ? req->size_hint : 0};
+		.size_hint = req->has_size_hint ? req->size_hint : 0,
+		.fs_archive = req->has_fs_archive ? req->fs_archive.data : NULL,
+		.fs_archive_len = req->has_fs_archive ? req->fs_archive.len : 0};
 	struct cr_error e = CR_ERROR_INIT;
 	if (arrival->prepare(&env, &q, &e) < 0)
 		cr_result_fail(res, e.code, "cannot prepare %s here: %s", req->name, cr_error_msg(&e));

@@ -32,6 +32,8 @@ enum cr_fault {
 	CR_FAULT_END_COPY = 9,           /* "end-copy-fails": the source's copy cannot be stopped once the
 					  * hand-over is decided (it is left frozen; removing the
 					  * partition there ends it) */
+	CR_FAULT_PAUSE_BEFORE_FREEZE = 10, /* "pause-before-freeze": a post-copy move whose file systems
+					    * were pre-copied waits 4 s before it freezes */
 	CR_FAULT_MAX,
 };
 

@@ -51,7 +51,7 @@ static const char *last_line(char *tail, size_t len)
 	return nl ? nl + 1 : tail;
 }
 
-int cr_run(char *const *argv, int timeout_ms, struct cr_error *err)
+int cr_run_upto(char *const *argv, int timeout_ms, int ok_exit, struct cr_error *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -126,8 +126,13 @@ int cr_run(char *const *argv, int timeout_ms, struct cr_error *err)
 	if (WIFSIGNALED(status))
 		return cr_error_set(err, EIO, "%s was killed by signal %d%s%s", argv[0], WTERMSIG(status),
 				    *said ? ": " : "", said);
-	if (WEXITSTATUS(status) != 0)
+	if (WEXITSTATUS(status) > ok_exit)
 		return cr_error_set(err, EIO, "%s failed (exit %d)%s%s", argv[0], WEXITSTATUS(status),
 				    *said ? ": " : "", said);
 	return 0;
+}
+
+int cr_run(char *const *argv, int timeout_ms, struct cr_error *err)
+{
+	return cr_run_upto(argv, timeout_ms, 0, err);
 }

@@ -85,7 +85,7 @@ in_a "$bin/corral-peer-probe" ping b | grep -q "b: pong" || fail "ping A -> B"
 in_b "$bin/corral-peer-probe" ping "10.214.$x.1" | grep -q "a: pong" || fail "ping B -> A"
 in_b "$bin/corral-peer-probe" ping "$rb/run/corral/corrald.sock" | grep -q pong ||
 	fail "ping over the local socket"
-in_a "$bin/corral-peer-probe" hello b | grep -q "protocol 1.3" || fail "hello"
+in_a "$bin/corral-peer-probe" hello b | grep -q "protocol 1.4" || fail "hello"
 grep -q "a: hello from" "$work/b.log" || fail "B did not log A's hello"
 
 # An untrusted key: refused before anything else, on both sides.
@@ -112,7 +112,7 @@ grep -q "a refused the connection: the client does not trust this server's key" 
 if out=$(in_a env CORRAL_TEST_PROTO_VERSION=2.0 "$bin/corral-peer-probe" ping b 2>&1); then
 	fail "protocol 2.0 accepted"
 fi
-echo "$out" | grep -q "protocol version 2.0 is not supported by this corrald, which speaks 1.x (up to 1.3)" ||
+echo "$out" | grep -q "protocol version 2.0 is not supported by this corrald, which speaks 1.x (up to 1.4)" ||
 	fail "version mismatch: unclear error: $out"
 
 # Images arrive verified: plain, then sealed to B.

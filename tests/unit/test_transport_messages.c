@@ -122,7 +122,7 @@ static void test_client_major_refused(void **state)
 	assert_null(p);
 	/* Both versions named, on both sides. */
 	assert_non_null(strstr(cr_error_msg(&err), "2.3"));
-	assert_non_null(strstr(cr_error_msg(&err), "1.x (up to 1.3)"));
+	assert_non_null(strstr(cr_error_msg(&err), "1.x (up to 1.4)"));
 	assert_int_equal(pthread_join(f->srv.thread, NULL), 0);
 	assert_int_equal(f->srv.result, -EPROTONOSUPPORT);
 	assert_non_null(strstr(cr_error_msg(&f->srv.err), "2.3"));
@@ -140,9 +140,9 @@ static void test_server_major_refused(void **state)
 	struct cr_error err = CR_ERROR_INIT;
 	struct cr_peer *p = NULL;
 	start(f, 3);
-	/* The server (3.x) refuses the client (1.3) first; the client hears why. */
+	/* The server (3.x) refuses the client (1.4) first; the client hears why. */
 	assert_int_equal(connect_client(f, &p, &err), -EPROTONOSUPPORT);
-	assert_non_null(strstr(cr_error_msg(&err), "protocol version 1.3 is not supported"));
+	assert_non_null(strstr(cr_error_msg(&err), "protocol version 1.4 is not supported"));
 	assert_non_null(strstr(cr_error_msg(&err), "3.x (up to 3."));
 	assert_int_equal(pthread_join(f->srv.thread, NULL), 0);
 	close(f->fds[1]);

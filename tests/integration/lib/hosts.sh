@@ -33,3 +33,21 @@ two_hosts_trust() {
 	CORRAL_ROOT=$1 "$CORRAL_BUILD_DIR/cli/corral" trust b "$3.2" "$2/etc/corral/host.pub" >/dev/null &&
 		CORRAL_ROOT=$2 "$CORRAL_BUILD_DIR/cli/corral" trust a "$3.1" "$1/etc/corral/host.pub" >/dev/null
 }
+
+# hosts_partitions_remove ROOT CGROUP_PARENT: stop and remove every
+# partition defined under ROOT (a test's teardown), then thaw and kill what
+# a move cut short left in CGROUP_PARENT.
+hosts_partitions_remove() {
+	local spec n f p
+	for spec in "$1"/etc/wpars/*.spec; do
+		[ -e "$spec" ] || continue
+		n=$(basename "$spec" .spec)
+		CORRAL_ROOT=$1 CORRAL_CGROUP_PARENT=$2 "$CORRAL_BUILD_DIR/cli/stopwpar" -F "$n" >/dev/null 2>&1
+		CORRAL_ROOT=$1 CORRAL_CGROUP_PARENT=$2 "$CORRAL_BUILD_DIR/cli/rmwpar" -F "$n" >/dev/null 2>&1
+	done
+	for f in /sys/fs/cgroup/freezer/"$2"/*/freezer.state; do
+		[ -e "$f" ] && echo THAWED >"$f"
+	done
+	for p in $(cat /sys/fs/cgroup/pids/"$2"/*/cgroup.procs 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	return 0
+}
