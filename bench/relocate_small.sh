@@ -16,7 +16,10 @@
 # and movewpar's output (with CORRAL_DEBUG=1: every step, time-stamped),
 # every CRIU log of the moves (hard links taken while CRIU runs: Corral
 # removes its work directories) and a kernel trace of every fork, exec and
-# exit on the machine with markers around each move, in DIR). Exits non-zero
+# exit on the machine with markers around each move, in DIR); BENCH_DIR puts
+# the hosts' roots there instead of /dev/shm (a disk: the file systems'
+# unpack then costs what it does on a real host; CORRAL_FS_PRECOPY=0 turns
+# the pre-copy of the file systems off, for the before/after). Exits non-zero
 # only when something fails.
 BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$BENCH_SRC/bench/lib.sh"
@@ -28,7 +31,7 @@ bench_rounds 3
 need_memhog
 raw_criu_options
 
-bench_setup /dev/shm
+bench_setup "${BENCH_DIR:-/dev/shm}"
 raw_baseline_dir
 bench_hosts
 bench_netns_hosts crsb 10.218
