@@ -36,6 +36,8 @@ int cr_arrival_prepared_go(bool lazy, struct cr_error *err);
 bool cr_arrival_prepared_landing(const char *name, struct cr_workdir *ret);
 void cr_arrival_prepared_cancel(void);
 void cr_arrival_prepared_drop(const struct cr_arrival_env *env);
+/* The pre-copied archive a corrald that died while unpacking it left. */
+void cr_arrival_precopy_remove(const char *name);
 
 /* arrival_settle.c: a relocation settled by asking its source. */
 void cr_arrival_connection_ended(const struct cr_arrival_env *env, const char *peer);

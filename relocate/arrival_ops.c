@@ -12,6 +12,7 @@ static void remove_prepared(void *ctx, const char *name, const struct cr_relocat
 	if (!rec->prepared)
 		return;
 	cr_arrival_undo(name, rec, NULL, NULL);
+	cr_arrival_precopy_remove(name);
 	cr_relocation_forget(name);
 	(*n)++;
 }

@@ -16,7 +16,12 @@
  * LazyPages starts one later, as before): the image is unpacked into that
  * directory, and the LazyPages connection's process claims the daemon's
  * page socket. Unclaimed, it goes with the preparation (or with this
- * process, or after EARLY_CLAIM_MS). */
+ * process, or after EARLY_CLAIM_MS).
+ *
+ * Pre-copy (1.4): a PrepareArrival that carries the file systems' level-0
+ * archive has it unpacked into the partition's directory first, recorded
+ * as the relocation's rootfs so that every undo above removes it; the
+ * Restore then applies the image's level-1 over it. */
 #define LOG_PREFIX "arrival: "
 #include "relocate/arrival_internal.h"
 
@@ -160,11 +165,27 @@ static int preparable(const char *name, const char *spec, struct cr_error *err)
 /* Pre-copy (1.4): the file systems' level-0 archive unpacked into DIR,
  * recorded first (REC->rootfs) so that an Abort, the connection's end or
  * corrald's next start removes it; the Restore applies the level-1 over it. */
-static int unpack_ahead(const struct cr_arrival_env *env, const struct cr_arrival_prepare *req, const char *dir,
-			const char *record_dir, struct cr_relocation_record *rec, struct cr_error *err)
+static char *precopy_tar(const char *name)
 {
-	cleanup_free char *tar = NULL;
-	if (asprintf(&tar, "%s/%s.precopy.tar", record_dir, req->name) < 0 || !(rec->rootfs = strdup(dir)))
+	cleanup_free char *record = NULL;
+	char *tar = NULL;
+	if (cr_relocation_record_path(name, &record, NULL) < 0 || asprintf(&tar, "%s.precopy.tar", record) < 0)
+		return NULL;
+	return tar;
+}
+
+void cr_arrival_precopy_remove(const char *name)
+{
+	cleanup_free char *tar = precopy_tar(name);
+	if (tar)
+		(void)unlink(tar);
+}
+
+static int unpack_ahead(const struct cr_arrival_env *env, const struct cr_arrival_prepare *req, const char *dir,
+			struct cr_relocation_record *rec, struct cr_error *err)
+{
+	cleanup_free char *tar = precopy_tar(req->name);
+	if (!tar || !(rec->rootfs = strdup(dir)))
 		return cr_error_set(err, ENOMEM, "out of memory");
 	int64_t t = cr_now_ms();
 	int r = cr_relocation_record_save(req->name, rec, err);
@@ -205,7 +226,7 @@ int cr_arrival_prepare(const struct cr_arrival_env *env, const struct cr_arrival
 	/* Recorded before anything runs, so that an Abort finds all of it. */
 	*strrchr(record, '/') = '\0';
 	if ((r = cr_mkdir_p(record, 0700, err)) < 0 || (r = cr_relocation_record_save(req->name, &rec, err)) < 0 ||
-	    (req->fs_archive && (r = unpack_ahead(env, req, dir, record, &rec, err)) < 0))
+	    (req->fs_archive && (r = unpack_ahead(env, req, dir, &rec, err)) < 0))
 		goto out;
 	struct cr_restart_unpacked u = {
 		.name = req->name,

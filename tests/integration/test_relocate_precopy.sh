@@ -153,3 +153,4 @@ for _ in $(seq 100); do [ ! -e "$rb/wpars/pp" ] && [ ! -e "$rb/etc/wpars/pp.spec
 nothing_on "$rb" "after the source died"
 [ "$(state_on "$ra" pp)" = A ] || fail "pp is $(state_on "$ra" pp) on A after its move died, not A"
 pass "a move whose source died after the pre-copy leaves nothing on B"
+
