@@ -33,13 +33,8 @@ pb=
 teardown() {
 	set +e
 	for h in a b c; do
-		for spec in "$work/$h"/etc/wpars/*.spec; do
-			[ -e "$spec" ] || continue
-			n=$(basename "$spec" .spec)
-			CORRAL_ROOT=$work/$h CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/stopwpar" -F "$n" >/dev/null 2>&1
-			CORRAL_ROOT=$work/$h CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/rmwpar" -F "$n" >/dev/null 2>&1
-		done
-		find /sys/fs/cgroup/*/"corral-test-$$-$h" -depth -type d -exec rmdir {} + 2>/dev/null
+		hosts_partitions_remove "$work/$h" "corral-test-$$-$h"
+		hosts_cgroups_remove "corral-test-$$-$h"
 	done
 	[ -z "$pb" ] || { kill "$pb" 2>/dev/null; wait "$pb" 2>/dev/null; }
 	two_hosts_del "$na" "$nb"

@@ -28,23 +28,14 @@ cga=corral-test-$$-a cgb=corral-test-$$-b
 pa= pb=
 teardown() {
 	set +e
-	for h in a b; do
-		r=$work/$h
-		for spec in "$r"/etc/wpars/*.spec; do
-			[ -e "$spec" ] || continue
-			n=$(basename "$spec" .spec)
-			CORRAL_ROOT=$r CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/stopwpar" -F "$n" >/dev/null 2>&1
-			CORRAL_ROOT=$r CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/rmwpar" -F "$n" >/dev/null 2>&1
-		done
-	done
+	hosts_partitions_remove "$ra" "$cga"
+	hosts_partitions_remove "$rb" "$cgb"
 	for p in $pa $pb; do kill -9 "$p" 2>/dev/null; done
 	# Whatever a corrald left running in its namespace (a lazy-pages guard).
 	for p in $(ip netns pids "$na" 2>/dev/null) $(ip netns pids "$nb" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	umount -l "$rb/run/corral" 2>/dev/null
-	ip netns del "$na" 2>/dev/null
-	ip netns del "$nb" 2>/dev/null
-	# The cgroup parents this run made, nested groups first.
-	find /sys/fs/cgroup/*/"$cga" /sys/fs/cgroup/*/"$cgb" -depth -type d -exec rmdir {} + 2>/dev/null
+	two_hosts_del "$na" "$nb"
+	hosts_cgroups_remove "$cga" "$cgb"
 	rm -rf "$work"
 }
 trap teardown EXIT

@@ -36,29 +36,13 @@ cga=corral-test-$$-a cgb=corral-test-$$-b
 pa= pb=
 teardown() {
 	set +e
-	for h in a b; do
-		r=$work/$h
-		for spec in "$r"/etc/wpars/*.spec; do
-			[ -e "$spec" ] || continue
-			n=$(basename "$spec" .spec)
-			CORRAL_ROOT=$r CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/stopwpar" -F "$n" >/dev/null 2>&1
-			CORRAL_ROOT=$r CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/rmwpar" -F "$n" >/dev/null 2>&1
-		done
-	done
+	hosts_partitions_remove "$ra" "$cga"
+	hosts_partitions_remove "$rb" "$cgb"
 	for p in $pa $pb; do kill -9 "$p" 2>/dev/null; done
-	# What a failed step left running (a move cut short by its timeout).
-	for h in a b; do
-		for f in /sys/fs/cgroup/freezer/corral-test-$$-$h/*/freezer.state; do
-			[ -e "$f" ] && echo THAWED >"$f"
-		done
-		for p in $(cat /sys/fs/cgroup/pids/corral-test-$$-$h/*/cgroup.procs 2>/dev/null); do kill -9 "$p"; done
-	done
-	for p in $(pgrep -f "criu .*$work/"); do kill -9 "$p"; done
+	hosts_criu_kill "$work"
 	umount -l "$rb/run/corral" 2>/dev/null
-	ip netns del "$na" 2>/dev/null
-	ip netns del "$nb" 2>/dev/null
-	# The cgroup parents this run made, nested groups first.
-	find /sys/fs/cgroup/*/"$cga" /sys/fs/cgroup/*/"$cgb" -depth -type d -exec rmdir {} + 2>/dev/null
+	two_hosts_del "$na" "$nb"
+	hosts_cgroups_remove "$cga" "$cgb"
 	[ -n "${POSTCOPY_TEST_KEEP:-}" ] || rm -rf "$work"
 }
 trap teardown EXIT

@@ -32,9 +32,9 @@ teardown() {
 	hosts_partitions_remove "$ra" "$cga"
 	hosts_partitions_remove "$rb" "$cgb"
 	for p in $pa $pb; do kill -9 "$p" 2>/dev/null; done
-	for p in $(pgrep -f "criu .*$work/"); do kill -9 "$p"; done
+	hosts_criu_kill "$work"
 	two_hosts_del "$na" "$nb"
-	find /sys/fs/cgroup/*/"$cga" /sys/fs/cgroup/*/"$cgb" -depth -type d -exec rmdir {} + 2>/dev/null
+	hosts_cgroups_remove "$cga" "$cgb"
 	[ -n "${PRECOPY_TEST_KEEP:-}" ] || rm -rf "$work"
 }
 trap teardown EXIT

@@ -26,13 +26,8 @@ pb=
 teardown() {
 	set +e
 	for h in a b; do
-		for spec in "$work/$h"/etc/wpars/*.spec; do
-			[ -e "$spec" ] || continue
-			n=$(basename "$spec" .spec)
-			CORRAL_ROOT=$work/$h CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/stopwpar" -F "$n" >/dev/null 2>&1
-			CORRAL_ROOT=$work/$h CORRAL_CGROUP_PARENT=corral-test-$$-$h "$bin/rmwpar" -F "$n" >/dev/null 2>&1
-		done
-		for d in /sys/fs/cgroup/*/"corral-test-$$-$h"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+		hosts_partitions_remove "$work/$h" "corral-test-$$-$h"
+		hosts_cgroups_remove "corral-test-$$-$h"
 	done
 	[ -z "$pb" ] || { kill "$pb" 2>/dev/null; wait "$pb" 2>/dev/null; }
 	two_hosts_del "$na" "$nb"

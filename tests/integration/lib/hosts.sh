@@ -51,3 +51,21 @@ hosts_partitions_remove() {
 	for p in $(cat /sys/fs/cgroup/pids/"$2"/*/cgroup.procs 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	return 0
 }
+
+# hosts_cgroups_remove CGROUP_PARENT...: remove the cgroup parents a test
+# made, in every hierarchy, nested groups first.
+hosts_cgroups_remove() {
+	local cg
+	for cg in "$@"; do
+		find /sys/fs/cgroup/*/"$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	return 0
+}
+
+# hosts_criu_kill DIR: kill every criu process whose command line names
+# DIR (what a move cut short by its timeout left running).
+hosts_criu_kill() {
+	local p
+	for p in $(pgrep -f "criu .*$1/"); do kill -9 "$p" 2>/dev/null; done
+	return 0
+}
