@@ -1,5 +1,6 @@
 /* The corrald loop: poll the listeners and a signalfd, fork per connection. */
 #include "transport/daemon_internal.h"
+#include "transport/page_resume.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -278,6 +279,9 @@ int cr_daemon_run(const struct cr_daemon_options *o, struct cr_error *err)
 	}
 	if (r == 0 && swept > 0)
 		dlog(&d, "removed %u partial incoming image(s) of earlier connections", swept);
+	unsigned sockets = 0;
+	if (r == 0 && (r = cr_page_resume_sweep(&sockets, err)) == 0 && sockets > 0)
+		dlog(&d, "removed %u resume socket(s) that no page transfer listens on", sockets);
 	if (r == 0)
 		r = setup(&d, &sock_path, err);
 	if (r == 0) {

@@ -2,6 +2,7 @@
 #define LOG_PREFIX "resume: "
 #include "transport/page_resume.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
@@ -104,6 +105,37 @@ int cr_page_resume_listen(const char *relocation, struct cr_page_resume_listener
 				    relocation);
 	}
 	return r;
+}
+
+int cr_page_resume_sweep(unsigned *ret_removed, struct cr_error *err)
+{
+	*ret_removed = 0;
+	cleanup_free char *dir = NULL;
+	int r = cr_path(&dir, err, "%s", CR_PAGE_RESUME_DIR);
+	if (r < 0)
+		return r;
+	cleanup_dir DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : cr_error_errno(err, "cannot read %s", dir);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "pages-", 6) != 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		/* Only a refused connection proves nobody listens; a holder
+		 * that answers sees a knock that is no resume and goes on. */
+		int fd = -1;
+		struct cr_error e2 = CR_ERROR_INIT;
+		r = cr_unix_connect_at(dir, e->d_name, &fd, &e2);
+		cr_error_clear(&e2);
+		if (fd >= 0)
+			close(fd);
+		if (r == -ECONNREFUSED && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			(*ret_removed)++;
+	}
+	return 0;
 }
 
 void cr_page_resume_unlisten(struct cr_page_resume_listener *l)

@@ -32,10 +32,17 @@ struct cr_page_resume_listener {
 
 /* Listen for RELOCATION's hand-over (RELOCATION: its id, hex digits) in
  * CR_PAGE_RESUME_DIR, made root-only (mode 0700) if it is not. -EINVAL for
- * another id, -EADDRINUSE when another process listens for it (a socket
- * left by a holder that died is replaced), -EPERM when the directory
+ * another id, -EADDRINUSE when the name is taken (another process listens
+ * for it, or a holder that died left it: cr_page_resume_sweep removes
+ * those), -EPERM when the directory
  * belongs to another user. */
 int cr_page_resume_listen(const char *relocation, struct cr_page_resume_listener *ret, struct cr_error *err);
+
+/* Remove the sockets in CR_PAGE_RESUME_DIR that no process listens on any
+ * more (their holder was killed before it could remove them); corrald
+ * calls it when it starts. A socket that still has a listener is kept.
+ * *RET_REMOVED: how many went. A missing directory is not an error. */
+int cr_page_resume_sweep(unsigned *ret_removed, struct cr_error *err);
 
 /* Stop listening and remove the name; an INIT listener is left alone. */
 void cr_page_resume_unlisten(struct cr_page_resume_listener *l);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -32,6 +33,7 @@
 #include "transport_wire.pb-c.h"
 #include "transport/page_relay.h"
 #include "transport/page_resume.h"
+#include "util/unix_socket.h"
 
 #define T_MS 10000
 #define REQS 48
@@ -652,6 +654,49 @@ static void test_a_knock_that_is_not_root_costs_nothing(void **state)
 	cr_page_resume_unlisten(&l);
 }
 
+/* A holder killed leaves its socket's name behind (nobody unlinks it);
+ * the sweep at corrald's start removes that one and keeps the socket of a
+ * holder that still listens, and anything that is not a socket. */
+static void test_the_sweep_removes_only_dead_holders_sockets(void **state)
+{
+	(void)state;
+	const char *dead = "dead0001", *live = "11fe0002";
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_page_resume_listener d = CR_PAGE_RESUME_LISTENER_INIT, l = CR_PAGE_RESUME_LISTENER_INIT;
+	assert_int_equal(cr_page_resume_listen(dead, &d, &err), 0);
+	assert_int_equal(cr_page_resume_listen(live, &l, &err), 0);
+	close(d.fd); /* what SIGKILL does: the name stays */
+	free(d.path);
+	char *dead_path = socket_path(dead), *live_path = socket_path(live), *other_path = socket_path("notes");
+	int fd = open(other_path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(access(dead_path, F_OK), 0);
+	d = (struct cr_page_resume_listener)CR_PAGE_RESUME_LISTENER_INIT;
+	assert_int_equal(cr_page_resume_listen(dead, &d, &err), -EADDRINUSE); /* taken while it lies there */
+	cr_error_clear(&err);
+	unsigned removed = 99;
+	if (cr_page_resume_sweep(&removed, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(removed, 1);
+	assert_int_equal(access(dead_path, F_OK), -1);
+	assert_int_equal(access(live_path, F_OK), 0);
+	assert_int_equal(access(other_path, F_OK), 0);
+	/* The live holder is still reached; the dead name can be listened on. */
+	int s = -1;
+	assert_int_equal(cr_unix_connect_at(resume_dir, "pages-11fe0002", &s, &err), 0);
+	close(s);
+	assert_int_equal(cr_page_resume_listen(dead, &d, &err), 0);
+	assert_int_equal(cr_page_resume_sweep(&removed, &err), 0);
+	assert_int_equal(removed, 0);
+	cr_page_resume_unlisten(&d);
+	cr_page_resume_unlisten(&l);
+	unlink(other_path);
+	free(dead_path);
+	free(live_path);
+	free(other_path);
+}
+
 static int make_root(void **state)
 {
 	(void)state;
@@ -685,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_a_knocking_resume_ends_the_relay),
 		cmocka_unit_test(test_another_user_cannot_reach_the_holder),
 		cmocka_unit_test(test_a_knock_that_is_not_root_costs_nothing),
+		cmocka_unit_test(test_the_sweep_removes_only_dead_holders_sockets),
 	};
 	return cmocka_run_group_tests(tests, make_root, remove_root);
 }
