@@ -251,9 +251,11 @@ int cr_peer_send_pending(struct cr_peer *p, Crwire__Envelope *req, const char *w
 				    p->conn.peer_name);
 	req->has_id = true;
 	req->id = ++p->next_id;
-	int r = cr_conn_send(&p->conn, req, err);
+	char name[64];
+	snprintf(name, sizeof(name), "%s request", what);
+	int r = cr_peer_send(p, req, name, err);
 	if (r < 0)
-		return cr_error_wrap(err, "%s request to %s", what, p->conn.peer_name);
+		return r;
 	p->pending[p->n_pending++] = (struct cr_peer_pending){.what = what, .tolerated = tolerated};
 	return 0;
 }
@@ -262,10 +264,11 @@ int cr_peer_send_pending(struct cr_peer *p, Crwire__Envelope *req, const char *w
  * tolerated is returned (the later ones are read all the same, so that the
  * connection stays in step); a broken connection ends it at once, with
  * *RET_BROKEN set. */
-static int collect(struct cr_peer *p, bool *ret_broken, struct cr_error *err)
+static int collect_why(struct cr_peer *p, bool *ret_broken, bool *ret_refused, struct cr_error *err)
 {
 	int first = 0;
 	*ret_broken = false;
+	*ret_refused = false;
 	while (p->n_pending > 0) {
 		struct cr_peer_pending pd = p->pending[0];
 		memmove(p->pending, p->pending + 1, --p->n_pending * sizeof(pd));
@@ -274,8 +277,10 @@ static int collect(struct cr_peer *p, bool *ret_broken, struct cr_error *err)
 		int r = wait_one(p, pd.what, NULL, &refused, &e);
 		if (r < 0 && refused && pd.tolerated)
 			cr_debug("%s (going on without it)", cr_error_msg(&e));
-		else if (r < 0 && first == 0)
+		else if (r < 0 && first == 0) {
 			first = cr_error_set(err, e.code, "%s", cr_error_msg(&e));
+			*ret_refused = refused;
+		}
 		cr_error_clear(&e);
 		if (r < 0 && !refused) {
 			p->n_pending = 0;
@@ -283,6 +288,34 @@ static int collect(struct cr_peer *p, bool *ret_broken, struct cr_error *err)
 		}
 	}
 	return first;
+}
+
+static int collect(struct cr_peer *p, bool *ret_broken, struct cr_error *err)
+{
+	bool refused;
+	return collect_why(p, ret_broken, &refused, err);
+}
+
+int cr_peer_send(struct cr_peer *p, const Crwire__Envelope *msg, const char *what, struct cr_error *err)
+{
+	int r = cr_conn_send(&p->conn, msg, err);
+	if (r == 0)
+		return 0;
+	if ((r == -EPIPE || r == -ECONNRESET) && p->n_pending > 0) {
+		/* What it answered before it closed is still to be read. */
+		struct cr_error why = CR_ERROR_INIT;
+		bool broken, refused;
+		int w = collect_why(p, &broken, &refused, &why);
+		if (w < 0 && refused) {
+			cr_debug("%s to %s failed: %s", what, p->conn.peer_name, cr_error_msg(err));
+			cr_error_clear(err);
+			r = cr_error_set(err, why.code, "%s", cr_error_msg(&why));
+			cr_error_clear(&why);
+			return r;
+		}
+		cr_error_clear(&why);
+	}
+	return cr_error_wrap(err, "%s to %s", what, p->conn.peer_name);
 }
 
 int cr_peer_collect(struct cr_peer *p, struct cr_error *err)
@@ -321,10 +354,11 @@ int cr_peer_call(struct cr_peer *p, Crwire__Envelope *req, Crwire__Envelope **re
 {
 	req->has_id = true;
 	req->id = ++p->next_id;
-	int r = cr_conn_send(&p->conn, req, err);
+	char name[64];
+	snprintf(name, sizeof(name), "%s request", cr_wire_body_name(req));
+	int r = cr_peer_send(p, req, name, err);
 	if (r < 0)
-		return cr_error_wrap(err, "%s request to %s", cr_wire_body_name(req),
-				     p->conn.peer_name);
+		return r;
 	/* Answers owed to earlier requests come first; the first refusal among
 	 * them is the error (this request's answer is read all the same). */
 	bool broken = false;

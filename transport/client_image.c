@@ -51,9 +51,9 @@ static int send_chunk(struct cr_peer *p, bool final, struct cr_error *err)
 	Crwire__Envelope m = CRWIRE__ENVELOPE__INIT;
 	m.body_case = CRWIRE__ENVELOPE__BODY_IMAGE_CHUNK;
 	m.image_chunk = &ch;
-	int r = cr_conn_send(&p->conn, &m, err);
+	int r = cr_peer_send(p, &m, "sending the image", err);
 	if (r < 0)
-		return cr_error_wrap(err, "sending the image to %s", p->conn.peer_name);
+		return r;
 	p->sent += p->chunk_len;
 	p->chunk_len = 0;
 	return 0;

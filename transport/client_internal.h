@@ -37,6 +37,12 @@ bool cr_peer_speaks(const struct cr_peer *p, unsigned major, unsigned minor);
 int cr_peer_send_pending(struct cr_peer *p, Crwire__Envelope *req, const char *what, bool tolerated,
 			 struct cr_error *err);
 
+/* Send MSG, WHAT naming it in the error. When the peer has closed the
+ * connection (EPIPE, ECONNRESET) and Results are owed, they are read
+ * first: the refusal the peer sent before it closed is the error, not
+ * the broken pipe. */
+int cr_peer_send(struct cr_peer *p, const Crwire__Envelope *msg, const char *what, struct cr_error *err);
+
 /* Wait for the Result answering WHAT (see cr_peer_call). */
 int cr_peer_wait_result(struct cr_peer *p, const char *what, Crwire__Envelope **ret_reply,
 			struct cr_error *err);

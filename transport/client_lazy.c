@@ -56,9 +56,9 @@ static int send_lazy_pages(struct cr_peer *p, const char *name, const char *relo
 	req.lazy_pages = &q;
 	req.has_id = true;
 	req.id = ++p->next_id;
-	int r = cr_conn_send(&p->conn, &req, err);
+	int r = cr_peer_send(p, &req, "lazy_pages request", err);
 	if (r < 0)
-		return cr_error_wrap(err, "lazy_pages request to %s", p->conn.peer_name);
+		return r;
 	return 0;
 }
 

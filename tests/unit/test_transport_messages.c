@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include "formats/image_writer.h"
 #include "relocate/arrival.h"
@@ -376,6 +378,40 @@ static void test_image_pipelined(void **state)
 	free(record);
 }
 
+/* A peer that refused a pipelined request and then closed: the next
+ * send breaks, and the error is the refusal it sent, not the broken pipe
+ * (movewpar said "Broken pipe" when B refused a Prepare and went away). */
+static void test_refusal_before_close_is_the_error(void **state)
+{
+	struct fixture *f = *state;
+	struct cr_error err = CR_ERROR_INIT;
+	struct cr_peer *p = NULL;
+	char *record = NULL;
+	assert_int_equal(cr_relocation_record_path("web", &record, &err), 0);
+	char *dir = strdup(record);
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(cr_mkdir_p(dir, 0700, &err), 0);
+	assert_int_equal(cr_write_file_atomic(record, "peer a\n", 7, 0600, &err), 0);
+	struct cr_image_membuf img = {0};
+	make_image_spec(&img, 777, "general:\n\tname = web\n");
+	start(f, CR_PROTO_MAJOR);
+	if (connect_client(f, &p, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(send_at_once(p, "web", &img, &err), 0);
+	struct pollfd pf = {.fd = f->fds[0], .events = POLLIN};
+	assert_int_equal(poll(&pf, 1, T_TIMEOUT_MS), 1); /* its refusal is here */
+	assert_int_equal(shutdown(f->fds[1], SHUT_RDWR), 0); /* and it went away */
+	assert_true(cr_peer_ping(p, &err) < 0);
+	if (!strstr(cr_error_msg(&err), "already in progress"))
+		fail_msg("the error is not the peer's refusal: %s", cr_error_msg(&err));
+	cr_error_clear(&err);
+	(void)unlink(record);
+	stop(f, p);
+	cr_image_membuf_free(&img);
+	free(dir);
+	free(record);
+}
+
 /* A relocation's Commit repeated (its first answer lost) is answered as
  * done; a Commit naming another relocation, or one not known here, is not. */
 static void test_commit_repeated(void **state)
@@ -424,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_handover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_pipelined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_before_close_is_the_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_repeated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, t_group_setup, t_group_teardown);
