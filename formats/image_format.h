@@ -9,11 +9,11 @@
 #define CR_IMAGE_MAGIC "\x89" "CRLIMG\n"
 #define CR_IMAGE_MAGIC_LEN 8
 #define CR_IMAGE_MAJOR 1
-#define CR_IMAGE_MINOR 0
+#define CR_IMAGE_MINOR 1 /* 1.1: the manifest's criu_needs (field 13) */
 /* Format 2.0: the streamed layout (formats/image_stream_writer.h), entries
  * listed at the end in an INDEX record found through a fixed tail. */
 #define CR_IMAGE_MAJOR_STREAMED 2
-#define CR_IMAGE_MINOR_STREAMED 0
+#define CR_IMAGE_MINOR_STREAMED 1 /* 2.1: criu_needs */
 
 /* Fixed header prefix: magic, major, minor, protection, reserved, ext length. */
 #define CR_IMAGE_PREFIX_LEN 16

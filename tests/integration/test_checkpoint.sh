@@ -50,12 +50,12 @@ pass "snapshot: image written, partition still running"
 streams=0
 corral check 2>/dev/null | grep -q '^ok *criu-stream' && streams=1
 if [ $streams = 1 ]; then
-	assert_contains "$(corral image info "$img/snap.wpar")" "2.0 (streamed" "a snapshot is a streamed image"
+	assert_contains "$(corral image info "$img/snap.wpar")" "2.1 (streamed" "a snapshot is a streamed image"
 	out=$(CORRAL_CHECKPOINT_STREAM=0 chkptwpar -o "$img/staged.wpar" ck1)
-	assert_contains "$(corral image info "$img/staged.wpar")" "format:       1.0" "CORRAL_CHECKPOINT_STREAM=0 stages"
+	assert_contains "$(corral image info "$img/staged.wpar")" "format:       1.1" "CORRAL_CHECKPOINT_STREAM=0 stages"
 	assert_eq "A" "$(state_of ck1)" "state after a staged snapshot"
 	rm -f "$img/staged.wpar"
-	pass "snapshots are streamed (format 2.0); CORRAL_CHECKPOINT_STREAM=0 writes 1.0"
+	pass "snapshots are streamed (format 2.1); CORRAL_CHECKPOINT_STREAM=0 writes 1.1"
 fi
 
 # A clogin session blocks a checkpoint without -F.

@@ -44,7 +44,7 @@ head -c 48 /dev/urandom >key && chmod 600 key
 "$corral" image create - src --seal-to root/etc/corral/host.pub >sealed.img
 
 "$corral" image info plain.img >info.txt
-grep -q '^format: *1.0' info.txt || fail "info shows no format 1.0"
+grep -q '^format: *1.1' info.txt || fail "info shows no format 1.1"
 grep -q 'entries: *8 (4 files' info.txt || { cat info.txt; fail "info: wrong entry count"; }
 "$corral" image ls keyed.img --key-file key >ls.txt
 grep -q 'criu/pages-1.img' ls.txt && grep -q 'tmpfs/sub/link-to-spec -> ../../spec' ls.txt ||
@@ -84,7 +84,7 @@ ls -a | grep -q partial && fail "a temporary extraction directory was left behin
 python3 - plain.img major.img <<'PY'
 import struct, sys, zlib
 d = bytearray(open(sys.argv[1], 'rb').read())
-d[8:10] = struct.pack('<H', 3)
+d[8:12] = struct.pack('<HH', 3, 0)
 open(sys.argv[2], 'wb').write(d)
 PY
 expect_fail "version 3.0 is not supported" "$corral" image info major.img

@@ -342,7 +342,7 @@ out=$(on_a "$bin/movewpar" --mode stop-copy -v mv b 2>&1) || fail "move A -> B: 
 echo "$out"
 assert_contains "$out" "relocated to b" "move A -> B"
 assert_contains "$out" "downtime" "move A -> B"
-# CRIU's images went to B as CRIU wrote them (format 2.0), none staged on A.
+# CRIU's images went to B as CRIU wrote them (format 2.1), none staged on A.
 assert_contains "$out" "(streamed to the peer)" "move A -> B"
 only_on "$rb" "$ra" "after A -> B"
 [ -z "$(landed)" ] || fail "after A -> B: the unpacked image is left: $(landed)"
@@ -400,7 +400,7 @@ pass "movewpar --static"
 
 # Where CRIU's images cannot stream (CORRAL_CHECKPOINT_STREAM=0 stands in for
 # a CRIU without the stream option): dumped to a work directory, then sent
-# as a format 1.0 image; the partition arrives all the same.
+# as a format 1.1 image; the partition arrives all the same.
 out=$(on_a env CORRAL_CHECKPOINT_STREAM=0 "$bin/movewpar" --mode stop-copy -v mv b 2>&1) || fail "staged move: $out"
 assert_contains "$out" "relocated to b" "staged move"
 case $out in *"streamed to the peer"*) fail "staged move: it streamed: $out" ;; esac

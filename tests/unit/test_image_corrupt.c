@@ -127,7 +127,7 @@ static void unknown_major_names_both_versions(void **state)
 	struct cr_error err = CR_ERROR_INIT;
 	set_version(&mb, 3, 1);
 	t_expect_error(t_verify_mem(&mb, NULL, &err), &err, "version 3.1 is not supported");
-	t_expect_error(-1, &err, "reads versions 1.x (up to 1.0) and 2.x");
+	t_expect_error(-1, &err, "reads versions 1.x (up to 1.1) and 2.x");
 	memcpy(mb.data, "GIF89a..", 8);
 	t_expect_error(t_verify_mem(&mb, NULL, &err), &err, "bad magic");
 	cr_error_clear(&err);
