@@ -72,7 +72,7 @@ start_a() {
 b_env=() b_args=() # extra environment and options for B's corrald
 start_b() {
 	nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" ${b_env[@]+"${b_env[@]}"} \
-		"$bin/corrald" --foreground --listen "10.215.$x.2" --timeout 5 ${b_args[@]+"${b_args[@]}"} \
+		"$bin/corrald" --foreground --listen "10.215.$x.2" --timeout 10 ${b_args[@]+"${b_args[@]}"} \
 		2>>"$work/b.log" >/dev/null &
 	pb=$!
 }
@@ -290,7 +290,7 @@ ticks_go_on "$ra" "B's corrald killed mid-stream"
 pass "B's corrald killed mid-stream: still running on A"
 interrupt_midstream ip -n "$na" link set "$va" down
 ip -n "$na" link set "$va" up
-for _ in $(seq 100); do [ -z "$(ls -A "$rb/var/lib/corral/incoming")$(landed)" ] && break; sleep 0.1; done
+for _ in $(seq 250); do [ -z "$(ls -A "$rb/var/lib/corral/incoming")$(landed)" ] && break; sleep 0.1; done
 [ -z "$(landed)" ] || fail "link down mid-stream: B left $(landed)"
 only_on "$ra" "$rb" "link down mid-stream"
 ticks_go_on "$ra" "link down mid-stream"
