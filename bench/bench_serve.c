@@ -9,9 +9,12 @@
  * preads into fresh anonymous memory (as CRIU's restorer reads a local
  * pages image); served, the same bytes asked for on the serve socket as
  * CRIU asks and read from the pipe in 1 MiB reads into fresh memory (as
- * CRIU's streamed restore reads them). Prints each round's wall time, the
- * serve thread's CPU (the process's CPU less the reading thread's), and the
- * medians' ratio. Run it on a quiet machine and give the load average. */
+ * CRIU's streamed restore reads them). Prints each round's wall time; the
+ * reader's CPU, how often it waited for the pipe (voluntary context
+ * switches) and how long it slept there (neither running nor runnable: the
+ * serve thread had not filled the pipe); the serve thread's CPU (the
+ * process's CPU less the reading thread's); and the medians' ratio. The wall
+ * times need a quiet machine; the CPU times and the sleep hold at any load. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +54,25 @@ static int64_t process_cpu_us(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
 	       ru.ru_stime.tv_usec;
+}
+
+/* This thread's time waiting for a CPU while runnable (us), from schedstat. */
+static int64_t runqueue_us(void)
+{
+	FILE *f = fopen("/proc/thread-self/schedstat", "re");
+	unsigned long long on = 0, wait = 0;
+	if (!f || fscanf(f, "%llu %llu", &on, &wait) != 2)
+		die("/proc/thread-self/schedstat");
+	fclose(f);
+	return (int64_t)(wait / 1000);
+}
+
+/* This thread's voluntary context switches so far. */
+static long waits(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_nvcsw;
 }
 
 /* Read SIZE bytes from FD into fresh memory, CHUNK at a time (pread when
@@ -115,9 +137,11 @@ static int ask(int s, const char *name)
 	return p[0];
 }
 
-/* One served round: *RET_SERVE_CPU, the serve thread's CPU (us); returns the wall time (us). */
+/* One served round: *RET_SERVE_CPU, the serve thread's CPU, *RET_READ_CPU
+ * the reader's (us); returns the wall time (us). */
 static int64_t served_round(struct cr_image_reader *r, const char *prefix, const char *name, uint64_t size,
-			    int64_t *ret_serve_cpu)
+			    int64_t *ret_serve_cpu, int64_t *ret_read_cpu, long *ret_waits,
+			    int64_t *ret_slept)
 {
 	char dir[] = "/dev/shm/bench-serve.XXXXXX";
 	if (!mkdtemp(dir))
@@ -135,7 +159,12 @@ static int64_t served_round(struct cr_image_reader *r, const char *prefix, const
 	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		die("connect to the serve socket");
 	int fd = ask(s, name);
+	long w0 = waits();
+	int64_t q0 = runqueue_us(), c0 = us(CLOCK_THREAD_CPUTIME_ID), r0 = us(CLOCK_MONOTONIC);
 	read_into_fresh(fd, size, 0);
+	/* Neither running nor waiting for a CPU: waiting for the serve thread. */
+	*ret_slept = (us(CLOCK_MONOTONIC) - r0) - (us(CLOCK_THREAD_CPUTIME_ID) - c0) - (runqueue_us() - q0);
+	*ret_waits = waits() - w0;
 	close(fd);
 	close(s);
 	if (cr_serve_finish(srv, &err) < 0) {
@@ -143,7 +172,8 @@ static int64_t served_round(struct cr_image_reader *r, const char *prefix, const
 		exit(1);
 	}
 	int64_t wall = us(CLOCK_MONOTONIC) - t0;
-	*ret_serve_cpu = (process_cpu_us() - cpu0) - (us(CLOCK_THREAD_CPUTIME_ID) - mine0);
+	*ret_read_cpu = us(CLOCK_THREAD_CPUTIME_ID) - mine0;
+	*ret_serve_cpu = (process_cpu_us() - cpu0) - *ret_read_cpu;
 	cr_serve_free(srv);
 	rmdir(dir);
 	return wall;
@@ -225,18 +255,28 @@ int main(int argc, char **argv)
 	(void)getloadavg(load, 1);
 	printf("%s of %s: %.1f MiB, %d rounds; load average %.2f\n", m->entries[e].path, argv[1],
 	       (double)size / (1 << 20), rounds, load[0]);
-	int64_t raw[MAX_ROUNDS], served[MAX_ROUNDS], cpu[MAX_ROUNDS];
+	int64_t raw[MAX_ROUNDS], served[MAX_ROUNDS], cpu[MAX_ROUNDS], raw_cpu[MAX_ROUNDS], read_cpu[MAX_ROUNDS];
+	int64_t n_waits[MAX_ROUNDS], slept[MAX_ROUNDS];
 	for (int i = 0; i < rounds; i++) {
-		int64_t t0 = us(CLOCK_MONOTONIC);
+		int64_t t0 = us(CLOCK_MONOTONIC), c0 = us(CLOCK_THREAD_CPUTIME_ID);
 		read_into_fresh(raw_fd, size, 1);
 		raw[i] = us(CLOCK_MONOTONIC) - t0;
-		served[i] = served_round(r, prefix, slash + 1, size, &cpu[i]);
-		printf("  round %d: raw %.1f ms, served %.1f ms (%.2fx), serve thread CPU %.1f ms\n", i + 1,
-		       raw[i] / 1000.0, served[i] / 1000.0, (double)served[i] / (double)raw[i], cpu[i] / 1000.0);
+		raw_cpu[i] = us(CLOCK_THREAD_CPUTIME_ID) - c0;
+		long w = 0;
+		served[i] = served_round(r, prefix, slash + 1, size, &cpu[i], &read_cpu[i], &w, &slept[i]);
+		n_waits[i] = w;
+		printf("  round %d: raw %.1f ms (CPU %.1f), served %.1f ms (%.2fx; reader CPU %.1f, waits %ld, "
+		       "slept %.1f ms; serve thread CPU %.1f)\n",
+		       i + 1, raw[i] / 1000.0, raw_cpu[i] / 1000.0, served[i] / 1000.0, (double)served[i] / (double)raw[i],
+		       read_cpu[i] / 1000.0, w, slept[i] / 1000.0, cpu[i] / 1000.0);
 	}
 	int64_t mr = median(raw, rounds), ms = median(served, rounds), mc = median(cpu, rounds);
-	printf("median: raw %.1f ms (%.0f MB/s), served %.1f ms (%.0f MB/s), %.2fx raw; serve thread CPU %.1f ms\n",
-	       mr / 1000.0, (double)size / (double)mr, ms / 1000.0, (double)size / (double)ms, (double)ms / (double)mr,
+	int64_t mrc = median(raw_cpu, rounds), mrd = median(read_cpu, rounds), mw = median(n_waits, rounds);
+	int64_t msl = median(slept, rounds);
+	printf("median: raw %.1f ms (%.0f MB/s, CPU %.1f), served %.1f ms (%.0f MB/s), %.2fx raw; "
+	       "reader CPU %.1f ms (%.2fx raw's), waits %lld, slept %.1f ms; serve thread CPU %.1f ms\n",
+	       mr / 1000.0, (double)size / (double)mr, mrc / 1000.0, ms / 1000.0, (double)size / (double)ms,
+	       (double)ms / (double)mr, mrd / 1000.0, (double)mrd / (double)mrc, (long long)mw, msl / 1000.0,
 	       mc / 1000.0);
 	close(raw_fd);
 	free(prefix);

@@ -22,7 +22,8 @@
 # Usage, as root: bench/checkpoint.sh   (CORRAL_BUILD_DIR defaults to ./build;
 # BENCH_MIB=64 for a quick run; BENCH_FILL=dna for memory as slow to compress
 # as real heaps (memhog --fill=dna); BENCH_ROUNDS (2) repeats both sides and
-# reports medians). Exits non-zero only when something fails.
+# reports medians); BENCH_KEEP_IMAGE=FILE keeps the last restarted image
+# there (for build/bench/bench_serve). Exits non-zero only when something fails.
 BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$BENCH_SRC/bench/lib.sh"
 need_root
@@ -115,7 +116,7 @@ corral_round() {
 	restart_rss+=("$mem_rss_kib")
 	stopwpar -F "$name" >/dev/null
 	rmwpar -F "$name" >/dev/null
-	rm -f "$img/hog.wpar"
+	if [ -n "${BENCH_KEEP_IMAGE:-}" ]; then mv "$img/hog.wpar" "$BENCH_KEEP_IMAGE"; else rm -f "$img/hog.wpar"; fi
 }
 
 raw_dump=() raw_restore=() snap=() freeze=() dump=() write=() frozen=() kill_=() restart=()
