@@ -21,7 +21,8 @@
 #define PIPE_SIZE (1 << 20)
 /* Files of at least RING_MIN_BLOCKS blocks (CRIU's pages) have their pages
  * handed to the pipe from a ring (stream/serve_ring.h), not copied, on at
- * most RINGS_MAX pipes at once (a ring is the pipe's size and two blocks). */
+ * most RINGS_MAX pipes at once (a ring is three pipes' worth: its blocks are
+ * as large as the pipe, cr_serve_ring_block). */
 #define RING_MIN_BLOCKS 8
 #define RINGS_MAX 8
 
@@ -92,7 +93,7 @@ static int add_pipe(struct cr_serve *s, int fd, size_t entry, struct cr_error *e
 	struct out_pipe p = {.fd = fd, .entry = entry, .buf = buf, .cur = buf};
 	/* Without a ring (none to spare, a pipe too small), its bytes are copied. */
 	if (s->rings < RINGS_MAX && m->entries[entry].size >= (uint64_t)RING_MIN_BLOCKS * m->block_size &&
-	    cr_serve_ring_make(&p.ring, fd, m->block_size, NULL) == 0)
+	    cr_serve_ring_make(&p.ring, fd, cr_serve_ring_block(fd, m->block_size), NULL) == 0)
 		s->rings++;
 	s->pipes[s->n_pipes++] = p;
 	return 0;
@@ -151,7 +152,8 @@ static int on_pipe(struct cr_serve *s, size_t i, short revents, struct cr_error 
 		size_t got = 0;
 		uint8_t *into = p->ring.mem ? cr_serve_ring_take(&p->ring, p->fd) : NULL;
 		p->cur = into ? into : p->buf;
-		int r = cr_image_file_pread(s->r, p->entry, p->off, p->cur, m->block_size, &got, err);
+		int r = cr_image_file_pread(s->r, p->entry, p->off, p->cur, into ? p->ring.block : m->block_size, &got,
+					    err);
 		if (r < 0)
 			return r;
 		p->off += got;

@@ -7,6 +7,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+size_t cr_serve_ring_block(int fd, size_t unit)
+{
+	int cap = fcntl(fd, F_GETPIPE_SZ);
+	return cap > 0 && (size_t)cap > unit ? (size_t)cap / unit * unit : unit;
+}
+
 int cr_serve_ring_make(struct cr_serve_ring *ring, int fd, size_t block, struct cr_error *err)
 {
 	*ring = (struct cr_serve_ring){0};

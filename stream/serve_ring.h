@@ -22,6 +22,15 @@ struct cr_serve_ring {
 	size_t next;     /* the block to fill next */
 };
 
+/* The block for a ring of pipe FD (its capacity as it is now): as many
+ * UNITs (the image's blocks) as the pipe holds, at least one. A pipe-sized
+ * block is handed over in one vmsplice while the reader is not copying out
+ * of the pipe: blocks smaller than the pipe are handed one by one as the
+ * reader drains it, each call spinning on the pipe's lock that the reader
+ * holds while it copies (bench/README.md, "The page phase from both
+ * sides of CRIU's pipe"). */
+size_t cr_serve_ring_block(int fd, size_t unit);
+
 /* A ring of blocks of BLOCK bytes for pipe FD (its capacity as it is now).
  * -EINVAL when BLOCK is not whole pages or the pipe holds less than a block. */
 int cr_serve_ring_make(struct cr_serve_ring *ring, int fd, size_t block, struct cr_error *err);

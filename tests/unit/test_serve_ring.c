@@ -61,6 +61,21 @@ static void read_blocks(int fd, unsigned n, unsigned seed)
 	free(got);
 }
 
+/* Read LEN bytes from FD; each must be BYTE. */
+static void read_same(int fd, size_t len, uint8_t byte)
+{
+	uint8_t *got = malloc(len);
+	for (size_t n = 0; n < len;) {
+		ssize_t k = read(fd, got + n, len - n);
+		assert_true(k > 0);
+		n += (size_t)k;
+	}
+	for (size_t k = 0; k < len; k++)
+		if (got[k] != byte)
+			fail_msg("byte %zu: %u, not %u", k, got[k], byte);
+	free(got);
+}
+
 static void blocks_wait_until_the_pipe_let_them_go(void **state)
 {
 	(void)state;
@@ -118,6 +133,55 @@ static void a_pipe_grown_by_its_reader_is_waited_for(void **state)
 	close(p[1]);
 }
 
+/* A ring's block is the pipe's capacity in whole units, at least one. */
+static void a_ring_block_fills_the_pipe(void **state)
+{
+	(void)state;
+	int p[2];
+	make_pipe(p, 1 << 20);
+	assert_int_equal(cr_serve_ring_block(p[1], BLOCK), 1u << 20);
+	assert_int_equal(cr_serve_ring_block(p[1], 384u << 10), 768u << 10); /* two units fit, not three */
+	assert_true(fcntl(p[1], F_SETPIPE_SZ, 64 << 10) >= 0);
+	assert_int_equal(cr_serve_ring_block(p[1], BLOCK), BLOCK);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A pipe-sized block goes in one call; the next two wait for the reader,
+ * and the first comes round only once the pipe let all of it go. */
+static void a_pipe_sized_block_goes_whole(void **state)
+{
+	(void)state;
+	int p[2];
+	make_pipe(p, 1 << 20);
+	size_t big = cr_serve_ring_block(p[1], BLOCK);
+	struct cr_serve_ring ring;
+	assert_int_equal(cr_serve_ring_make(&ring, p[1], big, NULL), 0);
+	assert_int_equal(ring.n, 3);
+	uint8_t *b0 = cr_serve_ring_take(&ring, p[1]);
+	memset(b0, 1, big);
+	assert_int_equal(cr_serve_ring_hand(&ring, p[1], b0, 0, big), (ssize_t)big);
+	uint8_t *b1 = cr_serve_ring_take(&ring, p[1]), *b2 = cr_serve_ring_take(&ring, p[1]);
+	assert_non_null(b1);
+	assert_non_null(b2);
+	assert_null(cr_serve_ring_take(&ring, p[1]));
+	memset(b1, 2, big);
+	/* A full pipe takes none of it; half read, it takes half. */
+	assert_int_equal(cr_serve_ring_hand(&ring, p[1], b1, 0, big), -1);
+	read_same(p[0], big / 2, 1);
+	assert_int_equal(cr_serve_ring_hand(&ring, p[1], b1, 0, big), (ssize_t)(big / 2));
+	assert_null(cr_serve_ring_take(&ring, p[1])); /* half of b0 may be in the pipe */
+	/* The rest of b0 and the first half of b1 read, the rest of b1 in: b0 is out. */
+	read_same(p[0], big / 2, 1);
+	read_same(p[0], big / 2, 2);
+	assert_int_equal(cr_serve_ring_hand(&ring, p[1], b1, big / 2, big), (ssize_t)(big / 2));
+	assert_ptr_equal(cr_serve_ring_take(&ring, p[1]), b0);
+	read_same(p[0], big / 2, 2);
+	cr_serve_ring_free(&ring);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void a_pipe_smaller_than_a_block_gets_no_ring(void **state)
 {
 	(void)state;
@@ -139,6 +203,8 @@ int main(void)
 		cmocka_unit_test(blocks_wait_until_the_pipe_let_them_go),
 		cmocka_unit_test(a_pipe_grown_by_its_reader_is_waited_for),
 		cmocka_unit_test(a_pipe_smaller_than_a_block_gets_no_ring),
+		cmocka_unit_test(a_ring_block_fills_the_pipe),
+		cmocka_unit_test(a_pipe_sized_block_goes_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
