@@ -1,8 +1,24 @@
 /* The arrival's table for corrald's server (transport/arrival.h). */
 #include "relocate/arrival_internal.h"
+#include "partition/registry.h"
 #include "relocate/departure.h"
 #include "relocate/landing.h"
 #include "relocate/relocation_record.h"
+
+/* A corrald killed between defining NAME and saving that in the record
+ * left a record that does not say "defined". The name was free when the
+ * record was written (cr_arrival_prepare refuses a name in use), so a
+ * definition of it that never ran (Defined, or Transitional with its
+ * monitor waiting) is this preparation's. */
+static bool defined_by_preparation(const char *name)
+{
+	struct cr_wpar w;
+	if (cr_registry_load(name, &w, NULL) < 0)
+		return false;
+	char state = w.state.state;
+	cr_wpar_free(&w);
+	return state == CR_STATE_DEFINED || state == CR_STATE_TRANSITIONAL;
+}
 
 /* What dead connections left prepared (relocate/arrival_prepare.c): nothing
  * of it ran, no source needs asking. */
@@ -11,7 +27,10 @@ static void remove_prepared(void *ctx, const char *name, const struct cr_relocat
 	unsigned *n = ctx;
 	if (!rec->prepared)
 		return;
-	cr_arrival_undo(name, rec, NULL, NULL);
+	struct cr_relocation_record r = *rec;
+	if (!r.defined)
+		r.defined = defined_by_preparation(name);
+	cr_arrival_undo(name, &r, NULL, NULL);
 	cr_arrival_precopy_remove(name);
 	cr_relocation_forget(name);
 	(*n)++;

@@ -154,3 +154,24 @@ nothing_on "$rb" "after the source died"
 [ "$(state_on "$ra" pp)" = A ] || fail "pp is $(state_on "$ra" pp) on A after its move died, not A"
 pass "a move whose source died after the pre-copy leaves nothing on B"
 
+
+# A -> B, B's corrald and everything in its namespace killed as soon as the
+# file systems are unpacked ahead (while pp is being defined, before the
+# record says so), and started again at once: the new corrald removes the
+# definition all the same (it was left Defined on B before).
+on_a env CORRAL_TEST_FAULT=pause-before-freeze "$bin/movewpar" --mode post-copy pp b >"$work/move4.out" 2>&1 &
+mv=$!
+n=$(grep -c "unpacked ahead" "$work/b.log")
+for _ in $(seq 600); do [ "$(grep -c "unpacked ahead" "$work/b.log")" -gt "$n" ] && break; sleep 0.01; done
+[ "$(grep -c "unpacked ahead" "$work/b.log")" -gt "$n" ] || fail "the fourth move did not pre-copy to B"
+for p in $(ip netns pids "$nb") $pb; do kill -9 "$p" 2>/dev/null || true; done
+wait "$pb" 2>/dev/null || true
+for p in $(cat /sys/fs/cgroup/pids/"$cgb"/*/cgroup.procs 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+start_corrald b
+wait "$mv" 2>/dev/null || true
+mv=
+for _ in $(seq 100); do [ ! -e "$rb/wpars/pp" ] && [ ! -e "$rb/etc/wpars/pp.spec" ] && break; sleep 0.1; done
+sleep 6 # a monitor that survived gives up 5 s after its corrald (EARLY_END_MS)
+nothing_on "$rb" "after B's corrald was killed and restarted at once"
+[ "$(state_on "$ra" pp)" = A ] || fail "pp is $(state_on "$ra" pp) on A after B's corrald died, not A"
+pass "B's corrald killed after the preparation and restarted at once: nothing left on B"
