@@ -32,6 +32,10 @@
 #define DUMP_LOG "dump.log"
 #define DUMP_LOG_LEVEL 3
 #define STREAM_DRAIN_MS 30000 /* after a dump, for CRIU's last image bytes */
+#define AHEAD_READY_MS 2000   /* criu swrk's start, before the freeze: 10-35 ms here */
+/* A worker started ahead waits for its go through the freeze's longest
+ * wait, and then some; should the go not come, it ends with its swrk. */
+#define AHEAD_BOUND_MS (OUTSIDER_ROUNDS * FREEZE_TIMEOUT_MS + 30000)
 
 /* Processes in the partition that its init did not start: an error naming
  * them, or with -F, ended (and named in f->ended). WHEN qualifies them in
@@ -203,40 +207,99 @@ static int freeze_alone(const struct cr_freeze_request *req, struct cr_frozen *f
 	}
 }
 
-/* Dump into the work directory. The tree stays frozen afterwards. */
-static int dump(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err)
+/* The dump's options, but for what the freeze decides (a stopped task:
+ * dump()). STREAM: CRIU's files go through the capture into the image. */
+static void dump_opts(const struct cr_freeze_request *req, struct cr_frozen *f, bool stream)
 {
-	struct cr_criu_dump_opts o = {.pid = f->w.state.init_pid, .leave_running = true};
-	cr_partition_criu_common(&f->w.config, f->images, DUMP_LOG, &o.common);
-	o.common.service = &f->criu;
-	o.lock_network_until_thaw = cr_net_lock_until_thaw;
-	o.common.timeout_ms = req->timeout_ms;
+	struct cr_criu_dump_opts *o = &f->dump_opts;
+	*o = (struct cr_criu_dump_opts){.pid = f->w.state.init_pid, .leave_running = true};
+	cr_partition_criu_common(&f->w.config, f->images, DUMP_LOG, &o->common);
+	o->common.service = &f->criu;
+	o->lock_network_until_thaw = cr_net_lock_until_thaw;
+	o->common.timeout_ms = req->timeout_ms;
 	/* CRIU's info level: its errors, the run id that names an nftables lock,
 	 * one line per step. Its debug level (4) writes a line for every 256
 	 * pages and a few per mapping: 10,000 lines for 512 MiB, which cost the
 	 * frozen partition up to a tenth of the dump here. */
-	o.common.log_level = dump_log_level();
-	o.common.tmpfs_plain_tar = f->tmpfs_plain_tar;
-	o.freeze_cgroup = cr_cgroup_dir(f->cg, CR_CG_FREEZER);
-	o.lazy_ps_fd = req->lazy_ps_fd;
-	o.images_ready_fd = req->images_ready_fd;
+	o->common.log_level = dump_log_level();
+	o->common.tmpfs_plain_tar = f->tmpfs_plain_tar;
+	o->common.stream = stream;
+	o->freeze_cgroup = cr_cgroup_dir(f->cg, CR_CG_FREEZER);
+	o->lazy_ps_fd = req->lazy_ps_fd;
+	o->images_ready_fd = req->images_ready_fd;
+}
+
+/* Started ahead unless $CORRAL_CRIU_AHEAD is 0 (then criu starts inside the
+ * window as before: the benchmarks' comparison). */
+static bool ahead_wanted(void)
+{
+	const char *v = getenv("CORRAL_CRIU_AHEAD");
+	return !(v && strcmp(v, "0") == 0);
+}
+
+/* Before the freeze: the dump's worker and its `criu swrk`, so that their
+ * exec and start stay out of the frozen window. Best effort: without them
+ * the dump starts its own criu as before. */
+static void start_ahead(struct cr_frozen *f)
+{
+	if (!ahead_wanted())
+		return;
+	struct cr_error e = CR_ERROR_INIT;
+	if (cr_criu_dump_ahead(&f->dump_opts, AHEAD_BOUND_MS, &f->ahead, &e) < 0) {
+		f->ahead = NULL;
+		cr_debug("%s: criu starts inside the window: %s", f->name, cr_error_msg(&e));
+	}
+	cr_error_clear(&e);
+}
+
+/* Right before the freeze: swrk's start is behind it (bounded: one that
+ * starts late still takes the request; a worker that ended is replaced by
+ * the dump's own). */
+static void ahead_ready(struct cr_frozen *f)
+{
+	pid_t swrk = 0;
+	struct cr_error e = CR_ERROR_INIT;
+	int r = f->ahead ? cr_criu_ahead_ready(f->ahead, AHEAD_READY_MS, &swrk, &e) : 0;
+	if (r < 0)
+		cr_debug("%s: %s", f->name, cr_error_msg(&e));
+	if (r < 0 && r != -ETIMEDOUT) {
+		cr_criu_ahead_cancel(f->ahead);
+		f->ahead = NULL;
+	}
+	cr_error_clear(&e);
+}
+
+static int run_dump(struct cr_frozen *f, struct cr_error *err)
+{
+	struct cr_criu_ahead *a = f->ahead;
+	f->ahead = NULL;
+	return a ? cr_criu_dump_go(a, err) : cr_criu_dump(&f->dump_opts, err);
+}
+
+/* Dump into the work directory. The tree stays frozen afterwards. */
+static int dump(struct cr_frozen *f, struct cr_error *err)
+{
+	struct cr_criu_dump_opts *o = &f->dump_opts;
 	if (f->stopped > 0) {
-		/* A stopped task: CRIU seizes the tree itself (freeze_settle.h). */
+		/* A stopped task: CRIU seizes the tree itself (freeze_settle.h),
+		 * with hooks the worker started ahead was not given. */
 		cr_debug("pid %d is stopped: criu seizes the tree task by task", (int)f->stopped);
-		o.criu_seizes = true;
-		o.hook = seize_hook;
-		o.hook_arg = f;
+		cr_criu_ahead_cancel(f->ahead);
+		f->ahead = NULL;
+		o->criu_seizes = true;
+		o->hook = seize_hook;
+		o->hook_arg = f;
 	}
 	if (!f->stream)
-		return cr_criu_dump(&o, err);
+		return run_dump(f, err);
 	/* Streamed: CRIU's files go through the capture into the image. */
 	struct cr_capture *cap = NULL;
 	int r = cr_capture_start(f->images, CR_IMAGE_CRIU_DIR, f->stream, &cap, err);
 	if (r < 0)
 		return r;
-	o.common.stream = true;
-	o.common.worker_close_fd = cr_capture_listen_fd(cap);
-	r = cr_criu_dump(&o, err);
+	/* A worker started ahead never had the capture's socket. */
+	o->common.worker_close_fd = f->ahead ? 0 : cr_capture_listen_fd(cap);
+	r = run_dump(f, err);
 	/* Once every byte CRIU wrote is here the partition may run again: what
 	 * is still queued goes into the image meanwhile (cr_frozen_stream_done). */
 	struct cr_error cerr = CR_ERROR_INIT;
@@ -328,19 +391,28 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	}
 	if ((r = cr_guardian_start(req->name, f->w.state.init_pid, log_path, &f->guardian, err)) < 0)
 		goto fail;
+	dump_opts(req, f, stream);
+	start_ahead(f);
 
 	if (stream && (r = req->open_stream(req->stream_arg, f, &f->stream, err)) < 0)
 		goto fail;
+	ahead_ready(f);
 
 	/* A -> F: the cgroup freezer stops every task at once. */
 	cr_partition_log(req->name, "%s: freezing", req->operation);
 	if ((r = cr_state_transition(req->name, &f->w.state, CR_STATE_FROZEN, req->operation, err)) < 0)
 		goto undo;
+	if (cr_fault_injected(CR_FAULT_FAIL_FREEZE)) {
+		r = cr_error_set(err, EIO, "%s could not be frozen (test fault %s)", req->name,
+				 cr_fault_name(CR_FAULT_FAIL_FREEZE));
+		goto undo;
+	}
 	f->t_freeze = cr_now_ns();
 	if ((r = freeze_alone(req, f, err)) < 0)
 		goto undo;
 	f->frozen = true;
 	int64_t t_frozen = cr_now_ns();
+	cr_debug("%s FROZEN at %lld ms since boot", req->name, (long long)cr_boottime_ms());
 	f->freeze_ns = t_frozen - f->t_freeze;
 	if (req->frozen_fd > 0 && f->stopped <= 0) {
 		ssize_t ignored = write(req->frozen_fd, "f", 1);
@@ -348,7 +420,7 @@ int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, st
 	}
 
 	/* F -> P: CRIU dumps the tree, which stays frozen. */
-	if ((r = dump(req, f, err)) < 0)
+	if ((r = dump(f, err)) < 0)
 		goto undo;
 	f->dump_ns = cr_now_ns() - t_frozen;
 	if ((r = cr_state_transition(req->name, &f->w.state, CR_STATE_PAUSED, req->operation, err)) < 0)
@@ -439,6 +511,8 @@ void cr_frozen_undo(struct cr_frozen *f, const struct cr_error *why)
 
 void cr_frozen_release(struct cr_frozen *f)
 {
+	cr_criu_ahead_cancel(f->ahead); /* a failure before the dump */
+	f->ahead = NULL;
 	cr_capture_free(f->capture); /* a failure before cr_frozen_stream_done */
 	f->capture = NULL;
 	cr_guardian_release(&f->guardian);

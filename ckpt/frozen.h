@@ -78,6 +78,10 @@ struct cr_frozen {
 	bool tmpfs_plain_tar;  /* dumped so: its restore needs CR_CRIU_FEATURE_TMPFS_TAR */
 	struct cr_image_stream_writer *stream; /* from open_stream, the caller's */
 	struct cr_capture *capture; /* streamed: until cr_frozen_stream_done */
+	struct cr_criu_dump_opts dump_opts; /* made before the freeze */
+	/* The dump's worker and criu swrk, started before the freeze (criu.h:
+	 * cr_criu_dump_ahead); NULL once the dump took them or without them. */
+	struct cr_criu_ahead *ahead;
 };
 
 int cr_frozen_begin(const struct cr_freeze_request *req, struct cr_frozen *f, struct cr_error *err);

@@ -11,7 +11,9 @@
 #define CR_CRIU_ANSWER_MAX (64 * 1024) /* bytes of records kept, at most */
 #define CR_CRIU_OUTPUT_TAIL 2048       /* the last bytes printed that are kept */
 
-enum cr_criu_record_type { CR_CRIU_REC_RESULT = 1, CR_CRIU_REC_ROOT_PID = 2 };
+/* RESULT: the answer; ROOT_PID: a restore's root; SWRK_PID: a criu swrk
+ * started ahead waits for its request (code: its start, ms since boot). */
+enum cr_criu_record_type { CR_CRIU_REC_RESULT = 1, CR_CRIU_REC_ROOT_PID = 2, CR_CRIU_REC_SWRK_PID = 3 };
 
 /* One record, followed by msg_len bytes of message. */
 struct cr_criu_record {

@@ -165,6 +165,24 @@ struct cr_criu_dump_opts {
  * tree's network namespace is removed (the message says so). */
 int cr_criu_dump(const struct cr_criu_dump_opts *o, struct cr_error *err);
 
+/* A dump whose worker and `criu swrk` start ahead of it, before the freeze:
+ * the exec, library loads and criu's start then stay out of the frozen
+ * window. cr_criu_dump_ahead starts them for O as it is now: what the worker
+ * hands criu must exist (the directories, lazy_ps_fd, images_ready_fd) and
+ * CRIU_CONFIG_FILE is written before swrk starts; O and what it points to
+ * must outlive the go. Should no go come within BOUND_MS, or this process
+ * die, the worker and its swrk end. cr_criu_ahead_ready waits at most
+ * TIMEOUT_MS until swrk waits for its request (its pid; -ETIMEDOUT: it
+ * starts late, the dump still works). cr_criu_dump_go runs the dump as
+ * cr_criu_dump would from then; cr_criu_ahead_cancel kills the worker and
+ * swrk (NULL: nothing). Each of the two frees A. */
+struct cr_criu_ahead;
+int cr_criu_dump_ahead(const struct cr_criu_dump_opts *o, int bound_ms, struct cr_criu_ahead **ret,
+		       struct cr_error *err);
+int cr_criu_ahead_ready(struct cr_criu_ahead *a, int timeout_ms, pid_t *ret_swrk, struct cr_error *err);
+int cr_criu_dump_go(struct cr_criu_ahead *a, struct cr_error *err);
+void cr_criu_ahead_cancel(struct cr_criu_ahead *a);
+
 /* After a dump of PID was cut short (its criu killed): remove the nftables
  * network lock ("inet CRIU-<run id>") that the criu run logged in LOG_PATH
  * left in PID's network namespace. cr_criu_dump does this itself on its own

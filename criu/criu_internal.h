@@ -4,6 +4,9 @@
 #ifndef CORRAL_CRIU_CRIU_INTERNAL_H
 #define CORRAL_CRIU_CRIU_INTERNAL_H
 
+#include <stdint.h>
+
+#include "criu/answer_internal.h"
 #include "criu/criu.h"
 
 /* How to start criu for a call given GIVEN (decided in the caller, before
@@ -21,6 +24,7 @@ void cr_criu_kdat_ensure(const struct cr_criu_service *svc);
 void cr_criu_service_setenv(const struct cr_criu_service *s);
 
 struct cr_criu_job;
+struct criu_opts;
 
 /* Runs in the worker: returns a value >= 0 or a negative code with ERR set. */
 typedef int (*cr_criu_job_fn)(const struct cr_criu_job *job, const struct cr_criu_service *svc,
@@ -41,9 +45,70 @@ struct cr_criu_job {
  * errors. On success *RET_VALUE is what fn returned. */
 int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_error *err);
 
+/* A job's worker, from its start to its answer. With GO_BOUND_MS > 0 (set
+ * by the caller before the start) it is started ahead of its request: the
+ * job's fn calls cr_criu_swrk_ahead right before its libcriu call, which
+ * starts criu swrk and waits for the go (cr_criu_run_go) at most
+ * GO_BOUND_MS, or until the caller's end of the go pipe closes (the caller
+ * died or cancelled); then the worker and its swrk end. */
+struct cr_criu_run {
+	int go_bound_ms;
+	pid_t worker;
+	int res_fd, out_fd, go_fd;
+	int timeout_ms; /* of the job, counted from cr_criu_run_wait */
+	char *log_path;
+	struct cr_criu_service svc;
+	struct cr_criu_answer io;
+};
+
+/* cr_criu_run_job in steps: start the worker (a stale log removed first);
+ * ready: wait at most TIMEOUT_MS until the swrk started ahead waits for its
+ * request (its pid, and its start in ms since boot); go; wait for the answer
+ * within the job's timeout (frees RUN); or cancel: kill the worker's group
+ * and free RUN. */
+int cr_criu_run_start(const struct cr_criu_job *job, struct cr_criu_run *run, struct cr_error *err);
+int cr_criu_run_ready(struct cr_criu_run *run, int timeout_ms, pid_t *ret_swrk, int64_t *ret_start_ms);
+int cr_criu_run_go(struct cr_criu_run *run);
+int cr_criu_run_wait(const struct cr_criu_job *job, struct cr_criu_run *run, int *ret_value,
+		     struct cr_error *err);
+void cr_criu_run_cancel(struct cr_criu_run *run);
+
+/* A call whose worker and swrk were started ahead (criu.h). */
+struct cr_criu_ahead {
+	struct cr_criu_job job;
+	char *what;
+	struct cr_criu_run run;
+	pid_t swrk; /* once ready */
+	const void *opts; /* the caller's, until the go */
+};
+
+/* ahead.c: start JOB (its what copied into A) ahead, bounded by BOUND_MS. */
+int cr_criu_ahead_start(struct cr_criu_ahead *a, int bound_ms, struct cr_error *err);
+/* Send the go and wait for the answer (frees A's run). */
+int cr_criu_ahead_finish(struct cr_criu_ahead *a, int *ret_value, struct cr_error *err);
+void cr_criu_ahead_free(struct cr_criu_ahead *a);
+
 /* In the worker: tell the caller the pid of the tree being restored, so a
  * restore that times out is killed with it. */
 void cr_criu_worker_report_root(pid_t pid);
+/* In the worker: a swrk started ahead (PID, started START_MS after boot)
+ * waits for its request. */
+void cr_criu_worker_report_swrk(pid_t pid, int64_t start_ms);
+/* In the worker: the go's descriptor and bound of a worker started ahead,
+ * -1 for one started with its request. */
+int cr_criu_worker_go_fd(int *ret_bound_ms);
+
+/* swrk.c, in the worker right before its libcriu call on OPTS: when the
+ * worker was started ahead, start `criu swrk` on a socket pair (so it
+ * resolves the worker's directory descriptors as /proc/<worker>/fd/N),
+ * report it once it waits for its request, and wait for the go; OPTS then
+ * talks to it. Nothing when started with the request (libcriu starts swrk
+ * itself). An error when the go did not come (swrk is then killed). */
+int cr_criu_swrk_ahead(struct criu_opts *opts, const struct cr_criu_service *svc, const char *what,
+		       struct cr_error *err);
+/* After the libcriu call: reap the swrk started ahead (libcriu waits only
+ * for one it started). */
+void cr_criu_swrk_reap(void);
 
 /* Copy the CRIU log at LOG_PATH to $ROOT/var/log/corral/LABEL.<log name>,
  * replacing an older copy. The copy's path, or NULL when it was not kept. */
@@ -59,7 +124,6 @@ char *cr_criu_log_tail(const char *path, bool errors);
 int cr_criu_log_path(const struct cr_criu_common *c, const char *default_name, char **ret_path,
 		     struct cr_error *err);
 
-struct criu_opts;
 
 /* In the worker: libcriu options with the service binary, the images and
  * work directories, the log and every common option of C set. */

@@ -129,7 +129,12 @@ static int dump_in_worker(const struct cr_criu_job *job, const struct cr_criu_se
 		return cr_error_set(err, ENOMEM, "cannot set criu freeze cgroup %s",
 				    o->freeze_cgroup);
 	}
+	if ((r = cr_criu_swrk_ahead(c, svc, job->what, err)) < 0) {
+		criu_local_free_opts(c);
+		return r;
+	}
 	r = criu_local_dump(c);
+	cr_criu_swrk_reap();
 	criu_local_free_opts(c);
 	if (r < 0)
 		return cr_criu_call_error(r, job->what, err);
@@ -153,24 +158,66 @@ static void note_unlock(const struct cr_criu_dump_opts *o, struct cr_error *err)
 	cr_error_clear(&uerr);
 }
 
-int cr_criu_dump(const struct cr_criu_dump_opts *o, struct cr_error *err)
+static int dump_job(const struct cr_criu_dump_opts *o, struct cr_criu_job *job, char **ret_what,
+		    struct cr_error *err)
 {
 	if (o->pid <= 0)
 		return cr_error_set(err, EINVAL, "criu dump: no pid given");
-	cleanup_free char *what = NULL;
-	if (asprintf(&what, "criu dump of pid %d", (int)o->pid) < 0)
+	if (asprintf(ret_what, "criu dump of pid %d", (int)o->pid) < 0) {
+		*ret_what = NULL;
 		return cr_error_set(err, ENOMEM, "out of memory");
-	struct cr_criu_job job = {
-		.what = what,
+	}
+	*job = (struct cr_criu_job){
+		.what = *ret_what,
 		.common = &o->common,
 		.default_log = DUMP_LOG,
 		.default_timeout_ms = CR_CRIU_DUMP_TIMEOUT_MS,
 		.fn = dump_in_worker,
 		.arg = o,
 	};
+	return 0;
+}
+
+int cr_criu_dump(const struct cr_criu_dump_opts *o, struct cr_error *err)
+{
+	cleanup_free char *what = NULL;
+	struct cr_criu_job job;
+	int r = dump_job(o, &job, &what, err);
+	if (r < 0)
+		return r;
 	int ignored = 0;
-	int r = cr_criu_run_job(&job, &ignored, err);
+	r = cr_criu_run_job(&job, &ignored, err);
 	if (r == -ETIMEDOUT && o->common.network_lock == CR_CRIU_NETLOCK_NFTABLES)
 		note_unlock(o, err);
+	return r;
+}
+
+int cr_criu_dump_ahead(const struct cr_criu_dump_opts *o, int bound_ms, struct cr_criu_ahead **ret,
+		       struct cr_error *err)
+{
+	cleanup_free char *what = NULL;
+	struct cr_criu_ahead *a = calloc(1, sizeof(*a));
+	if (!a)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	int r = dump_job(o, &a->job, &what, err);
+	if (r == 0)
+		r = cr_criu_ahead_start(a, bound_ms, err);
+	if (r < 0) {
+		cr_criu_ahead_free(a);
+		return r;
+	}
+	a->opts = o;
+	*ret = a;
+	return 0;
+}
+
+int cr_criu_dump_go(struct cr_criu_ahead *a, struct cr_error *err)
+{
+	const struct cr_criu_dump_opts *o = a->opts;
+	int ignored = 0;
+	int r = cr_criu_ahead_finish(a, &ignored, err);
+	if (r == -ETIMEDOUT && o->common.network_lock == CR_CRIU_NETLOCK_NFTABLES)
+		note_unlock(o, err);
+	cr_criu_ahead_free(a);
 	return r;
 }

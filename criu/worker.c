@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +28,10 @@
  * reports the root pid as soon as criu knows it, so that a restore that
  * times out can be killed with its restored tree. */
 static int worker_res_fd = -1;
+/* In a worker started ahead of its request (cr_criu_run_start with a go
+ * bound): where the go comes, and how long it may take. */
+static int worker_go_fd = -1;
+static int worker_go_bound_ms;
 
 static void nap_10ms(void)
 {
@@ -80,6 +85,20 @@ void cr_criu_worker_report_root(pid_t pid)
 {
 	if (worker_res_fd >= 0 && pid > 0)
 		cr_criu_answer_write(worker_res_fd, CR_CRIU_REC_ROOT_PID, pid, 0, NULL);
+}
+
+void cr_criu_worker_report_swrk(pid_t pid, int64_t start_ms)
+{
+	char start[32];
+	snprintf(start, sizeof(start), "%lld", (long long)start_ms);
+	if (worker_res_fd >= 0 && pid > 0)
+		cr_criu_answer_write(worker_res_fd, CR_CRIU_REC_SWRK_PID, pid, 0, start);
+}
+
+int cr_criu_worker_go_fd(int *ret_bound_ms)
+{
+	*ret_bound_ms = worker_go_bound_ms;
+	return worker_go_fd;
 }
 
 /* Kill the worker's process group, reap the worker, and give the rest of the
@@ -217,62 +236,164 @@ static int prepare_log(const struct cr_criu_job *job, char **ret_path, struct cr
 	return 0;
 }
 
-int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_error *err)
+/* Close *FD once: cr_closep leaves the number behind. */
+static void close_once(int *fd)
 {
-	int timeout_ms = job->common && job->common->timeout_ms > 0 ? job->common->timeout_ms
-								    : job->default_timeout_ms;
-	cleanup_free char *log_path = NULL;
-	int r = prepare_log(job, &log_path, err);
+	cr_closep(fd);
+	*fd = -1;
+}
+
+static void run_free(struct cr_criu_run *run)
+{
+	close_once(&run->res_fd);
+	close_once(&run->out_fd);
+	close_once(&run->go_fd);
+	cr_criu_answer_free(&run->io);
+	cr_criu_service_free(&run->svc);
+	free(run->log_path);
+	run->log_path = NULL;
+}
+
+int cr_criu_run_start(const struct cr_criu_job *job, struct cr_criu_run *run, struct cr_error *err)
+{
+	bool early = run->go_bound_ms > 0;
+	run->res_fd = run->out_fd = run->go_fd = -1;
+	run->worker = 0;
+	run->svc = (struct cr_criu_service){NULL, -1};
+	run->log_path = NULL;
+	memset(&run->io, 0, sizeof(run->io));
+	run->timeout_ms = job->common && job->common->timeout_ms > 0 ? job->common->timeout_ms
+								      : job->default_timeout_ms;
+	int r = prepare_log(job, &run->log_path, err);
 	if (r < 0)
 		return r;
-	struct cr_criu_service svc = {NULL, -1};
-	r = cr_criu_service_get(job->common ? job->common->service : job->service, &svc, err);
-	if (r < 0)
+	r = cr_criu_service_get(job->common ? job->common->service : job->service, &run->svc, err);
+	if (r < 0) {
+		run_free(run);
 		return cr_error_wrap(err, "%s", job->what);
-
-	int res_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
-	if (pipe2(res_pipe, O_CLOEXEC) < 0 || pipe2(out_pipe, O_CLOEXEC) < 0) {
-		r = cr_error_errno(err, "%s: cannot create pipes", job->what);
-		goto out;
 	}
-	int64_t deadline = cr_now_ms() + timeout_ms;
+
+	int res_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, go_pipe[2] = {-1, -1};
+	if (pipe2(res_pipe, O_CLOEXEC) < 0 || pipe2(out_pipe, O_CLOEXEC) < 0 ||
+	    (early && pipe2(go_pipe, O_CLOEXEC) < 0)) {
+		r = cr_error_errno(err, "%s: cannot create pipes", job->what);
+		goto fail;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		r = cr_error_errno(err, "%s: cannot fork the worker", job->what);
-		goto out;
+		goto fail;
 	}
 	if (pid == 0) {
 		close(res_pipe[0]);
 		close(out_pipe[0]);
-		worker_main(job, &svc, res_pipe[1], out_pipe[1]);
+		if (early) {
+			close(go_pipe[1]);
+			worker_go_fd = go_pipe[0];
+			worker_go_bound_ms = run->go_bound_ms;
+		}
+		worker_main(job, &run->svc, res_pipe[1], out_pipe[1]);
 	}
 	setpgid(pid, pid); /* also done by the child: whoever is first wins the race */
-	close(res_pipe[1]);
-	close(out_pipe[1]);
-	res_pipe[1] = out_pipe[1] = -1;
-	cr_debug("%s: worker %d, timeout %d ms, CRIU_FAULT %d", job->what, (int)pid, timeout_ms,
-		 svc.fault);
+	run->worker = pid;
+	run->res_fd = res_pipe[0];
+	run->out_fd = out_pipe[0];
+	run->go_fd = go_pipe[1];
+	close_once(&res_pipe[1]);
+	close_once(&out_pipe[1]);
+	close_once(&go_pipe[0]);
+	cr_debug("%s: worker %d, timeout %d ms, CRIU_FAULT %d%s", job->what, (int)pid, run->timeout_ms,
+		 run->svc.fault, early ? ", started ahead of its request" : "");
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		close_once(&res_pipe[i]);
+		close_once(&out_pipe[i]);
+		close_once(&go_pipe[i]);
+	}
+	run_free(run);
+	return r;
+}
 
-	struct cr_criu_answer io = {0};
-	r = pump(res_pipe[0], out_pipe[0], deadline, &io);
+int cr_criu_run_wait(const struct cr_criu_job *job, struct cr_criu_run *run, int *ret_value,
+		     struct cr_error *err)
+{
+	int64_t deadline = cr_now_ms() + run->timeout_ms;
+	int r = pump(run->res_fd, run->out_fd, deadline, &run->io);
 	if (r == -ETIMEDOUT) {
-		kill_all(pid, &io);
+		kill_all(run->worker, &run->io);
 		cr_error_set(err, ETIMEDOUT, "%s timed out after %d ms (worker and criu killed)",
-			     job->what, timeout_ms);
-		add_criu_reasons(job, log_path, false, &io, err);
+			     job->what, run->timeout_ms);
+		add_criu_reasons(job, run->log_path, false, &run->io, err);
 	} else if (r < 0) {
-		kill_all(pid, &io);
+		kill_all(run->worker, &run->io);
 		errno = -r;
 		cr_error_errno(err, "%s: cannot poll the worker", job->what);
 	} else {
-		r = finish(job, log_path, pid, &io, ret_value, err);
+		r = finish(job, run->log_path, run->worker, &run->io, ret_value, err);
 	}
-	cr_criu_answer_free(&io);
-out:
-	for (int i = 0; i < 2; i++) {
-		cr_closep(&res_pipe[i]);
-		cr_closep(&out_pipe[i]);
-	}
-	cr_criu_service_free(&svc);
+	run->worker = 0;
+	run_free(run);
 	return r;
+}
+
+int cr_criu_run_ready(struct cr_criu_run *run, int timeout_ms, pid_t *ret_swrk, int64_t *ret_start_ms)
+{
+	int64_t deadline = cr_now_ms() + timeout_ms;
+	struct cr_criu_record rec;
+	const char *msg = NULL;
+	while (!cr_criu_answer_find(&run->io, CR_CRIU_REC_SWRK_PID, &rec, &msg)) {
+		if (cr_criu_answer_find(&run->io, CR_CRIU_REC_RESULT, &rec, &msg))
+			return -ECANCELED; /* the worker answered already: it failed */
+		int64_t left = deadline - cr_now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd pfd = {.fd = run->res_fd, .events = POLLIN};
+		int n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && cr_criu_answer_read_records(run->res_fd, &run->io))
+			return cr_criu_answer_find(&run->io, CR_CRIU_REC_SWRK_PID, &rec, &msg) ? 0 : -ECANCELED;
+	}
+	*ret_swrk = (pid_t)rec.value;
+	char start[32] = "";
+	snprintf(start, sizeof(start), "%.*s", (int)rec.msg_len, msg);
+	*ret_start_ms = strtoll(start, NULL, 10);
+	return 0;
+}
+
+int cr_criu_run_go(struct cr_criu_run *run)
+{
+	if (run->go_fd < 0)
+		return 0;
+	/* A worker that ended has closed its end: EPIPE, not SIGPIPE. */
+	sigset_t pipe_set, old;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	ssize_t n;
+	while ((n = write(run->go_fd, "g", 1)) < 0 && errno == EINTR)
+		;
+	if (n < 0 && errno == EPIPE) {
+		struct timespec zero = {0, 0};
+		(void)sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close_once(&run->go_fd);
+	return n == 1 ? 0 : -EPIPE;
+}
+
+void cr_criu_run_cancel(struct cr_criu_run *run)
+{
+	if (run->worker > 0)
+		kill_all(run->worker, &run->io);
+	run->worker = 0;
+	run_free(run);
+}
+
+int cr_criu_run_job(const struct cr_criu_job *job, int *ret_value, struct cr_error *err)
+{
+	struct cr_criu_run run = {.go_bound_ms = 0};
+	int r = cr_criu_run_start(job, &run, err);
+	return r < 0 ? r : cr_criu_run_wait(job, &run, ret_value, err);
 }

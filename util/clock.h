@@ -11,4 +11,8 @@ int64_t cr_now_ms(void);
 /* Nanoseconds on the monotonic clock. */
 int64_t cr_now_ns(void);
 
+/* Milliseconds since boot (CLOCK_BOOTTIME: the clock of a process's start
+ * time in /proc/PID/stat). */
+int64_t cr_boottime_ms(void);
+
 #endif

@@ -34,6 +34,8 @@ enum cr_fault {
 					  * partition there ends it) */
 	CR_FAULT_PAUSE_BEFORE_FREEZE = 10, /* "pause-before-freeze": a post-copy move whose file systems
 					    * were pre-copied waits 4 s before it freezes */
+	CR_FAULT_FAIL_FREEZE = 11,       /* "fail-freeze": a checkpoint or move fails right before it
+					  * freezes (its criu started ahead is running by then) */
 	CR_FAULT_MAX,
 };
 
