@@ -37,6 +37,7 @@
 #include "nfs/nfs.h"
 #include "partition/rootfs_archive.h"
 #include "relocate/landing.h"
+#include "relocate/move_slot.h"
 #include "relocate/relocation_record.h"
 #include "restore/restore.h"
 #include "spec/spec_file.h"
@@ -188,9 +189,13 @@ static int unpack_ahead(const struct cr_arrival_env *env, const struct cr_arriva
 	if (!tar || !(rec->rootfs = strdup(dir)))
 		return cr_error_set(err, ENOMEM, "out of memory");
 	int64_t t = cr_now_ms();
+	/* Yields to a frozen move's restore on the same CPUs (relocate/move_slot.h). */
+	struct cr_prep_nice nice = CR_PREP_NICE_INIT;
+	cr_prep_nice_lower(&nice);
 	int r = cr_relocation_record_save(req->name, rec, err);
 	if (r == 0 && (r = cr_write_file_atomic(tar, req->fs_archive, req->fs_archive_len, 0600, err)) == 0)
 		r = cr_rootfs_archive_apply(tar, dir, err);
+	cr_prep_nice_restore(&nice);
 	(void)unlink(tar);
 	if (r == 0)
 		cr_arrival_log(env, "%s: file systems of %s unpacked ahead in %lld ms", req->peer, req->name,

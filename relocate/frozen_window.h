@@ -4,7 +4,10 @@
  * moves of one host would share (an evacuation with --parallel 2 saw its
  * longest downtime at about twice a lone move's when both froze at once).
  * So a move waits, still running, until no other move of this host is in
- * its window, then freezes. The restore is the destination's work: the next
+ * its window, then freezes. With the slot (relocate/move_slot.h, the
+ * default) a post-copy move holds it on until its Restore's result: one
+ * move of this host frozen at a time. Without it, the restore is the
+ * destination's work: the next
  * move of this host freezes while the last one restores there, so an
  * evacuation's moves form a pipeline (dump here, restore there) instead of
  * a chain of whole downtimes (moves to one destination are kept apart by

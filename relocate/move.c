@@ -49,8 +49,14 @@ void cr_move_progress_report(struct move *m, const char *phase)
 		m->req->progress(m->req->progress_ctx, &m->pr);
 }
 
+void cr_move_prep_end(struct move *m)
+{
+	cr_prep_nice_restore(&m->prep_nice);
+}
+
 void cr_move_window_enter(struct move *m)
 {
+	cr_move_prep_end(m);
 	cr_move_progress_report(m, "waiting");
 	struct cr_error e = CR_ERROR_INIT;
 	if (cr_frozen_window_enter(&m->window, CR_FROZEN_WINDOW_WAIT_MS, &e) > 0)
@@ -335,7 +341,8 @@ static int relocation_id_new(char out[CR_RELOCATION_ID_LEN + 1], struct cr_error
 int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *rep, struct cr_error *err)
 {
 	memset(rep, 0, sizeof(*rep));
-	struct move m = {.req = req, .rep = rep, .t0 = cr_now_ns(), .window = {.fd = -1}, .departure = CR_DEPARTURE_INIT};
+	struct move m = {.req = req, .rep = rep, .t0 = cr_now_ns(), .window = {.fd = -1},
+			 .prep_nice = CR_PREP_NICE_INIT, .departure = CR_DEPARTURE_INIT};
 	struct cr_wpar w;
 	int r = relocation_id_new(m.relocation, err);
 	if (r < 0)
@@ -364,6 +371,7 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 		goto out;
 	}
 	cr_move_progress_report(&m, "pre-flight");
+	cr_prep_nice_lower(&m.prep_nice); /* until the frozen window: it yields to another move's */
 	if ((r = cr_move_connect(req, &p, err)) < 0)
 		goto out;
 	const struct cr_peer_info *hello = cr_peer_hello(p);
@@ -397,6 +405,7 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 out:
 	cr_departure_release(&m.departure); /* undecided: aborted, it runs here again by now */
 	cr_move_window_leave(&m); /* a failed move runs here again by now */
+	cr_move_prep_end(&m);
 	if (m.nfs_mark) {
 		(void)cr_nfs_mark_remove(&w.config, NULL);
 		free(m.nfs_mark);

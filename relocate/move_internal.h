@@ -8,6 +8,7 @@
 #include "relocate/departure.h"
 #include "relocate/frozen_window.h"
 #include "relocate/move.h"
+#include "relocate/move_slot.h"
 #include "transport/client.h"
 
 #define CR_RELOCATION_ID_LEN 32 /* hex digits */
@@ -27,15 +28,20 @@ struct move {
 	 * a repeated Commit of a relocation it committed as done. */
 	char relocation[CR_RELOCATION_ID_LEN + 1];
 	struct cr_frozen_window window; /* this host's, held from the freeze to running there */
+	struct cr_prep_nice prep_nice;  /* lowered from the pre-flight to the window (move_slot.h) */
 	struct cr_departure departure;  /* the decision, as the destination may ask it */
 };
 
 /* Wait for this host's frozen window (relocate/frozen_window.h) just before
- * the freeze (or stop); past its bound the move goes on without it. */
+ * the freeze (or stop); past its bound the move goes on without it. The
+ * preparation's priority is given back first (cr_move_prep_end). */
 void cr_move_window_enter(struct move *m);
 /* Give the window back once the partition runs again (there, or here
  * after a failure); nothing when not held. */
 void cr_move_window_leave(struct move *m);
+/* The preparation is over: this thread's usual priority back, before the
+ * frozen window or a thread that works inside it starts. */
+void cr_move_prep_end(struct move *m);
 
 /* Decide the mode of a live move (M->req->mode, the probes of this host and
  * of the peer P): M->rep->mode and mode_why; -EOPNOTSUPP when post-copy was

@@ -319,7 +319,8 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	if (pipelined && ((r = cr_peer_restore_lazy_begin(*mv->p, req->name, m->nfs_mark, m->relocation, err)) < 0 ||
 			  (r = cr_peer_collect_first(*mv->p, err)) < 0))
 		goto fail;
-	cr_move_window_leave(m); /* this host's share is done: the restore is the peer's */
+	if (!cr_move_slot_on())
+		cr_move_window_leave(m); /* this host's share is done: the restore is the peer's */
 	/* The pages' relay first: the restore there faults pages in. */
 	rj.p = steal_pointer(&mv->pages);
 	if ((r = pthread_create(&relay_th, NULL, relay_thread, &rj)) != 0) {
@@ -343,6 +344,9 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 	m->rep->restore_ns = t_resume - t_restore;
 	m->rep->downtime_ns = t_resume - f->t_freeze;
 	cr_move_progress_report(m, "pages");
+	/* The slot: running there, the next move of this host may freeze (after
+	 * "pages" is reported: a log shows this window's end before its freeze). */
+	cr_move_window_leave(m);
 	/* The Restore's connection carries the Commit after the last page:
 	 * keep it from the peer's idle timeout meanwhile. */
 	int64_t last_ping = cr_now_ns();
@@ -463,6 +467,7 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 		goto close_all;
 	}
 	pthread_t th;
+	cr_move_prep_end(m); /* the mover works inside the downtime: not at the preparation's priority */
 	r = pthread_create(&th, NULL, mover_thread, &mv);
 	if (r != 0) {
 		errno = r;
