@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -36,9 +37,14 @@ static void show_progress(void *ctx, const struct cr_move_progress *p)
 	bool new_phase = b->last_phase != p->phase;
 	if (!b->tty) {
 		/* A log (the fleet's, a script's): when each phase began, to
-		 * tell which one a slow move spent its time in. */
-		if (b->log_phases && new_phase)
-			printf("phase %s at %.3f s\n", p->phase, p->elapsed_ns / 1e9);
+		 * tell which one a slow move spent its time in, and in wall
+		 * time, to lay several moves' phases side by side. */
+		if (b->log_phases && new_phase) {
+			struct timespec wall;
+			clock_gettime(CLOCK_REALTIME, &wall);
+			printf("phase %s at %.3f s (wall %lld.%03ld)\n", p->phase, p->elapsed_ns / 1e9,
+			       (long long)wall.tv_sec, wall.tv_nsec / 1000000);
+		}
 		b->last_phase = p->phase;
 		return;
 	}

@@ -86,6 +86,14 @@ for p in live1 stat1; do
 	assert_contains "$(store_get /corral/fleets/tf/owners/$p)" "\"host\":\"$(fleet_where "$p")\"" "owner record of $p"
 done
 pass "evacuate --parallel 2: four moved (live ones kept their state), one reported and left running; owners fenced"
+# the source's frozen-window slot (relocate/move_slot.h, on by default): of
+# the two live moves of --parallel 2, never both frozen at once
+windows=$(fleet_frozen_windows a)
+echo "$windows"
+[ "$(grep -c . <<<"$windows")" -ge 2 ] || fail "the live moves' logs name no freeze and restore: $windows"
+overlaps=$(fleet_frozen_overlaps a)
+[ -z "$overlaps" ] || fail "two moves of a frozen at once: $overlaps"
+pass "evacuate --parallel 2: a's live moves were frozen one at a time, each until it ran there"
 
 # one store member dies during the restore: it goes on with the other two
 on c corral restore a --timeout 300 >"$FTOP/restore.out" 2>&1 &

@@ -70,11 +70,13 @@ fleet_member() {
 	fi
 }
 
-# fleet_corrald H: start H's corrald (its pid in CORRALD_H).
+# fleet_corrald H: start H's corrald (its pid in CORRALD_H); FLEET_CORRALD_ENV
+# ("VAR=VALUE ..."): more of its environment (a benchmark's switches).
 fleet_corrald() {
 	local h=$1
+	# shellcheck disable=SC2086
 	nsenter --net=/run/netns/"$FP$h" env CORRAL_ROOT="$FTOP/$h" CORRAL_CGROUP_PARENT="corral-test-$$-$h" \
-		"$CORRAL_BUILD_DIR/cli/corrald" --foreground --listen "$(fleet_addr "$h")" \
+		${FLEET_CORRALD_ENV:-} "$CORRAL_BUILD_DIR/cli/corrald" --foreground --listen "$(fleet_addr "$h")" \
 		>>"$FTOP/$h.corrald.log" 2>&1 &
 	eval "CORRALD_$h=$!"
 	corrald_ready "$FTOP/$h" "$!"
@@ -192,4 +194,25 @@ for h in a b c l; do ip netns del "$FP$h"; done
 rm -rf "$FTOP" "$ETCD_DIR" "$FTOP.reaper"
 EOF
 	(setsid bash "$script" </dev/null >/dev/null 2>&1 &)
+}
+
+# fleet_frozen_windows H: the frozen windows of the live moves H's runner
+# started (their movewpar -v logs, $FTOP/H/var/log/corral/fleet/P.log), one
+# line each, "FROZE_MS RUNNING_MS P" in wall time: from "freezing" to
+# "pages" (its Restore answered there), by when it froze.
+fleet_frozen_windows() {
+	local f
+	for f in "$FTOP/$1"/var/log/corral/fleet/*.log; do
+		[ -e "$f" ] || continue
+		awk -v n="$(basename "$f" .log)" 'function wall(  v) {v = $NF; gsub(/\)/, "", v); return int(v * 1000)}
+			/^phase freezing at/ {f = wall()} /^phase pages at/ {e = wall()}
+			END {if (f != "" && e != "") print f, e, n}' "$f"
+	done | sort -n
+}
+# fleet_frozen_overlaps H: a line for each of H's live moves that froze while
+# an earlier one was still frozen (fleet_frozen_windows); nothing when none
+# did: the source's frozen-window slot (relocate/move_slot.h) at work.
+fleet_frozen_overlaps() {
+	fleet_frozen_windows "$1" | awk '{if (NR > 1 && $1 < end) printf "%s froze at %d while %s was frozen (until %d)\n", $3, $1, who, end
+		if ($2 > end) {end = $2; who = $3}}'
 }
