@@ -78,7 +78,7 @@ window() {
 	awk 'function wall(  v) {v = $NF; gsub(/\)/, "", v); return int(v * 1000)}
 		/^phase waiting at/ {q = wall()} /^phase freezing at/ {f = wall()} /^phase pages at/ {e = wall()}
 		/^waited [0-9.]+ ms for this host/ {w = $2}
-		END {if (q == "" || f == "" || e == "") exit 1; printf "%d %d %d %d\n", f, e, w + 0, q}' "$work/$1.out" ||
+		END {if (q == "" || f == "" || e == "") exit 1; printf "%.0f %.0f %d %.0f\n", f, e, w + 0, q}' "$work/$1.out" ||
 		fail "no freeze, restore or waiting time in $1's log"
 }
 read -r f1 e1 w1 q1 <<<"$(window w1)"

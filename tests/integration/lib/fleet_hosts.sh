@@ -206,13 +206,13 @@ fleet_frozen_windows() {
 		[ -e "$f" ] || continue
 		awk -v n="$(basename "$f" .log)" 'function wall(  v) {v = $NF; gsub(/\)/, "", v); return int(v * 1000)}
 			/^phase freezing at/ {f = wall()} /^phase pages at/ {e = wall()}
-			END {if (f != "" && e != "") print f, e, n}' "$f"
+			END {if (f != "" && e != "") printf "%.0f %.0f %s\n", f, e, n}' "$f"
 	done | sort -n
 }
 # fleet_frozen_overlaps H: a line for each of H's live moves that froze while
 # an earlier one was still frozen (fleet_frozen_windows); nothing when none
 # did: the source's frozen-window slot (relocate/move_slot.h) at work.
 fleet_frozen_overlaps() {
-	fleet_frozen_windows "$1" | awk '{if (NR > 1 && $1 < end) printf "%s froze at %d while %s was frozen (until %d)\n", $3, $1, who, end
+	fleet_frozen_windows "$1" | awk '{if (NR > 1 && $1 < end) printf "%s froze at %.0f while %s was frozen (until %.0f)\n", $3, $1, who, end
 		if ($2 > end) {end = $2; who = $3}}'
 }
