@@ -10,6 +10,8 @@ static const struct {
 } features[] = {
 	{CR_CRIU_FEATURE_TMPFS_TAR, CR_PROBE_CRIU_TMPFS_TAR,
 	 "scripts/criu-patches/0009: run scripts/deps.sh to rebuild CRIU with it"},
+	{CR_CRIU_FEATURE_LAZY_ANY_ORDER, CR_PROBE_CRIU_LAZY_ANY_ORDER,
+	 "scripts/criu-patches/0010: run scripts/deps.sh to rebuild CRIU with it"},
 };
 
 static int find(const char *feature)

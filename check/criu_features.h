@@ -16,6 +16,12 @@
  * name travels in the Hello and in image manifests: never change it. */
 #define CR_CRIU_FEATURE_TMPFS_TAR "tmpfs-plain-tar"
 
+/* A CRIU whose lazy-pages takes page answers in any order and marks a
+ * fault's request (scripts/criu-patches/0010; CR_PROBE_CRIU_LAZY_ANY_ORDER):
+ * the page relays may then serve faults ahead of the push. Travels in the
+ * Hello: never change it. */
+#define CR_CRIU_FEATURE_LAZY_ANY_ORDER "lazy-any-order"
+
 /* Whether HERE's CRIU has FEATURE (a CR_CRIU_FEATURE_* name; unknown: no). */
 bool cr_criu_feature_here(const struct cr_host_facts *here, const char *feature);
 

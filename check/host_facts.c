@@ -165,3 +165,8 @@ bool cr_host_criu_tmpfs_plain_tar(void)
 {
 	return probe_ok(CR_PROBE_CRIU_TMPFS_TAR);
 }
+
+bool cr_host_criu_lazy_any_order(void)
+{
+	return probe_ok(CR_PROBE_CRIU_LAZY_ANY_ORDER);
+}

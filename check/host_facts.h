@@ -43,6 +43,7 @@ enum cr_probe_id {
 	CR_PROBE_LAZY_PAGES,     /* a lazy dump, lazy-pages and restore round trip works */
 	CR_PROBE_CRIU_STREAM,    /* criu's RPC takes the stream option (scripts/criu-patches/0003) */
 	CR_PROBE_CRIU_TMPFS_TAR, /* criu dumps tmpfs as a plain tar on request, restores it (0009) */
+	CR_PROBE_CRIU_LAZY_ANY_ORDER, /* criu lazy-pages takes answers in any order, marks faults (0010) */
 	CR_PROBE_COUNT
 };
 
@@ -121,5 +122,9 @@ bool cr_host_criu_streams_of(const struct cr_host_facts *f);
 /* Whether criu here restores (and on request dumps) a tmpfs carried as a
  * plain tar (scripts/criu-patches/0009, CR_PROBE_CRIU_TMPFS_TAR). */
 bool cr_host_criu_tmpfs_plain_tar(void);
+
+/* Whether criu lazy-pages here takes page answers in any order and marks a
+ * fault's request (scripts/criu-patches/0010, CR_PROBE_CRIU_LAZY_ANY_ORDER). */
+bool cr_host_criu_lazy_any_order(void);
 
 #endif

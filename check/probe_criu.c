@@ -25,13 +25,19 @@ static const char *last_line(char *out)
 	return nl ? nl + 1 : out;
 }
 
+static int run_criu_argv(struct cr_host_facts *f, char **argv, int timeout_ms, char **ret_out, int *ret_status,
+			 struct cr_error *err)
+{
+	char *fault[] = {CR_CRIU_FAULT_VAR "=" CR_CRIU_FAULT_NO_BREAKPOINTS, NULL};
+	return cr_run_capture(argv, f->criu_needs_fault ? fault : NULL, timeout_ms, ret_out,
+			      ret_status, err);
+}
+
 static int run_criu(struct cr_host_facts *f, const char *arg, int timeout_ms, char **ret_out,
 		    int *ret_status, struct cr_error *err)
 {
 	char *argv[] = {f->criu_path, (char *)arg, NULL};
-	char *fault[] = {CR_CRIU_FAULT_VAR "=" CR_CRIU_FAULT_NO_BREAKPOINTS, NULL};
-	return cr_run_capture(argv, f->criu_needs_fault ? fault : NULL, timeout_ms, ret_out,
-			      ret_status, err);
+	return run_criu_argv(f, argv, timeout_ms, ret_out, ret_status, err);
 }
 
 static int probe_check(struct cr_host_facts *f, struct cr_error *err)
@@ -112,8 +118,32 @@ static int set_feature(struct cr_host_facts *f, enum cr_probe_id id, bool has, c
 			    has ? "answers" : "does not know", name);
 }
 
+/* `criu check --feature lazy_any_order` answers only where
+ * scripts/criu-patches/0010 is in: its lazy-pages matches each page answer
+ * to its request and marks a fault's. */
+static int probe_lazy_any_order(struct cr_host_facts *f, struct cr_error *err)
+{
+	if (f->probes[CR_PROBE_CRIU_CHECK].status != CR_PROBE_OK)
+		return CR_PROBE_SET(f, CR_PROBE_CRIU_LAZY_ANY_ORDER, CR_PROBE_SKIPPED, "not asked: no working criu");
+	char *argv[] = {f->criu_path, "check", "--feature", "lazy_any_order", NULL};
+	cleanup_free char *out = NULL;
+	int status = 0;
+	struct cr_error rerr = CR_ERROR_INIT;
+	if (run_criu_argv(f, argv, CRIU_CHECK_TIMEOUT_MS, &out, &status, &rerr) < 0) {
+		int r = CR_PROBE_SET(f, CR_PROBE_CRIU_LAZY_ANY_ORDER, CR_PROBE_MISSING, "%s", cr_error_msg(&rerr));
+		cr_error_clear(&rerr);
+		return r;
+	}
+	bool has = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	return CR_PROBE_SET(f, CR_PROBE_CRIU_LAZY_ANY_ORDER, has ? CR_PROBE_OK : CR_PROBE_MISSING,
+			    "criu check --feature lazy_any_order %s", has ? "passes" : "fails");
+}
+
 int cr_probe_criu_features(struct cr_host_facts *f, struct cr_error *err)
 {
+	int r0 = probe_lazy_any_order(f, err);
+	if (r0 < 0)
+		return r0;
 	if (f->probes[CR_PROBE_CRIU_CHECK].status != CR_PROBE_OK)
 		return set_both(f, CR_PROBE_SKIPPED, "not asked: no working criu", err);
 	struct cr_criu_service svc = {f->criu_path, f->criu_needs_fault ? CR_CRIU_FAULT_NO_BREAKPOINTS_CODE : -1};

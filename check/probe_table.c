@@ -88,6 +88,9 @@ static const struct probe_info table[CR_PROBE_COUNT] = {
 	[CR_PROBE_CRIU_TMPFS_TAR] = {"criu-tmpfs-tar", false,
 		"criu carries a tmpfs as a plain tar on request and restores either form: dumps restored by such a CRIU skip gzip",
 		"criu lacks tmpfs-plain-tar (scripts/criu-patches/0009; run scripts/deps.sh): it cannot restore images that need it, and its dumps use tar.gz"},
+	[CR_PROBE_CRIU_LAZY_ANY_ORDER] = {"criu-any-order", false,
+		"criu lazy-pages takes page answers in any order and marks a fault's request: post-copy faults here are served ahead of the background push",
+		"criu lazy-pages takes page answers only in the order it asked (scripts/criu-patches/0010; run scripts/deps.sh): a post-copy fault here waits behind push answers"},
 };
 
 const char *cr_probe_name(enum cr_probe_id id)

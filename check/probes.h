@@ -11,8 +11,9 @@ int cr_probe_breakpoints(struct cr_host_facts *f, struct cr_error *err);
 /* Sets CR_PROBE_CRIU, CR_PROBE_CRIU_CHECK, F->criu_path and F->criu_version;
  * runs criu with CRIU_FAULT=130 when F->criu_needs_fault. */
 int cr_probe_criu(struct cr_host_facts *f, struct cr_error *err);
-/* Sets CR_PROBE_CRIU_STREAM and CR_PROBE_CRIU_TMPFS_TAR: one feature check
- * of criu (after cr_probe_criu). */
+/* Sets CR_PROBE_CRIU_STREAM and CR_PROBE_CRIU_TMPFS_TAR (one feature check
+ * of criu) and CR_PROBE_CRIU_LAZY_ANY_ORDER (`criu check --feature`), after
+ * cr_probe_criu. */
 int cr_probe_criu_features(struct cr_host_facts *f, struct cr_error *err);
 int cr_probe_namespaces(struct cr_host_facts *f, struct cr_error *err);
 /* Sets CR_PROBE_CGROUPS, CR_PROBE_FREEZER and F->cgroup_*. */

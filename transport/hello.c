@@ -132,6 +132,9 @@ static int from_facts(struct cr_peer_info *i, const struct cr_host_facts *f)
 	if (cr_criu_feature_here(f, CR_CRIU_FEATURE_TMPFS_TAR) &&
 	    add_str(&i->criu_features, &i->n_criu_features, CR_CRIU_FEATURE_TMPFS_TAR) < 0)
 		return -ENOMEM;
+	if (cr_criu_feature_here(f, CR_CRIU_FEATURE_LAZY_ANY_ORDER) &&
+	    add_str(&i->criu_features, &i->n_criu_features, CR_CRIU_FEATURE_LAZY_ANY_ORDER) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
