@@ -105,6 +105,99 @@ static size_t out_pending(const struct cr_page_buf *o)
 	return o->len - o->off;
 }
 
+/* N bytes moved from the head of FROM to the end of TO. */
+static int buf_move(struct cr_page_buf *from, struct cr_page_buf *to, size_t n, struct cr_error *err)
+{
+	int r = out_add(to, from->data + from->off, n, err);
+	if (r == 0)
+		from->off += n;
+	return r;
+}
+
+/* Bytes of the peer's that wait for the local criu, held ones included. */
+static size_t peer_bytes_waiting(const struct cr_page_relay *rl)
+{
+	return out_pending(&rl->out) + out_pending(&rl->held);
+}
+
+/* Priority at the source: the oldest held request goes to the page server
+ * once it answered every one passed before (faults are not held). */
+static int release_held_request(struct cr_page_relay *rl, struct cr_error *err)
+{
+	if (!rl->priority || !rl->source || rl->released != rl->w.ordered_done ||
+	    out_pending(&rl->held) < CR_PAGE_WIRE_HDR)
+		return 0;
+	rl->released++;
+	return buf_move(&rl->held, &rl->out, CR_PAGE_WIRE_HDR, err);
+}
+
+/* Priority at the destination: once criu lazy-pages took all it was
+ * passed, the oldest held push answer goes (what of it came). */
+static int pass_held_answer(struct cr_page_relay *rl, struct cr_error *err)
+{
+	if (!rl->priority || rl->source || rl->open || out_pending(&rl->out) > 0 || out_pending(&rl->held) == 0)
+		return 0;
+	if (out_pending(&rl->held_ends) >= sizeof(uint64_t)) {
+		uint64_t n;
+		memcpy(&n, rl->held_ends.data + rl->held_ends.off, sizeof(n));
+		rl->held_ends.off += sizeof(n);
+		return buf_move(&rl->held, &rl->out, (size_t)n, err);
+	}
+	rl->open = true; /* its rest follows it at once */
+	size_t n = out_pending(&rl->held);
+	rl->held_open = 0;
+	return buf_move(&rl->held, &rl->out, n, err);
+}
+
+/* Write what the local socket takes now, and with priority at the
+ * destination the held answers next as soon as it took all before them. */
+static int flush_local(struct cr_page_relay *rl, int local, bool *ret_took, struct cr_error *err)
+{
+	for (;;) {
+		int r = out_flush(&rl->out, local, ret_took, err);
+		if (r < 0 || out_pending(&rl->out) > 0)
+			return r;
+		if ((r = pass_held_answer(rl, err)) < 0 || out_pending(&rl->out) == 0)
+			return r;
+	}
+}
+
+/* Priority at the destination: a run of one answer's bytes from the peer
+ * (cr_page_wire_answer_parts). A fault's, and the rest of the answer
+ * passing now, go to criu lazy-pages at once; a push answer's are held. */
+static int on_answer_part(void *ctx, const uint8_t *p, size_t n, bool demand, bool ends, struct cr_error *err)
+{
+	struct cr_page_relay *rl = ctx;
+	int r;
+	if (rl->open || demand) {
+		rl->open = !ends;
+		return out_add(&rl->out, p, n, err);
+	}
+	if ((r = out_add(&rl->held, p, n, err)) < 0)
+		return r;
+	rl->held_open += n;
+	if (!ends)
+		return 0;
+	uint64_t len = rl->held_open;
+	rl->held_open = 0;
+	return out_add(&rl->held_ends, (const uint8_t *)&len, sizeof(len), err);
+}
+
+/* Requests from the peer (N bytes, whole) for the dump's page server: with
+ * priority a fault's goes at once, the others wait their turn. */
+static int requests_in(struct cr_page_relay *rl, const uint8_t *reqs, size_t n, struct cr_error *err)
+{
+	if (!rl->priority)
+		return out_add(&rl->out, reqs, n, err);
+	for (size_t k = 0; k + CR_PAGE_WIRE_HDR <= n; k += CR_PAGE_WIRE_HDR) {
+		const uint8_t *q = reqs + k;
+		int r = out_add(cr_page_wire_is_fault(q) ? &rl->out : &rl->held, q, CR_PAGE_WIRE_HDR, err);
+		if (r < 0)
+			return r;
+	}
+	return release_held_request(rl, err);
+}
+
 /* The peer acknowledged ACKED bytes of this side's stream: no longer kept. */
 static int on_acked(struct cr_page_relay *rl, uint64_t acked, const char *peer, struct cr_error *err)
 {
@@ -148,7 +241,12 @@ static int on_peer(struct cr_conn *c, struct cr_page_relay *rl, struct cr_page_r
 			if (!reqs)
 				return cr_error_set(err, ENOMEM, "out of memory");
 			if ((r = cr_page_wire_requests(&rl->w, pd->data.data, pd->data.len, reqs, &n, err)) < 0 ||
-			    (r = out_add(&rl->out, reqs, n, err)) < 0)
+			    (r = requests_in(rl, reqs, n, err)) < 0)
+				return r;
+		} else if (rl->priority) {
+			if ((r = cr_page_wire_answer_parts(&rl->w, pd->data.data, pd->data.len, on_answer_part, rl,
+							   err)) < 0 ||
+			    (r = pass_held_answer(rl, err)) < 0)
 				return r;
 		} else {
 			if ((r = cr_page_wire_answers(&rl->w, pd->data.data, pd->data.len, err)) < 0 ||
@@ -191,7 +289,7 @@ static int on_local(struct cr_conn *c, struct cr_page_relay *rl, uint8_t *buf, s
 	uint8_t reqs[REQ_CHUNK + CR_PAGE_WIRE_HDR];
 	const uint8_t *send = buf;
 	if (rl->source) {
-		if ((r = cr_page_wire_answers(&rl->w, buf, got, err)) < 0)
+		if ((r = cr_page_wire_answers(&rl->w, buf, got, err)) < 0 || (r = release_held_request(rl, err)) < 0)
 			return r;
 	} else if (got > 0) {
 		if ((r = cr_page_wire_requests(&rl->w, buf, got, reqs, &n, err)) < 0)
@@ -243,11 +341,19 @@ void cr_page_relay_init(struct cr_page_relay *rl, bool source, uint32_t push_cap
 	cr_page_wire_init(&rl->w, source ? (cap + CR_PAGE_WIRE_PAGE - 1) / CR_PAGE_WIRE_PAGE : 0);
 }
 
+void cr_page_relay_prioritize(struct cr_page_relay *rl)
+{
+	rl->priority = true;
+	rl->w.any_order = true;
+}
+
 void cr_page_relay_release(struct cr_page_relay *rl)
 {
 	free(rl->out.data);
 	free(rl->kept.data);
-	rl->out = rl->kept = (struct cr_page_buf){0};
+	free(rl->held.data);
+	free(rl->held_ends.data);
+	rl->out = rl->kept = rl->held = rl->held_ends = (struct cr_page_buf){0};
 }
 
 int cr_page_relay_rewind(struct cr_page_relay *rl, uint64_t peer_received, struct cr_error *err)
@@ -324,7 +430,7 @@ int cr_page_relay_run(struct cr_page_relay *rl, struct cr_conn *c, int local, co
 			      .fault = !rl->source && cr_fault_injected(CR_FAULT_LAZY_STALL)};
 	stall.heard_ms = stall.ms / 2 < 2 * KEEPALIVE_MS ? stall.ms / 2 : 2 * KEEPALIVE_MS;
 	while (!rl->local_done || !rl->shut) {
-		if (rl->peer_done && !rl->shut && out_pending(out) == 0) {
+		if (rl->peer_done && !rl->shut && peer_bytes_waiting(rl) == 0) {
 			(void)shutdown(local, SHUT_WR); /* the peer's criu ended: so does ours */
 			rl->shut = true;
 			continue;
@@ -335,7 +441,7 @@ int cr_page_relay_run(struct cr_page_relay *rl, struct cr_conn *c, int local, co
 		bool hear_local = !rl->local_done && !kept_full && !(stall.fault && stall_armed(&stall, w));
 		short local_events = (hear_local ? POLLIN : 0) | (out_pending(out) ? POLLOUT : 0);
 		/* Back-pressure: no more from the peer while the local criu lags. */
-		bool take_peer = !rl->peer_done && out_pending(out) < OUT_HIGH_WATER;
+		bool take_peer = !rl->peer_done && peer_bytes_waiting(rl) < OUT_HIGH_WATER;
 		struct pollfd p[3] = {{.fd = local_events ? local : -1, .events = local_events},
 				      {.fd = take_peer || kept_full ? c->io.fd : -1, .events = POLLIN},
 				      {.fd = o->resume_fd ? *o->resume_fd : -1, .events = POLLIN}};
@@ -374,7 +480,7 @@ int cr_page_relay_run(struct cr_page_relay *rl, struct cr_conn *c, int local, co
 					    c->peer_name);
 		}
 		bool took = false;
-		if ((p[0].revents & POLLOUT) && (r = out_flush(out, local, &took, err)) < 0)
+		if ((p[0].revents & POLLOUT) && (r = flush_local(rl, local, &took, err)) < 0)
 			return r;
 		if (hear_local && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t got = recv(local, buf, chunk, MSG_DONTWAIT);
@@ -397,7 +503,7 @@ int cr_page_relay_run(struct cr_page_relay *rl, struct cr_conn *c, int local, co
 				return r;
 			rl->peer_done = rl->peer_done || r == 1;
 			took = took || st->from_peer != from_peer;
-			if ((r = out_flush(out, local, &took, err)) < 0)
+			if ((r = flush_local(rl, local, &took, err)) < 0)
 				return r;
 		}
 		if (rl->source && !rl->dropped && rl->sent >= FAULT_DROP_AT && cr_fault_injected(CR_FAULT_DROP_PAGES)) {

@@ -6,7 +6,13 @@
  * never waits in a buffer behind a batch of pushed pages). Both relays
  * follow CRIU's protocol (transport/page_wire.h): they count the pages of
  * faults and of the background push alike, and the source caps each push
- * request so that a fault waits behind one short answer at most. */
+ * request so that a fault waits behind one short answer at most. With
+ * priority (cr_page_relay_prioritize: criu lazy-pages takes answers in any
+ * order, scripts/criu-patches/0010), the source passes a fault's request
+ * to the dump's page server ahead of the push requests it holds (one push
+ * request at the page server at a time) and the destination passes a
+ * fault's answer to criu lazy-pages ahead of the push answers it has not
+ * begun to pass. */
 #ifndef CORRAL_TRANSPORT_PAGE_RELAY_H
 #define CORRAL_TRANSPORT_PAGE_RELAY_H
 
@@ -72,6 +78,14 @@ struct cr_page_relay {
 	uint64_t acked_sent;  /* the last count of them this side sent as acked */
 	bool local_done, peer_done, shut;
 	bool dropped; /* CR_FAULT_DROP_PAGES struck */
+	/* Priority: what waits behind faults (source: requests that are not
+	 * faults', RELEASED of them passed to the page server so far;
+	 * destination: push answers, HELD_ENDS the lengths of the whole ones as
+	 * uint64_t, HELD_OPEN the bytes of the last when it is not whole yet).
+	 * OPEN: the answer passing to criu lazy-pages goes on in the next bytes. */
+	bool priority, open;
+	struct cr_page_buf held, held_ends;
+	uint64_t held_open, released;
 };
 
 #define CR_PAGE_RELAY_KEPT_MAX (16u << 20) /* unacknowledged bytes before the local criu waits */
@@ -81,6 +95,13 @@ struct cr_page_relay {
  * the default) as for the first connection. */
 void cr_page_relay_init(struct cr_page_relay *rl, bool source, uint32_t push_cap, bool resumable);
 void cr_page_relay_release(struct cr_page_relay *rl);
+
+/* Serve faults ahead of the push (see above). The destination sets it when
+ * its criu has CR_CRIU_FEATURE_LAZY_ANY_ORDER; the source when the peer's
+ * Hello lists it (the answers then come in another order than asked, which
+ * only such a criu lazy-pages, behind such a relay, takes). Before the
+ * first run. */
+void cr_page_relay_prioritize(struct cr_page_relay *rl);
 
 /* Before a resumed connection's relay: the peer had received PEER_RECEIVED
  * bytes of this side's stream; the rest is sent again first. -EPROTO when

@@ -18,6 +18,7 @@
 
 #include "transport_wire.pb-c.h"
 #include "transport/page_relay.h"
+#include "test_page_data.h"
 
 #define STALL_MS 1000 /* wide: a loaded machine delays a 150 ms answer by hundreds of ms */
 #define T_TIMEOUT_MS 10000
@@ -98,15 +99,7 @@ static void criu_asks(struct fixture *f, uint32_t nr_pages, uint64_t vaddr)
 
 static void peer_sends(struct fixture *f, const uint8_t *data, size_t len)
 {
-	Crwire__PageData pd = CRWIRE__PAGE_DATA__INIT;
-	pd.has_data = len > 0;
-	pd.data.data = (uint8_t *)data;
-	pd.data.len = len;
-	Crwire__Envelope m = CRWIRE__ENVELOPE__INIT;
-	m.body_case = CRWIRE__ENVELOPE__BODY_PAGE_DATA;
-	m.page_data = &pd;
-	struct cr_error err = CR_ERROR_INIT;
-	assert_int_equal(cr_conn_send(&f->peer, &m, &err), 0);
+	t_page_data_send(&f->peer, data, len);
 }
 
 /* The next request the relay passes on (keepalives skipped). */
