@@ -21,6 +21,7 @@ struct move {
 	char *nfs_mark; /* the token on the partition's NFS exports, or NULL */
 	char criu_version[32]; /* of the dump, for the manifest; "" when none */
 	bool peer_tmpfs_tar;   /* the peer's CRIU restores a plain tmpfs tar (its Hello) */
+	bool peer_lazy_any_order; /* the peer's criu lazy-pages takes answers in any order (its Hello) */
 	bool tmpfs_plain_tar;  /* the dump carries it so: the manifest says its restore needs it */
 	uint64_t fs_bytes;     /* its private file systems, archived into the image */
 	uint64_t memory_bytes; /* its memory (the cgroup's count), for the pages' progress */

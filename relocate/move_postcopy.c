@@ -144,6 +144,8 @@ static void *relay_thread(void *arg)
 		rj->r = cr_error_set(&rj->err, ENOMEM, "out of memory");
 	} else {
 		cr_page_relay_init(rl, true, rj->m->req->push_cap, cr_peer_resumes_pages(rj->p));
+		if (rj->m->peer_lazy_any_order) /* its criu takes a fault's answer first */
+			cr_page_relay_prioritize(rl);
 		rj->r = cr_peer_lazy_pages(rj->p, rj->m->req->name, rj->m->relocation, rl, rj->local, &o, &rj->st,
 					   &rj->answered, &rj->err);
 		resume_pages(rj, rl, &o);

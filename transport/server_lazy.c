@@ -154,8 +154,11 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 	}
 	if ((r = lazy_start(name, images, err)) < 0)
 		return r;
-	cr_server_log(ctx, "%s: serving the memory of %s on demand%s", c->peer_name, name,
-		      r == 1 ? " (its lazy-pages daemon prepared ahead)" : "");
+	/* Faults ahead of the push where criu lazy-pages here takes it. */
+	bool priority = cr_host_criu_lazy_any_order();
+	cr_server_log(ctx, "%s: serving the memory of %s on demand%s%s", c->peer_name, name,
+		      r == 1 ? " (its lazy-pages daemon prepared ahead)" : "",
+		      priority ? ", faults ahead of the push" : "");
 	struct cr_page_relay_stats st = {0};
 	cleanup_free struct cr_page_relay *rl = malloc(sizeof(*rl));
 	if (!rl)
@@ -163,6 +166,8 @@ static int serve_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, const
 	/* The source acknowledges what it received whenever it named the
 	 * relocation, whether or not this side could listen for a resume. */
 	cr_page_relay_init(rl, false, 0, relocation != NULL);
+	if (priority)
+		cr_page_relay_prioritize(rl);
 	r = relay_resumed(ctx, c, rl, resume.fd, name, &st, err);
 	cr_page_relay_release(rl);
 	if (r < 0 && !st.conn_failed && !st.stalled) { /* the daemon's end: its guard says why */
