@@ -327,13 +327,23 @@ on_b() { on_host b "$@"; }
 # address, and each one's corrald listening there (up to 10 s to start).
 hosts_up() {
 	local -A addr=([a]=$1 [b]=$2) peer=([a]=b [b]=a)
-	local h p _on root=$CORRAL_ROOT
+	local h p root=$CORRAL_ROOT
 	for h in a b; do
 		CORRAL_ROOT=$root/$h "$BIN/corral" keygen >/dev/null 2>&1 || fail "keygen on $h"
 	done
 	for h in a b; do
 		p=${peer[$h]}
 		CORRAL_ROOT=$root/$h "$BIN/corral" trust "$p" "${addr[$p]}" "$root/$p/etc/corral/host.pub" >/dev/null
+	done
+	corralds_up "$1" "$2"
+}
+
+# corralds_up ADDR_A ADDR_B: each host's corrald listening at its address
+# (up to 10 s to start), with this environment (CORRAL_CRIU, say).
+corralds_up() {
+	local -A addr=([a]=$1 [b]=$2)
+	local h _on
+	for h in a b; do
 		# Not through on_host: $! must be corrald itself (nsenter and env exec it).
 		host_prefix "$h"
 		"${_on[@]}" "$BIN/corrald" --foreground --listen "${addr[$h]}" 2>>"$CORRAL_ROOT/$h.log" >/dev/null &
@@ -344,6 +354,17 @@ hosts_up() {
 		sleep 0.1
 	done
 	fail "the corralds did not start: $(tail -3 "$CORRAL_ROOT"/[ab].log)"
+}
+
+# corralds_down: both corralds stopped (each waited for).
+corralds_down() {
+	local p
+	[ ${#corralds[@]} -eq 0 ] || kill "${corralds[@]}" 2>/dev/null
+	for p in "${corralds[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	corralds=()
+	rm -f "$ra/run/corral/corrald.sock" "$rb/run/corral/corrald.sock"
 }
 
 # shaped_hosts RATE: hosts a and b joined by a veth shaped to RATE on a's

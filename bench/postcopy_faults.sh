@@ -16,6 +16,13 @@
 # pushed; the probe then checks every page. Usage, as root:
 # bench/postcopy_faults.sh (CORRAL_BUILD_DIR defaults to ./build). Exits
 # non-zero only when something fails.
+#
+# BENCH_CRIU_PRIO=PATH: a CRIU with scripts/criu-patches/0010, whose
+# lazy-pages takes answers in any order, so that both relays serve faults
+# ahead of the push. Each cap then runs BENCH_ROUNDS (3) times with each
+# CRIU, alternated (the baseline is $CORRAL_CRIU or the criu on $PATH, in
+# the order asked: "fifo"), both hosts' corralds restarted on each switch;
+# a summary gives each side's medians over the rounds and prio / fifo.
 BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$BENCH_SRC/bench/lib.sh"
 . "$BENCH_SRC/tests/integration/lib/hosts.sh"
@@ -25,6 +32,16 @@ bench_mib 128
 rate=${BENCH_RATE:-200mbit}
 period=${BENCH_PERIOD_MS:-250}
 caps=${BENCH_CAPS:-4194304 524288 65536}
+base_criu=${CORRAL_CRIU:-$(command -v criu)}
+prio_criu=${BENCH_CRIU_PRIO:-}
+if [ -n "$prio_criu" ]; then
+	"$prio_criu" check --feature lazy_any_order >/dev/null 2>&1 ||
+		fail "BENCH_CRIU_PRIO=$prio_criu lacks lazy_any_order (scripts/criu-patches/0010)"
+	! "$base_criu" check --feature lazy_any_order >/dev/null 2>&1 ||
+		fail "the baseline criu $base_criu has lazy_any_order too: set CORRAL_CRIU to one without 0010"
+	bench_rounds 3
+	caps=${BENCH_CAPS:-524288}
+fi
 probe=$CORRAL_BUILD_DIR/tests/helpers/fault_probe
 [ -x "$probe" ] || fail "no $probe (build the tests' helpers)"
 
@@ -62,13 +79,64 @@ probe_round() {
 	on_b "$BIN/rmwpar" -F "$name" >/dev/null
 }
 
+# use_criu PATH: both hosts' corralds, and movewpar, run PATH's criu from now
+# on (their facts probed again before the move).
+use_criu() {
+	[ "${CORRAL_CRIU:-}" = "$1" ] && return
+	export CORRAL_CRIU=$1
+	corralds_down
+	corralds_up "$net.1" "$net.2"
+	on_a "$BIN/corral" check >/dev/null 2>&1 || true
+	on_b "$BIN/corral" check >/dev/null 2>&1 || true
+}
+
+row() {
+	printf '  %7s KiB %-5s %7s %6s ms %6s ms %6s ms %6s ms %9s ms %10s %10s\n' "$(($1 / 1024))" "$2" "$r_n" \
+		"$(ms "$r_p50")" "$(ms "$r_p90")" "$(ms "$r_p99")" "$(ms "$r_max")" "$(ms "$r_lazy")" "$r_demand" "$r_pushed"
+}
+
 echo "Fault service while the background push runs: $mib MiB, a read every $period ms, the veth shaped to $rate"
 load_note
 shaped_hosts "$rate"
-printf '  %-11s %7s %9s %9s %9s %9s %12s %10s %10s\n' "push cap" "faults" "median" "p90" "p99" "max" \
+printf '  %-11s %-5s %7s %9s %9s %9s %9s %12s %10s %10s\n' "push cap" "order" "faults" "median" "p90" "p99" "max" \
 	"lazy window" "on demand" "pushed"
+declare -A got
 for cap in $caps; do
-	probe_round "$cap"
-	printf '  %7s KiB %7s %6s ms %6s ms %6s ms %6s ms %9s ms %10s %10s\n' "$((cap / 1024))" "$r_n" \
-		"$(ms "$r_p50")" "$(ms "$r_p90")" "$(ms "$r_p99")" "$(ms "$r_max")" "$(ms "$r_lazy")" "$r_demand" "$r_pushed"
+	if [ -z "$prio_criu" ]; then
+		probe_round "$cap"
+		row "$cap" fifo
+		continue
+	fi
+	for i in $(seq "$rounds"); do
+		order="fifo prio"
+		[ $((i % 2)) -eq 0 ] && order="prio fifo"
+		for kind in $order; do
+			crit=$prio_criu
+			[ "$kind" = fifo ] && crit=$base_criu
+			use_criu "$crit"
+			probe_round "$cap"
+			row "$cap" "$kind"
+			got[$cap.$kind.p50]+=" $r_p50" got[$cap.$kind.p90]+=" $r_p90" got[$cap.$kind.p99]+=" $r_p99"
+			got[$cap.$kind.max]+=" $r_max" got[$cap.$kind.lazy]+=" $r_lazy"
+		done
+	done
+done
+[ -n "$prio_criu" ] || exit 0
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Medians over $rounds rounds each (fifo: $base_criu; prio: $prio_criu), and prio / fifo:"
+printf '  %-11s %-5s %9s %9s %9s %9s %12s\n' "push cap" "" "median" "p90" "p99" "max" "lazy window"
+for cap in $caps; do
+	for kind in fifo prio; do
+		# shellcheck disable=SC2086 # the lists split on purpose
+		printf '  %7s KiB %-5s %6s ms %6s ms %6s ms %6s ms %9s ms\n' "$((cap / 1024))" "$kind" \
+			"$(median_ms ${got[$cap.$kind.p50]})" "$(median_ms ${got[$cap.$kind.p90]})" \
+			"$(median_ms ${got[$cap.$kind.p99]})" "$(median_ms ${got[$cap.$kind.max]})" \
+			"$(median_ms ${got[$cap.$kind.lazy]})"
+	done
+	r=()
+	for m in p50 p90 p99 max lazy; do
+		# shellcheck disable=SC2086
+		r+=("$(ratio "$(median ${got[$cap.prio.$m]})" "$(median ${got[$cap.fifo.$m]})")")
+	done
+	printf '  %7s KiB %-5s %8sx %8sx %8sx %8sx %11sx\n' "$((cap / 1024))" ratio "${r[@]}"
 done
