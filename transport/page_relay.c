@@ -120,12 +120,25 @@ static size_t peer_bytes_waiting(const struct cr_page_relay *rl)
 	return out_pending(&rl->out) + out_pending(&rl->held);
 }
 
-/* Priority at the source: the oldest held request goes to the page server
- * once it answered every one passed before (faults are not held). */
+/* Priority at the source: whether the page server may have the oldest held
+ * request. Once it answered every one passed before (faults are not held),
+ * or when the last of them has at most RELEASE_EARLY bytes left to read: the
+ * page server then has the next at hand as it ends (its own preparing of an
+ * answer no longer waits for the relay; a fault asked meanwhile waits behind
+ * that one answer more at most). */
+#define RELEASE_EARLY CR_PAGE_RELAY_CHUNK
+static bool page_server_may_take(const struct cr_page_relay *rl)
+{
+	const struct cr_page_wire *w = &rl->w;
+	if (rl->released == w->ordered_done)
+		return true;
+	return rl->released == w->ordered_done + 1 && w->ans_data_left > 0 && !w->demand_now &&
+	       w->ans_data_left <= RELEASE_EARLY;
+}
+
 static int release_held_request(struct cr_page_relay *rl, struct cr_error *err)
 {
-	if (!rl->priority || !rl->source || rl->released != rl->w.ordered_done ||
-	    out_pending(&rl->held) < CR_PAGE_WIRE_HDR)
+	if (!rl->priority || !rl->source || !page_server_may_take(rl) || out_pending(&rl->held) < CR_PAGE_WIRE_HDR)
 		return 0;
 	rl->released++;
 	return buf_move(&rl->held, &rl->out, CR_PAGE_WIRE_HDR, err);
