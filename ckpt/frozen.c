@@ -229,20 +229,12 @@ static void dump_opts(const struct cr_freeze_request *req, struct cr_frozen *f, 
 	o->images_ready_fd = req->images_ready_fd;
 }
 
-/* Started ahead unless $CORRAL_CRIU_AHEAD is 0 (then criu starts inside the
- * window as before: the benchmarks' comparison). */
-static bool ahead_wanted(void)
-{
-	const char *v = getenv("CORRAL_CRIU_AHEAD");
-	return !(v && strcmp(v, "0") == 0);
-}
-
 /* Before the freeze: the dump's worker and its `criu swrk`, so that their
  * exec and start stay out of the frozen window. Best effort: without them
  * the dump starts its own criu as before. */
 static void start_ahead(struct cr_frozen *f)
 {
-	if (!ahead_wanted())
+	if (!cr_criu_ahead_wanted())
 		return;
 	struct cr_error e = CR_ERROR_INIT;
 	if (cr_criu_dump_ahead(&f->dump_opts, AHEAD_BOUND_MS, &f->ahead, &e) < 0) {
@@ -259,13 +251,8 @@ static void ahead_ready(struct cr_frozen *f)
 {
 	pid_t swrk = 0;
 	struct cr_error e = CR_ERROR_INIT;
-	int r = f->ahead ? cr_criu_ahead_ready(f->ahead, AHEAD_READY_MS, &swrk, &e) : 0;
-	if (r < 0)
+	if (f->ahead && cr_criu_ahead_ready(&f->ahead, AHEAD_READY_MS, &swrk, &e) < 0)
 		cr_debug("%s: %s", f->name, cr_error_msg(&e));
-	if (r < 0 && r != -ETIMEDOUT) {
-		cr_criu_ahead_cancel(f->ahead);
-		f->ahead = NULL;
-	}
 	cr_error_clear(&e);
 }
 

@@ -103,7 +103,7 @@ static const struct cli_verb verbs[] = {
 	{"autostart", "start every partition made with -A (run at boot)",
 	 "corral autostart [-s] [-t seconds]", cmd_autostart, 1, false},
 	/* internal: the process that follows a partition */
-	{"monitor", NULL, "corral monitor NAME FD [--restore IMAGES_DIR [--paused] [--go FD]]   (internal)",
+	{"monitor", NULL, "corral monitor NAME FD [--restore IMAGES_DIR [--paused] [--lazy] [--go FD]]   (internal)",
 	 cmd_monitor, 1, false},
 };
 

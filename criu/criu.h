@@ -173,13 +173,17 @@ int cr_criu_dump(const struct cr_criu_dump_opts *o, struct cr_error *err);
  * must outlive the go. Should no go come within BOUND_MS, or this process
  * die, the worker and its swrk end. cr_criu_ahead_ready waits at most
  * TIMEOUT_MS until swrk waits for its request (its pid; -ETIMEDOUT: it
- * starts late, the dump still works). cr_criu_dump_go runs the dump as
+ * starts late, the call still works; another error: the worker ended, *AP
+ * is cancelled and NULL). cr_criu_dump_go runs the dump as
  * cr_criu_dump would from then; cr_criu_ahead_cancel kills the worker and
  * swrk (NULL: nothing). Each of the two frees A. */
 struct cr_criu_ahead;
+/* Unless $CORRAL_CRIU_AHEAD is 0 (criu then starts inside the window, as
+ * before: the benchmarks' comparison). */
+bool cr_criu_ahead_wanted(void);
 int cr_criu_dump_ahead(const struct cr_criu_dump_opts *o, int bound_ms, struct cr_criu_ahead **ret,
 		       struct cr_error *err);
-int cr_criu_ahead_ready(struct cr_criu_ahead *a, int timeout_ms, pid_t *ret_swrk, struct cr_error *err);
+int cr_criu_ahead_ready(struct cr_criu_ahead **ap, int timeout_ms, pid_t *ret_swrk, struct cr_error *err);
 int cr_criu_dump_go(struct cr_criu_ahead *a, struct cr_error *err);
 void cr_criu_ahead_cancel(struct cr_criu_ahead *a);
 
@@ -238,6 +242,23 @@ struct cr_criu_restore_opts {
  * mount namespace need common.root (criu 4.1 crashes without it). When the
  * call times out, the tree criu had started is killed with the worker. */
 int cr_criu_restore(const struct cr_criu_restore_opts *o, pid_t *ret_pid, struct cr_error *err);
+
+/* A restore whose worker and `criu swrk` start ahead of its go (a restore
+ * held until its images are there): as cr_criu_dump_ahead, with O as for
+ * cr_criu_restore but O->lazy_pages a guess (swrk reads that at its start),
+ * O->post_restore what the go may ask for, no stream (the go asks) and no
+ * restore_sibling. cr_criu_restore_go: LATE says what the images need; when
+ * their lazy_pages is not the guess, the worker and swrk are ended and the
+ * restore starts its own criu. Both free A (cr_criu_ahead_cancel too). */
+struct cr_criu_restore_late {
+	bool lazy_pages;
+	bool stream;
+	bool post_restore;
+};
+int cr_criu_restore_ahead(const struct cr_criu_restore_opts *o, int bound_ms, struct cr_criu_ahead **ret,
+			  struct cr_error *err);
+int cr_criu_restore_go(struct cr_criu_ahead *a, const struct cr_criu_restore_late *late, pid_t *ret_pid,
+		       struct cr_error *err);
 
 /* The queries and the lazy-pages daemon below take SVC as common.service
  * does. */

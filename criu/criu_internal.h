@@ -68,7 +68,9 @@ struct cr_criu_run {
  * and free RUN. */
 int cr_criu_run_start(const struct cr_criu_job *job, struct cr_criu_run *run, struct cr_error *err);
 int cr_criu_run_ready(struct cr_criu_run *run, int timeout_ms, pid_t *ret_swrk, int64_t *ret_start_ms);
-int cr_criu_run_go(struct cr_criu_run *run);
+/* The go carries LATE: what the call learnt after the start (a restore's
+ * CR_CRIU_LATE_* bits; 0 for a dump). */
+int cr_criu_run_go(struct cr_criu_run *run, uint8_t late);
 int cr_criu_run_wait(const struct cr_criu_job *job, struct cr_criu_run *run, int *ret_value,
 		     struct cr_error *err);
 void cr_criu_run_cancel(struct cr_criu_run *run);
@@ -82,10 +84,15 @@ struct cr_criu_ahead {
 	const void *opts; /* the caller's, until the go */
 };
 
-/* ahead.c: start JOB (its what copied into A) ahead, bounded by BOUND_MS. */
-int cr_criu_ahead_start(struct cr_criu_ahead *a, int bound_ms, struct cr_error *err);
-/* Send the go and wait for the answer (frees A's run). */
-int cr_criu_ahead_finish(struct cr_criu_ahead *a, int *ret_value, struct cr_error *err);
+/* ahead.c: start JOB (copied, with its what) ahead, bounded by BOUND_MS;
+ * OPTS is the caller's, kept for the go. */
+int cr_criu_ahead_new(const struct cr_criu_job *job, const void *opts, int bound_ms, struct cr_criu_ahead **ret,
+		      struct cr_error *err);
+/* Send the go with LATE and wait for the answer (frees A's run). */
+int cr_criu_ahead_finish(struct cr_criu_ahead *a, uint8_t late, int *ret_value, struct cr_error *err);
+/* A restore's late bits. */
+#define CR_CRIU_LATE_STREAM 0x1
+#define CR_CRIU_LATE_POST_RESTORE 0x2
 void cr_criu_ahead_free(struct cr_criu_ahead *a);
 
 /* In the worker: tell the caller the pid of the tree being restored, so a
@@ -102,10 +109,12 @@ int cr_criu_worker_go_fd(int *ret_bound_ms);
  * worker was started ahead, start `criu swrk` on a socket pair (so it
  * resolves the worker's directory descriptors as /proc/<worker>/fd/N),
  * report it once it waits for its request, and wait for the go; OPTS then
- * talks to it. Nothing when started with the request (libcriu starts swrk
- * itself). An error when the go did not come (swrk is then killed). */
-int cr_criu_swrk_ahead(struct criu_opts *opts, const struct cr_criu_service *svc, const char *what,
-		       struct cr_error *err);
+ * talks to it, C's directories opened after the go: 1, with what the go
+ * carried in *RET_LATE. 0 when started
+ * with the request (libcriu starts swrk itself). An error when the go did
+ * not come (swrk is then killed). */
+int cr_criu_swrk_ahead(struct criu_opts *opts, const struct cr_criu_common *c, const struct cr_criu_service *svc,
+		       const char *what, uint8_t *ret_late, struct cr_error *err);
 /* After the libcriu call: reap the swrk started ahead (libcriu waits only
  * for one it started). */
 void cr_criu_swrk_reap(void);
@@ -129,6 +138,10 @@ int cr_criu_log_path(const struct cr_criu_common *c, const char *default_name, c
  * work directories, the log and every common option of C set. */
 int cr_criu_session_open(const struct cr_criu_common *c, const struct cr_criu_service *svc,
 			 const char *default_log, struct criu_opts **ret_opts, struct cr_error *err);
+
+/* In the worker: the images and work directories of C into O (swrk reads
+ * them as /proc/<worker>/fd/N when the request comes). */
+int cr_criu_session_dirs(struct criu_opts *o, const struct cr_criu_common *c, struct cr_error *err);
 
 /* Turn a failed libcriu call's return value R (with errno as libcriu left it)
  * into an error naming WHAT. */

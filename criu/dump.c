@@ -129,7 +129,8 @@ static int dump_in_worker(const struct cr_criu_job *job, const struct cr_criu_se
 		return cr_error_set(err, ENOMEM, "cannot set criu freeze cgroup %s",
 				    o->freeze_cgroup);
 	}
-	if ((r = cr_criu_swrk_ahead(c, svc, job->what, err)) < 0) {
+	uint8_t late = 0;
+	if ((r = cr_criu_swrk_ahead(c, &o->common, svc, job->what, &late, err)) < 0) {
 		criu_local_free_opts(c);
 		return r;
 	}
@@ -196,26 +197,16 @@ int cr_criu_dump_ahead(const struct cr_criu_dump_opts *o, int bound_ms, struct c
 		       struct cr_error *err)
 {
 	cleanup_free char *what = NULL;
-	struct cr_criu_ahead *a = calloc(1, sizeof(*a));
-	if (!a)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	int r = dump_job(o, &a->job, &what, err);
-	if (r == 0)
-		r = cr_criu_ahead_start(a, bound_ms, err);
-	if (r < 0) {
-		cr_criu_ahead_free(a);
-		return r;
-	}
-	a->opts = o;
-	*ret = a;
-	return 0;
+	struct cr_criu_job job;
+	int r = dump_job(o, &job, &what, err);
+	return r < 0 ? r : cr_criu_ahead_new(&job, o, bound_ms, ret, err);
 }
 
 int cr_criu_dump_go(struct cr_criu_ahead *a, struct cr_error *err)
 {
 	const struct cr_criu_dump_opts *o = a->opts;
 	int ignored = 0;
-	int r = cr_criu_ahead_finish(a, &ignored, err);
+	int r = cr_criu_ahead_finish(a, 0, &ignored, err);
 	if (r == -ETIMEDOUT && o->common.network_lock == CR_CRIU_NETLOCK_NFTABLES)
 		note_unlock(o, err);
 	cr_criu_ahead_free(a);

@@ -10,6 +10,7 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/paths.h"
 
 /* swrk inherits the descriptors it is to hand over, so they must survive
  * its exec; only the worker's copies change. */
@@ -85,19 +86,40 @@ static int on_notify(char *action, criu_notify_arg_t na)
 
 /* Post-copy: swrk reads CRIU_CONFIG_FILE when it starts (libcriu 4.1 has no
  * lazy-pages setter); it then hands the memory to the `criu lazy-pages` that
- * listens in the work directory. */
-static int set_lazy(const struct cr_criu_restore_opts *o, struct cr_error *err)
+ * listens in the work directory. The file is the same for every restore and
+ * lives in $ROOT/run/corral: a worker started ahead starts swrk before the
+ * images directory exists. */
+static int set_lazy(struct cr_error *err)
 {
 	static const char text[] = "lazy-pages\n";
-	cleanup_free char *conf = NULL;
-	if (asprintf(&conf, "%s/corral-lazy-restore.conf", o->common.images_dir) < 0) {
-		conf = NULL;
-		return cr_error_set(err, ENOMEM, "out of memory");
-	}
-	int r = cr_write_file_atomic(conf, text, sizeof(text) - 1, 0600, err);
+	cleanup_free char *dir = NULL, *conf = NULL;
+	int r = cr_path(&dir, err, "/run/corral");
+	if (r == 0)
+		r = cr_mkdir_p(dir, 0755, err);
+	if (r == 0)
+		r = cr_path(&conf, err, "/run/corral/criu-lazy-restore.conf");
+	if (r < 0)
+		return r;
+	r = cr_write_file_atomic(conf, text, sizeof(text) - 1, 0600, err);
 	if (r == 0)
 		setenv("CRIU_CONFIG_FILE", conf, 1);
 	return r;
+}
+
+/* A worker started ahead: what its go says the images need (swrk has
+ * started; its configuration, lazy pages, was the caller's guess). */
+static int apply_late(criu_opts *c, const struct cr_criu_restore_opts *o, uint8_t late, struct cr_error *err)
+{
+	if (late & CR_CRIU_LATE_STREAM) {
+#ifdef CORRAL_HAVE_CRIU_STREAM
+		criu_local_set_stream(c, true);
+#else
+		return cr_error_set(err, EOPNOTSUPP, "this libcriu cannot ask criu to stream its images");
+#endif
+	}
+	post_opts = (late & CR_CRIU_LATE_POST_RESTORE) && o->post_restore ? o : NULL;
+	(void)err;
+	return 0;
 }
 
 static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu_service *svc,
@@ -113,7 +135,7 @@ static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu
 		criu_local_free_opts(c);
 		return r;
 	}
-	if (o->lazy_pages && (r = set_lazy(o, err)) < 0) {
+	if (o->lazy_pages && (r = set_lazy(err)) < 0) {
 		criu_local_free_opts(c);
 		return r;
 	}
@@ -129,7 +151,18 @@ static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu
 	if (o->post_restore)
 		post_opts = o;
 	criu_local_set_notify_cb(c, on_notify);
+	uint8_t late = 0;
+	if ((r = cr_criu_swrk_ahead(c, &o->common, svc, job->what, &late, err)) < 0) {
+		criu_local_free_opts(c);
+		return r;
+	}
+	if (r > 0 && (r = apply_late(c, o, late, err)) < 0) {
+		cr_criu_swrk_reap();
+		criu_local_free_opts(c);
+		return r;
+	}
 	r = o->restore_sibling ? criu_local_restore_child(c) : criu_local_restore(c);
+	cr_criu_swrk_reap();
 	criu_local_free_opts(c);
 	if (r < 0 && hook_err.code != 0) {
 		int e = cr_error_set(err, hook_err.code, "%s: %s", job->what, cr_error_msg(&hook_err));
@@ -143,23 +176,72 @@ static int restore_in_worker(const struct cr_criu_job *job, const struct cr_criu
 	return r;
 }
 
-int cr_criu_restore(const struct cr_criu_restore_opts *o, pid_t *ret_pid, struct cr_error *err)
+static int restore_job(const struct cr_criu_restore_opts *o, struct cr_criu_job *job, char **ret_what,
+		       struct cr_error *err)
 {
 	if (!o->common.images_dir)
 		return cr_error_set(err, EINVAL, "criu restore: no images directory given");
-	cleanup_free char *what = NULL;
-	if (asprintf(&what, "criu restore from %s", o->common.images_dir) < 0)
+	if (asprintf(ret_what, "criu restore from %s", o->common.images_dir) < 0) {
+		*ret_what = NULL;
 		return cr_error_set(err, ENOMEM, "out of memory");
-	struct cr_criu_job job = {
-		.what = what,
+	}
+	*job = (struct cr_criu_job){
+		.what = *ret_what,
 		.common = &o->common,
 		.default_log = "restore.log",
 		.default_timeout_ms = CR_CRIU_RESTORE_TIMEOUT_MS,
 		.fn = restore_in_worker,
 		.arg = o,
 	};
+	return 0;
+}
+
+int cr_criu_restore(const struct cr_criu_restore_opts *o, pid_t *ret_pid, struct cr_error *err)
+{
+	cleanup_free char *what = NULL;
+	struct cr_criu_job job;
+	int r = restore_job(o, &job, &what, err);
 	int pid = 0;
-	int r = cr_criu_run_job(&job, &pid, err);
+	if (r == 0)
+		r = cr_criu_run_job(&job, &pid, err);
+	if (r < 0)
+		return r;
+	*ret_pid = (pid_t)pid;
+	return 0;
+}
+
+int cr_criu_restore_ahead(const struct cr_criu_restore_opts *o, int bound_ms, struct cr_criu_ahead **ret,
+			  struct cr_error *err)
+{
+	if (o->restore_sibling) /* libcriu starts its own swrk for that */
+		return cr_error_set(err, EINVAL, "criu restore: a restored sibling cannot be started ahead");
+	if (o->common.stream)
+		return cr_error_set(err, EINVAL, "criu restore: streaming is asked for at the go");
+	cleanup_free char *what = NULL;
+	struct cr_criu_job job;
+	int r = restore_job(o, &job, &what, err);
+	return r < 0 ? r : cr_criu_ahead_new(&job, o, bound_ms, ret, err);
+}
+
+int cr_criu_restore_go(struct cr_criu_ahead *a, const struct cr_criu_restore_late *late, pid_t *ret_pid,
+		       struct cr_error *err)
+{
+	const struct cr_criu_restore_opts *o = a->opts;
+	if (late->lazy_pages != o->lazy_pages) {
+		/* swrk read the other configuration at its start: one of its own */
+		cr_debug("%s: lazy pages %s after all: criu starts now", a->what, late->lazy_pages ? "on" : "off");
+		cr_criu_ahead_cancel(a);
+		struct cr_criu_restore_opts now = *o;
+		now.lazy_pages = late->lazy_pages;
+		now.common.stream = late->stream;
+		if (!late->post_restore)
+			now.post_restore = NULL;
+		return cr_criu_restore(&now, ret_pid, err);
+	}
+	uint8_t bits = (late->stream ? CR_CRIU_LATE_STREAM : 0) | (late->post_restore ? CR_CRIU_LATE_POST_RESTORE : 0);
+	int pid = 0;
+	int r = cr_criu_ahead_finish(a, bits, &pid, err);
+	cr_criu_ahead_free(a);
 	if (r < 0)
 		return r;
 	*ret_pid = (pid_t)pid;

@@ -34,8 +34,7 @@ static int set_lists(criu_opts *o, const struct cr_criu_common *c, struct cr_err
 	return 0;
 }
 
-static int set_common(criu_opts *o, const struct cr_criu_common *c, const char *log_name,
-		      struct cr_error *err)
+int cr_criu_session_dirs(struct criu_opts *o, const struct cr_criu_common *c, struct cr_error *err)
 {
 	int fd = open_dir(c->images_dir, "images directory", err);
 	if (fd < 0)
@@ -47,6 +46,18 @@ static int set_common(criu_opts *o, const struct cr_criu_common *c, const char *
 			return fd;
 		criu_local_set_work_dir_fd(o, fd);
 	}
+	return 0;
+}
+
+static int set_common(criu_opts *o, const struct cr_criu_common *c, const char *log_name,
+		      struct cr_error *err)
+{
+	int unused = 0;
+	/* A worker started ahead opens them after its go (cr_criu_swrk_ahead):
+	 * an arrival's images directory is made when its image comes. */
+	int r = cr_criu_worker_go_fd(&unused) < 0 ? cr_criu_session_dirs(o, c, err) : 0;
+	if (r < 0)
+		return r;
 	if (criu_local_set_log_file(o, log_name) < 0)
 		return cr_error_set(err, ENOMEM, "cannot set criu log file %s", log_name);
 	int level = c->log_level > 0 ? c->log_level : CR_CRIU_LOG_LEVEL_DEFAULT;

@@ -107,11 +107,12 @@ static pid_t exec_swrk(const struct cr_criu_service *svc, int sk)
 	_exit(1);
 }
 
-int cr_criu_swrk_ahead(struct criu_opts *opts, const struct cr_criu_service *svc, const char *what,
-		       struct cr_error *err)
+int cr_criu_swrk_ahead(struct criu_opts *opts, const struct cr_criu_common *c, const struct cr_criu_service *svc,
+		       const char *what, uint8_t *ret_late, struct cr_error *err)
 {
 	int bound_ms = 0;
 	int go_fd = cr_criu_worker_go_fd(&bound_ms);
+	*ret_late = 0;
 	if (go_fd < 0)
 		return 0;
 	int sks[2];
@@ -138,15 +139,21 @@ int cr_criu_swrk_ahead(struct criu_opts *opts, const struct cr_criu_service *svc
 	int n;
 	while ((n = poll(&p, 1, bound_ms)) < 0 && errno == EINTR)
 		;
-	char go = 0;
-	if (n <= 0 || read(go_fd, &go, 1) != 1 || go != 'g') {
+	char go[2] = {0, 0};
+	if (n <= 0 || read(go_fd, go, 2) != 2 || go[0] != 'g') {
 		end_swrk();
 		close(sks[0]);
 		return cr_error_set(err, ECANCELED, "%s: no go within %d ms for the criu swrk started ahead",
 				    what, bound_ms);
 	}
 	close(go_fd);
-	return 0;
+	*ret_late = (uint8_t)go[1];
+	r = cr_criu_session_dirs(opts, c, err);
+	if (r < 0) {
+		end_swrk();
+		return r;
+	}
+	return 1;
 }
 
 void cr_criu_swrk_reap(void)

@@ -362,7 +362,7 @@ int cr_criu_run_ready(struct cr_criu_run *run, int timeout_ms, pid_t *ret_swrk, 
 	return 0;
 }
 
-int cr_criu_run_go(struct cr_criu_run *run)
+int cr_criu_run_go(struct cr_criu_run *run, uint8_t late)
 {
 	if (run->go_fd < 0)
 		return 0;
@@ -372,7 +372,8 @@ int cr_criu_run_go(struct cr_criu_run *run)
 	sigaddset(&pipe_set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
 	ssize_t n;
-	while ((n = write(run->go_fd, "g", 1)) < 0 && errno == EINTR)
+	char go[2] = {'g', (char)late};
+	while ((n = write(run->go_fd, go, sizeof(go))) < 0 && errno == EINTR)
 		;
 	if (n < 0 && errno == EPIPE) {
 		struct timespec zero = {0, 0};
@@ -380,7 +381,7 @@ int cr_criu_run_go(struct cr_criu_run *run)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close_once(&run->go_fd);
-	return n == 1 ? 0 : -EPIPE;
+	return n == (ssize_t)sizeof(go) ? 0 : -EPIPE;
 }
 
 void cr_criu_run_cancel(struct cr_criu_run *run)

@@ -239,6 +239,7 @@ int cr_arrival_prepare(const struct cr_arrival_env *env, const struct cr_arrival
 		.images_dir = images,
 		.directory = dir,
 		.paused = true,
+		.lazy = true, /* post-copy sends PrepareArrival */
 		.self_exe = env->corral_exe,
 		.origin = origin,
 		.fs_later = true,

@@ -203,10 +203,12 @@ static int launch_restore(const struct cr_restart_unpacked *req, struct cr_wpar 
 	if ((r = cr_nfs_mount_all(&w->config, err)) < 0)
 		goto undo;
 	cr_partition_log(req->name, "restarting from %s", req->origin);
-	char *extra[] = {"--restore", (char *)req->images_dir, NULL, NULL, NULL, NULL};
+	char *extra[] = {"--restore", (char *)req->images_dir, NULL, NULL, NULL, NULL, NULL};
 	size_t n = 2;
 	if (req->paused)
 		extra[n++] = "--paused";
+	if (req->lazy)
+		extra[n++] = "--lazy";
 	if (ret_verdict) {
 		extra[n++] = "--go";
 		extra[n++] = "5"; /* cr_partition_launch_held */

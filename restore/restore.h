@@ -16,9 +16,12 @@
  * before CRIU's restore is made at once (the restorer in its cgroup, CRIU's
  * service), then the restorer sends a byte on GO_FD (a socket: ready) and
  * waits for one (the images are there: a relocation prepared ahead); its
- * end instead fails the restore. */
+ * end instead fails the restore. CRIU's worker and swrk are then started
+ * before the wait (criu.h: cr_criu_restore_ahead), LAZY their guess of
+ * whether the images will ask for lazy pages (swrk reads that at its
+ * start; a wrong guess only starts another when the go comes). */
 int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir, int go_fd,
-		    pid_t *ret_init, struct cr_error *err);
+		    bool lazy, pid_t *ret_init, struct cr_error *err);
 
 /* Post-copy: a file of this name in the images directory makes
  * cr_restore_tree restore lazily (its memory served by a `criu lazy-pages`
@@ -35,11 +38,12 @@ bool cr_restore_is_streamed(const char *images_dir);
 int cr_restore_fixups(struct cr_cgroup *cg, struct cr_error *err);
 
 /* The monitor's body for restartwpar (`corral monitor NAME FD --restore
- * IMAGES_DIR [--paused] [--go GO_FD]`): restore the partition from the CRIU
- * images in IMAGES_DIR instead of starting a new init; with PAUSED it is left
- * frozen (P); with GO_FD (else -1) CRIU starts once a byte comes on it
- * (cr_restore_tree). A failed restore records D: nothing is left half-running. */
-int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int go_fd, int report_fd,
+ * IMAGES_DIR [--paused] [--lazy] [--go GO_FD]`): restore the partition from
+ * the CRIU images in IMAGES_DIR instead of starting a new init; with PAUSED
+ * it is left frozen (P); with GO_FD (else -1) CRIU starts once a byte comes
+ * on it (cr_restore_tree, LAZY its guess). A failed restore records D:
+ * nothing is left half-running. */
+int cr_monitor_restore(const char *name, const char *images_dir, bool paused, bool lazy, int go_fd, int report_fd,
 		       struct cr_error *err);
 
 struct cr_restart_request {
@@ -70,6 +74,7 @@ struct cr_restart_unpacked {
 	bool start;
 	const char *self_exe;
 	const char *origin; /* for the log: the image, "relocation from HOST" */
+	bool lazy;          /* held for a post-copy arrival: CRIU's swrk, started ahead, restores lazily */
 	bool fs_later;      /* its file systems come later (cr_partition_restart_held): not looked for */
 };
 

@@ -15,6 +15,7 @@
 struct restore_ctx {
 	const char *images_dir;
 	bool paused;
+	bool lazy;
 	int go_fd;
 };
 
@@ -22,7 +23,7 @@ static int restore_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg
 			  pid_t *ret_init, enum cr_state *ret_state, struct cr_error *err)
 {
 	const struct restore_ctx *rc = ctx;
-	int r = cr_restore_tree(cfg, cg, rc->images_dir, rc->go_fd, ret_init, err);
+	int r = cr_restore_tree(cfg, cg, rc->images_dir, rc->go_fd, rc->lazy, ret_init, err);
 	if (r < 0)
 		return r;
 	/* Hold the restored tree still while its timers are mended. */
@@ -40,10 +41,10 @@ static int restore_launch(const struct cr_wpar_config *cfg, struct cr_cgroup *cg
 	return 0;
 }
 
-int cr_monitor_restore(const char *name, const char *images_dir, bool paused, int go_fd, int report_fd,
+int cr_monitor_restore(const char *name, const char *images_dir, bool paused, bool lazy, int go_fd, int report_fd,
 		       struct cr_error *err)
 {
-	struct restore_ctx rc = {images_dir, paused, go_fd};
+	struct restore_ctx rc = {images_dir, paused, lazy, go_fd};
 	/* Not for CRIU nor any program the monitor runs: for the restorer alone. */
 	if (go_fd >= 0 && fcntl(go_fd, F_SETFD, FD_CLOEXEC) < 0)
 		return cr_error_errno(err, "descriptor %d (--go) is not open", go_fd);

@@ -24,6 +24,8 @@
 #define RESTORE_LOG "restore.log"
 /* A relocation prepared ahead goes on within this (its source dumps meanwhile). */
 #define GO_WAIT_MS (10 * 60 * 1000)
+#define AHEAD_MARGIN_MS 10000 /* a worker started ahead outlives the go's wait by this, at most */
+#define AHEAD_READY_MS 2000   /* criu swrk's start: 10-35 ms here */
 
 struct restore_result {
 	int code;
@@ -93,11 +95,26 @@ static int images_checked(void *arg, struct cr_error *err)
 	return cr_error_set(err, EBADMSG, "the image is damaged: the restored tree does not run");
 }
 
+/* A restore held for its go: CRIU's worker and swrk started now, so that
+ * their exec and start are not in the window (best effort). */
+static struct cr_criu_ahead *start_ahead(const struct cr_criu_restore_opts *o)
+{
+	struct cr_criu_ahead *a = NULL;
+	pid_t swrk = 0;
+	struct cr_error e = CR_ERROR_INIT;
+	if (cr_criu_ahead_wanted() &&
+	    (cr_criu_restore_ahead(o, GO_WAIT_MS + AHEAD_MARGIN_MS, &a, &e) < 0 ||
+	     cr_criu_ahead_ready(&a, AHEAD_READY_MS, &swrk, &e) < 0))
+		cr_debug("criu starts with the restore: %s", cr_error_msg(&e));
+	cr_error_clear(&e);
+	return a;
+}
+
 /* The intermediate process: it joins the partition's cgroup, so that CRIU and
  * every task it restores are born there, then (once GO_FD says so, when it
  * is not -1) restores and reports. */
 static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_config *cfg, struct cr_cgroup *cg,
-							const char *images_dir, int go_fd, int report_fd)
+							const char *images_dir, int go_fd, bool lazy, int report_fd)
 {
 	struct restore_result res = {0};
 	struct cr_error err = CR_ERROR_INIT;
@@ -106,22 +123,32 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	int r = cr_cgroup_attach(cg, getpid(), &err);
 	if (r == 0)
 		r = cr_host_criu_service(&svc, &err);
-	bool checked = false;
-	if (r == 0 && go_fd >= 0)
-		r = wait_go(go_fd, &checked, &err);
 	cr_partition_criu_common(cfg, images_dir, RESTORE_LOG, &o.common);
 	o.common.service = &svc;
-	o.lazy_pages = cr_restore_is_lazy(images_dir);
+	o.lazy_pages = lazy || cr_restore_is_lazy(images_dir); /* a guess until the go */
 	o.lock_network = cr_net_lock;
 	o.setup_network = setup_network;
 	o.setup_network_arg = (void *)cfg;
-	o.common.stream = cr_restore_is_streamed(images_dir);
-	if (checked) {
-		o.post_restore = images_checked;
-		o.post_restore_arg = &go_fd;
+	o.post_restore = images_checked; /* when the go says the images are checked */
+	o.post_restore_arg = &go_fd;
+	struct cr_criu_ahead *ahead = r == 0 && go_fd >= 0 ? start_ahead(&o) : NULL;
+	bool checked = false;
+	if (r == 0 && go_fd >= 0)
+		r = wait_go(go_fd, &checked, &err);
+	struct cr_criu_restore_late late = {.lazy_pages = cr_restore_is_lazy(images_dir),
+					    .stream = cr_restore_is_streamed(images_dir),
+					    .post_restore = checked};
+	if (r == 0 && ahead) {
+		r = cr_criu_restore_go(ahead, &late, &res.pid, &err);
+	} else {
+		cr_criu_ahead_cancel(ahead);
+		o.lazy_pages = late.lazy_pages;
+		o.common.stream = late.stream;
+		if (!checked)
+			o.post_restore = NULL;
+		if (r == 0)
+			r = cr_criu_restore(&o, &res.pid, &err);
 	}
-	if (r == 0)
-		r = cr_criu_restore(&o, &res.pid, &err);
 	res.code = r;
 	if (r < 0)
 		snprintf(res.msg, sizeof(res.msg), "%s", cr_error_msg(&err));
@@ -132,7 +159,7 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 
 /* Fork the restorer and hear its verdict. */
 static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir, int go_fd,
-			pid_t *ret_init, struct cr_error *err)
+			bool lazy, pid_t *ret_init, struct cr_error *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -146,7 +173,7 @@ static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, 
 	}
 	if (child == 0) {
 		close(p[0]);
-		restore_in_cgroup(cfg, cg, images_dir, go_fd, p[1]);
+		restore_in_cgroup(cfg, cg, images_dir, go_fd, lazy, p[1]);
 	}
 	close(p[1]);
 	if (go_fd >= 0) /* the restorer's now */
@@ -165,13 +192,13 @@ static int run_restorer(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, 
 }
 
 int cr_restore_tree(const struct cr_wpar_config *cfg, struct cr_cgroup *cg, const char *images_dir, int go_fd,
-		    pid_t *ret_init, struct cr_error *err)
+		    bool lazy, pid_t *ret_init, struct cr_error *err)
 {
 	/* The partition's links are made again on this host while CRIU
 	 * restores (setup_network); ends of an earlier run go first. */
 	(void)cr_net_detach(cfg, NULL);
 	pid_t init = 0;
-	int r = run_restorer(cfg, cg, images_dir, go_fd, &init, err);
+	int r = run_restorer(cfg, cg, images_dir, go_fd, lazy, &init, err);
 	if (r < 0) {
 		(void)cr_net_detach(cfg, NULL);
 		return r;

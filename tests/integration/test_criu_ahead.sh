@@ -5,7 +5,9 @@
 # cr_criu_dump_ahead), for a snapshot and for a move (post-copy and
 # stop-copy): with CORRAL_DEBUG the worker names its swrk and when it started
 # (/proc/PID/stat, ms since boot) before the "FROZEN" mark, whose time comes
-# after it, and the go follows the mark. A snapshot or move that fails right
+# after it, and the go follows the mark. The restore's swrk starts ahead too
+# (cr_criu_restore_ahead): at PrepareArrival, before the source freezes (a
+# post-copy move: the destination's corrald logs it), and for restartwpar. A snapshot or move that fails right
 # before its freeze (fault fail-freeze) leaves the partition Active and its
 # worker and swrk gone. CORRAL_CRIU_AHEAD=0 starts criu in the window.
 set -euo pipefail
@@ -42,11 +44,11 @@ two_hosts_trust "$ra" "$rb" "10.213.$x" || fail "host keys and trust"
 on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
 on_b() { nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@"; }
 # Not through on_a/on_b: $! must be corrald's own pid (a function runs in a subshell).
-nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$bin/corrald" --foreground \
-	--listen "10.213.$x.1" 2>>"$work/a.log" >/dev/null &
+nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" CORRAL_DEBUG=1 "$bin/corrald" \
+	--foreground --listen "10.213.$x.1" 2>>"$work/a.log" >/dev/null &
 pa=$!
-nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$bin/corrald" --foreground \
-	--listen "10.213.$x.2" 2>>"$work/b.log" >/dev/null &
+nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" CORRAL_DEBUG=1 "$bin/corrald" \
+	--foreground --listen "10.213.$x.2" 2>>"$work/b.log" >/dev/null &
 pb=$!
 corrald_ready "$ra" "$pa"
 corrald_ready "$rb" "$pb"
@@ -110,6 +112,14 @@ aborted_clean "$work/mabort.out" "the aborted move"
 # b removes what PrepareArrival made once the connection ends.
 for _ in $(seq 1 100); do [ -e "$rb/etc/wpars/aw.spec" ] || break; sleep 0.1; done
 [ ! -e "$rb/etc/wpars/aw.spec" ] || fail "the aborted move left aw defined on b"
+# Nor a process of it there: the restore's worker and swrk, started ahead in
+# its cgroup, end with the prepared arrival.
+for _ in $(seq 1 100); do
+	procs=$(cat /sys/fs/cgroup/pids/"$cgb"/*/cgroup.procs 2>/dev/null || true)
+	[ -z "$procs" ] && break
+	sleep 0.1
+done
+[ -z "$procs" ] || fail "the aborted move left processes on b: $(ps -o pid=,args= -p "$(echo $procs | tr ' ' ,)")"
 pass "an aborted move leaves no worker or criu swrk, the partition Active here"
 
 # Moves: post-copy a -> b, stop-copy b -> a.
@@ -117,9 +127,29 @@ on_a env CORRAL_DEBUG=1 "$bin/movewpar" --mode post-copy aw b >"$work/move1.out"
 read -r w s t f <<<"$(ahead_checked "$work/move1.out" "post-copy move")"
 assert_eq A "$(sed -n 's/^state=//p' "$rb/var/lib/corral/aw/state")" "Active on b"
 pass "post-copy move: criu swrk $s started at $t ms, before the freeze at $f ms"
+
+# Its restore on b (PrepareArrival): swrk started before a froze, the go
+# after (the monitor's debug lines go to the partition's log).
+awk -v f="$f" '
+	/criu restore from .*: criu swrk [0-9]+ started at [0-9]+ ms since boot/ {
+		for (i = 1; i <= NF; i++) if ($i == "at" && $(i + 2) == "ms") t = $(i + 1); s = 1 }
+	/criu restore from .*: go to criu swrk / {if (s) g = 1}
+	/criu starts now/ {late = 1}
+	END {if (!s || !g || late) {print "no restore swrk started ahead and given the go" > "/dev/stderr"; exit 1}
+	     if (t > f) {print "the restore swrk started at " t " ms, after the freeze at " f " ms" > "/dev/stderr"; exit 1}}' \
+	"$rb/var/lib/corral/aw/log" || fail "the post-copy move's restore did not start criu ahead"
+pass "post-copy move: the restore's criu swrk started on b before the freeze on a"
 on_b env CORRAL_DEBUG=1 "$bin/movewpar" --mode stop-copy aw a >"$work/move2.out" 2>&1 || fail "movewpar --mode stop-copy"
 read -r w s t f <<<"$(ahead_checked "$work/move2.out" "stop-copy move")"
 assert_eq A "$(sed -n 's/^state=//p' "$ra/var/lib/corral/aw/state")" "Active on a again"
 t1=$(read_whole "$ra/wpars/aw/tmp/ticks"); sleep 0.5; t2=$(read_whole "$ra/wpars/aw/tmp/ticks")
 [ "$t2" -gt "$t1" ] || fail "the partition does not run after its moves"
 pass "stop-copy move: criu swrk $s started at $t ms, before the freeze at $f ms; the partition runs"
+
+# restartwpar: the restore's swrk starts while the monitor starts.
+on_a "$bin/chkptwpar" -k -o "$work/k.wpar" aw >/dev/null 2>&1 || fail "chkptwpar -k"
+on_a env CORRAL_DEBUG=1 "$bin/restartwpar" -i "$work/k.wpar" aw >"$work/restart.out" 2>&1 || fail "restartwpar"
+grep -q "criu restore from .*: criu swrk [0-9]* started at" "$ra/var/lib/corral/aw/log" || fail "restartwpar started no criu swrk ahead"
+grep -q "criu restore from .*: go to criu swrk" "$ra/var/lib/corral/aw/log" || fail "restartwpar's restore had no go"
+assert_eq A "$(sed -n 's/^state=//p' "$ra/var/lib/corral/aw/state")" "Active after restartwpar"
+pass "restartwpar: the restore's criu swrk started ahead"
