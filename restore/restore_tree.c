@@ -96,18 +96,28 @@ static int images_checked(void *arg, struct cr_error *err)
 }
 
 /* A restore held for its go: CRIU's worker and swrk started now, so that
- * their exec and start are not in the window (best effort). */
+ * their exec and start are not in the window (best effort). Not waited
+ * for: they start while the caller goes on (the images arrive, are
+ * extracted); ahead_ready waits for the rest after the go. */
 static struct cr_criu_ahead *start_ahead(const struct cr_criu_restore_opts *o)
 {
 	struct cr_criu_ahead *a = NULL;
-	pid_t swrk = 0;
 	struct cr_error e = CR_ERROR_INIT;
-	if (cr_criu_ahead_wanted() &&
-	    (cr_criu_restore_ahead(o, GO_WAIT_MS + AHEAD_MARGIN_MS, &a, &e) < 0 ||
-	     cr_criu_ahead_ready(&a, AHEAD_READY_MS, &swrk, &e) < 0))
+	if (cr_criu_ahead_wanted() && cr_criu_restore_ahead(o, GO_WAIT_MS + AHEAD_MARGIN_MS, &a, &e) < 0)
 		cr_debug("criu starts with the restore: %s", cr_error_msg(&e));
 	cr_error_clear(&e);
 	return a;
+}
+
+/* After the go: swrk waits for its request (bounded: one that starts late
+ * still takes it; a worker that ended is replaced by the restore's own). */
+static void ahead_ready(struct cr_criu_ahead **ap)
+{
+	pid_t swrk = 0;
+	struct cr_error e = CR_ERROR_INIT;
+	if (*ap && cr_criu_ahead_ready(ap, AHEAD_READY_MS, &swrk, &e) < 0)
+		cr_debug("%s", cr_error_msg(&e));
+	cr_error_clear(&e);
 }
 
 /* The intermediate process: it joins the partition's cgroup, so that CRIU and
@@ -135,6 +145,8 @@ static void __attribute__((noreturn)) restore_in_cgroup(const struct cr_wpar_con
 	bool checked = false;
 	if (r == 0 && go_fd >= 0)
 		r = wait_go(go_fd, &checked, &err);
+	if (r == 0)
+		ahead_ready(&ahead);
 	struct cr_criu_restore_late late = {.lazy_pages = cr_restore_is_lazy(images_dir),
 					    .stream = cr_restore_is_streamed(images_dir),
 					    .post_restore = checked};
