@@ -193,7 +193,7 @@ static int unpack_ahead(const struct cr_arrival_env *env, const struct cr_arriva
 	struct cr_prep_nice nice = CR_PREP_NICE_INIT;
 	cr_prep_nice_lower(&nice);
 	int r = cr_relocation_record_save(req->name, rec, err);
-	if (r == 0 && (r = cr_write_file_atomic(tar, req->fs_archive, req->fs_archive_len, 0600, err)) == 0)
+	if (r == 0 && (r = cr_write_file_scratch(tar, req->fs_archive, req->fs_archive_len, 0600, err)) == 0)
 		r = cr_rootfs_archive_apply(tar, dir, err);
 	cr_prep_nice_restore(&nice);
 	(void)unlink(tar);

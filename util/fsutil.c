@@ -45,6 +45,20 @@ static char *dir_of(const char *path)
 	return dir;
 }
 
+int cr_write_file_scratch(const char *path, const void *data, size_t len, mode_t mode, struct cr_error *err)
+{
+	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return cr_error_errno(err, "cannot create %s", path);
+	if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0) {
+		int e = errno;
+		(void)unlink(path);
+		errno = e;
+		return cr_error_errno(err, "cannot write %s", path);
+	}
+	return 0;
+}
+
 /* Fill FD (already open for writing) and make it durable. */
 static int fill(int fd, const void *data, size_t len, mode_t mode)
 {

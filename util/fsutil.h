@@ -7,6 +7,12 @@
 
 #include "util/error.h"
 
+/* Write DATA to PATH as a scratch file (created or replaced, mode MODE),
+ * not made durable: for bytes read back at once and removed, whose loss in
+ * a crash only means the work is done again. No fsync: on a busy disk an
+ * fsync waits for other files' dirty data too. */
+int cr_write_file_scratch(const char *path, const void *data, size_t len, mode_t mode, struct cr_error *err);
+
 /* Write DATA to PATH atomically: an unnamed temp file in the same directory
  * (O_TMPFILE; a named one where the file system has none), fsync, rename,
  * fsync of the directory. A writer killed at any moment leaves PATH as it

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +79,37 @@ static void test_repairs_a_killed_writer(void **state)
 	free(path);
 }
 
+/* A scratch file replaces what was there, with its mode; a symlink in its
+ * place is refused, not followed; nothing is left of a write that failed. */
+static void test_scratch_file(void **state)
+{
+	(void)state;
+	struct cr_error err = CR_ERROR_INIT;
+	char *path = in_dir("scratch.tar"), *data = NULL;
+	size_t len = 0;
+	assert_int_equal(cr_write_file_scratch(path, "longer text\n", 12, 0640, &err), 0);
+	assert_int_equal(cr_write_file_scratch(path, "B\n", 2, 0600, &err), 0);
+	assert_int_equal(cr_read_file(path, 64, &data, &len, &err), 0);
+	assert_int_equal(len, 2);
+	assert_memory_equal(data, "B\n", 2);
+	free(data);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(unlink(path), 0);
+	char *target = in_dir("target");
+	touch("target");
+	assert_int_equal(symlink(target, path), 0);
+	assert_true(cr_write_file_scratch(path, "C", 1, 0600, &err) < 0);
+	assert_non_null(strstr(cr_error_msg(&err), "scratch.tar"));
+	cr_error_clear(&err);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	unlink(path);
+	free(target);
+	free(path);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -97,6 +129,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_repairs_a_killed_writer),
+		cmocka_unit_test(test_scratch_file),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
