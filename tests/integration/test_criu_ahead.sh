@@ -27,7 +27,7 @@ teardown() {
 	set +e
 	hosts_partitions_remove "$ra" "$cga"
 	hosts_partitions_remove "$rb" "$cgb"
-	for d in /sys/fs/cgroup/*/"$cga" /sys/fs/cgroup/*/"$cgb"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+	hosts_cgroups_remove "$cga" "$cgb"
 	for p in $pa $pb; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	two_hosts_del "$na" "$nb"
 	rm -rf "$work"
