@@ -11,9 +11,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 BIN=$CORRAL_BUILD_DIR/cli
 export CORRAL_ROOT=$(mktemp -d /tmp/corral-lswpar-live.XXXXXX)
+# A cgroup parent of this run's own, removed at the end (not the host's
+# default "corral", which the test would otherwise leave behind).
+export CORRAL_CGROUP_PARENT=corral-test-$$
 cleanup() {
 	"$BIN"/stopwpar -F live >/dev/null 2>&1
 	"$BIN"/rmwpar -F live >/dev/null 2>&1
+	find /sys/fs/cgroup/*/"$CORRAL_CGROUP_PARENT" -depth -type d -exec rmdir {} + 2>/dev/null
 	rm -rf "$CORRAL_ROOT"
 }
 trap cleanup EXIT
