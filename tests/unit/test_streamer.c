@@ -17,6 +17,7 @@
 #include "stream/capture.h"
 #include "stream/serve.h"
 #include "stream/streamer_proto.h"
+#include "test_fd_util.h"
 #include "test_image_util.h"
 
 struct fixture {
@@ -121,16 +122,6 @@ static int criu_open(int s, const char *name)
 	return criu_pipe(s, true);
 }
 
-static void write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		assert_true(n > 0);
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 static void interleaved_files_come_out_whole(void **state)
 {
 	struct fixture *f = *state;
@@ -142,13 +133,13 @@ static void interleaved_files_come_out_whole(void **state)
 	int pa = criu_open(s, "pages-1.img");
 	int pb = criu_open(s, "pagemap-1.img");
 	for (size_t i = 0; i < 30; i++) {
-		write_all(pa, a + i * (big / 30), big / 30);
-		write_all(pb, b + i * (small / 30), small / 30);
+		t_write_all(pa, a + i * (big / 30), big / 30);
+		t_write_all(pb, b + i * (small / 30), small / 30);
 	}
 	close(pa);
 	close(pb);
 	int pi = criu_open(s, "inventory.img");
-	write_all(pi, (const uint8_t *)"inventory", 9);
+	t_write_all(pi, (const uint8_t *)"inventory", 9);
 	close(pi);
 	close(s);
 	struct cr_error err = CR_ERROR_INIT;
@@ -230,10 +221,10 @@ static void a_broken_image_still_drains_criu(void **state)
 	t_fill(a, big, 7);
 	int s = criu_connect(f->dir);
 	int pa = criu_open(s, "pages-1.img");
-	write_all(pa, a, big); /* 8 MiB through a 1 MiB pipe: drained throughout */
+	t_write_all(pa, a, big); /* 8 MiB through a 1 MiB pipe: drained throughout */
 	close(pa);
 	int pi = criu_open(s, "inventory.img");
-	write_all(pi, (const uint8_t *)"inventory", 9);
+	t_write_all(pi, (const uint8_t *)"inventory", 9);
 	close(pi);
 	close(s);
 	t_expect_error(cr_capture_finish(f->cap, true, 5000, &err), &err, "the peer went away");

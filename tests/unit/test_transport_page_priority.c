@@ -22,6 +22,7 @@
 #include "transport_wire.pb-c.h"
 #include "transport/page_relay.h"
 #include "test_page_data.h"
+#include "test_fd_util.h"
 
 #define T_TIMEOUT_MS 10000
 #define PS_IOV_GET 7u
@@ -95,26 +96,6 @@ static void put_iov(uint8_t *p, uint32_t cmd, uint32_t nr, uint64_t vaddr)
 	memcpy(p, &v, sizeof(v));
 }
 
-static void write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		assert_true(n > 0);
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void read_all(int fd, uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		assert_true(n > 0);
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 static void peer_sends(struct fixture *f, const uint8_t *data, size_t len)
 {
 	t_page_data_send(&f->peer, data, len);
@@ -164,11 +145,11 @@ static void source_answers(struct fixture *f, uint32_t nr, uint64_t vaddr)
 static uint64_t lazy_pages_reads(struct fixture *f)
 {
 	struct iov h;
-	read_all(f->criu, (uint8_t *)&h, sizeof(h));
+	t_read_all(f->criu, (uint8_t *)&h, sizeof(h));
 	assert_int_equal(h.cmd & 0xffff, PS_IOV_ADD_F);
 	uint8_t *pages = malloc((size_t)h.nr_pages * PAGE);
 	assert_non_null(pages);
-	read_all(f->criu, pages, (size_t)h.nr_pages * PAGE);
+	t_read_all(f->criu, pages, (size_t)h.nr_pages * PAGE);
 	for (uint32_t k = 0; k < h.nr_pages; k++)
 		for (size_t b = 0; b < PAGE; b += 512)
 			assert_int_equal(pages[(size_t)k * PAGE + b], ((h.vaddr >> 12) + k) & 0xff);
@@ -188,7 +169,7 @@ static void destination_order(bool priority, const uint64_t want[4])
 	put_iov(req + 24, PS_IOV_GET, PUSH_PAGES, PUSH_B);
 	put_iov(req + 48, PS_IOV_GET | (priority ? FAULT_MARK : 0), 1, FAULT);
 	put_iov(req + 72, PS_IOV_GET, 16, PUSH_C);
-	write_all(f->criu, req, sizeof(req));
+	t_write_all(f->criu, req, sizeof(req));
 	peer_gets(f, got, sizeof(got));
 	assert_memory_equal(got, req, sizeof(req)); /* requests pass as they are */
 	source_answers(f, PUSH_PAGES, PUSH_A);
@@ -226,7 +207,7 @@ static uint64_t page_server_request(struct fixture *f, int ms)
 	if (poll(&p, 1, ms) != 1)
 		return 0;
 	struct iov q;
-	read_all(f->criu, (uint8_t *)&q, sizeof(q));
+	t_read_all(f->criu, (uint8_t *)&q, sizeof(q));
 	assert_int_equal(q.cmd & 0xffff, PS_IOV_GET);
 	return q.vaddr;
 }
@@ -236,7 +217,7 @@ static void page_server_answers(struct fixture *f, uint32_t nr, uint64_t vaddr)
 {
 	size_t len;
 	uint8_t *a = answer(nr, vaddr, &len);
-	write_all(f->criu, a, len);
+	t_write_all(f->criu, a, len);
 	uint8_t *got = malloc(len);
 	assert_non_null(got);
 	peer_gets(f, got, len);
