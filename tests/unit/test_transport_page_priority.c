@@ -212,17 +212,23 @@ static uint64_t page_server_request(struct fixture *f, int ms)
 	return q.vaddr;
 }
 
-/* The page server answers one request; the peer reads it on. */
-static void page_server_answers(struct fixture *f, uint32_t nr, uint64_t vaddr)
+/* The page server writes LEN bytes of answer A; the peer reads them on. */
+static void page_server_answers_part(struct fixture *f, const uint8_t *a, size_t len)
 {
-	size_t len;
-	uint8_t *a = answer(nr, vaddr, &len);
 	t_write_all(f->criu, a, len);
 	uint8_t *got = malloc(len);
 	assert_non_null(got);
 	peer_gets(f, got, len);
 	assert_memory_equal(got, a, len);
 	free(got);
+}
+
+/* The page server answers one request; the peer reads it on. */
+static void page_server_answers(struct fixture *f, uint32_t nr, uint64_t vaddr)
+{
+	size_t len;
+	uint8_t *a = answer(nr, vaddr, &len);
+	page_server_answers_part(f, a, len);
 	free(a);
 }
 
@@ -264,6 +270,33 @@ static void test_source_keeps_the_order_without_priority(void **state)
 	(void)state;
 	const uint64_t want[] = {PUSH_A, PUSH_B, FAULT};
 	source_order(false, want);
+}
+
+/* Source: the next push request goes to the page server while the last
+ * CR_PAGE_RELAY_CHUNK bytes of the answer before are still to come (so the
+ * page server has it at hand as it ends), not before. */
+static void test_source_hands_the_next_push_before_the_answer_ends(void **state)
+{
+	(void)state;
+	struct fixture *f = start(true, true);
+	uint8_t req[2 * 24];
+	put_iov(req, PS_IOV_GET, PUSH_PAGES, PUSH_A);
+	put_iov(req + 24, PS_IOV_GET, 16, PUSH_B);
+	peer_sends(f, req, sizeof(req));
+	assert_int_equal(page_server_request(f, T_TIMEOUT_MS), PUSH_A);
+	size_t len;
+	uint8_t *a = answer(PUSH_PAGES, PUSH_A, &len);
+	size_t first = 24 + 100 * 1024, second = len - 24 - CR_PAGE_RELAY_CHUNK + 8 * 1024 - first;
+	/* More than CR_PAGE_RELAY_CHUNK of A still to come: B is held. */
+	page_server_answers_part(f, a, first);
+	assert_int_equal(page_server_request(f, 200), 0);
+	/* Less than that: B is handed over before A ends. */
+	page_server_answers_part(f, a + first, second);
+	assert_int_equal(page_server_request(f, 2000), PUSH_B);
+	page_server_answers_part(f, a + first + second, len - first - second);
+	free(a);
+	page_server_answers(f, 16, PUSH_B);
+	stop(f);
 }
 
 /* Answers in any order match their requests by address; one that matches
@@ -309,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_destination_keeps_the_order_without_priority),
 		cmocka_unit_test(test_source_asks_the_fault_first),
 		cmocka_unit_test(test_source_keeps_the_order_without_priority),
+		cmocka_unit_test(test_source_hands_the_next_push_before_the_answer_ends),
 		cmocka_unit_test(test_any_order_answers_match_their_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
