@@ -17,11 +17,7 @@ need_root
 for c in ip criu; do command -v "$c" >/dev/null || skip "no $c"; done
 bin=$CORRAL_BUILD_DIR/cli
 
-x=$(($$ % 200 + 20))
-na=crahA$$ nb=crahB$$ va=crahvA$$ vb=crahvB$$
-work=$(mktemp -d /tmp/corral-test-ahead-XXXXXX)
-ra=$work/a rb=$work/b
-cga=corral-test-$$-a cgb=corral-test-$$-b
+hosts_names ah
 pa= pb=
 teardown() {
 	set +e
@@ -41,8 +37,6 @@ fail() {
 
 two_hosts "$na" "$nb" "$va" "$vb" "10.213.$x"
 two_hosts_trust "$ra" "$rb" "10.213.$x" || fail "host keys and trust"
-on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
-on_b() { nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@"; }
 # Not through on_a/on_b: $! must be corrald's own pid (a function runs in a subshell).
 nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" CORRAL_DEBUG=1 "$bin/corrald" \
 	--foreground --listen "10.213.$x.1" 2>>"$work/a.log" >/dev/null &

@@ -20,11 +20,8 @@ command -v ip >/dev/null || skip "no ip (iproute2)"
 bin=$CORRAL_BUILD_DIR/cli
 command -v criu >/dev/null || skip "no criu"
 
-x=$(( $$ % 200 + 20 ))
-na=crmA$$ nb=crmB$$ va=crmvA$$ vb=crmvB$$
-work=$(mktemp -d /tmp/corral-test-relocate-XXXXXX)
-ra=$work/a rb=$work/b rc=$work/c
-cga=corral-test-$$-a cgb=corral-test-$$-b
+hosts_names m
+rc=$work/c
 pa= pb=
 teardown() {
 	set +e
@@ -51,8 +48,6 @@ fail() {
 
 two_hosts "$na" "$nb" "$va" "$vb" "10.215.$x"
 
-on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
-on_b() { nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@"; }
 for r in "$ra" "$rb" "$rc"; do
 	mkdir -p "$r"
 	CORRAL_ROOT=$r "$bin/corral" keygen >/dev/null 2>&1

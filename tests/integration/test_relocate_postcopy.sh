@@ -28,11 +28,7 @@ command -v tc >/dev/null || skip "no tc (iproute2)"
 bin=$CORRAL_BUILD_DIR/cli
 MIB=${POSTCOPY_TEST_MIB:-64}
 
-x=$(( $$ % 200 + 20 ))
-na=crpA$$ nb=crpB$$ va=crpvA$$ vb=crpvB$$
-work=$(mktemp -d /tmp/corral-test-postcopy-XXXXXX)
-ra=$work/a rb=$work/b
-cga=corral-test-$$-a cgb=corral-test-$$-b
+hosts_names p
 pa= pb=
 teardown() {
 	set +e
@@ -57,8 +53,6 @@ fail() {
 }
 
 two_hosts "$na" "$nb" "$va" "$vb" "10.216.$x"
-on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
-on_b() { nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@"; }
 for r in "$ra" "$rb"; do
 	mkdir -p "$r"
 	CORRAL_ROOT=$r "$bin/corral" keygen >/dev/null 2>&1

@@ -20,11 +20,7 @@ need_root
 command -v ip >/dev/null || skip "no ip (iproute2)"
 bin=$CORRAL_BUILD_DIR/cli
 
-x=$(( $$ % 200 + 20 ))
-na=crqA$$ nb=crqB$$ va=crqvA$$ vb=crqvB$$
-work=$(mktemp -d /tmp/corral-test-precopy-XXXXXX)
-ra=$work/a rb=$work/b
-cga=corral-test-$$-a cgb=corral-test-$$-b
+hosts_names q
 pa= pb= mv=
 teardown() {
 	set +e
@@ -46,8 +42,6 @@ fail() {
 }
 
 two_hosts "$na" "$nb" "$va" "$vb" "10.217.$x"
-on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
-on_b() { nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@"; }
 two_hosts_trust "$ra" "$rb" "10.217.$x" || fail "keys and trust"
 lazy=$(CORRAL_ROOT=$ra "$bin/corral" check 2>&1 | grep -E '^[a-z]+ +lazy-pages ' || true)
 case "$lazy" in

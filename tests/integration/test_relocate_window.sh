@@ -19,11 +19,7 @@ need_root
 for c in ip criu; do command -v "$c" >/dev/null || skip "no $c"; done
 bin=$CORRAL_BUILD_DIR/cli
 
-x=$(($$ % 200 + 20))
-na=crwA$$ nb=crwB$$ va=crwvA$$ vb=crwvB$$
-work=$(mktemp -d /tmp/corral-test-window-XXXXXX)
-ra=$work/a rb=$work/b
-cga=corral-test-$$-a cgb=corral-test-$$-b
+hosts_names w
 pb=
 teardown() {
 	set +e
@@ -44,7 +40,6 @@ fail() {
 
 two_hosts "$na" "$nb" "$va" "$vb" "10.212.$x"
 two_hosts_trust "$ra" "$rb" "10.212.$x" || fail "host keys and trust"
-on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
 nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$bin/corrald" --foreground \
 	--listen "10.212.$x.2" 2>>"$work/b.log" >/dev/null &
 pb=$!
