@@ -43,6 +43,7 @@
 #include "spec/spec_file.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/fault.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/paths.h"
@@ -50,6 +51,7 @@
 #define EARLY_LISTEN_MS 10000              /* criu lazy-pages listening after its start */
 #define EARLY_CLAIM_MS (15 * 60 * 1000)     /* unclaimed: the longest a dump may take, then it goes */
 #define EARLY_END_MS 5000
+#define SLOW_UNPACK_AHEAD_S 7 /* the test fault's: longer than a test peer's 5 s idle timeout */
 
 /* This process serves one connection: at most one preparation. */
 static struct cr_restart_hold prep = CR_RESTART_HOLD_INIT;
@@ -195,6 +197,8 @@ static int unpack_ahead(const struct cr_arrival_env *env, const struct cr_arriva
 	int r = cr_relocation_record_save(req->name, rec, err);
 	if (r == 0 && (r = cr_write_file_scratch(tar, req->fs_archive, req->fs_archive_len, 0600, err)) == 0)
 		r = cr_rootfs_archive_apply(tar, dir, err);
+	if (r == 0 && cr_fault_injected(CR_FAULT_SLOW_UNPACK_AHEAD))
+		sleep(SLOW_UNPACK_AHEAD_S);
 	cr_prep_nice_restore(&nice);
 	(void)unlink(tar);
 	if (r == 0)

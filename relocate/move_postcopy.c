@@ -449,12 +449,13 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 				       .frozen_fd = ev[1], .restorers_tmpfs_tar = m->peer_tmpfs_tar};
 	/* Both connections are made before the freeze: their hand-shakes stay
 	 * out of the downtime. A lazy dump is short (no page is written), well
-	 * within the peer's idle timeout. */
+	 * within the peer's idle timeout. The pages' connection is made once
+	 * the peer has answered PrepareArrival: it carries nothing before the
+	 * freeze, and the peer's unpack ahead (seconds under load) must not
+	 * count against its idle timeout. */
 	cr_peer_close(*p);
 	*p = NULL;
 	int r = cr_move_connect(req, p, err);
-	if (r == 0)
-		r = cr_move_connect(req, &mv.pages, err);
 	/* The archive is made while CRIU dumps: what it needs is copied now. */
 	if (r == 0 && !cr_partition_nfs_root(cfg) && cfg->directory) {
 		struct cr_error ae = CR_ERROR_INIT;
@@ -464,6 +465,8 @@ int cr_move_postcopy(struct move *m, struct cr_peer **p, const struct cr_wpar_co
 	}
 	if (r == 0 && !m->nfs_mark)
 		r = prepare_arrival(m, *p, cfg, &mv.early, err);
+	if (r == 0)
+		r = cr_move_connect(req, &mv.pages, err);
 	if (r < 0) {
 		cr_error_wrap(err, "relocation of %s to %s failed, it goes on here", req->name, req->peer);
 		goto close_all;

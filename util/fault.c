@@ -17,6 +17,7 @@ static const char *const names[CR_FAULT_MAX] = {
 	[CR_FAULT_END_COPY] = "end-copy-fails",
 	[CR_FAULT_PAUSE_BEFORE_FREEZE] = "pause-before-freeze",
 	[CR_FAULT_FAIL_FREEZE] = "fail-freeze",
+	[CR_FAULT_SLOW_UNPACK_AHEAD] = "slow-unpack-ahead",
 };
 
 const char *cr_fault_name(enum cr_fault f)

@@ -36,6 +36,8 @@ enum cr_fault {
 					    * were pre-copied waits 4 s before it freezes */
 	CR_FAULT_FAIL_FREEZE = 11,       /* "fail-freeze": a checkpoint or move fails right before it
 					  * freezes (its criu started ahead is running by then) */
+	CR_FAULT_SLOW_UNPACK_AHEAD = 12, /* "slow-unpack-ahead": the destination's unpack ahead of a
+					  * pre-copied move takes 7 s longer (a loaded host's) */
 	CR_FAULT_MAX,
 };
 

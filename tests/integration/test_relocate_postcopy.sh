@@ -445,19 +445,35 @@ verify_pages b "$rb" "Restore's connection hung up"
 [ -z "$(ls -A "$ra/var/lib/corral/outgoing" 2>/dev/null | grep relocation)" ] || fail "A kept the record of a confirmed relocation"
 pass "Restore's connection hung up in the lazy phase: B waited for A's decision, the move completed, every page verified"
 
+# B's unpack ahead outlasts B's idle timeout (5 s here; a fault point adds
+# 7 s to it, as a loaded host's took 8 s): the pages' connection is made only
+# once B has answered PrepareArrival. Before, it was made first and idled
+# through the unpack, B dropped it, and the move failed after the freeze.
+# back_to_a_b_faulted WHAT FAULT: pc from B back to A (stop-copy), then B's
+# corrald restarted with the fault point FAULT.
+back_to_a_b_faulted() {
+	rearm_memhog b "$rb"
+	out=$(on_b "$bin/movewpar" --mode stop-copy pc a 2>&1) || fail "back to A before $1: $out"
+	rearm_memhog a "$ra"
+	b_env=(CORRAL_TEST_FAULT="$2")
+	kill -9 "$pb"
+	restart_b
+	b_env=()
+}
+back_to_a_b_faulted "the slow unpack" slow-unpack-ahead
+out=$(on_a timeout 120 "$bin/movewpar" -t 15 --mode post-copy pc b 2>&1) || fail "slow unpack ahead on B: $out"
+grep -q "file systems of pc unpacked ahead" "$work/b.log" || fail "slow unpack ahead: no unpack ahead on B"
+only_on "$rb" "$ra" b "slow unpack ahead"
+verify_pages b "$rb" "slow unpack ahead"
+pass "B's unpack ahead outlasted its idle timeout: the move completed, every page verified on B"
+
 # B's criu lazy-pages stops asking once the background push began (a fault
 # point: B's relay hears it no more), as the lazy-pages of CRIU 4.1.1 did
 # when it spun (scripts/criu-patches/0004). Before, only keepalives flowed
 # until the dump's deadline (300 s + 1 s per MiB); now B's relay calls it a
 # stall after 5 s without a page while A is heard, ends its copy and says
 # so; A thaws its own: one copy, on A, every page intact.
-rearm_memhog b "$rb"
-out=$(on_b "$bin/movewpar" --mode stop-copy pc a 2>&1) || fail "back to A before the stall: $out"
-rearm_memhog a "$ra"
-b_env=(CORRAL_TEST_FAULT=lazy-pages-stall)
-kill -9 "$pb"
-restart_b
-b_env=()
+back_to_a_b_faulted "the stall" lazy-pages-stall
 t0=$(date +%s)
 out=$(on_a timeout 200 "$bin/movewpar" --mode post-copy pc b 2>&1) && fail "lazy-pages stalled: movewpar succeeded"
 took=$(($(date +%s) - t0))
