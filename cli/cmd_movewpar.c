@@ -71,7 +71,13 @@ static void show_progress(void *ctx, const struct cr_move_progress *p)
 	fflush(stderr);
 }
 
-/* AIX-style flags plus the long ones movewpar's users know from other tools. */
+/* How a post-copy move's relays order faults and the push (0010). */
+static const char *fault_order(const struct cr_move_report *rep)
+{
+	return rep->faults_first ? "faults ahead of the push (its criu lazy-pages takes answers in any order)"
+				 : "faults in the order asked (its criu lazy-pages lacks lazy-any-order)";
+}
+
 /* How a live move's dump carries the partition's tmpfs (0009). */
 static const char *tmpfs_form(const struct cr_move_report *rep)
 {
@@ -79,6 +85,7 @@ static const char *tmpfs_form(const struct cr_move_report *rep)
 				    : "tmpfs as CRIU's tar.gz (a CRIU here or there lacks tmpfs-plain-tar)";
 }
 
+/* AIX-style flags plus the long ones movewpar's users know from other tools. */
 static void translate_long_options(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -192,12 +199,14 @@ int cmd_movewpar(const struct cli_verb *v, int argc, char **argv, struct cr_erro
 		       rep.carried_fs ? " (file systems included)" : "", rep.total_ns / 1e9);
 		if (rep.page_resumes > 0)
 			printf("the page connection broke and the transfer resumed %u time(s)\n", rep.page_resumes);
-		if (cli_option_count(&p, 'v'))
+		if (cli_option_count(&p, 'v')) {
 			printf("freeze %.0f ms, dump %.0f ms, archive %.0f ms, stream %.0f ms, restore %.0f ms, "
 			       "hand-over %.0f ms, page messages %llu, push answers %llu (longest %u pages)\n",
 			       rep.freeze_ns / 1e6, rep.dump_ns / 1e6, rep.archive_ns / 1e6, rep.stream_ns / 1e6,
 			       rep.restore_ns / 1e6, rep.handover_ns / 1e6, (unsigned long long)rep.page_msgs,
 			       (unsigned long long)rep.push_requests, rep.push_max_pages);
+			printf("%s: %s\n", req.peer, fault_order(&rep));
+		}
 	} else {
 		/* Streamed, the image went out while CRIU dumped. */
 		double secs = (rep.stream_ns + (rep.streamed ? rep.dump_ns : 0)) / 1e9;

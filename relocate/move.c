@@ -381,6 +381,7 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 	m.peer_tmpfs_tar = cr_peer_info_has_criu(hello, CR_CRIU_FEATURE_TMPFS_TAR);
 	rep->tmpfs_plain_tar = m.peer_tmpfs_tar && cr_host_criu_tmpfs_plain_tar();
 	m.peer_lazy_any_order = cr_peer_info_has_criu(hello, CR_CRIU_FEATURE_LAZY_ANY_ORDER);
+	rep->faults_first = m.peer_lazy_any_order;
 	uint64_t disk = 0, memory = 0;
 	resources_needed(&w.config, live, &m.fs_bytes, &disk, &memory);
 	/* NFS file systems do not travel: the peer must see the very same ones. */

@@ -72,6 +72,9 @@ struct cr_move_report {
 	/* Both CRIUs have tmpfs-plain-tar (check/criu_features.h): a live move's
 	 * dump carries the tmpfs as a plain tar, else as CRIU's tar.gz. */
 	bool tmpfs_plain_tar;
+	/* Post-copy: the peer's criu lazy-pages takes answers in any order
+	 * (0010), so both relays serve faults ahead of the push. */
+	bool faults_first;
 	char *ended;            /* processes -F ended, or NULL */
 	/* Live moves: the mode that ran (or, --dry-run, would run) and why. */
 	enum cr_move_mode mode;

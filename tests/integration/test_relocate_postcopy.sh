@@ -80,6 +80,20 @@ start_b() {
 		"$bin/corrald" --foreground --listen "10.216.$x.2" --timeout 5 2>>"$work/b.log" >/dev/null &
 	pb=$!
 }
+# restart_b: B's corrald (ended) started again.
+restart_b() {
+	wait "$pb" 2>/dev/null || true
+	rm -f "$rb/run/corral/corrald.sock"
+	start_b
+	corrald_ready "$rb" "$pb"
+}
+# restart_b_with [VAR=VALUE...]: B's corrald killed and started with that environment.
+restart_b_with() {
+	b_env=("$@")
+	kill -9 "$pb"
+	restart_b
+	b_env=()
+}
 start_a
 start_b
 corrald_ready "$ra" "$pa"
@@ -195,6 +209,34 @@ assert_contains "$out" "post-copy" "B -> A"
 only_on "$ra" "$rb" a "after B -> A"
 pass "auto B -> A: post-copy"
 rearm_memhog a "$ra"
+
+# A mixed pair: B's criu without lazy-any-order (a wrapper that fails `criu
+# check --feature lazy_any_order`, as a CRIU without patch 0010 does). A -> B:
+# B's Hello lacks it, so neither relay puts faults first (an unpatched criu
+# lazy-pages would take a fault's answer for the push answer it awaits);
+# B -> A: A has it, so both do. Every page verified each way.
+if "${CORRAL_CRIU:-$(command -v criu)}" check --feature lazy_any_order >/dev/null 2>&1; then
+	printf '#!/bin/sh\n[ "$*" = "check --feature lazy_any_order" ] && { echo unsupported >&2; exit 1; }\nexec %s "$@"\n' \
+		"${CORRAL_CRIU:-$(command -v criu)}" >"$work/criu-in-order"
+	chmod 0755 "$work/criu-in-order"
+	restart_b_with CORRAL_CRIU="$work/criu-in-order"
+	out=$(on_a "$bin/movewpar" -v --mode post-copy pc b 2>&1) || fail "mixed pair, A -> B: $out"
+	assert_contains "$out" "b: faults in the order asked" "mixed pair, A -> B"
+	grep "serving the memory of pc on demand" "$work/b.log" | tail -1 | grep -vq "faults ahead" ||
+		fail "mixed pair: B put faults first without lazy-any-order"
+	only_on "$rb" "$ra" b "mixed pair, A -> B"
+	verify_pages b "$rb" "mixed pair, A -> B"
+	rearm_memhog b "$rb"
+	out=$(on_b "$bin/movewpar" -v --mode post-copy pc a 2>&1) || fail "mixed pair, B -> A: $out"
+	assert_contains "$out" "a: faults ahead of the push" "mixed pair, B -> A"
+	grep "serving the memory of pc on demand" "$work/a.log" | tail -1 | grep -q "faults ahead" ||
+		fail "mixed pair: A did not put faults first"
+	only_on "$ra" "$rb" a "mixed pair, B -> A"
+	verify_pages a "$ra" "mixed pair, B -> A"
+	rearm_memhog a "$ra"
+	restart_b_with
+	pass "a mixed pair (B's criu lacks lazy-any-order): faults in the order asked to B, ahead to A, every page verified"
+fi
 
 # A partition whose shells fork every 10 ms, moved back and forth: a task
 # caught mid-fork (a sleep, a date) has a few pages, gets them first and
@@ -362,15 +404,6 @@ pass "a reset lasting past the bound: one copy, on A, every page intact"
 
 # A destination of protocol 1.2 resumes nothing: the reset rolls the move
 # back as before (A asks B to end its copy on a fresh connection and thaws).
-restart_b_with() {
-	b_env=("$@")
-	kill -9 "$pb"
-	wait "$pb" 2>/dev/null || true
-	rm -f "$rb/run/corral/corrald.sock"
-	start_b
-	corrald_ready "$rb" "$pb"
-	b_env=()
-}
 restart_b_with CORRAL_TEST_PROTO_VERSION=1.2
 lazy_fault ip netns exec "$na" ss -K dst "10.216.$x.2"
 lazy_fault_end
@@ -407,12 +440,6 @@ pass "A's corrald killed in the lazy phase: the move completed, every page verif
 # reach B, waits out B's idle timeout and thaws its copy, every page intact;
 # B's next corrald finds the relocation record, asks A and removes what is
 # left there.
-restart_b() {
-	wait "$pb" 2>/dev/null || true
-	rm -f "$rb/run/corral/corrald.sock"
-	start_b
-	corrald_ready "$rb" "$pb"
-}
 lazy_fault kill -9 "$pb"
 lazy_fault_end
 [ "$mover_rc" -ne 0 ] || fail "B's corrald killed: movewpar succeeded"
@@ -432,12 +459,9 @@ pass "B's corrald killed in the lazy phase: one copy, on A, every page intact; B
 # A ended it, removed its own copy: the partition ended on both hosts. The
 # move completes, every page verified on B.
 rearm_memhog a "$ra"
-b_env=(CORRAL_TEST_FAULT=hangup-after-restore)
-kill -9 "$pb"
-restart_b
+restart_b_with CORRAL_TEST_FAULT=hangup-after-restore
 lazy_fault true
 lazy_fault_end
-b_env=()
 [ "$mover_rc" -eq 0 ] || fail "Restore's connection hung up: movewpar failed"
 grep -q "pc is in its hand-over there (its decision pending)" "$work/b.log" || fail "B did not wait for A's decision"
 only_on "$rb" "$ra" b "Restore's connection hung up"
@@ -455,10 +479,7 @@ back_to_a_b_faulted() {
 	rearm_memhog b "$rb"
 	out=$(on_b "$bin/movewpar" --mode stop-copy pc a 2>&1) || fail "back to A before $1: $out"
 	rearm_memhog a "$ra"
-	b_env=(CORRAL_TEST_FAULT="$2")
-	kill -9 "$pb"
-	restart_b
-	b_env=()
+	restart_b_with CORRAL_TEST_FAULT="$2"
 }
 back_to_a_b_faulted "the slow unpack" slow-unpack-ahead
 out=$(on_a timeout 120 "$bin/movewpar" -t 15 --mode post-copy pc b 2>&1) || fail "slow unpack ahead on B: $out"
