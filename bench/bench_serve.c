@@ -1,7 +1,7 @@
 /* How fast restartwpar's serve thread (stream/serve.c) feeds CRIU one image
  * file, against the way a raw `criu restore` reads it from a tmpfs.
  *
- *   bench_serve IMAGE [ENTRY [ROUNDS]]
+ *   bench_serve IMAGE [ENTRY [ROUNDS [PIPES]]]
  *
  * IMAGE is a streamed image (chkptwpar -o, format 2.x, not encrypted);
  * ENTRY one of its files (default, or "": its largest, a pages-N.img). Rounds
@@ -9,12 +9,12 @@
  * preads into fresh anonymous memory (as CRIU's restorer reads a local
  * pages image); served, the same bytes asked for on the serve socket as
  * CRIU asks and read from the pipe in 1 MiB reads into fresh memory (as
- * CRIU's streamed restore reads them). Prints each round's wall time; the
- * reader's CPU, how often it waited for the pipe (voluntary context
- * switches) and how long it slept there (neither running nor runnable: the
- * serve thread had not filled the pipe); the serve thread's CPU (the
- * process's CPU less the reading thread's); and the medians' ratio. The wall
- * times need a quiet machine; the CPU times and the sleep hold at any load. */
+ * CRIU's streamed restore reads them); with PIPES (1) above 1, over that
+ * many pipes read in turns of 1 MiB, as CRIU with patch 0011 reads them.
+ * Prints each round's wall time, the reader's CPU and how often it had to
+ * wait for the pipe (voluntary context switches), the serve thread's CPU (the
+ * process's CPU less the reading thread's), and the medians' ratio. Run it on
+ * a quiet machine and give the load average. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,15 +75,18 @@ static long waits(void)
 	return ru.ru_nvcsw;
 }
 
-/* Read SIZE bytes from FD into fresh memory, CHUNK at a time (pread when
- * PREAD, else read: a pipe). */
-static void read_into_fresh(int fd, uint64_t size, int pread_it)
+/* Read SIZE bytes into fresh memory, CHUNK at a time: from FDS[0] with pread
+ * when PREAD, else with read from the N_FDS pipes FDS in turns of CHUNK. */
+static void read_into_fresh(const int *fds, unsigned n_fds, uint64_t size, int pread_it)
 {
 	uint8_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		die("mmap");
 	for (uint64_t off = 0; off < size;) {
-		size_t want = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
+		int fd = fds[(off / CHUNK) % n_fds];
+		size_t want = CHUNK - (size_t)(off % CHUNK);
+		if (size - off < want)
+			want = (size_t)(size - off);
 		ssize_t n = pread_it ? pread(fd, mem + off, want, (off_t)off) : read(fd, mem + off, want);
 		if (n <= 0)
 			die(pread_it ? "pread" : "read from the serve pipe");
@@ -92,30 +95,18 @@ static void read_into_fresh(int fd, uint64_t size, int pread_it)
 	munmap(mem, size);
 }
 
-/* As CRIU: ask for NAME on socket S, hear that it exists, hand over a pipe's
- * write end; returns the read end. */
-static int ask(int s, const char *name)
+static size_t varint(uint8_t *p, uint32_t v)
 {
-	uint8_t msg[4 + 2 + CR_STREAMER_NAME_MAX];
-	size_t n = strlen(name);
-	uint32_t len = (uint32_t)(2 + n);
-	memcpy(msg, &len, 4);
-	msg[4] = 0x0a; /* Request.filename */
-	msg[5] = (uint8_t)n;
-	memcpy(msg + 6, name, n);
-	if (send(s, msg, 6 + n, MSG_NOSIGNAL) != (ssize_t)(6 + n))
-		die("send the request");
-	uint8_t reply[6];
-	for (size_t got = 0; got < sizeof(reply);) {
-		ssize_t k = recv(s, reply + got, sizeof(reply) - got, 0);
-		if (k <= 0)
-			die("recv the reply");
-		got += (size_t)k;
-	}
-	if (reply[4] != 0x08 || reply[5] != 1) {
-		fprintf(stderr, "the serve thread has no %s\n", name);
-		exit(1);
-	}
+	size_t n = 0;
+	for (; v >= 0x80; v >>= 7)
+		p[n++] = (uint8_t)(v | 0x80);
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* As CRIU: a pipe's write end sent with one byte; returns the read end. */
+static int send_pipe(int s)
+{
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		die("pipe");
@@ -137,10 +128,44 @@ static int ask(int s, const char *name)
 	return p[0];
 }
 
+/* As CRIU: ask for NAME on socket S over N_FDS pipes, hear that it exists,
+ * hand over the pipes' write ends; the read ends in FDS. */
+static void ask(int s, const char *name, int *fds, unsigned n_fds)
+{
+	uint8_t msg[4 + 2 + CR_STREAMER_NAME_MAX + 12];
+	size_t n = strlen(name), len = 2 + n;
+	msg[4] = 0x0a; /* Request.filename */
+	msg[5] = (uint8_t)n;
+	memcpy(msg + 6, name, n);
+	if (n_fds > 1) {
+		msg[4 + len++] = 0x10; /* Request.pipes */
+		len += varint(msg + 4 + len, n_fds);
+		msg[4 + len++] = 0x18; /* Request.chunk */
+		len += varint(msg + 4 + len, CHUNK);
+	}
+	uint32_t len32 = (uint32_t)len;
+	memcpy(msg, &len32, 4);
+	if (send(s, msg, 4 + len, MSG_NOSIGNAL) != (ssize_t)(4 + len))
+		die("send the request");
+	uint8_t reply[6];
+	for (size_t got = 0; got < sizeof(reply);) {
+		ssize_t k = recv(s, reply + got, sizeof(reply) - got, 0);
+		if (k <= 0)
+			die("recv the reply");
+		got += (size_t)k;
+	}
+	if (reply[4] != 0x08 || reply[5] != 1) {
+		fprintf(stderr, "the serve thread has no %s\n", name);
+		exit(1);
+	}
+	for (unsigned i = 0; i < n_fds; i++)
+		fds[i] = send_pipe(s);
+}
+
 /* One served round: *RET_SERVE_CPU, the serve thread's CPU, *RET_READ_CPU
  * the reader's (us); returns the wall time (us). */
 static int64_t served_round(struct cr_image_reader *r, const char *prefix, const char *name, uint64_t size,
-			    int64_t *ret_serve_cpu, int64_t *ret_read_cpu, long *ret_waits,
+			    unsigned n_pipes, int64_t *ret_serve_cpu, int64_t *ret_read_cpu, long *ret_waits,
 			    int64_t *ret_slept)
 {
 	char dir[] = "/dev/shm/bench-serve.XXXXXX";
@@ -158,14 +183,16 @@ static int64_t served_round(struct cr_image_reader *r, const char *prefix, const
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		die("connect to the serve socket");
-	int fd = ask(s, name);
+	int fds[CR_STREAMER_PIPES_MAX];
+	ask(s, name, fds, n_pipes);
 	long w0 = waits();
 	int64_t q0 = runqueue_us(), c0 = us(CLOCK_THREAD_CPUTIME_ID), r0 = us(CLOCK_MONOTONIC);
-	read_into_fresh(fd, size, 0);
+	read_into_fresh(fds, n_pipes, size, 0);
 	/* Neither running nor waiting for a CPU: waiting for the serve thread. */
 	*ret_slept = (us(CLOCK_MONOTONIC) - r0) - (us(CLOCK_THREAD_CPUTIME_ID) - c0) - (runqueue_us() - q0);
 	*ret_waits = waits() - w0;
-	close(fd);
+	for (unsigned i = 0; i < n_pipes; i++)
+		close(fds[i]);
 	close(s);
 	if (cr_serve_finish(srv, &err) < 0) {
 		fprintf(stderr, "serve: %s\n", cr_error_msg(&err));
@@ -217,8 +244,13 @@ static int64_t median(int64_t *v, int n)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 4) {
-		fprintf(stderr, "usage: %s IMAGE [ENTRY [ROUNDS]]\n", argv[0]);
+	if (argc < 2 || argc > 5) {
+		fprintf(stderr, "usage: %s IMAGE [ENTRY [ROUNDS [PIPES]]]\n", argv[0]);
+		return 2;
+	}
+	int n_pipes = argc > 4 ? atoi(argv[4]) : 1;
+	if (n_pipes < 1 || n_pipes > CR_STREAMER_PIPES_MAX) {
+		fprintf(stderr, "PIPES must be 1 to %d\n", CR_STREAMER_PIPES_MAX);
 		return 2;
 	}
 	int rounds = argc > 3 ? atoi(argv[3]) : 5;
@@ -253,17 +285,18 @@ int main(int argc, char **argv)
 	int raw_fd = copy_to_tmpfs(r, e, size);
 	double load[1] = {0};
 	(void)getloadavg(load, 1);
-	printf("%s of %s: %.1f MiB, %d rounds; load average %.2f\n", m->entries[e].path, argv[1],
-	       (double)size / (1 << 20), rounds, load[0]);
+	printf("%s of %s: %.1f MiB, %d rounds, %d pipe(s); load average %.2f\n", m->entries[e].path, argv[1],
+	       (double)size / (1 << 20), rounds, n_pipes, load[0]);
 	int64_t raw[MAX_ROUNDS], served[MAX_ROUNDS], cpu[MAX_ROUNDS], raw_cpu[MAX_ROUNDS], read_cpu[MAX_ROUNDS];
 	int64_t n_waits[MAX_ROUNDS], slept[MAX_ROUNDS];
 	for (int i = 0; i < rounds; i++) {
 		int64_t t0 = us(CLOCK_MONOTONIC), c0 = us(CLOCK_THREAD_CPUTIME_ID);
-		read_into_fresh(raw_fd, size, 1);
+		read_into_fresh(&raw_fd, 1, size, 1);
 		raw[i] = us(CLOCK_MONOTONIC) - t0;
 		raw_cpu[i] = us(CLOCK_THREAD_CPUTIME_ID) - c0;
 		long w = 0;
-		served[i] = served_round(r, prefix, slash + 1, size, &cpu[i], &read_cpu[i], &w, &slept[i]);
+		served[i] = served_round(r, prefix, slash + 1, size, (unsigned)n_pipes, &cpu[i], &read_cpu[i], &w,
+					 &slept[i]);
 		n_waits[i] = w;
 		printf("  round %d: raw %.1f ms (CPU %.1f), served %.1f ms (%.2fx; reader CPU %.1f, waits %ld, "
 		       "slept %.1f ms; serve thread CPU %.1f)\n",

@@ -89,6 +89,10 @@ static int on_socket(struct cr_capture *c, struct cr_error *err)
 	while (r == 0 && c->t.conn_fd >= 0) {
 		if (!c->pending && (r = cr_streamer_take_request(in, &c->pending, err)) <= 0)
 			break;
+		if (in->pipes != 1) {
+			r = cr_error_set(err, EPROTO, "criu's dump offers %s over %u pipes, not one", c->pending, in->pipes);
+			break;
+		}
 		int fd = -1;
 		if ((r = cr_streamer_take_fd(in, &fd, err)) <= 0)
 			break;

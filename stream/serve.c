@@ -1,5 +1,8 @@
 /* The serve thread: answer CRIU's requests for image files from the image's
- * index, and fill each open pipe block by block as CRIU reads it. */
+ * index, and fill each open pipe block by block as CRIU reads it. A file
+ * asked for over several pipes (CRIU patch 0011) is dealt to them in turns of
+ * the request's chunk: each pipe is served as a file of its own turns, so
+ * one fills while CRIU copies out of the other. */
 #define LOG_PREFIX "stream: "
 #include "stream/serve.h"
 
@@ -29,7 +32,9 @@
 struct out_pipe {
 	int fd;
 	size_t entry;
-	uint64_t off;    /* next byte of the file to decode */
+	unsigned part, parts; /* this pipe is part PART of PARTS, turns of CHUNK bytes (parts 1: all of it) */
+	uint64_t chunk;
+	uint64_t off;    /* next byte of the file to decode (past its end: none left) */
 	uint8_t *buf;    /* one block decoded, not yet written (copied) */
 	uint8_t *cur;    /* the block being written: buf, or one of ring's (handed over) */
 	size_t len, pos;
@@ -40,13 +45,14 @@ struct cr_serve {
 	struct cr_streamer t;
 	char *prefix;
 	struct cr_image_reader *r;
-	size_t pending; /* entry whose pipe is due, or SIZE_MAX */
+	size_t pending; /* entry whose pipes are due, or SIZE_MAX */
 	struct out_pipe *pipes;
 	size_t n_pipes, cap_pipes;
 	unsigned rings; /* pipes with a ring */
 	unsigned files;
 	uint64_t bytes;  /* written to criu's pipes */
 	atomic_bool *whole; /* per entry: served to its end, every block checked */
+	uint8_t *parts_done; /* per entry: its pipes that were served to their end */
 	size_t n_entries;
 };
 
@@ -64,7 +70,9 @@ static size_t find_entry(const struct cr_serve *s, const char *name)
 	return SIZE_MAX;
 }
 
-static int add_pipe(struct cr_serve *s, int fd, size_t entry, struct cr_error *err)
+/* Pipe FD is part PART of PARTS of ENTRY (in turns of CHUNK bytes). */
+static int add_pipe(struct cr_serve *s, int fd, size_t entry, unsigned part, unsigned parts, uint64_t chunk,
+		    struct cr_error *err)
 {
 	const struct cr_image_manifest *m = cr_image_reader_manifest(s->r);
 	int r = 0;
@@ -90,7 +98,8 @@ static int add_pipe(struct cr_serve *s, int fd, size_t entry, struct cr_error *e
 		return r;
 	}
 	(void)fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
-	struct out_pipe p = {.fd = fd, .entry = entry, .buf = buf, .cur = buf};
+	struct out_pipe p = {.fd = fd, .entry = entry, .part = part, .parts = parts, .chunk = chunk,
+			     .off = parts > 1 ? part * chunk : 0, .buf = buf, .cur = buf};
 	/* Without a ring (none to spare, a pipe too small), its bytes are copied. */
 	if (s->rings < RINGS_MAX && m->entries[entry].size >= (uint64_t)RING_MIN_BLOCKS * m->block_size &&
 	    cr_serve_ring_make(&p.ring, fd, cr_serve_ring_block(fd, m->block_size), NULL) == 0)
@@ -119,10 +128,12 @@ static int on_socket(struct cr_serve *s, struct cr_error *err)
 			s->pending = e;
 		}
 		int fd = -1;
+		unsigned part = s->t.in.taken;
 		if ((r = cr_streamer_take_fd(&s->t.in, &fd, err)) <= 0)
 			break;
-		r = add_pipe(s, fd, s->pending, err);
-		s->pending = SIZE_MAX;
+		r = add_pipe(s, fd, s->pending, part, s->t.in.pipes, s->t.in.chunk, err);
+		if (!s->t.in.in_request)
+			s->pending = SIZE_MAX;
 	}
 	return r > 0 ? 0 : r;
 }
@@ -149,14 +160,18 @@ static int on_pipe(struct cr_serve *s, size_t i, short revents, struct cr_error 
 		return 0;
 	}
 	if (p->pos == p->len && p->off < size) {
-		size_t got = 0;
 		uint8_t *into = p->ring.mem ? cr_serve_ring_take(&p->ring, p->fd) : NULL;
 		p->cur = into ? into : p->buf;
-		int r = cr_image_file_pread(s->r, p->entry, p->off, p->cur, into ? p->ring.block : m->block_size, &got,
-					    err);
+		size_t got = 0, want = into ? p->ring.block : m->block_size;
+		uint64_t turn_end = p->parts > 1 ? (p->off / p->chunk + 1) * p->chunk : size;
+		if (turn_end - p->off < want)
+			want = (size_t)(turn_end - p->off);
+		int r = cr_image_file_pread(s->r, p->entry, p->off, p->cur, want, &got, err);
 		if (r < 0)
 			return r;
 		p->off += got;
+		if (p->off == turn_end && p->parts > 1) /* the other pipes' turns */
+			p->off += (p->parts - 1) * p->chunk;
 		p->len = got;
 		p->pos = 0;
 	}
@@ -176,9 +191,11 @@ static int on_pipe(struct cr_serve *s, size_t i, short revents, struct cr_error 
 		p->pos += (size_t)n;
 		s->bytes += (size_t)n;
 	}
-	if (p->off == size) {
-		s->files++;
-		atomic_store(&s->whole[p->entry], true);
+	if (p->off >= size) {
+		if (++s->parts_done[p->entry] == p->parts) {
+			s->files++;
+			atomic_store(&s->whole[p->entry], true);
+		}
 		drop_pipe(s, i);
 	}
 	return 0;
@@ -254,9 +271,10 @@ int cr_serve_start(const char *images_dir, const char *prefix, struct cr_image_r
 	s->pending = SIZE_MAX;
 	size_t n = s->n_entries = cr_image_reader_manifest(r)->n_entries;
 	s->whole = calloc(n ? n : 1, sizeof(*s->whole));
+	s->parts_done = calloc(n ? n : 1, sizeof(*s->parts_done));
 	for (size_t i = 0; s->whole && i < n; i++)
 		atomic_init(&s->whole[i], false);
-	int rc = (s->prefix = strdup(prefix)) && s->whole ? 0 : cr_error_set(err, ENOMEM, "out of memory");
+	int rc = (s->prefix = strdup(prefix)) && s->whole && s->parts_done ? 0 : cr_error_set(err, ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = cr_streamer_start(&s->t, images_dir, CR_STREAMER_SERVE_SOCK, run, s, err);
 	if (rc < 0) {
@@ -290,6 +308,7 @@ void cr_serve_free(struct cr_serve *s)
 	cr_streamer_release(&s->t);
 	free(s->pipes);
 	free(s->whole);
+	free(s->parts_done);
 	free(s->prefix);
 	free(s);
 }

@@ -68,7 +68,9 @@ int cr_streamer_recv(int sock, struct cr_streamer_in *in, struct cr_error *err)
 	return r;
 }
 
-int cr_streamer_parse_request(const uint8_t *pb, size_t len, char **ret_name, struct cr_error *err)
+/* The request's name, and how many pipes in turns of how many bytes. */
+static int parse_request(const uint8_t *pb, size_t len, char **ret_name, unsigned *ret_pipes, uint32_t *ret_chunk,
+			 struct cr_error *err)
 {
 	Crstream__Request *req = crstream__request__unpack(NULL, len, pb);
 	if (!req)
@@ -76,8 +78,15 @@ int cr_streamer_parse_request(const uint8_t *pb, size_t len, char **ret_name, st
 	const char *name = req->filename;
 	size_t n = strlen(name);
 	int r = 0;
+	uint32_t pipes = req->has_pipes ? req->pipes : 1, chunk = pipes > 1 ? req->chunk : 0;
 	if (n == 0 || n > CR_STREAMER_NAME_MAX || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		r = cr_error_set(err, EPROTO, "criu asked the streamer for an image file with a bad name (%zu bytes)", n);
+	else if (pipes < 1 || pipes > CR_STREAMER_PIPES_MAX)
+		r = cr_error_set(err, EPROTO, "criu asked for %s over %u pipes (1 to %d)", name, pipes,
+				 CR_STREAMER_PIPES_MAX);
+	else if (pipes > 1 && (chunk < CR_STREAMER_CHUNK_MIN || chunk > CR_STREAMER_CHUNK_MAX || chunk % 4096))
+		r = cr_error_set(err, EPROTO, "criu asked for %s in turns of %u bytes (whole pages, %u to %u)", name,
+				 chunk, CR_STREAMER_CHUNK_MIN, CR_STREAMER_CHUNK_MAX);
 	char *copy = r == 0 ? strdup(name) : NULL;
 	crstream__request__free_unpacked(req, NULL);
 	if (r < 0)
@@ -85,7 +94,16 @@ int cr_streamer_parse_request(const uint8_t *pb, size_t len, char **ret_name, st
 	if (!copy)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	*ret_name = copy;
+	*ret_pipes = pipes;
+	*ret_chunk = chunk;
 	return 0;
+}
+
+int cr_streamer_parse_request(const uint8_t *pb, size_t len, char **ret_name, struct cr_error *err)
+{
+	unsigned pipes;
+	uint32_t chunk;
+	return parse_request(pb, len, ret_name, &pipes, &chunk, err);
 }
 
 static void consume(struct cr_streamer_in *in, size_t n)
@@ -107,11 +125,12 @@ int cr_streamer_take_request(struct cr_streamer_in *in, char **ret_name, struct 
 				    CR_STREAMER_MSG_MAX);
 	if (in->len < 4 + (size_t)size)
 		return 0;
-	int r = cr_streamer_parse_request(in->buf + 4, size, ret_name, err);
+	int r = parse_request(in->buf + 4, size, ret_name, &in->pipes, &in->chunk, err);
 	if (r < 0)
 		return r;
 	consume(in, 4 + (size_t)size);
 	in->in_request = true;
+	in->taken = 0;
 	return 1;
 }
 
@@ -128,7 +147,7 @@ int cr_streamer_take_fd(struct cr_streamer_in *in, int *ret_fd, struct cr_error 
 	*ret_fd = in->fds[0];
 	memmove(in->fds, in->fds + 1, (in->n_fds - 1) * sizeof(int));
 	in->n_fds--;
-	in->in_request = false;
+	in->in_request = ++in->taken < in->pipes;
 	return 1;
 }
 

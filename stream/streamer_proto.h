@@ -24,6 +24,11 @@
 #define CR_STREAMER_NAME_MAX 255
 #define CR_STREAMER_MSG_MAX (CR_STREAMER_NAME_MAX + 16) /* a Request's protobuf */
 #define CR_STREAMER_FDS_MAX 16
+/* A restore request for a file over several pipes (CRIU patch 0011): at most
+ * this many, each turn of CHUNK bytes whole pages within these bounds. */
+#define CR_STREAMER_PIPES_MAX 4
+#define CR_STREAMER_CHUNK_MIN (64u << 10)
+#define CR_STREAMER_CHUNK_MAX (16u << 20)
 
 /* What arrived on the socket and is not parsed yet: bytes and descriptors. */
 struct cr_streamer_in {
@@ -33,6 +38,9 @@ struct cr_streamer_in {
 	size_t n_fds;
 	bool eof;
 	bool in_request; /* a request was taken whose descriptor byte is still due */
+	unsigned pipes;  /* the last request's pipes (1: one pipe, the file in order) */
+	uint32_t chunk;  /* with pipes > 1: pipe k has turns k, k + pipes, ... of CHUNK bytes */
+	unsigned taken;  /* descriptors of the last request taken so far */
 };
 
 void cr_streamer_in_init(struct cr_streamer_in *in);
@@ -45,12 +53,12 @@ void cr_streamer_in_release(struct cr_streamer_in *in);
 int cr_streamer_recv(int sock, struct cr_streamer_in *in, struct cr_error *err);
 
 /* Take the next complete request from IN: 1 with *RET_NAME (malloc'd), 0 when
- * more bytes are needed. The descriptor that follows it comes from
- * cr_streamer_take_fd. */
+ * more bytes are needed; in->pipes and in->chunk say how it wants the file.
+ * The in->pipes descriptors that follow it come from cr_streamer_take_fd. */
 int cr_streamer_take_request(struct cr_streamer_in *in, char **ret_name, struct cr_error *err);
 
-/* Take the pipe end that follows a request: 1 with *RET_FD, 0 when more
- * bytes are needed. */
+/* Take the next pipe end that follows a request (in->taken counts them): 1
+ * with *RET_FD, 0 when more bytes are needed. */
 int cr_streamer_take_fd(struct cr_streamer_in *in, int *ret_fd, struct cr_error *err);
 
 /* Decode a Request's protobuf (LEN bytes) and check its name. */
