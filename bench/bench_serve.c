@@ -147,15 +147,17 @@ static void ask(int s, const char *name, int *fds, unsigned n_fds)
 	memcpy(msg, &len32, 4);
 	if (send(s, msg, 4 + len, MSG_NOSIGNAL) != (ssize_t)(4 + len))
 		die("send the request");
-	uint8_t reply[6];
-	for (size_t got = 0; got < sizeof(reply);) {
-		ssize_t k = recv(s, reply + got, sizeof(reply) - got, 0);
+	/* Reply {exists = 1; pipes = N_FDS when above 1}: 2 or 4 bytes. */
+	uint8_t reply[8], want = n_fds > 1 ? 4 : 2;
+	for (size_t got = 0; got < 4u + want;) {
+		ssize_t k = recv(s, reply + got, 4u + want - got, 0);
 		if (k <= 0)
 			die("recv the reply");
 		got += (size_t)k;
 	}
-	if (reply[4] != 0x08 || reply[5] != 1) {
-		fprintf(stderr, "the serve thread has no %s\n", name);
+	if (reply[0] != want || reply[4] != 0x08 || reply[5] != 1 ||
+	    (n_fds > 1 && (reply[6] != 0x10 || reply[7] != n_fds))) {
+		fprintf(stderr, "the serve thread has no %s over %u pipe(s)\n", name, n_fds);
 		exit(1);
 	}
 	for (unsigned i = 0; i < n_fds; i++)

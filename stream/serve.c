@@ -117,9 +117,11 @@ static int on_socket(struct cr_serve *s, struct cr_error *err)
 			if ((r = cr_streamer_take_request(&s->t.in, &name, err)) <= 0)
 				break;
 			size_t e = find_entry(s, name);
-			cr_debug("criu asks for %s%s", name, e == SIZE_MAX ? " (not in the image)" : "");
+			unsigned pipes = s->t.in.pipes; /* an offer of several (0011) is taken as it is */
+			cr_debug("criu asks for %s%s over %u pipe(s)", name, e == SIZE_MAX ? " (not in the image)" : "",
+				 pipes);
 			free(name);
-			if ((r = cr_streamer_send_reply(s->t.conn_fd, e != SIZE_MAX, err)) < 0)
+			if ((r = cr_streamer_send_reply(s->t.conn_fd, e != SIZE_MAX, pipes, err)) < 0)
 				break;
 			if (e == SIZE_MAX) {
 				s->t.in.in_request = false; /* no pipe follows */

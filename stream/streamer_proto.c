@@ -151,10 +151,12 @@ int cr_streamer_take_fd(struct cr_streamer_in *in, int *ret_fd, struct cr_error 
 	return 1;
 }
 
-int cr_streamer_send_reply(int sock, bool exists, struct cr_error *err)
+int cr_streamer_send_reply(int sock, bool exists, unsigned pipes, struct cr_error *err)
 {
 	Crstream__Reply rep = CRSTREAM__REPLY__INIT;
 	rep.exists = exists;
+	rep.has_pipes = exists && pipes > 1;
+	rep.pipes = pipes;
 	uint8_t buf[16];
 	uint32_t size = (uint32_t)crstream__reply__get_packed_size(&rep);
 	memcpy(buf, &size, sizeof(size));

@@ -5,7 +5,10 @@
  * streamer answers a u32 length and a Reply (exists or not). Then, for a
  * dump or a file that exists, CRIU sends one byte carrying one end of a pipe
  * (SCM_RIGHTS): it writes the file into it (dump) or reads it from it
- * (restore) and closes it when done. Several files are open at once.
+ * (restore) and closes it when done. Several files are open at once. With
+ * CRIU patch 0011 a restore offers a pages file over several pipes in turns;
+ * the streamer takes the offer in its Reply and the pipes follow one by one
+ * (an unpatched CRIU never offers: one pipe, the old protocol).
  *
  * Everything CRIU sends is parsed here and treated as hostile: lengths are
  * capped before anything is buffered, names must be plain file names. The
@@ -67,7 +70,8 @@ int cr_streamer_parse_request(const uint8_t *pb, size_t len, char **ret_name, st
 /* Listen (non-blocking) on DIR/NAME for CRIU: *RET_PATH (heap) and *RET_FD. */
 int cr_streamer_listen(const char *dir, const char *name, char **ret_path, int *ret_fd, struct cr_error *err);
 
-/* Restore: answer whether the file asked for exists (blocking write). */
-int cr_streamer_send_reply(int sock, bool exists, struct cr_error *err);
+/* Restore: answer whether the file asked for exists (blocking write) and,
+ * with PIPES above 1, that its pipes are to come (the request's offer). */
+int cr_streamer_send_reply(int sock, bool exists, unsigned pipes, struct cr_error *err);
 
 #endif

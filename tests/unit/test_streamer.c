@@ -3,7 +3,9 @@
  * through their pipes, come out whole in the streamed image; a dump that
  * failed, a CRIU that never came, a file left open and bad requests are
  * errors; an image that cannot be written still drains CRIU. Serve: files asked for in any order, several open at once, come
- * back byte for byte from the image; a file not in it is answered so. */
+ * back byte for byte from the image; a file not in it is answered so; a
+ * file offered over two pipes (CRIU patch 0011) is taken so and comes back
+ * byte for byte when its pipes are read in turns. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,6 +92,32 @@ static void criu_request(int s, const char *name)
 	uint32_t size = (uint32_t)(2 + n);
 	memcpy(msg, &size, 4);
 	send_raw(s, msg, 6 + n);
+}
+
+static size_t put_varint(uint8_t *p, uint32_t v)
+{
+	size_t n = 0;
+	for (; v >= 0x80; v >>= 7)
+		p[n++] = (uint8_t)(v | 0x80);
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Ask for NAME over PIPES pipes in turns of CHUNK bytes (fields 2 and 3). */
+static void criu_request_pipes(int s, const char *name, uint32_t pipes, uint32_t chunk)
+{
+	uint8_t msg[320];
+	size_t n = strlen(name), len = 2 + n;
+	msg[4] = 0x0a;
+	msg[5] = (uint8_t)n;
+	memcpy(msg + 6, name, n);
+	msg[4 + len++] = 0x10;
+	len += put_varint(msg + 4 + len, pipes);
+	msg[4 + len++] = 0x18;
+	len += put_varint(msg + 4 + len, chunk);
+	uint32_t size = (uint32_t)len;
+	memcpy(msg, &size, 4);
+	send_raw(s, msg, 4 + len);
 }
 
 /* Hand over one end of a new pipe (WRITER: its write end, as a dump does)
@@ -256,6 +284,13 @@ static void bad_requests_are_refused(void **state)
 	t_expect_error(cr_streamer_parse_request(dots, sizeof(dots), &name, &err), &err, "bad name");
 	static const uint8_t junk[] = {0xff, 0xff, 0xff};
 	t_expect_error(cr_streamer_parse_request(junk, sizeof(junk), &name, &err), &err, "not a valid message");
+	/* pages-1.img over 5 pipes; over 2 in turns of 4 KiB (too small), of 1 MiB + 1 (not whole pages) */
+	static const uint8_t five[] = {0x0a, 1, 'p', 0x10, 5, 0x18, 0x80, 0x80, 0x40};
+	t_expect_error(cr_streamer_parse_request(five, sizeof(five), &name, &err), &err, "over 5 pipes");
+	static const uint8_t small[] = {0x0a, 1, 'p', 0x10, 2, 0x18, 0x80, 0x20};
+	t_expect_error(cr_streamer_parse_request(small, sizeof(small), &name, &err), &err, "in turns of 4096");
+	static const uint8_t odd[] = {0x0a, 1, 'p', 0x10, 2, 0x18, 0x81, 0x80, 0x40};
+	t_expect_error(cr_streamer_parse_request(odd, sizeof(odd), &name, &err), &err, "in turns of 1048577");
 	struct cr_streamer_in in;
 	cr_streamer_in_init(&in);
 	uint32_t huge = 100000;
@@ -278,17 +313,24 @@ static void bad_requests_are_refused(void **state)
 static bool criu_exists(int s)
 {
 	uint8_t b[6];
-	size_t got = 0;
-	while (got < sizeof(b)) {
-		ssize_t n = recv(s, b + got, sizeof(b) - got, 0);
-		assert_true(n > 0);
-		got += (size_t)n;
-	}
+	t_read_all(s, b, sizeof(b));
 	uint32_t size;
 	memcpy(&size, b, 4);
 	assert_int_equal(size, 2);
 	assert_int_equal(b[4], 0x08);
 	return b[5] != 0;
+}
+
+/* Restore, a request over several pipes: the streamer's answer must be
+ * Reply {exists = 1, pipes = PIPES}, taking the offer. */
+static void criu_exists_over(int s, uint8_t pipes)
+{
+	uint8_t b[8];
+	t_read_all(s, b, sizeof(b));
+	static const uint8_t size4[] = {4, 0, 0, 0};
+	assert_memory_equal(b, size4, 4);
+	const uint8_t want[] = {0x08, 1, 0x10, pipes};
+	assert_memory_equal(b + 4, want, 4);
 }
 
 static uint8_t *read_pipe(int fd, size_t *ret_len)
@@ -349,31 +391,69 @@ static int check_again(const char *file, struct cr_serve *srv)
 	return rc;
 }
 
-static void served_files_come_back_whole(void **state)
+/* An image of F's stream with criu/pages-1.img (SIZE bytes of seed SEED),
+ * criu/inventory.img ("inv") and other/inventory2.img, checked, served to
+ * criu as a CRIU connected on S would see it. */
+struct served {
+	uint8_t *pages;
+	size_t size;
+	int fd, s;
+	char *dir;
+	struct cr_image_reader *r;
+	struct cr_serve *srv;
+};
+
+static void serve_pages(struct fixture *f, size_t size, uint64_t seed, struct served *ret)
 {
-	struct fixture *f = *state;
-	size_t big = (5u << 20) + 3 * 4096; /* round a ring of three pipe-sized blocks, the last one short */
-	uint8_t *a = malloc(big);
-	t_fill(a, big, 7);
+	struct served v = {.pages = malloc(size), .size = size};
+	t_fill(v.pages, size, seed);
 	struct cr_error err = CR_ERROR_INIT;
 	uint32_t fa = 0;
 	assert_int_equal(cr_capture_finish(f->cap, false, 0, &err) < 0, 1);
 	assert_int_equal(cr_image_stream_file_open(f->sw, "criu/pages-1.img", 0600, &fa, &err), 0);
-	assert_int_equal(cr_image_stream_file_write(f->sw, fa, a, big, &err), 0);
+	assert_int_equal(cr_image_stream_file_write(f->sw, fa, v.pages, size, &err), 0);
 	assert_int_equal(cr_image_stream_file_close(f->sw, fa, &err), 0);
 	assert_int_equal(cr_image_stream_add_buffer(f->sw, "criu/inventory.img", "inv", 3, 0600, &err), 0);
 	assert_int_equal(cr_image_stream_add_buffer(f->sw, "other/inventory2.img", "x", 1, 0600, &err), 0);
 	assert_int_equal(cr_image_stream_finish(f->sw, &err), 0);
-	int fd = open(f->image, O_RDONLY | O_CLOEXEC);
-	struct cr_image_io io = cr_image_io_fd(fd);
-	struct cr_image_reader *r = NULL;
-	struct cr_serve *srv = NULL;
-	char *dir = t_join(f->dir, "serve");
-	assert_int_equal(mkdir(dir, 0700), 0);
-	if (cr_image_reader_open(&io, NULL, &r, &err) < 0 || cr_image_check_frames(r, NULL, NULL, &err) < 0 ||
-	    cr_serve_start(dir, "criu", r, &srv, &err) < 0)
+	v.fd = open(f->image, O_RDONLY | O_CLOEXEC);
+	struct cr_image_io io = cr_image_io_fd(v.fd);
+	v.dir = t_join(f->dir, "serve");
+	assert_int_equal(mkdir(v.dir, 0700), 0);
+	if (cr_image_reader_open(&io, NULL, &v.r, &err) < 0 || cr_image_check_frames(v.r, NULL, NULL, &err) < 0 ||
+	    cr_serve_start(v.dir, "criu", v.r, &v.srv, &err) < 0)
 		fail_msg("%s", cr_error_msg(&err));
-	int s = criu_connect_to(dir, CR_STREAMER_SERVE_SOCK);
+	v.s = criu_connect_to(v.dir, CR_STREAMER_SERVE_SOCK);
+	cr_error_clear(&err); /* the capture's, finished as failed */
+	*ret = v;
+}
+
+/* CRIU hangs up; the serve thread must end without an error, having served
+ * FILES whole. */
+static void served_finish(struct served *v, unsigned files)
+{
+	struct cr_error err = CR_ERROR_INIT;
+	close(v->s);
+	if (cr_serve_finish(v->srv, &err) < 0)
+		fail_msg("%s", cr_error_msg(&err));
+	assert_int_equal(cr_serve_files(v->srv), files);
+}
+
+static void served_free(struct served *v)
+{
+	cr_serve_free(v->srv);
+	cr_image_reader_free(v->r);
+	close(v->fd);
+	free(v->dir);
+	free(v->pages);
+}
+
+static void served_files_come_back_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct served v;
+	serve_pages(f, (5u << 20) + 3 * 4096, 7, &v); /* round a ring of three pipe-sized blocks, the last one short */
+	int s = v.s;
 	criu_request(s, "inventory.img");
 	assert_true(criu_exists(s));
 	int pi = criu_pipe(s, false);
@@ -384,31 +464,63 @@ static void served_files_come_back_whole(void **state)
 	int pp = criu_pipe(s, false);
 	size_t len = 0;
 	uint8_t *got = read_pipe(pp, &len);
-	assert_int_equal(len, big);
-	assert_memory_equal(got, a, big);
+	assert_int_equal(len, v.size);
+	assert_memory_equal(got, v.pages, v.size);
 	free(got);
 	got = read_pipe(pi, &len);
 	assert_int_equal(len, 3);
 	assert_memory_equal(got, "inv", 3);
 	free(got);
-	close(s);
-	assert_int_equal(cr_serve_finish(srv, &err), 0);
-	assert_int_equal(cr_serve_files(srv), 2);
+	served_finish(&v, 2);
 	/* What criu read whole was checked as it was served: a later check
 	 * skips it, and still finds damage in what criu never read. */
-	size_t ep = damage_entry(f->image, r, "criu/pages-1.img");
-	assert_true(cr_serve_whole(srv, ep));
-	assert_int_equal(check_again(f->image, srv), 0);
+	size_t ep = damage_entry(f->image, v.r, "criu/pages-1.img");
+	assert_true(cr_serve_whole(v.srv, ep));
+	assert_int_equal(check_again(f->image, v.srv), 0);
 	assert_true(check_again(f->image, NULL) < 0);
-	size_t eo = damage_entry(f->image, r, "other/inventory2.img");
-	assert_false(cr_serve_whole(srv, eo));
-	assert_int_equal(check_again(f->image, srv), -EBADMSG);
-	cr_serve_free(srv);
-	cr_image_reader_free(r);
-	close(fd);
-	free(dir);
-	free(a);
-	cr_error_clear(&err);
+	size_t eo = damage_entry(f->image, v.r, "other/inventory2.img");
+	assert_false(cr_serve_whole(v.srv, eo));
+	assert_int_equal(check_again(f->image, v.srv), -EBADMSG);
+	served_free(&v);
+}
+
+/* A pages file offered over two pipes in turns of 64 KiB: read turn by turn,
+ * alternating pipes, every turn holds the file's bytes at its offset (a serve
+ * that dealt the turns wrong, or filled one pipe with the whole file, fails
+ * here or blocks until the test's timeout); both pipes end at the file's
+ * end; a small file asked for at the same time over one pipe still comes
+ * whole; both files are counted served whole. */
+static void a_file_over_two_pipes_comes_in_turns(void **state)
+{
+	struct fixture *f = *state;
+	const size_t turn = 64u << 10;
+	struct served v;
+	serve_pages(f, (3u << 20) + 5 * 4096, 11, &v); /* 48 turns and a short last one */
+	criu_request_pipes(v.s, "pages-1.img", 2, (uint32_t)turn);
+	criu_exists_over(v.s, 2);
+	int pp[2] = {criu_pipe(v.s, false), criu_pipe(v.s, false)};
+	criu_request(v.s, "inventory.img");
+	assert_true(criu_exists(v.s));
+	int pi = criu_pipe(v.s, false);
+	uint8_t *got = malloc(turn);
+	for (size_t off = 0, k = 0; off < v.size; off += turn, k++) {
+		size_t n = v.size - off < turn ? v.size - off : turn;
+		t_read_all(pp[k % 2], got, n);
+		assert_memory_equal(got, v.pages + off, n);
+	}
+	uint8_t extra;
+	assert_int_equal(read(pp[0], &extra, 1), 0);
+	assert_int_equal(read(pp[1], &extra, 1), 0);
+	close(pp[0]);
+	close(pp[1]);
+	free(got);
+	size_t len = 0;
+	got = read_pipe(pi, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(got, "inv", 3);
+	free(got);
+	served_finish(&v, 2);
+	served_free(&v);
 }
 
 /* An images directory whose path is longer than sun_path (a test's
@@ -456,6 +568,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_broken_image_still_drains_criu, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(served_files_come_back_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_file_over_two_pipes_comes_in_turns, setup, teardown),
 		cmocka_unit_test(a_long_directory_path_still_listens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
