@@ -2,7 +2,16 @@
  * index, and fill each open pipe block by block as CRIU reads it. A file
  * asked for over several pipes (CRIU patch 0011) is dealt to them in turns of
  * the request's chunk: each pipe is served as a file of its own turns, so
- * one fills while CRIU copies out of the other. */
+ * one fills while CRIU copies out of the other.
+ *
+ * The pipes are watched through an epoll set. CRIU holds a pipe's mutex
+ * while it copies out of it, and anything that takes the mutex meanwhile
+ * (vmsplice, write, F_GETPIPE_SZ) spins on it. One pipe is watched level-
+ * triggered: it is written when it has room. A pipe of several is watched
+ * edge-triggered: CRIU's read wakes it only once that read is over (the
+ * pipe was full), when CRIU has gone on to the next pipe, and it is then
+ * written until it is full again, the next turn decoded ahead; it is never
+ * touched while CRIU copies out of it. */
 #define LOG_PREFIX "stream: "
 #include "stream/serve.h"
 
@@ -12,13 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "stream/serve_ring.h"
 #include "stream/streamer_thread.h"
-#include "util/cleanup.h"
 #include "util/log.h"
 
 #define PIPE_SIZE (1 << 20)
@@ -43,6 +52,7 @@ struct out_pipe {
 
 struct cr_serve {
 	struct cr_streamer t;
+	int epfd;	/* criu's pipes */
 	char *prefix;
 	struct cr_image_reader *r;
 	size_t pending; /* entry whose pipes are due, or SIZE_MAX */
@@ -104,6 +114,17 @@ static int add_pipe(struct cr_serve *s, int fd, size_t entry, unsigned part, uns
 	if (s->rings < RINGS_MAX && m->entries[entry].size >= (uint64_t)RING_MIN_BLOCKS * m->block_size &&
 	    cr_serve_ring_make(&p.ring, fd, cr_serve_ring_block(fd, m->block_size), NULL) == 0)
 		s->rings++;
+	struct epoll_event ev = {.events = EPOLLOUT | (parts > 1 ? EPOLLET : 0), .data.fd = fd};
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		r = cr_error_errno(err, "cannot watch criu's pipe for %s", m->entries[entry].path);
+		if (p.ring.mem) {
+			cr_serve_ring_free(&p.ring);
+			s->rings--;
+		}
+		free(buf);
+		close(fd);
+		return r;
+	}
 	s->pipes[s->n_pipes++] = p;
 	return 0;
 }
@@ -151,48 +172,53 @@ static void drop_pipe(struct cr_serve *s, size_t i)
 	s->pipes[i] = s->pipes[--s->n_pipes];
 }
 
-/* Pipe I has room: decode the next block when the last is written, write. */
-static int on_pipe(struct cr_serve *s, size_t i, short revents, struct cr_error *err)
+/* Pipe I has room: decode the next block when the last is written, write;
+ * a pipe of several (edge-triggered) until it is full. */
+static int on_pipe(struct cr_serve *s, size_t i, uint32_t events, struct cr_error *err)
 {
 	struct out_pipe *p = &s->pipes[i];
 	const struct cr_image_manifest *m = cr_image_reader_manifest(s->r);
 	uint64_t size = m->entries[p->entry].size;
-	if (revents & (POLLERR | POLLHUP)) { /* criu stopped reading it: its choice */
+	if (events & (EPOLLERR | EPOLLHUP)) { /* criu stopped reading it: its choice */
 		drop_pipe(s, i);
 		return 0;
 	}
-	if (p->pos == p->len && p->off < size) {
-		uint8_t *into = p->ring.mem ? cr_serve_ring_take(&p->ring, p->fd) : NULL;
-		p->cur = into ? into : p->buf;
-		size_t got = 0, want = into ? p->ring.block : m->block_size;
-		uint64_t turn_end = p->parts > 1 ? (p->off / p->chunk + 1) * p->chunk : size;
-		if (turn_end - p->off < want)
-			want = (size_t)(turn_end - p->off);
-		int r = cr_image_file_pread(s->r, p->entry, p->off, p->cur, want, &got, err);
-		if (r < 0)
-			return r;
-		p->off += got;
-		if (p->off == turn_end && p->parts > 1) /* the other pipes' turns */
-			p->off += (p->parts - 1) * p->chunk;
-		p->len = got;
-		p->pos = 0;
-	}
-	while (p->pos < p->len) {
-		ssize_t n = p->cur != p->buf ? cr_serve_ring_hand(&p->ring, p->fd, p->cur, p->pos, p->len)
-					     : write(p->fd, p->cur + p->pos, p->len - p->pos);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 0;
-		if (n < 0 && errno == EPIPE) {
-			drop_pipe(s, i);
-			return 0;
+	if (p->ring.mem)
+		cr_serve_ring_sync(&p->ring, p->fd);
+	do {
+		if (p->pos == p->len && p->off < size) {
+			uint8_t *into = p->ring.mem ? cr_serve_ring_take(&p->ring) : NULL;
+			p->cur = into ? into : p->buf;
+			size_t got = 0, want = into ? p->ring.block : m->block_size;
+			uint64_t turn_end = p->parts > 1 ? (p->off / p->chunk + 1) * p->chunk : size;
+			if (turn_end - p->off < want)
+				want = (size_t)(turn_end - p->off);
+			int r = cr_image_file_pread(s->r, p->entry, p->off, p->cur, want, &got, err);
+			if (r < 0)
+				return r;
+			p->off += got;
+			if (p->off == turn_end && p->parts > 1) /* the other pipes' turns */
+				p->off += (p->parts - 1) * p->chunk;
+			p->len = got;
+			p->pos = 0;
 		}
-		if (n < 0)
-			return cr_error_errno(err, "cannot write %s to criu", m->entries[p->entry].path);
-		p->pos += (size_t)n;
-		s->bytes += (size_t)n;
-	}
+		while (p->pos < p->len) {
+			ssize_t n = p->cur != p->buf ? cr_serve_ring_hand(&p->ring, p->fd, p->cur, p->pos, p->len)
+						     : write(p->fd, p->cur + p->pos, p->len - p->pos);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EAGAIN)
+				return 0;
+			if (n < 0 && errno == EPIPE) {
+				drop_pipe(s, i);
+				return 0;
+			}
+			if (n < 0)
+				return cr_error_errno(err, "cannot write %s to criu", m->entries[p->entry].path);
+			p->pos += (size_t)n;
+			s->bytes += (size_t)n;
+		}
+	} while (p->parts > 1 && p->off < size);
 	if (p->off >= size) {
 		if (++s->parts_done[p->entry] == p->parts) {
 			s->files++;
@@ -203,24 +229,26 @@ static int on_pipe(struct cr_serve *s, size_t i, short revents, struct cr_error 
 	return 0;
 }
 
+/* The pipe whose descriptor is FD, or SIZE_MAX (dropped). */
+static size_t find_pipe(const struct cr_serve *s, int fd)
+{
+	for (size_t i = 0; i < s->n_pipes; i++)
+		if (s->pipes[i].fd == fd)
+			return i;
+	return SIZE_MAX;
+}
+
+#define EVENTS_MAX 16
+
 static int loop(struct cr_serve *s, struct cr_error *err)
 {
-	cleanup_free struct pollfd *pfd = NULL;
-	size_t cap = 0;
 	for (;;) {
-		if (cap < s->n_pipes + 2) {
-			cap = s->n_pipes + 18;
-			struct pollfd *np = realloc(pfd, cap * sizeof(*np));
-			if (!np)
-				return cr_error_set(err, ENOMEM, "out of memory");
-			pfd = np;
-		}
-		pfd[0] = (struct pollfd){.fd = s->t.stop[0], .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = cr_streamer_socket_fd(&s->t), .events = POLLIN};
-		for (size_t i = 0; i < s->n_pipes; i++)
-			pfd[2 + i] = (struct pollfd){.fd = s->pipes[i].fd, .events = POLLOUT};
-		size_t n_pipes = s->n_pipes;
-		int n = poll(pfd, 2 + n_pipes, -1);
+		struct pollfd pfd[3] = {
+			{.fd = s->t.stop[0], .events = POLLIN},
+			{.fd = cr_streamer_socket_fd(&s->t), .events = POLLIN},
+			{.fd = s->epfd, .events = POLLIN},
+		};
+		int n = poll(pfd, 3, -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -230,9 +258,17 @@ static int loop(struct cr_serve *s, struct cr_error *err)
 		int r = 0;
 		if (pfd[1].revents && (r = on_socket(s, err)) < 0)
 			return r;
-		for (size_t i = n_pipes; i-- > 0;)
-			if (pfd[2 + i].revents && (r = on_pipe(s, i, pfd[2 + i].revents, err)) < 0)
+		if (!pfd[2].revents)
+			continue;
+		struct epoll_event ev[EVENTS_MAX];
+		n = epoll_wait(s->epfd, ev, EVENTS_MAX, 0);
+		if (n < 0 && errno != EINTR)
+			return cr_error_errno(err, "cannot wait for criu's pipes");
+		for (int k = 0; k < n; k++) {
+			size_t i = find_pipe(s, ev[k].data.fd);
+			if (i != SIZE_MAX && (r = on_pipe(s, i, ev[k].events, err)) < 0)
 				return r;
+		}
 	}
 }
 
@@ -271,12 +307,15 @@ int cr_serve_start(const char *images_dir, const char *prefix, struct cr_image_r
 		return cr_error_set(err, ENOMEM, "out of memory");
 	s->r = r;
 	s->pending = SIZE_MAX;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	size_t n = s->n_entries = cr_image_reader_manifest(r)->n_entries;
 	s->whole = calloc(n ? n : 1, sizeof(*s->whole));
 	s->parts_done = calloc(n ? n : 1, sizeof(*s->parts_done));
 	for (size_t i = 0; s->whole && i < n; i++)
 		atomic_init(&s->whole[i], false);
 	int rc = (s->prefix = strdup(prefix)) && s->whole && s->parts_done ? 0 : cr_error_set(err, ENOMEM, "out of memory");
+	if (rc == 0 && s->epfd < 0)
+		rc = cr_error_errno(err, "cannot make an epoll set for criu's pipes");
 	if (rc == 0)
 		rc = cr_streamer_start(&s->t, images_dir, CR_STREAMER_SERVE_SOCK, run, s, err);
 	if (rc < 0) {
@@ -308,6 +347,8 @@ void cr_serve_free(struct cr_serve *s)
 	if (!s)
 		return;
 	cr_streamer_release(&s->t);
+	if (s->epfd >= 0)
+		close(s->epfd);
 	free(s->pipes);
 	free(s->whole);
 	free(s->parts_done);

@@ -37,14 +37,18 @@ int cr_serve_ring_make(struct cr_serve_ring *ring, int fd, size_t block, struct 
 	return 0;
 }
 
-uint8_t *cr_serve_ring_take(struct cr_serve_ring *ring, int fd)
+void cr_serve_ring_sync(struct cr_serve_ring *ring, int fd)
 {
 	int cap = fcntl(fd, F_GETPIPE_SZ);
 	long page = sysconf(_SC_PAGESIZE);
 	if (cap < 0 || page <= 0)
-		return NULL;
-	if ((uint64_t)cap / (uint64_t)page > ring->slots)
+		ring->slots = UINT64_MAX; /* unknown: no block comes round */
+	else if ((uint64_t)cap / (uint64_t)page > ring->slots)
 		ring->slots = (uint64_t)cap / (uint64_t)page;
+}
+
+uint8_t *cr_serve_ring_take(struct cr_serve_ring *ring)
+{
 	size_t k = ring->next;
 	if (ring->mark[k] != 0 && ring->handed - ring->mark[k] < ring->slots)
 		return NULL;

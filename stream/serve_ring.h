@@ -35,10 +35,16 @@ size_t cr_serve_ring_block(int fd, size_t unit);
  * -EINVAL when BLOCK is not whole pages or the pipe holds less than a block. */
 int cr_serve_ring_make(struct cr_serve_ring *ring, int fd, size_t block, struct cr_error *err);
 
-/* The next block to fill, or NULL while pipe FD may still hold a page of it
- * (its capacity is asked again: should the reader grow it, the ring goes
- * by the larger one, and a ring too small for it gives NULL: copy instead). */
-uint8_t *cr_serve_ring_take(struct cr_serve_ring *ring, int fd);
+/* Ask pipe FD's capacity again: should the reader have grown it, the ring
+ * goes by the larger one (and a ring too small for it gives no block: copy
+ * instead). F_GETPIPE_SZ takes the pipe's mutex, which the reader holds
+ * while it copies: ask when the reader is known not to be in the pipe (a
+ * wake-up at the end of its read), not before every block. */
+void cr_serve_ring_sync(struct cr_serve_ring *ring, int fd);
+
+/* The next block to fill, or NULL while the pipe may still hold a page of it
+ * (by the capacity known at the last cr_serve_ring_sync or make). */
+uint8_t *cr_serve_ring_take(struct cr_serve_ring *ring);
 
 /* Hand bytes POS to LEN of block BUF (from cr_serve_ring_take) to pipe FD
  * (non-blocking): what vmsplice returns (bytes, or -1 with errno). */

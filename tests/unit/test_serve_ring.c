@@ -1,7 +1,7 @@
 /* The serve thread's rings (stream/serve_ring.c): a block is given out
  * again only once the pipe can hold none of its pages, what CRIU reads is
  * what was handed over, and a pipe grown by its reader makes the ring wait
- * for the larger capacity (or give up: copy instead). */
+ * for the larger capacity once it is asked again (or give up: copy instead). */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,7 +31,7 @@ static unsigned hand_blocks(struct cr_serve_ring *ring, int fd, unsigned seed, u
 {
 	unsigned n = 0;
 	while (n < max) {
-		uint8_t *b = cr_serve_ring_take(ring, fd);
+		uint8_t *b = cr_serve_ring_take(ring);
 		if (!b)
 			return n;
 		memset(b, (int)(seed + n), BLOCK);
@@ -88,10 +88,10 @@ static void blocks_wait_until_the_pipe_let_them_go(void **state)
 	/* The pipe takes 8 blocks; nothing is read yet. */
 	assert_int_equal(hand_blocks(&ring, p[1], 1, 8), 8);
 	/* The two spare blocks, then none: the pipe may hold the others. */
-	uint8_t *b8 = cr_serve_ring_take(&ring, p[1]), *b9 = cr_serve_ring_take(&ring, p[1]);
+	uint8_t *b8 = cr_serve_ring_take(&ring), *b9 = cr_serve_ring_take(&ring);
 	assert_non_null(b8);
 	assert_non_null(b9);
-	assert_null(cr_serve_ring_take(&ring, p[1]));
+	assert_null(cr_serve_ring_take(&ring));
 	memset(b8, 20, BLOCK);
 	memset(b9, 21, BLOCK);
 	/* The reader gets every byte as it was handed over. */
@@ -99,7 +99,7 @@ static void blocks_wait_until_the_pipe_let_them_go(void **state)
 	assert_int_equal(cr_serve_ring_hand(&ring, p[1], b8, 0, BLOCK), BLOCK);
 	assert_int_equal(cr_serve_ring_hand(&ring, p[1], b9, 0, BLOCK), BLOCK);
 	/* Nine blocks' worth went in after the first: it is out, it comes round. */
-	uint8_t *b0 = cr_serve_ring_take(&ring, p[1]);
+	uint8_t *b0 = cr_serve_ring_take(&ring);
 	assert_ptr_equal(b0, ring.mem);
 	memset(b0, 0xee, BLOCK);
 	read_blocks(p[0], 2, 20);
@@ -124,9 +124,10 @@ static void a_pipe_grown_by_its_reader_is_waited_for(void **state)
 	uint8_t *drain = malloc(2 * BLOCK);
 	assert_int_equal(read(p[0], drain, 2 * BLOCK), 2 * BLOCK);
 	assert_true(fcntl(p[1], F_SETPIPE_SZ, 1 << 20) >= (1 << 20));
+	cr_serve_ring_sync(&ring, p[1]);
 	assert_int_equal(hand_blocks(&ring, p[1], 10, 10), 2);
 	assert_int_equal(ring.slots, (1u << 20) / (uint64_t)sysconf(_SC_PAGESIZE));
-	assert_int_equal(cr_serve_ring_take(&ring, p[1]), NULL);
+	assert_int_equal(cr_serve_ring_take(&ring), NULL);
 	free(drain);
 	cr_serve_ring_free(&ring);
 	close(p[0]);
@@ -158,24 +159,24 @@ static void a_pipe_sized_block_goes_whole(void **state)
 	struct cr_serve_ring ring;
 	assert_int_equal(cr_serve_ring_make(&ring, p[1], big, NULL), 0);
 	assert_int_equal(ring.n, 3);
-	uint8_t *b0 = cr_serve_ring_take(&ring, p[1]);
+	uint8_t *b0 = cr_serve_ring_take(&ring);
 	memset(b0, 1, big);
 	assert_int_equal(cr_serve_ring_hand(&ring, p[1], b0, 0, big), (ssize_t)big);
-	uint8_t *b1 = cr_serve_ring_take(&ring, p[1]), *b2 = cr_serve_ring_take(&ring, p[1]);
+	uint8_t *b1 = cr_serve_ring_take(&ring), *b2 = cr_serve_ring_take(&ring);
 	assert_non_null(b1);
 	assert_non_null(b2);
-	assert_null(cr_serve_ring_take(&ring, p[1]));
+	assert_null(cr_serve_ring_take(&ring));
 	memset(b1, 2, big);
 	/* A full pipe takes none of it; half read, it takes half. */
 	assert_int_equal(cr_serve_ring_hand(&ring, p[1], b1, 0, big), -1);
 	read_same(p[0], big / 2, 1);
 	assert_int_equal(cr_serve_ring_hand(&ring, p[1], b1, 0, big), (ssize_t)(big / 2));
-	assert_null(cr_serve_ring_take(&ring, p[1])); /* half of b0 may be in the pipe */
+	assert_null(cr_serve_ring_take(&ring)); /* half of b0 may be in the pipe */
 	/* The rest of b0 and the first half of b1 read, the rest of b1 in: b0 is out. */
 	read_same(p[0], big / 2, 1);
 	read_same(p[0], big / 2, 2);
 	assert_int_equal(cr_serve_ring_hand(&ring, p[1], b1, big / 2, big), (ssize_t)(big / 2));
-	assert_ptr_equal(cr_serve_ring_take(&ring, p[1]), b0);
+	assert_ptr_equal(cr_serve_ring_take(&ring), b0);
 	read_same(p[0], big / 2, 2);
 	cr_serve_ring_free(&ring);
 	close(p[0]);
