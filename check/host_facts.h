@@ -44,6 +44,7 @@ enum cr_probe_id {
 	CR_PROBE_CRIU_STREAM,    /* criu's RPC takes the stream option (scripts/criu-patches/0003) */
 	CR_PROBE_CRIU_TMPFS_TAR, /* criu dumps tmpfs as a plain tar on request, restores it (0009) */
 	CR_PROBE_CRIU_LAZY_ANY_ORDER, /* criu lazy-pages takes answers in any order, marks faults (0010) */
+	CR_PROBE_CRIU_STREAM_PIPES, /* criu's streamed restore reads pages over two pipes in turns (0011) */
 	CR_PROBE_COUNT
 };
 
@@ -126,5 +127,11 @@ bool cr_host_criu_tmpfs_plain_tar(void);
 /* Whether criu lazy-pages here takes page answers in any order and marks a
  * fault's request (scripts/criu-patches/0010, CR_PROBE_CRIU_LAZY_ANY_ORDER). */
 bool cr_host_criu_lazy_any_order(void);
+
+/* Whether criu here offers its streamer a pages image over two pipes read in
+ * turns (scripts/criu-patches/0011, CR_PROBE_CRIU_STREAM_PIPES). The serve
+ * thread takes the offer from any CRIU that makes it; this says which
+ * restores here will. */
+bool cr_host_criu_stream_pipes(void);
 
 #endif

@@ -118,30 +118,34 @@ static int set_feature(struct cr_host_facts *f, enum cr_probe_id id, bool has, c
 			    has ? "answers" : "does not know", name);
 }
 
-/* `criu check --feature lazy_any_order` answers only where
- * scripts/criu-patches/0010 is in: its lazy-pages matches each page answer
- * to its request and marks a fault's. */
-static int probe_lazy_any_order(struct cr_host_facts *f, struct cr_error *err)
+/* `criu check --feature NAME` passes only for a CRIU that knows NAME: sets
+ * probe ID. */
+static int probe_cli_feature(struct cr_host_facts *f, enum cr_probe_id id, const char *name, struct cr_error *err)
 {
 	if (f->probes[CR_PROBE_CRIU_CHECK].status != CR_PROBE_OK)
-		return CR_PROBE_SET(f, CR_PROBE_CRIU_LAZY_ANY_ORDER, CR_PROBE_SKIPPED, "not asked: no working criu");
-	char *argv[] = {f->criu_path, "check", "--feature", "lazy_any_order", NULL};
+		return CR_PROBE_SET(f, id, CR_PROBE_SKIPPED, "not asked: no working criu");
+	char *argv[] = {f->criu_path, "check", "--feature", (char *)name, NULL};
 	cleanup_free char *out = NULL;
 	int status = 0;
 	struct cr_error rerr = CR_ERROR_INIT;
 	if (run_criu_argv(f, argv, CRIU_CHECK_TIMEOUT_MS, &out, &status, &rerr) < 0) {
-		int r = CR_PROBE_SET(f, CR_PROBE_CRIU_LAZY_ANY_ORDER, CR_PROBE_MISSING, "%s", cr_error_msg(&rerr));
+		int r = CR_PROBE_SET(f, id, CR_PROBE_MISSING, "%s", cr_error_msg(&rerr));
 		cr_error_clear(&rerr);
 		return r;
 	}
 	bool has = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	return CR_PROBE_SET(f, CR_PROBE_CRIU_LAZY_ANY_ORDER, has ? CR_PROBE_OK : CR_PROBE_MISSING,
-			    "criu check --feature lazy_any_order %s", has ? "passes" : "fails");
+	return CR_PROBE_SET(f, id, has ? CR_PROBE_OK : CR_PROBE_MISSING, "criu check --feature %s %s", name,
+			    has ? "passes" : "fails");
 }
 
 int cr_probe_criu_features(struct cr_host_facts *f, struct cr_error *err)
 {
-	int r0 = probe_lazy_any_order(f, err);
+	/* lazy_any_order: scripts/criu-patches/0010, lazy-pages matches each
+	 * page answer to its request and marks a fault's; stream_pipes: 0011,
+	 * a streamed restore reads pages images over two pipes in turns. */
+	int r0 = probe_cli_feature(f, CR_PROBE_CRIU_LAZY_ANY_ORDER, "lazy_any_order", err);
+	if (r0 == 0)
+		r0 = probe_cli_feature(f, CR_PROBE_CRIU_STREAM_PIPES, "stream_pipes", err);
 	if (r0 < 0)
 		return r0;
 	if (f->probes[CR_PROBE_CRIU_CHECK].status != CR_PROBE_OK)

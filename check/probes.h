@@ -12,8 +12,8 @@ int cr_probe_breakpoints(struct cr_host_facts *f, struct cr_error *err);
  * runs criu with CRIU_FAULT=130 when F->criu_needs_fault. */
 int cr_probe_criu(struct cr_host_facts *f, struct cr_error *err);
 /* Sets CR_PROBE_CRIU_STREAM and CR_PROBE_CRIU_TMPFS_TAR (one feature check
- * of criu) and CR_PROBE_CRIU_LAZY_ANY_ORDER (`criu check --feature`), after
- * cr_probe_criu. */
+ * of criu), CR_PROBE_CRIU_LAZY_ANY_ORDER and CR_PROBE_CRIU_STREAM_PIPES
+ * (`criu check --feature`), after cr_probe_criu. */
 int cr_probe_criu_features(struct cr_host_facts *f, struct cr_error *err);
 int cr_probe_namespaces(struct cr_host_facts *f, struct cr_error *err);
 /* Sets CR_PROBE_CGROUPS, CR_PROBE_FREEZER and F->cgroup_*. */
