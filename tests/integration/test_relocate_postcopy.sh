@@ -220,20 +220,23 @@ if "${CORRAL_CRIU:-$(command -v criu)}" check --feature lazy_any_order >/dev/nul
 		"${CORRAL_CRIU:-$(command -v criu)}" >"$work/criu-in-order"
 	chmod 0755 "$work/criu-in-order"
 	restart_b_with CORRAL_CRIU="$work/criu-in-order"
-	out=$(on_a "$bin/movewpar" -v --mode post-copy pc b 2>&1) || fail "mixed pair, A -> B: $out"
-	assert_contains "$out" "b: faults in the order asked" "mixed pair, A -> B"
-	grep "serving the memory of pc on demand" "$work/b.log" | tail -1 | grep -vq "faults ahead" ||
-		fail "mixed pair: B put faults first without lazy-any-order"
-	only_on "$rb" "$ra" b "mixed pair, A -> B"
-	verify_pages b "$rb" "mixed pair, A -> B"
-	rearm_memhog b "$rb"
-	out=$(on_b "$bin/movewpar" -v --mode post-copy pc a 2>&1) || fail "mixed pair, B -> A: $out"
-	assert_contains "$out" "a: faults ahead of the push" "mixed pair, B -> A"
-	grep "serving the memory of pc on demand" "$work/a.log" | tail -1 | grep -q "faults ahead" ||
-		fail "mixed pair: A did not put faults first"
-	only_on "$ra" "$rb" a "mixed pair, B -> A"
-	verify_pages a "$ra" "mixed pair, B -> A"
-	rearm_memhog a "$ra"
+	# mixed_move FROM TO ORDER: pc moved post-copy from FROM to TO, whose
+	# corrald must log and whose Hello must make movewpar report ORDER
+	# ("faults in the order asked" or "faults ahead of the push").
+	mixed_move() {
+		local on=on_$1 from_root=$ra to_root=$rb
+		[ "$1" = b ] && from_root=$rb to_root=$ra
+		out=$($on "$bin/movewpar" -v --mode post-copy pc "$2" 2>&1) || fail "mixed pair, $1 -> $2: $out"
+		assert_contains "$out" "$2: $3" "mixed pair, $1 -> $2"
+		if [ "$3" = "faults ahead of the push" ]; then want=-q; else want=-vq; fi
+		grep "serving the memory of pc on demand" "$work/$2.log" | tail -1 | grep $want "faults ahead" ||
+			fail "mixed pair, $1 -> $2: $2's corrald did not serve $3"
+		only_on "$to_root" "$from_root" "$2" "mixed pair, $1 -> $2"
+		verify_pages "$2" "$to_root" "mixed pair, $1 -> $2"
+		rearm_memhog "$2" "$to_root"
+	}
+	mixed_move a b "faults in the order asked"
+	mixed_move b a "faults ahead of the push"
 	restart_b_with
 	pass "a mixed pair (B's criu lacks lazy-any-order): faults in the order asked to B, ahead to A, every page verified"
 fi
