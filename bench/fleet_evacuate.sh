@@ -9,7 +9,7 @@
 #   baseline 2: a lone movewpar of one of them (its downtime; median of 3,
 #               before, between and after the evacuations);
 #   measured:   the evacuation with --parallel 2, with the source's
-#               frozen-window slot and the preparation's lower priority
+#               frozen-window slot and the preparation's yielding
 #               (relocate/move_slot.h) on and off, alternately: on, off,
 #               off, on (the corralds restarted with CORRAL_MOVE_SLOT=1 or 0
 #               before each; the sequential runs with the default).
@@ -248,7 +248,7 @@ for k in "${runs[@]}"; do
 	n_w[$w]=$((${n_w[$w]:-0} + 1))
 done
 echo "  seq: --parallel 1, the baseline (the mean of its runs: $(ms "$seq_us") ms, longest downtime $(ms "$seq_max") ms);"
-echo "  on/off: --parallel 2 with the source's frozen-window slot and the preparation's nice on or off;"
+echo "  on/off: --parallel 2 with the source's frozen-window slot and the preparation's yielding on or off;"
 echo "  tot/near: against the mean of the sequential runs just before and after it;"
 echo "  prep_ms: median start-to-freeze of the run's moves; ahead: median unpack ahead (ms) there;"
 echo "  both: pairs of its moves frozen at once (freeze to the Restore's answer);"

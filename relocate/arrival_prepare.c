@@ -36,6 +36,7 @@
 #include "criu/criu.h"
 #include "nfs/nfs.h"
 #include "partition/rootfs_archive.h"
+#include "relocate/frozen_window.h"
 #include "relocate/landing.h"
 #include "relocate/move_slot.h"
 #include "relocate/relocation_record.h"
@@ -191,19 +192,20 @@ static int unpack_ahead(const struct cr_arrival_env *env, const struct cr_arriva
 	if (!tar || !(rec->rootfs = strdup(dir)))
 		return cr_error_set(err, ENOMEM, "out of memory");
 	int64_t t = cr_now_ms();
-	/* Yields to a frozen move's restore on the same CPUs (relocate/move_slot.h). */
-	struct cr_prep_nice nice = CR_PREP_NICE_INIT;
-	cr_prep_nice_lower(&nice);
+	/* Yields to another arrival's restore on this host's CPUs (relocate/move_slot.h). */
+	struct cr_prep_prio prio = CR_PREP_PRIO_INIT;
+	cr_prep_prio_yield(&prio, cr_restore_window_busy());
 	int r = cr_relocation_record_save(req->name, rec, err);
 	if (r == 0 && (r = cr_write_file_scratch(tar, req->fs_archive, req->fs_archive_len, 0600, err)) == 0)
 		r = cr_rootfs_archive_apply(tar, dir, err);
 	if (r == 0 && cr_fault_injected(CR_FAULT_SLOW_UNPACK_AHEAD))
 		sleep(SLOW_UNPACK_AHEAD_S);
-	cr_prep_nice_restore(&nice);
+	bool yielded = prio.lowered;
+	cr_prep_prio_restore(&prio);
 	(void)unlink(tar);
 	if (r == 0)
-		cr_arrival_log(env, "%s: file systems of %s unpacked ahead in %lld ms", req->peer, req->name,
-			       (long long)(cr_now_ms() - t));
+		cr_arrival_log(env, "%s: file systems of %s unpacked ahead in %lld ms%s", req->peer, req->name,
+			       (long long)(cr_now_ms() - t), yielded ? " (yielding to a restore here)" : "");
 	return r;
 }
 

@@ -71,6 +71,27 @@ int cr_restore_window_enter(struct cr_frozen_window *w, int wait_ms, struct cr_e
 	return window_enter(w, "restore-window.lock", "restore", wait_ms, err);
 }
 
+static bool window_busy(const char *lock)
+{
+	cleanup_close int fd = open_lock(lock, NULL);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK;
+	(void)flock(fd, LOCK_UN);
+	return false;
+}
+
+bool cr_frozen_window_busy(void)
+{
+	return window_busy("frozen-window.lock");
+}
+
+bool cr_restore_window_busy(void)
+{
+	return window_busy("restore-window.lock");
+}
+
 void cr_frozen_window_leave(struct cr_frozen_window *w)
 {
 	if (w->fd < 0)

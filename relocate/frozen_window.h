@@ -46,6 +46,11 @@ int cr_frozen_window_enter(struct cr_frozen_window *w, int wait_ms, struct cr_er
  * pre-flights never restore side by side. The same bounded, polled flock,
  * on $ROOT/run/corral/restore-window.lock; the same answers. */
 int cr_restore_window_enter(struct cr_frozen_window *w, int wait_ms, struct cr_error *err);
+/* Whether another move holds this host's frozen window, or restore
+ * window, now (a preparation's step boundary, relocate/move_slot.h):
+ * tested with a shared lock taken and dropped at once. */
+bool cr_frozen_window_busy(void);
+bool cr_restore_window_busy(void);
 /* Give either back (nothing when not held). */
 void cr_frozen_window_leave(struct cr_frozen_window *w);
 

@@ -51,7 +51,12 @@ void cr_move_progress_report(struct move *m, const char *phase)
 
 void cr_move_prep_end(struct move *m)
 {
-	cr_prep_nice_restore(&m->prep_nice);
+	cr_prep_prio_restore(&m->prep_prio);
+}
+
+void cr_move_prep_step(struct move *m)
+{
+	cr_prep_prio_yield(&m->prep_prio, cr_frozen_window_busy());
 }
 
 void cr_move_window_enter(struct move *m)
@@ -342,7 +347,7 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 {
 	memset(rep, 0, sizeof(*rep));
 	struct move m = {.req = req, .rep = rep, .t0 = cr_now_ns(), .window = {.fd = -1},
-			 .prep_nice = CR_PREP_NICE_INIT, .departure = CR_DEPARTURE_INIT};
+			 .prep_prio = CR_PREP_PRIO_INIT, .departure = CR_DEPARTURE_INIT};
 	struct cr_wpar w;
 	int r = relocation_id_new(m.relocation, err);
 	if (r < 0)
@@ -371,7 +376,7 @@ int cr_partition_move(const struct cr_move_request *req, struct cr_move_report *
 		goto out;
 	}
 	cr_move_progress_report(&m, "pre-flight");
-	cr_prep_nice_lower(&m.prep_nice); /* until the frozen window: it yields to another move's */
+	cr_move_prep_step(&m); /* until the frozen window: it yields to another move's */
 	if ((r = cr_move_connect(req, &p, err)) < 0)
 		goto out;
 	const struct cr_peer_info *hello = cr_peer_hello(p);

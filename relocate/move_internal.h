@@ -29,7 +29,7 @@ struct move {
 	 * a repeated Commit of a relocation it committed as done. */
 	char relocation[CR_RELOCATION_ID_LEN + 1];
 	struct cr_frozen_window window; /* this host's, held from the freeze to running there */
-	struct cr_prep_nice prep_nice;  /* lowered from the pre-flight to the window (move_slot.h) */
+	struct cr_prep_prio prep_prio;  /* yields from the pre-flight to the window (move_slot.h) */
 	struct cr_departure departure;  /* the decision, as the destination may ask it */
 };
 
@@ -40,6 +40,9 @@ void cr_move_window_enter(struct move *m);
 /* Give the window back once the partition runs again (there, or here
  * after a failure); nothing when not held. */
 void cr_move_window_leave(struct move *m);
+/* A step of the preparation begins: this thread yields while another move
+ * of this host is frozen, else runs at its usual priority (move_slot.h). */
+void cr_move_prep_step(struct move *m);
 /* The preparation is over: this thread's usual priority back, before the
  * frozen window or a thread that works inside it starts. */
 void cr_move_prep_end(struct move *m);

@@ -254,6 +254,7 @@ static int prepare_arrival(struct move *m, struct cr_peer *p, const struct cr_wp
 	cleanup_free char *spec = NULL, *fs_data = NULL;
 	struct cr_fs_archive fs = {NULL, 0};
 	int r = cr_spec_write(cfg, &spec, err);
+	cr_move_prep_step(m); /* the level-0 archive, then its unpack there */
 	if (r == 0 && early->directory && cr_peer_takes_fs_archive(p) && precopy_wanted()) {
 		struct cr_error ae = CR_ERROR_INIT;
 		if (cr_move_archive_ahead(early, &fs_data, &fs.len, &ae) == 0)

@@ -18,7 +18,7 @@ bool cr_move_slot_on(void)
 }
 
 /* setpriority(PRIO_PROCESS, TID) sets one thread's nice value on Linux. */
-void cr_prep_nice_lower(struct cr_prep_nice *p)
+void cr_prep_prio_lower(struct cr_prep_prio *p)
 {
 	if (p->lowered || !cr_move_slot_on())
 		return;
@@ -36,7 +36,7 @@ void cr_prep_nice_lower(struct cr_prep_nice *p)
 	p->lowered = true;
 }
 
-void cr_prep_nice_restore(struct cr_prep_nice *p)
+void cr_prep_prio_restore(struct cr_prep_prio *p)
 {
 	if (!p->lowered)
 		return;
@@ -44,4 +44,12 @@ void cr_prep_nice_restore(struct cr_prep_nice *p)
 	/* Raising it back needs CAP_SYS_NICE (corrald and movewpar run as root). */
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), p->saved) < 0)
 		cr_debug("cannot give this thread its nice %d back: %s", p->saved, strerror(errno));
+}
+
+void cr_prep_prio_yield(struct cr_prep_prio *p, bool busy)
+{
+	if (busy)
+		cr_prep_prio_lower(p);
+	else
+		cr_prep_prio_restore(p);
 }

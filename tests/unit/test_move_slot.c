@@ -1,18 +1,22 @@
 /* relocate/move_slot.c: the slot's switch ($CORRAL_MOVE_SLOT, on unless
- * "0"), and a preparation's lower priority: this thread only (another
- * thread and a child started after the restore keep theirs), given back by
- * the restore, nothing at all with the slot off. */
+ * "0"), and a preparation's lower priority: nice +10 on this thread only
+ * (another thread and a child started after the restore keep theirs),
+ * given back by the restore, lowered at a step boundary only while a move
+ * is frozen on this host (relocate/frozen_window.c's busy test) and given
+ * back at the next one when none is, nothing at all with the slot off. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "relocate/frozen_window.h"
 #include "relocate/move_slot.h"
 
 static int nice_of(pid_t tid)
@@ -38,7 +42,16 @@ static void *other_thread(void *arg)
 	return NULL;
 }
 
-static void lowered_and_given_back(void **state)
+static int nice_of_a_new_thread(void)
+{
+	int seen = -100;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, other_thread, &seen), 0);
+	pthread_join(th, NULL);
+	return seen;
+}
+
+static void nice_and_given_back(void **state)
 {
 	(void)state;
 	unsetenv("CORRAL_MOVE_SLOT");
@@ -47,19 +60,15 @@ static void lowered_and_given_back(void **state)
 		skip(); /* this test already runs at the lowest priority */
 		return;
 	}
-	struct cr_prep_nice p = CR_PREP_NICE_INIT;
-	cr_prep_nice_lower(&p);
+	struct cr_prep_prio p = CR_PREP_PRIO_INIT;
+	cr_prep_prio_lower(&p);
 	assert_true(p.lowered);
 	assert_int_equal(nice_of(gettid()), before + CR_MOVE_PREP_NICE);
-	cr_prep_nice_lower(&p); /* once only */
+	cr_prep_prio_lower(&p); /* once only */
 	assert_int_equal(nice_of(gettid()), before + CR_MOVE_PREP_NICE);
-	/* A thread started meanwhile inherits it, one started after does not. */
-	int seen = -100;
-	pthread_t th;
-	assert_int_equal(pthread_create(&th, NULL, other_thread, &seen), 0);
-	pthread_join(th, NULL);
-	assert_int_equal(seen, before + CR_MOVE_PREP_NICE);
-	cr_prep_nice_restore(&p);
+	/* A thread started meanwhile inherits it (so does the tar a step starts). */
+	assert_int_equal(nice_of_a_new_thread(), before + CR_MOVE_PREP_NICE);
+	cr_prep_prio_restore(&p);
 	assert_false(p.lowered);
 	if (geteuid() == 0) /* raising it back needs CAP_SYS_NICE */
 		assert_int_equal(nice_of(gettid()), before);
@@ -67,11 +76,58 @@ static void lowered_and_given_back(void **state)
 		skip();
 		return;
 	}
-	assert_int_equal(pthread_create(&th, NULL, other_thread, &seen), 0);
-	pthread_join(th, NULL);
-	assert_int_equal(seen, before);
-	cr_prep_nice_restore(&p); /* nothing when not lowered */
+	assert_int_equal(nice_of_a_new_thread(), before);
+	cr_prep_prio_restore(&p); /* nothing when not lowered */
 	assert_int_equal(nice_of(gettid()), before);
+}
+
+/* A step boundary lowers it only while the host's window is held by
+ * another move, and gives it back at the next one when not. */
+static void yields_while_a_window_is_held(void **state)
+{
+	(void)state;
+	unsetenv("CORRAL_MOVE_SLOT");
+	char root[] = "/tmp/corral-test-move-slot-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	setenv("CORRAL_ROOT", root, 1);
+	int before = nice_of(gettid());
+	assert_false(cr_frozen_window_busy());
+	assert_false(cr_restore_window_busy());
+	struct cr_prep_prio p = CR_PREP_PRIO_INIT;
+	cr_prep_prio_yield(&p, cr_frozen_window_busy());
+	assert_false(p.lowered);
+	assert_int_equal(nice_of(gettid()), before);
+
+	struct cr_frozen_window w = {.fd = -1};
+	struct cr_error e = CR_ERROR_INIT;
+	assert_int_equal(cr_frozen_window_enter(&w, 1000, &e), 0);
+	assert_true(cr_frozen_window_busy());
+	assert_false(cr_restore_window_busy()); /* the other window is free */
+	cr_prep_prio_yield(&p, cr_frozen_window_busy());
+	if (before + CR_MOVE_PREP_NICE <= 19) {
+		assert_true(p.lowered);
+		assert_int_equal(nice_of(gettid()), before + CR_MOVE_PREP_NICE);
+	}
+	/* The busy test takes nothing: the holder keeps it, another can enter after. */
+	assert_true(cr_frozen_window_busy());
+	cr_frozen_window_leave(&w);
+	assert_false(cr_frozen_window_busy());
+	cr_prep_prio_yield(&p, cr_frozen_window_busy());
+	assert_false(p.lowered);
+	if (geteuid() == 0) /* raising it back needs CAP_SYS_NICE */
+		assert_int_equal(nice_of(gettid()), before);
+
+	assert_int_equal(cr_restore_window_enter(&w, 1000, &e), 0);
+	assert_true(cr_restore_window_busy());
+	assert_false(cr_frozen_window_busy());
+	cr_frozen_window_leave(&w);
+	assert_false(cr_restore_window_busy());
+	cr_error_clear(&e);
+
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+	unsetenv("CORRAL_ROOT");
 }
 
 static void nothing_with_the_slot_off(void **state)
@@ -79,11 +135,14 @@ static void nothing_with_the_slot_off(void **state)
 	(void)state;
 	setenv("CORRAL_MOVE_SLOT", "0", 1);
 	int before = nice_of(gettid());
-	struct cr_prep_nice p = CR_PREP_NICE_INIT;
-	cr_prep_nice_lower(&p);
+	struct cr_prep_prio p = CR_PREP_PRIO_INIT;
+	cr_prep_prio_lower(&p);
 	assert_false(p.lowered);
 	assert_int_equal(nice_of(gettid()), before);
-	cr_prep_nice_restore(&p);
+	cr_prep_prio_yield(&p, true);
+	assert_false(p.lowered);
+	assert_int_equal(nice_of(gettid()), before);
+	cr_prep_prio_restore(&p);
 	assert_int_equal(nice_of(gettid()), before);
 	unsetenv("CORRAL_MOVE_SLOT");
 }
@@ -93,7 +152,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(switch_read),
 		cmocka_unit_test(nothing_with_the_slot_off),
-		cmocka_unit_test(lowered_and_given_back),
+		cmocka_unit_test(nice_and_given_back),
+		cmocka_unit_test(yields_while_a_window_is_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
