@@ -20,6 +20,10 @@
 # the unpack ahead there, the window's wait) and of the unpack ahead (the
 # destinations' corrald logs); then the placement of 1,000 partitions over
 # 100 hosts recorded in etcd (bench_fleet_plan, goal under 100 ms).
+# BENCH_DIR (default /tmp, this machine's disk) holds the hosts' roots:
+# BENCH_DIR=/dev/shm measures them on a tmpfs, without the disk's
+# own costs (on this VM an ext4 without a journal, whose inode allocator
+# slows down after many files were deleted: bench/README.md, session 10).
 set -euo pipefail
 BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -ge 1 ] && CORRAL_BUILD_DIR=$1
@@ -33,7 +37,8 @@ N=${BENCH_PARTITIONS:-8}
 
 trap 'exit 130' INT TERM
 load_note
-fleet_test_up crb 219
+echo "hosts' roots under ${BENCH_DIR:-/tmp}"
+FLEET_TEST_DIR=${BENCH_DIR:-/tmp} fleet_test_up crb 219
 for i in $(seq "$N"); do
 	on a mkwpar -c -n "s$i" >/dev/null
 	echo 'respawn: i=0; while true; do i=$((i+1)); echo $i > /tmp/ticks; sleep 0.1; done' \

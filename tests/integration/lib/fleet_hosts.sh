@@ -120,7 +120,7 @@ fleet_where() {
 }
 
 # fleet_test_up P NET: a whole test fleet: FP=P+pid, FNET=10.NET.x, a
-# temporary FTOP, the EXIT trap (corrald logs and kept CRIU logs shown on a
+# temporary FTOP (under FLEET_TEST_DIR, /tmp by default), the EXIT trap (corrald logs and kept CRIU logs shown on a
 # failure, everything removed), the LAN, the store, hosts a b c joined
 # (FLEET_MEMBER_ARGS for more options) and their corralds.
 fleet_test_up() {
@@ -129,7 +129,7 @@ fleet_test_up() {
 	command -v openssl >/dev/null || skip "no openssl"
 	export PATH="$CORRAL_BUILD_DIR/cli:$PATH"
 	FP=$1$(($$ % 10000)) FNET=10.$2.$(($$ % 200 + 20))
-	FTOP=$(mktemp -d /tmp/corral-test-fleet-XXXXXX)
+	FTOP=$(mktemp -d "${FLEET_TEST_DIR:-/tmp}/corral-test-fleet-XXXXXX")
 	CORRALD_a= CORRALD_b= CORRALD_c=
 	trap fleet_test_down EXIT
 	fleet_lan
