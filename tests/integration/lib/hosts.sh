@@ -18,19 +18,19 @@ two_hosts() {
 # hosts_names TAG: the names of a two-host test's parts, unique to this
 # shell: x (the third number of the test's subnet), network namespaces na nb
 # with veth ends va vb, a work directory (made; the test removes it), the
-# hosts' roots ra rb in it and their cgroup parents cga cgb.
+# hosts' roots ra rb in it and their cgroup parents cga cgb; and on_a /
+# on_b CMD..., CMD on host a / b (its network namespace, root and cgroup
+# parent). Defined here, not when this file is sourced: the benchmarks
+# source it too and have on_a / on_b of their own.
 hosts_names() {
 	x=$(($$ % 200 + 20))
 	na=cr${1}A$$ nb=cr${1}B$$ va=cr${1}vA$$ vb=cr${1}vB$$
 	work=$(mktemp -d "/tmp/corral-test-$1-XXXXXX")
 	ra=$work/a rb=$work/b
 	cga=corral-test-$$-a cgb=corral-test-$$-b
+	on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
+	on_b() { nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@"; }
 }
-
-# on_a / on_b CMD...: CMD on host a / b (its network namespace, root and
-# cgroup parent, as hosts_names names them).
-on_a() { nsenter --net=/run/netns/"$na" env CORRAL_ROOT="$ra" CORRAL_CGROUP_PARENT="$cga" "$@"; }
-on_b() { nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$@"; }
 
 # two_hosts_del NS...: remove the hosts' namespaces (their veth ends go too).
 two_hosts_del() {
