@@ -21,6 +21,7 @@
 #include "spec/spec_file.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/fault.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/paths.h"
@@ -47,6 +48,7 @@ static void unset_pending(const char *name)
  * from the restore to the thaw; a connection that ends holding it lets it
  * go with its process. */
 static struct cr_frozen_window restore_window = {.fd = -1};
+#define HOLD_RESTORE_WINDOW_S 1 /* the test fault's */
 
 static void restore_window_enter(const struct cr_arrival_env *env, const char *name)
 {
@@ -59,6 +61,8 @@ static void restore_window_enter(const struct cr_arrival_env *env, const char *n
 		cr_arrival_log(env, "%s: waited %lld ms for this host's restore window", name,
 			       (long long)(restore_window.waited_ns / 1000000));
 	cr_error_clear(&e);
+	if (restore_window.fd >= 0 && cr_fault_injected(CR_FAULT_HOLD_RESTORE_WINDOW))
+		sleep(HOLD_RESTORE_WINDOW_S);
 }
 
 char *cr_arrival_take_pending(void)

@@ -18,6 +18,7 @@ static const char *const names[CR_FAULT_MAX] = {
 	[CR_FAULT_PAUSE_BEFORE_FREEZE] = "pause-before-freeze",
 	[CR_FAULT_FAIL_FREEZE] = "fail-freeze",
 	[CR_FAULT_SLOW_UNPACK_AHEAD] = "slow-unpack-ahead",
+	[CR_FAULT_HOLD_RESTORE_WINDOW] = "hold-restore-window",
 };
 
 const char *cr_fault_name(enum cr_fault f)

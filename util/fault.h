@@ -38,6 +38,8 @@ enum cr_fault {
 					  * freezes (its criu started ahead is running by then) */
 	CR_FAULT_SLOW_UNPACK_AHEAD = 12, /* "slow-unpack-ahead": the destination's unpack ahead of a
 					  * pre-copied move takes 7 s longer (a loaded host's) */
+	CR_FAULT_HOLD_RESTORE_WINDOW = 13, /* "hold-restore-window": an arrival holds this host's restore
+					    * window 1 s longer (another arrival frozen meanwhile must wait) */
 	CR_FAULT_MAX,
 };
 
