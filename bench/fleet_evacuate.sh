@@ -117,16 +117,17 @@ psi_totals() { for r in cpu io; do sed -n 's/^some .*total=//p' /proc/pressure/$
 # CPU, and for I/O ("cpu%/io%"): what else on the machine slowed a run
 psi_share() { awk -v a="$1" -v b="$2" -v us="$3" 'BEGIN {split(a, x, " "); split(b, y, " ")
 	printf "%.0f/%.0f", 100 * (y[1] - x[1]) / us, 100 * (y[2] - x[2]) / us}'; }
-# cpu_ticks: the machine's CPU time so far, "BUSY IDLE" (USER_HZ ticks; idle
-# counts iowait)
-cpu_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
+# cpu_ticks: the machine's CPU time so far, "BUSY IDLE FORKS" (USER_HZ
+# ticks; idle counts iowait; the processes made since boot)
+cpu_ticks() { awk '/^cpu / {c = $2 + $3 + $4 + $7 + $8 + $9 " " $5 + $6} /^processes / {p = $2}
+	END {print c, p}' /proc/stat; }
 # cpu_share BEFORE AFTER: the CPU seconds every task used between the two,
-# and their share of both CPUs' time ("2.1/67%"): how much of the machine a
-# run used (a run that keeps both CPUs busy cannot be shortened by running
-# more at once)
+# their share of both CPUs' time, and the processes made ("2.1/67%/350"):
+# how much of the machine a run used (a run that keeps both CPUs busy
+# cannot be shortened by running more at once)
 cpu_share() { awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {split(a, x, " "); split(b, y, " ")
 	busy = y[1] - x[1]; all = busy + y[2] - x[2]
-	printf "%.1f/%.0f%%", busy / hz, (all > 0 ? 100 * busy / all : 0)}'; }
+	printf "%.1f/%.0f%%/%d", busy / hz, (all > 0 ? 100 * busy / all : 0), y[3] - x[3]}'; }
 # log_lines: the corralds' logs' line counts, "A B C"
 log_lines() { local h; for h in a b c; do printf '%s ' "$(wc -l <"$FTOP/$h.corrald.log")"; done; }
 # unpacked_ahead "A B C": the median "unpacked ahead" time (ms) the corralds
@@ -245,7 +246,7 @@ prep_ms() { awk 'NR > 1 {print int(($4 - $2) * 1000)}' "$FTOP/table-$1" | sort -
 	awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 echo
 echo "evacuation of $N small partitions (3 hosts, etcd over TLS), in the order run:"
-printf '  %-6s %5s %9s %11s %9s %9s %10s %9s %9s %7s %7s %5s %7s %9s\n' run load total_ms worst_dt_ms total/seq tot/near \
+printf '  %-6s %5s %9s %11s %9s %9s %10s %9s %9s %7s %7s %5s %7s %12s\n' run load total_ms worst_dt_ms total/seq tot/near \
 	worst/lone worst/seq med/seq prep_ms ahead both psi cpu
 declare -A sum_t sum_w n_w sum_n
 for k in "${runs[@]}"; do
@@ -254,7 +255,7 @@ for k in "${runs[@]}"; do
 	read -ra near <<<"$(around "$k")"
 	near_us=$(mean "$(for j in "${near[@]}"; do echo "${us[$j]}"; done)")
 	rt=$(ratio "${us[$k]}" "$seq_us") rn=$(ratio "${us[$k]}" "$near_us") rw=$(ratio "$(ms "${max[$k]}")" "$lone_ms")
-	printf '  %-6s %5s %9s %11s %8sx %8sx %9sx %8sx %8sx %7s %7s %5s %7s %9s\n' "$k" "${load[$k]}" "$(ms "${us[$k]}")" \
+	printf '  %-6s %5s %9s %11s %8sx %8sx %9sx %8sx %8sx %7s %7s %5s %7s %12s\n' "$k" "${load[$k]}" "$(ms "${us[$k]}")" \
 		"$(ms "${max[$k]}")" "$rt" "$rn" "$rw" "$(ratio "${max[$k]}" "$seq_max")" \
 		"$(ratio "$(median "${dt[@]}")" "$(median "${seq_dt[@]}")")" "$(prep_ms "$k")" "${ahead[$k]}" \
 		"$(overlaps "$k")" "${psi[$k]}" "${cpu[$k]}"
@@ -269,7 +270,7 @@ echo "  tot/near: against the mean of the sequential runs just before and after 
 echo "  prep_ms: median start-to-freeze of the run's moves; ahead: median unpack ahead (ms) there;"
 echo "  both: pairs of its moves frozen at once (freeze to the Restore's answer);"
 echo "  psi: % of the run some task waited for a CPU / for I/O (/proc/pressure: the machine's contention);"
-echo "  cpu: CPU seconds every task used during the run / their share of both CPUs' time;"
+echo "  cpu: CPU seconds every task used during the run / their share of both CPUs' time / processes made;"
 echo "  a lone movewpar: downtime $lone_ms ms (median of 3: start, middle, end)"
 # The goal's ratio sets the worst of 8 moves against the median of 3; on a
 # busy machine a single move varies by 2x or more, so this ratio misses by
