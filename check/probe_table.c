@@ -92,7 +92,7 @@ static const struct probe_info table[CR_PROBE_COUNT] = {
 		"criu lazy-pages takes page answers in any order and marks a fault's request: post-copy faults here are served ahead of the background push",
 		"criu lazy-pages takes page answers only in the order it asked (scripts/criu-patches/0010; run scripts/deps.sh): a post-copy fault here waits behind push answers"},
 	[CR_PROBE_CRIU_STREAM_PIPES] = {"criu-two-pipes", false,
-		"criu reads a streamed pages image over two pipes in turns: restartwpar and stop-copy arrivals feed one pipe while criu copies out of the other",
+		"criu reads a streamed pages image over two pipes in turns: restartwpar fills one pipe while criu copies out of the other",
 		"criu reads a streamed pages image over one pipe (scripts/criu-patches/0011; run scripts/deps.sh): restarts from an image wait for each MiB to be refilled"},
 };
 
