@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -18,6 +17,8 @@
 
 #include "relocate/frozen_window.h"
 #include "relocate/move_slot.h"
+#include "util/error.h"
+#include "util/fsutil.h"
 
 static int nice_of(pid_t tid)
 {
@@ -87,9 +88,6 @@ static void yields_while_a_window_is_held(void **state)
 {
 	(void)state;
 	unsetenv("CORRAL_MOVE_SLOT");
-	char root[] = "/tmp/corral-test-move-slot-XXXXXX";
-	assert_non_null(mkdtemp(root));
-	setenv("CORRAL_ROOT", root, 1);
 	int before = nice_of(gettid());
 	assert_false(cr_frozen_window_busy());
 	assert_false(cr_restore_window_busy());
@@ -123,11 +121,28 @@ static void yields_while_a_window_is_held(void **state)
 	cr_frozen_window_leave(&w);
 	assert_false(cr_restore_window_busy());
 	cr_error_clear(&e);
+}
 
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
+/* A CORRAL_ROOT of its own for the windows' locks (mkdtemp's template), removed
+ * whether the test passed or not. */
+static char root[] = "/tmp/corral-test-move-slot-XXXXXX";
+
+static int root_made(void **state)
+{
+	(void)state;
+	if (!mkdtemp(root))
+		return -1;
+	return setenv("CORRAL_ROOT", root, 1);
+}
+
+static int root_removed(void **state)
+{
+	(void)state;
+	struct cr_error err = CR_ERROR_INIT;
+	int r = cr_rm_rf(root, &err);
+	cr_error_clear(&err);
 	unsetenv("CORRAL_ROOT");
+	return r < 0 ? -1 : 0;
 }
 
 static void nothing_with_the_slot_off(void **state)
@@ -153,7 +168,7 @@ int main(void)
 		cmocka_unit_test(switch_read),
 		cmocka_unit_test(nothing_with_the_slot_off),
 		cmocka_unit_test(nice_and_given_back),
-		cmocka_unit_test(yields_while_a_window_is_held),
+		cmocka_unit_test_setup_teardown(yields_while_a_window_is_held, root_made, root_removed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
