@@ -170,8 +170,3 @@ bool cr_host_criu_lazy_any_order(void)
 {
 	return probe_ok(CR_PROBE_CRIU_LAZY_ANY_ORDER);
 }
-
-bool cr_host_criu_stream_pipes(void)
-{
-	return probe_ok(CR_PROBE_CRIU_STREAM_PIPES);
-}

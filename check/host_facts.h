@@ -128,10 +128,4 @@ bool cr_host_criu_tmpfs_plain_tar(void);
  * fault's request (scripts/criu-patches/0010, CR_PROBE_CRIU_LAZY_ANY_ORDER). */
 bool cr_host_criu_lazy_any_order(void);
 
-/* Whether criu here offers its streamer a pages image over two pipes read in
- * turns (scripts/criu-patches/0011, CR_PROBE_CRIU_STREAM_PIPES). The serve
- * thread takes the offer from any CRIU that makes it; this says which
- * restores here will. */
-bool cr_host_criu_stream_pipes(void);
-
 #endif
