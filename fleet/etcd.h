@@ -83,14 +83,20 @@ struct cr_etcd_cmp {
 	const char *key;
 	int64_t mod_revision;
 };
+/* CR_ETCD_OP_PUT_ABSENT: a put only when KEY does not exist (a nested
+ * transaction, etcd 3.3 or later); the other ops run either way. */
 struct cr_etcd_op {
-	enum { CR_ETCD_OP_PUT, CR_ETCD_OP_DELETE } kind;
+	enum { CR_ETCD_OP_PUT, CR_ETCD_OP_DELETE, CR_ETCD_OP_PUT_ABSENT } kind;
 	const char *key;
-	const char *value; /* PUT only */
-	int64_t lease;     /* PUT only; 0: none */
+	const char *value; /* PUT and PUT_ABSENT only */
+	int64_t lease;     /* PUT and PUT_ABSENT only; 0: none */
 };
 int cr_etcd_txn(struct cr_etcd *e, const struct cr_etcd_cmp *cmps, size_t n_cmps,
 		const struct cr_etcd_op *ops, size_t n_ops, struct cr_error *err);
+/* The same; when it ran, *RET_REVISION is the store's revision its answer
+ * carried: the mod_revision of every key it put (untouched otherwise). */
+int cr_etcd_txn_rev(struct cr_etcd *e, const struct cr_etcd_cmp *cmps, size_t n_cmps,
+		    const struct cr_etcd_op *ops, size_t n_ops, int64_t *ret_revision, struct cr_error *err);
 
 /* The highest store revision any answer on E carried (0: none yet). */
 int64_t cr_etcd_revision(const struct cr_etcd *e);
@@ -104,6 +110,12 @@ struct cr_etcd_watch;
 int cr_etcd_watch_open(struct cr_etcd *e, const char *prefix, const char *const *subs, size_t n_subs,
 		       struct cr_etcd_watch **ret, struct cr_error *err);
 void cr_etcd_watch_close(struct cr_etcd_watch *w);
+/* Follow SUBS (under the watch's PREFIX) from now on instead: changes of
+ * other keys no longer end a wait (the stream stays open). */
+int cr_etcd_watch_follow(struct cr_etcd_watch *w, const char *const *subs, size_t n_subs, struct cr_error *err);
+/* From now on the changes the watch's client wrote itself (its last 16
+ * writes) do not end a wait: a caller that acts on what it wrote at once. */
+void cr_etcd_watch_skip_own(struct cr_etcd_watch *w);
 /* Wait at most TIMEOUT_MS for a change of a followed key after revision
  * AFTER (a revision the caller has read at: cr_etcd_revision before its
  * reads), or for WAKE_FD (-1: none) to be readable. Returns 1 on a change

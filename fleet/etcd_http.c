@@ -20,6 +20,8 @@ struct cr_etcd {
 	int timeout_ms;
 	char *ca_file, *cert_file, *key_file;
 	int64_t revision; /* the highest store revision an answer carried */
+	int64_t own[16];  /* the revisions of the last writes made through it */
+	unsigned n_own;
 };
 
 struct answer_buf {
@@ -164,6 +166,19 @@ int64_t cr_etcd_revision(const struct cr_etcd *e)
 	return e->revision;
 }
 
+void cr_etcd_note_own(struct cr_etcd *e, int64_t rev)
+{
+	e->own[e->n_own++ % (sizeof(e->own) / sizeof(e->own[0]))] = rev;
+}
+
+bool cr_etcd_is_own(const struct cr_etcd *e, int64_t rev)
+{
+	for (size_t i = 0; rev > 0 && i < sizeof(e->own) / sizeof(e->own[0]); i++)
+		if (e->own[i] == rev)
+			return true;
+	return false;
+}
+
 /* Keep the store revision ANSWER's header carries (a watch starts after it). */
 static void note_revision(struct cr_etcd *e, json_object *answer)
 {
@@ -227,6 +242,7 @@ int cr_etcd_call(struct cr_etcd *e, const char *path, json_object *req, enum cr_
 		 json_object **ret, bool *ret_uncertain, struct cr_error *err)
 {
 	const char *body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	cr_debug("request %s", path); /* CORRAL_DEBUG: the store's requests counted by kind */
 	bool uncertain = false;
 	int r = -EIO;
 	for (size_t k = 0; k < e->n_urls; k++) {

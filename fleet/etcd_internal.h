@@ -28,6 +28,12 @@ enum cr_etcd_call_kind { CR_ETCD_READ, CR_ETCD_WRITE };
 int cr_etcd_call(struct cr_etcd *e, const char *path, json_object *req, enum cr_etcd_call_kind kind,
 		 json_object **ret, bool *ret_uncertain, struct cr_error *err);
 
+/* A write through E took store revision REV (a put, a transaction that
+ * ran, a delete that deleted): its changes are E's own. Is REV one of the
+ * last 16 such? */
+void cr_etcd_note_own(struct cr_etcd *e, int64_t rev);
+bool cr_etcd_is_own(const struct cr_etcd *e, int64_t rev);
+
 /* Point C at URL with E's TLS files and bounds: a POST of BODY (a JSON
  * object) with HDR; TIMEOUT_MS bounds the whole transfer (0: only the
  * connection is bounded, for a stream the caller bounds itself). */
@@ -40,6 +46,10 @@ void cr_etcd_curl_setup(const struct cr_etcd *e, CURL *c, const char *url, struc
  * cancelled or compacted (the caller starts again: changes may be lost). */
 int cr_etcd_watch_line(const char *line, size_t len, const char *const *prefixes, size_t n_prefixes,
 		       int64_t *ret_rev, struct cr_error *err);
+/* The same, passing over the events whose revision SKIP (when not NULL)
+ * says to (E's own writes). */
+int cr_etcd_watch_line_except(const char *line, size_t len, const char *const *prefixes, size_t n_prefixes,
+			      const struct cr_etcd *skip, int64_t *ret_rev, struct cr_error *err);
 
 /* Parsing the gateway's answers (from bytes a store sent: fuzzed). */
 int cr_etcd_parse_answer(const char *body, size_t len, json_object **ret, struct cr_error *err);

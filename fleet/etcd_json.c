@@ -190,6 +190,12 @@ static int event_revision(json_object *ev, const char *const *prefixes, size_t n
 int cr_etcd_watch_line(const char *line, size_t len, const char *const *prefixes, size_t n_prefixes,
 		       int64_t *ret_rev, struct cr_error *err)
 {
+	return cr_etcd_watch_line_except(line, len, prefixes, n_prefixes, NULL, ret_rev, err);
+}
+
+int cr_etcd_watch_line_except(const char *line, size_t len, const char *const *prefixes, size_t n_prefixes,
+			      const struct cr_etcd *skip, int64_t *ret_rev, struct cr_error *err)
+{
 	cleanup_json json_object *o = NULL;
 	json_object *result = NULL, *events = NULL, *flag = NULL;
 	int r = cr_etcd_parse_answer(line, len, &o, err);
@@ -213,6 +219,8 @@ int cr_etcd_watch_line(const char *line, size_t len, const char *const *prefixes
 		int64_t rev = 0;
 		if ((r = event_revision(json_object_array_get_idx(events, i), prefixes, n_prefixes, &rev, err)) < 0)
 			return r;
+		if (skip && cr_etcd_is_own(skip, rev))
+			continue;
 		best = rev > best ? rev : best;
 	}
 	*ret_rev = best;

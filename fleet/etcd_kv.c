@@ -6,6 +6,7 @@
 
 #include "fleet/etcd_internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 static int new_object(json_object **ret, struct cr_error *err)
 {
@@ -45,8 +46,10 @@ static int range(struct cr_etcd *e, const char *key, bool prefix, bool local, st
 		r = add_prefix_end(req, key, err);
 	if (r == 0 && local)
 		json_object_object_add(req, "serializable", json_object_new_boolean(1));
-	if (r == 0)
+	if (r == 0) {
+		cr_debug("range %s%s%s", key, prefix ? "*" : "", local ? " (local)" : "");
 		r = cr_etcd_call(e, "/v3/kv/range", req, CR_ETCD_READ, &answer, NULL, err);
+	}
 	if (r == 0)
 		r = cr_etcd_parse_kvs(answer, ret, err);
 	return r < 0 ? cr_error_wrap(err, "reading %s%s", key, prefix ? "*" : "") : 0;
@@ -85,6 +88,17 @@ int cr_etcd_list_local(struct cr_etcd *e, const char *prefix, struct cr_etcd_kvs
 	return range(e, prefix, true, true, ret, err);
 }
 
+/* A write's answer: its header's revision is the write's (own). */
+static void note_written(struct cr_etcd *e, json_object *answer)
+{
+	json_object *header = NULL;
+	int64_t rev = 0;
+	cleanup_error struct cr_error ignored = CR_ERROR_INIT;
+	if (json_object_object_get_ex(answer, "header", &header) && header &&
+	    cr_etcd_int64(header, "revision", &rev, &ignored) == 0 && rev > 0)
+		cr_etcd_note_own(e, rev);
+}
+
 static int put_request(const char *key, const char *value, int64_t lease, json_object **ret,
 		       struct cr_error *err)
 {
@@ -108,6 +122,8 @@ int cr_etcd_put(struct cr_etcd *e, const char *key, const char *value, int64_t l
 	int r = put_request(key, value, lease, &req, err);
 	if (r == 0)
 		r = cr_etcd_call(e, "/v3/kv/put", req, CR_ETCD_WRITE, &answer, NULL, err);
+	if (r == 0)
+		note_written(e, answer);
 	return r < 0 ? cr_error_wrap(err, "writing %s", key) : 0;
 }
 
@@ -122,6 +138,8 @@ int cr_etcd_delete(struct cr_etcd *e, const char *key, struct cr_error *err)
 		r = cr_etcd_call(e, "/v3/kv/deleterange", req, CR_ETCD_WRITE, &answer, NULL, err);
 	if (r == 0)
 		r = cr_etcd_int64(answer, "deleted", &deleted, err);
+	if (r == 0 && deleted > 0)
+		note_written(e, answer);
 	return r < 0 ? cr_error_wrap(err, "deleting %s", key) : (int)(deleted > 0);
 }
 
@@ -150,8 +168,47 @@ static int compare_item(const struct cr_etcd_cmp *c, json_object **ret, struct c
 	return r;
 }
 
+static int op_item(const struct cr_etcd_op *op, json_object **ret, struct cr_error *err);
+
+/* KEY put only when absent: {"request_txn": {compare: [KEY's create
+ * revision is 0], success: [the put]}}. */
+static int put_absent_item(const struct cr_etcd_op *op, json_object **ret, struct cr_error *err)
+{
+	cleanup_json json_object *o = NULL, *txn = NULL, *cmp = NULL, *put = NULL;
+	json_object *carr = json_object_new_array(), *sarr = json_object_new_array();
+	struct cr_etcd_cmp absent = {op->key, 0};
+	struct cr_etcd_op plain = {CR_ETCD_OP_PUT, op->key, op->value, op->lease};
+	int r = new_object(&o, err);
+	if (r == 0)
+		r = new_object(&txn, err);
+	if (r == 0 && (!carr || !sarr))
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	if (r == 0) {
+		json_object_object_add(txn, "compare", carr);
+		json_object_object_add(txn, "success", sarr);
+	} else {
+		json_object_put(carr);
+		json_object_put(sarr);
+	}
+	if (r == 0)
+		r = compare_item(&absent, &cmp, err);
+	if (r == 0)
+		r = add_to_array(carr, &cmp, err);
+	if (r == 0)
+		r = op_item(&plain, &put, err);
+	if (r == 0)
+		r = add_to_array(sarr, &put, err);
+	if (r < 0)
+		return r;
+	json_object_object_add(o, "request_txn", steal_pointer(&txn));
+	*ret = steal_pointer(&o);
+	return 0;
+}
+
 static int op_item(const struct cr_etcd_op *op, json_object **ret, struct cr_error *err)
 {
+	if (op->kind == CR_ETCD_OP_PUT_ABSENT)
+		return put_absent_item(op, ret, err);
 	cleanup_json json_object *inner = NULL, *o = NULL;
 	int r = new_object(&o, err);
 	if (r < 0)
@@ -173,6 +230,13 @@ static int op_item(const struct cr_etcd_op *op, json_object **ret, struct cr_err
 
 int cr_etcd_txn(struct cr_etcd *e, const struct cr_etcd_cmp *cmps, size_t n_cmps,
 		const struct cr_etcd_op *ops, size_t n_ops, struct cr_error *err)
+{
+	int64_t ignored = 0;
+	return cr_etcd_txn_rev(e, cmps, n_cmps, ops, n_ops, &ignored, err);
+}
+
+int cr_etcd_txn_rev(struct cr_etcd *e, const struct cr_etcd_cmp *cmps, size_t n_cmps,
+		    const struct cr_etcd_op *ops, size_t n_ops, int64_t *ret_revision, struct cr_error *err)
 {
 	cleanup_json json_object *req = NULL, *answer = NULL;
 	json_object *compare = json_object_new_array(), *success = json_object_new_array();
@@ -214,5 +278,14 @@ int cr_etcd_txn(struct cr_etcd *e, const struct cr_etcd_cmp *cmps, size_t n_cmps
 		/* An earlier try may have applied it: that is why the compare failed now. */
 		return cr_error_set(err, ETIMEDOUT, "transaction on %s: outcome unknown (a store member "
 				    "did not answer); read it again", n_ops ? ops[0].key : "(nothing)");
+	json_object *header = NULL;
+	int64_t rev = 0;
+	if (succeeded && json_object_object_get_ex(answer, "header", &header) && header &&
+	    cr_etcd_int64(header, "revision", &rev, err) < 0)
+		return cr_error_wrap(err, "transaction on %s: its answer", n_ops ? ops[0].key : "(nothing)");
+	if (succeeded && rev > 0) {
+		*ret_revision = rev;
+		cr_etcd_note_own(e, rev);
+	}
 	return succeeded ? 1 : 0;
 }

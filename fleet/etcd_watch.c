@@ -29,6 +29,7 @@ struct cr_etcd_watch {
 	int64_t opened_ns;
 	int64_t seen;       /* the highest revision of a followed change seen on it */
 	bool restart;       /* cancelled, compacted or unreadable: changes may be lost */
+	bool skip_own;      /* changes written through E do not end a wait */
 	char *line;         /* a line not yet complete */
 	size_t line_len;
 };
@@ -65,21 +66,44 @@ void cr_etcd_watch_close(struct cr_etcd_watch *w)
 	free(w);
 }
 
+int cr_etcd_watch_follow(struct cr_etcd_watch *w, const char *const *subs, size_t n_subs, struct cr_error *err)
+{
+	char **v = calloc(n_subs + 1, sizeof(char *));
+	for (size_t i = 0; v && i < n_subs; i++)
+		if (asprintf(&v[i], "%s%s", w->prefix, subs[i]) < 0) {
+			for (size_t k = 0; k < i; k++)
+				free(v[k]);
+			free(v);
+			v = NULL;
+		}
+	if (!v)
+		return cr_error_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < w->n_subs; i++)
+		free(w->subs[i]);
+	free(w->subs);
+	w->subs = v;
+	w->n_subs = n_subs;
+	return 0;
+}
+
+void cr_etcd_watch_skip_own(struct cr_etcd_watch *w)
+{
+	w->skip_own = true;
+}
+
 int cr_etcd_watch_open(struct cr_etcd *e, const char *prefix, const char *const *subs, size_t n_subs,
 		       struct cr_etcd_watch **ret, struct cr_error *err)
 {
 	struct cr_etcd_watch *w = calloc(1, sizeof(*w));
-	if (!w || !(w->prefix = strdup(prefix)) || !(w->subs = calloc(n_subs + 1, sizeof(char *)))) {
+	if (!w || !(w->prefix = strdup(prefix))) {
 		cr_etcd_watch_close(w);
 		return cr_error_set(err, ENOMEM, "out of memory");
 	}
 	w->e = e;
-	for (; w->n_subs < n_subs; w->n_subs++) {
-		if (asprintf(&w->subs[w->n_subs], "%s%s", prefix, subs[w->n_subs]) < 0) {
-			w->subs[w->n_subs] = NULL;
-			cr_etcd_watch_close(w);
-			return cr_error_set(err, ENOMEM, "out of memory");
-		}
+	int r = cr_etcd_watch_follow(w, subs, n_subs, err);
+	if (r < 0) {
+		cr_etcd_watch_close(w);
+		return r;
 	}
 	if (!(w->multi = curl_multi_init())) {
 		cr_etcd_watch_close(w);
@@ -96,7 +120,8 @@ static void take_line(struct cr_etcd_watch *w, const char *line, size_t len)
 		len--;
 	if (!len)
 		return;
-	int r = cr_etcd_watch_line(line, len, (const char *const *)w->subs, w->n_subs, &w->seen, &err);
+	int r = cr_etcd_watch_line_except(line, len, (const char *const *)w->subs, w->n_subs, w->skip_own ? w->e : NULL,
+					  &w->seen, &err);
 	if (r != 0) {
 		if (r < 0)
 			cr_debug("watch: %s", cr_error_msg(&err));

@@ -173,6 +173,16 @@ static void every_member_down_fails_in_bounded_time(void **state)
  * names (even one made before the wait began), runs out its time for a
  * change of a key it does not follow, and ends when its descriptor is
  * readable. */
+/* A watch on PREFIX that follows its tasks/. */
+static struct cr_etcd_watch *watch_tasks(struct cr_etcd *e, const char *prefix)
+{
+	const char *const followed[] = {"tasks/"};
+	struct cr_etcd_watch *w = NULL;
+	struct cr_error err = CR_ERROR_INIT;
+	assert_int_equal(cr_etcd_watch_open(e, prefix, followed, 1, &w, &err), 0);
+	return w;
+}
+
 static void a_watch_wakes_on_followed_changes_only(void **state)
 {
 	(void)state;
@@ -180,9 +190,7 @@ static void a_watch_wakes_on_followed_changes_only(void **state)
 	cleanup_error struct cr_error err = CR_ERROR_INIT;
 	cleanup_free char *prefix = unique("w/"), *task = NULL, *other = NULL;
 	assert_true(asprintf(&task, "%stasks/a/s1", prefix) > 0 && asprintf(&other, "%salive/a", prefix) > 0);
-	const char *const followed[] = {"tasks/"};
-	struct cr_etcd_watch *w = NULL;
-	assert_int_equal(cr_etcd_watch_open(e, prefix, followed, 1, &w, &err), 0);
+	struct cr_etcd_watch *w = watch_tasks(e, prefix);
 	assert_int_equal(cr_etcd_put(e, other, "x", 0, &err), 0);
 	int64_t seen = cr_etcd_revision(e);
 	assert_true(seen > 0);
@@ -217,6 +225,42 @@ static void a_watch_wakes_on_followed_changes_only(void **state)
 	assert_int_equal(cr_etcd_delete(e, other, &err), 1);
 }
 
+/* A watch that skips its client's own writes: a put, a transaction and a
+ * delete through it do not end a wait; the same change through another
+ * client does; following other keys takes effect without a new stream. */
+static void a_watch_passes_over_its_own_writes(void **state)
+{
+	(void)state;
+	cleanup_etcd struct cr_etcd *e = open_store(endpoints, 3000);
+	cleanup_etcd struct cr_etcd *other = open_store(endpoints, 3000);
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	cleanup_free char *prefix = unique("o/"), *task = NULL, *mine = NULL;
+	assert_true(asprintf(&task, "%stasks/a/s1", prefix) > 0 && asprintf(&mine, "%stasks/b/s2", prefix) > 0);
+	struct cr_etcd_watch *w = watch_tasks(e, prefix);
+	cr_etcd_watch_skip_own(w);
+	assert_int_equal(cr_etcd_put(e, task, "1", 0, &err), 0);
+	int64_t seen = cr_etcd_revision(e);
+	assert_int_equal(cr_etcd_put(e, task, "2", 0, &err), 0);
+	struct cr_etcd_cmp absent = {mine, 0};
+	struct cr_etcd_op put = {CR_ETCD_OP_PUT, mine, "3", 0};
+	assert_int_equal(cr_etcd_txn(e, &absent, 1, &put, 1, &err), 1);
+	assert_int_equal(cr_etcd_delete(e, mine, &err), 1);
+	assert_int_equal(cr_etcd_watch_wait(w, seen, 400, -1, &err), 0);
+	assert_int_equal(cr_etcd_put(other, task, "4", 0, &err), 0);
+	assert_int_equal(cr_etcd_watch_wait(w, seen, 3000, -1, &err), 1);
+	/* now only tasks/b/: a's changes by others pass by too */
+	const char *const only_b[] = {"tasks/b/"};
+	assert_int_equal(cr_etcd_watch_follow(w, only_b, 1, &err), 0);
+	seen = cr_etcd_revision(other);
+	assert_int_equal(cr_etcd_put(other, task, "5", 0, &err), 0);
+	assert_int_equal(cr_etcd_watch_wait(w, seen, 400, -1, &err), 0);
+	assert_int_equal(cr_etcd_put(other, mine, "6", 0, &err), 0);
+	assert_int_equal(cr_etcd_watch_wait(w, seen, 3000, -1, &err), 1);
+	cr_etcd_watch_close(w);
+	assert_int_equal(cr_etcd_delete(other, task, &err), 1);
+	assert_int_equal(cr_etcd_delete(other, mine, &err), 1);
+}
+
 int main(int argc, char **argv)
 {
 	endpoints = getenv("ETCD_ENDPOINTS");
@@ -232,6 +276,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(a_dead_endpoint_is_passed_over),
 		cmocka_unit_test(bad_endpoints_are_refused),
 		cmocka_unit_test(a_watch_wakes_on_followed_changes_only),
+		cmocka_unit_test(a_watch_passes_over_its_own_writes),
 	};
 	const struct CMUnitTest down[] = {
 		cmocka_unit_test(every_member_down_fails_in_bounded_time),
