@@ -29,8 +29,10 @@ struct agent {
 	bool member;
 	struct cr_etcd *store;
 	struct cr_etcd_watch *watch; /* wakes the agent when a task or an evacuation changes */
+	bool following_all;          /* the watch follows what the manager acts on */
 	int child_fd;                /* signalfd: a move this agent started has ended */
 	int64_t managed_ns;          /* the last manager step (a turn at least every tick) */
+	int64_t full_ns;             /* the last with schedules and policies */
 	int64_t lease;
 	struct cr_load load;
 	struct cr_part_load parts;
@@ -123,17 +125,39 @@ static int alive_json(struct agent *a, double period_s, char **ret, struct cr_er
 	return 0;
 }
 
-/* What wakes the agent before its tick: a change of a task (one let go,
- * one that ended elsewhere), of an evacuation or of an origin (a restore's
- * step). Without it (it failed to open) the agent only ticks. */
+/* What wakes the agent before its tick: for the manager (the leader), a
+ * change of a task (one let go, one that ended elsewhere), of an
+ * evacuation or of an origin (a restore's step); for the others, a change
+ * of this host's tasks only (their woken step runs this host's tasks,
+ * nothing else). Without it (it failed to open) the agent only ticks. */
+static void follow_changes(struct agent *a)
+{
+	static const char *const managed[] = {"tasks/", "evacuations/", "origins/"};
+	cleanup_free char *mine = NULL;
+	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	const char *own[] = {NULL};
+	if (!a->watch || a->following_all == a->manager.leader)
+		return;
+	if (asprintf(&mine, "tasks/%s/", a->conf.name) < 0)
+		return;
+	own[0] = mine;
+	int r = a->manager.leader ? cr_etcd_watch_follow(a->watch, managed, 3, &err)
+				  : cr_etcd_watch_follow(a->watch, own, 1, &err);
+	if (r == 0)
+		a->following_all = a->manager.leader;
+}
+
 static void open_watch(struct agent *a)
 {
 	static const char *const followed[] = {"tasks/", "evacuations/", "origins/"};
 	cleanup_free char *prefix = NULL;
 	cleanup_error struct cr_error err = CR_ERROR_INIT;
+	a->following_all = true;
 	if (cr_fleet_key(&prefix, a->conf.fleet, "", &err) < 0 ||
 	    cr_etcd_watch_open(a->store, prefix, followed, sizeof(followed) / sizeof(followed[0]), &a->watch, &err) < 0)
 		say(a, "fleet: moves are noticed on the agent's tick only: %s", cr_error_msg(&err));
+	else
+		cr_etcd_watch_skip_own(a->watch); /* what it wrote, it acts on in that step or the next (again) */
 }
 
 /* This host is no longer in its fleet (WHY): it stops acting for it. Moves
@@ -257,6 +281,8 @@ static int publish_partitions(void *ctx, struct cr_error *err)
 	struct agent *a = ctx;
 	if (!a->lease)
 		return cr_error_set(err, ENOLCK, "no lease: this host is not published");
+	if (a->listed && !changed_here(a))
+		return 0; /* the store has them as they are */
 	return put_alive(a, 0, err);
 }
 
@@ -317,10 +343,16 @@ static int act(struct agent *a, bool woken, struct cr_error *err)
 	    (!woken || a->manager.leader || now - a->managed_ns >= CR_FLEET_AGENT_TICK_MS * 1000000LL)) {
 		a->managed_ns = now;
 		bool was = a->manager.leader;
+		/* schedules and policies at least every tick, however often
+		 * changes wake the agent */
+		a->manager.woken = woken && now - a->full_ns < CR_FLEET_AGENT_TICK_MS * 1000000LL;
+		if (!a->manager.woken)
+			a->full_ns = now;
 		r = cr_manager_step(&a->manager, a->store, &a->conf, a->lease, err);
 		if (a->manager.leader != was)
 			say(a, "fleet: %s the fleet manager of %s", a->manager.leader ? "now" : "no longer",
 			    a->conf.fleet);
+		follow_changes(a);
 	}
 	return r < 0 ? r : 0;
 }
@@ -350,14 +382,18 @@ static bool pause_tick(struct agent *a, int64_t seen, int64_t step_start_ns)
 		cleanup_error struct cr_error e = CR_ERROR_INIT;
 		int r = cr_etcd_watch_wait(a->watch, seen, CR_FLEET_AGENT_TICK_MS, a->child_fd, &e);
 		if (r == 2) {
+			/* a move here ended: its outcome recorded and the next one
+			 * started at once (no pause: nothing else comes with it) */
 			struct signalfd_siginfo si;
 			while (read(a->child_fd, &si, sizeof si) == sizeof si)
 				;
+			return true;
 		}
 		if (r < 0)
 			cr_debug("%s", cr_error_msg(&e));
 		if (r > 0) {
-			/* at least a few ms between steps, whatever wakes us */
+			/* at least a few ms between steps the store's changes wake
+			 * (a burst of writes is read once) */
 			int64_t since_ms = (cr_now_ns() - step_start_ns) / 1000000;
 			struct timespec ts = {0, since_ms < 20 ? (20 - since_ms) * 1000000L : 0};
 			nanosleep(&ts, NULL);
@@ -414,6 +450,7 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 			r = publish_partitions(&a, &e);
 			r = r < 0 ? r : 1;
 		}
+		a.manager.again = false;
 		if (r > 0 || r == 0)
 			r = a.member ? act(&a, woken, &e) : 0;
 		if (r < 0)
@@ -423,7 +460,9 @@ int cr_fleet_agent_run(const struct cr_fleet_agent_options *o, struct cr_error *
 			free(a.last_error);
 			a.last_error = NULL;
 		}
-		woken = pause_tick(&a, seen, step_start);
+		/* the manager wrote what a step must act on: at once (the watch
+		 * passes over this agent's own writes) */
+		woken = a.member && a.manager.again ? true : pause_tick(&a, seen, step_start);
 	}
 	cr_runner_stop(&a.runner);
 	cr_etcd_watch_close(a.watch);

@@ -83,7 +83,7 @@ static int cancel_once(struct cr_etcd *e, const struct cr_fleet_conf *c, const c
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		bool mine = of_evacuation(&t[i], &v);
 		running += mine && t[i].state == CR_TASK_RUNNING;
-		go += mine && t[i].state == CR_TASK_GO;
+		go += mine && (t[i].state == CR_TASK_GO || t[i].state == CR_TASK_NEXT);
 	}
 	if (r == 0 && v.cancel_by && go == 0) {
 		*ret_running = running;
@@ -94,7 +94,7 @@ static int cancel_once(struct cr_etcd *e, const struct cr_fleet_conf *c, const c
 		       !(x.owned = calloc(2 * (go + 1), sizeof(char *)))))
 		r = cr_error_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		if (t[i].state != CR_TASK_GO || !of_evacuation(&t[i], &v))
+		if ((t[i].state != CR_TASK_GO && t[i].state != CR_TASK_NEXT) || !of_evacuation(&t[i], &v))
 			continue;
 		if ((r = cr_task_cancel(&t[i], err)) == 0 && (r = cr_task_key(c->fleet, t[i].from, t[i].partition, &key, err)) == 0 &&
 		    (r = cr_task_to_json(&t[i], &json, err)) == 0)

@@ -29,6 +29,7 @@ struct step {
 	size_t n_tasks;
 	struct cr_etcd_kvs origins;
 	bool viewed; /* hosts, tasks and origins read */
+	bool no_origins; /* no restore or cancel runs: origins not read */
 };
 
 #define say(s, ...) cr_fleet_say((s)->m->say, (s)->m->say_ctx, __VA_ARGS__)
@@ -75,6 +76,9 @@ static int put_task(struct step *s, const struct cr_evac *v, struct cr_task *t, 
 		cmps[1] = (struct cr_etcd_cmp){evac_key, v->mod_revision};
 	}
 	int r = cr_task_write(s->e, s->c->fleet, t, cmps, v ? 2 : 1, err);
+	/* a task let go from another host is that host's agent's to act on */
+	if (r == 1 && !((t->state == CR_TASK_NEXT || t->state == CR_TASK_GO) && strcmp(t->from, s->c->name)))
+		s->m->again = true;
 	return r < 0 ? r : 0; /* 0: changed meanwhile; the next step sees it */
 }
 
@@ -197,30 +201,40 @@ static bool target_available(struct step *s, const struct cr_task *t)
 	return h->online || cr_fleet_host_answers(h->address, 500);
 }
 
+/* Let go, to start or running: counted against an evacuation's slots. */
+static bool active(const struct cr_task *t)
+{
+	return t->state == CR_TASK_GO || t->state == CR_TASK_NEXT || t->state == CR_TASK_RUNNING;
+}
+
 /* Is a move going to host TO now (let go or running)? */
 static bool arriving(const struct step *s, const char *to)
 {
 	for (size_t i = 0; to && i < s->n_tasks; i++)
-		if ((s->tasks[i].state == CR_TASK_GO || s->tasks[i].state == CR_TASK_RUNNING) && s->tasks[i].to &&
-		    !strcmp(s->tasks[i].to, to))
+		if (active(&s->tasks[i]) && s->tasks[i].to && !strcmp(s->tasks[i].to, to))
 			return true;
 	return false;
 }
 
 /* Requeue failed tasks with attempts left (to a target that can take them
- * now), and let queued ones go up to V->parallel at a time, each to a
- * target still available. Returns whether every task of V is final. */
+ * now), and let queued ones go, each to a target still available. A
+ * restore's (moves from several hosts) go GO, V->parallel at a time. An
+ * evacuation's (all from its host) go NEXT with V->parallel as their cap,
+ * up to V->parallel more than may run: the host's agent starts the next
+ * one itself when one of its moves ends and keeps the cap (fleet/runner.c),
+ * without waiting for this step. Returns whether every task of V is final. */
 static int admit(struct step *s, const struct cr_evac *v, bool *ret_all_final, bool *ret_any_failed,
 		 struct cr_error *err)
 {
-	int active = 0, r = 0;
-	bool all_final = true, failed = false;
+	int active_n = 0, r = 0;
+	bool all_final = true, failed = false, ahead = !strcmp(v->kind, "evacuate");
+	int slots = ahead ? 2 * v->parallel : v->parallel;
 	for (size_t i = 0; i < s->n_tasks; i++) {
 		struct cr_task *t = &s->tasks[i];
 		if (!of_evac(t, v))
 			continue;
-		if (t->state == CR_TASK_GO || t->state == CR_TASK_RUNNING)
-			active++;
+		if (active(t))
+			active_n++;
 		if (t->state == CR_TASK_FAILED && t->attempts < CR_TASK_MAX_ATTEMPTS && t->to) {
 			t->state = CR_TASK_QUEUED;
 			if ((r = replan(s, v, t, err)) < 0)
@@ -230,6 +244,7 @@ static int admit(struct step *s, const struct cr_evac *v, bool *ret_all_final, b
 				    t->attempts + 1, CR_TASK_MAX_ATTEMPTS);
 			if ((r = put_task(s, v, t, err)) < 0)
 				return r;
+			t->mod_revision = -1; /* let go on a later step, once read again */
 		}
 		all_final = all_final && cr_task_final(t);
 		failed = failed || t->state == CR_TASK_FAILED;
@@ -238,7 +253,7 @@ static int admit(struct step *s, const struct cr_evac *v, bool *ret_all_final, b
 	 * restores at once on one host share its CPUs, and the destination's
 	 * restore is most of a downtime (relocate/frozen_window.h). */
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < s->n_tasks && active < v->parallel; i++) {
+		for (size_t i = 0; i < s->n_tasks && active_n < slots; i++) {
 			struct cr_task *t = &s->tasks[i];
 			if (!of_evac(t, v) || t->state != CR_TASK_QUEUED || t->mod_revision < 0)
 				continue;
@@ -246,11 +261,13 @@ static int admit(struct step *s, const struct cr_evac *v, bool *ret_all_final, b
 				continue;
 			if (!target_available(s, t) && (r = replan(s, v, t, err)) < 0)
 				return r;
-			if (t->state == CR_TASK_QUEUED)
-				t->state = CR_TASK_GO;
+			if (t->state == CR_TASK_QUEUED) {
+				t->state = ahead ? CR_TASK_NEXT : CR_TASK_GO;
+				t->cap = ahead ? v->parallel : 0;
+			}
 			if ((r = put_task(s, v, t, err)) < 0)
 				return r;
-			active++;
+			active_n++;
 		}
 	}
 	*ret_all_final = all_final;
@@ -325,7 +342,7 @@ static int step_cancel(struct step *s, struct cr_evac *v, struct cr_error *err)
 		if (cr_task_final(t))
 			continue;
 		running = true; /* final once the next step reads it so */
-		if (t->state != CR_TASK_QUEUED && t->state != CR_TASK_GO)
+		if (t->state != CR_TASK_QUEUED && t->state != CR_TASK_GO && t->state != CR_TASK_NEXT)
 			continue;
 		if ((r = cr_task_cancel(t, err)) == 0)
 			r = put_task(s, v, t, err);
@@ -395,6 +412,7 @@ static int step_restore(struct step *s, struct cr_evac *v, struct cr_error *err)
 						     {s->leader_key, s->m->leader_rev}};
 			struct cr_etcd_op del = {CR_ETCD_OP_DELETE, key, NULL, 0};
 			r = cr_etcd_txn(s->e, cmps, 2, &del, 1, err);
+			s->m->again = s->m->again || r == 1;
 			r = r < 0 ? r : 0;
 			pending = true; /* the next step sees it gone */
 			continue;
@@ -449,9 +467,9 @@ static int ensure_view(struct step *s, struct cr_error *err)
 	 * task read done here is never paired with a list that still shows
 	 * the partition where it left (a restore would take it for home). */
 	int r = cr_task_list(s->e, s->c->fleet, "tasks/", &s->tasks, &s->n_tasks, err);
-	if (r == 0)
+	if (r == 0 && !s->no_origins)
 		r = cr_fleet_key(&oprefix, s->c->fleet, "origins/", err);
-	if (r == 0)
+	if (r == 0 && !s->no_origins)
 		r = cr_etcd_list(s->e, oprefix, &s->origins, err);
 	if (r == 0)
 		r = cr_fleet_hosts(s->e, s->c, &s->hosts, &s->n_hosts, err);
@@ -524,6 +542,7 @@ static int run_schedules(struct step *s, struct cr_error *err)
 		int k;
 		if (!strcmp(x->what, "evacuate")) {
 			k = cr_evac_request(s->e, s->c, x->target, x->parallel > 0 ? x->parallel : 1, NULL, 0, by, &why);
+			s->m->again = s->m->again || k == 0;
 			snprintf(outcome, sizeof outcome, "%s", k < 0 ? cr_error_msg(&why) : "evacuation started");
 		} else {
 			k = move_one(s, "schedule", by, x->target, x->to, outcome, sizeof outcome, &why);
@@ -619,22 +638,38 @@ int cr_manager_step(struct cr_manager *m, struct cr_etcd *e, const struct cr_fle
 		    struct cr_error *err)
 {
 	struct step s = {.m = m, .e = e, .c = c};
+	m->again = false;
 	cleanup_etcd_kvs struct cr_etcd_kvs evacs = {0};
 	cleanup_free char *prefix = NULL;
 	int r = cr_fleet_key(&s.leader_key, c->fleet, "leader", err);
-	if (r == 0)
+	/* A woken step of the leader keeps the lead it read at most a tick
+	 * ago: every write it makes compares the lead's revision, so a lead
+	 * lost meanwhile writes nothing. */
+	if (r == 0 && !(m->woken && m->leader))
 		r = lead(m, e, c, s.leader_key, lease, err);
 	if (r < 0 || !m->leader) {
 		free(s.leader_key);
 		return r;
 	}
-	r = run_schedules(&s, err);
-	if (r == 0)
+	if (!m->woken)
+		r = run_schedules(&s, err);
+	if (r == 0 && !m->woken)
 		r = run_policies(&s, err);
 	/* the member asked alone: every write of a step on an evacuation
 	 * compares its record's revision, so a stale list writes nothing */
 	if (r == 0 && (r = cr_fleet_key(&prefix, c->fleet, "evacuations/", err)) == 0)
 		r = cr_etcd_list_local(e, prefix, &evacs, err);
+	/* The origins are read only for what uses them: a running restore, or
+	 * a cancel (which says whether a partition is still away). */
+	s.no_origins = !s.viewed;
+	for (size_t i = 0; r == 0 && s.no_origins && i < evacs.n; i++) {
+		struct cr_evac v = {0};
+		cleanup_error struct cr_error bad = CR_ERROR_INIT;
+		if (cr_evac_from_kv(&evacs.kv[i], &v, &bad) == 0 && !strcmp(v.status, "running") &&
+		    (strcmp(v.kind, "evacuate") || v.cancel_by))
+			s.no_origins = false;
+		cr_evac_free(&v);
+	}
 	for (size_t i = 0; r == 0 && i < evacs.n; i++) {
 		struct cr_evac v = {0};
 		cleanup_error struct cr_error bad = CR_ERROR_INIT;

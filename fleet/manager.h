@@ -18,6 +18,15 @@
 struct cr_manager {
 	bool leader;
 	int64_t leader_rev; /* the leader key's revision while we lead */
+	/* a step woken by a change (not the tick): only evacuations and
+	 * restores; schedules and policies, which go by the clock, wait for
+	 * the tick */
+	bool woken;
+	/* the step wrote what a step must act on (tasks planned, re-queued,
+	 * cancelled or failed, an origin deleted, an evacuation asked, a task
+	 * let go from this host): the agent, whose watch passes over its own
+	 * writes, steps again at once */
+	bool again;
 	void (*say)(void *ctx, const char *line);
 	void *say_ctx;
 };

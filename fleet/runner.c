@@ -23,21 +23,6 @@
 
 #define say(rn, ...) cr_fleet_say((rn)->say, (rn)->say_ctx, __VA_ARGS__)
 
-int cr_history_add(struct cr_etcd *e, const char *fleet, const struct cr_task *t, struct cr_error *err)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	cleanup_free char *item = NULL, *key = NULL, *json = NULL;
-	if (asprintf(&item, "history/%020lld-%s", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, t->partition) < 0)
-		return cr_error_set(err, ENOMEM, "out of memory");
-	int r = cr_fleet_key(&key, fleet, item, err);
-	if (r == 0)
-		r = cr_task_to_json(t, &json, err);
-	if (r == 0)
-		r = cr_etcd_put(e, key, json, 0, err);
-	return r;
-}
-
 /* The move's output goes to a file ($ROOT/var/log/corral/fleet/P.log), not
  * a pipe: a move must outlive an agent that stops (a pipe would give it
  * SIGPIPE on its last words). */
@@ -109,7 +94,7 @@ static int spawn(struct cr_runner *rn, struct cr_runner_job *j, struct cr_error 
 		execv(rn->corral_exe, (char *const *)argv);
 		_exit(127);
 	}
-	close(w);
+	j->log_fd = w;
 	j->pid = pid;
 	j->out_fd = rd;
 	j->started_ns = cr_now_ns();
@@ -175,38 +160,78 @@ static void settle(struct cr_runner_job *j)
 	}
 }
 
-/* Record a job's outcome: task, origin, history. 0 when the store took it. */
+/* Is the task as stored (KV) the outcome T records (an earlier try of
+ * record() whose answer never came, applied)? */
+static bool recorded_already(const struct cr_etcd_kv *kv, const struct cr_task *t)
+{
+	struct cr_task now = {0};
+	cleanup_error struct cr_error bad = CR_ERROR_INIT;
+	if (cr_task_from_kv(kv, &now, &bad) < 0)
+		return false;
+	bool same = now.state == t->state && now.ended == t->ended && now.attempts == t->attempts;
+	cr_task_free(&now);
+	return same;
+}
+
+/* Record a job's outcome in one transaction on the task's revision: the
+ * task, its history entry and, for a move of an evacuation, where it came
+ * from (put only when absent: the first home, over a chain of moves) or,
+ * for a move back, that origin deleted. The revision is the one our
+ * RUNNING write got; unknown (-1), or changed (the compare failed, or an
+ * earlier try's answer never came), the task is read again: found with
+ * this outcome, that try applied; else written over what is there now.
+ * 0 when the store took it. */
 static int record(struct cr_runner *rn, struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_runner_job *j,
 		  struct cr_error *err)
 {
 	struct cr_task *t = &j->task;
-	cleanup_free char *okey = NULL, *oval = NULL, *item = NULL;
-	if (asprintf(&item, "origins/%s", t->partition) < 0 || asprintf(&oval, "{\"home\":\"%s\"}", t->from) < 0)
+	cleanup_free char *okey = NULL, *oval = NULL, *item = NULL, *tkey = NULL, *tval = NULL;
+	cleanup_free char *hkey = NULL, *hitem = NULL, *hval = NULL;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (asprintf(&item, "origins/%s", t->partition) < 0 || asprintf(&oval, "{\"home\":\"%s\"}", t->from) < 0 ||
+	    asprintf(&hitem, "history/%020lld-%s", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, t->partition) < 0)
 		return cr_error_set(err, ENOMEM, "out of memory");
 	int r = cr_fleet_key(&okey, c->fleet, item, err);
+	if (r == 0)
+		r = cr_fleet_key(&hkey, c->fleet, hitem, err);
+	if (r == 0)
+		r = cr_task_key(c->fleet, t->from, t->partition, &tkey, err);
+	if (r == 0)
+		r = cr_task_to_json(t, &tval, err);
+	if (r == 0)
+		r = cr_task_to_json(t, &hval, err);
 	if (r < 0)
 		return r;
-	if (t->state == CR_TASK_DONE && t->kind && !strcmp(t->kind, "evacuate") && t->mode != CR_PLAN_STOP) {
-		/* Remember where it came from (the first home, over a chain of moves). */
-		struct cr_etcd_cmp absent = {okey, 0};
-		struct cr_etcd_op put = {CR_ETCD_OP_PUT, okey, oval, 0};
-		if ((r = cr_etcd_txn(e, &absent, 1, &put, 1, err)) < 0)
-			return r;
-	} else if (t->state == CR_TASK_DONE && t->kind && !strcmp(t->kind, "restore")) {
-		if ((r = cr_etcd_delete(e, okey, err)) < 0)
-			return r;
-	}
+	struct cr_etcd_op ops[3] = {{CR_ETCD_OP_PUT, tkey, tval, 0}, {CR_ETCD_OP_PUT, hkey, hval, 0}};
+	size_t n_ops = 2;
+	if (t->state == CR_TASK_DONE && t->kind && !strcmp(t->kind, "evacuate") && t->mode != CR_PLAN_STOP)
+		ops[n_ops++] = (struct cr_etcd_op){CR_ETCD_OP_PUT_ABSENT, okey, oval, 0};
+	else if (t->state == CR_TASK_DONE && t->kind && !strcmp(t->kind, "restore"))
+		ops[n_ops++] = (struct cr_etcd_op){CR_ETCD_OP_DELETE, okey, NULL, 0};
 	/* The task is ours while it runs: the manager does not touch it. */
-	cleanup_etcd_kv struct cr_etcd_kv kv = {0};
-	cleanup_free char *tkey = NULL;
-	if ((r = cr_task_key(c->fleet, t->from, t->partition, &tkey, err)) < 0 ||
-	    (r = cr_etcd_get(e, tkey, &kv, err)) < 0)
-		return r;
-	t->mod_revision = r ? kv.mod_revision : 0;
-	if ((r = cr_task_write(e, c->fleet, t, NULL, 0, err)) < 0)
-		return r;
-	if ((r = cr_history_add(e, c->fleet, t, err)) < 0)
-		return r;
+	for (int tries = 0; tries < 2; tries++) {
+		if (t->mod_revision >= 0) {
+			struct cr_etcd_cmp same = {tkey, t->mod_revision};
+			r = cr_etcd_txn_rev(e, &same, 1, ops, n_ops, &t->mod_revision, err);
+			if (r == 1)
+				break;
+			if (r < 0)
+				return r; /* unknown or not sent: read again on the next try */
+		}
+		cleanup_etcd_kv struct cr_etcd_kv kv = {0};
+		if ((r = cr_etcd_get(e, tkey, &kv, err)) < 0)
+			return r;
+		if (r == 1 && recorded_already(&kv, t)) {
+			r = 1;
+			break;
+		}
+		t->mod_revision = r ? kv.mod_revision : 0;
+		r = 0;
+	}
+	if (r != 1)
+		return cr_error_set(err, EAGAIN, "the task of %s changed while its outcome was written: tried again "
+				    "on the next step", t->partition);
 	say(rn, "fleet: %s %s%s%s: %s%s%s", t->mode == CR_PLAN_STOP ? "stop of" : "move of", t->partition,
 	    t->to ? " to " : "", t->to ? t->to : "", cr_task_state_name(t->state),
 	    t->state == CR_TASK_FAILED ? ": " : "", t->state == CR_TASK_FAILED ? t->reason : "");
@@ -217,10 +242,12 @@ static void job_free(struct cr_runner_job *j)
 {
 	if (j->out_fd >= 0)
 		close(j->out_fd);
+	if (j->log_fd >= 0)
+		close(j->log_fd);
 	free(j->out);
 	cr_task_free(&j->task);
 	memset(j, 0, sizeof(*j));
-	j->out_fd = -1;
+	j->out_fd = j->log_fd = -1;
 }
 
 static struct cr_runner_job *job_of(struct cr_runner *rn, const char *partition)
@@ -240,6 +267,14 @@ static bool reap(struct cr_runner *rn)
 		drain(j);
 		if (!j->reaped && waitpid(j->pid, &j->status, WNOHANG) == j->pid) {
 			j->reaped = true;
+			if (j->log_fd >= 0) {
+				/* the log's last line: when the agent saw it end (wall time) */
+				struct timespec wall;
+				clock_gettime(CLOCK_REALTIME, &wall);
+				dprintf(j->log_fd, "ended %lld.%03ld\n", (long long)wall.tv_sec, wall.tv_nsec / 1000000);
+				close(j->log_fd);
+				j->log_fd = -1;
+			}
 			drain(j);
 			settle(j);
 		} else if (!j->reaped && cr_now_ns() - j->started_ns > (int64_t)CR_RUNNER_JOB_TIMEOUT_S * 1000000000LL) {
@@ -291,7 +326,7 @@ static int settle_orphan(struct cr_runner *rn, struct cr_etcd *e, const struct c
 		return 0; /* the move an earlier agent started goes on: settled when it ends */
 	/* a move is done when the partition left; a stop when it is Defined */
 	bool done = t->mode == CR_PLAN_STOP ? stopped : !still_here;
-	struct cr_runner_job j = {.out_fd = -1, .task = *t, .reaped = true};
+	struct cr_runner_job j = {.out_fd = -1, .log_fd = -1, .task = *t, .reaped = true};
 	memset(t, 0, sizeof(*t));
 	j.status = done ? 0 : (1 << 8);
 	j.out = strdup(done ? "downtime -1 ms" : "interrupted: the agent restarted while it ran");
@@ -300,6 +335,66 @@ static int settle_orphan(struct cr_runner *rn, struct cr_etcd *e, const struct c
 	int r = record(rn, e, c, &j, err);
 	job_free(&j);
 	return r;
+}
+
+/* Claim T (RUNNING, a compare-and-swap on its revision) and start its
+ * move: 1 when claimed (started, or recorded failed when it could not
+ * start), 0 when it changed meanwhile (seen again next step). */
+static int start(struct cr_runner *rn, struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_task *t,
+		 struct cr_error *err)
+{
+	t->state = CR_TASK_RUNNING;
+	t->started = (int64_t)time(NULL);
+	int w = cr_task_write(e, c->fleet, t, NULL, 0, err);
+	if (w <= 0)
+		return w;
+	struct cr_runner_job *j = &rn->jobs[rn->n_jobs];
+	memset(j, 0, sizeof(*j));
+	j->out_fd = j->log_fd = -1;
+	j->task = *t;
+	memset(t, 0, sizeof(*t));
+	if (spawn(rn, j, err) < 0) {
+		/* Not started: record it failed so the manager can try again. */
+		j->reaped = true;
+		j->status = 1 << 8;
+		j->out = strdup(cr_error_msg(err));
+		settle(j);
+		cr_error_clear(err);
+	}
+	rn->n_jobs++;
+	return 1;
+}
+
+static bool same_evac(const struct cr_task *x, const struct cr_task *y)
+{
+	return x->evac && y->evac && x->kind && y->kind && !strcmp(x->evac, y->evac) && !strcmp(x->kind, y->kind);
+}
+
+/* How many moves of T's evacuation run from this host: the jobs of this
+ * agent not yet ended, and the tasks of the list (T, N) running with no
+ * job here (started by an agent before this one, still in flight). */
+static int running_of(const struct cr_runner *rn, const struct cr_task *t, const struct cr_task *list, size_t n)
+{
+	int k = 0;
+	for (size_t i = 0; i < rn->n_jobs; i++)
+		k += !rn->jobs[i].reaped && same_evac(&rn->jobs[i].task, t);
+	for (size_t i = 0; i < n; i++)
+		k += list[i].partition && list[i].state == CR_TASK_RUNNING && same_evac(&list[i], t) &&
+		     !job_of((struct cr_runner *)rn, list[i].partition);
+	return k;
+}
+
+/* The task of (T, N) in state NEXT with no job here and the lowest
+ * revision (the order the manager let them go in), not DONE_TOO; NULL when
+ * none is left. */
+static struct cr_task *next_queued(struct cr_runner *rn, struct cr_task *t, size_t n, const bool *done_too)
+{
+	struct cr_task *best = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (t[i].partition && t[i].state == CR_TASK_NEXT && !done_too[i] && !job_of(rn, t[i].partition) &&
+		    (!best || t[i].mod_revision < best->mod_revision))
+			best = &t[i];
+	return best;
 }
 
 int cr_runner_step(struct cr_runner *rn, struct cr_etcd *e, const struct cr_fleet_conf *c, struct cr_error *err)
@@ -320,27 +415,21 @@ int cr_runner_step(struct cr_runner *rn, struct cr_etcd *e, const struct cr_flee
 		}
 		if (t[i].state != CR_TASK_GO || rn->n_jobs >= CR_RUNNER_MAX_JOBS)
 			continue;
-		t[i].state = CR_TASK_RUNNING;
-		t[i].started = (int64_t)time(NULL);
-		int w = cr_task_write(e, c->fleet, &t[i], NULL, 0, err);
-		if (w <= 0) {
-			r = w;
-			continue; /* changed meanwhile: seen again next step */
-		}
-		struct cr_runner_job *j = &rn->jobs[rn->n_jobs];
-		memset(j, 0, sizeof(*j));
-		j->out_fd = -1;
-		j->task = t[i];
-		memset(&t[i], 0, sizeof(t[i]));
-		if ((r = spawn(rn, j, err)) < 0) {
-			/* Not started: record it failed so the manager can try again. */
-			j->reaped = true;
-			j->status = 1 << 8;
-			j->out = strdup(cr_error_msg(err));
-			settle(j);
-		}
-		rn->n_jobs++;
-		r = 0;
+		r = start(rn, e, c, &t[i], err);
+		r = r < 0 ? r : 0;
+	}
+	/* Then the moves let go ahead, in their order, each while fewer than
+	 * its cap of its evacuation's moves run here. */
+	cleanup_free bool *tried = calloc(n + 1, sizeof(bool));
+	if (r == 0 && !tried)
+		r = cr_error_set(err, ENOMEM, "out of memory");
+	struct cr_task *q;
+	while (r == 0 && rn->n_jobs < CR_RUNNER_MAX_JOBS && (q = next_queued(rn, t, n, tried))) {
+		tried[q - t] = true;
+		if (running_of(rn, q, t, n) >= (q->cap > 0 ? q->cap : 1))
+			continue;
+		r = start(rn, e, c, q, err);
+		r = r < 0 ? r : 0;
 	}
 	cr_task_list_free(t, n);
 	return r;

@@ -20,6 +20,7 @@
 struct cr_runner_job {
 	pid_t pid;
 	int out_fd;
+	int log_fd; /* the move's log, for the runner's "ended" line; -1: none */
 	char *out;  /* what it printed, at most 64 KiB kept */
 	size_t out_len;
 	int status; /* wait status, once reaped */
@@ -46,8 +47,5 @@ int cr_runner_step(struct cr_runner *rn, struct cr_etcd *e, const struct cr_flee
 /* Forget every job without ending it: a move in flight goes on (its output
  * is a file, its hand-over its own) and the next agent settles its task. */
 void cr_runner_stop(struct cr_runner *rn);
-
-/* History: one record per finished task (history/STAMP-PARTITION). */
-int cr_history_add(struct cr_etcd *e, const char *fleet, const struct cr_task *t, struct cr_error *err);
 
 #endif

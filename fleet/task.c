@@ -9,7 +9,7 @@
 #include "fleet/fleet_internal.h"
 #include "util/cleanup.h"
 
-static const char *state_names[] = {"queued", "go", "running", "done", "failed", "skipped", "cancelled"};
+static const char *state_names[] = {"queued", "go", "running", "done", "failed", "skipped", "cancelled", "next"};
 
 const char *cr_task_state_name(enum cr_task_state s)
 {
@@ -84,6 +84,8 @@ int cr_task_to_json(const struct cr_task *t, char **ret, struct cr_error *err)
 	put_str(o, "reason", t->reason);
 	json_object_object_add(o, "attempts", json_object_new_int(t->attempts));
 	json_object_object_add(o, "downtime_ms", json_object_new_int64(t->downtime_ms));
+	if (t->cap > 0)
+		json_object_object_add(o, "cap", json_object_new_int(t->cap));
 	json_object_object_add(o, "started", json_object_new_int64(t->started));
 	json_object_object_add(o, "ended", json_object_new_int64(t->ended));
 	if (!(*ret = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))))
@@ -121,6 +123,7 @@ int cr_task_from_kv(const struct cr_etcd_kv *kv, struct cr_task *ret, struct cr_
 	t.mode = (enum cr_plan_mode)mode;
 	t.attempts = (int)cr_fleet_json_num(o, "attempts");
 	t.downtime_ms = (int64_t)cr_fleet_json_num(o, "downtime_ms");
+	t.cap = (int)cr_fleet_json_num(o, "cap");
 	t.started = (int64_t)cr_fleet_json_num(o, "started");
 	t.ended = (int64_t)cr_fleet_json_num(o, "ended");
 	t.mod_revision = kv->mod_revision;
@@ -186,10 +189,9 @@ int cr_task_write(struct cr_etcd *e, const char *fleet, struct cr_task *t, const
 	for (size_t i = 0; i < n_extra; i++)
 		cmps[n++] = extra[i];
 	struct cr_etcd_op op = {CR_ETCD_OP_PUT, key, value, 0};
-	r = cr_etcd_txn(e, cmps, n, &op, 1, err);
-	if (r == 1) {
-		/* The new revision is unknown here: whoever writes next reads first. */
-		t->mod_revision = -1;
-	}
+	int64_t rev = -1; /* unknown: whoever writes next reads first */
+	r = cr_etcd_txn_rev(e, cmps, n, &op, 1, &rev, err);
+	if (r == 1)
+		t->mod_revision = rev;
 	return r;
 }

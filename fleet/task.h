@@ -22,6 +22,8 @@ enum cr_task_state {
 	CR_TASK_FAILED,  /* tried CR_TASK_MAX_ATTEMPTS times, or cannot be tried */
 	CR_TASK_SKIPPED, /* not moved: its setting says stay, or no host can take it */
 	CR_TASK_CANCELLED, /* not started: its evacuation was cancelled first */
+	CR_TASK_NEXT,      /* let go ahead: the source's agent starts it when fewer
+			    * than its cap of its evacuation's moves run there */
 };
 
 struct cr_task {
@@ -34,6 +36,8 @@ struct cr_task {
 	int attempts;
 	int64_t downtime_ms; /* -1: unknown */
 	char *reason;  /* the plan's reason, then the error of the last attempt */
+	int cap;       /* NEXT: at most this many moves of its evacuation at once on
+			* its source (the evacuation's --parallel); 0: none */
 	int64_t started, ended; /* seconds since the epoch; 0: not yet */
 	int64_t mod_revision;   /* of the record read */
 };
@@ -61,7 +65,8 @@ void cr_task_list_free(struct cr_task *t, size_t n);
 
 /* Write T over the record whose revision T->mod_revision names (0: a new
  * task), if the N_EXTRA compares of EXTRA hold too (the manager's lead, the
- * evacuation's record): 1 when written, 0 when something changed meanwhile. */
+ * evacuation's record): 1 when written (T->mod_revision is then the
+ * record's new revision), 0 when something changed meanwhile. */
 int cr_task_write(struct cr_etcd *e, const char *fleet, struct cr_task *t, const struct cr_etcd_cmp *extra,
 		  size_t n_extra, struct cr_error *err);
 

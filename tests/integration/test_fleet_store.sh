@@ -6,7 +6,9 @@
 # the others), every member stopped (each call fails within its bound); the
 # ownership fencing of movewpar's hand-over (tests/fleet/test_owner_live.c);
 # a new evacuation clearing what the last one left, and a cancel stopping
-# what was let go (test_evac_live.c).
+# what was let go (test_evac_live.c); a host's runner starting the moves
+# let go ahead under their cap with no manager, and recording each outcome
+# with its history and origin in one transaction (test_runner_live.c).
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/etcd.sh"
 PROG=$CORRAL_BUILD_DIR/tests/fleet/test_etcd_live
@@ -19,6 +21,8 @@ etcd_start 3
 pass "every member up; ownership fencing"
 "$CORRAL_BUILD_DIR/tests/fleet/test_evac_live" || fail "evacuation records: clearing, cancelling"
 pass "a new evacuation clears every final task of the last one; a cancel stops what was let go"
+"$CORRAL_BUILD_DIR/tests/fleet/test_runner_live" || fail "a host's runner: moves let go ahead, their cap, the records"
+pass "moves let go ahead start in order as earlier ones end, never over their cap, with no manager"
 
 etcd_stop_member 0
 "$PROG" degraded || fail "etcd client with member 0 stopped"
