@@ -245,12 +245,22 @@ static int follow(struct cr_etcd *e, const struct cr_fleet_conf *c, const struct
 		struct cr_evac v = {0};
 		struct cr_task *t = NULL;
 		size_t n = 0;
-		r = cr_evac_get(e, c->fleet, a->host, &v, err);
-		if (r == 0)
-			r = cr_error_set(err, ENOENT, "the %s record of %s is gone", what, a->host);
-		if (r > 0)
-			r = tasks_of(e, c, a->host, &t, &n, err);
+		/* The record only when no task is left to run: it ends only then
+		 * (every partition there with a final task), so a wake while moves
+		 * run costs the store one read, not two. */
+		bool moving = false;
+		r = tasks_of(e, c, a->host, &t, &n, err);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			moving = moving || !cr_task_final(&t[i]);
+		if (r == 0 && moving && !(v.status = strdup("running")))
+			r = cr_error_set(err, ENOMEM, "out of memory");
+		if (r == 0 && !moving) {
+			r = cr_evac_get(e, c->fleet, a->host, &v, err);
+			if (r == 0)
+				r = cr_error_set(err, ENOENT, "the %s record of %s is gone", what, a->host);
+		}
 		if (r < 0) {
+			cr_task_list_free(t, n);
 			cr_evac_free(&v);
 			break;
 		}
@@ -301,6 +311,8 @@ static int follow(struct cr_etcd *e, const struct cr_fleet_conf *c, const struct
 		}
 		if (!w || cr_etcd_watch_wait(w, read_at, 500, -1, &werr) < 0)
 			usleep(500 * 1000);
+		else
+			usleep(20 * 1000); /* a burst of changes (a move's end, the next one's start) read once */
 	}
 	cr_etcd_watch_close(w);
 	for (size_t k = 0; k < n_seen; k++)
