@@ -52,21 +52,25 @@ sleep 3
 # wall time it was started at): how long it waited for the host's frozen
 # window (another move's), when it froze (seconds from the table's
 # start), its downtime and where that went (freeze, dump, archive, stream,
-# restore there), and its whole length. The freeze is at movewpar's own wall
+# restore there), its whole length (movewpar's own, from after its exec),
+# and when it ended (the runner's "ended" stamp: when the agent reaped it;
+# else the start plus that length). The freeze is at movewpar's own wall
 # stamp when it logs one (the runner's "started" is taken before its exec).
 move_row() {
 	awk -v label="$1" -v t0="$2" -v base="$table_base" '
 		/^started [0-9.]+:/ {sub(":", "", $2); t0 = $2}
+		/^ended [0-9.]+$/ {en = $2}
 		/^phase freezing at/ {fz = $4; if ($NF ~ /\)$/) {ws = $NF; gsub(/\)/, "", ws); fzw = ws}}
 		/^downtime / {dt = $2; for (i = 1; i <= NF; i++) if ($i == "total") tot = $(i + 1)}
 		/^freeze .* ms, dump / {gsub(",", ""); f = $2; d = $5; a = $8; s = $11; r = $14}
 		/^waited [0-9.]+ ms for this host/ {w = $2}
-		END {printf "%-6s %7.2f %6.0f %7.2f %8.0f %6.0f %6.0f %7.0f %6.0f %7.0f %6.2f\n",
-			label, t0 - base, w, (fzw != "" ? fzw : t0 + fz) - base, dt, f, d, a, s, r, tot}'
+		END {printf "%-6s %7.3f %6.0f %7.2f %8.0f %6.0f %6.0f %7.0f %6.0f %7.0f %6.2f %7.3f\n",
+			label, t0 - base, w, (fzw != "" ? fzw : t0 + fz) - base, dt, f, d, a, s, r, tot,
+			(en != "" ? en : t0 + tot) - base}'
 }
 table_head() {
-	printf '%-6s %7s %6s %7s %8s %6s %6s %7s %6s %7s %6s\n' move start wait frozen downtime freeze dump \
-		archive stream restore total
+	printf '%-6s %7s %6s %7s %8s %6s %6s %7s %6s %7s %6s %7s\n' move start wait frozen downtime freeze dump \
+		archive stream restore total ended
 }
 # evac_table: the rows of every move the last evacuation of a made, by
 # when each one froze (its runner's logs, read before the next one).
@@ -128,6 +132,25 @@ cpu_ticks() { awk '/^cpu / {c = $2 + $3 + $4 + $7 + $8 + $9 " " $5 + $6} /^proce
 cpu_share() { awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {split(a, x, " "); split(b, y, " ")
 	busy = y[1] - x[1]; all = busy + y[2] - x[2]
 	printf "%.1f/%.0f%%/%d", busy / hz, (all > 0 ? 100 * busy / all : 0), y[3] - x[3]}'; }
+# store_counts: the store's requests so far, summed over its members
+# (etcd's /metrics): "RANGE TXN PUT OTHER" (gRPC calls handled by method;
+# the JSON gateway turns each of our requests into one; OTHER: lease
+# keep-alives, grants, deletes; watches are streams, not counted)
+store_counts() {
+	local i tls=()
+	[ -z "${ETCD_TLS_DIR:-}" ] || tls=(--cacert "$ETCD_TLS_DIR/ca.crt" --cert "$ETCD_TLS_DIR/client.crt"
+		--key "$ETCD_TLS_DIR/client.key")
+	for ((i = 0; i < ETCD_N; i++)); do
+		etcd_in curl -s -m 2 ${tls[@]+"${tls[@]}"} "$(etcd_member_url "$i")/metrics" 2>/dev/null || true
+	done | awk '/^grpc_server_handled_total\{/ && /grpc_type="unary"/ {
+			m = $0; sub(/.*grpc_method="/, "", m); sub(/".*/, "", m)
+			if (m == "Range") r += $NF; else if (m == "Txn") t += $NF; else if (m == "Put") p += $NF; else o += $NF}
+		END {printf "%d %d %d %d\n", r, t, p, o}'
+}
+# store_per_move BEFORE AFTER MOVES: the store's requests per move between
+# the two, "range/txn/put/other"
+store_per_move() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {split(a, x, " "); split(b, y, " ")
+	printf "%.1f/%.1f/%.1f/%.1f", (y[1] - x[1]) / n, (y[2] - x[2]) / n, (y[3] - x[3]) / n, (y[4] - x[4]) / n}'; }
 # log_lines: the corralds' logs' line counts, "A B C"
 log_lines() { local h; for h in a b c; do printf '%s ' "$(wc -l <"$FTOP/$h.corrald.log")"; done; }
 # unpacked_ahead "A B C": the median "unpacked ahead" time (ms) the corralds
@@ -149,12 +172,14 @@ evac() {
 	table_base=$(wall_s)
 	local lines
 	lines=$(log_lines)
-	local p0 c0
+	local p0 c0 s0
+	s0=$(store_counts)
 	p0=$(psi_totals) c0=$(cpu_ticks)
 	t0=$(now_us)
 	out=$(on b corral evacuate a --parallel "$1" --timeout 600)
 	t1=$(now_us)
 	cpu[$2]=$(cpu_share "$c0" "$(cpu_ticks)")
+	store[$2]=$(store_per_move "$s0" "$(store_counts)" "$N")
 	ahead[$2]=$(unpacked_ahead "$lines")
 	psi[$2]=$(psi_share "$p0" "$(psi_totals)" $((t1 - t0)))
 	local max
@@ -174,7 +199,7 @@ evac() {
 # corralds), on or off (--parallel 2, the slot on or off); its total in
 # us_[KIND-K], its longest downtime in max_[KIND-K], its table in
 # table-KIND-K.
-declare -A us max load ahead psi cpu
+declare -A us max load ahead psi cpu store
 runs=() run_k=0
 run_evac() {
 	local t m p=2 slot=
@@ -244,10 +269,19 @@ overlaps() { awk 'NR > 1 {f[++n] = $4; e[n] = $4 + $5 / 1000}
 # prep_ms K: the median of run K's moves' pre-freeze time (start to freeze)
 prep_ms() { awk 'NR > 1 {print int(($4 - $2) * 1000)}' "$FTOP/table-$1" | sort -n |
 	awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# gap_ms K: the median, over run K's moves but the first, of the time from
+# the latest end of another move before its start to its start (the
+# runner's stamps: "started" before its fork, "ended" when it reaped the
+# move): what the fleet itself takes between a move's end and the next
+# one's start
+gap_ms() { awk 'NR > 1 {s[++n] = $2; e[n] = $12}
+	END {for (j = 1; j <= n; j++) {b = -1; for (i = 1; i <= n; i++) if (i != j && e[i] <= s[j] && (b < 0 || s[j] - e[i] < b)) b = s[j] - e[i]
+		if (b >= 0) print int(b * 1000)}}' "$FTOP/table-$1" | sort -n |
+	awk '{v[NR] = $1} END {if (NR == 0) print "-"; else print v[int((NR + 1) / 2)]}'; }
 echo
 echo "evacuation of $N small partitions (3 hosts, etcd over TLS), in the order run:"
-printf '  %-6s %5s %9s %11s %9s %9s %10s %9s %9s %7s %7s %5s %7s %12s\n' run load total_ms worst_dt_ms total/seq tot/near \
-	worst/lone worst/seq med/seq prep_ms ahead both psi cpu
+printf '  %-6s %5s %9s %11s %9s %9s %10s %9s %9s %7s %7s %5s %7s %12s %6s %s\n' run load total_ms worst_dt_ms total/seq tot/near \
+	worst/lone worst/seq med/seq prep_ms ahead both psi cpu gap_ms store/move
 declare -A sum_t sum_w n_w sum_n
 for k in "${runs[@]}"; do
 	w=${k%-*}
@@ -255,10 +289,10 @@ for k in "${runs[@]}"; do
 	read -ra near <<<"$(around "$k")"
 	near_us=$(mean "$(for j in "${near[@]}"; do echo "${us[$j]}"; done)")
 	rt=$(ratio "${us[$k]}" "$seq_us") rn=$(ratio "${us[$k]}" "$near_us") rw=$(ratio "$(ms "${max[$k]}")" "$lone_ms")
-	printf '  %-6s %5s %9s %11s %8sx %8sx %9sx %8sx %8sx %7s %7s %5s %7s %12s\n' "$k" "${load[$k]}" "$(ms "${us[$k]}")" \
+	printf '  %-6s %5s %9s %11s %8sx %8sx %9sx %8sx %8sx %7s %7s %5s %7s %12s %6s %s\n' "$k" "${load[$k]}" "$(ms "${us[$k]}")" \
 		"$(ms "${max[$k]}")" "$rt" "$rn" "$rw" "$(ratio "${max[$k]}" "$seq_max")" \
 		"$(ratio "$(median "${dt[@]}")" "$(median "${seq_dt[@]}")")" "$(prep_ms "$k")" "${ahead[$k]}" \
-		"$(overlaps "$k")" "${psi[$k]}" "${cpu[$k]}"
+		"$(overlaps "$k")" "${psi[$k]}" "${cpu[$k]}" "$(gap_ms "$k")" "${store[$k]}"
 	sum_t[$w]=$(awk -v a="${sum_t[$w]:-0}" -v b="$rt" 'BEGIN {print a + b}')
 	sum_n[$w]=$(awk -v a="${sum_n[$w]:-0}" -v b="$rn" 'BEGIN {print a + b}')
 	sum_w[$w]=$(awk -v a="${sum_w[$w]:-0}" -v b="$rw" 'BEGIN {print a + b}')
@@ -271,6 +305,8 @@ echo "  prep_ms: median start-to-freeze of the run's moves; ahead: median unpack
 echo "  both: pairs of its moves frozen at once (freeze to the Restore's answer);"
 echo "  psi: % of the run some task waited for a CPU / for I/O (/proc/pressure: the machine's contention);"
 echo "  cpu: CPU seconds every task used during the run / their share of both CPUs' time / processes made;"
+echo "  gap_ms: median time from a move's end to the next start (the closest end before each start);"
+echo "  store/move: the store's requests during the run per move, range/txn/put/other (etcd's /metrics)"
 echo "  a lone movewpar: downtime $lone_ms ms (median of 3: start, middle, end)"
 # The goal's ratio sets the worst of 8 moves against the median of 3; on a
 # busy machine a single move varies by 2x or more, so this ratio misses by
