@@ -5,7 +5,8 @@
  * as already moved, and the host would read evacuated while it still runs
  * it); tasks still running and those of other hosts' evacuations stay.
  * Cancelling an evacuation (fleet/evac_cancel.c): the record and every
- * task let go but not claimed turn cancelled in one write; a running move
+ * task let go but not claimed (go, or next: let go ahead) turn cancelled
+ * in one write; a running move
  * and the queued ones (the manager's) are left; a repeat is no error; one
  * that ended, one of the other kind, or none is refused and changes
  * nothing; a restore is cancelled as a restore. */
@@ -114,6 +115,7 @@ static void a_cancel_stops_what_was_let_go(void **state)
 	put_task(e, "d", "p2", "d", "evacuate", CR_TASK_RUNNING);
 	put_task(e, "d", "p3", "d", "evacuate", CR_TASK_GO);
 	put_task(e, "d", "p4", "d", "evacuate", CR_TASK_QUEUED);
+	put_task(e, "d", "p6", "d", "evacuate", CR_TASK_NEXT); /* let go ahead */
 	put_task(e, "e", "p5", "e", "evacuate", CR_TASK_GO); /* another host's */
 	assert_int_equal(cr_evac_cancel(e, &c, "d", "evacuate", "op", &running, &err), 0);
 	assert_int_equal(running, 1);
@@ -121,6 +123,7 @@ static void a_cancel_stops_what_was_let_go(void **state)
 	assert_int_equal(state_of(e, "d", "p2"), CR_TASK_RUNNING);
 	assert_int_equal(state_of(e, "d", "p3"), CR_TASK_CANCELLED);
 	assert_int_equal(state_of(e, "d", "p4"), CR_TASK_QUEUED);
+	assert_int_equal(state_of(e, "d", "p6"), CR_TASK_CANCELLED);
 	assert_int_equal(state_of(e, "e", "p5"), CR_TASK_GO);
 	struct cr_evac v = {0};
 	assert_int_equal(cr_evac_get(e, fleet, "d", &v, &err), 1);
