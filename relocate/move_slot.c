@@ -6,8 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "util/log.h"
 
@@ -17,22 +15,16 @@ bool cr_move_slot_on(void)
 	return !(v && strcmp(v, "0") == 0);
 }
 
-/* setpriority(PRIO_PROCESS, TID) sets one thread's nice value on Linux. */
 void cr_prep_prio_lower(struct cr_prep_prio *p)
 {
 	if (p->lowered || !cr_move_slot_on())
 		return;
-	pid_t tid = gettid();
-	errno = 0;
-	int now = getpriority(PRIO_PROCESS, (id_t)tid);
-	if (now == -1 && errno != 0)
-		return;
-	int want = now + CR_MOVE_PREP_NICE > 19 ? 19 : now + CR_MOVE_PREP_NICE;
-	if (want == now || setpriority(PRIO_PROCESS, (id_t)tid, want) < 0) {
-		cr_debug("the preparation runs at nice %d: %s", now, want == now ? "the lowest already" : strerror(errno));
+	int r = cr_nice_shift(&p->nice, 0, CR_MOVE_PREP_NICE);
+	if (r < 0) {
+		cr_debug("the preparation runs at its nice value: %s",
+			 r == -EALREADY ? "the lowest already" : strerror(-r));
 		return;
 	}
-	p->saved = now;
 	p->lowered = true;
 }
 
@@ -41,9 +33,7 @@ void cr_prep_prio_restore(struct cr_prep_prio *p)
 	if (!p->lowered)
 		return;
 	p->lowered = false;
-	/* Raising it back needs CAP_SYS_NICE (corrald and movewpar run as root). */
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), p->saved) < 0)
-		cr_debug("cannot give this thread its nice %d back: %s", p->saved, strerror(errno));
+	cr_nice_restore(&p->nice);
 }
 
 void cr_prep_prio_yield(struct cr_prep_prio *p, bool busy)

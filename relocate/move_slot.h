@@ -27,6 +27,8 @@
 
 #include <stdbool.h>
 
+#include "util/prio.h"
+
 #define CR_MOVE_PREP_NICE 10
 
 /* Whether the slot is on ($CORRAL_MOVE_SLOT unset or not "0"). */
@@ -35,10 +37,10 @@ bool cr_move_slot_on(void);
 /* The calling thread's nice value while it prepares; LOWERED is false when
  * nothing was changed (the slot off, or setpriority refused). */
 struct cr_prep_prio {
-	int saved;
+	struct cr_nice nice;
 	bool lowered;
 };
-#define CR_PREP_PRIO_INIT {0, false}
+#define CR_PREP_PRIO_INIT {CR_NICE_INIT, false}
 
 /* Lower the calling thread's priority, when the slot is on: children
  * started meanwhile inherit it. Nothing when lowered already. */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "stream/capture_queue.h"
@@ -17,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/prio.h"
 
 #define PIPE_SIZE (1 << 20) /* fewer wake-ups; the default fs.pipe-max-size */
 #define READER_NICE_BOOST 10
@@ -208,12 +208,8 @@ static void drop_pipes(struct cr_capture *c)
  * CAP_SYS_NICE it stays as it is). */
 static void reader_priority(void)
 {
-	errno = 0;
-	int nice = getpriority(PRIO_PROCESS, 0);
-	if (nice == -1 && errno)
-		return;
-	int want = nice - READER_NICE_BOOST < -20 ? -20 : nice - READER_NICE_BOOST;
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), want);
+	struct cr_nice n = CR_NICE_INIT;
+	(void)cr_nice_shift(&n, 0, -READER_NICE_BOOST);
 }
 
 static void *run(void *arg)
