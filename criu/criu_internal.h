@@ -115,6 +115,12 @@ int cr_criu_worker_go_fd(int *ret_bound_ms);
  * not come (swrk is then killed). */
 int cr_criu_swrk_ahead(struct criu_opts *opts, const struct cr_criu_common *c, const struct cr_criu_service *svc,
 		       const char *what, uint8_t *ret_late, struct cr_error *err);
+/* cr_criu_swrk_ahead also boosts the worker for the window (util/prio.h),
+ * and its swrk: the one started ahead after the go, or the one libcriu
+ * starts (inherited). cr_criu_window_done gives the worker and a swrk started
+ * ahead their nice values back: a lazy dump's once its images are complete
+ * (its swrk then serves the background push). */
+void cr_criu_window_done(void);
 /* After the libcriu call: reap the swrk started ahead (libcriu waits only
  * for one it started). */
 void cr_criu_swrk_reap(void);

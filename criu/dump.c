@@ -25,6 +25,7 @@ static char *lazy_conf;
 /* The images are complete: tell the caller (post-copy). */
 static void images_ready(void)
 {
+	cr_criu_window_done(); /* what follows is the background push */
 	if (!hold_opts || hold_opts->images_ready_fd <= 0)
 		return;
 	if (lazy_conf)

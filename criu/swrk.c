@@ -5,6 +5,7 @@
  * of starting one inside the call. */
 #define LOG_PREFIX "criu: "
 #include <criu.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,10 +20,15 @@
 
 #include "criu/criu_internal.h"
 #include "util/clock.h"
+#include "util/prio.h"
 
 #define SWRK_READY_MS 5000 /* criu's start: 10-35 ms here, seconds on a starved host */
 
 static pid_t ahead_swrk; /* in the worker: the swrk it started, until reaped */
+
+/* In the worker: its window's boost (util/prio.h), its own and its
+ * swrk's, from the go until the images are complete or the worker ends. */
+static struct cr_nice boost_self = CR_NICE_INIT, boost_swrk = CR_NICE_INIT;
 
 /* The syscall PID is blocked in (/proc/PID/syscall), -1 when it runs or is
  * gone. */
@@ -113,8 +119,10 @@ int cr_criu_swrk_ahead(struct criu_opts *opts, const struct cr_criu_common *c, c
 	int bound_ms = 0;
 	int go_fd = cr_criu_worker_go_fd(&bound_ms);
 	*ret_late = 0;
-	if (go_fd < 0)
+	if (go_fd < 0) {
+		cr_window_boost(&boost_self, 0); /* the swrk libcriu starts inherits it */
 		return 0;
+	}
 	int sks[2];
 	/* swrk's end survives its exec; ours closes with libcriu's call. */
 	if (socketpair(PF_LOCAL, SOCK_SEQPACKET, 0, sks) < 0)
@@ -147,6 +155,9 @@ int cr_criu_swrk_ahead(struct criu_opts *opts, const struct cr_criu_common *c, c
 				    what, bound_ms);
 	}
 	close(go_fd);
+	cr_window_boost(&boost_self, 0);
+	if (ahead_swrk > 0)
+		cr_window_boost(&boost_swrk, ahead_swrk);
 	*ret_late = (uint8_t)go[1];
 	r = cr_criu_session_dirs(opts, c, err);
 	if (r < 0) {
@@ -154,6 +165,12 @@ int cr_criu_swrk_ahead(struct criu_opts *opts, const struct cr_criu_common *c, c
 		return r;
 	}
 	return 1;
+}
+
+void cr_criu_window_done(void)
+{
+	cr_nice_restore(&boost_swrk);
+	cr_nice_restore(&boost_self);
 }
 
 void cr_criu_swrk_reap(void)

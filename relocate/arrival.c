@@ -252,6 +252,8 @@ int cr_arrival_restore(const struct cr_arrival_env *env, const struct cr_arrival
 	if (req->lazy && (r = wait_lazy_daemon(images, err)) < 0)
 		goto fail;
 	restore_window_enter(env, req->name);
+	if (!prepared && req->window_boost) /* its monitor, and a partition started afresh, would inherit it */
+		cr_nice_restore(req->window_boost);
 	if ((r = prepared ? cr_arrival_prepared_go(req->lazy, err) : cr_partition_restart_unpacked(&u, &rec.defined, err)) < 0)
 		goto fail;
 	/* Post-copy: it runs here at once; its memory follows. */

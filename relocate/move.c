@@ -68,10 +68,12 @@ void cr_move_window_enter(struct move *m)
 		cr_debug("%s freezes without this host's frozen window: %s", m->req->name, cr_error_msg(&e));
 	m->rep->window_wait_ns = m->window.waited_ns;
 	cr_error_clear(&e);
+	cr_window_boost(&m->window_boost, 0);
 }
 
 void cr_move_window_leave(struct move *m)
 {
+	cr_nice_restore(&m->window_boost);
 	cr_frozen_window_leave(&m->window);
 }
 

@@ -30,12 +30,15 @@ struct move {
 	char relocation[CR_RELOCATION_ID_LEN + 1];
 	struct cr_frozen_window window; /* this host's, held from the freeze to running there */
 	struct cr_prep_prio prep_prio;  /* yields from the pre-flight to the window (move_slot.h) */
+	struct cr_nice window_boost;    /* the freezing thread's, in the window (util/prio.h) */
 	struct cr_departure departure;  /* the decision, as the destination may ask it */
 };
 
 /* Wait for this host's frozen window (relocate/frozen_window.h) just before
  * the freeze (or stop); past its bound the move goes on without it. The
- * preparation's priority is given back first (cr_move_prep_end). */
+ * preparation's priority is given back first (cr_move_prep_end), then the
+ * calling thread is boosted for the window (util/prio.h) until
+ * cr_move_window_leave, whichever thread calls it. */
 void cr_move_window_enter(struct move *m);
 /* Give the window back once the partition runs again (there, or here
  * after a failure); nothing when not held. */

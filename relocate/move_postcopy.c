@@ -293,6 +293,7 @@ struct mover {
 	struct cr_peer *pages; /* the pages' connection, made before the freeze */
 	struct cr_move_archive early; /* the file systems, archived during the dump */
 	int64_t t_images;            /* when the images were complete */
+	struct cr_nice boost;        /* this thread's, in the window (util/prio.h) */
 };
 
 /* Stream, relay and restore; 0 once every page is there. On failure the
@@ -324,7 +325,9 @@ static int move_pages(struct mover *mv, struct cr_error *err)
 		goto fail;
 	if (!cr_move_slot_on())
 		cr_move_window_leave(m); /* this host's share is done: the restore is the peer's */
-	/* The pages' relay first: the restore there faults pages in. */
+	/* The pages' relay first: the restore there faults pages in. It is the
+	 * background push: at this thread's usual priority, which it inherits. */
+	cr_nice_restore(&mv->boost);
 	rj.p = steal_pointer(&mv->pages);
 	if ((r = pthread_create(&relay_th, NULL, relay_thread, &rj)) != 0) {
 		errno = r;
@@ -405,6 +408,9 @@ static void *mover_thread(void *arg)
 {
 	struct mover *mv = arg;
 	char e = next_event(mv->events);
+	/* Frozen: the archive, the state's sending and the Restore's go are
+	 * the window's work (util/prio.h). */
+	cr_window_boost(&mv->boost, 0);
 	if (e == 'f') { /* frozen: the archive needs nothing from the dump */
 		struct cr_error ae = CR_ERROR_INIT;
 		if (mv->early.directory && cr_move_archive_early(&mv->early, &ae) < 0)
@@ -413,11 +419,13 @@ static void *mover_thread(void *arg)
 		e = next_event(mv->events);
 	}
 	if (e != 'i') { /* the dump failed first */
+		cr_nice_restore(&mv->boost);
 		mv->r = 1;
 		return NULL;
 	}
 	mv->t_images = cr_now_ns();
 	mv->r = move_pages(mv, &mv->err);
+	cr_nice_restore(&mv->boost);
 	if (mv->r < 0)
 		end_socket(mv->local, SHUT_RDWR); /* the dump fails: it thaws here */
 	return NULL;

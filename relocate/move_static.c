@@ -95,6 +95,7 @@ undo:
 		cr_error_clear(&e);
 	}
 	bool restarted = !was_active;
+	cr_nice_restore(&m->window_boost); /* the partition started here must not inherit it */
 	if (was_active && req->self_exe) {
 		struct cr_error e = CR_ERROR_INIT;
 		restarted = cr_partition_start(req->name, req->self_exe, &e) == 0;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "util/error.h"
+#include "util/prio.h"
 #include "util/workdir.h"
 
 /* Where the work reports: corrald's log (LOG may be NULL), and the corral
@@ -29,6 +30,9 @@ struct cr_arrival_restore {
 	const char *relocation; /* the relocation's id, or NULL (an older source) */
 	bool start;             /* started afresh (movewpar --static), not restored */
 	bool lazy;              /* post-copy: its memory follows, it runs at once */
+	/* The connection's window boost (util/prio.h), or NULL: given back
+	 * before a restore starts what outlives the window (a monitor). */
+	struct cr_nice *window_boost;
 };
 
 /* What a source decided about one of its relocations, as its corrald tells

@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/fault.h"
 #include "util/log.h"
+#include "util/prio.h"
 
 void cr_server_log(const struct cr_server_ctx *ctx, const char *fmt, ...)
 {
@@ -148,6 +149,16 @@ static int dispatch(const struct cr_server_ctx *ctx, struct cr_conn *c, const Cr
 	}
 }
 
+/* From an image's first byte (its sender is frozen or stopped) to the
+ * Restore's answer, this connection's process (one per connection) does a
+ * window's work: boosted (util/prio.h), with the tar it starts meanwhile. */
+static struct cr_nice window_boost = CR_NICE_INIT;
+
+struct cr_nice *cr_server_window_boost(void)
+{
+	return &window_boost;
+}
+
 static int serve_requests(const struct cr_server_ctx *ctx, struct cr_conn *c,
 			  struct cr_error *err)
 {
@@ -161,6 +172,8 @@ static int serve_requests(const struct cr_server_ctx *ctx, struct cr_conn *c,
 		if (r < 0)
 			return r;
 		Crwire__Result res = CRWIRE__RESULT__INIT;
+		if (m->body_case == CRWIRE__ENVELOPE__BODY_PREPARE)
+			cr_window_boost(&window_boost, 0);
 		r = dispatch(ctx, c, m, &res, err);
 		if (r == CR_SERVER_HANDED_OVER) {
 			cr_result_clear(&res);
@@ -178,6 +191,8 @@ static int serve_requests(const struct cr_server_ctx *ctx, struct cr_conn *c,
 					      res.message ? res.message : "error");
 			r = cr_conn_send(c, &reply, err);
 		}
+		if (m->body_case == CRWIRE__ENVELOPE__BODY_RESTORE || m->body_case == CRWIRE__ENVELOPE__BODY_ABORT)
+			cr_nice_restore(&window_boost); /* answered: the window's end here */
 		if (m->body_case == CRWIRE__ENVELOPE__BODY_PING)
 			res.has_payload = false; /* borrowed, not ours to free */
 		bool hang_up = r == 0 && res.code == 0 && m->body_case == CRWIRE__ENVELOPE__BODY_RESTORE &&

@@ -64,6 +64,9 @@ int cr_server_on_lazy_pages(const struct cr_server_ctx *ctx, struct cr_conn *c, 
 /* What CTX's arrival table reports through; the table itself, or NULL with
  * RES refused when this server takes no relocations. */
 struct cr_arrival_env cr_server_arrival_env(const struct cr_server_ctx *ctx);
+/* This connection's window boost (server.c), for a Restore to give back
+ * before it starts what outlives the window. */
+struct cr_nice *cr_server_window_boost(void);
 const struct cr_arrival_ops *cr_server_arrival(const struct cr_server_ctx *ctx, Crwire__Result *res);
 
 /* Fill RES with CODE and a formatted message (heap; freed by cr_result_clear). */

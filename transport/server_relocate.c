@@ -41,6 +41,7 @@ int cr_server_on_restore(const struct cr_server_ctx *ctx, struct cr_conn *c,
 		.relocation = req->relocation,
 		.start = req->has_start && req->start,
 		.lazy = req->has_lazy && req->lazy,
+		.window_boost = cr_server_window_boost(),
 	};
 	struct cr_error e = CR_ERROR_INIT;
 	if (arrival->restore(&env, &q, &e) < 0)

@@ -342,6 +342,7 @@ assert_contains "$out" "(streamed to the peer)" "move A -> B"
 only_on "$rb" "$ra" "after A -> B"
 [ -z "$(landed)" ] || fail "after A -> B: the unpacked image is left: $(landed)"
 [ "$(cat "$rb/wpars/mv/home/note")" = "data written before the move" ] || fail "file systems did not move"
+nice_kept "$rb" mv # restored by a stop-copy arrival: its monitor started inside the window
 on_b "$bin/lswpar" mv | grep -q "^mv  *A  *S" || fail "lswpar on B: $(on_b "$bin/lswpar" mv)"
 sleep 0.5
 t1=$(ticks "$rb")
@@ -391,6 +392,7 @@ assert_contains "$out" "stopped and started again" "static move"
 only_on "$ra" "$rb" "static move"
 ticks_go_on "$ra" "static move"
 [ "$(cat "$ra/wpars/mv/home/note")" = "data written before the move" ] || fail "static move lost the file systems"
+nice_kept "$ra" mv # started afresh inside the window
 pass "movewpar --static"
 
 # Where CRIU's images cannot stream (CORRAL_CHECKPOINT_STREAM=0 stands in for

@@ -11,7 +11,10 @@
 # second says it waited when it asked for the window during the first's,
 # and both end Active on B, their counters going on (moved live). Then the
 # destination's restore window: two moves frozen at once on A are restored
-# on B one after the other.
+# on B one after the other. And the window's boost (util/prio.h): the first
+# pair's movers (CORRAL_DEBUG) and B's connections and restores boosted their
+# threads for the window, and nothing that outlives it kept the boost: the
+# moved partitions' tasks and monitors on B run at the nice value they had.
 set -euo pipefail
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/common.sh"
 . "$CORRAL_SOURCE_DIR/tests/integration/lib/hosts.sh"
@@ -40,8 +43,8 @@ fail() {
 
 two_hosts "$na" "$nb" "$va" "$vb" "10.212.$x"
 two_hosts_trust "$ra" "$rb" "10.212.$x" || fail "host keys and trust"
-nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" "$bin/corrald" --foreground \
-	--listen "10.212.$x.2" 2>>"$work/b.log" >/dev/null &
+nsenter --net=/run/netns/"$nb" env CORRAL_ROOT="$rb" CORRAL_CGROUP_PARENT="$cgb" CORRAL_DEBUG=1 "$bin/corrald" \
+	--foreground --listen "10.212.$x.2" 2>>"$work/b.log" >/dev/null &
 pb=$!
 corrald_ready "$rb" "$pb"
 
@@ -57,15 +60,16 @@ t1=$(read_whole "$ra/wpars/w1/tmp/ticks")
 # move_both P Q: movewpar -v of P and Q to b at the same moment, logs in $work/P.out
 move_both() {
 	local p1 p2
-	on_a "$bin/movewpar" -v "$1" b >"$work/$1.out" 2>&1 &
+	on_a env CORRAL_DEBUG="${MOVE_DEBUG:-}" "$bin/movewpar" -v "$1" b >"$work/$1.out" 2>&1 &
 	p1=$!
-	on_a "$bin/movewpar" -v "$2" b >"$work/$2.out" 2>&1 &
+	on_a env CORRAL_DEBUG="${MOVE_DEBUG:-}" "$bin/movewpar" -v "$2" b >"$work/$2.out" 2>&1 &
 	p2=$!
 	wait "$p1" || fail "movewpar $1"
 	wait "$p2" || fail "movewpar $2"
 }
-move_both w1 w2
-cat "$work/w1.out" "$work/w2.out"
+MOVE_DEBUG=1 move_both w1 w2
+grep -v '^\[[0-9.]* [0-9]*\] ' "$work/w1.out" # without its debug lines
+grep -v '^\[[0-9.]* [0-9]*\] ' "$work/w2.out"
 
 # window N: "FROZE_MS RUNNING_MS WAITED_MS ASKED_MS" from N's log, wall times
 # of its phases "freezing", "pages" (its Restore answered) and "waiting"
@@ -97,6 +101,18 @@ sleep 0.5
 t2=$(read_whole "$rb/wpars/w1/tmp/ticks")
 [ "$t2" -gt "$t1" ] || fail "w1's counter restarted ($t1 -> $t2): not moved live"
 pass "both moved live, Active on b"
+
+# The window's boost: on a, each move's freezing thread and the one that
+# sends its state; on b, the connection that received an image and
+# restored it; nothing of it left on what runs after the window.
+for n in w1 w2; do
+	[ "$(grep -c 'boosted for the window' "$work/$n.out")" -ge 2 ] ||
+		fail "$n's move did not boost its freezing and sending threads for the window"
+done
+[ "$(grep -c 'boosted for the window' "$work/b.log")" -ge 2 ] ||
+	fail "b's connections did not boost the two arrivals for their windows"
+for n in w1 w2; do nice_kept "$rb" "$n"; done
+pass "the windows were boosted on both hosts, and what runs after them is not"
 
 # The destination's restore window (relocate/frozen_window.h): with A's
 # frozen window out of the way (its lock a directory, which cannot be

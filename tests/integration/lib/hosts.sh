@@ -86,3 +86,24 @@ hosts_criu_kill() {
 	for p in $(pgrep -f "criu .*$1/"); do kill -9 "$p" 2>/dev/null; done
 	return 0
 }
+
+# nice_kept ROOT NAME: fails unless partition NAME of the host at ROOT (its
+# monitor and every live process in its pid namespace, at least three) runs at
+# this shell's nice value: a relocation's window boost (util/prio.h) must
+# not outlive the window.
+nice_kept() {
+	local st=$1/var/lib/corral/$2/state mine init monitor pidns p ni stat seen=0
+	mine=$(ps -o ni= -p $$ | tr -d ' ')
+	init=$(sed -n 's/^init_pid=//p' "$st") monitor=$(sed -n 's/^monitor_pid=//p' "$st")
+	pidns=$(readlink "/proc/$init/ns/pid") || fail "$2: no init process $init"
+	for p in "$monitor" /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" = "$monitor" ] || [ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" = "$pidns" ] || continue
+		read -r ni stat < <(ps -o ni=,stat= -p "$p") || continue
+		[ "${stat#Z}" = "$stat" ] || continue # a zombie (restored as one) never runs again
+		[ "$ni" = "$mine" ] ||
+			fail "$2's process $p ($(cat "/proc/$p/comm" 2>/dev/null)) runs at nice $ni, not $mine: a window's boost stayed"
+		seen=$((seen + 1))
+	done
+	[ "$seen" -ge 3 ] || fail "$2: only $seen processes (monitor, init, service) found to check"
+}
