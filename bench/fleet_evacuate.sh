@@ -8,11 +8,14 @@
 #               (the machine's load and the hosts' state drift over a run);
 #   baseline 2: a lone movewpar of one of them (its downtime; median of 3,
 #               before, between and after the evacuations);
-#   measured:   the evacuation with --parallel 2, with the source's
-#               frozen-window slot and the preparation's yielding
-#               (relocate/move_slot.h) on and off, alternately: on, off,
-#               off, on (the corralds restarted with CORRAL_MOVE_SLOT=1 or 0
-#               before each; the sequential runs with the default).
+#   measured:   the evacuation with --parallel 2, with a switch of the
+#               corralds on and off, alternately: on, off, off, on (the
+#               corralds restarted with SWITCH=1 or 0 before each; the
+#               sequential runs and the lone moves with the defaults).
+#               BENCH_SWITCH names it: CORRAL_WINDOW_BOOST (the default;
+#               the window's boost, util/prio.h) or CORRAL_MOVE_SLOT (the
+#               source's frozen-window slot and the preparation's yielding,
+#               relocate/move_slot.h).
 # Prints the total time of each evacuation, the parallel one's longest
 # downtime, and the ratios against the issue's goals (total <= 0.6x the
 # sequential one; longest downtime <= 1.3x a lone move's); per run the
@@ -34,11 +37,38 @@ BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 need_commands criu etcd openssl ip nsenter
 export PATH="$CORRAL_BUILD_DIR/cli:$PATH"
 N=${BENCH_PARTITIONS:-8}
+SWITCH=${BENCH_SWITCH:-CORRAL_WINDOW_BOOST}
+case $SWITCH in CORRAL_WINDOW_BOOST | CORRAL_MOVE_SLOT) ;; *) echo "fleet_evacuate.sh: BENCH_SWITCH=$SWITCH: not CORRAL_WINDOW_BOOST or CORRAL_MOVE_SLOT" >&2; exit 2 ;; esac
 
 trap 'exit 130' INT TERM
 load_note
 echo "hosts' roots under ${BENCH_DIR:-/tmp}"
 FLEET_TEST_DIR=${BENCH_DIR:-/tmp} fleet_test_up crb 219
+# The bench's own processes (the etcd members, the corralds restarted
+# before each run, the moves, CRIU; not the partitions, which corral places
+# in their own cgroups) in a cgroup of their own, so that their CPU seconds
+# are read apart from the rest of the machine's (cpuacct on cgroup v1,
+# cpu.stat on v2).
+own_cg=
+for d in /sys/fs/cgroup/cpuacct /sys/fs/cgroup; do
+	if [ -e "$d/cpuacct.usage" ] || [ -e "$d/cgroup.subtree_control" ]; then
+		own_cg=$d/corral-bench-own-$$
+		mkdir "$own_cg" && echo $$ >"$own_cg/cgroup.procs" || own_cg=
+		break
+	fi
+done
+if [ -n "$own_cg" ]; then
+	for p in "${ETCD_MEMBER_PIDS[@]}"; do [ -z "$p" ] || echo "$p" >"$own_cg/cgroup.procs"; done
+fi
+own_cg_down() {
+	local rc=$? p
+	if [ -n "$own_cg" ] && [ -d "$own_cg" ]; then
+		while read -r p; do echo "$p" >"${own_cg%/*}/cgroup.procs"; done <"$own_cg/cgroup.procs" 2>/dev/null
+		rmdir "$own_cg" 2>/dev/null
+	fi
+	return $rc
+}
+trap 'own_cg_down; fleet_test_down' EXIT
 for i in $(seq "$N"); do
 	on a mkwpar -c -n "s$i" >/dev/null
 	echo 'respawn: i=0; while true; do i=$((i+1)); echo $i > /tmp/ticks; sleep 0.1; done' \
@@ -99,14 +129,14 @@ lone_move() {
 	sleep 3
 }
 
-# corralds_with SLOT: the three corralds restarted with CORRAL_MOVE_SLOT=SLOT
+# corralds_with VALUE: the three corralds restarted with $SWITCH=VALUE
 # (empty: the default), the agents back online and their partitions
 # published before the next evacuation starts (a stopped agent revokes its
 # lease: no leader is waited out).
 corralds_with() {
 	local h i
 	for h in a b c; do fleet_corrald_stop "$h"; done
-	FLEET_CORRALD_ENV=${1:+CORRAL_MOVE_SLOT=$1}
+	FLEET_CORRALD_ENV=${1:+$SWITCH=$1}
 	for h in a b c; do fleet_corrald "$h"; done
 	FLEET_CORRALD_ENV=
 	for i in $(seq 60); do
@@ -151,6 +181,26 @@ store_counts() {
 # the two, "range/txn/put/other"
 store_per_move() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {split(a, x, " "); split(b, y, " ")
 	printf "%.1f/%.1f/%.1f/%.1f", (y[1] - x[1]) / n, (y[2] - x[2]) / n, (y[3] - x[3]) / n, (y[4] - x[4]) / n}'; }
+# own_ticks: the CPU time the bench's own processes used so far, "OWN ETCD"
+# (ns): its cgroup's (0 without one), and the etcd members' (user + system)
+own_ticks() {
+	local own=0 p etcd=0
+	if [ -n "$own_cg" ]; then
+		if [ -e "$own_cg/cpuacct.usage" ]; then
+			own=$(cat "$own_cg/cpuacct.usage")
+		else
+			own=$(awk '$1 == "usage_usec" {print $2 * 1000}' "$own_cg/cpu.stat")
+		fi
+	fi
+	for p in "${ETCD_MEMBER_PIDS[@]}"; do
+		[ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
+		etcd=$((etcd + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$p/stat")))
+	done
+	echo "$own $((etcd * 1000000000 / $(getconf CLK_TCK)))"
+}
+# own_share BEFORE AFTER: "OWN/ETCD" CPU seconds between the two
+own_share() { awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " ")
+	printf "%.2f/%.2f", (y[1] - x[1]) / 1e9, (y[2] - x[2]) / 1e9}'; }
 # log_lines: the corralds' logs' line counts, "A B C"
 log_lines() { local h; for h in a b c; do printf '%s ' "$(wc -l <"$FTOP/$h.corrald.log")"; done; }
 # unpacked_ahead "A B C": the median "unpacked ahead" time (ms) the corralds
@@ -172,14 +222,15 @@ evac() {
 	table_base=$(wall_s)
 	local lines
 	lines=$(log_lines)
-	local p0 c0 s0
+	local p0 c0 s0 o0
 	s0=$(store_counts)
-	p0=$(psi_totals) c0=$(cpu_ticks)
+	p0=$(psi_totals) c0=$(cpu_ticks) o0=$(own_ticks)
 	t0=$(now_us)
 	out=$(on b corral evacuate a --parallel "$1" --timeout 600)
 	t1=$(now_us)
 	cpu[$2]=$(cpu_share "$c0" "$(cpu_ticks)")
 	store[$2]=$(store_per_move "$s0" "$(store_counts)" "$N")
+	own[$2]=$(own_share "$o0" "$(own_ticks)")
 	ahead[$2]=$(unpacked_ahead "$lines")
 	psi[$2]=$(psi_share "$p0" "$(psi_totals)" $((t1 - t0)))
 	local max
@@ -196,18 +247,18 @@ evac() {
 	echo "$((t1 - t0)) $max" >"$FTOP/result-$2"
 }
 # run_evac KIND: one evacuation, KIND seq (--parallel 1, the default
-# corralds), on or off (--parallel 2, the slot on or off); its total in
+# corralds), on or off (--parallel 2, $SWITCH 1 or 0); its total in
 # us_[KIND-K], its longest downtime in max_[KIND-K], its table in
 # table-KIND-K.
-declare -A us max load ahead psi cpu store
+declare -A us max load ahead psi cpu store own
 runs=() run_k=0
 run_evac() {
-	local t m p=2 slot=
+	local t m p=2 val=
 	run_k=$((run_k + 1))
 	[ "$1" = seq ] && p=1
-	[ "$1" = on ] && slot=1
-	[ "$1" = off ] && slot=0
-	corralds_with "$slot"
+	[ "$1" = on ] && val=1
+	[ "$1" = off ] && val=0
+	corralds_with "$val"
 	evac "$p" "$1-$run_k"
 	read -r t m <"$FTOP/result-$1-$run_k"
 	us[$1-$run_k]=$t max[$1-$run_k]=$m load[$1-$run_k]=$(cut -d' ' -f1 /proc/loadavg)
@@ -280,8 +331,8 @@ gap_ms() { awk 'NR > 1 {s[++n] = $2; e[n] = $12}
 	awk '{v[NR] = $1} END {if (NR == 0) print "-"; else print v[int((NR + 1) / 2)]}'; }
 echo
 echo "evacuation of $N small partitions (3 hosts, etcd over TLS), in the order run:"
-printf '  %-6s %5s %9s %11s %9s %9s %10s %9s %9s %7s %7s %5s %7s %12s %6s %s\n' run load total_ms worst_dt_ms total/seq tot/near \
-	worst/lone worst/seq med/seq prep_ms ahead both psi cpu gap_ms store/move
+printf '  %-6s %5s %9s %11s %9s %9s %10s %9s %9s %7s %7s %5s %7s %12s %9s %6s %s\n' run load total_ms worst_dt_ms total/seq tot/near \
+	worst/lone worst/seq med/seq prep_ms ahead both psi cpu own/etcd gap_ms store/move
 declare -A sum_t sum_w n_w sum_n
 for k in "${runs[@]}"; do
 	w=${k%-*}
@@ -289,22 +340,24 @@ for k in "${runs[@]}"; do
 	read -ra near <<<"$(around "$k")"
 	near_us=$(mean "$(for j in "${near[@]}"; do echo "${us[$j]}"; done)")
 	rt=$(ratio "${us[$k]}" "$seq_us") rn=$(ratio "${us[$k]}" "$near_us") rw=$(ratio "$(ms "${max[$k]}")" "$lone_ms")
-	printf '  %-6s %5s %9s %11s %8sx %8sx %9sx %8sx %8sx %7s %7s %5s %7s %12s %6s %s\n' "$k" "${load[$k]}" "$(ms "${us[$k]}")" \
+	printf '  %-6s %5s %9s %11s %8sx %8sx %9sx %8sx %8sx %7s %7s %5s %7s %12s %9s %6s %s\n' "$k" "${load[$k]}" "$(ms "${us[$k]}")" \
 		"$(ms "${max[$k]}")" "$rt" "$rn" "$rw" "$(ratio "${max[$k]}" "$seq_max")" \
 		"$(ratio "$(median "${dt[@]}")" "$(median "${seq_dt[@]}")")" "$(prep_ms "$k")" "${ahead[$k]}" \
-		"$(overlaps "$k")" "${psi[$k]}" "${cpu[$k]}" "$(gap_ms "$k")" "${store[$k]}"
+		"$(overlaps "$k")" "${psi[$k]}" "${cpu[$k]}" "${own[$k]:--}" "$(gap_ms "$k")" "${store[$k]}"
 	sum_t[$w]=$(awk -v a="${sum_t[$w]:-0}" -v b="$rt" 'BEGIN {print a + b}')
 	sum_n[$w]=$(awk -v a="${sum_n[$w]:-0}" -v b="$rn" 'BEGIN {print a + b}')
 	sum_w[$w]=$(awk -v a="${sum_w[$w]:-0}" -v b="$rw" 'BEGIN {print a + b}')
 	n_w[$w]=$((${n_w[$w]:-0} + 1))
 done
 echo "  seq: --parallel 1, the baseline (the mean of its runs: $(ms "$seq_us") ms, longest downtime $(ms "$seq_max") ms);"
-echo "  on/off: --parallel 2 with the source's frozen-window slot and the preparation's yielding on or off;"
+echo "  on/off: --parallel 2 with the corralds' $SWITCH=1 or 0;"
 echo "  tot/near: against the mean of the sequential runs just before and after it;"
 echo "  prep_ms: median start-to-freeze of the run's moves; ahead: median unpack ahead (ms) there;"
 echo "  both: pairs of its moves frozen at once (freeze to the Restore's answer);"
 echo "  psi: % of the run some task waited for a CPU / for I/O (/proc/pressure: the machine's contention);"
 echo "  cpu: CPU seconds every task used during the run / their share of both CPUs' time / processes made;"
+echo "  own/etcd: CPU seconds the bench's own processes used (its cgroup: etcd, corralds, moves, CRIU;"
+echo "           not the partitions' workloads nor the rest of the machine) / the etcd members' part of it;"
 echo "  gap_ms: median time from a move's end to the next start (the closest end before each start);"
 echo "  store/move: the store's requests during the run per move, range/txn/put/other (etcd's /metrics)"
 echo "  a lone movewpar: downtime $lone_ms ms (median of 3: start, middle, end)"
@@ -325,7 +378,7 @@ for k in "${runs[@]}"; do
 done
 echo
 for w in on off; do
-	echo "slot $w, mean of ${n_w[$w]} runs:"
+	echo "$SWITCH $w, mean of ${n_w[$w]} runs:"
 	goal "--parallel 2 total <= 0.6x sequential (the runs around it)" \
 		"$(awk -v a="${sum_n[$w]}" -v n="${n_w[$w]}" 'BEGIN {printf "%.2f", a / n}')" "<=" 0.6
 	goal "longest parallel downtime <= 1.3x a lone move" "$(awk -v a="${sum_w[$w]}" -v n="${n_w[$w]}" 'BEGIN {printf "%.2f", a / n}')" "<=" 1.3
