@@ -25,10 +25,12 @@ PACKAGES=(
 	nfs-ganesha nfs-ganesha-vfs rpcbind iproute2 nftables util-linux procps
 	psmisc tar xz-utils iputils-ping socat
 	etcd-server etcd-client curl libcurl4-openssl-dev libjson-c-dev openssl python3
+	libarchive13
 )
 CRIU_BUILD_PACKAGES=(
 	libprotobuf-dev protobuf-compiler python3-protobuf libnet1-dev libbsd-dev
 	uuid-dev libgnutls28-dev libnftables-dev libdrm-dev libaio-dev patch
+	libarchive-dev
 )
 
 log() { echo "deps: $*" >&2; }
