@@ -496,10 +496,30 @@ pass "B's unpack ahead outlasted its idle timeout: the move completed, every pag
 # when it spun (scripts/criu-patches/0004). Before, only keepalives flowed
 # until the dump's deadline (300 s + 1 s per MiB); now B's relay calls it a
 # stall after 5 s without a page while A is heard, ends its copy and says
-# so; A thaws its own: one copy, on A, every page intact.
+# so; A thaws its own: one copy, on A, every page intact. Meanwhile B's
+# lazy-pages, whose requests wait for answers, waits with them (patch 0013,
+# `criu check --feature lazy_idle_wait`): a CPU tenth at most over a second
+# of the stall, where CRIU 4.1.1 polled without a timeout (a whole CPU).
 back_to_a_b_faulted "the stall" lazy-pages-stall
-t0=$(date +%s)
-out=$(on_a timeout 200 "$bin/movewpar" --mode post-copy pc b 2>&1) && fail "lazy-pages stalled: movewpar succeeded"
+t0=$(date +%s) n0=$(wc -l <"$work/b.log")
+on_a timeout 200 "$bin/movewpar" --mode post-copy pc b >"$work/stall.out" 2>&1 &
+mover=$!
+if "${CORRAL_CRIU:-$(command -v criu)}" check --feature lazy_idle_wait >/dev/null 2>&1; then
+	# the daemon's CPU ticks (user + system) over a second, once the stall began
+	cpu_ticks_of() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null; }
+	# restored there (the push begins): B's relay hears its daemon no more
+	for _ in $(seq 100); do tail -n +"$((n0 + 1))" "$work/b.log" | grep -q "restored pc" && break; sleep 0.1; done
+	sleep 1
+	d=$(lazy_daemon | head -n 1)
+	[ -n "$d" ] || fail "lazy-pages stalled: no lazy-pages daemon on B to watch"
+	c0=$(cpu_ticks_of "$d") && sleep 1 && c1=$(cpu_ticks_of "$d") ||
+		fail "lazy-pages stalled: B's daemon ended within 2 s of the stall"
+	echo "B's lazy-pages used $((c1 - c0)) of $(getconf CLK_TCK) CPU ticks in a second of the stall"
+	[ $((c1 - c0)) -le $(($(getconf CLK_TCK) / 10)) ] ||
+		fail "lazy-pages stalled: B's daemon spun ($((c1 - c0)) ticks in a second) while its requests waited"
+fi
+wait "$mover" && fail "lazy-pages stalled: movewpar succeeded"
+out=$(cat "$work/stall.out")
 took=$(($(date +%s) - t0))
 echo "$out"
 [ "$took" -lt 60 ] || fail "lazy-pages stalled: the move took $took s to end"
