@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "partition/rootfs_unpack.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/run.h"
@@ -72,14 +73,15 @@ static int is_empty_dir(const char *dir)
 	return 1;
 }
 
-/* tar --extract; INCREMENTAL: as GNU tar's listed-incremental archives
- * want it (each directory ends as its archive lists it). No -P: absolute
- * and '..' member names stay refused. */
-static int extract(const char *tar_path, const char *dir, bool incremental, struct cr_error *err)
+/* tar --extract of a later level of GNU tar's listed-incremental archives
+ * (each directory ends as its archive lists it: what it no longer names is
+ * deleted, which libarchive does not do). No -P: absolute and '..' member
+ * names stay refused. */
+static int apply_level(const char *tar_path, const char *dir, struct cr_error *err)
 {
 	char *argv[] = {"tar", "--extract", "--file", (char *)tar_path, "--directory", (char *)dir,
 			"--numeric-owner", "--xattrs", "--acls", "--same-permissions", "--same-owner",
-			incremental ? "--listed-incremental=/dev/null" : NULL, NULL};
+			"--listed-incremental=/dev/null", NULL};
 	int r = cr_run(argv, CR_ROOTFS_ARCHIVE_TIMEOUT_MS, err);
 	if (r < 0)
 		return cr_error_wrap(err, "unpacking the file systems into %s", dir);
@@ -94,7 +96,7 @@ int cr_rootfs_archive_extract(const char *tar_path, const char *dir, struct cr_e
 	if ((r = is_empty_dir(dir)) != 1)
 		return r < 0 ? cr_error_set(err, -r, "cannot read %s: %s", dir, strerror(-r))
 			     : cr_error_set(err, EEXIST, "%s is not empty: a partition's file systems are never overwritten", dir);
-	return extract(tar_path, dir, false, err);
+	return cr_rootfs_unpack_file(tar_path, dir, err);
 }
 
 int cr_rootfs_archive_apply(const char *tar_path, const char *dir, struct cr_error *err)
@@ -102,5 +104,5 @@ int cr_rootfs_archive_apply(const char *tar_path, const char *dir, struct cr_err
 	int r = cr_mkdir_p(dir, 0755, err);
 	if (r < 0)
 		return r;
-	return extract(tar_path, dir, true, err);
+	return apply_level(tar_path, dir, err);
 }

@@ -12,7 +12,8 @@
 /* Archive the tree at DIR into the file TAR_PATH. */
 int cr_rootfs_archive_create(const char *dir, const char *tar_path, struct cr_error *err);
 
-/* Unpack TAR_PATH into DIR (made if missing, must be empty). */
+/* Unpack TAR_PATH into DIR (made if missing, must be empty), in this
+ * process (partition/rootfs_unpack.h). */
 int cr_rootfs_archive_extract(const char *tar_path, const char *dir, struct cr_error *err);
 
 /* A relocation's pre-copy (GNU tar's listed-incremental archives): a
@@ -23,9 +24,9 @@ int cr_rootfs_archive_extract(const char *tar_path, const char *dir, struct cr_e
 int cr_rootfs_archive_snapshot(const char *dir, const char *tar_path, const char *snapshot, struct cr_error *err);
 int cr_rootfs_archive_since(const char *dir, const char *tar_path, const char *snapshot, struct cr_error *err);
 
-/* Unpack such an archive into DIR (made if missing): a level-0 into an
- * empty DIR, then a later level over it, which also removes what its
- * directory listings no longer name. */
+/* Unpack such an archive into DIR (made if missing) with GNU tar: a later
+ * level over its level-0 (unpacked by cr_rootfs_unpack_memory), which
+ * also removes what its directory listings no longer name. */
 int cr_rootfs_archive_apply(const char *tar_path, const char *dir, struct cr_error *err);
 
 #endif

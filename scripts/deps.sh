@@ -21,7 +21,7 @@ PACKAGES=(
 	build-essential cmake pkg-config git clang libclang-rt-14-dev
 	libprotobuf-c-dev protobuf-c-compiler liblz4-dev lz4 libsodium-dev
 	libnl-3-dev libnl-route-3-dev libnfs-dev libnfs-utils libcmocka-dev
-	libfuse3-dev fuse3 libcap-dev libseccomp-dev
+	libfuse3-dev fuse3 libcap-dev libseccomp-dev libarchive-dev
 	nfs-ganesha nfs-ganesha-vfs rpcbind iproute2 nftables util-linux procps
 	psmisc tar xz-utils iputils-ping socat
 	etcd-server etcd-client curl libcurl4-openssl-dev libjson-c-dev openssl python3

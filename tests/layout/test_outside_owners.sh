@@ -16,6 +16,7 @@ owners='
 <lz4 formats
 <seccomp\.h seccomp
 <sys/capability\.h partition
+<archive(\.h|_entry\.h) partition
 <(curl/|json-c/) fleet
 "image\.pb-c\.h formats
 "streamer\.pb-c\.h stream
