@@ -36,6 +36,7 @@
 #include "criu/criu.h"
 #include "nfs/nfs.h"
 #include "partition/rootfs_archive.h"
+#include "partition/rootfs_unpack.h"
 #include "relocate/frozen_window.h"
 #include "relocate/landing.h"
 #include "relocate/move_slot.h"
@@ -188,21 +189,23 @@ void cr_arrival_precopy_remove(const char *name)
 static int unpack_ahead(const struct cr_arrival_env *env, const struct cr_arrival_prepare *req, const char *dir,
 			struct cr_relocation_record *rec, struct cr_error *err)
 {
-	cleanup_free char *tar = precopy_tar(req->name);
-	if (!tar || !(rec->rootfs = strdup(dir)))
+	cleanup_free char *what = NULL;
+	if (asprintf(&what, "the level-0 archive of %s from %s", req->name, req->peer) < 0 ||
+	    !(rec->rootfs = strdup(dir)))
 		return cr_error_set(err, ENOMEM, "out of memory");
 	int64_t t = cr_now_ms();
 	/* Yields to another arrival's restore on this host's CPUs (relocate/move_slot.h). */
 	struct cr_prep_prio prio = CR_PREP_PRIO_INIT;
 	cr_prep_prio_yield(&prio, cr_restore_window_busy());
 	int r = cr_relocation_record_save(req->name, rec, err);
-	if (r == 0 && (r = cr_write_file_scratch(tar, req->fs_archive, req->fs_archive_len, 0600, err)) == 0)
-		r = cr_rootfs_archive_apply(tar, dir, err);
+	/* In this process, from the message's bytes (partition/rootfs_unpack.h). */
+	if (r == 0 && (r = cr_mkdir_p(dir, 0755, err)) == 0)
+		r = cr_rootfs_unpack_memory(what, req->fs_archive, req->fs_archive_len, dir,
+					    CR_ROOTFS_ARCHIVE_TIMEOUT_MS, err);
 	if (r == 0 && cr_fault_injected(CR_FAULT_SLOW_UNPACK_AHEAD))
 		sleep(SLOW_UNPACK_AHEAD_S);
 	bool yielded = prio.lowered;
 	cr_prep_prio_restore(&prio);
-	(void)unlink(tar);
 	if (r == 0)
 		cr_arrival_log(env, "%s: file systems of %s unpacked ahead in %lld ms%s", req->peer, req->name,
 			       (long long)(cr_now_ms() - t), yielded ? " (yielding to a restore here)" : "");
